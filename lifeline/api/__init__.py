@@ -1,0 +1,1 @@
+"""The XML APIs (command, reporting, backup), OAuth, and the scripts integrators embed."""

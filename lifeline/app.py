@@ -1,0 +1,43 @@
+"""Builds the appliance's ASGI application from each package's routes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from lifeline.api.routes import api_routes, xml_api_endpoints
+from lifeline.runtime import Runtime
+
+
+class Appliance:
+    """The ASGI entry point. The XML API paths that integrations poll hardest are
+    answered straight away; everything else goes through Starlette's router."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.fast_paths = xml_api_endpoints(runtime)
+
+        @asynccontextmanager
+        async def lifespan(app: Starlette) -> AsyncIterator[None]:
+            await runtime.start()
+            try:
+                yield
+            finally:
+                await runtime.stop()
+
+        self.router = Starlette(routes=api_routes(runtime), lifespan=lifespan)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            endpoint = self.fast_paths.get(scope["path"])
+            if endpoint is not None:
+                await endpoint(scope, receive, send)
+                return
+        await self.router(scope, receive, send)
+
+
+def build_app(runtime: Runtime) -> ASGIApp:
+    return Appliance(runtime)

@@ -1,0 +1,198 @@
+"""Appliance settings an admin changes at run time, declared once with their types and defaults.
+
+Values live in the `settings` table as text; `SETTINGS` says how to read and check them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lifeline.appliance.models import Setting
+from lifeline.appliance.stamps import bump
+
+NS_17 = "http://www.networkstreaming.com/namespaces/API"
+NS_COMMAND_LATER = "https://www.bomgar.com/namespaces/API/command"
+NS_REPORTING_LATER = "https://www.bomgar.com/namespaces/API/reporting"
+
+
+class SettingError(ValueError):
+    pass
+
+
+def _bool(raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise SettingError(f"expected true or false, not {raw!r}")
+
+
+def _int_between(low: int, high: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            raise SettingError(f"expected an integer, not {raw!r}") from None
+        if not low <= value <= high:
+            raise SettingError(f"expected an integer from {low} to {high}, not {value}")
+        return value
+
+    return parse
+
+
+def _namespace(raw: str) -> str:
+    value = raw.strip()
+    if not value.startswith(("http://", "https://", "urn:")) or any(c.isspace() for c in value):
+        raise SettingError(f"a namespace must be an absolute URI without spaces, not {raw!r}")
+    if len(value) > 255:
+        raise SettingError("a namespace must be at most 255 characters")
+    return value
+
+
+def _timezone(raw: str) -> str:
+    try:
+        ZoneInfo(raw.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingError(f"unknown time zone {raw!r} (use an IANA name such as Europe/Paris)") from None
+    return raw.strip()
+
+
+def _text(limit: int) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        if len(raw) > limit:
+            raise SettingError(f"at most {limit} characters")
+        return raw
+
+    return parse
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    key: str
+    default: str
+    parse: Callable[[str], Any]
+    description: str
+
+
+SETTINGS: dict[str, SettingSpec] = {
+    spec.key: spec
+    for spec in [
+        SettingSpec("xml_api_enabled", "true", _bool, "Answer the XML APIs (command, reporting, backup)."),
+        SettingSpec(
+            "xml_api_allow_http",
+            "false",
+            _bool,
+            "Also answer the XML APIs over plain HTTP (not recommended).",
+        ),
+        SettingSpec(
+            "command_api_namespace",
+            NS_COMMAND_LATER,
+            _namespace,
+            "Default namespace of /api/command answers.",
+        ),
+        SettingSpec(
+            "command_api_ns_namespace",
+            NS_17,
+            _namespace,
+            "Default namespace of /api/command.ns answers.",
+        ),
+        SettingSpec(
+            "reporting_api_namespace",
+            NS_REPORTING_LATER,
+            _namespace,
+            "Default namespace of /api/reporting answers.",
+        ),
+        SettingSpec(
+            "reporting_api_ns_namespace",
+            NS_17,
+            _namespace,
+            "Default namespace of /api/reporting.ns answers.",
+        ),
+        SettingSpec(
+            "session_key_max_ttl",
+            "86400",
+            _int_between(60, 31 * 86400),
+            "Maximum session key lifetime in seconds; also the lifetime of a key generated without ttl.",
+        ),
+        SettingSpec("timezone", "UTC", _timezone, "Time zone of the times the appliance reports."),
+        SettingSpec("company_name", "Lifeline", _text(100), "Company name shown to customers and in get_api_info."),
+        SettingSpec(
+            "session_key_mail_subject",
+            "Remote Support Invitation",
+            _text(255),
+            "Subject of the session key invitation; {company}, {key}, {url}, {site} and {expires} are filled in.",
+        ),
+        SettingSpec(
+            "session_key_mail_body",
+            "Click on the link below and follow the directions.\n\n{url}\n\n"
+            "Or go to {site} and enter the session key {key}.\n"
+            "The key expires at {expires}.\n\n"
+            "{company} support will be able to see your screen only once you allow it,\n"
+            "and you can end the session at any time.",
+            _text(4096),
+            "Body of the session key invitation; {company}, {key}, {url}, {site} and {expires} are filled in.",
+        ),
+        SettingSpec(
+            "public_https_port",
+            "0",
+            _int_between(0, 65535),
+            "HTTPS port in the URLs the appliance hands out (key URLs, links); 0 means the port it listens on.",
+        ),
+        SettingSpec(
+            "api_token_lifetime",
+            "3600",
+            _int_between(60, 86400),
+            "Lifetime in seconds of OAuth access tokens.",
+        ),
+    ]
+}
+
+# Values not meant to be set by hand but kept with the settings.
+APPLIANCE_ID = "appliance_id"
+APPLIANCE_SECRET = "appliance_secret"
+
+
+def parse_setting(key: str, raw: str) -> Any:
+    spec = SETTINGS.get(key)
+    if spec is None:
+        raise SettingError(f"unknown setting {key!r}; known: {', '.join(sorted(SETTINGS))}")
+    try:
+        return spec.parse(raw)
+    except SettingError as exc:
+        raise SettingError(f"{key}: {exc}") from None
+
+
+def set_setting(session: Session, key: str, raw: str) -> Any:
+    value = parse_setting(key, raw)
+    stored = raw.strip() if isinstance(value, bool | int) else str(value)
+    if isinstance(value, bool):
+        stored = "true" if value else "false"
+    row = session.get(Setting, key)
+    if row is None:
+        session.add(Setting(key=key, value=stored))
+    else:
+        row.value = stored
+    bump(session, "settings")
+    return value
+
+
+def load_settings(session: Session) -> dict[str, Any]:
+    """Every declared setting, typed, with defaults for those never set."""
+    stored = dict(session.execute(select(Setting.key, Setting.value)).tuples().all())
+    values: dict[str, Any] = {}
+    for key, spec in SETTINGS.items():
+        raw = stored.get(key, spec.default)
+        try:
+            values[key] = spec.parse(raw)
+        except SettingError:
+            values[key] = spec.parse(spec.default)
+    values[APPLIANCE_ID] = stored.get(APPLIANCE_ID, "")
+    values[APPLIANCE_SECRET] = stored.get(APPLIANCE_SECRET, "")
+    return values

@@ -1,0 +1,466 @@
+"""The `lifeline` command: run the appliance and provision it without a browser.
+
+Every subcommand takes --data-dir (or LIFELINE_DATA_DIR), exits non-zero with a one-line
+reason on bad input, and prints JSON with --json where a script needs the result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lifeline.appliance.bootstrap import ensure_appliance, open_database
+from lifeline.appliance.settings import SETTINGS, SettingError, load_settings, set_setting
+from lifeline.config import Config, ConfigError
+from lifeline.db.engine import Database
+from lifeline.directory import actions as directory
+from lifeline.directory.models import ApiAccount, CommandAccess, PublicSite, RepKind, Team, User, ViewReports
+
+
+class CliError(Exception):
+    """Printed as one line, exit status 1."""
+
+
+# --- argument definitions ----------------------------------------------------------------
+
+
+def _data_dir_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data-dir", type=Path, help="data directory (default: $LIFELINE_DATA_DIR or ~/.local/share/lifeline)"
+    )
+
+
+def _json_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port number")
+    return value
+
+
+def _user_flags(parser: argparse.ArgumentParser, *, creating: bool) -> None:
+    parser.add_argument("--display-name")
+    parser.add_argument("--private-display-name")
+    parser.add_argument("--display-number")
+    parser.add_argument("--email")
+    parser.add_argument("--kind", choices=[k.value.lower() for k in RepKind], help="representative type")
+    onoff = argparse.BooleanOptionalAction
+    parser.add_argument("--admin", action=onoff, default=None, help="administrator (perm_admin)")
+    parser.add_argument("--command-api", action=onoff, default=None, help="may use the command API")
+    parser.add_argument("--reporting-api", action=onoff, default=None, help="may use the reporting API")
+    parser.add_argument("--view-reports", choices=[v.value for v in ViewReports], help="perm_view_reports level")
+    parser.add_argument("--view-recordings", action=onoff, default=None, help="may view session recordings")
+    parser.add_argument("--support", action=onoff, default=None, help="may provide remote support")
+    parser.add_argument("--show-on-rep-list", action=onoff, default=None, help="may show on the public rep list")
+    parser.add_argument("--general-queue", action=onoff, default=None, help="may take sessions from the general queue")
+    parser.add_argument("--password-never-expires", action=onoff, default=None)
+    if not creating:
+        parser.add_argument("--enabled", action=onoff, default=None, help="enable or disable the account")
+        parser.add_argument("--password", help="set a new password")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lifeline", description="Lifeline remote support appliance")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the appliance (creates everything on first start)")
+    _data_dir_option(serve)
+    serve.add_argument("--hostname", help="public site hostname (default: the one set before, else localhost)")
+    serve.add_argument("--https-port", type=_port, default=8443, help="HTTPS port (default 8443)")
+    serve.add_argument("--http-port", type=_port, default=8080, help="HTTP port, 0 for none (default 8080)")
+    serve.add_argument("--bind", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
+    serve.add_argument("--access-log", action="store_true", help="log every request")
+
+    init = commands.add_parser("init", help="create the data directory, database and admin account, then exit")
+    _data_dir_option(init)
+    init.add_argument("--hostname")
+
+    user = commands.add_parser("user", help="representatives and other user accounts").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    add = user.add_parser("add", help="create a user")
+    add.add_argument("username")
+    add.add_argument("--password", required=True)
+    _user_flags(add, creating=True)
+    change = user.add_parser("set", help="change a user")
+    change.add_argument("username")
+    _user_flags(change, creating=False)
+    listing = user.add_parser("list", help="list users")
+    for sub in (add, change, listing):
+        _data_dir_option(sub)
+        _json_option(sub)
+
+    account = commands.add_parser("api-account", help="OAuth API accounts").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    add = account.add_parser("add", help="create an API account and print its client id and secret")
+    add.add_argument("name")
+    add.add_argument("--command", choices=[c.value for c in CommandAccess], default="deny", help="command API access")
+    add.add_argument("--reporting", action="store_true", help="may use the reporting API")
+    add.add_argument("--backup", action="store_true", help="may use the backup API")
+    secret = account.add_parser("new-secret", help="replace the secret (revokes every token)")
+    secret.add_argument("name")
+    listing = account.add_parser("list", help="list API accounts")
+    for sub in (add, secret, listing):
+        _data_dir_option(sub)
+        _json_option(sub)
+
+    team = commands.add_parser("team", help="support teams and embassies").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    add = team.add_parser("add", help="create a team")
+    add.add_argument("name")
+    add.add_argument("--embassy", action="store_true", help="the team is an Embassy")
+    add.add_argument("--code-name")
+    add.add_argument("--member", action="append", default=[], metavar="USERNAME")
+    add.add_argument("--issue", action="append", default=[], metavar="TITLE")
+    change = team.add_parser("set", help="add members or issues to a team")
+    change.add_argument("name")
+    change.add_argument("--member", action="append", default=[], metavar="USERNAME")
+    change.add_argument("--remove-member", action="append", default=[], metavar="USERNAME")
+    change.add_argument("--issue", action="append", default=[], metavar="TITLE")
+    listing = team.add_parser("list", help="list teams")
+    for sub in (add, change, listing):
+        _data_dir_option(sub)
+        _json_option(sub)
+
+    site = commands.add_parser("site", help="public sites").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    add = site.add_parser("add", help="create a public site for a hostname")
+    add.add_argument("hostname")
+    add.add_argument("--name", help="site name (default: the hostname)")
+    add.add_argument("--site", type=int, metavar="ID", help="add the hostname to this existing site instead")
+    listing = site.add_parser("list", help="list public sites")
+    for sub in (add, listing):
+        _data_dir_option(sub)
+        _json_option(sub)
+
+    attribute = commands.add_parser("custom-attribute", help="session.custom.* attributes").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    add = attribute.add_parser("add", help="define a custom session attribute")
+    add.add_argument("code_name")
+    add.add_argument("display_name")
+    _data_dir_option(add)
+    _json_option(add)
+
+    settings = commands.add_parser("settings", help="appliance settings").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    set_ = settings.add_parser("set", help="change a setting")
+    set_.add_argument("key", choices=sorted(SETTINGS), metavar="KEY")
+    set_.add_argument("value")
+    get = settings.add_parser("get", help="show a setting")
+    get.add_argument("key", choices=sorted(SETTINGS), metavar="KEY")
+    listing = settings.add_parser("list", help="show every setting")
+    for sub in (set_, get, listing):
+        _data_dir_option(sub)
+        _json_option(sub)
+    return parser
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def _config(args: argparse.Namespace) -> Config:
+    return Config.from_env(args.data_dir)
+
+
+def _with_db(args: argparse.Namespace, work: Callable[[Session], Any]) -> Any:
+    db: Database = open_database(_config(args))
+    try:
+        first = db.call(ensure_appliance, None)
+        if first.admin_password:
+            print(f"Created the admin account: admin / {first.admin_password} (shown only once)", file=sys.stderr)
+        return db.call(work)
+    finally:
+        db.close()
+
+
+def _user(session: Session, username: str) -> User:
+    user = directory.find_user(session, username)
+    if user is None:
+        raise CliError(f"no user named {username!r}")
+    return user
+
+
+def _team(session: Session, name: str) -> Team:
+    team = session.scalars(select(Team).where(Team.name == name)).first()
+    if team is None:
+        raise CliError(f"no team named {name!r}")
+    return team
+
+
+def _changes(args: argparse.Namespace) -> directory.UserChanges:
+    return directory.UserChanges(
+        display_name=args.display_name,
+        private_display_name=args.private_display_name,
+        display_number=args.display_number,
+        email=args.email,
+        kind=RepKind(args.kind.capitalize()) if args.kind else None,
+        enabled=getattr(args, "enabled", None),
+        perm_admin=args.admin,
+        perm_command_api=args.command_api,
+        perm_reporting_api=args.reporting_api,
+        perm_view_reports=ViewReports(args.view_reports) if args.view_reports else None,
+        perm_view_recordings=args.view_recordings,
+        perm_support=args.support,
+        perm_show_on_rep_list=args.show_on_rep_list,
+        perm_general_queue=args.general_queue,
+        password_never_expires=args.password_never_expires,
+    )
+
+
+def _user_record(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "display_name": user.display_name,
+        "enabled": user.enabled,
+        "perm_admin": user.perm_admin,
+        "perm_use_command_api": user.perm_command_api,
+        "perm_use_reporting_api": user.perm_reporting_api,
+        "perm_view_reports": user.perm_view_reports,
+        "perm_view_sd_recordings": user.perm_view_recordings,
+        "perm_sd_allowed": user.perm_support,
+        "show_on_rep_list": user.perm_show_on_rep_list,
+    }
+
+
+def _team_record(team: Team) -> dict[str, Any]:
+    return {
+        "id": team.id,
+        "name": team.name,
+        "code_name": team.code_name,
+        "embassy": team.is_embassy,
+        "members": sorted(m.user.username for m in team.members),
+        "issues": [{"id": i.id, "title": i.title, "code_name": i.code_name} for i in team.issues],
+    }
+
+
+def _site_record(site: PublicSite) -> dict[str, Any]:
+    return {"id": site.id, "name": site.name, "hostnames": [h.hostname for h in site.hostnames]}
+
+
+def _emit(args: argparse.Namespace, record: Any, text: str) -> None:
+    if getattr(args, "json", False):
+        print(json.dumps(record, indent=2, sort_keys=True, default=str))
+    else:
+        print(text)
+
+
+# --- commands ----------------------------------------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    from lifeline.server import ServeOptions, serve
+
+    serve(
+        _config(args),
+        ServeOptions(
+            hostname=args.hostname,
+            https_port=args.https_port,
+            http_port=args.http_port,
+            bind=args.bind,
+            access_log=args.access_log,
+        ),
+    )
+
+
+def cmd_init(args: argparse.Namespace) -> None:
+    db = open_database(_config(args))
+    try:
+        first = db.call(ensure_appliance, args.hostname)
+    finally:
+        db.close()
+    if first.admin_password:
+        print(f"Created the admin account: admin / {first.admin_password} (shown only once)")
+    print(f"The appliance's data is in {_config(args).data_dir}")
+
+
+def cmd_user(args: argparse.Namespace) -> None:
+    if args.action == "add":
+        record = _with_db(
+            args, lambda s: _user_record(directory.add_user(s, args.username, args.password, _changes(args)))
+        )
+        _emit(args, record, f"Created user {record['username']} (id {record['id']})")
+    elif args.action == "set":
+
+        def change(session: Session) -> dict[str, Any]:
+            user = _user(session, args.username)
+            directory.update_user(session, user, _changes(args))
+            if args.password is not None:
+                directory.set_password(session, user, args.password)
+            return _user_record(user)
+
+        record = _with_db(args, change)
+        _emit(args, record, f"Changed user {record['username']} (id {record['id']})")
+    else:
+        records = _with_db(args, lambda s: [_user_record(u) for u in s.scalars(select(User).order_by(User.id))])
+        _emit(args, records, "\n".join(f"{r['id']:>5}  {r['username']:<24} {r['display_name']}" for r in records))
+
+
+def cmd_api_account(args: argparse.Namespace) -> None:
+    if args.action == "add":
+
+        def add(session: Session) -> dict[str, Any]:
+            account, secret = directory.add_api_account(
+                session, args.name, command=CommandAccess(args.command), reporting=args.reporting, backup=args.backup
+            )
+            return {"id": account.id, "name": account.name, "client_id": account.client_id, "client_secret": secret}
+
+        record = _with_db(args, add)
+        _emit(args, record, f"client_id: {record['client_id']}\nclient_secret: {record['client_secret']}")
+    elif args.action == "new-secret":
+
+        def renew(session: Session) -> dict[str, Any]:
+            account = session.scalars(select(ApiAccount).where(ApiAccount.name == args.name)).first()
+            if account is None:
+                raise CliError(f"no API account named {args.name!r}")
+            return {
+                "name": account.name,
+                "client_id": account.client_id,
+                "client_secret": directory.new_api_secret(session, account),
+            }
+
+        record = _with_db(args, renew)
+        _emit(args, record, f"client_id: {record['client_id']}\nclient_secret: {record['client_secret']}")
+    else:
+        records = _with_db(
+            args,
+            lambda s: [
+                {
+                    "id": a.id,
+                    "name": a.name,
+                    "client_id": a.client_id,
+                    "command": a.perm_command,
+                    "reporting": a.perm_reporting,
+                    "backup": a.perm_backup,
+                }
+                for a in s.scalars(select(ApiAccount).order_by(ApiAccount.id))
+            ],
+        )
+        _emit(args, records, "\n".join(f"{r['id']:>5}  {r['name']:<24} {r['client_id']}" for r in records))
+
+
+def cmd_team(args: argparse.Namespace) -> None:
+    if args.action in ("add", "set"):
+
+        def apply(session: Session) -> dict[str, Any]:
+            if args.action == "add":
+                team = directory.add_team(session, args.name, embassy=args.embassy, code_name=args.code_name)
+            else:
+                team = _team(session, args.name)
+                for username in args.remove_member:
+                    directory.remove_team_member(session, team, _user(session, username))
+            for username in args.member:
+                directory.add_team_member(session, team, _user(session, username))
+            for title in args.issue:
+                directory.add_issue(session, team, title)
+            session.flush()
+            session.refresh(team)
+            return _team_record(team)
+
+        record = _with_db(args, apply)
+        _emit(
+            args,
+            record,
+            f"{'Created' if args.action == 'add' else 'Changed'} team {record['name']} (id {record['id']})",
+        )
+    else:
+        records = _with_db(args, lambda s: [_team_record(t) for t in s.scalars(select(Team).order_by(Team.id))])
+        _emit(args, records, "\n".join(f"{r['id']:>5}  {r['name']}" for r in records))
+
+
+def cmd_site(args: argparse.Namespace) -> None:
+    if args.action == "add":
+
+        def add(session: Session) -> dict[str, Any]:
+            if args.site is not None:
+                site = session.get(PublicSite, args.site)
+                if site is None:
+                    raise CliError(f"no public site with id {args.site}")
+                directory.add_site_hostname(session, site, args.hostname)
+            else:
+                site = directory.add_site(session, args.name or args.hostname, args.hostname)
+            session.flush()
+            session.refresh(site)
+            return _site_record(site)
+
+        record = _with_db(args, add)
+        _emit(args, record, f"Public site {record['name']} (id {record['id']}): {', '.join(record['hostnames'])}")
+    else:
+        records = _with_db(
+            args, lambda s: [_site_record(x) for x in s.scalars(select(PublicSite).order_by(PublicSite.id))]
+        )
+        _emit(args, records, "\n".join(f"{r['id']:>5}  {r['name']:<24} {', '.join(r['hostnames'])}" for r in records))
+
+
+def cmd_custom_attribute(args: argparse.Namespace) -> None:
+    record = _with_db(
+        args,
+        lambda s: {
+            "id": (a := directory.add_custom_attribute(s, args.code_name, args.display_name)).id,
+            "code_name": a.code_name,
+            "display_name": a.display_name,
+        },
+    )
+    _emit(args, record, f"Defined session.custom.{record['code_name']} ({record['display_name']})")
+
+
+def cmd_settings(args: argparse.Namespace) -> None:
+    if args.action == "set":
+        value = _with_db(args, lambda s: set_setting(s, args.key, args.value))
+        _emit(args, {args.key: value}, f"{args.key} = {value}")
+        return
+    values = _with_db(args, load_settings)
+    shown = {key: values[key] for key in sorted(SETTINGS)}
+    if args.action == "get":
+        _emit(args, {args.key: shown[args.key]}, str(shown[args.key]))
+    else:
+        _emit(args, shown, "\n".join(f"{key} = {value!r}" for key, value in shown.items()))
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
+    "serve": cmd_serve,
+    "init": cmd_init,
+    "user": cmd_user,
+    "api-account": cmd_api_account,
+    "team": cmd_team,
+    "site": cmd_site,
+    "custom-attribute": cmd_custom_attribute,
+    "settings": cmd_settings,
+}
+
+
+def _fail(message: str) -> NoReturn:
+    print(f"lifeline: error: {message}", file=sys.stderr)
+    raise SystemExit(1)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    try:
+        COMMANDS[args.command](args)
+    except (CliError, directory.DirectoryError, SettingError, ConfigError) as error:
+        _fail(str(error))
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""Process configuration from the command line and the environment.
+
+Everything an operator can change at run time lives in the database (see
+`lifeline.settings`); this module only holds what a process needs before it can
+open the database: where the data lives, which database, which ports.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class ConfigError(ValueError):
+    """A setting from the environment or the command line is unusable."""
+
+
+def default_data_dir() -> Path:
+    env = os.environ.get("LIFELINE_DATA_DIR")
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_DATA_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".local" / "share"
+    return base / "lifeline"
+
+
+def env_int(name: str, default: int, *, low: int = 0, high: int = 65535) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, not {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, not {value}")
+    return value
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the URL forms people paste (postgres://, postgresql://) and pick our driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    if url.startswith(("postgresql+psycopg://", "sqlite:///")):
+        return url
+    raise ConfigError(
+        f"DATABASE_URL must be a postgresql:// URL (or sqlite:///PATH); got one starting {url.split(':', 1)[0]!r}"
+    )
+
+
+@dataclass(frozen=True)
+class Config:
+    data_dir: Path = field(default_factory=default_data_dir)
+    database_url: str = ""
+    redis_url: str = ""
+
+    @classmethod
+    def from_env(cls, data_dir: Path | None = None) -> Config:
+        raw_db = os.environ.get("DATABASE_URL", "")
+        return cls(
+            data_dir=(data_dir or default_data_dir()).resolve(),
+            database_url=normalize_database_url(raw_db) if raw_db else "",
+            redis_url=os.environ.get("REDIS_URL", ""),
+        )
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'lifeline.db'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+    @property
+    def tls_dir(self) -> Path:
+        return self.data_dir / "tls"
+
+    @property
+    def file_store_dir(self) -> Path:
+        return self.data_dir / "files"
+
+    @property
+    def recordings_dir(self) -> Path:
+        return self.data_dir / "recordings"

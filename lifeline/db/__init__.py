@@ -1,0 +1,1 @@
+"""Storage: the engine, the declarative base, migrations and the unit of work."""

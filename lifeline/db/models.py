@@ -1,0 +1,19 @@
+"""Imports every table so that `Base.metadata` is complete (for Alembic and for tests)."""
+
+from lifeline.appliance import models as appliance_models
+from lifeline.db.base import Base
+from lifeline.directory import models as directory_models
+from lifeline.presence import models as presence_models
+from lifeline.recordings import models as recording_models
+from lifeline.sessions import models as session_models
+from lifeline.surveys import models as survey_models
+
+__all__ = [
+    "Base",
+    "appliance_models",
+    "directory_models",
+    "presence_models",
+    "recording_models",
+    "session_models",
+    "survey_models",
+]

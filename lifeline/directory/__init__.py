@@ -1,0 +1,1 @@
+"""Who works the help desk: users (representatives), teams, issues, embassies, public sites, API accounts."""

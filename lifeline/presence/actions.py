@@ -1,0 +1,146 @@
+"""Every write about who is connected: nodes, connections, rep logins.
+
+A connection belongs to the node (appliance process) holding its socket. Nodes
+heartbeat; the connections of a node that stopped heartbeating are closed by any
+live node, so a crashed process never leaves reps "logged in" for ever.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from lifeline.appliance import stamps
+from lifeline.appliance.models import Node
+from lifeline.db.base import utcnow
+from lifeline.directory.models import User
+from lifeline.presence.models import ClientConnection
+
+NODE_GRACE = timedelta(seconds=30)
+
+
+class ClientKind(enum.StrEnum):
+    """Client types, as get_connected_client_list names them."""
+
+    REPRESENTATIVE = "representative"
+    SUPPORT_CUSTOMER = "support_customer"
+    PRESENTATION_ATTENDEE = "presentation_attendee"
+    PUSH_AGENT = "push_agent"
+    PINNED_CLIENT = "pinned_client"
+
+
+class PresenceError(ValueError):
+    """A login or connection that cannot be made; the message says why."""
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    hostname: str = ""
+    platform: str = ""
+    os: str = ""
+    public_ip: str = ""
+    private_ip: str = ""
+    timezone_offset: int = 0
+
+
+def register_node(session: Session, node_id: str, hostname: str) -> None:
+    now = utcnow()
+    node = session.get(Node, node_id)
+    if node is None:
+        session.add(Node(id=node_id, hostname=hostname, started_at=now, last_seen=now))
+    else:
+        node.last_seen = now
+
+
+def heartbeat(session: Session, node_id: str) -> None:
+    session.execute(update(Node).where(Node.id == node_id).values(last_seen=utcnow()))
+
+
+def dead_nodes(session: Session, now: datetime | None = None) -> list[str]:
+    cutoff = (now or utcnow()) - NODE_GRACE
+    return list(session.scalars(select(Node.id).where(Node.last_seen < cutoff)))
+
+
+def connect(
+    session: Session,
+    *,
+    node_id: str,
+    kind: ClientKind,
+    info: ClientInfo,
+    user: User | None = None,
+    session_id: int | None = None,
+    resume_token_sha256: str = "",
+) -> ClientConnection:
+    """A new connection and its gsnumber."""
+    connection = ClientConnection(
+        node_id=node_id,
+        kind=kind.value,
+        user_id=user.id if user else None,
+        session_id=session_id,
+        hostname=info.hostname[:255],
+        platform=info.platform[:64],
+        os=info.os[:255],
+        public_ip=info.public_ip[:64],
+        private_ip=info.private_ip[:64],
+        timezone_offset=info.timezone_offset,
+        showing_on_rep_list=True,
+        resume_token_sha256=resume_token_sha256,
+        connected_since=utcnow(),
+    )
+    session.add(connection)
+    session.flush()
+    stamps.bump(session, stamps.PRESENCE)
+    return connection
+
+
+def rep_log_in(
+    session: Session, user: User, *, node_id: str, info: ClientInfo, resume_token_sha256: str = ""
+) -> ClientConnection:
+    """A representative logs into the console: a new connection with a new gsnumber."""
+    if not user.enabled:
+        raise PresenceError("This account is disabled.")
+    if not user.perm_support:
+        raise PresenceError("This account is not allowed to provide remote support.")
+    return connect(
+        session,
+        node_id=node_id,
+        kind=ClientKind.REPRESENTATIVE,
+        info=info,
+        user=user,
+        resume_token_sha256=resume_token_sha256,
+    )
+
+
+def set_showing_on_rep_list(session: Session, connection: ClientConnection, showing: bool) -> None:
+    if connection.showing_on_rep_list != showing:
+        connection.showing_on_rep_list = showing
+        stamps.bump(session, stamps.PRESENCE)
+
+
+def disconnect(session: Session, connection: ClientConnection) -> None:
+    """The connection is over (logout, or its node died). Sessions it took part in are told."""
+    if connection.disconnected_at is not None:
+        return
+    # Imported here: the session engine depends on presence, not the other way round.
+    from lifeline.sessions.actions import connection_gone
+
+    connection_gone(session, connection)
+    connection.disconnected_at = utcnow()
+    stamps.bump(session, stamps.PRESENCE)
+
+
+def close_node(session: Session, node_id: str) -> int:
+    """Close every live connection of a node (it stopped, or stopped heartbeating)."""
+    live = session.scalars(
+        select(ClientConnection).where(ClientConnection.node_id == node_id, ClientConnection.disconnected_at.is_(None))
+    ).all()
+    for connection in live:
+        disconnect(session, connection)
+    node = session.get(Node, node_id)
+    if node is not None:
+        session.delete(node)
+    return len(live)

@@ -1,0 +1,33 @@
+"""Tables of live connections."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lifeline.db.base import Base, UtcDateTime, utcnow
+
+
+class ClientConnection(Base):
+    """One connection of a client to the appliance. Its primary key is the connection's gsnumber."""
+
+    __tablename__ = "client_connections"
+    __table_args__ = (Index("ix_client_connections_live", "kind", "disconnected_at"),)
+
+    gsnumber: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    node_id: Mapped[str] = mapped_column(String(32), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=True)
+    session_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    hostname: Mapped[str] = mapped_column(String(255), default="")
+    platform: Mapped[str] = mapped_column(String(64), default="")
+    os: Mapped[str] = mapped_column(String(255), default="")
+    public_ip: Mapped[str] = mapped_column(String(64), default="")
+    private_ip: Mapped[str] = mapped_column(String(64), default="")
+    timezone_offset: Mapped[int] = mapped_column(Integer, default=0)
+    showing_on_rep_list: Mapped[bool] = mapped_column(Boolean, default=True)
+    resume_token_sha256: Mapped[str] = mapped_column(String(64), default="")
+    connected_since: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    disconnected_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

@@ -1,0 +1,131 @@
+"""Reads of who is connected."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lifeline.directory.models import User
+from lifeline.presence.actions import ClientKind
+from lifeline.presence.models import ClientConnection
+from lifeline.sessions.models import SessionParticipant, SupportSession
+
+
+@dataclass(frozen=True)
+class LoggedInRep:
+    id: int
+    username: str
+    display_name: str
+    private_display_name: str
+    kind: str  # Normal, Embassy or Invited
+    logged_in_since: datetime
+    presentation_count: int
+    support_session_count: int
+    showing_on_rep_list: bool
+
+
+def logged_in_reps(session: Session) -> list[LoggedInRep]:
+    rows = session.execute(
+        select(User, ClientConnection.connected_since, ClientConnection.showing_on_rep_list)
+        .join(ClientConnection, ClientConnection.user_id == User.id)
+        .where(
+            ClientConnection.kind == ClientKind.REPRESENTATIVE.value,
+            ClientConnection.disconnected_at.is_(None),
+        )
+        .order_by(User.id)
+    ).all()
+    counts = dict(
+        session.execute(
+            select(SessionParticipant.user_id, func.count(func.distinct(SessionParticipant.session_id)))
+            .join(SupportSession, SupportSession.id == SessionParticipant.session_id)
+            .where(
+                SessionParticipant.role == "representative",
+                SessionParticipant.joined_at.is_not(None),
+                SupportSession.status != "ended",
+            )
+            .group_by(SessionParticipant.user_id)
+        )
+        .tuples()
+        .all()
+    )
+    since: dict[int, datetime] = {}
+    showing: dict[int, bool] = defaultdict(bool)
+    users: dict[int, User] = {}
+    for user, connected_since, connection_showing in rows:
+        users[user.id] = user
+        since[user.id] = min(since.get(user.id, connected_since), connected_since)
+        showing[user.id] |= bool(connection_showing)
+    return [
+        LoggedInRep(
+            id=user.id,
+            username=user.username,
+            display_name=user.display_name,
+            private_display_name=user.effective_private_display_name,
+            kind=user.kind,
+            logged_in_since=since[user.id],
+            presentation_count=0,
+            support_session_count=counts.get(user.id, 0),
+            showing_on_rep_list=showing[user.id] and user.perm_show_on_rep_list and user.enabled,
+        )
+        for user in users.values()
+    ]
+
+
+@dataclass(frozen=True)
+class ConnectedClient:
+    gsnumber: int
+    kind: str
+    node_id: str
+    user_id: int | None
+    session_id: int | None
+    hostname: str
+    platform: str
+    os: str
+    public_ip: str
+    private_ip: str
+    timezone_offset: int
+    connected_since: datetime
+
+
+def connected_clients(
+    session: Session, kinds: tuple[str, ...] | None = None, gsnumbers: tuple[int, ...] | None = None
+) -> list[ConnectedClient]:
+    query = select(ClientConnection).where(ClientConnection.disconnected_at.is_(None))
+    if kinds is not None:
+        query = query.where(ClientConnection.kind.in_(kinds))
+    if gsnumbers is not None:
+        query = query.where(ClientConnection.gsnumber.in_(gsnumbers))
+    return [
+        ConnectedClient(
+            gsnumber=c.gsnumber,
+            kind=c.kind,
+            node_id=c.node_id,
+            user_id=c.user_id,
+            session_id=c.session_id,
+            hostname=c.hostname,
+            platform=c.platform,
+            os=c.os,
+            public_ip=c.public_ip,
+            private_ip=c.private_ip,
+            timezone_offset=c.timezone_offset,
+            connected_since=c.connected_since,
+        )
+        for c in session.scalars(query.order_by(ClientConnection.gsnumber))
+    ]
+
+
+def live_rep_connection(session: Session, user_id: int) -> ClientConnection | None:
+    """The representative's most recent live console connection."""
+    return session.scalars(
+        select(ClientConnection)
+        .where(
+            ClientConnection.user_id == user_id,
+            ClientConnection.kind == ClientKind.REPRESENTATIVE.value,
+            ClientConnection.disconnected_at.is_(None),
+        )
+        .order_by(ClientConnection.gsnumber.desc())
+    ).first()

@@ -1,0 +1,179 @@
+"""What one appliance process holds while it runs: the database, its node identity,
+what it caches, and the background jobs that keep the caches and presence honest."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy.orm import Session
+
+from lifeline.appliance import stamps
+from lifeline.appliance.settings import load_settings
+from lifeline.appliance.stamps import StampBumped
+from lifeline.bus import Bus, InProcessBus
+from lifeline.config import Config
+from lifeline.db.engine import Database
+from lifeline.directory.queries import DirectorySnapshot, load_directory
+from lifeline.presence import actions as presence
+from lifeline.presence import queries as presence_queries
+from lifeline.presence.queries import LoggedInRep
+
+T = TypeVar("T")
+
+log = logging.getLogger("lifeline")
+
+STAMP_POLL_SECONDS = 0.5
+HEARTBEAT_SECONDS = 5.0
+SWEEP_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class Ports:
+    https: int | None
+    http: int | None
+
+
+class Generations:
+    """Local counters, one per stamp, that move whenever the data behind a cache may have changed."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values = dict.fromkeys(stamps.ALL, 0)
+
+    def bump(self, name: str) -> None:
+        with self._lock:
+            self._values[name] += 1
+
+    def __getitem__(self, name: str) -> int:
+        return self._values[name]
+
+
+class Snapshot(Generic[T]):
+    """A read of the database kept until one of the stamps it depends on moves."""
+
+    def __init__(self, depends_on: tuple[str, ...], load: Callable[[Session], T]) -> None:
+        self.depends_on = depends_on
+        self.load = load
+        self._value: T | None = None
+        self._key: tuple[int, ...] | None = None
+
+    def key(self, runtime: Runtime) -> tuple[int, ...]:
+        return tuple(runtime.generations[name] for name in self.depends_on)
+
+    async def get(self, runtime: Runtime) -> T:
+        key = self.key(runtime)
+        if self._value is None or key != self._key:
+            value = await runtime.db.read(self.load)
+            # Keep it only if nothing moved while we read; otherwise the next call reads again.
+            if key == self.key(runtime):
+                self._value, self._key = value, key
+            return value
+        return self._value
+
+
+class Runtime:
+    def __init__(self, config: Config, db: Database, *, ports: Ports, bus: Bus | None = None) -> None:
+        self.config = config
+        self.db = db
+        self.ports = ports
+        self.node_id = uuid.uuid4().hex
+        self.hostname = socket.gethostname()
+        self.generations = Generations()
+        self.bus = bus or InProcessBus()
+        self._db_stamps: dict[str, int] = {}
+        self._settings_cache: Snapshot[dict[str, Any]] = Snapshot((stamps.SETTINGS,), load_settings)
+        self._directory_cache: Snapshot[DirectorySnapshot] = Snapshot((stamps.DIRECTORY,), load_directory)
+        self._reps_cache: Snapshot[list[LoggedInRep]] = Snapshot(
+            (stamps.DIRECTORY, stamps.PRESENCE), presence_queries.logged_in_reps
+        )
+        # Rendered answers that integrations poll, keyed by what they depend on (see api.command.render).
+        self.rendered: dict[Any, tuple[tuple[int, ...], bytes]] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        db.after_commit = self._after_commit
+
+    # --- after-commit events -------------------------------------------------------------
+
+    def _after_commit(self, events: list[Any]) -> None:
+        """Runs in the thread that committed: caches learn first, then the bus carries the events."""
+        for event in events:
+            if isinstance(event, StampBumped):
+                self.generations.bump(event.name)
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._publish, events)
+
+    def _publish(self, events: list[Any]) -> None:
+        for event in events:
+            self.bus.publish_local(event)
+
+    # --- cached reads ------------------------------------------------------------------------
+
+    async def settings(self) -> dict[str, Any]:
+        return await self._settings_cache.get(self)
+
+    async def directory(self) -> DirectorySnapshot:
+        return await self._directory_cache.get(self)
+
+    async def logged_in_reps(self) -> list[LoggedInRep]:
+        return await self._reps_cache.get(self)
+
+    def https_port_for_urls(self, settings: dict[str, Any]) -> int:
+        configured = int(settings.get("public_https_port") or 0)
+        return configured or (self.ports.https or 443)
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        await self.db.write(presence.register_node, self.node_id, self.hostname)
+        self._db_stamps = await self.db.read(stamps.read_all)
+        await self.bus.start()
+        self._tasks = [
+            asyncio.create_task(self._every(STAMP_POLL_SECONDS, self._poll_stamps)),
+            asyncio.create_task(self._every(HEARTBEAT_SECONDS, self._heartbeat)),
+            asyncio.create_task(self._every(SWEEP_SECONDS, self._sweep_dead_nodes)),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.bus.stop()
+        with contextlib.suppress(Exception):
+            await self.db.write(presence.close_node, self.node_id)
+
+    async def _every(self, seconds: float, job: Callable[[], Any]) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await job()
+            except Exception:  # a failed round is retried at the next tick
+                log.exception("background job %s failed", getattr(job, "__name__", job))
+
+    async def _poll_stamps(self) -> None:
+        """Notice changes other processes (or the `lifeline` command) made."""
+        current = await self.db.read(stamps.read_all)
+        for name, value in current.items():
+            if self._db_stamps.get(name) != value:
+                self.generations.bump(name)
+        self._db_stamps = current
+
+    async def _heartbeat(self) -> None:
+        # register_node (not a bare update) so a node swept while it was frozen comes back.
+        await self.db.write(presence.register_node, self.node_id, self.hostname)
+
+    async def _sweep_dead_nodes(self) -> None:
+        for node_id in await self.db.read(presence.dead_nodes):
+            if node_id != self.node_id:
+                closed = await self.db.write(presence.close_node, node_id)
+                log.warning("node %s stopped answering; closed its %d connections", node_id, closed)

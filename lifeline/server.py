@@ -1,0 +1,106 @@
+"""Running the appliance: one process serving HTTPS and HTTP on the same application."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import uvicorn
+
+from lifeline.app import build_app
+from lifeline.appliance.bootstrap import ensure_appliance, open_database
+from lifeline.appliance.tls import ensure_certificate
+from lifeline.config import Config
+from lifeline.db.engine import Database
+from lifeline.directory.queries import DirectorySnapshot, load_directory
+from lifeline.runtime import Ports, Runtime
+
+log = logging.getLogger("lifeline")
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    hostname: str | None
+    https_port: int
+    http_port: int  # 0: no plain HTTP listener
+    bind: str
+    access_log: bool = False
+
+
+class _Follower(uvicorn.Server):
+    """The second listener: the first one owns the signals and the application's lifespan."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def _serve_both(primary: uvicorn.Server, follower: uvicorn.Server | None) -> None:
+    async def follow() -> None:
+        while not primary.should_exit:
+            await asyncio.sleep(0.1)
+        if follower is not None:
+            follower.should_exit = True
+
+    tasks = [asyncio.create_task(primary.serve())]
+    if follower is not None:
+        # Start the plain listener once the application has started under the primary.
+        while not primary.started and not primary.should_exit:
+            await asyncio.sleep(0.05)
+        tasks += [asyncio.create_task(follower.serve()), asyncio.create_task(follow())]
+    await asyncio.gather(*tasks)
+
+
+def serve(config: Config, options: ServeOptions) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    db = open_database(config)
+    first = db.call(ensure_appliance, options.hostname)
+    if first.admin_password:
+        print(
+            "Created the admin account. Its password, shown only this once:\n"
+            f"    admin / {first.admin_password}\n"
+            "Set LIFELINE_ADMIN_PASSWORD before the first start to choose it yourself.",
+            file=sys.stderr,
+            flush=True,
+        )
+    hostname = options.hostname or _primary_hostname(db)
+    cert, key = ensure_certificate(config.tls_dir, hostname)
+    runtime = Runtime(config, db, ports=Ports(https=options.https_port, http=options.http_port or None))
+    app = build_app(runtime)
+    common = {"host": options.bind, "access_log": options.access_log, "proxy_headers": False, "server_header": False}
+    primary = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            port=options.https_port,
+            ssl_certfile=str(cert),
+            ssl_keyfile=str(key),
+            lifespan="on",
+            **common,  # type: ignore[arg-type]
+        )
+    )
+    follower = None
+    if options.http_port:
+        follower = _Follower(uvicorn.Config(app, port=options.http_port, lifespan="off", **common))  # type: ignore[arg-type]
+    print(f"Lifeline is serving https://{hostname}:{options.https_port}/", file=sys.stderr, flush=True)
+    try:
+        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+            runner.run(_serve_both(primary, follower))
+    finally:
+        db.close()
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency, but not on every platform
+        return None
+    return uvloop.new_event_loop
+
+
+def _primary_hostname(db: Database) -> str:
+    directory: DirectorySnapshot = db.call(load_directory)
+    return directory.default_site.primary_hostname

@@ -1,0 +1,489 @@
+"""Every change to a support session. Each appends its events in the caller's transaction.
+
+The lifecycle is an explicit state machine (`SessionStatus`): a session waits in a
+queue until a representative owns it, goes back to waiting when it is transferred
+or its owner is lost, and ends once.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lifeline.appliance import stamps
+from lifeline.db.base import utcnow
+from lifeline.directory.models import Team, TeamMember, User
+from lifeline.presence.actions import ClientKind
+from lifeline.presence.models import ClientConnection
+from lifeline.sessions.events import SYSTEM, Actor, ActorType, EventType, log_event
+from lifeline.sessions.models import (
+    SessionAttribute,
+    SessionKey,
+    SessionParticipant,
+    SessionTeam,
+    SupportSession,
+)
+from lifeline.sessions.queues import GENERAL, Queue, QueueKind
+
+
+class SessionStatus(enum.StrEnum):
+    WAITING = "waiting"  # in a queue, no owner
+    ACTIVE = "active"  # owned by a representative
+    ENDED = "ended"
+
+
+_ALLOWED = {
+    SessionStatus.WAITING: {SessionStatus.ACTIVE, SessionStatus.WAITING, SessionStatus.ENDED},
+    SessionStatus.ACTIVE: {SessionStatus.ACTIVE, SessionStatus.WAITING, SessionStatus.ENDED},
+    SessionStatus.ENDED: set(),
+}
+
+
+class SessionError(ValueError):
+    """A session change that cannot be made; the message says why."""
+
+
+def _move(support_session: SupportSession, to: SessionStatus) -> None:
+    current = SessionStatus(support_session.status)
+    if to not in _ALLOWED[current]:
+        raise SessionError("The session has already ended" if current is SessionStatus.ENDED else "Not allowed")
+    support_session.status = to.value
+
+
+@dataclass(frozen=True)
+class CustomerDetails:
+    """What the customer told us (front-end survey) or an integration set for them."""
+
+    name: str = ""
+    company: str = ""
+    company_code: str = ""
+    issue: str = ""
+    details: str = ""
+
+
+def rep_actor(connection: ClientConnection, user: User) -> Actor:
+    return Actor(ActorType.REPRESENTATIVE, connection.gsnumber, user.display_name, user.id)
+
+
+def customer_actor(session: Session, support_session: SupportSession) -> Actor:
+    primary = session.scalars(
+        select(SessionParticipant).where(
+            SessionParticipant.session_id == support_session.id,
+            SessionParticipant.role == "customer",
+            SessionParticipant.primary_cust.is_(True),
+        )
+    ).first()
+    if primary is None:
+        return Actor(ActorType.CUSTOMER, 0, support_session.customer_name or "Customer")
+    return Actor(ActorType.CUSTOMER, primary.gsnumber, primary.display_name)
+
+
+# --- starting ----------------------------------------------------------------------------
+
+
+def start_session(
+    session: Session,
+    *,
+    queue: Queue,
+    public_site_id: int,
+    customer_connection: ClientConnection,
+    details: CustomerDetails,
+    start_method: str,
+    external_key: str = "",
+    attributes: Mapping[str, str] | None = None,
+    session_key: SessionKey | None = None,
+) -> SupportSession:
+    """A customer's client connected: the session starts, waiting in `queue`."""
+    now = utcnow()
+    support_session = SupportSession(
+        lsid=uuid.uuid4().hex,
+        session_type="support",
+        status=SessionStatus.WAITING.value,
+        queue_kind=queue.kind.value,
+        queue_ref_id=queue.ref_id,
+        public_site_id=public_site_id,
+        start_method=start_method,
+        start_time=now,
+        customer_name=details.name,
+        customer_company=details.company,
+        customer_company_code=details.company_code,
+        customer_issue=details.issue,
+        customer_details=details.details,
+        session_key_id=session_key.id if session_key else None,
+    )
+    session.add(support_session)
+    session.flush()
+    customer = SessionParticipant(
+        session_id=support_session.id,
+        role="customer",
+        gsnumber=customer_connection.gsnumber,
+        display_name=details.name or "Customer",
+        public_ip=customer_connection.public_ip,
+        private_ip=customer_connection.private_ip,
+        hostname=customer_connection.hostname,
+        os=customer_connection.os,
+        primary_cust=True,
+        joined_at=now,
+    )
+    session.add(customer)
+    customer_connection.session_id = support_session.id
+    if queue.team_id is not None:
+        _enter_team(session, support_session, queue.team_id)
+    actor = Actor(ActorType.CUSTOMER, customer_connection.gsnumber, customer.display_name)
+    log_event(
+        session,
+        support_session,
+        EventType.SESSION_START,
+        actor,
+        data=[
+            ("start_method", start_method),
+            ("queue", queue.spec),
+            ("queue_name", queue.name),
+            ("issue", queue.issue_code),
+        ],
+    )
+    changes: dict[str, str | None] = dict(attributes or {})
+    if external_key:
+        changes["external_key"] = external_key
+    if changes:
+        set_attributes(session, support_session, changes, actor)
+    if session_key is not None:
+        session_key.used_at = now
+        session_key.active_short_key = None
+        session_key.support_session_id = support_session.id
+    return support_session
+
+
+def _enter_team(session: Session, support_session: SupportSession, team_id: int) -> None:
+    support_session.primary_team_id = team_id
+    if session.get(SessionTeam, (support_session.id, team_id)) is None:
+        session.add(SessionTeam(session_id=support_session.id, team_id=team_id, first_at=utcnow()))
+
+
+# --- representatives joining and leaving --------------------------------------------------
+
+
+def member_data(session: Session, connection: ClientConnection, user: User) -> list[tuple[str, str]]:
+    """The data values of a Conference Member Added event, in the 1.7 guide's order."""
+    teams = session.scalars(
+        select(Team).join(TeamMember, TeamMember.team_id == Team.id).where(TeamMember.user_id == user.id)
+    ).all()
+    return [
+        ("name", user.display_name),
+        ("username", user.username),
+        ("private_ip", connection.private_ip),
+        ("public_ip", connection.public_ip),
+        ("embassies", ",".join(t.name for t in teams if t.is_embassy)),
+        ("hostname", connection.hostname),
+        ("os", connection.os),
+        ("support_teams", ",".join(t.name for t in teams if not t.is_embassy)),
+        ("user_id", str(user.id)),
+    ]
+
+
+def _participant(
+    session: Session, support_session: SupportSession, role: str, gsnumber: int
+) -> SessionParticipant | None:
+    return session.scalars(
+        select(SessionParticipant).where(
+            SessionParticipant.session_id == support_session.id,
+            SessionParticipant.role == role,
+            SessionParticipant.gsnumber == gsnumber,
+        )
+    ).first()
+
+
+def _joined_reps(session: Session, support_session: SupportSession) -> list[SessionParticipant]:
+    return list(
+        session.scalars(
+            select(SessionParticipant)
+            .where(
+                SessionParticipant.session_id == support_session.id,
+                SessionParticipant.role == "representative",
+                SessionParticipant.joined_at.is_not(None),
+            )
+            .order_by(SessionParticipant.id)
+        )
+    )
+
+
+def join_session(
+    session: Session,
+    support_session: SupportSession,
+    connection: ClientConnection,
+    user: User,
+    *,
+    performed_by: Actor | None = None,
+) -> None:
+    """A representative joins the session; if nobody owns it, they become its owner."""
+    if SessionStatus(support_session.status) is SessionStatus.ENDED:
+        raise SessionError("The session has already ended")
+    if connection.kind != ClientKind.REPRESENTATIVE.value or connection.disconnected_at is not None:
+        raise SessionError("The representative is not logged in")
+    me = rep_actor(connection, user)
+    row = _participant(session, support_session, "representative", connection.gsnumber)
+    if row is not None and row.joined_at is not None:
+        raise SessionError("The representative is already in this session")
+    now = utcnow()
+    if row is None:
+        row = SessionParticipant(
+            session_id=support_session.id,
+            role="representative",
+            gsnumber=connection.gsnumber,
+            user_id=user.id,
+            username=user.username,
+            display_name=user.display_name,
+            display_number=user.display_number,
+            public_ip=connection.public_ip,
+            private_ip=connection.private_ip,
+            hostname=connection.hostname,
+            os=connection.os,
+            embassy=user.kind == "Embassy",
+            invited=user.kind == "Invited",
+        )
+        session.add(row)
+    row.joined_at = now
+    log_event(
+        session,
+        support_session,
+        EventType.CONFERENCE_MEMBER_ADDED,
+        performed_by or me,
+        destination=me,
+        data=member_data(session, connection, user),
+    )
+    if support_session.owner_gsnumber is None:
+        _make_owner(session, support_session, row, me, performed_by or me)
+    stamps.bump(session, stamps.PRESENCE)
+
+
+def take_session(session: Session, support_session: SupportSession, connection: ClientConnection, user: User) -> None:
+    """A representative takes a waiting session from a queue."""
+    if SessionStatus(support_session.status) is not SessionStatus.WAITING:
+        raise SessionError("The session is not waiting in a queue")
+    if not may_take(session, user, support_session):
+        raise SessionError("The representative may not take sessions from this queue")
+    join_session(session, support_session, connection, user)
+
+
+def may_take(session: Session, user: User, support_session: SupportSession) -> bool:
+    kind = support_session.queue_kind
+    if not user.enabled or not user.perm_support:
+        return False
+    if kind == QueueKind.GENERAL.value:
+        return user.perm_general_queue
+    if kind == QueueKind.REP.value:
+        return support_session.queue_ref_id == user.id
+    if kind in (QueueKind.TEAM.value, QueueKind.EMBASSY.value):
+        return session.get(TeamMember, (support_session.queue_ref_id, user.id)) is not None
+    return False
+
+
+def _make_owner(
+    session: Session, support_session: SupportSession, row: SessionParticipant, owner: Actor, performed_by: Actor
+) -> None:
+    _move(support_session, SessionStatus.ACTIVE)
+    support_session.owner_user_id = row.user_id
+    support_session.owner_gsnumber = row.gsnumber
+    support_session.last_owner_user_id = row.user_id
+    support_session.last_owner_gsnumber = row.gsnumber
+    support_session.queue_kind = None
+    support_session.queue_ref_id = None
+    row.session_owner = True
+    log_event(session, support_session, EventType.CONFERENCE_OWNER_CHANGED, performed_by, destination=owner)
+
+
+def leave_session(
+    session: Session,
+    support_session: SupportSession,
+    connection: ClientConnection,
+    user: User,
+    *,
+    performed_by: Actor | None = None,
+) -> None:
+    """A representative leaves. An owner leaving hands the session on (or back to a queue)."""
+    row = _participant(session, support_session, "representative", connection.gsnumber)
+    if row is None or row.joined_at is None:
+        raise SessionError("The representative is not in this session")
+    me = rep_actor(connection, user)
+    _depart(session, support_session, row, me, performed_by or me)
+    if support_session.owner_gsnumber == connection.gsnumber:
+        _owner_lost(session, support_session, performed_by or me)
+    stamps.bump(session, stamps.PRESENCE)
+
+
+def _depart(
+    session: Session, support_session: SupportSession, row: SessionParticipant, who: Actor, performed_by: Actor
+) -> None:
+    now = utcnow()
+    if row.joined_at is not None:
+        row.seconds_involved += max(0, int((now - row.joined_at).total_seconds()))
+        row.joined_at = None
+    log_event(session, support_session, EventType.CONFERENCE_MEMBER_DEPARTED, performed_by, destination=who)
+
+
+def _owner_lost(session: Session, support_session: SupportSession, performed_by: Actor) -> None:
+    support_session.owner_user_id = None
+    support_session.owner_gsnumber = None
+    remaining = _joined_reps(session, support_session)
+    if remaining:
+        heir = remaining[0]
+        heir_actor = Actor(ActorType.REPRESENTATIVE, heir.gsnumber, heir.display_name, heir.user_id)
+        _make_owner(session, support_session, heir, heir_actor, performed_by)
+        return
+    fallback = GENERAL
+    if support_session.primary_team_id is not None:
+        team = session.get(Team, support_session.primary_team_id)
+        if team is not None:
+            fallback = Queue(QueueKind.EMBASSY if team.is_embassy else QueueKind.TEAM, team.id, team.name)
+    _into_queue(session, support_session, fallback, SYSTEM)
+
+
+# --- transfers ---------------------------------------------------------------------------
+
+
+def transfer_session(session: Session, support_session: SupportSession, queue: Queue, performed_by: Actor) -> None:
+    """Move the session to another queue; its owner, if any, leaves it."""
+    if SessionStatus(support_session.status) is SessionStatus.ENDED:
+        raise SessionError("The session has already ended")
+    if support_session.owner_gsnumber is not None:
+        row = _participant(session, support_session, "representative", support_session.owner_gsnumber)
+        support_session.owner_user_id = None
+        support_session.owner_gsnumber = None
+        if row is not None and row.joined_at is not None:
+            who = Actor(ActorType.REPRESENTATIVE, row.gsnumber, row.display_name, row.user_id)
+            _depart(session, support_session, row, who, performed_by)
+    _into_queue(session, support_session, queue, performed_by)
+    stamps.bump(session, stamps.PRESENCE)
+
+
+def _into_queue(session: Session, support_session: SupportSession, queue: Queue, performed_by: Actor) -> None:
+    _move(support_session, SessionStatus.WAITING)
+    support_session.queue_kind = queue.kind.value
+    support_session.queue_ref_id = queue.ref_id
+    if queue.team_id is not None:
+        _enter_team(session, support_session, queue.team_id)
+    destination = None
+    if queue.kind is QueueKind.REP:
+        live = session.scalars(
+            select(ClientConnection.gsnumber)
+            .where(
+                ClientConnection.user_id == queue.ref_id,
+                ClientConnection.kind == ClientKind.REPRESENTATIVE.value,
+                ClientConnection.disconnected_at.is_(None),
+            )
+            .order_by(ClientConnection.gsnumber.desc())
+        ).first()
+        destination = Actor(ActorType.REPRESENTATIVE, live or 0, queue.name, queue.ref_id)
+    log_event(
+        session,
+        support_session,
+        EventType.SESSION_TRANSFERRED_TO_QUEUE,
+        performed_by,
+        destination=destination,
+        data=[("queue", queue.spec), ("queue_type", queue.kind.value), ("queue_name", queue.name)],
+    )
+
+
+# --- attributes --------------------------------------------------------------------------
+
+
+def set_attributes(
+    session: Session, support_session: SupportSession, changes: Mapping[str, str | None], performed_by: Actor
+) -> bool:
+    """Set `session.custom.*` attributes: a value sets, "" clears, None leaves unchanged.
+
+    Logged as one External Key event whose data values name every attribute changed
+    (the 1.7 event types predate custom attributes; external_key is one of them).
+    """
+    if SessionStatus(support_session.status) is SessionStatus.ENDED:
+        raise SessionError("The session has already ended")
+    changed: list[tuple[str, str]] = []
+    for code_name, value in changes.items():
+        if value is None:
+            continue
+        if code_name == "external_key":
+            if support_session.external_key != value:
+                support_session.external_key = value
+                changed.append((code_name, value))
+            continue
+        row = session.get(SessionAttribute, (support_session.id, code_name))
+        if value == "":
+            if row is not None:
+                session.delete(row)
+                changed.append((code_name, value))
+        elif row is None:
+            session.add(SessionAttribute(session_id=support_session.id, code_name=code_name, value=value))
+            changed.append((code_name, value))
+        elif row.value != value:
+            row.value = value
+            changed.append((code_name, value))
+    if changed:
+        body = support_session.external_key if any(name == "external_key" for name, _ in changed) else None
+        log_event(session, support_session, EventType.EXTERNAL_KEY, performed_by, body=body, data=changed)
+    return bool(changed)
+
+
+# --- ending ------------------------------------------------------------------------------
+
+
+def end_session(
+    session: Session,
+    support_session: SupportSession,
+    performed_by: Actor,
+    *,
+    reason: str = "",
+    abnormal: bool = False,
+) -> None:
+    """End the session once; everyone still in it is counted out at this moment."""
+    if SessionStatus(support_session.status) is SessionStatus.ENDED:
+        raise SessionError("The session has already ended")
+    now = utcnow()
+    for row in session.scalars(
+        select(SessionParticipant).where(
+            SessionParticipant.session_id == support_session.id, SessionParticipant.joined_at.is_not(None)
+        )
+    ):
+        assert row.joined_at is not None
+        row.seconds_involved += max(0, int((now - row.joined_at).total_seconds()))
+        row.joined_at = None
+    _move(support_session, SessionStatus.ENDED)
+    support_session.end_time = now
+    support_session.closed_abnormally = abnormal
+    support_session.owner_user_id = None
+    support_session.owner_gsnumber = None
+    support_session.queue_kind = None
+    support_session.queue_ref_id = None
+    log_event(
+        session, support_session, EventType.SESSION_END, performed_by, data=[("reason", reason)] if reason else ()
+    )
+    stamps.bump(session, stamps.PRESENCE)
+
+
+def connection_gone(session: Session, connection: ClientConnection) -> None:
+    """A connection is over for good: its rep leaves every session, or its customer's session ends."""
+    if connection.kind == ClientKind.SUPPORT_CUSTOMER.value and connection.session_id is not None:
+        support_session = session.get(SupportSession, connection.session_id)
+        if support_session is not None and support_session.status != SessionStatus.ENDED.value:
+            who = Actor(ActorType.CUSTOMER, connection.gsnumber, support_session.customer_name or "Customer")
+            end_session(session, support_session, who, reason="customer disconnected", abnormal=True)
+        return
+    if connection.kind != ClientKind.REPRESENTATIVE.value or connection.user_id is None:
+        return
+    user = session.get(User, connection.user_id)
+    rows = session.scalars(
+        select(SessionParticipant).where(
+            SessionParticipant.role == "representative",
+            SessionParticipant.gsnumber == connection.gsnumber,
+            SessionParticipant.joined_at.is_not(None),
+        )
+    ).all()
+    for row in rows:
+        support_session = session.get(SupportSession, row.session_id)
+        if support_session is None or user is None:
+            continue
+        leave_session(session, support_session, connection, user, performed_by=SYSTEM)

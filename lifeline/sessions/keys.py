@@ -1,0 +1,115 @@
+"""Session keys: a seven-digit code to read over the phone, and a long one for the key URL.
+
+A key is used once. Its seven-digit code is unique among keys that can still be used,
+and is recycled once its key has been used or has expired.
+"""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from lifeline.db.base import utcnow
+from lifeline.sessions.models import SessionKey
+from lifeline.sessions.queues import Queue
+
+SHORT_KEY_LENGTH = 7
+_ATTEMPTS = 20
+
+
+class SessionKeyError(ValueError):
+    """A session key that cannot be generated or used; the message says why."""
+
+
+class KeyState(enum.StrEnum):
+    USABLE = "usable"
+    USED = "used"
+    EXPIRED = "expired"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class KeyRequest:
+    queue: Queue
+    ttl: int | None = None
+    external_key: str = ""
+    url_hostname: str = ""
+    public_site_id: int | None = None
+    attributes: Mapping[str, str] = field(default_factory=dict)
+    created_by_user_id: int | None = None
+    created_by_api_account_id: int | None = None
+
+
+def _random_code() -> str:
+    # No leading zero: some integrations read the key as a number.
+    return str(secrets.randbelow(9 * 10 ** (SHORT_KEY_LENGTH - 1)) + 10 ** (SHORT_KEY_LENGTH - 1))
+
+
+def generate_session_key(session: Session, request: KeyRequest, *, max_ttl: int) -> SessionKey:
+    """Make a new key; `ttl` is capped at the appliance's maximum session key lifetime."""
+    ttl = max_ttl if request.ttl is None else min(request.ttl, max_ttl)
+    if ttl <= 0:
+        raise SessionKeyError("ttl must be a positive number of seconds")
+    now = utcnow()
+    for _ in range(_ATTEMPTS):
+        code = _random_code()
+        holder = session.scalars(select(SessionKey).where(SessionKey.active_short_key == code)).first()
+        if holder is not None:
+            if holder.expires_at > now:
+                continue
+            holder.active_short_key = None  # expired: its code can be reused
+        key = SessionKey(
+            short_key=code,
+            active_short_key=code,
+            url_key=secrets.token_hex(16),
+            session_type="support",
+            queue_kind=request.queue.kind.value,
+            queue_ref_id=request.queue.ref_id,
+            external_key=request.external_key,
+            attributes=dict(request.attributes),
+            url_hostname=request.url_hostname,
+            public_site_id=request.public_site_id,
+            ttl=ttl,
+            created_at=now,
+            expires_at=now + timedelta(seconds=ttl),
+            created_by_user_id=request.created_by_user_id,
+            created_by_api_account_id=request.created_by_api_account_id,
+        )
+        try:
+            with session.begin_nested():
+                session.add(key)
+                session.flush()
+        except IntegrityError:
+            continue  # another process took the same code at the same moment
+        return key
+    raise SessionKeyError("Could not find a free session key; try again")
+
+
+def find_key(session: Session, *, short_key: str = "", url_key: str = "") -> tuple[KeyState, SessionKey | None]:
+    """Look a key up by its code or its URL key and say whether it can be used now."""
+    if short_key:
+        key = session.scalars(
+            select(SessionKey).where(SessionKey.short_key == short_key).order_by(SessionKey.id.desc())
+        ).first()
+    elif url_key:
+        key = session.scalars(select(SessionKey).where(SessionKey.url_key == url_key)).first()
+    else:
+        key = None
+    if key is None:
+        return KeyState.UNKNOWN, None
+    return key_state(key), key
+
+
+def key_state(key: SessionKey, now: datetime | None = None) -> KeyState:
+    if key.used_at is not None:
+        return KeyState.USED
+    if key.expires_at <= (now or utcnow()):
+        return KeyState.EXPIRED
+    return KeyState.USABLE

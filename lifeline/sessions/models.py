@@ -1,0 +1,180 @@
+"""Tables of the support-session engine."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lifeline.db.base import Base, UtcDateTime, utcnow
+
+
+class SessionKey(Base):
+    """A seven-character key a customer types (or a URL they follow) to start a session."""
+
+    __tablename__ = "session_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    short_key: Mapped[str] = mapped_column(String(7), index=True)
+    # Set while the key can still be used; cleared when it is used or its code is recycled.
+    active_short_key: Mapped[str | None] = mapped_column(String(7), unique=True, nullable=True)
+    url_key: Mapped[str] = mapped_column(String(64), unique=True)
+    session_type: Mapped[str] = mapped_column(String(16), default="support")
+    queue_kind: Mapped[str] = mapped_column(String(16))
+    queue_ref_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    external_key: Mapped[str] = mapped_column(String(1024), default="")
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    url_hostname: Mapped[str] = mapped_column(String(255))
+    public_site_id: Mapped[int | None] = mapped_column(ForeignKey("public_sites.id"), nullable=True)
+    ttl: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    created_by_api_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("api_accounts.id", ondelete="SET NULL"), nullable=True
+    )
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    support_session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("support_sessions.id", ondelete="SET NULL"), nullable=True
+    )
+
+
+class SupportSession(Base):
+    """One support session; `id` is its lseq, `lsid` its 32-hex identifier."""
+
+    __tablename__ = "support_sessions"
+    __table_args__ = (
+        Index("ix_support_sessions_start_time", "start_time"),
+        Index("ix_support_sessions_end_time", "end_time"),
+        Index("ix_support_sessions_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lsid: Mapped[str] = mapped_column(String(32), unique=True)
+    session_type: Mapped[str] = mapped_column(String(16), default="support")
+    status: Mapped[str] = mapped_column(String(16))
+    queue_kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    queue_ref_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    public_site_id: Mapped[int] = mapped_column(ForeignKey("public_sites.id"))
+    jumpoint_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    jumpoint_name: Mapped[str] = mapped_column(String(255), default="")
+    external_key: Mapped[str] = mapped_column(String(1024), default="")
+    start_method: Mapped[str] = mapped_column(String(32), default="")
+    start_time: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    end_time: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    closed_abnormally: Mapped[bool] = mapped_column(Boolean, default=False)
+    owner_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    owner_gsnumber: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    last_owner_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    last_owner_gsnumber: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    primary_team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), nullable=True)
+    customer_name: Mapped[str] = mapped_column(String(100), default="")
+    customer_company: Mapped[str] = mapped_column(String(100), default="")
+    customer_company_code: Mapped[str] = mapped_column(String(100), default="")
+    customer_issue: Mapped[str] = mapped_column(String(64), default="")
+    customer_details: Mapped[str] = mapped_column(Text, default="")
+    file_transfer_count: Mapped[int] = mapped_column(Integer, default=0)
+    session_key_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class SessionParticipant(Base):
+    """A customer or representative connection that took part in a session (one row per gsnumber)."""
+
+    __tablename__ = "session_participants"
+    __table_args__ = (UniqueConstraint("session_id", "role", "gsnumber"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("support_sessions.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    gsnumber: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    username: Mapped[str] = mapped_column(String(100), default="")
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    display_number: Mapped[str] = mapped_column(String(32), default="")
+    public_ip: Mapped[str] = mapped_column(String(64), default="")
+    private_ip: Mapped[str] = mapped_column(String(64), default="")
+    hostname: Mapped[str] = mapped_column(String(255), default="")
+    os: Mapped[str] = mapped_column(String(255), default="")
+    session_owner: Mapped[bool] = mapped_column(Boolean, default=False)
+    primary_cust: Mapped[bool] = mapped_column(Boolean, default=False)
+    embassy: Mapped[bool] = mapped_column(Boolean, default=False)
+    invited: Mapped[bool] = mapped_column(Boolean, default=False)
+    joined_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    seconds_involved: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SessionTeam(Base):
+    """A team the session belonged to at some point (the report's team_list)."""
+
+    __tablename__ = "session_teams"
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("support_sessions.id", ondelete="CASCADE"), primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), primary_key=True)
+    first_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class SessionAttribute(Base):
+    """A `session.custom.<code_name>` value other than the external key."""
+
+    __tablename__ = "session_attributes"
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("support_sessions.id", ondelete="CASCADE"), primary_key=True)
+    code_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(1024))
+
+
+class SessionEvent(Base):
+    """One entry of a session's event log; reports are read from here."""
+
+    __tablename__ = "session_events"
+    __table_args__ = (
+        Index("ix_session_events_session_id_id", "session_id", "id"),
+        Index("ix_session_events_team_id", "team_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("support_sessions.id", ondelete="CASCADE"))
+    event_type: Mapped[str] = mapped_column(String(64))
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    performed_by_type: Mapped[str] = mapped_column(String(16))
+    performed_by_gsnumber: Mapped[int] = mapped_column(BigInteger, default=0)
+    performed_by_name: Mapped[str] = mapped_column(String(255), default="")
+    performed_by_user_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    destination_type: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    destination_gsnumber: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    destination_name: Mapped[str] = mapped_column(String(255), default="")
+    body: Mapped[str | None] = mapped_column(Text, nullable=True)
+    filename: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    filesize: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    data: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
+    files: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    system_information: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+    team_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class SessionFile(Base):
+    """A file sent during a session, kept in the file store under its SHA-256."""
+
+    __tablename__ = "session_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("support_sessions.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    name: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(255), default="application/octet-stream")
+    sent_by_gsnumber: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

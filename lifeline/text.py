@@ -1,0 +1,24 @@
+"""Text rules shared by every input: lengths and characters XML 1.0 can carry."""
+
+from __future__ import annotations
+
+import re
+
+# Characters outside XML 1.0's Char production (C0 controls other than tab, LF, CR;
+# surrogates; U+FFFE and U+FFFF).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def is_xml_safe(value: str) -> bool:
+    return _NOT_XML.search(value) is None
+
+
+def check_text(value: str, limit: int, *, allow_empty: bool = False) -> str | None:
+    """Why `value` is not acceptable as a stored name or field, or None when it is."""
+    if not value and not allow_empty:
+        return "must not be empty"
+    if len(value) > limit:
+        return f"must be at most {limit} characters"
+    if not is_xml_safe(value):
+        return "contains control characters"
+    return None
