@@ -74,7 +74,7 @@ def _user_flags(parser: argparse.ArgumentParser, *, creating: bool) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lifeline", description="Lifeline remote support appliance")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(dest="subcommand", required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="run the appliance (creates everything on first start)")
     _data_dir_option(serve)
@@ -455,7 +455,7 @@ def _fail(message: str) -> NoReturn:
 def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     try:
-        COMMANDS[args.command](args)
+        COMMANDS[args.subcommand](args)
     except (CliError, directory.DirectoryError, SettingError, ConfigError) as error:
         _fail(str(error))
     except KeyboardInterrupt:

@@ -185,7 +185,7 @@ def set_setting(session: Session, key: str, raw: str) -> Any:
 
 def load_settings(session: Session) -> dict[str, Any]:
     """Every declared setting, typed, with defaults for those never set."""
-    stored = dict(session.execute(select(Setting.key, Setting.value)).tuples().all())
+    stored = dict(session.execute(select(Setting.key, Setting.value)).all())
     values: dict[str, Any] = {}
     for key, spec in SETTINGS.items():
         raw = stored.get(key, spec.default)

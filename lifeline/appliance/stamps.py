@@ -41,7 +41,7 @@ def bump(session: Session, name: str) -> None:
 
 
 def read_all(session: Session) -> dict[str, int]:
-    rows = session.execute(select(ChangeStamp.name, ChangeStamp.value)).tuples().all()
+    rows = session.execute(select(ChangeStamp.name, ChangeStamp.value)).all()
     stamps = dict.fromkeys(ALL, 0)
     stamps.update(rows)
     return stamps

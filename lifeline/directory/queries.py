@@ -202,8 +202,8 @@ def load_directory(session: Session) -> DirectorySnapshot:
         if site.hostnames
     )
     attributes = dict(
-        session.execute(select(CustomAttribute.code_name, CustomAttribute.display_name).order_by(CustomAttribute.id))
-        .tuples()
-        .all()
+        session.execute(
+            select(CustomAttribute.code_name, CustomAttribute.display_name).order_by(CustomAttribute.id)
+        ).all()
     )
     return DirectorySnapshot(team_records, site_records, attributes)

@@ -48,9 +48,7 @@ def logged_in_reps(session: Session) -> list[LoggedInRep]:
                 SupportSession.status != "ended",
             )
             .group_by(SessionParticipant.user_id)
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     since: dict[int, datetime] = {}
     showing: dict[int, bool] = defaultdict(bool)

@@ -28,9 +28,7 @@ def session_attributes(session: Session, support_session: SupportSession) -> dic
             select(SessionAttribute.code_name, SessionAttribute.value).where(
                 SessionAttribute.session_id == support_session.id
             )
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     return values
 

@@ -1,0 +1,220 @@
+"""A real appliance for tests: the `lifeline serve` process on loopback ports, its own
+data directory, and its own database (a SQLite file, or a fresh PostgreSQL database
+when DATABASE_URL points at a server)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import secrets
+import socket
+import ssl
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+import httpx
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from lifeline.appliance.bootstrap import open_database
+from lifeline.cli import main as cli_main
+from lifeline.config import Config, normalize_database_url
+from lifeline.db.engine import Database
+
+ADMIN_PASSWORD = "admin-password-1"
+T = TypeVar("T")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class TestDatabase:
+    """A database of its own: a file under the data directory, or a new PostgreSQL database."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.server_url = os.environ.get("DATABASE_URL", "")
+        self.name = ""
+        if self.server_url:
+            self.name = "lifeline_t_" + secrets.token_hex(6)
+            admin = create_engine(normalize_database_url(self.server_url), isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{self.name}"'))
+            admin.dispose()
+            self.url = (
+                make_url(normalize_database_url(self.server_url))
+                .set(database=self.name)
+                .render_as_string(hide_password=False)
+            )
+        else:
+            self.url = ""  # the appliance's default: a SQLite file in its data directory
+
+    def drop(self) -> None:
+        if not self.name:
+            return
+        admin = create_engine(normalize_database_url(self.server_url), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+class RunningAppliance:
+    def __init__(self, data_dir: Path, *, hostname: str = "support.example.com") -> None:
+        self.data_dir = data_dir
+        self.hostname = hostname
+        self.https_port = free_port()
+        self.http_port = free_port()
+        self.database = TestDatabase(data_dir)
+        self.env = {
+            **os.environ,
+            "LIFELINE_DATA_DIR": str(data_dir),
+            "LIFELINE_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "DATABASE_URL": self.database.url,
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_path = data_dir / "serve.log"
+        self._db: Database | None = None
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self.process = self._spawn(log)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the appliance exited:\n{self.log_path.read_text()}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"http://127.0.0.1:{self.http_port}/check_health", timeout=1).status_code == 200:
+                    return
+            time.sleep(0.1)
+        raise RuntimeError(f"the appliance did not start:\n{self.log_path.read_text()}")
+
+    def _spawn(self, log: IO[bytes]) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "lifeline",
+                "serve",
+                "--hostname",
+                self.hostname,
+                "--https-port",
+                str(self.https_port),
+                "--http-port",
+                str(self.http_port),
+                "--bind",
+                "127.0.0.1",
+            ],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def close(self) -> None:
+        self.stop()
+        if self._db is not None:
+            self._db.close()
+        self.database.drop()
+
+    # --- talking to it ---------------------------------------------------------------------
+
+    @property
+    def https(self) -> str:
+        return f"https://127.0.0.1:{self.https_port}"
+
+    @property
+    def http(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    @property
+    def cert_path(self) -> Path:
+        return self.data_dir / "tls" / "appliance.crt"
+
+    def client(self, **kwargs: Any) -> httpx.Client:
+        """An HTTPS client that trusts the appliance's own certificate (and nothing else)."""
+        context = ssl.create_default_context(cafile=str(self.cert_path))
+        context.check_hostname = False  # we connect by IP; the certificate names the site hostname
+        return httpx.Client(base_url=self.https, verify=context, timeout=30, **kwargs)
+
+    def cli(self, *args: str) -> str:
+        """Run a `lifeline` subcommand against this appliance's data, as an operator would;
+        returns what it printed."""
+        old = {key: os.environ.get(key) for key in ("DATABASE_URL", "LIFELINE_DATA_DIR")}
+        os.environ["DATABASE_URL"] = self.database.url
+        os.environ["LIFELINE_DATA_DIR"] = str(self.data_dir)
+        out = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(out):
+                cli_main(list(args))
+        finally:
+            for key, value in old.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+        return out.getvalue()
+
+    def cli_json(self, *args: str) -> Any:
+        return json.loads(self.cli(*args, "--json"))
+
+    @property
+    def db(self) -> Database:
+        """The same database the appliance uses, for setting up sessions through the engine."""
+        if self._db is None:
+            config = Config(
+                data_dir=self.data_dir,
+                database_url=normalize_database_url(self.database.url) if self.database.url else "",
+            )
+            self._db = open_database(config)
+        return self._db
+
+    def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return self.db.call(fn, *args, **kwargs)
+
+    def with_session(self, fn: Callable[[Session], T]) -> T:
+        return self.db.call(fn)
+
+
+@contextlib.contextmanager
+def running_appliance(data_dir: Path, **kwargs: Any) -> Iterator[RunningAppliance]:
+    appliance = RunningAppliance(data_dir, **kwargs)
+    try:
+        appliance.start()
+        yield appliance
+    finally:
+        appliance.close()
+
+
+def eventually(check: Callable[[], T], *, timeout: float = 5.0, interval: float = 0.05) -> T:
+    """Retry `check` until it stops raising AssertionError (changes made by another process
+    reach the appliance's caches within its half-second stamp poll)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return check()
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(interval)
