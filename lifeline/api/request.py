@@ -113,7 +113,7 @@ def _bounded(receive: Receive) -> Receive:
 async def _read_multipart(scope: Scope, receive: Receive, params: dict[str, str]) -> None:
     request = Request(scope, _bounded(receive))
     try:
-        async with request.form(max_files=0, max_fields=MAX_FIELDS, max_part_size=MAX_BODY_BYTES) as form:
+        async with request.form(max_files=1, max_fields=MAX_FIELDS, max_part_size=MAX_BODY_BYTES) as form:
             for name, value in form.multi_items():
                 if isinstance(value, UploadFile):
                     raise ApiError("File uploads are not accepted here.")
