@@ -107,6 +107,8 @@ class Runtime:
         for event in events:
             if isinstance(event, StampBumped):
                 self.generations.bump(event.name)
+                if event.value > self._db_stamps.get(event.name, 0):
+                    self._db_stamps[event.name] = event.value
         if self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._publish, events)
 

@@ -8,6 +8,8 @@ bumps from other processes are seen by polling one small table.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -21,23 +23,27 @@ SETTINGS = "settings"
 ALL = (DIRECTORY, PRESENCE, SETTINGS)
 
 
+@dataclass(frozen=True)
 class StampBumped:
-    __slots__ = ("name",)
+    """Live event: a stamp moved to `value` (so the poller need not notice it a second time)."""
 
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __repr__(self) -> str:
-        return f"StampBumped({self.name!r})"
+    name: str
+    value: int
 
 
 def bump(session: Session, name: str) -> None:
     assert name in ALL, name
-    result = session.execute(update(ChangeStamp).where(ChangeStamp.name == name).values(value=ChangeStamp.value + 1))
-    if result.rowcount == 0:  # type: ignore[attr-defined]
-        session.add(ChangeStamp(name=name, value=1))
+    value = session.execute(
+        update(ChangeStamp)
+        .where(ChangeStamp.name == name)
+        .values(value=ChangeStamp.value + 1)
+        .returning(ChangeStamp.value)
+    ).scalar()
+    if value is None:
+        value = 1
+        session.add(ChangeStamp(name=name, value=value))
         session.flush()
-    on_commit(session, StampBumped(name))
+    on_commit(session, StampBumped(name, value))
 
 
 def read_all(session: Session) -> dict[str, int]:

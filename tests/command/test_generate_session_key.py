@@ -150,7 +150,7 @@ def test_url_hostname_picks_the_site_in_the_key_url(
     appliance.cli("site", "add", "remote.example.com")
     root = eventually(lambda: key_of(api, personas.admin.params, queue_id="general", url_hostname="remote.example.com"))
     assert text_of(root, NS_LATER, "key_url").startswith("https://remote.example.com:")
-    state, key = appliance.call(find_key, short_key=text_of(root, NS_LATER, "short_key"))
+    _state, key = appliance.call(find_key, short_key=text_of(root, NS_LATER, "short_key"))
     assert key is not None
     assert key.public_site_id != 1
 
