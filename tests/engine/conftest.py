@@ -11,12 +11,12 @@ from sqlalchemy import event
 from lifeline.appliance.bootstrap import ensure_appliance, open_database
 from lifeline.config import Config, normalize_database_url
 from lifeline.db.engine import Database
-from tests.support.appliance import TestDatabase
+from tests.support.appliance import ScratchDatabase
 
 
 @pytest.fixture
 def db(tmp_path: Path) -> Iterator[Database]:
-    database = TestDatabase(tmp_path)
+    database = ScratchDatabase(tmp_path)
     url = normalize_database_url(database.url) if database.url else ""
     opened = open_database(Config(data_dir=tmp_path / "data", database_url=url))
     opened.call(ensure_appliance, "support.example.com")

@@ -39,7 +39,7 @@ def free_port() -> int:
         return port
 
 
-class TestDatabase:
+class ScratchDatabase:
     """A database of its own: a file under the data directory, or a new PostgreSQL database."""
 
     def __init__(self, data_dir: Path) -> None:
@@ -74,7 +74,7 @@ class RunningAppliance:
         self.hostname = hostname
         self.https_port = free_port()
         self.http_port = free_port()
-        self.database = TestDatabase(data_dir)
+        self.database = ScratchDatabase(data_dir)
         self.env = {
             **os.environ,
             "LIFELINE_DATA_DIR": str(data_dir),

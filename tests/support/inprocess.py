@@ -19,7 +19,7 @@ from lifeline.appliance.settings import set_setting
 from lifeline.config import Config, normalize_database_url
 from lifeline.db.engine import Database
 from lifeline.runtime import Ports, Runtime
-from tests.support.appliance import TestDatabase, free_port
+from tests.support.appliance import ScratchDatabase, free_port
 
 
 class InProcessAppliance:
@@ -31,7 +31,7 @@ class InProcessAppliance:
 
 @contextlib.contextmanager
 def inprocess_appliance(tmp_path: Path) -> Iterator[InProcessAppliance]:
-    database = TestDatabase(tmp_path)
+    database = ScratchDatabase(tmp_path)
     url = normalize_database_url(database.url) if database.url else ""
     db = open_database(Config(data_dir=tmp_path / "data", database_url=url))
     db.call(ensure_appliance, "support.example.com")
