@@ -7,7 +7,6 @@ changes. Polling integrations therefore cost a dictionary lookup per call.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from datetime import datetime
@@ -55,7 +54,7 @@ class Authenticator:
             raise ApiError(NO_CREDENTIALS)
         if not username or not password or len(username) > _MAX_CREDENTIAL or len(password) > _MAX_CREDENTIAL:
             raise ApiError(BAD_CREDENTIALS)
-        cache_key = hmac.new(self._key, f"{username}\0{password}".encode(), hashlib.sha256).digest()
+        cache_key = hmac.digest(self._key, f"{username}\0{password}".encode(), "sha256")
         principal = self._passwords.get(cache_key)
         if principal is None:
             generation = self._generation

@@ -10,10 +10,11 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import typing
-from collections.abc import Mapping
-from typing import Any, TypeVar
+from collections.abc import Hashable, Mapping
+from typing import Any, TypeVar, cast
 
 from lifeline.api.errors import ApiError
 from lifeline.text import is_xml_safe
@@ -58,13 +59,16 @@ def rule_of(field: dataclasses.Field[Any]) -> Rule:
     return rule if isinstance(rule, Rule) else Rule()
 
 
-def parse_params(cls: type[T], raw: Mapping[str, str]) -> T:
+@functools.cache
+def _declared(cls: type) -> tuple[tuple[str, Any, Rule], ...]:
+    """(name, type, rule) of each declared parameter, worked out once per class."""
     hints = typing.get_type_hints(cls)
+    return tuple((field.name, hints[field.name], rule_of(field)) for field in dataclasses.fields(cls))
+
+
+def parse_params(cls: type[T], raw: Mapping[str, str]) -> T:
     values: dict[str, Any] = {}
-    for field in dataclasses.fields(cls):  # type: ignore[arg-type]
-        rule = rule_of(field)
-        name = field.name
-        kind = hints[name]
+    for name, kind, rule in _declared(cast(Hashable, cls)):
         if rule.flag:
             values[name] = name in raw and raw[name] not in ("0", "false")
             continue

@@ -1,30 +1,41 @@
 """The database handle: engine, unit of work, and where live events leave after commit.
 
 Domain actions are plain synchronous functions taking an ORM `Session`. The async
-adapters run them through `Database.write` / `Database.read`, which use worker
-threads so the event loop never waits on disk. SQLite gets a single writer thread
-(it has a single writer anyway, and one thread means no lock contention inside a
-process); readers get their own threads because WAL lets them run beside the writer.
+adapters run them through `Database.write` / `Database.read`, in worker threads so the
+event loop never waits on disk.
+
+Writes are group-committed: the writer thread takes every write waiting in its queue and
+runs them in one transaction, one commit for all. Under load that turns a commit per
+request into a commit per batch, which is what lets a single SQLite writer keep up. If
+one write in a batch fails, the batch is rolled back and each write is run again in a
+transaction of its own, so a failure only ever affects its own request. Write functions
+must therefore only touch the database (they may be run twice).
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import logging
+import queue
+import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Any, ParamSpec, TypeVar
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-P = ParamSpec("P")
 T = TypeVar("T")
 
 OUTBOX_KEY = "lifeline.outbox"
+MAX_BATCH = 64
 
 AfterCommit = Callable[[list[Any]], None]
+
+log = logging.getLogger("lifeline.db")
 
 
 def on_commit(session: Session, live_event: Any) -> None:
@@ -51,6 +62,15 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
 
+@dataclass
+class _Job:
+    fn: Callable[[Session], Any]
+    future: Future[Any] = field(default_factory=Future)
+
+
+_STOP = object()
+
+
 class Database:
     def __init__(self, url: str, *, after_commit: AfterCommit | None = None) -> None:
         self.url = url
@@ -58,8 +78,16 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.after_commit: AfterCommit = after_commit or (lambda events: None)
-        self._writer = ThreadPoolExecutor(1 if self.is_sqlite else 8, thread_name_prefix="db-write")
+        self._queue: queue.SimpleQueue[_Job | object] = queue.SimpleQueue()
+        self._writers = [
+            threading.Thread(target=self._write_loop, name=f"db-write-{n}", daemon=True)
+            for n in range(1 if self.is_sqlite else 4)
+        ]
+        self._started = False
+        self._start_lock = threading.Lock()
         self._readers = ThreadPoolExecutor(4, thread_name_prefix="db-read")
+
+    # --- synchronous use (CLI, tests, background jobs) -------------------------------------
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -82,15 +110,71 @@ class Database:
         with self.transaction() as session:
             return fn(session, *args, **kwargs)
 
+    # --- from the event loop ---------------------------------------------------------------
+
     async def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._writer, functools.partial(self.call, fn, *args, **kwargs))
+        self._ensure_writers()
+        job = _Job((lambda session: fn(session, *args, **kwargs)) if args or kwargs else fn)
+        self._queue.put(job)
+        return await asyncio.wrap_future(job.future)
 
     async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._readers, functools.partial(self.call, fn, *args, **kwargs))
 
+    def _ensure_writers(self) -> None:
+        if not self._started:
+            with self._start_lock:
+                if not self._started:
+                    for writer in self._writers:
+                        writer.start()
+                    self._started = True
+
+    def _write_loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is _STOP:
+                return
+            batch: list[_Job] = [first]  # type: ignore[list-item]
+            stop = False
+            while len(batch) < MAX_BATCH:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is _STOP:
+                    stop = True
+                    break
+                batch.append(more)  # type: ignore[arg-type]
+            self._run_batch(batch)
+            if stop:
+                return
+
+    def _run_batch(self, batch: list[_Job]) -> None:
+        if len(batch) > 1:
+            try:
+                with self.transaction() as session:
+                    results = [job.fn(session) for job in batch]
+            except Exception:  # noqa: S110 - somebody's write failed: run each alone so only that one fails
+                pass
+            else:
+                for job, result in zip(batch, results, strict=True):
+                    job.future.set_result(result)
+                return
+        for job in batch:
+            try:
+                with self.transaction() as session:
+                    result = job.fn(session)
+            except BaseException as error:
+                job.future.set_exception(error)
+            else:
+                job.future.set_result(result)
+
     def close(self) -> None:
-        self._writer.shutdown(wait=True)
+        if self._started:
+            for _ in self._writers:
+                self._queue.put(_STOP)
+            for writer in self._writers:
+                writer.join()
         self._readers.shutdown(wait=True)
         self.engine.dispose()

@@ -7,14 +7,18 @@ and is recycled once its key has been used or has expired.
 from __future__ import annotations
 
 import enum
+import functools
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import Executable
 
 from lifeline.db.base import utcnow
 from lifeline.sessions.models import SessionKey
@@ -52,43 +56,72 @@ def _random_code() -> str:
     return str(secrets.randbelow(9 * 10 ** (SHORT_KEY_LENGTH - 1)) + 10 ** (SHORT_KEY_LENGTH - 1))
 
 
-def generate_session_key(session: Session, request: KeyRequest, *, max_ttl: int) -> SessionKey:
+@dataclass(frozen=True)
+class IssuedKey:
+    id: int
+    short_key: str
+    url_key: str
+    ttl: int
+    expires_at: datetime
+    external_key: str
+
+
+@functools.cache
+def _insert_statement(dialect: str) -> Executable:
+    """INSERT ... ON CONFLICT (active_short_key) DO NOTHING RETURNING id, built once per dialect."""
+    table = cast(Table, SessionKey.__table__)
+    statement = (sqlite_insert if dialect == "sqlite" else postgresql_insert)(table)
+    return statement.on_conflict_do_nothing(index_elements=["active_short_key"]).returning(table.c.id)
+
+
+def _insert_ignoring_conflict(session: Session, values: dict[str, Any]) -> int | None:
+    """Insert the key unless its code is taken by a live key; one statement on either database."""
+    statement = _insert_statement(session.get_bind().dialect.name)
+    inserted: int | None = session.connection().execute(statement, values).scalar()
+    return inserted
+
+
+def generate_session_key(session: Session, request: KeyRequest, *, max_ttl: int) -> IssuedKey:
     """Make a new key; `ttl` is capped at the appliance's maximum session key lifetime."""
     ttl = max_ttl if request.ttl is None else min(request.ttl, max_ttl)
     if ttl <= 0:
         raise SessionKeyError("ttl must be a positive number of seconds")
     now = utcnow()
+    expires_at = now + timedelta(seconds=ttl)
+    url_key = secrets.token_hex(16)
     for _ in range(_ATTEMPTS):
         code = _random_code()
-        holder = session.scalars(select(SessionKey).where(SessionKey.active_short_key == code)).first()
-        if holder is not None:
-            if holder.expires_at > now:
+        values = {
+            "short_key": code,
+            "active_short_key": code,
+            "url_key": url_key,
+            "session_type": "support",
+            "queue_kind": request.queue.kind.value,
+            "queue_ref_id": request.queue.ref_id,
+            "external_key": request.external_key,
+            "attributes": dict(request.attributes),
+            "url_hostname": request.url_hostname,
+            "public_site_id": request.public_site_id,
+            "ttl": ttl,
+            "created_at": now,
+            "expires_at": expires_at,
+            "created_by_user_id": request.created_by_user_id,
+            "created_by_api_account_id": request.created_by_api_account_id,
+        }
+        key_id = _insert_ignoring_conflict(session, values)
+        if key_id is None:
+            # The code belongs to another key; take it over only if that key has expired.
+            recycled = session.execute(
+                update(SessionKey)
+                .where(SessionKey.active_short_key == code, SessionKey.expires_at <= now)
+                .values(active_short_key=None)
+            )
+            if recycled.rowcount == 0:  # type: ignore[attr-defined]
                 continue
-            holder.active_short_key = None  # expired: its code can be reused
-        key = SessionKey(
-            short_key=code,
-            active_short_key=code,
-            url_key=secrets.token_hex(16),
-            session_type="support",
-            queue_kind=request.queue.kind.value,
-            queue_ref_id=request.queue.ref_id,
-            external_key=request.external_key,
-            attributes=dict(request.attributes),
-            url_hostname=request.url_hostname,
-            public_site_id=request.public_site_id,
-            ttl=ttl,
-            created_at=now,
-            expires_at=now + timedelta(seconds=ttl),
-            created_by_user_id=request.created_by_user_id,
-            created_by_api_account_id=request.created_by_api_account_id,
-        )
-        try:
-            with session.begin_nested():
-                session.add(key)
-                session.flush()
-        except IntegrityError:
-            continue  # another process took the same code at the same moment
-        return key
+            key_id = _insert_ignoring_conflict(session, values)
+            if key_id is None:
+                continue
+        return IssuedKey(key_id, code, url_key, ttl, expires_at, request.external_key)
     raise SessionKeyError("Could not find a free session key; try again")
 
 

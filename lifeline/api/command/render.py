@@ -31,9 +31,9 @@ async def cached(
 ) -> bytes:
     """The same bytes until the directory, presence or settings change (no database work)."""
     runtime = context.runtime
-    directory = await runtime.directory()
     depends = tuple(runtime.generations[name] for name in (stamps.DIRECTORY, stamps.PRESENCE, stamps.SETTINGS))
-    full_key = (key, context.namespace, context.era, site_base_url(context, directory))
+    # The Host header decides the links' site (see site_base_url), so it is part of the key.
+    full_key = (key, context.namespace, context.era, context.request.host)
     hit = runtime.rendered.get(full_key)
     if hit is not None and hit[0] == depends:
         return hit[1]
@@ -69,9 +69,9 @@ class GeneratedKey:
 
 def queue_available(queue: Queue, reps: list[LoggedInRep], directory: DirectorySnapshot) -> bool:
     """Whether a logged-in representative could take a session from this queue now."""
-    logged_in = {rep.id for rep in reps}
     if queue.kind is QueueKind.GENERAL:
-        return bool(logged_in)
+        return bool(reps)
+    logged_in = {rep.id for rep in reps}
     if queue.kind is QueueKind.REP:
         return queue.ref_id in logged_in
     team = next((t for t in directory.teams if t.id == queue.ref_id), None)
