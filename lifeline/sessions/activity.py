@@ -1,0 +1,175 @@
+"""What happens inside a running session: chat, notes, files, the customer's system
+information and details. Every step is an event in the session's log."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lifeline.sessions.actions import CustomerDetails, SessionError, SessionStatus
+from lifeline.sessions.events import Actor, ActorType, EventType, log_event
+from lifeline.sessions.models import SessionEvent, SessionFile, SessionParticipant, SupportSession
+
+MAX_CHAT_LENGTH = 16 * 1024
+MAX_NOTE_LENGTH = 16 * 1024
+MAX_FILENAME_LENGTH = 255
+
+
+def _live(support_session: SupportSession) -> None:
+    if support_session.status == SessionStatus.ENDED.value:
+        raise SessionError("The session has already ended")
+
+
+def _in_session(session: Session, support_session: SupportSession, actor: Actor) -> None:
+    """Only someone taking part right now may speak in a session (the system always may)."""
+    if actor.type is ActorType.SYSTEM:
+        return
+    role = "customer" if actor.type is ActorType.CUSTOMER else "representative"
+    joined = session.scalars(
+        select(SessionParticipant.id).where(
+            SessionParticipant.session_id == support_session.id,
+            SessionParticipant.role == role,
+            SessionParticipant.gsnumber == actor.gsnumber,
+            SessionParticipant.joined_at.is_not(None),
+        )
+    ).first()
+    if joined is None:
+        raise SessionError("Only people in the session can do that")
+
+
+def send_chat(
+    session: Session,
+    support_session: SupportSession,
+    sender: Actor,
+    body: str,
+    *,
+    destination: Actor | None = None,
+) -> SessionEvent:
+    """A chat line, kept exactly as typed (even characters XML cannot carry)."""
+    _live(support_session)
+    _in_session(session, support_session, sender)
+    if not body:
+        raise SessionError("A chat message cannot be empty")
+    if len(body) > MAX_CHAT_LENGTH:
+        raise SessionError(f"A chat message is at most {MAX_CHAT_LENGTH} characters")
+    return log_event(session, support_session, EventType.CHAT_MESSAGE, sender, destination=destination, body=body)
+
+
+def add_note(session: Session, support_session: SupportSession, rep: Actor, text: str) -> SessionEvent:
+    """A representative's note on the session (customers never see notes)."""
+    if rep.type is not ActorType.REPRESENTATIVE:
+        raise SessionError("Only representatives add session notes")
+    if not text.strip():
+        raise SessionError("A note cannot be empty")
+    if len(text) > MAX_NOTE_LENGTH:
+        raise SessionError(f"A note is at most {MAX_NOTE_LENGTH} characters")
+    _in_session(session, support_session, rep)
+    return log_event(session, support_session, EventType.SESSION_NOTE_ADDED, rep, body=text)
+
+
+@dataclass(frozen=True)
+class FileSent:
+    name: str
+    size: int
+    sha256: str
+    content_type: str = "application/octet-stream"
+
+
+def record_file(
+    session: Session,
+    support_session: SupportSession,
+    sender: Actor,
+    file: FileSent,
+    *,
+    destination: Actor | None = None,
+) -> SessionFile:
+    """A file went from one participant to another and is in the file store.
+
+    Named as the reports name transfers, from the representative's side: a file sent
+    to the customer's machine is a File Upload, one from the customer a File Download.
+    """
+    _live(support_session)
+    _in_session(session, support_session, sender)
+    name = file.name.replace("/", "_").replace("\\", "_").strip() or "file"
+    if len(name) > MAX_FILENAME_LENGTH:
+        raise SessionError(f"A file name is at most {MAX_FILENAME_LENGTH} characters")
+    to_customer = sender.type is not ActorType.CUSTOMER
+    event = log_event(
+        session,
+        support_session,
+        EventType.FILE_UPLOAD if to_customer else EventType.FILE_DOWNLOAD,
+        sender,
+        destination=destination,
+        filename=name,
+        filesize=file.size,
+        files=[{"name": name, "size": file.size}],
+    )
+    support_session.file_transfer_count += 1
+    row = SessionFile(
+        session_id=support_session.id,
+        event_id=event.id,
+        name=name,
+        size=file.size,
+        sha256=file.sha256,
+        content_type=file.content_type[:255],
+        sent_by_gsnumber=sender.gsnumber,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+@dataclass(frozen=True)
+class InfoCategory:
+    """One category of system information: a table with named, identified columns."""
+
+    name: str
+    fields: Sequence[tuple[str, str]]  # (id, display name), in column order
+    rows: Sequence[Sequence[str]]
+
+
+def record_system_information(
+    session: Session, support_session: SupportSession, customer: Actor, categories: Sequence[InfoCategory]
+) -> SessionEvent:
+    """The system information pulled automatically when the session starts."""
+    _live(support_session)
+    payload: list[dict[str, Any]] = []
+    for category in categories:
+        width = len(category.fields)
+        if any(len(row) != width for row in category.rows):
+            raise SessionError(f"Every row of {category.name} needs {width} fields")
+        payload.append(
+            {
+                "name": category.name,
+                "fields": [[field_id, name] for field_id, name in category.fields],
+                "rows": [list(row) for row in category.rows],
+            }
+        )
+    return log_event(
+        session, support_session, EventType.SYSTEM_INFORMATION_RETRIEVED, customer, system_information=payload
+    )
+
+
+def update_customer_details(
+    session: Session, support_session: SupportSession, details: CustomerDetails, *, username: str = ""
+) -> None:
+    """What the customer told the front-end survey, or their computer reported."""
+    support_session.customer_name = details.name[:100]
+    support_session.customer_company = details.company[:100]
+    support_session.customer_company_code = details.company_code[:100]
+    support_session.customer_issue = details.issue[:64]
+    support_session.customer_details = details.details[:1024]
+    primary = session.scalars(
+        select(SessionParticipant).where(
+            SessionParticipant.session_id == support_session.id, SessionParticipant.primary_cust.is_(True)
+        )
+    ).first()
+    if primary is not None:
+        if details.name:
+            primary.display_name = details.name[:100]
+        if username:
+            primary.username = username[:100]
