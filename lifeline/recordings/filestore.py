@@ -6,6 +6,7 @@ never leaves half a file under a real name; the same content is stored once.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -88,11 +89,7 @@ class FileStore:
 
 
 def _discard(fd: int, temp: str) -> None:
-    try:
+    with contextlib.suppress(OSError):
         os.close(fd)
-    except OSError:
-        pass
-    try:
+    with contextlib.suppress(OSError):
         os.unlink(temp)
-    except OSError:
-        pass
