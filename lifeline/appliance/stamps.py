@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from lifeline.appliance.models import ChangeStamp
+from lifeline.bus.wire import live_event
 from lifeline.db.engine import on_commit
 
 DIRECTORY = "directory"  # users, teams, issues, sites, API accounts, custom attributes
@@ -23,6 +24,7 @@ SETTINGS = "settings"
 ALL = (DIRECTORY, PRESENCE, SETTINGS)
 
 
+@live_event
 @dataclass(frozen=True)
 class StampBumped:
     """Live event: a stamp moved to `value` (so the poller need not notice it a second time)."""

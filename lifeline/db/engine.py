@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 T = TypeVar("T")
 
 OUTBOX_KEY = "lifeline.outbox"
+SNAPSHOTS_KEY = "lifeline.snapshots"
 MAX_BATCH = 64
 
 AfterCommit = Callable[[list[Any]], None]
@@ -41,6 +42,18 @@ log = logging.getLogger("lifeline.db")
 def on_commit(session: Session, live_event: Any) -> None:
     """Queue a live event; it leaves (through `Database.after_commit`) only if the transaction commits."""
     session.info.setdefault(OUTBOX_KEY, []).append(live_event)
+
+
+def snapshot_on_commit(session: Session, key: Any, make: Callable[[Session], Any]) -> None:
+    """Queue a live event built just before commit, once per key however often it changed:
+    the state of a thing as the transaction leaves it."""
+    session.info.setdefault(SNAPSHOTS_KEY, {})[key] = make
+
+
+def _take_snapshots(session: Session) -> None:
+    makers: dict[Any, Callable[[Session], Any]] = session.info.pop(SNAPSHOTS_KEY, {})
+    for make in makers.values():
+        on_commit(session, make(session))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -95,11 +108,13 @@ class Database:
         session = self.sessions()
         try:
             yield session
+            _take_snapshots(session)
             session.commit()
             events = session.info.pop(OUTBOX_KEY, [])
         except BaseException:
             session.rollback()
             session.info.pop(OUTBOX_KEY, None)
+            session.info.pop(SNAPSHOTS_KEY, None)
             raise
         finally:
             session.close()

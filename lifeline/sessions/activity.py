@@ -11,8 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lifeline.sessions.actions import CustomerDetails, SessionError, SessionStatus
-from lifeline.sessions.events import Actor, ActorType, EventType, log_event
+from lifeline.sessions.events import Actor, ActorType, EventType, event_by_ref, log_event
 from lifeline.sessions.models import SessionEvent, SessionFile, SessionParticipant, SupportSession
+from lifeline.text import is_xml_safe
 
 MAX_CHAT_LENGTH = 16 * 1024
 MAX_NOTE_LENGTH = 16 * 1024
@@ -48,19 +49,42 @@ def send_chat(
     body: str,
     *,
     destination: Actor | None = None,
+    client_ref: str | None = None,
 ) -> SessionEvent:
-    """A chat line, kept exactly as typed (even characters XML cannot carry)."""
+    """A chat line, kept exactly as typed (even characters XML cannot carry).
+
+    With `client_ref`, a line the client sends again (it could not tell whether the first
+    try arrived) is not logged twice: the first one is returned.
+    """
+    if client_ref:
+        earlier = event_by_ref(session, support_session, client_ref)
+        if earlier is not None:
+            return earlier
     _live(support_session)
     _in_session(session, support_session, sender)
     if not body:
         raise SessionError("A chat message cannot be empty")
     if len(body) > MAX_CHAT_LENGTH:
         raise SessionError(f"A chat message is at most {MAX_CHAT_LENGTH} characters")
-    return log_event(session, support_session, EventType.CHAT_MESSAGE, sender, destination=destination, body=body)
+    return log_event(
+        session,
+        support_session,
+        EventType.CHAT_MESSAGE,
+        sender,
+        destination=destination,
+        body=body,
+        client_ref=client_ref,
+    )
 
 
-def add_note(session: Session, support_session: SupportSession, rep: Actor, text: str) -> SessionEvent:
+def add_note(
+    session: Session, support_session: SupportSession, rep: Actor, text: str, *, client_ref: str | None = None
+) -> SessionEvent:
     """A representative's note on the session (customers never see notes)."""
+    if client_ref:
+        earlier = event_by_ref(session, support_session, client_ref)
+        if earlier is not None:
+            return earlier
     if rep.type is not ActorType.REPRESENTATIVE:
         raise SessionError("Only representatives add session notes")
     if not text.strip():
@@ -68,7 +92,7 @@ def add_note(session: Session, support_session: SupportSession, rep: Actor, text
     if len(text) > MAX_NOTE_LENGTH:
         raise SessionError(f"A note is at most {MAX_NOTE_LENGTH} characters")
     _in_session(session, support_session, rep)
-    return log_event(session, support_session, EventType.SESSION_NOTE_ADDED, rep, body=text)
+    return log_event(session, support_session, EventType.SESSION_NOTE_ADDED, rep, body=text, client_ref=client_ref)
 
 
 @dataclass(frozen=True)
@@ -86,17 +110,36 @@ def record_file(
     file: FileSent,
     *,
     destination: Actor | None = None,
+    client_ref: str | None = None,
 ) -> SessionFile:
     """A file went from one participant to another and is in the file store.
 
     Named as the reports name transfers, from the representative's side: a file sent
     to the customer's machine is a File Upload, one from the customer a File Download.
     """
+    if client_ref:
+        earlier = event_by_ref(session, support_session, client_ref)
+        if earlier is not None:
+            sent = session.scalars(select(SessionFile).where(SessionFile.event_id == earlier.id)).first()
+            if sent is not None:
+                return sent
     _live(support_session)
     _in_session(session, support_session, sender)
     name = file.name.replace("/", "_").replace("\\", "_").strip() or "file"
     if len(name) > MAX_FILENAME_LENGTH:
         raise SessionError(f"A file name is at most {MAX_FILENAME_LENGTH} characters")
+    if not is_xml_safe(name):
+        raise SessionError("A file name cannot contain control characters")
+    row = SessionFile(
+        session_id=support_session.id,
+        name=name,
+        size=file.size,
+        sha256=file.sha256,
+        content_type=file.content_type[:255],
+        sent_by_gsnumber=sender.gsnumber,
+    )
+    session.add(row)
+    session.flush()
     to_customer = sender.type is not ActorType.CUSTOMER
     event = log_event(
         session,
@@ -107,19 +150,11 @@ def record_file(
         filename=name,
         filesize=file.size,
         files=[{"name": name, "size": file.size}],
+        client_ref=client_ref,
+        file_id=row.id,
     )
+    row.event_id = event.id
     support_session.file_transfer_count += 1
-    row = SessionFile(
-        session_id=support_session.id,
-        event_id=event.id,
-        name=name,
-        size=file.size,
-        sha256=file.sha256,
-        content_type=file.content_type[:255],
-        sent_by_gsnumber=sender.gsnumber,
-    )
-    session.add(row)
-    session.flush()
     return row
 
 

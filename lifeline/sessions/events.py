@@ -7,10 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lifeline.db.base import utcnow
 from lifeline.db.engine import on_commit
+from lifeline.sessions.live import SessionEventAdded, event_payload, mark_changed
 from lifeline.sessions.models import SessionEvent, SupportSession
 
 
@@ -74,13 +76,25 @@ def api_actor(caller_name: str) -> Actor:
     return Actor(ActorType.SYSTEM, 0, f"API ({caller_name})")
 
 
-@dataclass(frozen=True)
-class SessionChanged:
-    """Live event: something happened in a session (consoles and clients refresh from it)."""
+# Events that do not change who is in a session or where it waits (no new state snapshot).
+CONVERSATION = frozenset(
+    {
+        EventType.CHAT_MESSAGE,
+        EventType.SESSION_NOTE_ADDED,
+        EventType.FILE_UPLOAD,
+        EventType.FILE_DOWNLOAD,
+        EventType.SYSTEM_INFORMATION_RETRIEVED,
+        EventType.CUSTOMER_EXIT_SURVEY,
+        EventType.REPRESENTATIVE_EXIT_SURVEY,
+    }
+)
 
-    lsid: str
-    event_id: int
-    event_type: str
+
+def event_by_ref(session: Session, support_session: SupportSession, client_ref: str) -> SessionEvent | None:
+    """The event a client already sent under this reference (it is resending after a reconnect)."""
+    return session.scalars(
+        select(SessionEvent).where(SessionEvent.session_id == support_session.id, SessionEvent.client_ref == client_ref)
+    ).first()
 
 
 def log_event(
@@ -96,6 +110,8 @@ def log_event(
     data: Sequence[tuple[str, Any]] = (),
     files: Sequence[dict[str, Any]] = (),
     system_information: list[dict[str, Any]] | None = None,
+    client_ref: str | None = None,
+    file_id: int | None = None,
 ) -> SessionEvent:
     """Append one event to the session's log, in the caller's transaction."""
     row = SessionEvent(
@@ -116,8 +132,11 @@ def log_event(
         files=list(files),
         system_information=system_information,
         team_id=support_session.primary_team_id,
+        client_ref=client_ref,
     )
     session.add(row)
     session.flush()
-    on_commit(session, SessionChanged(support_session.lsid, row.id, event_type.value))
+    on_commit(session, SessionEventAdded(support_session.lsid, support_session.id, event_payload(row, file_id)))
+    if event_type not in CONVERSATION:
+        mark_changed(session, support_session)
     return row

@@ -142,6 +142,8 @@ class SessionEvent(Base):
     __table_args__ = (
         Index("ix_session_events_session_id_id", "session_id", "id"),
         Index("ix_session_events_team_id", "team_id"),
+        # A client's own id for what it sent, so a resend after a reconnect is not logged twice.
+        UniqueConstraint("session_id", "client_ref"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -162,6 +164,7 @@ class SessionEvent(Base):
     files: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     system_information: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
     team_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    client_ref: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class SessionFile(Base):

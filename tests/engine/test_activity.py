@@ -111,3 +111,43 @@ def test_system_information_keeps_its_table_shape(db: Database) -> None:
             )
 
     db.call(work)
+
+
+def test_a_line_sent_again_under_the_same_reference_is_logged_once(db: Database, live_events: list[object]) -> None:
+    def work(session: Session) -> tuple[int, int]:
+        support_session, alice, _ = owned_session(session)
+        first = activity.send_chat(session, support_session, alice, "hello", client_ref="ref-1")
+        again = activity.send_chat(session, support_session, alice, "hello", client_ref="ref-1")
+        return first.id, again.id
+
+    first, again = db.call(work)
+    assert first == again
+    chats = [e for e in live_events if getattr(e, "event", {}).get("type") == "Chat Message"]
+    assert [(c.event["body"], c.event["ref"]) for c in chats] == [("hello", "ref-1")]  # type: ignore[attr-defined]
+
+
+def test_a_state_snapshot_leaves_once_per_transaction_and_not_for_chat(db: Database, live_events: list[object]) -> None:
+    from lifeline.sessions.live import SessionState
+
+    def work(session: Session) -> None:
+        support_session, alice, _ = owned_session(session)
+        activity.send_chat(session, support_session, alice, "hi")
+
+    db.call(work)
+    states = [e for e in live_events if isinstance(e, SessionState)]
+    assert len(states) == 1
+    assert states[0].state["status"] == "active"
+    assert [m["name"] for m in states[0].state["members"]] == ["Alice"]
+
+    live_events.clear()
+    lsid = states[0].lsid
+
+    def chat_only(session: Session) -> None:
+        from lifeline.sessions.queries import session_by_lsid
+
+        support_session = session_by_lsid(session, lsid)
+        assert support_session is not None
+        activity.send_chat(session, support_session, engine.customer_actor(session, support_session), "thanks")
+
+    db.call(chat_only)
+    assert not any(isinstance(e, SessionState) for e in live_events)

@@ -14,7 +14,8 @@ from lifeline.directory import actions as directory
 from lifeline.presence import actions as presence
 from lifeline.presence.models import ClientConnection
 from lifeline.sessions import actions as engine
-from lifeline.sessions.events import SYSTEM, SessionChanged
+from lifeline.sessions.events import SYSTEM
+from lifeline.sessions.live import SessionEventAdded, SessionState
 from lifeline.sessions.models import SessionEvent, SessionParticipant, SessionTeam, SupportSession
 from lifeline.sessions.queues import GENERAL, Queue, QueueKind, rep_queue, resolve_queue
 from tests.engine.helpers import customer_session, logged_in, rep
@@ -236,8 +237,10 @@ def test_a_customer_gone_for_good_ends_the_session_abnormally(db: Database) -> N
 
 def test_events_leave_only_after_commit_and_never_after_a_rollback(db: Database, live_events: list[object]) -> None:
     lsid = db.call(lambda s: customer_session(s, GENERAL).lsid)
-    changed = [e for e in live_events if isinstance(e, SessionChanged)]
-    assert [(e.lsid, e.event_type) for e in changed] == [(lsid, "Session Start")]
+    added = [e for e in live_events if isinstance(e, SessionEventAdded)]
+    assert [(e.lsid, e.event["type"]) for e in added] == [(lsid, "Session Start")]
+    [state] = [e for e in live_events if isinstance(e, SessionState)]
+    assert (state.lsid, state.state["status"], state.state["queue"]["kind"]) == (lsid, "waiting", "general")
     live_events.clear()
     with pytest.raises(RuntimeError), db.transaction() as session:
         customer_session(session, GENERAL)
