@@ -9,7 +9,12 @@ from starlette.applications import Starlette
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lifeline.api.routes import api_routes, xml_api_endpoints
+from lifeline.realtime.hub import Hub
+from lifeline.recordings.filestore import FileStore
 from lifeline.runtime import Runtime
+from lifeline.web.auth import WebAuth
+from lifeline.web.context import Web
+from lifeline.web.routes import web_routes
 
 
 class Appliance:
@@ -19,16 +24,20 @@ class Appliance:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.fast_paths = xml_api_endpoints(runtime)
+        hub = Hub(runtime)
+        web = Web(runtime, hub, WebAuth(runtime), FileStore(runtime.config.file_store_dir))
 
         @asynccontextmanager
         async def lifespan(app: Starlette) -> AsyncIterator[None]:
             await runtime.start()
+            await hub.start()
             try:
                 yield
             finally:
+                await hub.stop()
                 await runtime.stop()
 
-        self.router = Starlette(routes=api_routes(runtime), lifespan=lifespan)
+        self.router = Starlette(routes=api_routes(runtime) + web_routes(web), lifespan=lifespan)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":

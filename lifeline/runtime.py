@@ -151,8 +151,9 @@ class Runtime:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.bus.stop()
-        with contextlib.suppress(Exception):
-            await self.db.write(presence.close_node, self.node_id)
+        # Connections are not closed here: clients reconnect to the restarted appliance (or
+        # another process) and keep their gsnumbers; those that do not come back are closed
+        # by the dead-node sweep once this node's heartbeat is 30 seconds old.
 
     async def _every(self, seconds: float, job: Callable[[], Any]) -> None:
         while True:

@@ -144,3 +144,38 @@ def close_node(session: Session, node_id: str) -> int:
     if node is not None:
         session.delete(node)
     return len(live)
+
+
+def adopt(
+    session: Session, resume_token_sha256: str, *, node_id: str, kind: ClientKind, user_id: int | None = None
+) -> ClientConnection | None:
+    """A client reconnects with its resume token: the same connection (and gsnumber) moves to
+    this node. None when the token is unknown, belongs to someone else, or its connection is over."""
+    if not resume_token_sha256:
+        return None
+    connection = session.scalars(
+        select(ClientConnection).where(
+            ClientConnection.resume_token_sha256 == resume_token_sha256,
+            ClientConnection.kind == kind.value,
+            ClientConnection.disconnected_at.is_(None),
+        )
+    ).first()
+    if connection is None or (user_id is not None and connection.user_id != user_id):
+        return None
+    connection.node_id = node_id
+    return connection
+
+
+def expire_if_still_held(session: Session, gsnumber: int, node_id: str) -> bool:
+    """A client that dropped never came back: its connection ends, unless another node adopted it."""
+    connection = session.get(ClientConnection, gsnumber)
+    if connection is None or connection.node_id != node_id or connection.disconnected_at is not None:
+        return False
+    disconnect(session, connection)
+    return True
+
+
+def disconnect_by_gsnumber(session: Session, gsnumber: int) -> None:
+    connection = session.get(ClientConnection, gsnumber)
+    if connection is not None:
+        disconnect(session, connection)

@@ -97,6 +97,20 @@ def event_by_ref(session: Session, support_session: SupportSession, client_ref: 
     ).first()
 
 
+_LOCKED = "lifeline.locked_session_logs"
+
+
+def _lock_session_log(session: Session, support_session: SupportSession) -> None:
+    """On PostgreSQL, writers of one session's log queue behind each other, so event ids of a
+    session are in commit order and a client resuming "after event N" misses nothing.
+    (SQLite has a single writer: ids are in commit order already.)"""
+    locked: set[int] = session.info.setdefault(_LOCKED, set())
+    if support_session.id in locked or session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(select(SupportSession.id).where(SupportSession.id == support_session.id).with_for_update())
+    locked.add(support_session.id)
+
+
 def log_event(
     session: Session,
     support_session: SupportSession,
@@ -114,6 +128,7 @@ def log_event(
     file_id: int | None = None,
 ) -> SessionEvent:
     """Append one event to the session's log, in the caller's transaction."""
+    _lock_session_log(session, support_session)
     row = SessionEvent(
         session_id=support_session.id,
         event_type=event_type.value,

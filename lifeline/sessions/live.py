@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lifeline.bus.wire import live_event
 from lifeline.db.engine import snapshot_on_commit
-from lifeline.directory.models import Team, User
+from lifeline.directory.models import Issue, Team, User
 from lifeline.sessions.models import SessionAttribute, SessionEvent, SessionFile, SessionParticipant, SupportSession
 
 
@@ -75,6 +75,11 @@ def session_state(session: Session, support_session: SupportSession) -> dict[str
     elif support_session.queue_kind == "general":
         queue_name = "General"
     customer = next((p for p in participants if p.role == "customer"), None)
+    issue_title = ""
+    if support_session.customer_issue.isdigit():
+        issue = session.get(Issue, int(support_session.customer_issue))
+        issue_title = issue.title if issue else ""
+    version = session.scalar(select(func.max(SessionEvent.id)).where(SessionEvent.session_id == support_session.id))
     attributes = dict(
         session.execute(
             select(SessionAttribute.code_name, SessionAttribute.value).where(
@@ -84,6 +89,7 @@ def session_state(session: Session, support_session: SupportSession) -> dict[str
     )
     return {
         "lsid": support_session.lsid,
+        "version": version or 0,
         "status": support_session.status,
         "queue": {
             "kind": support_session.queue_kind,
@@ -99,6 +105,7 @@ def session_state(session: Session, support_session: SupportSession) -> dict[str
             "company": support_session.customer_company,
             "company_code": support_session.customer_company_code,
             "issue": support_session.customer_issue,
+            "issue_title": issue_title,
             "details": support_session.customer_details,
             "gsnumber": customer.gsnumber if customer else None,
             "connected": customer is not None,

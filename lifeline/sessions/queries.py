@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lifeline.sessions.models import SessionAttribute, SessionParticipant, SupportSession
+from lifeline.sessions.models import SessionAttribute, SessionEvent, SessionParticipant, SupportSession
 
 
 def session_by_lsid(session: Session, lsid: str) -> SupportSession | None:
     return session.scalars(select(SupportSession).where(SupportSession.lsid == lsid.lower())).first()
-
-
-@dataclass(frozen=True)
-class AttributeValue:
-    code_name: str
-    value: str
 
 
 def session_attributes(session: Session, support_session: SupportSession) -> dict[str, str]:
@@ -31,13 +23,6 @@ def session_attributes(session: Session, support_session: SupportSession) -> dic
         ).all()
     )
     return values
-
-
-@dataclass(frozen=True)
-class Participation:
-    lsid: str
-    role: str  # owner, conference_member or customer
-    joined_at_iso: str
 
 
 def live_participations(session: Session, gsnumbers: list[int]) -> dict[int, list[tuple[str, str]]]:
@@ -62,3 +47,35 @@ def live_participations(session: Session, gsnumbers: list[int]) -> dict[int, lis
         kind = "customer" if role == "customer" else ("owner" if owner == gsnumber else "conference_member")
         result.setdefault(gsnumber, []).append((lsid, kind))
     return result
+
+
+def waiting_sessions(session: Session) -> list[SupportSession]:
+    return list(
+        session.scalars(select(SupportSession).where(SupportSession.status == "waiting").order_by(SupportSession.id))
+    )
+
+
+def sessions_joined_by(session: Session, gsnumber: int) -> list[SupportSession]:
+    """Sessions a connection is in right now."""
+    return list(
+        session.scalars(
+            select(SupportSession)
+            .join(SessionParticipant, SessionParticipant.session_id == SupportSession.id)
+            .where(
+                SessionParticipant.gsnumber == gsnumber,
+                SessionParticipant.joined_at.is_not(None),
+                SupportSession.status != "ended",
+            )
+            .order_by(SupportSession.id)
+        )
+    )
+
+
+def events_after(session: Session, support_session: SupportSession, after_id: int) -> list[SessionEvent]:
+    return list(
+        session.scalars(
+            select(SessionEvent)
+            .where(SessionEvent.session_id == support_session.id, SessionEvent.id > after_id)
+            .order_by(SessionEvent.id)
+        )
+    )

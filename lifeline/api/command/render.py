@@ -14,6 +14,7 @@ from lifeline import __version__
 from lifeline.api.endpoint import ApiContext, Era
 from lifeline.api.xml import document, iso8601, unix
 from lifeline.appliance import stamps
+from lifeline.appliance.invitations import invitation
 from lifeline.appliance.settings import APPLIANCE_ID
 from lifeline.directory.models import CommandAccess
 from lifeline.directory.queries import DirectorySnapshot
@@ -78,10 +79,6 @@ def queue_available(queue: Queue, reps: list[LoggedInRep], directory: DirectoryS
     return team is not None and any(member.id in logged_in for member in team.members)
 
 
-def key_url(context: ApiContext, hostname: str, url_key: str) -> str:
-    return f"{context.base_url(hostname)}/?ak={url_key}"
-
-
 def session_key(context: ApiContext, key: GeneratedKey, hostname: str, available: bool) -> bytes:
     b = context.builder
     root = b.root("session_key")
@@ -94,25 +91,11 @@ def session_key(context: ApiContext, key: GeneratedKey, hostname: str, available
     b.child(root, "queue_id", key.queue.ref_id)
     b.child(root, "external_key", key.external_key)
     b.child(root, "short_key", key.short_key)
-    url = key_url(context, hostname, key.url_key)
-    b.child(root, "key_url", url)
-    zone = ZoneInfo(context.settings["timezone"])
-    fields = {
-        "company": context.settings["company_name"],
-        "key": key.short_key,
-        "url": url,
-        "site": context.base_url(hostname) + "/",
-        "expires": key.expires_at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"),
-    }
-    b.child(root, "mail_subject", _fill(context.settings["session_key_mail_subject"], fields))
-    b.child(root, "mail_body", _fill(context.settings["session_key_mail_body"], fields))
+    mail = invitation(context.settings, context.base_url(hostname), key.short_key, key.url_key, key.expires_at)
+    b.child(root, "key_url", mail.key_url)
+    b.child(root, "mail_subject", mail.mail_subject)
+    b.child(root, "mail_body", mail.mail_body)
     return document(root)
-
-
-def _fill(template: str, fields: dict[str, str]) -> str:
-    for name, value in fields.items():
-        template = template.replace("{" + name + "}", value)
-    return template
 
 
 def success(context: ApiContext, message: str) -> bytes:

@@ -1,0 +1,431 @@
+"""The representative console's socket: log in (or resume), then work sessions.
+
+The protocol is in docs/realtime.md. Every request carries a `ref` the answer repeats; a
+request resent after a reconnect under the same `ref` is not done twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.websockets import WebSocket
+
+from lifeline.appliance.invitations import invitation
+from lifeline.appliance.urls import public_base_url
+from lifeline.directory.models import Team, TeamMember, User
+from lifeline.presence import actions as presence
+from lifeline.presence.actions import ClientInfo, ClientKind, PresenceError
+from lifeline.presence.models import ClientConnection
+from lifeline.presence.queries import live_rep_connection
+from lifeline.realtime.hub import ConsolePeer, Hub
+from lifeline.realtime.socket import (
+    CLOSE_BAD_HELLO,
+    CLOSE_GONE,
+    CLOSE_UNAUTHORIZED,
+    ProtocolError,
+    ack,
+    receive_message,
+    ref_of,
+    run_peer,
+    same_origin,
+    survey_answers,
+    text_field,
+)
+from lifeline.runtime import Runtime
+from lifeline.sessions import actions as engine
+from lifeline.sessions import activity
+from lifeline.sessions.keys import IssuedKey, KeyRequest, SessionKeyError, generate_session_key
+from lifeline.sessions.live import event_payload, file_ids_by_event, session_state
+from lifeline.sessions.models import SupportSession
+from lifeline.sessions.queries import events_after, session_by_lsid, sessions_joined_by
+from lifeline.sessions.queues import QueueError, rep_queue, resolve_queue
+from lifeline.surveys import actions as surveys
+from lifeline.web.auth import SignedIn, WebAuth
+
+MAX_CHAT = activity.MAX_CHAT_LENGTH
+
+
+@dataclass(frozen=True)
+class Attached:
+    gsnumber: int
+    resume_token: str
+    queues: list[dict[str, Any]]
+    may_take: set[tuple[str, int]]
+    showing: bool
+    sessions: list[dict[str, Any]]
+    history: dict[str, list[dict[str, Any]]]
+    teams: list[dict[str, Any]]
+    survey: list[dict[str, Any]]
+
+
+def _queues_of(session: Session, user: User) -> tuple[list[dict[str, Any]], set[tuple[str, int]]]:
+    """The queues the rep sees and may take from: their own, their teams', embassies, general."""
+    queues: list[dict[str, Any]] = [{"key": f"rep:{user.id}", "name": "My queue", "kind": "rep"}]
+    may_take = {("rep", user.id)}
+    rows = session.execute(
+        select(Team.id, Team.name, Team.is_embassy)
+        .join(TeamMember, TeamMember.team_id == Team.id)
+        .where(TeamMember.user_id == user.id)
+        .order_by(Team.id)
+    ).all()
+    for team_id, name, embassy in rows:
+        kind = "embassy" if embassy else "team"
+        queues.append({"key": f"{kind}:{team_id}", "name": name, "kind": kind})
+        may_take.add((kind, team_id))
+    if user.perm_general_queue:
+        queues.append({"key": "general", "name": "General", "kind": "general"})
+        may_take.add(("general", 0))
+    return queues, may_take
+
+
+def _attach(
+    session: Session,
+    *,
+    user_id: int,
+    node_id: str,
+    resume_token: str | None,
+    last_event_ids: dict[str, int],
+    client: ClientInfo,
+) -> Attached | str:
+    """Log in (a new gsnumber) or resume (the same one). A string is why it cannot."""
+    user = session.get(User, user_id)
+    if user is None or not user.enabled or not user.perm_support:
+        return "This account may not use the representative console."
+    connection: ClientConnection | None = None
+    token = resume_token or ""
+    if resume_token:
+        connection = presence.adopt(
+            session,
+            hashlib.sha256(resume_token.encode()).hexdigest(),
+            node_id=node_id,
+            kind=ClientKind.REPRESENTATIVE,
+            user_id=user.id,
+        )
+        if connection is None:
+            return "resume"
+    if connection is None:
+        token = secrets.token_urlsafe(32)
+        try:
+            connection = presence.rep_log_in(
+                session,
+                user,
+                node_id=node_id,
+                info=client,
+                resume_token_sha256=hashlib.sha256(token.encode()).hexdigest(),
+            )
+        except PresenceError as error:
+            return str(error)
+    queues, may_take = _queues_of(session, user)
+    sessions = sessions_joined_by(session, connection.gsnumber)
+    history: dict[str, list[dict[str, Any]]] = {}
+    for joined in sessions:
+        events = events_after(session, joined, last_event_ids.get(joined.lsid, 0))
+        files = file_ids_by_event(session, [e.id for e in events])
+        history[joined.lsid] = [event_payload(e, files.get(e.id)) for e in events]
+    teams = [
+        {"id": team.id, "name": team.name, "embassy": team.is_embassy}
+        for team in session.scalars(select(Team).order_by(Team.id))
+    ]
+    questions = [
+        {"id": q.id, "name": q.name, "label": q.label, "type": q.question_type, "options": q.options}
+        for q in surveys.questions(session, surveys.SurveyKind.REPRESENTATIVE)
+    ]
+    return Attached(
+        gsnumber=connection.gsnumber,
+        resume_token=token,
+        queues=queues,
+        may_take=may_take,
+        showing=connection.showing_on_rep_list,
+        sessions=[session_state(session, joined) for joined in sessions],
+        history=history,
+        teams=teams,
+        survey=questions,
+    )
+
+
+class ConsoleSocket:
+    def __init__(self, runtime: Runtime, hub: Hub, auth: WebAuth) -> None:
+        self.runtime = runtime
+        self.hub = hub
+        self.auth = auth
+
+    async def serve(self, websocket: WebSocket) -> None:
+        signed_in = await self.auth.signed_in(websocket)
+        if signed_in is None or not signed_in.support or not same_origin(websocket):
+            await websocket.close(CLOSE_UNAUTHORIZED)
+            return
+        await websocket.accept()
+        try:
+            hello = await receive_message(websocket, timeout=15)
+            if hello["type"] != "hello":
+                raise ProtocolError("the first message is hello")
+        except Exception:
+            await websocket.close(CLOSE_BAD_HELLO)
+            return
+        resume_token = hello.get("resume_token") if isinstance(hello.get("resume_token"), str) else None
+        last_ids = hello.get("last_event_ids")
+        last_event_ids = (
+            {str(k)[:32]: v for k, v in list(last_ids.items())[:500] if isinstance(v, int)}
+            if isinstance(last_ids, dict)
+            else {}
+        )
+        client = ClientInfo(
+            hostname=str(hello.get("hostname", ""))[:255] or "browser",
+            platform="web",
+            os=websocket.headers.get("user-agent", "")[:255],
+            public_ip=websocket.client.host if websocket.client else "",
+            timezone_offset=int(hello.get("timezone_offset", 0))
+            if isinstance(hello.get("timezone_offset"), int)
+            else 0,
+        )
+        peer = ConsolePeer(0, signed_in.user_id)
+        attached = await self.runtime.db.write(
+            _attach,
+            user_id=signed_in.user_id,
+            node_id=self.runtime.node_id,
+            resume_token=resume_token,
+            last_event_ids=last_event_ids,
+            client=client,
+        )
+        if isinstance(attached, str):
+            await websocket.send_json({"type": "gone" if attached == "resume" else "refused", "error": attached})
+            await websocket.close(CLOSE_GONE)
+            return
+        peer.gsnumber = attached.gsnumber
+        peer.queues = attached.may_take
+        self.hub.add_console(peer)
+        self.hub.watch(peer, attached.history)
+        waiting = self.hub.waiting.visible_to(peer)
+        sessions = {s["lsid"]: s for s in waiting} | {s["lsid"]: s for s in attached.sessions}
+        peer.known = set(sessions)
+        for lsid, events in attached.history.items():
+            peer.last_event_id[lsid] = max([e["id"] for e in events], default=last_event_ids.get(lsid, 0))
+        reps = await self.runtime.logged_in_reps()
+        peer.send(
+            {
+                "type": "welcome",
+                "gsnumber": attached.gsnumber,
+                "resume_token": attached.resume_token,
+                "resumed": bool(resume_token),
+                "user": {
+                    "id": signed_in.user_id,
+                    "username": signed_in.username,
+                    "display_name": signed_in.display_name,
+                },
+                "showing": attached.showing,
+                "queues": attached.queues,
+                "sessions": list(sessions.values()),
+                "history": attached.history,
+                "teams": attached.teams,
+                "reps": [{"id": r.id, "name": r.display_name, "sessions": r.support_session_count} for r in reps],
+                "survey": attached.survey,
+                "server_time": time.time(),
+            }
+        )
+        peer.release()
+        actions = ConsoleActions(self.runtime, peer, signed_in)
+        outcome = await run_peer(websocket, peer, actions.handle)
+        self.hub.remove(peer, detached=outcome != "done")
+
+
+class ConsoleActions:
+    """What a representative can do from the console, one handler per message type."""
+
+    def __init__(self, runtime: Runtime, peer: ConsolePeer, signed_in: SignedIn) -> None:
+        self.runtime = runtime
+        self.peer = peer
+        self.signed_in = signed_in
+        self.handlers: dict[str, Callable[[dict[str, Any]], Any]] = {
+            "take": self.take,
+            "chat": self.chat,
+            "note": self.note,
+            "external_key": self.external_key,
+            "transfer": self.transfer,
+            "invite": self.invite,
+            "leave": self.leave,
+            "end": self.end,
+            "survey": self.survey,
+            "showing": self.showing,
+            "generate_key": self.generate_key,
+            "logout": self.logout,
+        }
+
+    async def handle(self, message: dict[str, Any]) -> dict[str, Any] | None:
+        handler = self.handlers.get(message["type"])
+        if handler is None:
+            raise ProtocolError(f"unknown message type {message['type'][:40]!r}")
+        result: dict[str, Any] | None = await handler(message)
+        return result
+
+    async def _in_session(
+        self, message: dict[str, Any], work: Callable[[Session, SupportSession, ClientConnection, User], Any]
+    ) -> dict[str, Any]:
+        """Run `work` on the session named by `lsid` as this rep; engine refusals become error acks."""
+        lsid = text_field(message, "lsid", 32)
+        gsnumber, user_id = self.peer.gsnumber, self.signed_in.user_id
+
+        def run(session: Session) -> Any:
+            support_session = session_by_lsid(session, lsid)
+            connection = session.get(ClientConnection, gsnumber)
+            user = session.get(User, user_id)
+            if support_session is None:
+                raise ProtocolError("no such session")
+            if connection is None or connection.disconnected_at is not None or user is None:
+                raise ProtocolError("your console connection has ended; sign in again")
+            try:
+                return work(session, support_session, connection, user)
+            except (engine.SessionError, surveys.SurveyError, QueueError) as error:
+                raise ProtocolError(str(error)) from None
+
+        return ack(message, result=await self.runtime.db.write(run))
+
+    async def take(self, message: dict[str, Any]) -> dict[str, Any]:
+        return await self._in_session(message, lambda s, ss, c, u: engine.take_session(s, ss, c, u))
+
+    async def chat(self, message: dict[str, Any]) -> dict[str, Any]:
+        body = text_field(message, "body", MAX_CHAT)
+        ref = ref_of(message)
+
+        def work(s: Session, ss: SupportSession, c: ClientConnection, u: User) -> int:
+            return activity.send_chat(s, ss, engine.rep_actor(c, u), body, client_ref=ref).id
+
+        return await self._in_session(message, work)
+
+    async def note(self, message: dict[str, Any]) -> dict[str, Any]:
+        text = text_field(message, "text", activity.MAX_NOTE_LENGTH)
+        ref = ref_of(message)
+
+        def work(s: Session, ss: SupportSession, c: ClientConnection, u: User) -> int:
+            return activity.add_note(s, ss, engine.rep_actor(c, u), text, client_ref=ref).id
+
+        return await self._in_session(message, work)
+
+    async def external_key(self, message: dict[str, Any]) -> dict[str, Any]:
+        value = text_field(message, "value", 1024, required=False)
+
+        def work(s: Session, ss: SupportSession, c: ClientConnection, u: User) -> bool:
+            _require_member(s, ss, c)
+            return engine.set_attributes(s, ss, {"external_key": value}, engine.rep_actor(c, u))
+
+        return await self._in_session(message, work)
+
+    async def transfer(self, message: dict[str, Any]) -> dict[str, Any]:
+        spec = text_field(message, "queue", 300)
+
+        def work(s: Session, ss: SupportSession, c: ClientConnection, u: User) -> None:
+            _require_owner(ss, c)
+            engine.transfer_session(s, ss, resolve_queue(s, spec), engine.rep_actor(c, u))
+
+        return await self._in_session(message, work)
+
+    async def invite(self, message: dict[str, Any]) -> dict[str, Any]:
+        rep_id = message.get("rep_id")
+        if not isinstance(rep_id, int):
+            raise ProtocolError("rep_id must be a number")
+
+        def work(s: Session, ss: SupportSession, c: ClientConnection, u: User) -> None:
+            _require_member(s, ss, c)
+            invited = s.get(User, rep_id)
+            if invited is None:
+                raise engine.SessionError("No such representative")
+            their = live_rep_connection(s, invited.id)
+            if their is None:
+                raise engine.SessionError(f"{invited.display_name} is not logged in")
+            engine.join_session(s, ss, their, invited, performed_by=engine.rep_actor(c, u))
+
+        return await self._in_session(message, work)
+
+    async def leave(self, message: dict[str, Any]) -> dict[str, Any]:
+        return await self._in_session(message, lambda s, ss, c, u: engine.leave_session(s, ss, c, u))
+
+    async def end(self, message: dict[str, Any]) -> dict[str, Any]:
+        def work(s: Session, ss: SupportSession, c: ClientConnection, u: User) -> None:
+            _require_owner(ss, c)
+            engine.end_session(s, ss, engine.rep_actor(c, u), reason="ended by representative")
+
+        return await self._in_session(message, work)
+
+    async def survey(self, message: dict[str, Any]) -> dict[str, Any]:
+        answers = survey_answers(message)
+
+        def work(s: Session, ss: SupportSession, c: ClientConnection, u: User) -> None:
+            surveys.submit_survey(s, ss, surveys.SurveyKind.REPRESENTATIVE, engine.rep_actor(c, u), answers)
+
+        return await self._in_session(message, work)
+
+    async def showing(self, message: dict[str, Any]) -> dict[str, Any]:
+        value = message.get("value")
+        if not isinstance(value, bool):
+            raise ProtocolError("value must be true or false")
+        gsnumber = self.peer.gsnumber
+
+        def work(session: Session) -> None:
+            connection = session.get(ClientConnection, gsnumber)
+            if connection is not None:
+                presence.set_showing_on_rep_list(session, connection, value)
+
+        await self.runtime.db.write(work)
+        return ack(message, showing=value)
+
+    async def generate_key(self, message: dict[str, Any]) -> dict[str, Any]:
+        """The Generate Session Key dialog: a key for this rep's own queue."""
+        external_key = text_field(message, "external_key", 1024, required=False)
+        hostname = text_field(message, "hostname", 255, required=False)
+        directory = await self.runtime.directory()
+        site = directory.site_for_hostname(hostname) if hostname else directory.default_site
+        if site is None:
+            raise ProtocolError("that is not a hostname of one of our public sites")
+        settings = await self.runtime.settings()
+        user_id = self.signed_in.user_id
+
+        def generate(session: Session) -> IssuedKey:
+            user = session.get(User, user_id)
+            if user is None:
+                raise ProtocolError("your account is gone")
+            try:
+                request = KeyRequest(
+                    queue=rep_queue(user),
+                    external_key=external_key,
+                    url_hostname=hostname or site.primary_hostname,
+                    public_site_id=site.id,
+                    created_by_user_id=user.id,
+                )
+                return generate_session_key(session, request, max_ttl=settings["session_key_max_ttl"])
+            except (QueueError, SessionKeyError) as error:
+                raise ProtocolError(str(error)) from None
+
+        key = await self.runtime.db.write(generate)
+        site_url = public_base_url(hostname or site.primary_hostname, self.runtime.https_port_for_urls(settings))
+        mail = invitation(settings, site_url, key.short_key, key.url_key, key.expires_at)
+        return ack(
+            message,
+            result={
+                "short_key": key.short_key,
+                "key_url": mail.key_url,
+                "mail_subject": mail.mail_subject,
+                "mail_body": mail.mail_body,
+                "expires": key.expires_at.timestamp(),
+            },
+        )
+
+    async def logout(self, message: dict[str, Any]) -> dict[str, Any]:
+        await self.runtime.db.write(presence.disconnect_by_gsnumber, self.peer.gsnumber)
+        return {"type": "done"}
+
+
+def _require_member(session: Session, support_session: SupportSession, connection: ClientConnection) -> None:
+    state = session_state(session, support_session)
+    if not any(member["gsnumber"] == connection.gsnumber for member in state["members"]):
+        raise engine.SessionError("You are not in this session")
+
+
+def _require_owner(support_session: SupportSession, connection: ClientConnection) -> None:
+    if support_session.owner_gsnumber != connection.gsnumber:
+        raise engine.SessionError("Only the session's owner can do that")

@@ -1,0 +1,182 @@
+"""The customer client's socket: attach with the token from /api/start_session, wait in the
+queue, chat, end the session, answer the exit survey."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.websockets import WebSocket
+
+from lifeline.presence import actions as presence
+from lifeline.presence.actions import ClientKind
+from lifeline.presence.models import ClientConnection
+from lifeline.realtime.hub import CUSTOMER_EVENTS, CustomerPeer, Hub, customer_view
+from lifeline.realtime.socket import (
+    CLOSE_BAD_HELLO,
+    CLOSE_GONE,
+    ProtocolError,
+    ack,
+    receive_message,
+    ref_of,
+    run_peer,
+    survey_answers,
+    text_field,
+)
+from lifeline.runtime import Runtime
+from lifeline.sessions import actions as engine
+from lifeline.sessions import activity
+from lifeline.sessions.events import Actor, ActorType
+from lifeline.sessions.live import event_payload, file_ids_by_event, session_state
+from lifeline.sessions.models import SupportSession
+from lifeline.sessions.queries import events_after
+from lifeline.surveys import actions as surveys
+from lifeline.surveys.models import SurveyResponse
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class CustomerAttached:
+    gsnumber: int
+    lsid: str
+    state: dict[str, Any]
+    history: list[dict[str, Any]]
+    survey: list[dict[str, Any]]
+    survey_done: bool
+
+
+def attach(session: Session, token: str, node_id: str, after_id: int) -> CustomerAttached | None:
+    connection = presence.adopt(session, token_hash(token), node_id=node_id, kind=ClientKind.SUPPORT_CUSTOMER)
+    if connection is None or connection.session_id is None:
+        return None
+    support_session = session.get(SupportSession, connection.session_id)
+    if support_session is None:
+        return None
+    events = [e for e in events_after(session, support_session, after_id) if e.event_type in CUSTOMER_EVENTS]
+    files = file_ids_by_event(session, [e.id for e in events])
+    done = (
+        session.scalars(
+            select(SurveyResponse.id).where(
+                SurveyResponse.session_id == support_session.id,
+                SurveyResponse.submitted_by_gsnumber == connection.gsnumber,
+            )
+        ).first()
+        is not None
+    )
+    return CustomerAttached(
+        gsnumber=connection.gsnumber,
+        lsid=support_session.lsid,
+        state=session_state(session, support_session),
+        history=[event_payload(e, files.get(e.id)) for e in events],
+        survey=[
+            {"id": q.id, "name": q.name, "label": q.label, "type": q.question_type, "options": q.options}
+            for q in surveys.questions(session, surveys.SurveyKind.CUSTOMER)
+        ],
+        survey_done=done,
+    )
+
+
+class CustomerSocket:
+    def __init__(self, runtime: Runtime, hub: Hub) -> None:
+        self.runtime = runtime
+        self.hub = hub
+
+    async def serve(self, websocket: WebSocket) -> None:
+        await websocket.accept()
+        try:
+            hello = await receive_message(websocket, timeout=15)
+            token = text_field(hello, "token", 100)
+            if hello["type"] != "hello":
+                raise ProtocolError("the first message is hello")
+        except Exception:
+            await websocket.close(CLOSE_BAD_HELLO)
+            return
+        after = hello.get("last_event_id")
+        attached = await self.runtime.db.write(
+            attach, token, self.runtime.node_id, after if isinstance(after, int) and after >= 0 else 0
+        )
+        if attached is None:
+            await websocket.send_json({"type": "gone", "error": "This support session is over."})
+            await websocket.close(CLOSE_GONE)
+            return
+        peer = CustomerPeer(attached.gsnumber, attached.lsid)
+        self.hub.add_customer(peer)
+        peer.last_event_id[attached.lsid] = max([e["id"] for e in attached.history], default=after or 0)
+        settings = await self.runtime.settings()
+        peer.send(
+            {
+                "type": "welcome",
+                "gsnumber": attached.gsnumber,
+                "company": settings["company_name"],
+                "session": customer_view(attached.state),
+                "position": self.hub.position_of(attached.lsid),
+                "history": attached.history,
+                "survey": attached.survey,
+                "survey_done": attached.survey_done,
+                "server_time": time.time(),
+            }
+        )
+        peer.position = self.hub.position_of(attached.lsid)
+        peer.release()
+        actions = CustomerActions(self.runtime, peer)
+        outcome = await run_peer(websocket, peer, actions.handle)
+        self.hub.remove(peer, detached=outcome != "done")
+
+
+class CustomerActions:
+    def __init__(self, runtime: Runtime, peer: CustomerPeer) -> None:
+        self.runtime = runtime
+        self.peer = peer
+
+    async def handle(self, message: dict[str, Any]) -> dict[str, Any] | None:
+        kind = message["type"]
+        if kind == "chat":
+            body = text_field(message, "body", activity.MAX_CHAT_LENGTH)
+            ref = ref_of(message)
+            return await self._run(
+                message, lambda s, ss, c: activity.send_chat(s, ss, _me(s, ss, c), body, client_ref=ref).id
+            )
+        if kind == "end":
+            return await self._run(
+                message, lambda s, ss, c: engine.end_session(s, ss, _me(s, ss, c), reason="ended by customer")
+            )
+        if kind == "survey":
+            answers = survey_answers(message)
+            return await self._run(
+                message,
+                lambda s, ss, c: surveys.submit_survey(s, ss, surveys.SurveyKind.CUSTOMER, _me(s, ss, c), answers).id,
+            )
+        if kind == "bye":
+            await self.runtime.db.write(presence.disconnect_by_gsnumber, self.peer.gsnumber)
+            return {"type": "done"}
+        raise ProtocolError(f"unknown message type {kind[:40]!r}")
+
+    async def _run(self, message: dict[str, Any], work: Any) -> dict[str, Any]:
+        gsnumber = self.peer.gsnumber
+
+        def run(session: Session) -> Any:
+            connection = session.get(ClientConnection, gsnumber)
+            if connection is None or connection.disconnected_at is not None or connection.session_id is None:
+                raise ProtocolError("this support session is over")
+            support_session = session.get(SupportSession, connection.session_id)
+            assert support_session is not None
+            try:
+                return work(session, support_session, connection)
+            except (engine.SessionError, surveys.SurveyError) as error:
+                raise ProtocolError(str(error)) from None
+
+        return ack(message, result=await self.runtime.db.write(run))
+
+
+def _me(session: Session, support_session: SupportSession, connection: ClientConnection) -> Actor:
+    actor = engine.customer_actor(session, support_session)
+    if actor.gsnumber == connection.gsnumber:
+        return actor
+    return Actor(ActorType.CUSTOMER, connection.gsnumber, support_session.customer_name or "Customer")

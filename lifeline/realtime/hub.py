@@ -1,0 +1,357 @@
+"""The hub of one appliance process: which sockets follow which sessions, what waits in which
+queue, and the fan-out of live events (from this process or, through the bus, any other).
+
+Every socket has a bounded outbox drained by its own writer task. A client too slow to keep
+up is disconnected rather than allowed to grow memory; it reconnects and resumes from the
+last event it saw, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from lifeline.appliance import stamps
+from lifeline.appliance.stamps import StampBumped
+from lifeline.presence import actions as presence
+from lifeline.runtime import Runtime
+from lifeline.sessions.live import SessionEventAdded, SessionState, event_payload, file_ids_by_event, session_state
+from lifeline.sessions.models import SupportSession
+from lifeline.sessions.queries import events_after, waiting_sessions
+
+log = logging.getLogger("lifeline.realtime")
+
+OUTBOX_LIMIT = 2000
+DETACH_GRACE_SECONDS = 120.0
+REFRESH_DELAY = 0.3
+
+# What a customer may see of a session's log: never notes, never system information.
+CUSTOMER_EVENTS = frozenset(
+    {
+        "Chat Message",
+        "File Upload",
+        "File Download",
+        "Conference Member Added",
+        "Conference Member Departed",
+        "Conference Owner Changed",
+        "Session Transferred to Queue",
+        "Session End",
+    }
+)
+
+
+class Peer:
+    """One live socket: messages for it wait in a bounded outbox."""
+
+    def __init__(self, gsnumber: int) -> None:
+        self.gsnumber = gsnumber
+        self.outbox: asyncio.Queue[str | None] = asyncio.Queue(OUTBOX_LIMIT)
+        self.last_event_id: dict[str, int] = {}
+        self._held: list[tuple[str, dict[str, Any]]] | None = []  # events held while history is sent
+        self._holding: dict[str, list[dict[str, Any]]] = {}  # the same, for one session joined later
+        self.overflowed = False
+
+    def send(self, message: dict[str, Any]) -> None:
+        if self.overflowed:
+            return
+        try:
+            self.outbox.put_nowait(json.dumps(message, separators=(",", ":")))
+        except asyncio.QueueFull:
+            self.overflowed = True
+            with contextlib.suppress(asyncio.QueueFull):
+                self.outbox.get_nowait()
+                self.outbox.put_nowait(None)  # tells the writer to close the socket
+
+    def close(self) -> None:
+        with contextlib.suppress(asyncio.QueueFull):
+            self.outbox.put_nowait(None)
+
+    def session_event(self, lsid: str, event: dict[str, Any]) -> None:
+        if self._held is not None:
+            self._held.append((lsid, event))
+            return
+        if lsid in self._holding:
+            self._holding[lsid].append(event)
+            return
+        if event["id"] <= self.last_event_id.get(lsid, 0):
+            return  # already sent (replayed from the log)
+        if not self.wants(event):
+            return
+        self.last_event_id[lsid] = event["id"]
+        self.send({"type": "event", "lsid": lsid, "event": event})
+
+    def wants(self, event: dict[str, Any]) -> bool:
+        return True
+
+    def release(self) -> None:
+        """History is out: send what arrived meanwhile, skipping what the history had."""
+        held, self._held = self._held or [], None
+        for lsid, event in held:
+            self.session_event(lsid, event)
+
+    def hold(self, lsid: str) -> None:
+        self._holding.setdefault(lsid, [])
+
+    def catch_up(self, lsid: str, history: list[dict[str, Any]]) -> None:
+        """A session joined later: its log so far, then what arrived while it was read."""
+        held = self._holding.pop(lsid, [])
+        for event in sorted([*history, *held], key=lambda e: e["id"]):
+            self.session_event(lsid, event)
+
+
+class CustomerPeer(Peer):
+    def __init__(self, gsnumber: int, lsid: str) -> None:
+        super().__init__(gsnumber)
+        self.lsid = lsid
+        self.position: int | None = None
+
+    def wants(self, event: dict[str, Any]) -> bool:
+        return event["type"] in CUSTOMER_EVENTS
+
+
+class ConsolePeer(Peer):
+    """A representative's console. It sees waiting sessions of the queues it may take from,
+    and everything of the sessions its connection is in."""
+
+    def __init__(self, gsnumber: int, user_id: int) -> None:
+        super().__init__(gsnumber)
+        self.user_id = user_id
+        self.queues: set[tuple[str, int]] = set()
+        self.known: set[str] = set()
+
+    def may_see(self, state: dict[str, Any]) -> bool:
+        if any(member["gsnumber"] == self.gsnumber for member in state["members"]):
+            return True
+        queue = state["queue"]
+        return state["status"] == "waiting" and (queue["kind"], queue["id"] or 0) in self.queues
+
+
+@dataclass
+class WaitingIndex:
+    """Every session waiting in a queue, across all appliance processes (kept from SessionState)."""
+
+    states: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def apply(self, state: dict[str, Any]) -> tuple[str, int] | None:
+        """Record a new state; returns the queue whose order changed, if any."""
+        lsid = state["lsid"]
+        before = self.states.get(lsid)
+        if before is not None and before.get("version", 0) > state.get("version", 0):
+            return None  # an older snapshot arriving late
+        if state["status"] == "waiting":
+            self.states[lsid] = state
+        else:
+            self.states.pop(lsid, None)
+        changed = {_queue_key(s) for s in (before, state) if s is not None and s["status"] == "waiting"}
+        return changed.pop() if len(changed) == 1 else next(iter(changed), None)
+
+    def positions(self, queue: tuple[str, int]) -> dict[str, int]:
+        waiting = sorted(
+            (s for s in self.states.values() if _queue_key(s) == queue), key=lambda s: (s["start_time"], s["lsid"])
+        )
+        return {s["lsid"]: n for n, s in enumerate(waiting, start=1)}
+
+    def visible_to(self, console: ConsolePeer) -> list[dict[str, Any]]:
+        return [s for s in self.states.values() if console.may_see(s)]
+
+
+def _queue_key(state: dict[str, Any]) -> tuple[str, int]:
+    return (state["queue"]["kind"] or "", state["queue"]["id"] or 0)
+
+
+class Hub:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.watchers: dict[str, set[Peer]] = defaultdict(set)
+        self.consoles: set[ConsolePeer] = set()
+        self.customers: dict[str, CustomerPeer] = {}
+        self.waiting = WaitingIndex()
+        self.detached: dict[int, float] = {}  # gsnumber -> when its socket went away
+        self._pending: dict[str, asyncio.TimerHandle] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._unsubscribe = runtime.bus.subscribe(self.on_event)
+        self._expiry: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Learn what waits in the queues now; from here on live events keep it current."""
+
+        def load(session: Session) -> list[dict[str, Any]]:
+            return [session_state(session, waiting) for waiting in waiting_sessions(session)]
+
+        for state in await self.runtime.db.read(load):
+            self.waiting.apply(state)
+        self._expiry = asyncio.create_task(self._expire_regularly())
+
+    async def stop(self) -> None:
+        self._unsubscribe()
+        if self._expiry is not None:
+            self._expiry.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._expiry
+        for peer in [*self.consoles, *self.customers.values()]:
+            peer.close()
+
+    async def _expire_regularly(self) -> None:
+        while True:
+            await asyncio.sleep(5)
+            try:
+                await self.expire_detached()
+            except Exception:
+                log.exception("expiring dropped connections failed")
+
+    # --- sockets coming and going ----------------------------------------------------------
+
+    def watch(self, peer: Peer, lsids: Iterable[str]) -> None:
+        for lsid in lsids:
+            self.watchers[lsid].add(peer)
+
+    def unwatch(self, peer: Peer, lsid: str) -> None:
+        peers = self.watchers.get(lsid)
+        if peers is not None:
+            peers.discard(peer)
+            if not peers:
+                del self.watchers[lsid]
+
+    def add_console(self, peer: ConsolePeer) -> None:
+        self.consoles.add(peer)
+        self.detached.pop(peer.gsnumber, None)
+
+    def add_customer(self, peer: CustomerPeer) -> None:
+        self.customers[peer.lsid] = peer
+        self.watch(peer, [peer.lsid])
+        self.detached.pop(peer.gsnumber, None)
+
+    def remove(self, peer: Peer, *, detached: bool) -> None:
+        """A socket closed. `detached`: the client may come back (the connection stays for a while)."""
+        for lsid in list(self.watchers):
+            self.unwatch(peer, lsid)
+        if isinstance(peer, ConsolePeer):
+            self.consoles.discard(peer)
+        if isinstance(peer, CustomerPeer) and self.customers.get(peer.lsid) is peer:
+            del self.customers[peer.lsid]
+        if detached:
+            self.detached[peer.gsnumber] = time.monotonic()
+
+    def expect(self, gsnumber: int) -> None:
+        """A connection made here over HTTP whose socket has not opened yet (a customer arriving)."""
+        self.detached.setdefault(gsnumber, time.monotonic())
+
+    async def expire_detached(self) -> None:
+        """Connections whose client did not come back within the grace period end."""
+        cutoff = time.monotonic() - DETACH_GRACE_SECONDS
+        for gsnumber, since in list(self.detached.items()):
+            if since < cutoff:
+                del self.detached[gsnumber]
+                await self.runtime.db.write(presence.expire_if_still_held, gsnumber, self.runtime.node_id)
+
+    # --- live events -----------------------------------------------------------------------
+
+    def on_event(self, event: Any) -> None:
+        if isinstance(event, SessionEventAdded):
+            for peer in list(self.watchers.get(event.lsid, ())):
+                peer.session_event(event.lsid, event.event)
+        elif isinstance(event, SessionState):
+            self._on_state(event)
+        elif isinstance(event, StampBumped) and event.name in (stamps.PRESENCE, stamps.DIRECTORY):
+            self._later("reps", self._send_reps)
+
+    def _on_state(self, event: SessionState) -> None:
+        state = event.state
+        queue = self.waiting.apply(state)
+        for console in list(self.consoles):
+            visible = console.may_see(state)
+            if visible or event.lsid in console.known:
+                console.send({"type": "session", "session": state})
+                (console.known.add if visible else console.known.discard)(event.lsid)
+            member = any(m["gsnumber"] == console.gsnumber for m in state["members"])
+            if member and console not in self.watchers.get(event.lsid, ()):
+                # Invited or took it: follow its events, starting with what it logged so far.
+                console.hold(event.lsid)
+                self.watch(console, [event.lsid])
+                self._spawn(self._catch_up(console, event.session_id, event.lsid))
+            elif not member and console in self.watchers.get(event.lsid, ()):
+                self.unwatch(console, event.lsid)
+        customer = self.customers.get(event.lsid)
+        if customer is not None:
+            customer.send({"type": "state", "session": customer_view(state)})
+        if queue is not None:
+            self._later(f"positions:{queue}", lambda: self._send_positions(queue))
+
+    def _spawn(self, job: Any) -> None:
+        task = asyncio.get_running_loop().create_task(job)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _catch_up(self, peer: Peer, session_id: int, lsid: str) -> None:
+        after = peer.last_event_id.get(lsid, 0)
+
+        def read(session: Session) -> list[dict[str, Any]]:
+            support_session = session.get(SupportSession, session_id)
+            if support_session is None:
+                return []
+            events = events_after(session, support_session, after)
+            files = file_ids_by_event(session, [e.id for e in events])
+            return [event_payload(e, files.get(e.id)) for e in events]
+
+        try:
+            history = await self.runtime.db.read(read)
+        except Exception:
+            log.exception("catching up on session %s failed", lsid)
+            history = []
+        peer.catch_up(lsid, history)
+
+    def _later(self, key: str, job: Callable[[], Any]) -> None:
+        """Coalesce bursts: one refresh per key and delay, however many changes came in."""
+        if key in self._pending:
+            return
+
+        def run() -> None:
+            self._pending.pop(key, None)
+            result = job()
+            if asyncio.iscoroutine(result):
+                self._spawn(result)
+
+        self._pending[key] = asyncio.get_running_loop().call_later(REFRESH_DELAY, run)
+
+    def _send_positions(self, queue: tuple[str, int]) -> None:
+        for lsid, position in self.waiting.positions(queue).items():
+            customer = self.customers.get(lsid)
+            if customer is not None and customer.position != position:
+                customer.position = position
+                customer.send({"type": "position", "position": position})
+
+    def position_of(self, lsid: str) -> int | None:
+        state = self.waiting.states.get(lsid)
+        if state is None:
+            return None
+        return self.waiting.positions(_queue_key(state)).get(lsid)
+
+    async def _send_reps(self) -> None:
+        if not self.consoles:
+            return
+        reps = await self.runtime.logged_in_reps()
+        message = {
+            "type": "reps",
+            "reps": [{"id": r.id, "name": r.display_name, "sessions": r.support_session_count} for r in reps],
+        }
+        for console in list(self.consoles):
+            console.send(message)
+
+
+def customer_view(state: dict[str, Any]) -> dict[str, Any]:
+    """What the customer's client is told about its session (no internal details)."""
+    return {
+        "lsid": state["lsid"],
+        "status": state["status"],
+        "queue_name": state["queue"]["name"] if state["status"] == "waiting" else "",
+        "reps": [member["name"] for member in state["members"]],
+    }

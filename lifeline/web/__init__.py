@@ -1,0 +1,1 @@
+"""Pages: the public site, the representative console, the customer chat client."""

@@ -1,0 +1,35 @@
+"""Routes of the pages and sockets: public site, session generation, console, customer client."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+
+from lifeline.realtime.console import ConsoleSocket
+from lifeline.realtime.customer import CustomerSocket
+from lifeline.web.chat import chat_page, customer_download, customer_upload
+from lifeline.web.console import console_page, login_page, logout_page, rep_download, rep_upload
+from lifeline.web.context import Web
+from lifeline.web.pages import HERE
+from lifeline.web.public import public_site_endpoint
+from lifeline.web.start import start_session_endpoint
+
+
+def web_routes(web: Web) -> list[BaseRoute]:
+    start_session = start_session_endpoint(web)
+    return [
+        Route("/", public_site_endpoint(web)),
+        Route("/api/start_session", start_session, methods=["GET", "POST", "HEAD"]),
+        Route("/api/start_session.ns", start_session, methods=["GET", "POST", "HEAD"]),
+        Route("/chat/{token}", chat_page(web)),
+        Route("/chat/{token}/files", customer_upload(web), methods=["POST"]),
+        Route("/chat/{token}/files/{file_id:int}", customer_download(web)),
+        Route("/console", console_page(web)),
+        Route("/console/login", login_page(web), methods=["GET", "POST"]),
+        Route("/console/logout", logout_page(web), methods=["POST"]),
+        Route("/console/sessions/{lsid}/files", rep_upload(web), methods=["POST"]),
+        Route("/console/files/{file_id:int}", rep_download(web)),
+        WebSocketRoute("/ws/console", ConsoleSocket(web.runtime, web.hub, web.auth).serve),
+        WebSocketRoute("/ws/customer", CustomerSocket(web.runtime, web.hub).serve),
+        Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+    ]

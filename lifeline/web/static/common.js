@@ -1,0 +1,157 @@
+// Shared by the console and the customer client: a WebSocket that reconnects by itself,
+// resumes where it left off, and resends what was not acknowledged.
+"use strict";
+
+const Lifeline = (() => {
+  const RESEND = new Set(["chat", "note"]); // the server drops repeats of these by their ref
+
+  function newRef() {
+    const bytes = new Uint8Array(12);
+    crypto.getRandomValues(bytes);
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  class LiveSocket {
+    constructor(path, { hello, onMessage, onStatus }) {
+      this.path = path;
+      this.hello = hello;
+      this.onMessage = onMessage;
+      this.onStatus = onStatus || (() => {});
+      this.pending = new Map(); // ref -> {message, resolve, reject}
+      this.delay = 500;
+      this.stopped = false;
+      this.ready = false;
+      this.connect();
+    }
+
+    connect() {
+      const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+      const socket = new WebSocket(`${scheme}//${location.host}${this.path}`);
+      this.socket = socket;
+      this.onStatus("connecting");
+      socket.onopen = () => socket.send(JSON.stringify(this.hello()));
+      socket.onmessage = (raw) => {
+        const message = JSON.parse(raw.data);
+        if (message.type === "welcome") {
+          this.ready = true;
+          this.delay = 500;
+          this.onStatus("connected");
+          this.onMessage(message);
+          this.resend();
+          return;
+        }
+        if (message.type === "ack" && this.pending.has(message.ref)) {
+          const waiting = this.pending.get(message.ref);
+          this.pending.delete(message.ref);
+          message.ok ? waiting.resolve(message) : waiting.reject(new Error(message.error));
+        }
+        this.onMessage(message);
+      };
+      socket.onclose = (closed) => {
+        this.ready = false;
+        if (closed.code === 4401 || closed.code === 4410 || this.stopped) {
+          this.stopped = true;
+          this.onStatus(closed.code === 4401 ? "signed-out" : "over");
+          for (const waiting of this.pending.values()) waiting.reject(new Error("not connected"));
+          this.pending.clear();
+          return;
+        }
+        this.onStatus("reconnecting");
+        for (const [ref, waiting] of this.pending) {
+          if (!RESEND.has(waiting.message.type)) {
+            this.pending.delete(ref);
+            waiting.reject(new Error("The connection dropped; please try again."));
+          }
+        }
+        setTimeout(() => this.connect(), this.delay);
+        this.delay = Math.min(this.delay * 2, 5000);
+      };
+    }
+
+    resend() {
+      for (const waiting of this.pending.values()) this.socket.send(JSON.stringify(waiting.message));
+    }
+
+    request(type, fields = {}) {
+      const message = { type, ref: newRef(), ...fields };
+      return new Promise((resolve, reject) => {
+        this.pending.set(message.ref, { message, resolve, reject });
+        if (this.ready) this.socket.send(JSON.stringify(message));
+        else if (!RESEND.has(type)) {
+          this.pending.delete(message.ref);
+          reject(new Error("Not connected yet; please try again in a moment."));
+        }
+      });
+    }
+
+    close() {
+      this.stopped = true;
+      this.socket.close();
+    }
+  }
+
+  function el(tag, attributes = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attributes)) {
+      if (value === false || value === null || value === undefined) continue;
+      if (name === "class") node.className = value;
+      else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+      else node.setAttribute(name, value === true ? "" : value);
+    }
+    for (const child of children.flat()) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  function time(seconds) {
+    return new Date(seconds * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  }
+
+  function waited(since, now) {
+    const total = Math.max(0, Math.floor(now - since));
+    const minutes = Math.floor(total / 60);
+    const secs = String(total % 60).padStart(2, "0");
+    return minutes >= 60 ? `${Math.floor(minutes / 60)}h ${minutes % 60}m` : `${minutes}:${secs}`;
+  }
+
+  function size(bytes) {
+    if (bytes < 1024) return `${bytes} B`;
+    if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+    return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+  }
+
+  // The exit survey as a form: radio, checkbox, select, text, textarea questions.
+  function surveyForm(form, questions, onSubmit) {
+    form.replaceChildren();
+    for (const q of questions) {
+      const name = `q${q.id}`;
+      let input;
+      if (q.type === "radio" || q.type === "checkbox") {
+        input = el("fieldset", {}, el("legend", {}, q.label),
+          q.options.map((option) => el("label", {}, el("input", { type: q.type, name, value: option }), option)));
+      } else if (q.type === "select") {
+        input = el("label", {}, q.label, el("select", { name }, el("option", { value: "" }, "—"),
+          q.options.map((option) => el("option", { value: option }, option))));
+      } else if (q.type === "textarea") {
+        input = el("label", {}, q.label, el("textarea", { name, maxlength: 4096, rows: 3 }));
+      } else {
+        input = el("label", {}, q.label, el("input", { name, maxlength: 255 }));
+      }
+      form.append(el("div", { class: "question", "data-question": q.id }, input));
+    }
+    form.append(el("button", { type: "submit" }, "Send"));
+    form.onsubmit = (event) => {
+      event.preventDefault();
+      const answers = {};
+      for (const q of questions) {
+        const values = new FormData(form).getAll(`q${q.id}`).filter((v) => v !== "");
+        if (values.length) answers[q.id] = values;
+      }
+      onSubmit(answers);
+    };
+  }
+
+  return { LiveSocket, el, time, waited, size, surveyForm, newRef };
+})();

@@ -1,0 +1,162 @@
+// The browser customer client: waiting position, chat, files both ways, the exit survey.
+"use strict";
+
+(() => {
+  const { LiveSocket, el, time, size, surveyForm, newRef } = Lifeline;
+  const root = document.getElementById("customer");
+  const token = root.dataset.token;
+  const conversation = document.getElementById("conversation");
+  const statusLine = document.getElementById("status");
+  const input = document.getElementById("message");
+  const sendButton = document.getElementById("send");
+  const fileInput = document.getElementById("file");
+  const endButton = document.getElementById("end");
+  const surveySection = document.getElementById("survey");
+  const thanks = document.getElementById("thanks");
+  let lastEventId = 0;
+  let me = null;
+  let ended = false;
+  let survey = [];
+  let surveyDone = false;
+  const seen = new Set();
+
+  function setStatus(text) {
+    statusLine.textContent = text;
+  }
+
+  function enable(on) {
+    for (const control of [input, sendButton, fileInput, endButton]) control.disabled = !on;
+  }
+
+  function describe(session, position) {
+    if (session.status === "ended") return "The session has ended.";
+    if (session.status === "waiting") {
+      const line = position ? ` You are number ${position} in line.` : "";
+      return `Waiting for a representative${session.queue_name ? ` (${session.queue_name})` : ""}.${line}`;
+    }
+    return `You are chatting with ${session.reps.join(", ") || "a representative"}.`;
+  }
+
+  function line(event) {
+    if (seen.has(event.id)) return;
+    seen.add(event.id);
+    lastEventId = Math.max(lastEventId, event.id);
+    const who = event.performed_by ? event.performed_by.name : "";
+    const mine = event.performed_by && event.performed_by.gsnumber === me;
+    let content;
+    switch (event.type) {
+      case "Chat Message":
+        content = [el("span", { class: "who" }, mine ? "You" : who), el("span", { class: "body" }, event.body)];
+        break;
+      case "File Upload":
+      case "File Download":
+        content = [el("span", { class: "who" }, mine ? "You" : who), " sent ",
+          el("a", { href: `/chat/${token}/files/${event.file_id}`, download: event.filename }, event.filename),
+          ` (${size(event.filesize)})`];
+        break;
+      case "Conference Member Added":
+        content = [`${event.destination ? event.destination.name : who} joined the session.`];
+        break;
+      case "Conference Member Departed":
+        content = [`${event.destination ? event.destination.name : who} left the session.`];
+        break;
+      case "Session Transferred to Queue":
+        content = ["You are being transferred to another representative."];
+        break;
+      case "Session End":
+        content = ["The session has ended."];
+        finish();
+        break;
+      default:
+        return;
+    }
+    conversation.append(el("p", { class: `line ${event.type === "Chat Message" ? "chat" : "notice"}`, "data-event": event.id },
+      el("time", {}, time(event.at)), " ", ...content));
+    conversation.scrollTop = conversation.scrollHeight;
+  }
+
+  function finish() {
+    if (ended) return;
+    ended = true;
+    enable(false);
+    setStatus("The session has ended.");
+    if (survey.length && !surveyDone) {
+      surveySection.hidden = false;
+      surveyForm(document.getElementById("survey-form"), survey, async (answers) => {
+        try {
+          await socket.request("survey", { answers });
+          surveySection.hidden = true;
+          goodbye();
+        } catch (error) {
+          setStatus(error.message);
+        }
+      });
+    } else {
+      goodbye();
+    }
+  }
+
+  function goodbye() {
+    thanks.hidden = false;
+    if (socket.ready) socket.socket.send(JSON.stringify({ type: "bye" }));
+  }
+
+  const socket = new LiveSocket("/ws/customer", {
+    hello: () => ({ type: "hello", token, last_event_id: lastEventId }),
+    onStatus: (state) => {
+      if (state === "reconnecting") setStatus("Reconnecting…");
+      if (state === "over") { enable(false); if (!ended) setStatus("This support session is over."); }
+    },
+    onMessage: (message) => {
+      if (message.type === "welcome") {
+        me = message.gsnumber;
+        survey = message.survey;
+        surveyDone = message.survey_done;
+        message.history.forEach(line);
+        if (message.session.status === "ended") finish();
+        else { enable(true); setStatus(describe(message.session, message.position)); }
+      } else if (message.type === "event") {
+        line(message.event);
+      } else if (message.type === "state") {
+        if (message.session.status !== "ended") setStatus(describe(message.session, null));
+      } else if (message.type === "position") {
+        setStatus(describe({ status: "waiting", queue_name: "", reps: [] }, message.position));
+      } else if (message.type === "gone") {
+        setStatus(message.error);
+      }
+    },
+  });
+
+  document.getElementById("composer").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const body = input.value;
+    if (!body.trim()) return;
+    input.value = "";
+    try {
+      await socket.request("chat", { body });
+    } catch (error) {
+      setStatus(error.message);
+      input.value = body;
+    }
+  });
+
+  fileInput.addEventListener("change", async () => {
+    const file = fileInput.files[0];
+    if (!file) return;
+    const form = new FormData();
+    form.append("ref", newRef());
+    form.append("file", file);
+    const response = await fetch(`/chat/${token}/files`, { method: "POST", body: form });
+    const answer = await response.json();
+    if (!answer.ok) setStatus(answer.error);
+    fileInput.value = "";
+  });
+
+  endButton.addEventListener("click", async () => {
+    try {
+      await socket.request("end");
+    } catch (error) {
+      setStatus(error.message);
+    }
+  });
+})();
