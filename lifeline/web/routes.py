@@ -10,6 +10,7 @@ from lifeline.realtime.customer import CustomerSocket
 from lifeline.web.chat import chat_page, customer_download, customer_upload
 from lifeline.web.console import console_page, login_page, logout_page, rep_download, rep_upload
 from lifeline.web.context import Web
+from lifeline.web.embed import script_endpoint
 from lifeline.web.pages import HERE
 from lifeline.web.public import public_site_endpoint
 from lifeline.web.start import start_session_endpoint
@@ -21,6 +22,8 @@ def web_routes(web: Web) -> list[BaseRoute]:
         Route("/", public_site_endpoint(web)),
         Route("/api/start_session", start_session, methods=["GET", "POST", "HEAD"]),
         Route("/api/start_session.ns", start_session, methods=["GET", "POST", "HEAD"]),
+        Route("/api/clicktochat.js", script_endpoint("clicktochat.js"), methods=["GET", "HEAD"]),
+        Route("/api/start_session.js", script_endpoint("start_session.js"), methods=["GET", "HEAD"]),
         Route("/chat/{token}", chat_page(web)),
         Route("/chat/{token}/files", customer_upload(web), methods=["POST"]),
         Route("/chat/{token}/files/{file_id:int}", customer_download(web)),
