@@ -79,8 +79,9 @@ class _Checked:
     def __post_init__(self) -> None:
         for parameter in parameters_of(self):
             value = getattr(self, parameter.attribute)
-            if value == "":  # an empty optional parameter is an absent one, as in API requests
-                object.__setattr__(self, parameter.attribute, value := None)
+            if value == "":  # an empty parameter is an absent one, as in API requests
+                value = None
+                object.__setattr__(self, parameter.attribute, None)
             if value is None:
                 if parameter.required:
                     raise ScriptError(f"The required parameter {parameter.name} is missing.")
@@ -121,6 +122,11 @@ class StartPinnedClientSession(_Checked):
     @classmethod
     def search_fields(cls) -> tuple[Parameter, ...]:
         return tuple(p for p in parameters_of(cls) if p.name == "search_string" or p.name.startswith("client."))
+
+    def search(self) -> dict[str, str]:
+        """The search given, by parameter name (`search_string`, `client.hostname`, ...)."""
+        given = ((p.name, getattr(self, p.attribute)) for p in self.search_fields())
+        return {name: value for name, value in given if value is not None}
 
 
 @dataclass(frozen=True)

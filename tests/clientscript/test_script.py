@@ -116,6 +116,7 @@ def test_required_parameters() -> None:
 def test_a_later_search_field_stands_in_for_search_string(field: str) -> None:
     command = command_from_parameters(StartPinnedClientSession, {field: "ABCDEFGH02"})
     assert command.search_string is None
+    assert command.search() == {field: "ABCDEFGH02"}
     assert parse_command(command_line(command)) == command
 
 
