@@ -11,6 +11,7 @@ from starlette.types import ASGIApp
 
 from lifeline.api import command
 from lifeline.api.auth import Authenticator
+from lifeline.api.client_script import ClientScriptEndpoint
 from lifeline.api.endpoint import Era, XmlApiEndpoint
 from lifeline.api.health import health_endpoint
 from lifeline.api.oauth import token_endpoint
@@ -35,6 +36,9 @@ def xml_api_endpoints(runtime: Runtime) -> dict[str, ASGIApp]:
             dispatch=command.dispatch,
             error_wrapper=command.error_wrapper,
         )
+    # Unauthenticated; its errors are in the Command API's namespace for the same URL form.
+    endpoints["/api/client_script.ns"] = ClientScriptEndpoint(runtime, namespace_setting="command_api_ns_namespace")
+    endpoints["/api/client_script"] = ClientScriptEndpoint(runtime, namespace_setting="command_api_namespace")
     return endpoints
 
 
