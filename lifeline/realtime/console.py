@@ -19,6 +19,13 @@ from starlette.websockets import WebSocket
 
 from lifeline.appliance.invitations import invitation
 from lifeline.appliance.urls import public_base_url
+from lifeline.clientscript import (
+    GenerateSessionKey,
+    PushAndStartLocal,
+    ScriptError,
+    StartPinnedClientSession,
+    parse_script,
+)
 from lifeline.directory.models import Team, TeamMember, User
 from lifeline.presence import actions as presence
 from lifeline.presence.actions import ClientInfo, ClientKind, PresenceError
@@ -254,6 +261,7 @@ class ConsoleActions:
             "survey": self.survey,
             "showing": self.showing,
             "generate_key": self.generate_key,
+            "open_script": self.open_script,
             "logout": self.logout,
         }
 
@@ -415,6 +423,26 @@ class ConsoleActions:
             },
         )
 
+    async def open_script(self, message: dict[str, Any]) -> dict[str, Any]:
+        """A client script file from the Client Scripting API, opened in the console."""
+        text = text_field(message, "text", 64 * 1024)
+        try:
+            script = parse_script(text)
+        except ScriptError as error:
+            raise ProtocolError(f"That is not a client script this console can run: {error.message}") from None
+        directory = await self.runtime.directory()
+        commands = [_console_command(command) for command in script.commands]
+        foreign = directory.site_for_hostname(script.login.hostname) is None
+        return ack(
+            message,
+            result={
+                "commands": commands,
+                "warning": f"This script was made by {script.login.hostname}, not by this appliance."
+                if foreign
+                else "",
+            },
+        )
+
     async def logout(self, message: dict[str, Any]) -> dict[str, Any]:
         await self.runtime.db.write(presence.disconnect_by_gsnumber, self.peer.gsnumber)
         return {"type": "done"}
@@ -429,3 +457,31 @@ def _require_member(session: Session, support_session: SupportSession, connectio
 def _require_owner(support_session: SupportSession, connection: ClientConnection) -> None:
     if support_session.owner_gsnumber != connection.gsnumber:
         raise engine.SessionError("Only the session's owner can do that")
+
+
+def _console_command(command: Any) -> dict[str, Any]:
+    """What the console does with one command of a client script."""
+    if isinstance(command, GenerateSessionKey):
+        return {
+            "action": "generate_session_key",
+            "external_key": command.external_key or "",
+            "public_portal_hostname": command.public_portal_hostname or "",
+        }
+    if isinstance(command, StartPinnedClientSession):
+        wanted = ", ".join(f"{name} {value!r}" for name, value in command.search().items())
+        return {
+            "action": "start_pinned_client_session",
+            "title": "Start a session with a Jump Client",
+            "explanation": f"Looked for Jump Clients matching {wanted}. This appliance has no Jump Clients yet: "
+            "they come with the Jump Client release, and then this script will start their sessions.",
+            "jump_clients": [],
+        }
+    if isinstance(command, PushAndStartLocal):
+        return {
+            "action": "push_and_start_local",
+            "title": f"Push and start a session on {command.hostname}",
+            "explanation": f"Pushing the customer client to {command.hostname} needs a Jumpoint on that computer's "
+            "network and administrator rights on it. This appliance has no Jumpoints yet, so start the session "
+            "another way: generate a session key and give it to the person at that computer.",
+        }
+    return {"action": "unknown", "title": "Unknown command", "explanation": "This console cannot run that command."}

@@ -393,6 +393,7 @@
 
   function runScript(text) {
     act("open_script", { text }, (answer) => {
+      if (answer.result.warning) say(answer.result.warning);
       for (const command of answer.result.commands) {
         if (command.action === "generate_session_key") {
           openKeyDialog({ externalKey: command.external_key || "", portal: command.public_portal_hostname || "" });
