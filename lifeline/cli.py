@@ -22,6 +22,9 @@ from lifeline.config import Config, ConfigError
 from lifeline.db.engine import Database
 from lifeline.directory import actions as directory
 from lifeline.directory.models import ApiAccount, CommandAccess, PublicSite, RepKind, Team, User, ViewReports
+from lifeline.surveys.actions import QuestionType, SurveyError, SurveyKind, add_question
+from lifeline.surveys.actions import questions as survey_questions
+from lifeline.surveys.models import SurveyQuestion
 
 
 class CliError(Exception):
@@ -157,6 +160,21 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("display_name")
     _data_dir_option(add)
     _json_option(add)
+
+    survey = commands.add_parser("survey", help="exit survey questions").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    add = survey.add_parser("add", help="add a question to the customer or representative exit survey")
+    add.add_argument("survey", choices=[k.value for k in SurveyKind])
+    add.add_argument("--name", required=True, help="the question's name (reports and integrations see it)")
+    add.add_argument("--label", required=True, help="the question as people read it")
+    add.add_argument("--type", required=True, choices=[t.value for t in QuestionType], dest="question_type")
+    add.add_argument("--option", action="append", default=[], help="an answer to choose (radio, checkbox, select)")
+    add.add_argument("--report-header", default="")
+    listing = survey.add_parser("list", help="list the questions of both surveys")
+    for sub in (add, listing):
+        _data_dir_option(sub)
+        _json_option(sub)
 
     settings = commands.add_parser("settings", help="appliance settings").add_subparsers(
         dest="action", required=True, metavar="ACTION"
@@ -435,6 +453,39 @@ def cmd_settings(args: argparse.Namespace) -> None:
         _emit(args, shown, "\n".join(f"{key} = {value!r}" for key, value in shown.items()))
 
 
+def cmd_survey(args: argparse.Namespace) -> None:
+    def record(question: SurveyQuestion) -> dict[str, Any]:
+        return {
+            "id": question.id,
+            "survey": question.survey,
+            "name": question.name,
+            "label": question.label,
+            "type": question.question_type,
+            "options": question.options,
+            "report_header": question.report_header,
+        }
+
+    if args.action == "add":
+        created = _with_db(
+            args,
+            lambda s: record(
+                add_question(
+                    s,
+                    SurveyKind(args.survey),
+                    name=args.name,
+                    label=args.label,
+                    question_type=QuestionType(args.question_type),
+                    report_header=args.report_header,
+                    options=args.option,
+                )
+            ),
+        )
+        _emit(args, created, f"Added question {created['id']} to the {created['survey']} exit survey")
+        return
+    listed = _with_db(args, lambda s: [record(q) for kind in SurveyKind for q in survey_questions(s, kind)])
+    _emit(args, listed, "\n".join(f"{q['id']:>5}  {q['survey']:<15} {q['name']}: {q['label']}" for q in listed))
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
     "serve": cmd_serve,
     "init": cmd_init,
@@ -444,6 +495,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
     "site": cmd_site,
     "custom-attribute": cmd_custom_attribute,
     "settings": cmd_settings,
+    "survey": cmd_survey,
 }
 
 
@@ -456,7 +508,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     try:
         COMMANDS[args.subcommand](args)
-    except (CliError, directory.DirectoryError, SettingError, ConfigError) as error:
+    except (CliError, directory.DirectoryError, SettingError, ConfigError, SurveyError) as error:
         _fail(str(error))
     except KeyboardInterrupt:
         raise SystemExit(130) from None

@@ -193,6 +193,7 @@ class ConsoleSocket:
             else 0,
         )
         peer = ConsolePeer(0, signed_in.user_id)
+        self.hub.add_console(peer)
         attached = await self.runtime.db.write(
             _attach,
             user_id=signed_in.user_id,
@@ -202,12 +203,12 @@ class ConsoleSocket:
             client=client,
         )
         if isinstance(attached, str):
+            self.hub.remove(peer, detached=False)
             await websocket.send_json({"type": "gone" if attached == "resume" else "refused", "error": attached})
             await websocket.close(CLOSE_GONE)
             return
         peer.gsnumber = attached.gsnumber
         peer.queues = attached.may_take
-        self.hub.add_console(peer)
         self.hub.watch(peer, attached.history)
         waiting = self.hub.waiting.visible_to(peer)
         sessions = {s["lsid"]: s for s in waiting} | {s["lsid"]: s for s in attached.sessions}
@@ -237,6 +238,7 @@ class ConsoleSocket:
             }
         )
         peer.release()
+        self.hub.console_ready(peer)
         actions = ConsoleActions(self.runtime, peer, signed_in)
         outcome = await run_peer(websocket, peer, actions.handle)
         self.hub.remove(peer, detached=outcome != "done")

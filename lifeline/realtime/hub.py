@@ -127,6 +127,9 @@ class ConsolePeer(Peer):
         self.user_id = user_id
         self.queues: set[tuple[str, int]] = set()
         self.known: set[str] = set()
+        # Session states that arrive while the console logs in wait here: until then it
+        # does not know its gsnumber, so it cannot tell whether they concern it.
+        self.pending_states: list[SessionState] | None = []
 
     def may_see(self, state: dict[str, Any]) -> bool:
         if any(member["gsnumber"] == self.gsnumber for member in state["members"]):
@@ -222,8 +225,15 @@ class Hub:
                 del self.watchers[lsid]
 
     def add_console(self, peer: ConsolePeer) -> None:
+        """Before the console's login is read, so no session change between the two is missed."""
         self.consoles.add(peer)
+
+    def console_ready(self, peer: ConsolePeer) -> None:
+        """The console knows its gsnumber and has its first state: apply what came meanwhile."""
         self.detached.pop(peer.gsnumber, None)
+        pending, peer.pending_states = peer.pending_states or [], None
+        for event in pending:
+            self._console_state(peer, event)
 
     def add_customer(self, peer: CustomerPeer) -> None:
         self.customers[peer.lsid] = peer
@@ -268,18 +278,10 @@ class Hub:
         state = event.state
         queue = self.waiting.apply(state)
         for console in list(self.consoles):
-            visible = console.may_see(state)
-            if visible or event.lsid in console.known:
-                console.send({"type": "session", "session": state})
-                (console.known.add if visible else console.known.discard)(event.lsid)
-            member = any(m["gsnumber"] == console.gsnumber for m in state["members"])
-            if member and console not in self.watchers.get(event.lsid, ()):
-                # Invited or took it: follow its events, starting with what it logged so far.
-                console.hold(event.lsid)
-                self.watch(console, [event.lsid])
-                self._spawn(self._catch_up(console, event.session_id, event.lsid))
-            elif not member and console in self.watchers.get(event.lsid, ()):
-                self.unwatch(console, event.lsid)
+            if console.pending_states is not None:
+                console.pending_states.append(event)
+            else:
+                self._console_state(console, event)
         customer = self.customers.get(event.lsid)
         if customer is not None:
             customer.send({"type": "state", "session": customer_view(state)})
@@ -308,6 +310,21 @@ class Hub:
             log.exception("catching up on session %s failed", lsid)
             history = []
         peer.catch_up(lsid, history)
+
+    def _console_state(self, console: ConsolePeer, event: SessionState) -> None:
+        state = event.state
+        visible = console.may_see(state)
+        if visible or event.lsid in console.known:
+            console.send({"type": "session", "session": state})
+            (console.known.add if visible else console.known.discard)(event.lsid)
+        member = any(m["gsnumber"] == console.gsnumber for m in state["members"])
+        if member and console not in self.watchers.get(event.lsid, ()):
+            # Invited or took it: follow its events, starting with what it logged so far.
+            console.hold(event.lsid)
+            self.watch(console, [event.lsid])
+            self._spawn(self._catch_up(console, event.session_id, event.lsid))
+        elif not member and console in self.watchers.get(event.lsid, ()):
+            self.unwatch(console, event.lsid)
 
     def _later(self, key: str, job: Callable[[], Any]) -> None:
         """Coalesce bursts: one refresh per key and delay, however many changes came in."""

@@ -1,0 +1,96 @@
+"""The people in the browser tests: a representative at the console and a customer in the
+browser client, each in a browser context of their own."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from tests.support.appliance import RunningAppliance
+
+TIMEOUT = 15_000
+
+
+def site_url(appliance: RunningAppliance, host: str = "support.example.com") -> str:
+    return f"https://{host}:{appliance.https_port}"
+
+
+def new_context(browser: Browser) -> BrowserContext:
+    context = browser.new_context(ignore_https_errors=True, accept_downloads=True)
+    context.set_default_timeout(TIMEOUT)
+    return context
+
+
+class Console:
+    def __init__(self, browser: Browser, appliance: RunningAppliance) -> None:
+        self.context = new_context(browser)
+        self.page: Page = self.context.new_page()
+        self.base = site_url(appliance)
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+
+    def sign_in(self, username: str, password: str) -> Console:
+        self.page.goto(self.base + "/console")
+        self.page.fill("input[name=username]", username)
+        self.page.fill("input[name=password]", password)
+        self.page.click("button[type=submit]")
+        expect(self.page.locator("#connection")).to_have_text("Online")
+        return self
+
+    def queue(self, key: str) -> object:
+        return self.page.locator(f'section.queue[data-queue="{key}"]')
+
+    def waiting(self, customer: str):  # type: ignore[no-untyped-def]
+        return self.page.locator("li.waiting", has_text=customer)
+
+    def take(self, customer: str) -> None:
+        self.waiting(customer).locator("button", has_text="Take").click()
+        expect(self.page.locator(".summary .customer-name")).to_have_text(customer)
+
+    def chat(self, text: str) -> None:
+        self.page.fill(".chat-form input", text)
+        self.page.press(".chat-form input", "Enter")
+
+    def line(self, text: str):  # type: ignore[no-untyped-def]
+        return self.page.locator(".conversation .line", has_text=text)
+
+    def send_file(self, path: Path) -> None:
+        self.page.set_input_files(".composer input[type=file]", str(path))
+
+    def close(self) -> None:
+        self.context.close()
+
+
+class Customer:
+    def __init__(self, browser: Browser, appliance: RunningAppliance) -> None:
+        self.context = new_context(browser)
+        self.page: Page = self.context.new_page()
+        self.base = site_url(appliance)
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+
+    def enter_key(self, short_key: str) -> None:
+        self.page.goto(self.base + "/")
+        self.page.fill("#session-key input[name=short_key]", short_key)
+        self.page.click("#session-key button[type=submit]")
+        self.wait_for_client()
+
+    def wait_for_client(self) -> None:
+        expect(self.page).to_have_url(re.compile(r"/chat/[\w-]+$"))
+        expect(self.page.locator("#status")).not_to_have_text("Connecting…")
+
+    @property
+    def status(self):  # type: ignore[no-untyped-def]
+        return self.page.locator("#status")
+
+    def chat(self, text: str) -> None:
+        self.page.fill("#message", text)
+        self.page.press("#message", "Enter")
+
+    def line(self, text: str):  # type: ignore[no-untyped-def]
+        return self.page.locator("#conversation .line", has_text=text)
+
+    def close(self) -> None:
+        self.context.close()
