@@ -164,11 +164,14 @@ class ConsoleSocket:
         self.auth = auth
 
     async def serve(self, websocket: WebSocket) -> None:
-        signed_in = await self.auth.signed_in(websocket)
-        if signed_in is None or not signed_in.support or not same_origin(websocket):
-            await websocket.close(CLOSE_UNAUTHORIZED)
+        if not same_origin(websocket):
+            await websocket.close()  # refused at the handshake: another site's page
             return
+        signed_in = await self.auth.signed_in(websocket)
         await websocket.accept()
+        if signed_in is None or not signed_in.support:
+            await websocket.close(CLOSE_UNAUTHORIZED)  # the console goes to its sign-in page
+            return
         try:
             hello = await receive_message(websocket, timeout=15)
             if hello["type"] != "hello":

@@ -1,0 +1,232 @@
+"""/api/start_session(.ns): every parameter set of the guide and later versions, the site of
+the request's host, and a page saying what to do when nothing can start."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+
+import httpx
+import pytest
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from lifeline.appliance import stamps
+from lifeline.db.base import utcnow
+from lifeline.directory.models import PublicSite
+from lifeline.presence.models import ClientConnection
+from lifeline.sessions.models import SessionKey, SupportSession
+from tests.support.appliance import RunningAppliance, eventually
+from tests.support.command import NS_LATER, CommandApi
+from tests.support.engine import ConsoleNode
+from tests.support.personas import Personas
+from tests.support.xmlcheck import text_of
+
+
+@pytest.fixture(scope="module")
+def web(appliance: RunningAppliance) -> Iterator[httpx.Client]:
+    with appliance.client(follow_redirects=False, headers={"Host": "support.example.com"}) as client:
+        yield client
+
+
+def started(appliance: RunningAppliance, response: httpx.Response) -> SupportSession:
+    assert response.status_code == 303, (response.status_code, response.text[:300])
+    token = re.fullmatch(r"/chat/([\w-]+)", response.headers["location"])
+    assert token is not None
+
+    def read(session: Session) -> SupportSession:
+        connection = session.scalars(
+            select(ClientConnection).where(
+                ClientConnection.resume_token_sha256 == hashlib.sha256(token.group(1).encode()).hexdigest()
+            )
+        ).one()
+        found = session.get(SupportSession, connection.session_id)
+        assert found is not None
+        return found
+
+    return appliance.with_session(read)
+
+
+@pytest.fixture(scope="module")
+def admin_on_duty(node: ConsoleNode, personas: Personas) -> Iterator[None]:
+    gsnumber = node.log_in("admin")
+    yield
+    node.log_out(gsnumber)
+
+
+def key(api: CommandApi, personas: Personas, **params: str) -> str:
+    root = api.call("generate_session_key", personas.api_user.params, type="support", **params)
+    return text_of(root, NS_LATER, "short_key")
+
+
+def test_a_session_key_starts_a_session_in_the_keys_queue(
+    web: httpx.Client, appliance: RunningAppliance, api: CommandApi, personas: Personas
+) -> None:
+    short_key = key(api, personas, queue_id=f"team:{personas.team_b}", external_key="K-1")
+    found = started(appliance, web.get("/api/start_session.ns", params={"short_key": short_key}))
+    assert (found.queue_kind, found.queue_ref_id, found.external_key, found.start_method) == (
+        "team",
+        personas.team_b,
+        "K-1",
+        "session_key",
+    )
+    assert found.public_site_id == 1
+
+
+def test_an_external_key_typed_with_the_session_key_wins(
+    web: httpx.Client, appliance: RunningAppliance, api: CommandApi, personas: Personas
+) -> None:
+    short_key = key(api, personas, queue_id="general", external_key="FROM-API")
+    response = web.post("/api/start_session", data={"short_key": f" {short_key} ", "external_key": "TYPED"})
+    assert started(appliance, response).external_key == "TYPED"
+
+
+def test_a_rep_link_starts_in_the_reps_queue_when_they_are_logged_in(
+    web: httpx.Client, appliance: RunningAppliance, admin_on_duty: None
+) -> None:
+    found = started(appliance, web.get("/api/start_session.ns", params={"id": "1", "name": "Admin"}))
+    assert (found.queue_kind, found.queue_ref_id, found.start_method) == ("rep", 1, "representative")
+    found = started(
+        appliance, web.get("/api/start_session.ns", params={"id": "1", "name": "Admin", "platform": "winNT-32"})
+    )
+    assert found.queue_kind == "rep"
+
+
+def test_the_issue_submission_survey_with_every_field(
+    web: httpx.Client, appliance: RunningAppliance, personas: Personas
+) -> None:
+    query = (
+        "issue_menu=1&customer_name=John%20Doe&customer_company=Company%20Name&customer_company_code=1234"
+        f"&customer_desc=I%20need%20support&id={personas.issue_error}&external_key=1234"
+    )
+    found = started(appliance, web.get(f"/api/start_session.ns?{query}"))
+    assert (found.queue_kind, found.queue_ref_id) == ("team", personas.team_a)
+    assert (found.customer_name, found.customer_company, found.customer_company_code, found.customer_details) == (
+        "John Doe",
+        "Company Name",
+        "1234",
+        "I need support",
+    )
+    assert (found.customer_issue, found.external_key, found.start_method) == (
+        str(personas.issue_error),
+        "1234",
+        "issue",
+    )
+
+
+def test_the_later_parameters(web: httpx.Client, appliance: RunningAppliance, personas: Personas) -> None:
+    appliance.cli("custom-attribute", "add", "serial", "Serial number")
+    data = {
+        "issue_menu": "1",
+        "codeName": "i_need_help_getting_started",
+        "customer.name": "Kim Later",
+        "customer.company": "Initech",
+        "customer.company_code": "IN-1",
+        "customer.details": "Cannot print",
+        "session.custom.external_key": "NoMAD",
+        "session.custom.serial": "C02XYZ",
+        "c2cjs": "1",
+        "locale": "en-us",
+    }
+    found = started(appliance, web.post("/api/start_session", data=data))
+    assert (found.queue_ref_id, found.customer_name, found.customer_company, found.external_key) == (
+        personas.team_a,
+        "Kim Later",
+        "Initech",
+        "NoMAD",
+    )
+
+
+def test_no_issue_goes_to_the_general_queue_while_it_is_open(web: httpx.Client, appliance: RunningAppliance) -> None:
+    for params in ({"issue_menu": "1"}, {"issue_menu": "1", "id": "0"}, {"issue_menu": "1", "id": ""}):
+        assert started(appliance, web.get("/api/start_session", params=params)).queue_kind == "general"
+
+
+def test_the_session_belongs_to_the_site_of_the_requests_host(
+    appliance: RunningAppliance, api: CommandApi, personas: Personas
+) -> None:
+    site = appliance.cli_json("site", "add", "remote.example.com")
+    with appliance.client(follow_redirects=False, headers={"Host": "remote.example.com"}) as remote:
+
+        def on_remote_site() -> None:
+            found = started(appliance, remote.get("/api/start_session", params={"issue_menu": "1"}))
+            assert found.public_site_id == site["id"]
+
+        eventually(on_remote_site)
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "says"),
+    [
+        ({"short_key": "1111111"}, 404, "That session key is not valid"),
+        ({"id": "2", "name": "Alice Rep"}, 409, "not available right now"),
+        ({"id": "999999", "name": "Nobody"}, 409, "not available right now"),
+        ({"issue_menu": "1", "id": "424242"}, 404, "That issue is not offered here"),
+        ({"issue_menu": "1", "codeName": "no_such_issue"}, 404, "That issue is not offered here"),
+        ({}, 400, "Enter your session key"),
+        ({"issue_menu": "1", "customer_name": "x" * 101}, 400, "Your name can be at most 100 characters"),
+        ({"issue_menu": "1", "customer_desc": "x" * 1025}, 400, "at most 1024 characters"),
+        ({"issue_menu": "1", "customer.details": "é" * 600}, 400, "at most 1024 characters"),
+        ({"issue_menu": "1", "customer_name": "bell\x07"}, 400, "not allowed"),
+    ],
+)
+def test_what_cannot_start_gets_a_page_saying_what_to_do(
+    web: httpx.Client, params: dict[str, str], status: int, says: str
+) -> None:
+    response = web.get("/api/start_session", params=params)
+    assert response.status_code == status
+    assert "text/html" in response.headers["content-type"]
+    assert says in response.text
+
+
+def test_used_and_expired_keys_say_so(
+    web: httpx.Client, appliance: RunningAppliance, api: CommandApi, personas: Personas
+) -> None:
+    short_key = key(api, personas, queue_id="general")
+    started(appliance, web.get("/api/start_session", params={"short_key": short_key}))
+    again = web.get("/api/start_session", params={"short_key": short_key})
+    assert again.status_code == 410
+    assert "already been used" in again.text
+    expiring = key(api, personas, queue_id="general")
+
+    def expire(session: Session) -> None:
+        session.execute(
+            update(SessionKey)
+            .where(SessionKey.short_key == expiring)
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+
+    appliance.with_session(expire)
+    response = web.get("/api/start_session", params={"short_key": expiring})
+    assert (response.status_code, "has expired" in response.text) == (410, True)
+
+
+def test_a_closed_general_queue_asks_for_an_issue(web: httpx.Client, appliance: RunningAppliance) -> None:
+    def close(session: Session) -> None:
+        site = session.get(PublicSite, 1)
+        assert site is not None
+        site.general_queue_open = False
+        stamps.bump(session, stamps.DIRECTORY)
+
+    appliance.with_session(close)
+    response = web.get("/api/start_session", params={"issue_menu": "1"})
+    assert (response.status_code, "Please choose an issue" in response.text) == (400, True)
+
+
+def test_head_starts_nothing(web: httpx.Client, appliance: RunningAppliance) -> None:
+    def count(session: Session) -> int:
+        return session.scalar(select(func.count()).select_from(SupportSession)) or 0
+
+    before = appliance.with_session(count)
+    assert web.head("/api/start_session", params={"issue_menu": "1"}).status_code == 200
+    assert appliance.with_session(count) == before
+
+
+def test_guessing_keys_is_limited_per_address(web: httpx.Client) -> None:
+    statuses = [
+        web.get("/api/start_session", params={"short_key": f"{n:07d}"}).status_code for n in range(1000001, 1000026)
+    ]
+    assert statuses[:19] == [404] * 19
+    assert statuses[-1] == 429
