@@ -16,9 +16,10 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy.orm import Session
 
 from lifeline.appliance import stamps
-from lifeline.appliance.settings import load_settings
+from lifeline.appliance.settings import APPLIANCE_ID, load_settings
 from lifeline.appliance.stamps import StampBumped
 from lifeline.bus import Bus, InProcessBus
+from lifeline.bus.redis import RedisBus
 from lifeline.config import Config
 from lifeline.db.engine import Database
 from lifeline.directory.queries import DirectorySnapshot, load_directory
@@ -87,7 +88,7 @@ class Runtime:
         self.node_id = uuid.uuid4().hex
         self.hostname = socket.gethostname()
         self.generations = Generations()
-        self.bus = bus or InProcessBus()
+        self.bus = bus or (RedisBus(config.redis_url) if config.redis_url else InProcessBus())
         self._db_stamps: dict[str, int] = {}
         self._settings_cache: Snapshot[dict[str, Any]] = Snapshot((stamps.SETTINGS,), load_settings)
         self._directory_cache: Snapshot[DirectorySnapshot] = Snapshot((stamps.DIRECTORY,), load_directory)
@@ -116,6 +117,12 @@ class Runtime:
         for event in events:
             self.bus.publish_local(event)
 
+    def _remote_stamp(self, event: Any) -> None:
+        """Another process changed something we cache: drop it now, not at the next poll."""
+        if isinstance(event, StampBumped) and event.value > self._db_stamps.get(event.name, 0):
+            self._db_stamps[event.name] = event.value
+            self.generations.bump(event.name)
+
     # --- cached reads ------------------------------------------------------------------------
 
     async def settings(self) -> dict[str, Any]:
@@ -137,6 +144,10 @@ class Runtime:
         self._loop = asyncio.get_running_loop()
         await self.db.write(presence.register_node, self.node_id, self.hostname)
         self._db_stamps = await self.db.read(stamps.read_all)
+        if isinstance(self.bus, RedisBus):
+            settings = await self.settings()
+            self.bus.configure(node_id=self.node_id, appliance_id=settings[APPLIANCE_ID])
+        self.bus.subscribe(self._remote_stamp)
         await self.bus.start()
         self._tasks = [
             asyncio.create_task(self._every(STAMP_POLL_SECONDS, self._poll_stamps)),

@@ -3,7 +3,6 @@ resuming, acknowledgements, duplicates and bad messages."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import ssl
@@ -12,60 +11,13 @@ from typing import Any
 
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import connect
 
 from tests.support.appliance import RunningAppliance, eventually
 from tests.support.command import CommandApi, local
 from tests.support.engine import ConsoleNode
 from tests.support.personas import Personas
-
-
-def sign_in(appliance: RunningAppliance, username: str, password: str) -> str:
-    """The console's session cookie, got the way a browser gets it."""
-    with appliance.client() as client:
-        page = client.get("/console/login")
-        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
-        assert csrf is not None
-        response = client.post(
-            "/console/login", data={"csrf": csrf.group(1), "username": username, "password": password}
-        )
-        assert response.status_code == 303, response.text
-        return f"lifeline_session={client.cookies['lifeline_session']}"
-
-
-class Console:
-    def __init__(self, appliance: RunningAppliance, cookie: str, **hello: Any) -> None:
-        context = ssl.create_default_context(cafile=str(appliance.cert_path))
-        context.check_hostname = False
-        self._stack = contextlib.ExitStack()
-        self.socket: ClientConnection = self._stack.enter_context(
-            connect(
-                f"wss://127.0.0.1:{appliance.https_port}/ws/console",
-                ssl=context,
-                additional_headers={"Cookie": cookie},
-                open_timeout=10,
-            )
-        )
-        self.send({"type": "hello", **hello})
-        self.welcome = self.until("welcome", "gone", "refused")
-
-    def send(self, message: dict[str, Any]) -> None:
-        self.socket.send(json.dumps(message))
-
-    def until(self, *types: str, timeout: float = 10) -> dict[str, Any]:
-        while True:
-            message: dict[str, Any] = json.loads(self.socket.recv(timeout=timeout))
-            if message["type"] in types:
-                return message
-
-    def ack(self, ref: str) -> dict[str, Any]:
-        while True:
-            message = self.until("ack", "error")
-            if message.get("ref") == ref:
-                return message
-
-    def close(self) -> None:
-        self._stack.close()
+from tests.support.sockets import Console, sign_in
 
 
 @pytest.fixture(scope="module")

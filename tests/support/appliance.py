@@ -69,17 +69,27 @@ class ScratchDatabase:
 
 
 class RunningAppliance:
-    def __init__(self, data_dir: Path, *, hostname: str = "support.example.com") -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        hostname: str = "support.example.com",
+        database: ScratchDatabase | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        """`database`: share another appliance process's database (two processes, one appliance)."""
         self.data_dir = data_dir
         self.hostname = hostname
         self.https_port = free_port()
         self.http_port = free_port()
-        self.database = ScratchDatabase(data_dir)
+        self.owns_database = database is None
+        self.database = database or ScratchDatabase(data_dir)
         self.env = {
             **os.environ,
             "LIFELINE_DATA_DIR": str(data_dir),
             "LIFELINE_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "DATABASE_URL": self.database.url,
+            **(env or {}),
         }
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = data_dir / "serve.log"
@@ -136,7 +146,8 @@ class RunningAppliance:
         self.stop()
         if self._db is not None:
             self._db.close()
-        self.database.drop()
+        if self.owns_database:
+            self.database.drop()
 
     # --- talking to it ---------------------------------------------------------------------
 

@@ -1,0 +1,95 @@
+"""Two appliance processes sharing PostgreSQL and Redis behave as one appliance: a rep on
+one and a customer on the other chat normally, and get_logged_in_reps on either lists
+the rep. Runs when DATABASE_URL and REDIS_URL point at real servers (as CI does)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.appliance import RunningAppliance
+from tests.support.command import CommandApi
+from tests.support.personas import Personas, provision
+from tests.support.sockets import Console, CustomerClient, sign_in, start_by_issue
+
+pytestmark = pytest.mark.skipif(
+    not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")),
+    reason="needs DATABASE_URL (PostgreSQL) and REDIS_URL (Redis)",
+)
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningAppliance, RunningAppliance]]:
+    data_dir: Path = tmp_path_factory.mktemp("pair")
+    first = RunningAppliance(data_dir)
+    second = RunningAppliance(data_dir, database=first.database)
+    second.log_path = data_dir / "serve-second.log"
+    try:
+        first.start()
+        second.start()
+        yield first, second
+    finally:
+        second.close()
+        first.close()
+
+
+@pytest.fixture(scope="module")
+def people(pair: tuple[RunningAppliance, RunningAppliance]) -> Personas:
+    return provision(pair[0])
+
+
+def reps_listed(appliance: RunningAppliance, personas: Personas) -> set[str]:
+    with appliance.client() as client:
+        return {rep.get("id") or "" for rep in CommandApi(client).call("get_logged_in_reps", personas.admin.params)}
+
+
+def test_a_rep_on_one_process_and_a_customer_on_the_other_chat(
+    pair: tuple[RunningAppliance, RunningAppliance], people: Personas
+) -> None:
+    first, second = pair
+    cookie = sign_in(first, "rep_a", people.rep_a.password)
+    console = Console(first, cookie)
+
+    # get_logged_in_reps on either process lists the rep, at once (Redis carries the change).
+    deadline = time.monotonic() + 2
+    while str(people.rep_a.id) not in reps_listed(second, people):
+        assert time.monotonic() < deadline, "the other process never listed the rep"
+        time.sleep(0.05)
+    assert str(people.rep_a.id) in reps_listed(first, people)
+
+    # The customer arrives through the other process and waits in Team A's queue.
+    token = start_by_issue(second, "Pat Across", id=str(people.issue_started))
+    customer = CustomerClient(second, token=token)
+    assert customer.welcome["session"]["status"] == "waiting"
+    lsid = customer.welcome["session"]["lsid"]
+    queued = console.until("session")
+    while queued["session"]["lsid"] != lsid:
+        queued = console.until("session")
+    assert queued["session"]["status"] == "waiting"
+
+    console.send({"type": "take", "ref": "take", "lsid": lsid})
+    assert console.ack("take")["ok"]
+    assert customer.until("state")["session"]["reps"] == ["Alice Rep"]
+
+    console.send({"type": "chat", "ref": "c1", "lsid": lsid, "body": "Hello from the first process"})
+    assert customer.event("Chat Message")["event"]["body"] == "Hello from the first process"
+    customer.send({"type": "chat", "ref": "c2", "body": "Hello from the second"})
+    heard = console.event("Chat Message")
+    while heard["event"]["body"] != "Hello from the second":
+        heard = console.event("Chat Message")
+    assert heard["lsid"] == lsid
+
+    console.send({"type": "end", "ref": "end", "lsid": lsid})
+    assert console.ack("end")["ok"]
+    assert customer.event("Session End")["event"]["performed_by"]["name"] == "Alice Rep"
+    console.send({"type": "logout"})
+    console.close()
+    customer.close()
+    deadline = time.monotonic() + 2
+    while str(people.rep_a.id) in reps_listed(second, people):
+        assert time.monotonic() < deadline, "the other process still lists the rep"
+        time.sleep(0.05)

@@ -1,0 +1,90 @@
+"""Speaking the consoles' and customer clients' WebSocket protocol from tests."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import ssl
+from typing import Any
+
+from websockets.sync.client import ClientConnection, connect
+
+from tests.support.appliance import RunningAppliance
+
+
+def sign_in(appliance: RunningAppliance, username: str, password: str) -> str:
+    """The console's session cookie, got the way a browser gets it."""
+    with appliance.client() as client:
+        page = client.get("/console/login")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert csrf is not None
+        response = client.post(
+            "/console/login", data={"csrf": csrf.group(1), "username": username, "password": password}
+        )
+        assert response.status_code == 303, response.text
+        return f"lifeline_session={client.cookies['lifeline_session']}"
+
+
+class Socket:
+    """One WebSocket to the appliance: says hello, keeps the welcome, reads what comes."""
+
+    path = ""
+
+    def __init__(self, appliance: RunningAppliance, cookie: str = "", **hello: Any) -> None:
+        context = ssl.create_default_context(cafile=str(appliance.cert_path))
+        context.check_hostname = False
+        self._stack = contextlib.ExitStack()
+        self.socket: ClientConnection = self._stack.enter_context(
+            connect(
+                f"wss://127.0.0.1:{appliance.https_port}{self.path}",
+                ssl=context,
+                additional_headers={"Cookie": cookie} if cookie else {},
+                open_timeout=10,
+            )
+        )
+        self.send({"type": "hello", **hello})
+        self.welcome = self.until("welcome", "gone", "refused")
+
+    def send(self, message: dict[str, Any]) -> None:
+        self.socket.send(json.dumps(message))
+
+    def until(self, *types: str, timeout: float = 10) -> dict[str, Any]:
+        while True:
+            message: dict[str, Any] = json.loads(self.socket.recv(timeout=timeout))
+            if message["type"] in types:
+                return message
+
+    def ack(self, ref: str) -> dict[str, Any]:
+        while True:
+            message = self.until("ack", "error")
+            if message.get("ref") == ref:
+                return message
+
+    def event(self, kind: str, *, timeout: float = 10) -> dict[str, Any]:
+        """The next session event of this type."""
+        while True:
+            message = self.until("event", timeout=timeout)
+            if message["event"]["type"] == kind:
+                return message
+
+    def close(self) -> None:
+        self._stack.close()
+
+
+class Console(Socket):
+    path = "/ws/console"
+
+
+class CustomerClient(Socket):
+    path = "/ws/customer"
+
+
+def start_by_issue(appliance: RunningAppliance, name: str, **fields: str) -> str:
+    """A customer submits the issue form; returns their client token."""
+    with appliance.client(follow_redirects=False) as client:
+        response = client.post("/api/start_session", data={"issue_menu": "1", "customer_name": name, **fields})
+        assert response.status_code == 303, response.text
+        match = re.fullmatch(r"/chat/([\w-]+)", response.headers["location"])
+        assert match is not None
+        return match.group(1)
