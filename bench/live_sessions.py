@@ -1,0 +1,287 @@
+"""Live sessions under load: many customers and reps chatting over real WebSockets with one
+appliance process.
+
+    .venv/bin/python -m bench.live_sessions [--active 1000] [--idle 9000] [--reps 50]
+                                             [--interval 5] [--duration 30]
+
+Starts `lifeline serve` (SQLite), measures its idle memory, then brings in `--idle`
+customers who wait in a queue no rep watches and `--active` customers in reps' queues,
+each taken by one of `--reps` consoles. Every active customer sends a chat line every
+`--interval` seconds (spread out); their rep answers each line at once. The round trip is
+from the customer sending a line to the customer receiving the rep's answer: two commits
+and four WebSocket hops. Prints p50/p99/max of the round trip and the server's memory
+beside its idle footprint. Loopback only; stops by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import websockets
+from sqlalchemy.orm import Session
+
+from bench.command_api import free_port, wait_for
+from lifeline.appliance.bootstrap import ensure_appliance, open_database
+from lifeline.config import Config
+from lifeline.directory import actions as directory
+from lifeline.directory.passwords import hash_password
+
+CONNECT_CONCURRENCY = 100
+
+
+def rss_mb(pid: int) -> tuple[float, float]:
+    """(current, peak) resident memory of a process, in MB."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def provision(data_dir: Path, reps: int) -> int:
+    """Reps (one password hash for all: provisioning speed only) and a team nobody watches."""
+    db = open_database(Config(data_dir=data_dir))
+    db.call(ensure_appliance, "bench.example.com")
+    shared = hash_password("rep-password")
+
+    def work(session: Session) -> int:
+        for n in range(reps):
+            session.add(
+                directory.User(
+                    username=f"rep{n:03d}", password_hash=shared, display_name=f"Rep {n:03d}", perm_support=True
+                )
+            )
+        overflow = directory.add_team(session, "Overflow")
+        directory.add_issue(session, overflow, "Waiting room", code_name="waiting_room")
+        return overflow.id
+
+    team = db.call(work)
+    db.close()
+    return team
+
+
+async def sign_in(base: str, username: str) -> str:
+    async with httpx.AsyncClient(base_url=base) as client:
+        page = await client.get("/console/login")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert csrf is not None
+        response = await client.post(
+            "/console/login", data={"csrf": csrf.group(1), "username": username, "password": "rep-password"}
+        )
+        assert response.status_code == 303, response.text
+        return f"lifeline_session={client.cookies['lifeline_session']}"
+
+
+async def start_customers(base: str, count: int, params: Any, limit: asyncio.Semaphore) -> list[str]:
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=httpx.Limits(max_connections=50)) as client:
+
+        async def one(n: int) -> str:
+            async with limit:
+                response = await client.post("/api/start_session", data=params(n))
+            assert response.status_code == 303, response.text[:300]
+            return response.headers["location"].rsplit("/", 1)[1]
+
+        return await asyncio.gather(*(one(n) for n in range(count)))
+
+
+async def receive(socket: Any, wanted: set[str]) -> dict[str, Any]:
+    while True:
+        message: dict[str, Any] = json.loads(await socket.recv())
+        if message["type"] in wanted:
+            return message
+
+
+class Rep:
+    def __init__(self, socket: Any) -> None:
+        self.socket = socket
+        self.seq = 0
+
+    async def run(self) -> None:
+        """Take what arrives in the rep's queue; answer every customer line at once."""
+        async for raw in self.socket:
+            message = json.loads(raw)
+            if message["type"] == "session" and message["session"]["status"] == "waiting":
+                self.seq += 1
+                await self.socket.send(
+                    json.dumps({"type": "take", "ref": f"t{self.seq}", "lsid": message["session"]["lsid"]})
+                )
+            elif message["type"] == "event" and message["event"]["type"] == "Chat Message":
+                body = message["event"]["body"] or ""
+                if body.startswith("ping "):
+                    self.seq += 1
+                    await self.socket.send(
+                        json.dumps(
+                            {"type": "chat", "ref": f"c{self.seq}", "lsid": message["lsid"], "body": "pong " + body[5:]}
+                        )
+                    )
+
+
+class ActiveCustomer:
+    def __init__(self, socket: Any, number: int) -> None:
+        self.socket = socket
+        self.number = number
+        self.sent: dict[str, float] = {}
+        self.round_trips: list[float] = []
+        self.owned = asyncio.Event()
+
+    async def listen(self) -> None:
+        async for raw in self.socket:
+            message = json.loads(raw)
+            if message["type"] == "state" and message["session"]["status"] == "active":
+                self.owned.set()
+            elif message["type"] == "event" and message["event"]["type"] == "Chat Message":
+                body = message["event"]["body"] or ""
+                if body.startswith("pong "):
+                    started = self.sent.pop(body[5:], None)
+                    if started is not None:
+                        self.round_trips.append(time.perf_counter() - started)
+
+    async def chat(self, interval: float, until: float) -> None:
+        await asyncio.sleep(random.uniform(0, interval))
+        n = 0
+        while time.perf_counter() < until:
+            n += 1
+            tag = f"{self.number}-{n}"
+            self.sent[tag] = time.perf_counter()
+            await self.socket.send(json.dumps({"type": "chat", "ref": tag, "body": "ping " + tag}))
+            await asyncio.sleep(interval)
+
+
+async def load(args: argparse.Namespace, base: str, ws_base: str, team: int, server_pid: int) -> None:
+    limit = asyncio.Semaphore(CONNECT_CONCURRENCY)
+    started = time.perf_counter()
+    cookies = [await sign_in(base, f"rep{n:03d}") for n in range(args.reps)]
+    reps = []
+    for cookie in cookies:
+        socket = await websockets.connect(f"{ws_base}/ws/console", additional_headers={"Cookie": cookie}, max_size=None)
+        await socket.send(json.dumps({"type": "hello"}))
+        await receive(socket, {"welcome"})
+        reps.append(Rep(socket))
+    rep_tasks = [asyncio.create_task(rep.run()) for rep in reps]
+    print(f"{args.reps} reps logged in ({time.perf_counter() - started:.1f}s)", flush=True)
+
+    started = time.perf_counter()
+    idle_tokens = await start_customers(
+        base, args.idle, lambda n: {"issue_menu": "1", "codeName": "waiting_room", "customer_name": f"Idle {n}"}, limit
+    )
+    idle_sockets = [s for s, _ in await asyncio.gather(*(customer_socket(ws_base, t, limit) for t in idle_tokens))]
+    print(f"{args.idle} idle customers waiting ({time.perf_counter() - started:.1f}s)", flush=True)
+
+    started = time.perf_counter()
+    active_tokens = await start_customers(
+        base,
+        args.active,
+        lambda n: {"id": str(2 + n % args.reps), "name": f"Rep {n % args.reps:03d}", "customer_name": f"Active {n}"},
+        limit,
+    )
+    attached = await asyncio.gather(*(customer_socket(ws_base, token, limit) for token in active_tokens))
+    active_sockets = [socket for socket, _ in attached]
+    customers = [ActiveCustomer(socket, n) for n, socket in enumerate(active_sockets)]
+    for customer, (_, status) in zip(customers, attached, strict=True):
+        if status == "active":  # its rep took it before the client attached
+            customer.owned.set()
+    listeners = [asyncio.create_task(c.listen()) for c in customers]
+    await asyncio.wait_for(asyncio.gather(*(c.owned.wait() for c in customers)), timeout=300)
+    print(f"{args.active} active customers taken by their reps ({time.perf_counter() - started:.1f}s)", flush=True)
+
+    settle_rss = rss_mb(server_pid)[0]
+    until = time.perf_counter() + args.duration
+    await asyncio.gather(*(c.chat(args.interval, until) for c in customers))
+    await asyncio.sleep(2)
+    loaded_rss, peak_rss = rss_mb(server_pid)
+    trips = sorted(t for c in customers for t in c.round_trips)
+    lost = sum(len(c.sent) for c in customers)
+    for task in [*rep_tasks, *listeners]:
+        task.cancel()
+    for socket in [*idle_sockets, *active_sockets, *(rep.socket for rep in reps)]:
+        await socket.close()
+
+    def ms(value: float) -> str:
+        return f"{value * 1000:.1f} ms"
+
+    print()
+    print(
+        f"one appliance process, SQLite; {args.active} customers chatting (a line each every {args.interval:g}s, "
+        f"answered at once) + {args.idle} waiting, {args.reps} reps, {args.duration}s"
+    )
+    print(f"  chat round trips: {len(trips)} ({len(trips) / args.duration:.0f}/s), unanswered at the end: {lost}")
+    if trips:
+        print(
+            f"  round trip p50 {ms(statistics.median(trips))}, p99 {ms(trips[int(len(trips) * 0.99) - 1])}, "
+            f"max {ms(trips[-1])}"
+        )
+    print(
+        f"  server memory: idle {args.idle_rss:.0f} MB; with everyone connected {settle_rss:.0f} MB; "
+        f"after the chat {loaded_rss:.0f} MB (peak {peak_rss:.0f} MB)"
+    )
+
+
+async def customer_socket(ws_base: str, token: str, limit: asyncio.Semaphore) -> tuple[Any, str]:
+    """A customer client attached to its session; with the session's status at that moment."""
+    async with limit:
+        socket = await websockets.connect(f"{ws_base}/ws/customer", max_size=None)
+        await socket.send(json.dumps({"type": "hello", "token": token}))
+        welcome = await receive(socket, {"welcome"})
+        return socket, welcome["session"]["status"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--active", type=int, default=1000)
+    parser.add_argument("--idle", type=int, default=9000)
+    parser.add_argument("--reps", type=int, default=50)
+    parser.add_argument("--interval", type=float, default=5.0)
+    parser.add_argument("--duration", type=int, default=30)
+    args = parser.parse_args()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+    with tempfile.TemporaryDirectory(prefix="lifeline-live-") as tmp:
+        data_dir = Path(tmp) / "data"
+        env = {**os.environ, "LIFELINE_DATA_DIR": str(data_dir), "LIFELINE_ADMIN_PASSWORD": "bench-admin-password"}
+        env.pop("DATABASE_URL", None)
+        env.pop("REDIS_URL", None)
+        os.environ["LIFELINE_ADMIN_PASSWORD"] = env["LIFELINE_ADMIN_PASSWORD"]
+        team = provision(data_dir, args.reps)
+        port = free_port()
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "lifeline",
+                "serve",
+                "--https-port",
+                str(free_port()),
+                "--http-port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            wait_for(f"{base}/check_health")
+            time.sleep(1)
+            args.idle_rss = rss_mb(server.pid)[0]
+            asyncio.run(load(args, base, f"ws://127.0.0.1:{port}", team, server.pid))
+        finally:
+            server.terminate()
+            server.wait()
+
+
+if __name__ == "__main__":
+    main()
