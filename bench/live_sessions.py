@@ -83,14 +83,19 @@ async def sign_in(base: str, username: str) -> str:
         return f"lifeline_session={client.cookies['lifeline_session']}"
 
 
-async def start_customers(base: str, count: int, params: Any, limit: asyncio.Semaphore) -> list[str]:
+async def arrive(base: str, ws_base: str, count: int, params: Any, limit: asyncio.Semaphore) -> list[tuple[Any, str]]:
+    """Customers start sessions and attach their clients, as a browser does, right after."""
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=httpx.Limits(max_connections=50)) as client:
 
-        async def one(n: int) -> str:
+        async def one(n: int) -> tuple[Any, str]:
             async with limit:
                 response = await client.post("/api/start_session", data=params(n))
-            assert response.status_code == 303, response.text[:300]
-            return response.headers["location"].rsplit("/", 1)[1]
+                assert response.status_code == 303, response.text[:300]
+                token = response.headers["location"].rsplit("/", 1)[1]
+                socket = await websockets.connect(f"{ws_base}/ws/customer", max_size=None)
+                await socket.send(json.dumps({"type": "hello", "token": token}))
+                welcome = await receive(socket, {"welcome"})
+                return socket, welcome["session"]["status"]
 
         return await asyncio.gather(*(one(n) for n in range(count)))
 
@@ -172,20 +177,24 @@ async def load(args: argparse.Namespace, base: str, ws_base: str, team: int, ser
     print(f"{args.reps} reps logged in ({time.perf_counter() - started:.1f}s)", flush=True)
 
     started = time.perf_counter()
-    idle_tokens = await start_customers(
-        base, args.idle, lambda n: {"issue_menu": "1", "codeName": "waiting_room", "customer_name": f"Idle {n}"}, limit
+    idle = await arrive(
+        base,
+        ws_base,
+        args.idle,
+        lambda n: {"issue_menu": "1", "codeName": "waiting_room", "customer_name": f"Idle {n}"},
+        limit,
     )
-    idle_sockets = [s for s, _ in await asyncio.gather(*(customer_socket(ws_base, t, limit) for t in idle_tokens))]
+    idle_sockets = [socket for socket, _ in idle]
     print(f"{args.idle} idle customers waiting ({time.perf_counter() - started:.1f}s)", flush=True)
 
     started = time.perf_counter()
-    active_tokens = await start_customers(
+    attached = await arrive(
         base,
+        ws_base,
         args.active,
         lambda n: {"id": str(2 + n % args.reps), "name": f"Rep {n % args.reps:03d}", "customer_name": f"Active {n}"},
         limit,
     )
-    attached = await asyncio.gather(*(customer_socket(ws_base, token, limit) for token in active_tokens))
     active_sockets = [socket for socket, _ in attached]
     customers = [ActiveCustomer(socket, n) for n, socket in enumerate(active_sockets)]
     for customer, (_, status) in zip(customers, attached, strict=True):
@@ -227,15 +236,6 @@ async def load(args: argparse.Namespace, base: str, ws_base: str, team: int, ser
     )
 
 
-async def customer_socket(ws_base: str, token: str, limit: asyncio.Semaphore) -> tuple[Any, str]:
-    """A customer client attached to its session; with the session's status at that moment."""
-    async with limit:
-        socket = await websockets.connect(f"{ws_base}/ws/customer", max_size=None)
-        await socket.send(json.dumps({"type": "hello", "token": token}))
-        welcome = await receive(socket, {"welcome"})
-        return socket, welcome["session"]["status"]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--active", type=int, default=1000)
@@ -244,7 +244,7 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=5.0)
     parser.add_argument("--duration", type=int, default=30)
     args = parser.parse_args()
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
     with tempfile.TemporaryDirectory(prefix="lifeline-live-") as tmp:
@@ -270,7 +270,7 @@ def main() -> None:
             ],
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=(Path(tmp) / "serve.log").open("wb"),
         )
         try:
             base = f"http://127.0.0.1:{port}"
@@ -278,6 +278,9 @@ def main() -> None:
             time.sleep(1)
             args.idle_rss = rss_mb(server.pid)[0]
             asyncio.run(load(args, base, f"ws://127.0.0.1:{port}", team, server.pid))
+        except BaseException:
+            print((Path(tmp) / "serve.log").read_text()[-3000:], file=sys.stderr)
+            raise
         finally:
             server.terminate()
             server.wait()

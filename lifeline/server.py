@@ -71,7 +71,15 @@ def serve(config: Config, options: ServeOptions) -> None:
     cert, key = ensure_certificate(config.tls_dir, hostname)
     runtime = Runtime(config, db, ports=Ports(https=options.https_port, http=options.http_port or None))
     app = build_app(runtime)
-    common = {"host": options.bind, "access_log": options.access_log, "proxy_headers": False, "server_header": False}
+    common = {
+        "host": options.bind,
+        "access_log": options.access_log,
+        # uvicorn logs every WebSocket opening at info; with thousands of customers that is noise.
+        "log_level": "info" if options.access_log else "warning",
+        "proxy_headers": False,
+        "server_header": False,
+        "ws_max_size": 1024 * 1024,
+    }
     primary = uvicorn.Server(
         uvicorn.Config(
             app,
