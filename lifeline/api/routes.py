@@ -9,11 +9,12 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
-from lifeline.api import command
+from lifeline.api import command, reporting
 from lifeline.api.auth import Authenticator
 from lifeline.api.endpoint import Era, XmlApiEndpoint
 from lifeline.api.health import health_endpoint
 from lifeline.api.oauth import token_endpoint
+from lifeline.api.reporting.downloads import downloads_endpoint
 from lifeline.api.schemas import schema_text
 from lifeline.appliance.settings import SettingError, parse_setting
 from lifeline.runtime import Runtime
@@ -34,6 +35,18 @@ def xml_api_endpoints(runtime: Runtime) -> dict[str, ASGIApp]:
             era=era,
             dispatch=command.dispatch,
             error_wrapper=command.error_wrapper,
+        )
+    for path, setting, era in (
+        ("/api/reporting.ns", "reporting_api_ns_namespace", Era.V1_7),
+        ("/api/reporting", "reporting_api_namespace", Era.LATER),
+    ):
+        endpoints[path] = XmlApiEndpoint(
+            runtime,
+            authenticator,
+            namespace_setting=setting,
+            era=era,
+            dispatch=reporting.dispatch,
+            error_wrapper=reporting.error_wrapper,
         )
     return endpoints
 
@@ -58,6 +71,8 @@ def schema_endpoint(runtime: Runtime, name: str, setting: str) -> Callable[[Requ
 def api_routes(runtime: Runtime) -> list[BaseRoute]:
     return [
         Route("/api/command.xsd", schema_endpoint(runtime, "command", "command_api_namespace")),
+        Route("/api/reporting.xsd", schema_endpoint(runtime, "reporting", "reporting_api_namespace")),
+        Route("/session_download", downloads_endpoint(runtime), methods=["GET", "HEAD"]),
         Route("/oauth2/token", token_endpoint(runtime), methods=["POST"]),
         Route("/check_health", health_endpoint(runtime), methods=["GET", "HEAD"]),
     ]
