@@ -7,7 +7,7 @@ import heapq
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, and_, select
@@ -18,7 +18,6 @@ from lifeline.presence.actions import ClientKind
 from lifeline.presence.models import ClientConnection
 from lifeline.reports.criteria import Viewer, Window, WindowBy
 from lifeline.reports.sessions import event_query
-from lifeline.reports.sql import unix_seconds
 from lifeline.sessions.events import EventType
 from lifeline.sessions.models import SessionEvent, SupportSession
 
@@ -26,6 +25,7 @@ STREAM_CHUNK = 1000
 
 
 class TeamEvent(NamedTuple):
+    at: datetime  # exactly when, to put the team's events in order
     timestamp: int  # UNIX seconds
     event_type: str
     performed_by_type: str
@@ -73,12 +73,12 @@ def team_activities(db: Session, window: Window, viewer: Viewer, team_id: int | 
             _session_events(db, team_id_, window),
             _console_events(db, team_id_, window, teams_of_user, joined=True),
             _console_events(db, team_id_, window, teams_of_user, joined=False),
-            key=lambda event: event.timestamp,
+            key=lambda event: event.at,
         )
         first = next(events, None)
         if first is None:
             continue
-        logged_in = _logged_in_at(db, team_id_, datetime.fromtimestamp(first.timestamp, UTC))
+        logged_in = _logged_in_at(db, team_id_, first.at)
         yield TeamActivity(team_id_, name, logged_in, _chain(first, events))
 
 
@@ -97,7 +97,7 @@ def _in_window(column: Any, window: Window) -> ColumnElement[bool]:
 def _session_events(db: Session, team_id: int, window: Window) -> Iterator[TeamEvent]:
     """Events logged while a session belonged to the team. A window of ended activity
     covers the events of the team's sessions that ended in it."""
-    query = event_query().where(SessionEvent.team_id == team_id)
+    query = event_query().add_columns(SessionEvent.occurred_at).where(SessionEvent.team_id == team_id)
     if window.by is WindowBy.END:
         ended = select(SupportSession.id).where(window.condition())
         query = query.where(SessionEvent.session_id.in_(ended))
@@ -106,6 +106,7 @@ def _session_events(db: Session, team_id: int, window: Window) -> Iterator[TeamE
     for row in db.execute(query.order_by(SessionEvent.id).execution_options(yield_per=STREAM_CHUNK)):
         destinations = [(row.destination_gsnumber or 0, row.destination_name)] if row.destination_type else []
         yield TeamEvent(
+            row.occurred_at,
             row[3],
             row.event_type,
             row.performed_by_type,
@@ -125,9 +126,7 @@ def _console_events(
     c = ClientConnection
     moment = c.connected_since if joined else c.disconnected_at
     query = (
-        select(
-            c.gsnumber, c.user_id, User.display_name, c.hostname, c.os, c.private_ip, c.public_ip, unix_seconds(moment)
-        )
+        select(c.gsnumber, c.user_id, User.display_name, c.hostname, c.os, c.private_ip, c.public_ip, moment)
         .join(User, User.id == c.user_id)
         .join(TeamMember, and_(TeamMember.user_id == c.user_id, TeamMember.team_id == team_id))
         .where(c.kind == ClientKind.REPRESENTATIVE.value, moment.is_not(None), _in_window(moment, window))
@@ -135,7 +134,8 @@ def _console_events(
         .execution_options(yield_per=STREAM_CHUNK)
     )
     event_type = EventType.CONFERENCE_MEMBER_ADDED if joined else EventType.CONFERENCE_MEMBER_DEPARTED
-    for gsnumber, user_id, name, hostname, os, private_ip, public_ip, timestamp in db.execute(query):
+    for gsnumber, user_id, name, hostname, os, private_ip, public_ip, at in db.execute(query):
+        assert at is not None  # the query asks for moments that happened
         data = []
         if joined:
             data = [
@@ -147,7 +147,7 @@ def _console_events(
                 ["support_teams", ",".join(teams_of_user.get(user_id or 0, []))],
                 ["user_id", str(user_id)],
             ]
-        yield TeamEvent(timestamp, event_type.value, "representative", gsnumber, name, [], None, [], data)
+        yield TeamEvent(at, int(at.timestamp()), event_type.value, "representative", gsnumber, name, [], None, [], data)
 
 
 def _logged_in_at(db: Session, team_id: int, moment: datetime) -> list[LoggedInRep]:

@@ -20,7 +20,7 @@ from lifeline.recordings.recorder import record_command_shell, record_screen
 from lifeline.recordings.store import RecordingStore
 from lifeline.sessions import actions as engine
 from lifeline.sessions import activity
-from lifeline.sessions.events import Actor
+from lifeline.sessions.events import SYSTEM, Actor
 from lifeline.sessions.models import SupportSession
 from lifeline.sessions.queries import session_by_lsid
 from lifeline.sessions.queues import resolve_queue
@@ -162,8 +162,11 @@ class SessionDriver:
             recording.write(body)
         return WEBM_HEADER + body
 
-    def end(self, *, by: int | None = None, reason: str = "") -> SessionDriver:
-        self.db.call(lambda s: engine.end_session(s, self._session(s), self._actor(s, by), reason=reason))
+    def end(self, *, by: int | None = None, reason: str = "", system: bool = False) -> SessionDriver:
+        """Ended by the customer (by=None), a rep, or the system."""
+        self.db.call(
+            lambda s: engine.end_session(s, self._session(s), SYSTEM if system else self._actor(s, by), reason=reason)
+        )
         return self
 
     def survey(self, kind: SurveyKind, answers: dict[str, list[str]], *, by: int | None = None) -> SessionDriver:

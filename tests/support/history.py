@@ -6,7 +6,7 @@
   both exit surveys.
 - transferred: the admin takes it from the general queue and transfers it to Team B,
   where rep_b takes it; the customer ends it and answers the survey.
-- embassy: embassy_rep takes it from the Partner Embassy's queue and ends it.
+- embassy: embassy_rep takes it from the Partner Embassy's queue; the system ends it.
 - other_site: on a second public site; the admin takes and ends it.
 - presentation: the admin records a presentation in it, then ends it.
 - waiting: still waiting in the general queue.
@@ -117,7 +117,8 @@ def make_history(appliance: RunningAppliance, personas: Personas, node: ConsoleN
     transferred.survey(SurveyKind.CUSTOMER, {"rating": ["Bad"]})
 
     embassy = drive(f"embassy:{personas.embassy}", customer_name="Riley")
-    embassy.take(logins.embassy_rep).chat("Partner here", by=logins.embassy_rep).end(by=logins.embassy_rep)
+    embassy.take(logins.embassy_rep).chat("Partner here", by=logins.embassy_rep)
+    embassy.end(system=True, reason="terminated")
 
     other_site = drive("general", customer_name="Sam", site_id=site["id"])
     other_site.take(logins.admin).end(by=logins.admin)
