@@ -28,7 +28,7 @@ def test_a_customer_survey_carries_the_session_and_every_question_with_its_answe
     reporting: ReportingApi, reporters: Reporters, personas: Personas, history: History
 ) -> None:
     found = surveys(reporting, reporters, "SupportCustExitSurvey", report_type="rep", id="all")
-    assert set(found) == {history.full, history.transferred}
+    assert set(found) == {history.full, history.transferred, history.presentation}
     survey = found[history.full][0]
     assert tags(survey) == [
         "session_type",
@@ -47,12 +47,20 @@ def test_a_customer_survey_carries_the_session_and_every_question_with_its_answe
     submitted = child(survey, "submitted_by")
     assert (submitted.get("type"), submitted.text) == ("cust", "Pat Customer")
     assert child(survey, "primary_customer").get("id") == "0"
-    assert (child(survey, "primary_rep").get("id"), text(survey, "primary_rep")) == (str(personas.rep_a.id), "Alice Rep")
+    assert (child(survey, "primary_rep").get("id"), text(survey, "primary_rep")) == (
+        str(personas.rep_a.id),
+        "Alice Rep",
+    )
     assert text(survey, "rep_resolved") == "0"
     questions = children(child(survey, "question_list"), "question")
     first = questions[0]
     assert tags(first) == ["name", "type", "label", "report_header", "answer_list"]
-    assert [text(first, t) for t in ("name", "type", "label", "report_header")] == ["rating", "radio", "How did we do?", "Rating"]
+    assert [text(first, t) for t in ("name", "type", "label", "report_header")] == [
+        "rating",
+        "radio",
+        "How did we do?",
+        "Rating",
+    ]
     assert [[a.text for a in children(child(q, "answer_list"), "answer")] for q in questions] == [
         ["Good"],
         ["Printer", "VPN"],
@@ -60,13 +68,15 @@ def test_a_customer_survey_carries_the_session_and_every_question_with_its_answe
     ]
 
 
-def test_rep_surveys_are_submitted_by_the_rep(
-    reporting: ReportingApi, reporters: Reporters, history: History
-) -> None:
+def test_rep_surveys_are_submitted_by_the_rep(reporting: ReportingApi, reporters: Reporters, history: History) -> None:
     found = surveys(reporting, reporters, "SupportRepExitSurvey", report_type="rep", id="all")
-    assert list(found) == [history.full]
+    assert list(found) == [history.full, history.presentation]
     submitted = child(found[history.full][0], "submitted_by")
-    assert (submitted.get("type"), submitted.text, submitted.get("gsnumber")) == ("rep", "Alice Rep", str(history.logins.rep_a))
+    assert (submitted.get("type"), submitted.text, submitted.get("gsnumber")) == (
+        "rep",
+        "Alice Rep",
+        str(history.logins.rep_a),
+    )
 
 
 @pytest.mark.parametrize(
@@ -74,7 +84,7 @@ def test_rep_surveys_are_submitted_by_the_rep(
     [
         ("rep", "rep_a", "full"),
         ("rep", "rep_b", "transferred"),
-        ("rep", "admin", ""),
+        ("rep", "admin", "presentation"),
         ("team", "team_a", "full"),
         ("team", "team_b", "transferred"),
         ("team", "all", "full transferred"),
@@ -98,7 +108,9 @@ def test_surveys_are_filtered_by_the_last_rep_or_team(
 def test_only_the_default_sites_surveys_unless_site_id_says_otherwise(
     reporting: ReportingApi, reporters: Reporters, history: History
 ) -> None:
-    found = surveys(reporting, reporters, "SupportCustExitSurvey", report_type="rep", id="all", site_id=history.other_site_id)
+    found = surveys(
+        reporting, reporters, "SupportCustExitSurvey", report_type="rep", id="all", site_id=history.other_site_id
+    )
     assert list(found) == [history.other_site]
 
 
@@ -106,7 +118,9 @@ def test_questions_are_shown_as_they_are_configured_now(
     appliance: RunningAppliance, reporting: ReportingApi, reporters: Reporters, history: History
 ) -> None:
     appliance.call(
-        lambda s: s.execute(update(SurveyQuestion).where(SurveyQuestion.name == "summary").values(label="In a sentence"))
+        lambda s: s.execute(
+            update(SurveyQuestion).where(SurveyQuestion.name == "summary").values(label="In a sentence")
+        )
     )
     found = surveys(reporting, reporters, "SupportRepExitSurvey", report_type="rep", id="all")
     questions = children(child(found[history.full][0], "question_list"), "question")
@@ -137,7 +151,9 @@ def test_the_integrations_query_of_a_ten_second_window_around_the_start(
         ({"report_type": "rep", "id": "everyone"}, "The parameter id must be all or a numeric ID."),
     ],
 )
-def test_bad_survey_parameters(reporting: ReportingApi, reporters: Reporters, params: dict[str, str], message: str) -> None:
+def test_bad_survey_parameters(
+    reporting: ReportingApi, reporters: Reporters, params: dict[str, str], message: str
+) -> None:
     root = reporting.call("SupportCustExitSurvey", reporters.everything.params, ns=True, **ALL_TIME, **params)
     assert [c.text for c in root] == [message]
 

@@ -138,7 +138,10 @@ def test_nothing_found_is_an_empty_list_on_ns_and_the_later_error_otherwise(
         ({"start_time": "yesterday", "duration": "0"}, "The parameter start_time must be an integer."),
         ({"start_time": "0", "duration": "-1"}, "The parameter duration must be between 0 and 253402300799."),
         ({"lsid": "c69a8e10"}, "The parameter lsid must be a 32-character hexadecimal session ID."),
-        ({"lsids": "c69a8e10bea9428f816cfababe9815fe;x"}, "The parameter lsids must be a comma-separated list of session IDs."),
+        (
+            {"lsids": "c69a8e10bea9428f816cfababe9815fe;x"},
+            "The parameter lsids must be a comma-separated list of session IDs.",
+        ),
         (
             {"start_time": "0", "duration": "0", "limit": "group:1"},
             "The parameter limit must be all, rep:ID, team:all, team:ID, members:ID or site:ID.",

@@ -51,9 +51,7 @@ def test_a_rep_who_sees_their_own_sessions_sees_those_they_took_part_in(
     assert visible(reporting, reporters.own_b.params) == {history.full, history.transferred, history.active}
 
 
-def test_a_team_lead_sees_their_teams_sessions(
-    reporting: ReportingApi, reporters: Reporters, history: History
-) -> None:
+def test_a_team_lead_sees_their_teams_sessions(reporting: ReportingApi, reporters: Reporters, history: History) -> None:
     assert visible(reporting, reporters.lead_a.params) == {history.full}
 
 
@@ -119,7 +117,11 @@ def test_summaries_count_only_the_sessions_one_may_see(
     assert everyone[str(personas.admin.id)] == "3"
     assert str(personas.admin.id) in everyone
     # rep_b sees the sessions they were in: the admin owned one of them before transferring it.
-    assert totals(reporters.own_b.params) == {str(personas.admin.id): "1", str(personas.rep_a.id): "1", str(personas.rep_b.id): "2"}
+    assert totals(reporters.own_b.params) == {
+        str(personas.admin.id): "1",
+        str(personas.rep_a.id): "1",
+        str(personas.rep_b.id): "2",
+    }
 
 
 def test_exit_surveys_follow_the_same_rule(reporting: ReportingApi, reporters: Reporters, history: History) -> None:
@@ -127,7 +129,7 @@ def test_exit_surveys_follow_the_same_rule(reporting: ReportingApi, reporters: R
         root = reporting.call("SupportCustExitSurvey", auth, ns=True, report_type="rep", id="all", **ALL_TIME)
         return {s.get("lsid") or "" for s in children(root, "exit_survey")}
 
-    assert surveyed(reporters.everything.params) == {history.full, history.transferred}
+    assert surveyed(reporters.everything.params) == {history.full, history.transferred, history.presentation}
     assert surveyed(reporters.lead_a.params) == {history.full}
 
 

@@ -182,9 +182,7 @@ def test_teams_list_every_team_the_session_belonged_to_and_the_last_one(
 ) -> None:
     session = one(reporting, reporters, history.transferred)
     teams = children(child(session, "team_list"), "team")
-    assert [(t.get("id"), t.get("primary_team"), t.text) for t in teams] == [
-        (str(personas.team_b), "1", "Team B")
-    ]
+    assert [(t.get("id"), t.get("primary_team"), t.text) for t in teams] == [(str(personas.team_b), "1", "Team B")]
     full = one(reporting, reporters, history.full)
     assert [(t.get("id"), t.get("primary_team")) for t in children(child(full, "team_list"), "team")] == [
         (str(personas.team_a), "1")
@@ -224,7 +222,17 @@ def test_every_event_is_reported_in_order_with_who_did_it_and_to_whom(
     )
     added = next(e for e in events(session) if e.get("event_type") == "Conference Member Added")
     names = [v.get("name") for v in children(child(added, "data"), "value")]
-    assert names == ["name", "username", "private_ip", "public_ip", "embassies", "hostname", "os", "support_teams", "user_id"]
+    assert names == [
+        "name",
+        "username",
+        "private_ip",
+        "public_ip",
+        "embassies",
+        "hostname",
+        "os",
+        "support_teams",
+        "user_id",
+    ]
 
 
 def test_the_system_acts_with_gsnumber_0(reporting: ReportingApi, reporters: Reporters, history: History) -> None:
@@ -232,7 +240,9 @@ def test_the_system_acts_with_gsnumber_0(reporting: ReportingApi, reporters: Rep
     end = next(e for e in events(session) if e.get("event_type") == "Session End")
     performed_by = child(end, "performed_by")
     assert (performed_by.get("type"), performed_by.get("gsnumber")) == ("system", "0")
-    assert [(v.get("name"), v.get("value")) for v in children(child(end, "data"), "value")] == [("reason", "terminated")]
+    assert [(v.get("name"), v.get("value")) for v in children(child(end, "data"), "value")] == [
+        ("reason", "terminated")
+    ]
 
 
 def test_a_chat_line_xml_cannot_carry_comes_base64_encoded(
@@ -289,7 +299,9 @@ def test_exit_surveys_are_listed_with_the_questions_as_configured(
     survey = child(child(session, "cust_survey_list"), "cust_exit_survey")
     assert survey.get("gsnumber") == child(session, "primary_customer").get("gsnumber")
     questions = children(child(survey, "question_list"), "question")
-    assert [(q.get("id"), text(q, "name"), [a.text for a in children(child(q, "answer_list"), "answer")]) for q in questions] == [
+    assert [
+        (q.get("id"), text(q, "name"), [a.text for a in children(child(q, "answer_list"), "answer")]) for q in questions
+    ] == [
         (str(history.questions["rating"]), "rating", ["Good"]),
         (str(history.questions["topics"]), "topics", ["Printer", "VPN"]),
         (str(history.questions["comments"]), "comments", ["Quick & kind <3"]),
@@ -300,7 +312,9 @@ def test_exit_surveys_are_listed_with_the_questions_as_configured(
     transferred = one(reporting, reporters, history.transferred)
     answers = [
         [a.text or "" for a in children(child(q, "answer_list"), "answer")]
-        for q in children(child(child(child(transferred, "cust_survey_list"), "cust_exit_survey"), "question_list"), "question")
+        for q in children(
+            child(child(child(transferred, "cust_survey_list"), "cust_exit_survey"), "question_list"), "question"
+        )
     ]
     assert answers == [["Bad"], [""], [""]]
     assert not has(transferred, "rep_survey_list")

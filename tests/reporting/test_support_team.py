@@ -33,7 +33,11 @@ def test_the_answer_gives_the_window_then_each_team_with_activity(
     start = child(root, "start_time")
     assert (start.text, start.get("timestamp")) == ("2000-01-01T00:00:00+00:00", "946684800")
     found = {t.get("name"): t.get("id") for t in children(root, "team_activity")}
-    assert found == {"Team A": str(personas.team_a), "Team B": str(personas.team_b), "Partner Embassy": str(personas.embassy)}
+    assert found == {
+        "Team A": str(personas.team_a),
+        "Team B": str(personas.team_b),
+        "Partner Embassy": str(personas.embassy),
+    }
     assert tags(children(root, "team_activity")[0]) == ["logged_in_representatives", "events"]
 
 
@@ -50,7 +54,15 @@ def test_members_logging_into_the_console_are_conference_member_events(
         "Bob Rep",
     )
     values = [(v.get("name"), v.get("value")) for v in children(child(login, "data"), "value")]
-    assert [name for name, _ in values] == ["hostname", "name", "os", "private_ip", "public_ip", "support_teams", "user_id"]
+    assert [name for name, _ in values] == [
+        "hostname",
+        "name",
+        "os",
+        "private_ip",
+        "public_ip",
+        "support_teams",
+        "user_id",
+    ]
     assert dict(values)["hostname"] == "bob-pc" and dict(values)["support_teams"] == "Team B"
 
 

@@ -8,7 +8,7 @@
   where rep_b takes it; the customer ends it and answers the survey.
 - embassy: embassy_rep takes it from the Partner Embassy's queue; the system ends it.
 - other_site: on a second public site; the admin takes and ends it.
-- presentation: the admin records a presentation in it, then ends it.
+- presentation: the admin records a presentation in it, then ends it; both surveys.
 - waiting: still waiting in the general queue.
 - active: owned by rep_b, still in progress.
 """
@@ -128,6 +128,8 @@ def make_history(appliance: RunningAppliance, personas: Personas, node: ConsoleN
     presentation.take(logins.admin)
     presentation.screen(RecordingKind.PRESENTATION)
     presentation.end(by=logins.admin)
+    presentation.survey(SurveyKind.CUSTOMER, {"rating": ["Good"]})
+    presentation.survey(SurveyKind.REPRESENTATIVE, {"resolved": ["No"]}, by=logins.admin)
 
     waiting = drive("general", customer_name="Uma")
     active = drive(f"team:{personas.team_b}", customer_name="Vic")
