@@ -9,7 +9,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
-from lifeline.api import command, reporting
+from lifeline.api import backup, command, reporting
 from lifeline.api.auth import Authenticator
 from lifeline.api.endpoint import Era, XmlApiEndpoint
 from lifeline.api.health import health_endpoint
@@ -47,6 +47,19 @@ def xml_api_endpoints(runtime: Runtime) -> dict[str, ASGIApp]:
             era=era,
             dispatch=reporting.dispatch,
             error_wrapper=reporting.error_wrapper,
+        )
+    # Backup errors are in the command namespaces (the Backup API has no schema of its own).
+    for path, setting, era in (
+        ("/api/backup.ns", "command_api_ns_namespace", Era.V1_7),
+        ("/api/backup", "command_api_namespace", Era.LATER),
+    ):
+        endpoints[path] = backup.BackupEndpoint(
+            runtime,
+            authenticator,
+            namespace_setting=setting,
+            era=era,
+            dispatch=backup.dispatch,
+            error_wrapper=backup.error_wrapper,
         )
     return endpoints
 
