@@ -9,12 +9,13 @@ Memory therefore holds one chunk, however many sessions the report returns.
 from __future__ import annotations
 
 import enum
+import json
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Connection, Select, String, select, type_coerce
 from sqlalchemy.orm import Session
 
 from lifeline.db.base import utcnow
@@ -101,7 +102,8 @@ def session_chunks(
     now: datetime | None = None,
 ) -> Iterator[list[SessionReport]]:
     now = now or utcnow()
-    result = db.execute(matching_sessions(selection, viewer).execution_options(yield_per=chunk))
+    # Core rather than ORM execution: these are plain rows, and there are many of them.
+    result = db.connection().execute(matching_sessions(selection, viewer).execution_options(yield_per=chunk))
     for rows in result.partitions():
         sessions = [SessionReport(*row) for row in rows]
         load_parts(db, sessions, parts, now)
@@ -113,11 +115,12 @@ def load_parts(db: Session, sessions: Sequence[SessionReport], parts: Part, now:
     ids = list(by_id)
     if not ids:
         return
+    conn = db.connection()
     if Part.PARTICIPANTS in parts:
-        for session_id, participant in _participants(db, ids, now):
+        for session_id, participant in _participants(conn, ids, now):
             by_id[session_id].participants.append(participant)
     if Part.TEAMS in parts:
-        for session_id, team_id, name in db.execute(
+        for session_id, team_id, name in conn.execute(
             select(SessionTeam.session_id, Team.id, Team.name)
             .join(Team, Team.id == SessionTeam.team_id)
             .where(SessionTeam.session_id.in_(ids))
@@ -126,17 +129,17 @@ def load_parts(db: Session, sessions: Sequence[SessionReport], parts: Part, now:
             owner = by_id[session_id]
             owner.teams.append(TeamOfSession(team_id, name, team_id == owner.primary_team_id))
     if Part.ATTRIBUTES in parts:
-        for session_id, code_name, value in db.execute(
+        for session_id, code_name, value in conn.execute(
             select(SessionAttribute.session_id, SessionAttribute.code_name, SessionAttribute.value)
             .where(SessionAttribute.session_id.in_(ids))
             .order_by(SessionAttribute.session_id, SessionAttribute.code_name)
         ):
             by_id[session_id].attributes[code_name] = value
     if Part.SURVEYS in parts:
-        for session_id, survey in surveys_of(db, ids):
+        for session_id, survey in surveys_of(conn, ids):
             by_id[session_id].surveys.append(survey)
     if Part.RECORDINGS in parts:
-        for session_id, kind, instance, ended_at in db.execute(
+        for session_id, kind, instance, ended_at in conn.execute(
             select(Recording.session_id, Recording.kind, Recording.instance, Recording.ended_at)
             .where(Recording.session_id.in_(ids))
             .order_by(Recording.session_id, Recording.kind, Recording.instance)
@@ -144,15 +147,15 @@ def load_parts(db: Session, sessions: Sequence[SessionReport], parts: Part, now:
             by_id[session_id].recordings.append(RecordingOfSession(kind, instance, ended_at is not None))
     if Part.EVENTS in parts:
         grouped: dict[int, list[Event]] = defaultdict(list)
-        for event in events_of(db, ids):
+        for event in events_of(conn, ids):
             grouped[event.session_id].append(event)
         for session_id, events in grouped.items():
             by_id[session_id].events = events
 
 
-def _participants(db: Session, ids: list[int], now: datetime) -> Iterator[tuple[int, Participant]]:
+def _participants(conn: Connection, ids: list[int], now: datetime) -> Iterator[tuple[int, Participant]]:
     p = SessionParticipant
-    for row in db.execute(
+    for row in conn.execute(
         select(
             p.session_id,
             p.gsnumber,
@@ -195,28 +198,44 @@ _EVENT_COLUMNS = (
     SessionEvent.body,
     SessionEvent.filename,
     SessionEvent.filesize,
-    SessionEvent.data,
-    SessionEvent.files,
-    SessionEvent.system_information,
+    # JSON read as text and decoded by `_json`: most events carry empty lists, and
+    # decoding those through the JSON type is most of the cost of reading events.
+    type_coerce(SessionEvent.data, String).label("data"),
+    type_coerce(SessionEvent.files, String).label("files"),
+    type_coerce(SessionEvent.system_information, String).label("system_information"),
 )
+
+
+def _json(raw: Any) -> Any:
+    """A JSON column's value, from its text (SQLite) or as the driver decoded it (PostgreSQL)."""
+    if raw is None or raw == "null":
+        return None
+    if not isinstance(raw, str):
+        return raw
+    if raw == "[]":
+        return []
+    return json.loads(raw)
 
 
 def event_query() -> Select[*tuple[Any, ...]]:
     return select(*_EVENT_COLUMNS)
 
 
-def events_of(db: Session, ids: list[int]) -> Iterator[Event]:
-    rows = db.execute(
+def event_of(row: Any) -> Event:
+    return Event._make((*row[:13], _json(row[13]) or [], _json(row[14]) or [], _json(row[15])))
+
+
+def events_of(conn: Connection, ids: list[int]) -> Iterator[Event]:
+    rows = conn.execute(
         event_query().where(SessionEvent.session_id.in_(ids)).order_by(SessionEvent.session_id, SessionEvent.id)
-    )
-    make = Event._make
+    ).fetchall()  # one chunk's events, all of which the chunk holds anyway
     for row in rows:
-        yield make(row)
+        yield event_of(row)
 
 
-def surveys_of(db: Session, ids: list[int]) -> Iterator[tuple[int, SurveyAnswers]]:
+def surveys_of(conn: Connection, ids: list[int]) -> Iterator[tuple[int, SurveyAnswers]]:
     r = SurveyResponse
-    for row in db.execute(
+    for row in conn.execute(
         select(
             r.session_id,
             r.id,

@@ -17,7 +17,7 @@ from lifeline.directory.models import Team, TeamMember, User, ViewReports
 from lifeline.presence.actions import ClientKind
 from lifeline.presence.models import ClientConnection
 from lifeline.reports.criteria import Viewer, Window, WindowBy
-from lifeline.reports.sessions import event_query
+from lifeline.reports.sessions import event_of, event_query
 from lifeline.sessions.events import EventType
 from lifeline.sessions.models import SessionEvent, SupportSession
 
@@ -103,19 +103,21 @@ def _session_events(db: Session, team_id: int, window: Window) -> Iterator[TeamE
         query = query.where(SessionEvent.session_id.in_(ended))
     else:
         query = query.where(_in_window(SessionEvent.occurred_at, window))
-    for row in db.execute(query.order_by(SessionEvent.id).execution_options(yield_per=STREAM_CHUNK)):
-        destinations = [(row.destination_gsnumber or 0, row.destination_name)] if row.destination_type else []
+    rows = db.connection().execute(query.order_by(SessionEvent.id).execution_options(yield_per=STREAM_CHUNK))
+    for row in rows:
+        event = event_of(row)
+        destinations = [(event.destination_gsnumber or 0, event.destination_name)] if event.destination_type else []
         yield TeamEvent(
             row.occurred_at,
-            row[3],
-            row.event_type,
-            row.performed_by_type,
-            row.performed_by_gsnumber,
-            row.performed_by_name,
+            event.timestamp,
+            event.event_type,
+            event.performed_by_type,
+            event.performed_by_gsnumber,
+            event.performed_by_name,
             destinations,
-            row.body,
-            row.files,
-            row.data,
+            event.body,
+            event.files,
+            event.data,
         )
 
 

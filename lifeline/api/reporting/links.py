@@ -11,7 +11,6 @@ real appliances: `/session_download?lsid=TOKEN&dl_action=chat&view=1`.
 from __future__ import annotations
 
 import enum
-from urllib.parse import urlencode
 
 from itsdangerous import BadSignature, Signer
 
@@ -36,12 +35,11 @@ class DownloadLinks:
         self._recording = _signer(secret, Grant.RECORDING)
 
     def _url(self, token: bytes, action: str, *, view: bool, instance: int | None = None) -> str:
-        query: dict[str, str | int] = {"lsid": token.decode("ascii"), "dl_action": action}
+        # The token (hex, a dot, URL-safe base64) and the rest need no escaping.
+        url = f"{self.base_url}{DOWNLOAD_PATH}?lsid={token.decode('ascii')}&dl_action={action}"
         if instance is not None:
-            query["instance"] = instance
-        if view:
-            query["view"] = 1
-        return f"{self.base_url}{DOWNLOAD_PATH}?{urlencode(query)}"
+            url += f"&instance={instance}"
+        return url + "&view=1" if view else url
 
     def chat(self, lsid: str, *, view: bool) -> str:
         return self._url(self._chat.sign(lsid), "chat", view=view)
