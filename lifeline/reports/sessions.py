@@ -208,12 +208,12 @@ _EVENT_COLUMNS = (
 
 def _json(raw: Any) -> Any:
     """A JSON column's value, from its text (SQLite) or as the driver decoded it (PostgreSQL)."""
+    if raw == "[]":
+        return []
     if raw is None or raw == "null":
         return None
     if not isinstance(raw, str):
         return raw
-    if raw == "[]":
-        return []
     return json.loads(raw)
 
 
@@ -222,7 +222,11 @@ def event_query() -> Select[*tuple[Any, ...]]:
 
 
 def event_of(row: Any) -> Event:
-    return Event._make((*row[:13], _json(row[13]) or [], _json(row[14]) or [], _json(row[15])))
+    r = row
+    return Event(
+        r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12],
+        _json(r[13]) or [], _json(r[14]) or [], _json(r[15]),
+    )  # fmt: skip
 
 
 def events_of(conn: Connection, ids: list[int]) -> Iterator[Event]:
