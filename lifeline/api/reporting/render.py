@@ -42,10 +42,7 @@ def node(parent: Element, tag: str, attrib: dict[str, str] | None = None) -> Ele
 
 
 def leaf(parent: Element, tag: str, text: str, attrib: dict[str, str] | None = None) -> Element:
-    element = SE(parent, tag)
-    if attrib:
-        for name, value in attrib.items():
-            element.set(name, value)
+    element = node(parent, tag, attrib)
     try:
         element.text = text
     except ValueError:

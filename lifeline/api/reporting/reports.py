@@ -4,12 +4,13 @@ what it answers. Reports are read in a thread of their own and streamed (see
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from lxml import etree
+from lxml.etree import _Element as Element
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -35,13 +36,13 @@ from lifeline.db.stream import ChunkWriter
 from lifeline.directory.models import ViewReports
 from lifeline.directory.queries import DirectorySnapshot, Principal
 from lifeline.recordings.actions import RecordingKind, download_name
-from lifeline.recordings.queries import find_recording
+from lifeline.recordings.queries import StoredRecording, find_recording
 from lifeline.recordings.store import RecordingStore
 from lifeline.reports.criteria import Selection, Viewer, Window
 from lifeline.reports.sessions import Part, session_chunks
 from lifeline.reports.summary import SummaryBy, summarize
 from lifeline.reports.surveys import questions_now, submitted_surveys
-from lifeline.reports.teams import team_activities
+from lifeline.reports.teams import TeamActivity, team_activities
 from lifeline.sessions.models import SupportSession
 from lifeline.text import xml_safe
 
@@ -134,12 +135,14 @@ async def _view(context: ApiContext, viewer: Viewer) -> render.View:
     )
 
 
-def _stream(context: ApiContext, root: str, produce: Callable[[Session], Iterator[Piece]], **kw: Any) -> Reply:
+def _stream(
+    context: ApiContext, root: str, produce: Callable[[Session], Iterator[Piece]], *, header: Sequence[Element] = ()
+) -> Reply:
     """The report as a streamed document whose children `produce` yields."""
     namespace, era = context.namespace, context.era
 
     def write(db: Session, out: ChunkWriter) -> None:
-        write_document(out, namespace, era, root, produce(db), **kw)
+        write_document(out, namespace, era, root, produce(db), header=header)
 
     def error_document(message: str) -> bytes:
         builder = Builder(namespace)
@@ -266,7 +269,7 @@ async def support_team(context: ApiContext, params: ReportParams, viewer: Viewer
     return _stream(context, "team_activity_list", produce, header=list(header))
 
 
-def _team_piece(activity: Any) -> Piece:
+def _team_piece(activity: TeamActivity) -> Piece:
     def write(xf: Any) -> None:
         with xf.element("team_activity", id=str(activity.id), name=xml_safe(activity.name)):
             xf.write("\n")
@@ -291,7 +294,7 @@ def _lsid_of(params: ReportParams) -> str:
 
 
 async def _recording(context: ApiContext, viewer: Viewer, lsid: str, kind: RecordingKind, instance: int) -> Reply:
-    def find(db: Session) -> Any:
+    def find(db: Session) -> StoredRecording | None:
         visible = db.scalar(select(SupportSession.id).where(SupportSession.lsid == lsid, viewer.condition()))
         return find_recording(db, lsid, kind.value, instance) if visible is not None else None
 
