@@ -85,7 +85,9 @@ async def sign_in(base: str, username: str) -> str:
 
 async def arrive(base: str, ws_base: str, count: int, params: Any, limit: asyncio.Semaphore) -> list[tuple[Any, str]]:
     """Customers start sessions and attach their clients, as a browser does, right after."""
-    async with httpx.AsyncClient(base_url=base, timeout=60, limits=httpx.Limits(max_connections=50)) as client:
+    # No keep-alive: a connection idle past the server's 5 s keep-alive would race its closing.
+    limits = httpx.Limits(max_connections=50, max_keepalive_connections=0)
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
 
         async def one(n: int) -> tuple[Any, str]:
             async with limit:

@@ -79,6 +79,9 @@ def serve(config: Config, options: ServeOptions) -> None:
         "proxy_headers": False,
         "server_header": False,
         "ws_max_size": 1024 * 1024,
+        # Chat frames are small; a deflate context per socket would cost far more memory
+        # (tens of KB each) than it saves in bandwidth.
+        "ws_per_message_deflate": False,
     }
     primary = uvicorn.Server(
         uvicorn.Config(
