@@ -70,6 +70,9 @@ def _user_flags(parser: argparse.ArgumentParser, *, creating: bool) -> None:
     parser.add_argument("--show-on-rep-list", action=onoff, default=None, help="may show on the public rep list")
     parser.add_argument("--general-queue", action=onoff, default=None, help="may take sessions from the general queue")
     parser.add_argument("--password-never-expires", action=onoff, default=None)
+    parser.add_argument(
+        "--must-change-password", action=onoff, default=None, help="must choose a new password at the next sign-in"
+    )
     if not creating:
         parser.add_argument("--enabled", action=onoff, default=None, help="enable or disable the account")
         parser.add_argument("--password", help="set a new password")
@@ -101,8 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
     change = user.add_parser("set", help="change a user")
     change.add_argument("username")
     _user_flags(change, creating=False)
+    unlock = user.add_parser("unlock", help="unlock an account locked after wrong passwords")
+    unlock.add_argument("username")
     listing = user.add_parser("list", help="list users")
-    for sub in (add, change, listing):
+    for sub in (add, change, unlock, listing):
         _data_dir_option(sub)
         _json_option(sub)
 
@@ -240,6 +245,7 @@ def _changes(args: argparse.Namespace) -> directory.UserChanges:
         perm_show_on_rep_list=args.show_on_rep_list,
         perm_general_queue=args.general_queue,
         password_never_expires=args.password_never_expires,
+        must_change_password=args.must_change_password,
     )
 
 
@@ -256,6 +262,9 @@ def _user_record(user: User) -> dict[str, Any]:
         "perm_view_sd_recordings": user.perm_view_recordings,
         "perm_sd_allowed": user.perm_support,
         "show_on_rep_list": user.perm_show_on_rep_list,
+        "password_never_expires": user.password_never_expires,
+        "must_change_password": user.must_change_password,
+        "locked_until": user.locked_until,
     }
 
 
@@ -322,11 +331,20 @@ def cmd_user(args: argparse.Namespace) -> None:
             user = _user(session, args.username)
             directory.update_user(session, user, _changes(args))
             if args.password is not None:
-                directory.set_password(session, user, args.password)
+                directory.set_password(session, user, args.password, must_change=args.must_change_password is True)
             return _user_record(user)
 
         record = _with_db(args, change)
         _emit(args, record, f"Changed user {record['username']} (id {record['id']})")
+    elif args.action == "unlock":
+
+        def unlock(session: Session) -> dict[str, Any]:
+            user = _user(session, args.username)
+            directory.unlock_user(session, user)
+            return _user_record(user)
+
+        record = _with_db(args, unlock)
+        _emit(args, record, f"Unlocked user {record['username']}")
     else:
         records = _with_db(args, lambda s: [_user_record(u) for u in s.scalars(select(User).order_by(User.id))])
         _emit(args, records, "\n".join(f"{r['id']:>5}  {r['username']:<24} {r['display_name']}" for r in records))
