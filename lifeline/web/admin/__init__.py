@@ -5,11 +5,21 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from lifeline.web.admin import account, users
+from lifeline.web.admin import account, api_config, appliance, security, sites, status, surveys, teams, users
 from lifeline.web.admin.base import AdminPage, routes_of
 from lifeline.web.context import Web
 
-PAGES: list[AdminPage] = [*account.PAGES, *users.PAGES]
+PAGES: list[AdminPage] = [
+    *account.PAGES,
+    *status.PAGES,
+    *users.PAGES,
+    *teams.PAGES,
+    *sites.PAGES,
+    *surveys.PAGES,
+    *security.PAGES,
+    *api_config.PAGES,
+    *appliance.PAGES,
+]
 
 
 def admin_routes(web: Web) -> list[Route]:
