@@ -73,7 +73,9 @@ class FormProblem(ValueError):
 def problem_text(problem: Exception) -> str:
     """An action's refusal as a sentence for the form."""
     text = str(problem)
-    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+    if text.split(" ", 1)[0].isalpha():  # not a hostname or a quoted name
+        text = text[:1].upper() + text[1:]
+    return text + ("" if text.endswith(".") else ".")
 
 
 @dataclass
