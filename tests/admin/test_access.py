@@ -92,3 +92,9 @@ def test_a_rep_opens_their_own_pages(rep: AdminClient) -> None:
 def test_oversized_forms_are_refused(admin: AdminClient) -> None:
     response = admin.post("/login/security", {"padding": "x" * 70_000})
     assert response.status_code == 400
+
+
+def test_reports_need_a_permission_to_view_reports(rep: AdminClient, admin: AdminClient, ids: dict[str, str]) -> None:
+    for path in routes(Access.REPORTS, "GET"):
+        assert rep.get(concrete(path, ids)).status_code == 403, path  # rep_a: perm_view_reports none
+    assert admin.get("/login/reports").status_code == 200

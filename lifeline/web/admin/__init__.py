@@ -5,7 +5,18 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from lifeline.web.admin import account, api_config, appliance, security, sites, status, surveys, teams, users
+from lifeline.web.admin import (
+    account,
+    api_config,
+    appliance,
+    reports,
+    security,
+    sites,
+    status,
+    surveys,
+    teams,
+    users,
+)
 from lifeline.web.admin.base import AdminPage, routes_of
 from lifeline.web.context import Web
 
@@ -19,6 +30,7 @@ PAGES: list[AdminPage] = [
     *security.PAGES,
     *api_config.PAGES,
     *appliance.PAGES,
+    *reports.PAGES,
 ]
 
 
