@@ -188,7 +188,7 @@ async def teams_page(page: Page) -> Response:
         return summaries, per_day, activity
 
     summaries, per_day, activity = await page.read(load)
-    every_day = len(per_day) <= 31
+    label_every = 1 if len(per_day) <= 14 else 7  # day labels that fit under the bars
     return await page.render(
         "admin/report_teams.html",
         "Reports: teams",
@@ -198,7 +198,7 @@ async def teams_page(page: Page) -> Response:
         team_id=team_id,
         summaries=summaries,
         bars=bars(per_day),
-        every_day=every_day,
+        label_every=label_every,
         chart=(CHART_WIDTH, CHART_HEIGHT),
         total=sum(count for _, count in per_day),
         activity=activity,
