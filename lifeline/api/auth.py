@@ -75,7 +75,7 @@ class Authenticator:
             policy = LoginPolicy.from_settings(await self.runtime.settings())
             check = await attempt_login(self.runtime.db, username, password, policy)
             if check.outcome is not Outcome.SIGNED_IN or check.user is None or check.password_change_due:
-                if check.outcome is not Outcome.SIGNED_IN:
+                if check.outcome is Outcome.WRONG:  # not LOCKED: an integration polling through its lock
                     self.failures.failed(request.client_ip)
                 raise ApiError(BAD_CREDENTIALS)
             principal = principal_for_user(check.user)

@@ -99,12 +99,6 @@ class Page:
     def flag(self, name: str) -> bool:
         return field(self.form, name, 8) in ("on", "1", "true")
 
-    def number(self, name: str) -> int:
-        value = field(self.form, name, 12).strip()
-        if not value.lstrip("-").isdigit():
-            raise FormProblem(f"{name.replace('_', ' ')} must be a whole number")
-        return int(value)
-
     def path_id(self, name: str) -> int:
         value: int = self.request.path_params[name]
         return value
