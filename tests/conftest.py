@@ -7,10 +7,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Playwright, sync_playwright
 
 from tests.support.appliance import RunningAppliance, running_appliance
-from tests.support.browser import launch
 from tests.support.command import CommandApi
 from tests.support.engine import ConsoleNode
 from tests.support.personas import Personas, provision
@@ -48,17 +46,3 @@ def node(appliance: RunningAppliance) -> Iterator[ConsoleNode]:
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
-
-
-@pytest.fixture(scope="session")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as running:
-        yield running
-
-
-@pytest.fixture(scope="session")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    """One Debian Chromium for every browser test of the run."""
-    launched = launch(playwright)
-    yield launched
-    launched.close()

@@ -18,20 +18,12 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.browser.pages import Console, Customer, new_context, site_url
 from tests.support.appliance import ADMIN_PASSWORD, RunningAppliance
-from tests.support.browser import TEST_OUTPUT
 
 pytestmark = pytest.mark.browser
 
 NS_17 = "{http://www.networkstreaming.com/namespaces/API}"
 API_USER, API_PASSWORD = "apiuser", "integration-secret-1"
 REP, REP_FIRST_PASSWORD, REP_PASSWORD = "alice", "first-day-password", "alice-own-password"
-
-
-@pytest.fixture(scope="module")
-def shots() -> Path:
-    folder = TEST_OUTPUT / "admin"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +46,7 @@ def browse_api(page: Page, appliance: RunningAppliance, **params: str) -> etree.
     return etree.fromstring(response.body())
 
 
-def test_the_whole_test_scenario_in_a_browser(browser: Browser, fresh: RunningAppliance, shots: Path) -> None:
+def test_the_whole_test_scenario_in_a_browser(browser: Browser, fresh: RunningAppliance, screenshots: Path) -> None:
     appliance = fresh
     base = site_url(appliance)
     admin_context = new_context(browser)
@@ -69,7 +61,7 @@ def test_the_whole_test_scenario_in_a_browser(browser: Browser, fresh: RunningAp
 
     # Step 1: the admin signs into /login and enables the XML API, and HTTP access to it for testing.
     admin.goto(f"{base}/login")
-    admin.screenshot(path=str(shots / "01-sign-in.png"))
+    admin.screenshot(path=str(screenshots / "01-sign-in.png"))
     admin.fill("input[name=username]", "admin")
     admin.fill("input[name=password]", ADMIN_PASSWORD)
     admin.click("button[type=submit]")
@@ -81,7 +73,7 @@ def test_the_whole_test_scenario_in_a_browser(browser: Browser, fresh: RunningAp
     admin.click("#security-form button[type=submit]")
     expect(admin.locator(".flash")).to_have_text("The security settings were saved.")
     expect(admin.locator("input[name=xml_api_enabled]")).to_be_checked()
-    admin.screenshot(path=str(shots / "02-security.png"), full_page=True)
+    admin.screenshot(path=str(screenshots / "02-security.png"), full_page=True)
 
     # Step 2: a user for the API, with a password that does not need to be reset and the
     # permissions the integration needs.
@@ -95,7 +87,7 @@ def test_the_whole_test_scenario_in_a_browser(browser: Browser, fresh: RunningAp
     for permission in ("perm_command_api", "perm_reporting_api", "perm_support", "perm_general_queue"):
         admin.check(f"input[name={permission}]")
     admin.select_option("select[name=perm_view_reports]", "all_sessions")
-    admin.screenshot(path=str(shots / "03-new-api-user.png"), full_page=True)
+    admin.screenshot(path=str(screenshots / "03-new-api-user.png"), full_page=True)
     admin.click("#user-form button[type=submit]")
     expect(admin.locator(".flash")).to_have_text(f"User {API_USER} was created.")
 
@@ -119,7 +111,7 @@ def test_the_whole_test_scenario_in_a_browser(browser: Browser, fresh: RunningAp
     expect(admin.locator(".flash")).to_have_text(f"User {REP} was created.")
     menu(admin, "Users").click()
     expect(admin.locator("table.grid")).to_contain_text("Ticketing integration")
-    admin.screenshot(path=str(shots / "04-users.png"), full_page=True)
+    admin.screenshot(path=str(screenshots / "04-users.png"), full_page=True)
 
     # ...and the rep logs into the console (choosing their own password first).
     alice = Console(browser, appliance)
@@ -153,20 +145,20 @@ def test_the_whole_test_scenario_in_a_browser(browser: Browser, fresh: RunningAp
     short_key = key.findtext(f"{NS_17}short_key")
     assert short_key and re.fullmatch(r"\d{7}", short_key)
     assert key.findtext(f"{NS_17}external_key") == "INC-4242"
-    api_page.screenshot(path=str(shots / "05-api-in-the-browser.png"), full_page=True)
+    api_page.screenshot(path=str(screenshots / "05-api-in-the-browser.png"), full_page=True)
 
     # Step 8: the customer uses the key; the external key shows in the queue and on the Summary tab.
     pat = Customer(browser, appliance)
     pat.enter_key(short_key)
     expect(alice.waiting("Customer")).to_contain_text("Ticket INC-4242")
-    alice.page.screenshot(path=str(shots / "06-console-queue.png"))
+    alice.page.screenshot(path=str(screenshots / "06-console-queue.png"))
     alice.take("Customer")
     expect(alice.page.locator(".summary dd.external-key")).to_contain_text("INC-4242")
     alice.chat("Hello, this is Alice. How can I help?")
     expect(pat.line("How can I help?")).to_be_visible()
     pat.chat("The printer shows an error")
     expect(alice.line("The printer shows an error")).to_be_visible()
-    alice.page.screenshot(path=str(shots / "07-console-summary.png"))
+    alice.page.screenshot(path=str(screenshots / "07-console-summary.png"))
     alice.page.click("button.end")
     expect(alice.page.locator(".afterwards")).to_contain_text("The session has ended.")
 
@@ -178,12 +170,12 @@ def test_the_whole_test_scenario_in_a_browser(browser: Browser, fresh: RunningAp
     expect(row).to_have_count(1)
     expect(row.locator("td.external-key")).to_have_text("INC-4242")
     expect(row).to_contain_text("Alice Rep")
-    admin.screenshot(path=str(shots / "08-reports.png"), full_page=True)
+    admin.screenshot(path=str(screenshots / "08-reports.png"), full_page=True)
     row.locator("a").first.click()
     expect(admin.locator("#external-key")).to_have_text("INC-4242")
     expect(admin.locator("#transcript")).to_contain_text("The printer shows an error")
     expect(admin.locator("#event-log")).to_contain_text("Session End")
-    admin.screenshot(path=str(shots / "09-session-report.png"), full_page=True)
+    admin.screenshot(path=str(screenshots / "09-session-report.png"), full_page=True)
 
     for person in (alice, pat):
         assert person.errors == []
@@ -193,7 +185,7 @@ def test_the_whole_test_scenario_in_a_browser(browser: Browser, fresh: RunningAp
     admin_context.close()
 
 
-def test_screenshots_of_the_other_main_pages(browser: Browser, fresh: RunningAppliance, shots: Path) -> None:
+def test_screenshots_of_the_other_main_pages(browser: Browser, fresh: RunningAppliance, screenshots: Path) -> None:
     appliance = fresh
     appliance.cli("team", "add", "Service Desk", "--member", REP, "--issue", "Printer trouble", "--issue", "VPN")
     appliance.cli(
@@ -222,10 +214,10 @@ def test_screenshots_of_the_other_main_pages(browser: Browser, fresh: RunningApp
         response = page.goto(base + path)
         assert response is not None
         assert response.status == 200, path
-        page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+        page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
     page.goto(f"{base}/login/teams")
     page.get_by_role("link", name="Service Desk").click()
     expect(page.locator("h1")).to_have_text("Team Service Desk")
-    page.screenshot(path=str(shots / "17-team.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "17-team.png"), full_page=True)
     assert errors == []
     context.close()

@@ -1,18 +1,27 @@
 """Browser tests: Debian's Chromium driven by Playwright, against a real appliance whose site
-host names resolve to loopback inside the browser. The `browser` fixture itself is in
-tests/conftest.py, so that every directory of browser tests shares one Chromium
-(tests/support/browser.py says how it starts)."""
+host names resolve to loopback inside the browser."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Browser, Playwright, expect, sync_playwright
 
-from tests.support.browser import TEST_OUTPUT
-
-OUTPUT = TEST_OUTPUT / "browser"
+CHROMIUM = os.environ.get("LIFELINE_CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    # The appliance's public site names, as a customer's DNS would resolve them.
+    "--host-resolver-rules=MAP support.example.com 127.0.0.1, MAP remote.example.com 127.0.0.1, MAP partner.example.org 127.0.0.1",
+]
+OUTPUT = Path(__file__).parent.parent.parent / "test-output" / "browser"
 
 expect.set_options(timeout=15_000)  # a busy two-core CI machine is slower than a laptop
 
@@ -21,6 +30,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/browser" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/install --test (it installs Debian's chromium)")
+    launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    yield launched
+    launched.close()
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -28,9 +27,7 @@ def make_user(db: Database, username: str = "alice", **changes: object) -> int:
 
 
 def attempt(db: Database, password: str, policy: LoginPolicy = POLICY, username: str = "alice") -> LoginCheck:
-    # In a thread of its own: Playwright's sync API may hold an event loop in this one.
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, attempt_login(db, username, password, policy)).result()
+    return asyncio.run(attempt_login(db, username, password, policy))
 
 
 def user(db: Database, user_id: int) -> User:
