@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -18,6 +21,8 @@ from sqlalchemy.orm import Session
 
 from lifeline.appliance.bootstrap import ensure_appliance, open_database
 from lifeline.appliance.settings import SETTINGS, SettingError, load_settings, set_setting
+from lifeline.backup.archive import backup_to_file, write_backup
+from lifeline.backup.restore import RestoreError, describe, restore_backup
 from lifeline.config import Config, ConfigError
 from lifeline.db.engine import Database
 from lifeline.directory import actions as directory
@@ -31,6 +36,7 @@ from lifeline.directory.models import (
     User,
     ViewReports,
 )
+from lifeline.recordings.filestore import FileStore
 from lifeline.surveys import actions as surveys
 from lifeline.surveys.actions import QuestionType, SurveyError, SurveyKind
 from lifeline.surveys.models import SurveyQuestion
@@ -239,6 +245,18 @@ def build_parser() -> argparse.ArgumentParser:
     get.add_argument("key", choices=sorted(SETTINGS), metavar="KEY")
     listing = settings.add_parser("list", help="show every setting")
     for sub in (set_, get, listing):
+        _data_dir_option(sub)
+        _json_option(sub)
+
+    backup = commands.add_parser("backup", help="write a backup (.nsb) of the configuration and logged data")
+    backup.add_argument(
+        "--output", "-o", help="file to write (default: lifeline-YYYY-MM-DD.nsb here; - for standard output)"
+    )
+    backup.add_argument("--password", help="encrypt the backup with this password (or set LIFELINE_BACKUP_PASSWORD)")
+    restore = commands.add_parser("restore", help="restore a backup into a new, empty appliance (not running)")
+    restore.add_argument("file", type=Path, help="the .nsb file")
+    restore.add_argument("--password", help="the backup's password (or set LIFELINE_BACKUP_PASSWORD)")
+    for sub in (backup, restore):
         _data_dir_option(sub)
         _json_option(sub)
     return parser
@@ -649,6 +667,44 @@ def cmd_survey(args: argparse.Namespace) -> None:
     )
 
 
+def _backup_password(args: argparse.Namespace) -> str | None:
+    return args.password or os.environ.get("LIFELINE_BACKUP_PASSWORD") or None
+
+
+def cmd_backup(args: argparse.Namespace) -> None:
+    config = _config(args)
+    output = args.output or f"lifeline-{datetime.now(UTC):%Y-%m-%d}.nsb"
+    db = open_database(config)
+    try:
+        files = FileStore(config.file_store_dir)
+        if output == "-":
+            manifest = write_backup(db, files, sys.stdout.buffer, password=_backup_password(args))
+            sys.stdout.buffer.flush()
+        else:
+            manifest = backup_to_file(db, files, Path(output), password=_backup_password(args))
+    finally:
+        db.close()
+    message = f"Wrote {'the backup' if output == '-' else output}: {describe(manifest)}"
+    if output == "-":
+        print(message, file=sys.stderr)
+    else:
+        _emit(args, {"file": output, **asdict(manifest)}, message)
+
+
+def cmd_restore(args: argparse.Namespace) -> None:
+    config = _config(args)
+    try:
+        restored = restore_backup(config, args.file, password=_backup_password(args))
+    except RestoreError as error:
+        raise CliError(str(error)) from None
+    where = "PostgreSQL" if not config.is_sqlite else str(config.data_dir)
+    _emit(
+        args,
+        {"rows": restored.rows, "files": restored.files, **asdict(restored.manifest)},
+        f"Restored {describe(restored.manifest)} into {where}",
+    )
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
     "serve": cmd_serve,
     "init": cmd_init,
@@ -659,6 +715,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
     "custom-attribute": cmd_custom_attribute,
     "settings": cmd_settings,
     "survey": cmd_survey,
+    "backup": cmd_backup,
+    "restore": cmd_restore,
 }
 
 

@@ -13,6 +13,11 @@ def is_xml_safe(value: str) -> bool:
     return _NOT_XML.search(value) is None
 
 
+def xml_safe(value: str) -> str:
+    """`value` with the characters XML 1.0 cannot carry replaced by U+FFFD."""
+    return _NOT_XML.sub("\ufffd", value)
+
+
 def check_text(value: str, limit: int, *, allow_empty: bool = False) -> str | None:
     """Why `value` is not acceptable as a stored name or field, or None when it is."""
     if not value and not allow_empty:

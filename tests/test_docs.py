@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lifeline.api.command import ACTIONS
+from lifeline.api.reporting import REPORTS
 from lifeline.appliance.settings import SETTINGS
 
 DOCS = Path(__file__).parent.parent / "docs"
@@ -19,3 +20,19 @@ def test_every_command_api_action_is_documented() -> None:
     text = (DOCS / "api" / "command.md").read_text()
     missing = [name for name in ACTIONS if f"### {name}" not in text and f"/ {name}" not in text]
     assert missing == []
+
+
+def test_every_report_is_documented() -> None:
+    text = (DOCS / "api" / "reporting.md").read_text()
+    missing = [
+        name for name in REPORTS if f"## {name}" not in text and f" {name} (`" not in text and f"`{name}`" not in text
+    ]
+    assert missing == []
+    for name in REPORTS:
+        assert f"`{name}`" in text, name
+
+
+def test_the_backup_reference_covers_the_api_the_archive_and_restore() -> None:
+    text = (DOCS / "api" / "backup.md").read_text()
+    for needed in ("/api/backup.ns", "Invalid credentials", "manifest.json", "lifeline restore", "200 KB"):
+        assert needed in text, needed

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import re
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, MetaData, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -42,6 +44,31 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         assert isinstance(value, datetime)
         return value.replace(tzinfo=UTC)
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+class ExactText(TypeDecorator[str]):
+    """Text kept exactly as it came, even characters a database cannot store (PostgreSQL
+    refuses NUL; neither database takes lone surrogates), as chat can carry anything. Such
+    a value is stored as base64 behind a marker; everything else is stored as it is."""
+
+    impl = Text
+    cache_ok = True
+    MARKER = "\x01base64:"
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        if _UNSTORABLE.search(value) or value.startswith(self.MARKER):
+            return self.MARKER + base64.b64encode(value.encode("utf-8", "surrogatepass")).decode("ascii")
+        return str(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
+        if value is not None and value.startswith(self.MARKER):
+            return base64.b64decode(value[len(self.MARKER) :]).decode("utf-8", "surrogatepass")
+        return value  # type: ignore[no-any-return]
 
 
 def utcnow() -> datetime:

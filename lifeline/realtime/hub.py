@@ -9,13 +9,14 @@ last event it saw, so nothing is lost.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
+import functools
 import json
 import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -138,33 +139,49 @@ class ConsolePeer(Peer):
         return state["status"] == "waiting" and (queue["kind"], queue["id"] or 0) in self.queues
 
 
-@dataclass
 class WaitingIndex:
-    """Every session waiting in a queue, across all appliance processes (kept from SessionState)."""
+    """Every session waiting in a queue, across all appliance processes (kept from SessionState),
+    each queue in arrival order so a customer's place in line is a binary search."""
 
-    states: dict[str, dict[str, Any]] = field(default_factory=dict)
+    def __init__(self) -> None:
+        self.states: dict[str, dict[str, Any]] = {}
+        self._lines: dict[tuple[str, int], list[tuple[float, str]]] = defaultdict(list)
 
-    def apply(self, state: dict[str, Any]) -> tuple[str, int] | None:
-        """Record a new state; returns the queue whose order changed, if any."""
+    def apply(self, state: dict[str, Any]) -> set[tuple[str, int]]:
+        """Record a new state; returns the queues whose line changed."""
         lsid = state["lsid"]
         before = self.states.get(lsid)
         if before is not None and before.get("version", 0) > state.get("version", 0):
-            return None  # an older snapshot arriving late
+            return set()  # an older snapshot arriving late
+        changed: set[tuple[str, int]] = set()
+        if before is not None:
+            self._leave(before)
+            changed.add(_queue_key(before))
+            del self.states[lsid]
         if state["status"] == "waiting":
             self.states[lsid] = state
-        else:
-            self.states.pop(lsid, None)
-        changed = {_queue_key(s) for s in (before, state) if s is not None and s["status"] == "waiting"}
-        return changed.pop() if len(changed) == 1 else next(iter(changed), None)
+            bisect.insort(self._lines[_queue_key(state)], (state["start_time"], lsid))
+            changed.add(_queue_key(state))
+        return changed
 
-    def positions(self, queue: tuple[str, int]) -> dict[str, int]:
-        waiting = sorted(
-            (s for s in self.states.values() if _queue_key(s) == queue), key=lambda s: (s["start_time"], s["lsid"])
-        )
-        return {s["lsid"]: n for n, s in enumerate(waiting, start=1)}
+    def _leave(self, state: dict[str, Any]) -> None:
+        line = self._lines[_queue_key(state)]
+        entry = (state["start_time"], state["lsid"])
+        index = bisect.bisect_left(line, entry)
+        if index < len(line) and line[index] == entry:
+            del line[index]
+
+    def position_of(self, lsid: str) -> int | None:
+        state = self.states.get(lsid)
+        if state is None:
+            return None
+        return bisect.bisect_left(self._lines[_queue_key(state)], (state["start_time"], lsid)) + 1
+
+    def line(self, queue: tuple[str, int]) -> list[tuple[float, str]]:
+        return self._lines.get(queue, [])
 
     def visible_to(self, console: ConsolePeer) -> list[dict[str, Any]]:
-        return [s for s in self.states.values() if console.may_see(s)]
+        return [self.states[lsid] for queue in console.queues for _, lsid in self.line(queue)]
 
 
 def _queue_key(state: dict[str, Any]) -> tuple[str, int]:
@@ -276,7 +293,7 @@ class Hub:
 
     def _on_state(self, event: SessionState) -> None:
         state = event.state
-        queue = self.waiting.apply(state)
+        changed_queues = self.waiting.apply(state)
         for console in list(self.consoles):
             if console.pending_states is not None:
                 console.pending_states.append(event)
@@ -285,8 +302,8 @@ class Hub:
         customer = self.customers.get(event.lsid)
         if customer is not None:
             customer.send({"type": "state", "session": customer_view(state)})
-        if queue is not None:
-            self._later(f"positions:{queue}", lambda: self._send_positions(queue))
+        for queue in changed_queues:
+            self._later(f"positions:{queue}", functools.partial(self._send_positions, queue))
 
     def _spawn(self, job: Any) -> None:
         task = asyncio.get_running_loop().create_task(job)
@@ -340,17 +357,14 @@ class Hub:
         self._pending[key] = asyncio.get_running_loop().call_later(REFRESH_DELAY, run)
 
     def _send_positions(self, queue: tuple[str, int]) -> None:
-        for lsid, position in self.waiting.positions(queue).items():
+        for position, (_, lsid) in enumerate(self.waiting.line(queue), start=1):
             customer = self.customers.get(lsid)
             if customer is not None and customer.position != position:
                 customer.position = position
                 customer.send({"type": "position", "position": position})
 
     def position_of(self, lsid: str) -> int | None:
-        state = self.waiting.states.get(lsid)
-        if state is None:
-            return None
-        return self.waiting.positions(_queue_key(state)).get(lsid)
+        return self.waiting.position_of(lsid)
 
     async def _send_reps(self) -> None:
         if not self.consoles:

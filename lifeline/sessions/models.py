@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lifeline.db.base import Base, UtcDateTime, utcnow
+from lifeline.db.base import Base, ExactText, UtcDateTime, utcnow
 
 
 class SessionKey(Base):
@@ -157,7 +157,7 @@ class SessionEvent(Base):
     destination_type: Mapped[str | None] = mapped_column(String(16), nullable=True)
     destination_gsnumber: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     destination_name: Mapped[str] = mapped_column(String(255), default="")
-    body: Mapped[str | None] = mapped_column(Text, nullable=True)
+    body: Mapped[str | None] = mapped_column(ExactText, nullable=True)
     filename: Mapped[str | None] = mapped_column(String(255), nullable=True)
     filesize: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     data: Mapped[list[list[str]]] = mapped_column(JSON, default=list)

@@ -40,10 +40,11 @@ def free_port() -> int:
 
 
 class ScratchDatabase:
-    """A database of its own: a file under the data directory, or a new PostgreSQL database."""
+    """A database of its own: a file under the data directory, or a new PostgreSQL database.
+    `server_url` picks the kind ("" for SQLite); by default DATABASE_URL decides."""
 
-    def __init__(self, data_dir: Path) -> None:
-        self.server_url = os.environ.get("DATABASE_URL", "")
+    def __init__(self, data_dir: Path, server_url: str | None = None) -> None:
+        self.server_url = os.environ.get("DATABASE_URL", "") if server_url is None else server_url
         self.name = ""
         if self.server_url:
             self.name = "lifeline_t_" + secrets.token_hex(6)
@@ -75,15 +76,17 @@ class RunningAppliance:
         *,
         hostname: str = "support.example.com",
         database: ScratchDatabase | None = None,
+        database_server: str | None = None,
         env: dict[str, str] | None = None,
     ) -> None:
-        """`database`: share another appliance process's database (two processes, one appliance)."""
+        """`database`: share another appliance process's database (two processes, one appliance);
+        `database_server`: make this appliance's database on that server instead of DATABASE_URL's."""
         self.data_dir = data_dir
         self.hostname = hostname
         self.https_port = free_port()
         self.http_port = free_port()
         self.owns_database = database is None
-        self.database = database or ScratchDatabase(data_dir)
+        self.database = database or ScratchDatabase(data_dir, database_server)
         self.env = {
             **os.environ,
             "LIFELINE_DATA_DIR": str(data_dir),

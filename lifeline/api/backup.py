@@ -1,0 +1,105 @@
+"""The Backup API (/api/backup and /api/backup.ns): a `.nsb` download for administrators
+and API accounts with the backup permission.
+
+Backup scripts tell a failure by the text `Invalid credentials` in a 2xx answer (and save
+anything else as the backup), so every refusal, bad login or missing permission alike,
+answers an error document that says `Invalid credentials`. A backup password comes, as
+in later versions, in a JSON body: `{"password": "..."}`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import tempfile
+import threading
+from pathlib import Path
+
+from starlette.background import BackgroundTask
+from starlette.responses import FileResponse
+
+from lifeline.api.auth import BAD_CREDENTIALS, BAD_TOKEN, NO_CREDENTIALS
+from lifeline.api.endpoint import ApiContext, Era, Reply, XmlApiEndpoint
+from lifeline.api.errors import ApiError
+from lifeline.backup.archive import backup_to_file
+from lifeline.db.base import utcnow
+from lifeline.recordings.filestore import FileStore
+
+INVALID_CREDENTIALS = "Invalid credentials"
+NOT_ALLOWED = "Invalid credentials: this account may not back up the appliance"
+MAX_PASSWORD = 1024
+CONTENT_TYPE = "application/octet-stream"  # not XML or JSON: clients must not parse it
+
+_one_at_a_time = threading.Lock()
+
+
+class BackupEndpoint(XmlApiEndpoint):
+    def error_document(self, namespace: str, message: str, params: dict[str, str]) -> bytes:
+        if not message.startswith(INVALID_CREDENTIALS) and _is_about_credentials(message):
+            message = INVALID_CREDENTIALS
+        return super().error_document(namespace, message, params)
+
+
+def _is_about_credentials(message: str) -> bool:
+    return message in (BAD_CREDENTIALS, BAD_TOKEN, NO_CREDENTIALS)
+
+
+def backup_password(context: ApiContext) -> str | None:
+    body = context.request.json_body
+    if not body:
+        return None
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict) or not isinstance(parsed.get("password", ""), str):
+        raise ApiError('The request body must be JSON like {"password": "..."}.')
+    password = parsed.get("password") or None
+    if password is not None and len(password) > MAX_PASSWORD:
+        raise ApiError(f"The backup password is longer than {MAX_PASSWORD} characters.")
+    return password
+
+
+def _make_backup(context: ApiContext, password: str | None) -> Path:
+    config = context.runtime.config
+    scratch = config.data_dir / "tmp"
+    scratch.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, name = tempfile.mkstemp(dir=scratch, prefix="backup-", suffix=".nsb")
+    os.close(fd)
+    path = Path(name)
+    try:
+        with _one_at_a_time:
+            backup_to_file(context.runtime.db, FileStore(config.file_store_dir), path, password=password)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            path.unlink()
+        raise
+    return path
+
+
+async def dispatch(context: ApiContext) -> Reply:
+    principal = context.principal
+    if not principal.backup:  # users: administrators; API accounts: the backup permission
+        raise ApiError(NOT_ALLOWED)
+    password = backup_password(context)
+    path = await asyncio.to_thread(_make_backup, context, password)
+    directory = await context.runtime.directory()
+    hostname = directory.default_site.primary_hostname
+    name = f"{hostname}-{utcnow():%Y-%m-%d}.nsb"
+    return FileResponse(
+        path,
+        media_type=CONTENT_TYPE,
+        headers={"content-disposition": f"attachment; filename={name}", "cache-control": "no-store"},
+        background=BackgroundTask(_remove, path),
+    )
+
+
+def _remove(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.unlink()
+
+
+def error_wrapper(params: dict[str, str], era: Era) -> str | None:
+    return None

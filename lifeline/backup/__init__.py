@@ -1,0 +1,1 @@
+"""Backups of an appliance (`.nsb` archives) and restoring them into a new one."""
