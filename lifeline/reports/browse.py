@@ -1,6 +1,7 @@
 """What the /login report pages read from the session engine's tables: sessions found by
 date, representative, team, public site and external key; one session's whole story; and
-team summaries. Each read sees only what the viewer's `perm_view_reports` allows."""
+team summaries. Each read sees only what the viewer may see (`criteria.Viewer`, the rule
+the Reporting API keeps)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, select
 from sqlalchemy.orm import Session
 
-from lifeline.directory.models import CustomAttribute, PublicSite, Team, TeamMember, ViewReports
+from lifeline.directory.models import CustomAttribute, PublicSite, Team, ViewReports
+from lifeline.reports.criteria import Viewer
 from lifeline.sessions.events import EventType
 from lifeline.sessions.models import (
     SessionAttribute,
@@ -27,44 +29,16 @@ from lifeline.surveys.models import SurveyQuestion, SurveyResponse
 MAX_ROWS = 200
 
 
-@dataclass(frozen=True)
-class Viewer:
-    """Who is reading reports and how much they may see (admins see every session)."""
-
-    user_id: int
-    level: ViewReports
-
-    @classmethod
-    def of(cls, user_id: int, *, admin: bool, view_reports: str) -> Viewer:
-        return cls(user_id, ViewReports.ALL_SESSIONS if admin else ViewReports(view_reports))
-
-    def condition(self) -> ColumnElement[bool]:
-        if self.level is ViewReports.ALL_SESSIONS:
-            return true()
-        if self.level is ViewReports.NONE:
-            return false()
-        if self.level is ViewReports.USER_SESSIONS:
-            return _owned_by(SessionParticipant.user_id == self.user_id)
-        my_teams = select(TeamMember.team_id).where(TeamMember.user_id == self.user_id)
-        teammates = select(TeamMember.user_id).where(TeamMember.team_id.in_(my_teams))
-        return or_(
-            _owned_by(or_(SessionParticipant.user_id == self.user_id, SessionParticipant.user_id.in_(teammates))),
-            exists().where(SessionTeam.session_id == SupportSession.id, SessionTeam.team_id.in_(my_teams)),
-        )
-
-
-def _owned_by(who: ColumnElement[bool]) -> ColumnElement[bool]:
-    """Sessions whose primary representative (an owner at some point) matches."""
-    return exists().where(
-        SessionParticipant.session_id == SupportSession.id,
-        SessionParticipant.role == "representative",
-        SessionParticipant.session_owner.is_(True),
-        who,
-    )
+def viewer_for(user_id: int, *, admin: bool, view_reports: str) -> Viewer:
+    """Whose reports a /login user sees: an admin every session, others what their
+    perm_view_reports allows, by the same rule as the Reporting API. (Recordings are not
+    shown in /login yet.)"""
+    level = ViewReports.ALL_SESSIONS if admin else ViewReports(view_reports)
+    return Viewer(level=level, user_id=user_id, recordings=False)
 
 
 @dataclass(frozen=True)
-class Window:
+class DayRange:
     """Whole days in the appliance's time zone, both ends included."""
 
     since: date
@@ -91,7 +65,7 @@ class Window:
 
 @dataclass(frozen=True)
 class Search:
-    window: Window
+    window: DayRange
     rep_id: int | None = None  # sessions the representative took part in
     team_id: int | None = None  # sessions that were in the team's (or embassy's) queue
     site_id: int | None = None
@@ -347,7 +321,7 @@ class TeamSummary:
     files: int
 
 
-def team_summaries(session: Session, window: Window, viewer: Viewer) -> list[TeamSummary]:
+def team_summaries(session: Session, window: DayRange, viewer: Viewer) -> list[TeamSummary]:
     """Per team: the sessions that were in its queue and started in the window."""
     rows = session.execute(
         select(
@@ -382,7 +356,7 @@ def team_summaries(session: Session, window: Window, viewer: Viewer) -> list[Tea
     ]
 
 
-def sessions_per_day(session: Session, window: Window, viewer: Viewer, team_id: int | None) -> list[tuple[date, int]]:
+def sessions_per_day(session: Session, window: DayRange, viewer: Viewer, team_id: int | None) -> list[tuple[date, int]]:
     query = select(SupportSession.start_time).where(window.condition(), viewer.condition())
     if team_id is not None:
         query = query.where(exists().where(SessionTeam.session_id == SupportSession.id, SessionTeam.team_id == team_id))
@@ -397,7 +371,7 @@ class TeamEvent:
     event: EventRow
 
 
-def team_activity(session: Session, team_id: int, window: Window, viewer: Viewer) -> list[TeamEvent]:
+def team_activity(session: Session, team_id: int, window: DayRange, viewer: Viewer) -> list[TeamEvent]:
     """The newest events logged while sessions were in the team (at most MAX_ROWS)."""
     rows = session.execute(
         select(SessionEvent, SupportSession.lsid, SupportSession.customer_name)

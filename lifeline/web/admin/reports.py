@@ -16,7 +16,8 @@ from starlette.responses import Response
 
 from lifeline.directory.models import PublicSite, Team, TeamMember, User
 from lifeline.reports import browse
-from lifeline.reports.browse import Search, Viewer, Window
+from lifeline.reports.browse import DayRange, Search, viewer_for
+from lifeline.reports.criteria import Viewer
 from lifeline.web.admin.base import Access, AdminPage, FormProblem, Page, problem_text
 from lifeline.web.files import download
 
@@ -24,10 +25,10 @@ MAX_DAYS = 366
 
 
 def viewer_of(page: Page) -> Viewer:
-    return Viewer.of(page.me.user_id, admin=page.me.admin, view_reports=page.me.view_reports)
+    return viewer_for(page.me.user_id, admin=page.me.admin, view_reports=page.me.view_reports)
 
 
-def window_from(page: Page, zone: ZoneInfo, default_days: int) -> Window:
+def window_from(page: Page, zone: ZoneInfo, default_days: int) -> DayRange:
     today = datetime.now(zone).date()
     try:
         since_text = page.request.query_params.get("since", "")[:10]
@@ -40,7 +41,7 @@ def window_from(page: Page, zone: ZoneInfo, default_days: int) -> Window:
         raise FormProblem("the first day comes after the last one")
     if (until - since).days >= MAX_DAYS:
         raise FormProblem(f"a report covers at most {MAX_DAYS} days")
-    return Window(since, until, zone)
+    return DayRange(since, until, zone)
 
 
 def chosen_id(page: Page, name: str) -> int | None:
@@ -114,9 +115,9 @@ async def find_sessions(page: Page) -> Response:
     )
 
 
-def window_from_defaults(zone: ZoneInfo, days: int) -> Window:
+def window_from_defaults(zone: ZoneInfo, days: int) -> DayRange:
     today = datetime.now(zone).date()
-    return Window(today - timedelta(days=days - 1), today, zone)
+    return DayRange(today - timedelta(days=days - 1), today, zone)
 
 
 async def session_page(page: Page) -> Response:
