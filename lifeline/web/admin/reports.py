@@ -1,7 +1,7 @@
 """Reports in /login: find sessions, read one session's whole story (summary, event log,
 chat, files, surveys), and team summaries with a chart. Admins see every session; other
-users what their `perm_view_reports` allows. Recording playback comes with the reporting
-release's recordings."""
+users what their `perm_view_reports` allows. Recording playback is still to come (TODO
+below)."""
 
 from __future__ import annotations
 
@@ -121,6 +121,8 @@ def window_from_defaults(zone: ZoneInfo, days: int) -> DayRange:
 
 
 async def session_page(page: Page) -> Response:
+    # TODO(recordings): play the session's recordings here (WebM screen, asciicast shell),
+    # through the reporting release's signed recording links.
     report = await page.read(browse.session_report, page.request.path_params["lsid"], viewer_of(page))
     if report is None:
         return await page.not_found("session among the reports you may view")
