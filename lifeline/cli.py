@@ -26,10 +26,19 @@ from lifeline.backup.restore import RestoreError, describe, restore_backup
 from lifeline.config import Config, ConfigError
 from lifeline.db.engine import Database
 from lifeline.directory import actions as directory
-from lifeline.directory.models import ApiAccount, CommandAccess, PublicSite, RepKind, Team, User, ViewReports
+from lifeline.directory.models import (
+    ApiAccount,
+    CommandAccess,
+    CustomAttribute,
+    PublicSite,
+    RepKind,
+    Team,
+    User,
+    ViewReports,
+)
 from lifeline.recordings.filestore import FileStore
-from lifeline.surveys.actions import QuestionType, SurveyError, SurveyKind, add_question
-from lifeline.surveys.actions import questions as survey_questions
+from lifeline.surveys import actions as surveys
+from lifeline.surveys.actions import QuestionType, SurveyError, SurveyKind
 from lifeline.surveys.models import SurveyQuestion
 
 
@@ -76,6 +85,9 @@ def _user_flags(parser: argparse.ArgumentParser, *, creating: bool) -> None:
     parser.add_argument("--show-on-rep-list", action=onoff, default=None, help="may show on the public rep list")
     parser.add_argument("--general-queue", action=onoff, default=None, help="may take sessions from the general queue")
     parser.add_argument("--password-never-expires", action=onoff, default=None)
+    parser.add_argument(
+        "--must-change-password", action=onoff, default=None, help="must choose a new password at the next sign-in"
+    )
     if not creating:
         parser.add_argument("--enabled", action=onoff, default=None, help="enable or disable the account")
         parser.add_argument("--password", help="set a new password")
@@ -107,8 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
     change = user.add_parser("set", help="change a user")
     change.add_argument("username")
     _user_flags(change, creating=False)
+    unlock = user.add_parser("unlock", help="unlock an account locked after wrong passwords")
+    unlock.add_argument("username")
     listing = user.add_parser("list", help="list users")
-    for sub in (add, change, listing):
+    for sub in (add, change, unlock, listing):
         _data_dir_option(sub)
         _json_option(sub)
 
@@ -122,8 +136,14 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--backup", action="store_true", help="may use the backup API")
     secret = account.add_parser("new-secret", help="replace the secret (revokes every token)")
     secret.add_argument("name")
+    change = account.add_parser("set", help="change what an API account may do, or disable it")
+    change.add_argument("name")
+    change.add_argument("--command", choices=[c.value for c in CommandAccess], help="command API access")
+    change.add_argument("--reporting", action=argparse.BooleanOptionalAction, default=None)
+    change.add_argument("--backup", action=argparse.BooleanOptionalAction, default=None)
+    change.add_argument("--enabled", action=argparse.BooleanOptionalAction, default=None)
     listing = account.add_parser("list", help="list API accounts")
-    for sub in (add, secret, listing):
+    for sub in (add, secret, change, listing):
         _data_dir_option(sub)
         _json_option(sub)
 
@@ -141,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
     change.add_argument("--member", action="append", default=[], metavar="USERNAME")
     change.add_argument("--remove-member", action="append", default=[], metavar="USERNAME")
     change.add_argument("--issue", action="append", default=[], metavar="TITLE")
+    change.add_argument("--remove-issue", action="append", default=[], metavar="CODE_NAME")
+    change.add_argument("--rename", metavar="NEW_NAME")
+    change.add_argument("--embassy", action=argparse.BooleanOptionalAction, default=None, help="the team is an Embassy")
     listing = team.add_parser("list", help="list teams")
     for sub in (add, change, listing):
         _data_dir_option(sub)
@@ -153,8 +176,16 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("hostname")
     add.add_argument("--name", help="site name (default: the hostname)")
     add.add_argument("--site", type=int, metavar="ID", help="add the hostname to this existing site instead")
+    change = site.add_parser("set", help="change a public site")
+    change.add_argument("site_id", type=int, metavar="ID")
+    change.add_argument("--name")
+    change.add_argument("--general-queue-open", action=argparse.BooleanOptionalAction, default=None)
+    change.add_argument("--show-rep-list", action=argparse.BooleanOptionalAction, default=None)
+    change.add_argument("--reps-in-issue-menu", action=argparse.BooleanOptionalAction, default=None)
+    change.add_argument("--primary", metavar="HOSTNAME", help="make this hostname the site's primary one")
+    change.add_argument("--remove-hostname", action="append", default=[], metavar="HOSTNAME")
     listing = site.add_parser("list", help="list public sites")
-    for sub in (add, listing):
+    for sub in (add, change, listing):
         _data_dir_option(sub)
         _json_option(sub)
 
@@ -164,8 +195,15 @@ def build_parser() -> argparse.ArgumentParser:
     add = attribute.add_parser("add", help="define a custom session attribute")
     add.add_argument("code_name")
     add.add_argument("display_name")
-    _data_dir_option(add)
-    _json_option(add)
+    change = attribute.add_parser("set", help="change a custom attribute's display name")
+    change.add_argument("code_name")
+    change.add_argument("display_name")
+    remove = attribute.add_parser("remove", help="stop accepting a custom attribute (sessions keep their values)")
+    remove.add_argument("code_name")
+    listing = attribute.add_parser("list", help="list custom attributes")
+    for sub in (add, change, remove, listing):
+        _data_dir_option(sub)
+        _json_option(sub)
 
     survey = commands.add_parser("survey", help="exit survey questions").add_subparsers(
         dest="action", required=True, metavar="ACTION"
@@ -177,8 +215,23 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--type", required=True, choices=[t.value for t in QuestionType], dest="question_type")
     add.add_argument("--option", action="append", default=[], help="an answer to choose (radio, checkbox, select)")
     add.add_argument("--report-header", default="")
-    listing = survey.add_parser("list", help="list the questions of both surveys")
-    for sub in (add, listing):
+    change = survey.add_parser("set", help="change a question (give every field, as for add)")
+    change.add_argument("question_id", type=int, metavar="ID")
+    change.add_argument("--name", required=True)
+    change.add_argument("--label", required=True)
+    change.add_argument("--type", required=True, choices=[t.value for t in QuestionType], dest="question_type")
+    change.add_argument("--option", action="append", default=[])
+    change.add_argument("--report-header", default="")
+    toggles = []
+    for name, what in (("enable", "ask a disabled question again"), ("disable", "stop asking a question")):
+        toggle = survey.add_parser(name, help=what)
+        toggle.add_argument("question_id", type=int, metavar="ID")
+        toggles.append(toggle)
+    move = survey.add_parser("move", help="move a question up or down in its survey")
+    move.add_argument("question_id", type=int, metavar="ID")
+    move.add_argument("offset", type=int, help="places to move: negative is up, positive is down")
+    listing = survey.add_parser("list", help="list the questions of both surveys (disabled ones too)")
+    for sub in (add, change, *toggles, move, listing):
         _data_dir_option(sub)
         _json_option(sub)
 
@@ -241,6 +294,25 @@ def _team(session: Session, name: str) -> Team:
     return team
 
 
+def _api_account(session: Session, name: str) -> ApiAccount:
+    account = session.scalars(select(ApiAccount).where(ApiAccount.name == name)).first()
+    if account is None:
+        raise CliError(f"no API account named {name!r}")
+    return account
+
+
+def _api_account_record(account: ApiAccount) -> dict[str, Any]:
+    return {
+        "id": account.id,
+        "name": account.name,
+        "client_id": account.client_id,
+        "command": account.perm_command,
+        "reporting": account.perm_reporting,
+        "backup": account.perm_backup,
+        "enabled": account.enabled,
+    }
+
+
 def _changes(args: argparse.Namespace) -> directory.UserChanges:
     return directory.UserChanges(
         display_name=args.display_name,
@@ -258,6 +330,7 @@ def _changes(args: argparse.Namespace) -> directory.UserChanges:
         perm_show_on_rep_list=args.show_on_rep_list,
         perm_general_queue=args.general_queue,
         password_never_expires=args.password_never_expires,
+        must_change_password=args.must_change_password,
     )
 
 
@@ -274,6 +347,9 @@ def _user_record(user: User) -> dict[str, Any]:
         "perm_view_sd_recordings": user.perm_view_recordings,
         "perm_sd_allowed": user.perm_support,
         "show_on_rep_list": user.perm_show_on_rep_list,
+        "password_never_expires": user.password_never_expires,
+        "must_change_password": user.must_change_password,
+        "locked_until": user.locked_until,
     }
 
 
@@ -289,7 +365,14 @@ def _team_record(team: Team) -> dict[str, Any]:
 
 
 def _site_record(site: PublicSite) -> dict[str, Any]:
-    return {"id": site.id, "name": site.name, "hostnames": [h.hostname for h in site.hostnames]}
+    return {
+        "id": site.id,
+        "name": site.name,
+        "hostnames": [h.hostname for h in sorted(site.hostnames, key=lambda h: (not h.is_primary, h.id))],
+        "general_queue_open": site.general_queue_open,
+        "show_rep_list": site.show_rep_list,
+        "show_reps_in_issue_menu": site.show_reps_in_issue_menu,
+    }
 
 
 def _emit(args: argparse.Namespace, record: Any, text: str) -> None:
@@ -340,11 +423,20 @@ def cmd_user(args: argparse.Namespace) -> None:
             user = _user(session, args.username)
             directory.update_user(session, user, _changes(args))
             if args.password is not None:
-                directory.set_password(session, user, args.password)
+                directory.set_password(session, user, args.password, must_change=args.must_change_password is True)
             return _user_record(user)
 
         record = _with_db(args, change)
         _emit(args, record, f"Changed user {record['username']} (id {record['id']})")
+    elif args.action == "unlock":
+
+        def unlock(session: Session) -> dict[str, Any]:
+            user = _user(session, args.username)
+            directory.unlock_user(session, user)
+            return _user_record(user)
+
+        record = _with_db(args, unlock)
+        _emit(args, record, f"Unlocked user {record['username']}")
     else:
         records = _with_db(args, lambda s: [_user_record(u) for u in s.scalars(select(User).order_by(User.id))])
         _emit(args, records, "\n".join(f"{r['id']:>5}  {r['username']:<24} {r['display_name']}" for r in records))
@@ -364,9 +456,7 @@ def cmd_api_account(args: argparse.Namespace) -> None:
     elif args.action == "new-secret":
 
         def renew(session: Session) -> dict[str, Any]:
-            account = session.scalars(select(ApiAccount).where(ApiAccount.name == args.name)).first()
-            if account is None:
-                raise CliError(f"no API account named {args.name!r}")
+            account = _api_account(session, args.name)
             return {
                 "name": account.name,
                 "client_id": account.client_id,
@@ -375,20 +465,25 @@ def cmd_api_account(args: argparse.Namespace) -> None:
 
         record = _with_db(args, renew)
         _emit(args, record, f"client_id: {record['client_id']}\nclient_secret: {record['client_secret']}")
+    elif args.action == "set":
+
+        def change(session: Session) -> dict[str, Any]:
+            account = _api_account(session, args.name)
+            directory.update_api_account(
+                session,
+                account,
+                command=CommandAccess(args.command) if args.command else None,
+                reporting=args.reporting,
+                backup=args.backup,
+                enabled=args.enabled,
+            )
+            return _api_account_record(account)
+
+        record = _with_db(args, change)
+        _emit(args, record, f"Changed API account {record['name']}")
     else:
         records = _with_db(
-            args,
-            lambda s: [
-                {
-                    "id": a.id,
-                    "name": a.name,
-                    "client_id": a.client_id,
-                    "command": a.perm_command,
-                    "reporting": a.perm_reporting,
-                    "backup": a.perm_backup,
-                }
-                for a in s.scalars(select(ApiAccount).order_by(ApiAccount.id))
-            ],
+            args, lambda s: [_api_account_record(a) for a in s.scalars(select(ApiAccount).order_by(ApiAccount.id))]
         )
         _emit(args, records, "\n".join(f"{r['id']:>5}  {r['name']:<24} {r['client_id']}" for r in records))
 
@@ -401,8 +496,14 @@ def cmd_team(args: argparse.Namespace) -> None:
                 team = directory.add_team(session, args.name, embassy=args.embassy, code_name=args.code_name)
             else:
                 team = _team(session, args.name)
+                directory.update_team(session, team, name=args.rename, embassy=args.embassy)
                 for username in args.remove_member:
                     directory.remove_team_member(session, team, _user(session, username))
+                for code_name in args.remove_issue:
+                    issue = next((i for i in team.issues if i.code_name == code_name), None)
+                    if issue is None:
+                        raise CliError(f"team {team.name!r} has no issue with the code name {code_name!r}")
+                    directory.remove_issue(session, issue)
             for username in args.member:
                 directory.add_team_member(session, team, _user(session, username))
             for title in args.issue:
@@ -439,6 +540,29 @@ def cmd_site(args: argparse.Namespace) -> None:
 
         record = _with_db(args, add)
         _emit(args, record, f"Public site {record['name']} (id {record['id']}): {', '.join(record['hostnames'])}")
+    elif args.action == "set":
+
+        def change(session: Session) -> dict[str, Any]:
+            site = session.get(PublicSite, args.site_id)
+            if site is None:
+                raise CliError(f"no public site with id {args.site_id}")
+            changes = directory.SiteChanges(
+                name=args.name,
+                general_queue_open=args.general_queue_open,
+                show_rep_list=args.show_rep_list,
+                show_reps_in_issue_menu=args.reps_in_issue_menu,
+            )
+            directory.update_site(session, site, changes)
+            if args.primary:
+                directory.set_primary_hostname(session, site, args.primary)
+            for hostname in args.remove_hostname:
+                directory.remove_site_hostname(session, site, directory.check_hostname(hostname))
+            session.flush()
+            session.refresh(site)
+            return _site_record(site)
+
+        record = _with_db(args, change)
+        _emit(args, record, f"Changed public site {record['name']} (id {record['id']})")
     else:
         records = _with_db(
             args, lambda s: [_site_record(x) for x in s.scalars(select(PublicSite).order_by(PublicSite.id))]
@@ -447,15 +571,29 @@ def cmd_site(args: argparse.Namespace) -> None:
 
 
 def cmd_custom_attribute(args: argparse.Namespace) -> None:
-    record = _with_db(
-        args,
-        lambda s: {
-            "id": (a := directory.add_custom_attribute(s, args.code_name, args.display_name)).id,
-            "code_name": a.code_name,
-            "display_name": a.display_name,
-        },
-    )
-    _emit(args, record, f"Defined session.custom.{record['code_name']} ({record['display_name']})")
+    def record(attribute: CustomAttribute) -> dict[str, Any]:
+        return {"id": attribute.id, "code_name": attribute.code_name, "display_name": attribute.display_name}
+
+    def find(session: Session) -> CustomAttribute:
+        found = session.scalars(select(CustomAttribute).where(CustomAttribute.code_name == args.code_name)).first()
+        if found is None:
+            raise CliError(f"no custom attribute {args.code_name!r}")
+        return found
+
+    if args.action == "add":
+        added = _with_db(args, lambda s: record(directory.add_custom_attribute(s, args.code_name, args.display_name)))
+        _emit(args, added, f"Defined session.custom.{added['code_name']} ({added['display_name']})")
+    elif args.action == "set":
+        changed = _with_db(args, lambda s: record(directory.update_custom_attribute(s, find(s), args.display_name)))
+        _emit(args, changed, f"Renamed session.custom.{changed['code_name']} ({changed['display_name']})")
+    elif args.action == "remove":
+        _with_db(args, lambda s: directory.remove_custom_attribute(s, find(s)))
+        _emit(args, {"code_name": args.code_name}, f"Removed session.custom.{args.code_name}")
+    else:
+        listed = _with_db(
+            args, lambda s: [record(a) for a in s.scalars(select(CustomAttribute).order_by(CustomAttribute.id))]
+        )
+        _emit(args, listed, "\n".join(f"{a['code_name']:<24} {a['display_name']}" for a in listed))
 
 
 def cmd_settings(args: argparse.Namespace) -> None:
@@ -481,27 +619,52 @@ def cmd_survey(args: argparse.Namespace) -> None:
             "type": question.question_type,
             "options": question.options,
             "report_header": question.report_header,
+            "enabled": question.enabled,
         }
 
+    def find(session: Session) -> SurveyQuestion:
+        question = session.get(SurveyQuestion, args.question_id)
+        if question is None:
+            raise CliError(f"no survey question with id {args.question_id}")
+        return question
+
+    fields: dict[str, Any] = {}
+    if args.action in ("add", "set"):
+        fields = {
+            "name": args.name,
+            "label": args.label,
+            "question_type": QuestionType(args.question_type),
+            "report_header": args.report_header,
+            "options": args.option,
+        }
     if args.action == "add":
-        created = _with_db(
-            args,
-            lambda s: record(
-                add_question(
-                    s,
-                    SurveyKind(args.survey),
-                    name=args.name,
-                    label=args.label,
-                    question_type=QuestionType(args.question_type),
-                    report_header=args.report_header,
-                    options=args.option,
-                )
-            ),
-        )
+        created = _with_db(args, lambda s: record(surveys.add_question(s, SurveyKind(args.survey), **fields)))
         _emit(args, created, f"Added question {created['id']} to the {created['survey']} exit survey")
         return
-    listed = _with_db(args, lambda s: [record(q) for kind in SurveyKind for q in survey_questions(s, kind)])
-    _emit(args, listed, "\n".join(f"{q['id']:>5}  {q['survey']:<15} {q['name']}: {q['label']}" for q in listed))
+    if args.action in ("set", "enable", "disable", "move"):
+
+        def change(session: Session) -> dict[str, Any]:
+            question = find(session)
+            if args.action == "set":
+                surveys.update_question(session, question, **fields)
+            elif args.action == "move":
+                surveys.move_question(session, question, args.offset)
+            else:
+                surveys.set_question_enabled(session, question, args.action == "enable")
+            return record(question)
+
+        changed = _with_db(args, change)
+        _emit(args, changed, f"Changed question {changed['id']} of the {changed['survey']} exit survey")
+        return
+    listed = _with_db(args, lambda s: [record(q) for kind in SurveyKind for q in surveys.all_questions(s, kind)])
+    _emit(
+        args,
+        listed,
+        "\n".join(
+            f"{q['id']:>5}  {q['survey']:<15} {q['name']}: {q['label']}{'' if q['enabled'] else ' (disabled)'}"
+            for q in listed
+        ),
+    )
 
 
 def _backup_password(args: argparse.Namespace) -> str | None:

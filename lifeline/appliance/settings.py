@@ -79,17 +79,19 @@ class SettingSpec:
     default: str
     parse: Callable[[str], Any]
     description: str
+    widget: str = "text"  # how a form shows it: text, checkbox, number or textarea
 
 
 SETTINGS: dict[str, SettingSpec] = {
     spec.key: spec
     for spec in [
-        SettingSpec("xml_api_enabled", "true", _bool, "Answer the XML APIs (command, reporting, backup)."),
+        SettingSpec("xml_api_enabled", "true", _bool, "Answer the XML APIs (command, reporting, backup).", "checkbox"),
         SettingSpec(
             "xml_api_allow_http",
             "false",
             _bool,
             "Also answer the XML APIs over plain HTTP (not recommended).",
+            "checkbox",
         ),
         SettingSpec(
             "command_api_namespace",
@@ -120,6 +122,7 @@ SETTINGS: dict[str, SettingSpec] = {
             "86400",
             _int_between(60, 31 * 86400),
             "Maximum session key lifetime in seconds; also the lifetime of a key generated without ttl.",
+            "number",
         ),
         SettingSpec("timezone", "UTC", _timezone, "Time zone of the times the appliance reports."),
         SettingSpec("company_name", "Lifeline", _text(100), "Company name shown to customers and in get_api_info."),
@@ -138,18 +141,43 @@ SETTINGS: dict[str, SettingSpec] = {
             "and you can end the session at any time.",
             _text(4096),
             "Body of the session key invitation; {company}, {key}, {url}, {site} and {expires} are filled in.",
+            "textarea",
         ),
         SettingSpec(
             "public_https_port",
             "0",
             _int_between(0, 65535),
             "HTTPS port in the URLs the appliance hands out (key URLs, links); 0 means the port it listens on.",
+            "number",
         ),
         SettingSpec(
             "api_token_lifetime",
             "3600",
             _int_between(60, 86400),
             "Lifetime in seconds of OAuth access tokens.",
+            "number",
+        ),
+        SettingSpec(
+            "password_max_age_days",
+            "0",
+            _int_between(0, 3650),
+            "Days a password lasts before its owner must choose a new one; 0 means passwords do not expire. "
+            "Users marked 'password never expires' are exempt.",
+            "number",
+        ),
+        SettingSpec(
+            "login_lockout_attempts",
+            "10",
+            _int_between(0, 1000),
+            "Wrong passwords in a row that lock an account (sign-in pages and the APIs alike); 0 means never.",
+            "number",
+        ),
+        SettingSpec(
+            "login_lockout_minutes",
+            "15",
+            _int_between(1, 10080),
+            "Minutes a locked account stays locked, unless an admin unlocks it sooner.",
+            "number",
         ),
     ]
 }

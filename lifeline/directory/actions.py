@@ -8,7 +8,7 @@ import string
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from lifeline.appliance import stamps
@@ -83,6 +83,7 @@ class UserChanges:
     perm_show_on_rep_list: bool | None = None
     perm_general_queue: bool | None = None
     password_never_expires: bool | None = None
+    must_change_password: bool | None = None
 
 
 def find_user(session: Session, username: str) -> User | None:
@@ -96,7 +97,7 @@ def add_user(session: Session, username: str, password: str, changes: UserChange
         )
     if find_user(session, username) is not None:
         raise DirectoryError(f"a user named {username!r} already exists")
-    problem = check_password_rules(password)
+    problem = check_password_rules(password, username)
     if problem:
         raise DirectoryError(problem)
     user = User(username=username, password_hash=hash_password(password), display_name=username)
@@ -107,6 +108,7 @@ def add_user(session: Session, username: str, password: str, changes: UserChange
 
 
 def update_user(session: Session, user: User, changes: UserChanges) -> User:
+    was_admin = user.id is not None and user.perm_admin and user.enabled
     if changes.display_name is not None:
         user.display_name = _text(changes.display_name, "the display name", 100)
     if changes.private_display_name is not None:
@@ -129,21 +131,57 @@ def update_user(session: Session, user: User, changes: UserChanges) -> User:
         "perm_show_on_rep_list",
         "perm_general_queue",
         "password_never_expires",
+        "must_change_password",
     ):
         value = getattr(changes, name)
         if value is not None:
             setattr(user, name, value.value if isinstance(value, RepKind | ViewReports) else value)
+    if was_admin and not (user.perm_admin and user.enabled):
+        others = session.scalar(
+            select(func.count(User.id)).where(User.id != user.id, User.perm_admin.is_(True), User.enabled.is_(True))
+        )
+        if not others:
+            raise DirectoryError("the appliance needs at least one enabled administrator")
     stamps.bump(session, stamps.DIRECTORY)
     return user
 
 
-def set_password(session: Session, user: User, password: str) -> None:
-    problem = check_password_rules(password)
+def set_password(session: Session, user: User, password: str, *, must_change: bool = False) -> None:
+    """A new password; every signed-in browser of the user signs out. `must_change`: an admin
+    set it, and the user must choose their own at their next sign-in."""
+    problem = check_password_rules(password, user.username)
     if problem:
         raise DirectoryError(problem)
     user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()
-    user.must_change_password = False
+    user.must_change_password = must_change
+    stamps.bump(session, stamps.DIRECTORY)
+
+
+def record_failed_login(session: Session, user_id: int, lockout_attempts: int, lockout_minutes: int) -> bool:
+    """Count a wrong password; at `lockout_attempts` in a row (0: never) the account locks for
+    `lockout_minutes`. True when this failure locked it."""
+    session.execute(update(User).where(User.id == user_id).values(failed_logins=User.failed_logins + 1))
+    user = session.get(User, user_id)
+    if user is None:
+        return False
+    session.refresh(user, ["failed_logins"])
+    if lockout_attempts <= 0 or user.failed_logins < lockout_attempts:
+        return False
+    user.failed_logins = 0
+    user.locked_until = utcnow() + timedelta(minutes=lockout_minutes)
+    stamps.bump(session, stamps.DIRECTORY)  # credentials the APIs remember stop working now
+    return True
+
+
+def clear_failed_logins(session: Session, user_id: int) -> None:
+    """A right password: the count of failures starts again (a lock ends only by time or an admin)."""
+    session.execute(update(User).where(User.id == user_id, User.failed_logins != 0).values(failed_logins=0))
+
+
+def unlock_user(session: Session, user: User) -> None:
+    user.locked_until = None
+    user.failed_logins = 0
     stamps.bump(session, stamps.DIRECTORY)
 
 
@@ -173,7 +211,38 @@ def add_team_member(session: Session, team: Team, user: User, role: str = "membe
 
 def remove_team_member(session: Session, team: Team, user: User) -> None:
     session.execute(delete(TeamMember).where(TeamMember.team_id == team.id, TeamMember.user_id == user.id))
+    session.expire(team, ["members"])
+    if team.is_embassy:
+        _refresh_embassy_kind(session, user)
     stamps.bump(session, stamps.DIRECTORY)
+
+
+def update_team(session: Session, team: Team, *, name: str | None = None, embassy: bool | None = None) -> Team:
+    if name is not None and name != team.name:
+        _text(name, "the team name", 100)
+        clash = session.scalars(select(Team).where(func.lower(Team.name) == name.lower(), Team.id != team.id)).first()
+        if clash is not None:
+            raise DirectoryError(f"a team named {name!r} already exists")
+        team.name = name
+    if embassy is not None and embassy != team.is_embassy:
+        team.is_embassy = embassy
+        session.flush()
+        for member in team.members:
+            _refresh_embassy_kind(session, member.user)
+    stamps.bump(session, stamps.DIRECTORY)
+    return team
+
+
+def _refresh_embassy_kind(session: Session, user: User) -> None:
+    """Members of an Embassy are Embassy representatives; Invited ones stay Invited."""
+    if user.kind == RepKind.INVITED.value:
+        return
+    in_embassy = session.scalars(
+        select(Team.id)
+        .join(TeamMember, TeamMember.team_id == Team.id)
+        .where(TeamMember.user_id == user.id, Team.is_embassy.is_(True))
+    ).first()
+    user.kind = (RepKind.EMBASSY if in_embassy is not None else RepKind.NORMAL).value
 
 
 def add_issue(session: Session, team: Team, title: str, code_name: str | None = None) -> Issue:
@@ -184,6 +253,22 @@ def add_issue(session: Session, team: Team, title: str, code_name: str | None = 
     session.flush()
     stamps.bump(session, stamps.DIRECTORY)
     return issue
+
+
+def update_issue(session: Session, issue: Issue, *, title: str | None = None, code_name: str | None = None) -> Issue:
+    if title is not None:
+        issue.title = _text(title, "the issue title", 255)
+    if code_name is not None and code_name != issue.code_name:
+        issue.code_name = _unique_code(session, Issue, code_name, explicit=True)
+    stamps.bump(session, stamps.DIRECTORY)
+    return issue
+
+
+def remove_issue(session: Session, issue: Issue) -> None:
+    """Customers no longer see it; sessions started with it keep their issue in the reports."""
+    session.delete(issue)
+    session.flush()
+    stamps.bump(session, stamps.DIRECTORY)
 
 
 def _unique_code(session: Session, model: type[Team] | type[Issue], wanted: str, *, explicit: bool) -> str:
@@ -250,6 +335,44 @@ def set_primary_hostname(session: Session, site: PublicSite, hostname: str) -> N
     stamps.bump(session, stamps.DIRECTORY)
 
 
+@dataclass
+class SiteChanges:
+    """Fields to set on a public site; None leaves a field as it is."""
+
+    name: str | None = None
+    general_queue_open: bool | None = None
+    show_rep_list: bool | None = None
+    show_reps_in_issue_menu: bool | None = None
+
+
+def update_site(session: Session, site: PublicSite, changes: SiteChanges) -> PublicSite:
+    if changes.name is not None and changes.name != site.name:
+        _text(changes.name, "the site name", 100)
+        if session.scalars(select(PublicSite).where(PublicSite.name == changes.name)).first():
+            raise DirectoryError(f"a public site named {changes.name!r} already exists")
+        site.name = changes.name
+    for name in ("general_queue_open", "show_rep_list", "show_reps_in_issue_menu"):
+        value = getattr(changes, name)
+        if value is not None:
+            setattr(site, name, value)
+    stamps.bump(session, stamps.DIRECTORY)
+    return site
+
+
+def remove_site_hostname(session: Session, site: PublicSite, hostname: str) -> None:
+    """A site keeps at least one hostname; when the primary goes, the next one becomes primary."""
+    row = next((h for h in site.hostnames if h.hostname == hostname), None)
+    if row is None:
+        raise DirectoryError(f"{hostname} is not a hostname of this site")
+    if len(site.hostnames) == 1:
+        raise DirectoryError("a public site needs at least one hostname")
+    site.hostnames.remove(row)
+    if row.is_primary:
+        site.hostnames[0].is_primary = True
+    session.flush()
+    stamps.bump(session, stamps.DIRECTORY)
+
+
 def _check_hostname_free(session: Session, hostname: str) -> None:
     if session.scalars(select(PublicSiteHostname).where(PublicSiteHostname.hostname == hostname)).first():
         raise DirectoryError(f"{hostname} already belongs to a public site")
@@ -294,6 +417,29 @@ def new_api_secret(session: Session, account: ApiAccount) -> str:
     return secret
 
 
+def update_api_account(
+    session: Session,
+    account: ApiAccount,
+    *,
+    command: CommandAccess | None = None,
+    reporting: bool | None = None,
+    backup: bool | None = None,
+    enabled: bool | None = None,
+) -> ApiAccount:
+    """Change what an API account may do; tokens it holds follow at once (they are checked
+    against the account on every call)."""
+    if command is not None:
+        account.perm_command = command.value
+    if reporting is not None:
+        account.perm_reporting = reporting
+    if backup is not None:
+        account.perm_backup = backup
+    if enabled is not None:
+        account.enabled = enabled
+    stamps.bump(session, stamps.DIRECTORY)
+    return account
+
+
 def issue_api_token(session: Session, account: ApiAccount, lifetime: int) -> str:
     """A new bearer token; past 30 live ones per account, the oldest are dropped."""
     now = utcnow()
@@ -334,3 +480,16 @@ def add_custom_attribute(session: Session, code_name: str, display_name: str) ->
     session.flush()
     stamps.bump(session, stamps.DIRECTORY)
     return attribute
+
+
+def update_custom_attribute(session: Session, attribute: CustomAttribute, display_name: str) -> CustomAttribute:
+    attribute.display_name = _text(display_name, "the display name", 100)
+    stamps.bump(session, stamps.DIRECTORY)
+    return attribute
+
+
+def remove_custom_attribute(session: Session, attribute: CustomAttribute) -> None:
+    """The APIs stop accepting it; values sessions already have stay in their reports."""
+    session.delete(attribute)
+    session.flush()
+    stamps.bump(session, stamps.DIRECTORY)

@@ -30,12 +30,20 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
-def check_password_rules(password: str) -> str | None:
-    """The reason a new password is refused, or None."""
+def check_password_rules(password: str, username: str = "") -> str | None:
+    """The reason a new password is refused, or None.
+
+    Length is what matters most (NIST SP 800-63B); on top of it we refuse only what a
+    guesser tries first: the username itself and one character repeated.
+    """
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"the password must be at least {MIN_PASSWORD_LENGTH} characters"
     if len(password) > MAX_PASSWORD_LENGTH:
         return f"the password must be at most {MAX_PASSWORD_LENGTH} characters"
+    if username and password.strip().lower() in (username.lower(), username.lower()[::-1]):
+        return "the password must not be the username"
+    if len(set(password)) == 1:
+        return "the password must not be one character repeated"
     return None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from lifeline.db.base import utcnow
@@ -73,14 +73,6 @@ def principal_for_account(account: ApiAccount) -> Principal:
         view_reports=ViewReports.ALL_SESSIONS if account.perm_reporting else ViewReports.NONE,
         view_recordings=account.perm_reporting,
     )
-
-
-def verify_user_credentials(session: Session, username: str, password: str) -> Principal | None:
-    user = session.scalars(select(User).where(func.lower(User.username) == username.lower())).first()
-    ok = verify_password(user.password_hash if user else None, password)
-    if user is None or not ok or not user.enabled:
-        return None
-    return principal_for_user(user)
 
 
 def verify_api_client(session: Session, client_id: str, secret: str) -> ApiAccount | None:

@@ -169,7 +169,7 @@ class ConsoleSocket:
             return
         signed_in = await self.auth.signed_in(websocket)
         await websocket.accept()
-        if signed_in is None or not signed_in.support:
+        if signed_in is None or not signed_in.support or signed_in.password_change_due:
             await websocket.close(CLOSE_UNAUTHORIZED)  # the console goes to its sign-in page
             return
         try:

@@ -30,10 +30,31 @@ class QuestionType(enum.StrEnum):
 
 CHOICE_TYPES = (QuestionType.RADIO, QuestionType.CHECKBOX, QuestionType.SELECT)
 MAX_ANSWER = {QuestionType.TEXT: 255, QuestionType.TEXTAREA: 4096}
+MAX_OPTIONS = 50
 
 
 class SurveyError(ValueError):
     """A question or an answer that cannot be accepted; the message says why."""
+
+
+def _checked_question(
+    name: str, label: str, question_type: QuestionType, report_header: str, options: Sequence[str]
+) -> list[str]:
+    for what, value, limit in (("name", name, 100), ("label", label, 1024), ("report header", report_header, 255)):
+        problem = check_text(value, limit, allow_empty=what == "report header")
+        if problem:
+            raise SurveyError(f"the question's {what} {problem}")
+    if question_type in CHOICE_TYPES and not options:
+        raise SurveyError(f"a {question_type.value} question needs options")
+    if len(options) > MAX_OPTIONS:
+        raise SurveyError(f"a question has at most {MAX_OPTIONS} options")
+    for option in options:
+        problem = check_text(option, 255)
+        if problem:
+            raise SurveyError(f"an option {problem}")
+    if len(set(options)) != len(options):
+        raise SurveyError("each option must be different")
+    return list(options) if question_type in CHOICE_TYPES else []
 
 
 def add_question(
@@ -46,16 +67,7 @@ def add_question(
     report_header: str = "",
     options: Sequence[str] = (),
 ) -> SurveyQuestion:
-    for what, value, limit in (("name", name, 100), ("label", label, 1024), ("report header", report_header, 255)):
-        problem = check_text(value, limit, allow_empty=what == "report header")
-        if problem:
-            raise SurveyError(f"the question's {what} {problem}")
-    if question_type in CHOICE_TYPES and not options:
-        raise SurveyError(f"a {question_type.value} question needs options")
-    for option in options:
-        problem = check_text(option, 255)
-        if problem:
-            raise SurveyError(f"an option {problem}")
+    kept_options = _checked_question(name, label, question_type, report_header, options)
     position = (
         session.scalar(
             select(func.coalesce(func.max(SurveyQuestion.position), 0)).where(SurveyQuestion.survey == survey.value)
@@ -68,13 +80,61 @@ def add_question(
         label=label,
         report_header=report_header or label,
         question_type=question_type.value,
-        options=list(options) if question_type in CHOICE_TYPES else [],
+        options=kept_options,
         position=position + 1,
         enabled=True,
     )
     session.add(question)
     session.flush()
     return question
+
+
+def update_question(
+    session: Session,
+    question: SurveyQuestion,
+    *,
+    name: str,
+    label: str,
+    question_type: QuestionType,
+    report_header: str = "",
+    options: Sequence[str] = (),
+) -> SurveyQuestion:
+    """Answers already given keep the values they were given with."""
+    question.options = _checked_question(name, label, question_type, report_header, options)
+    question.name = name
+    question.label = label
+    question.report_header = report_header or label
+    question.question_type = question_type.value
+    session.flush()
+    return question
+
+
+def set_question_enabled(session: Session, question: SurveyQuestion, enabled: bool) -> None:
+    """A disabled question is no longer asked; its past answers stay in the reports."""
+    question.enabled = enabled
+    session.flush()
+
+
+def move_question(session: Session, question: SurveyQuestion, offset: int) -> None:
+    """Move a question up (negative) or down (positive) among its survey's questions."""
+    ordered = all_questions(session, SurveyKind(question.survey))
+    index = next(n for n, q in enumerate(ordered) if q.id == question.id)
+    target = max(0, min(len(ordered) - 1, index + offset))
+    ordered.insert(target, ordered.pop(index))
+    for position, each in enumerate(ordered, start=1):
+        each.position = position
+    session.flush()
+
+
+def all_questions(session: Session, survey: SurveyKind) -> list[SurveyQuestion]:
+    """Every question of a survey in order, the disabled ones too."""
+    return list(
+        session.scalars(
+            select(SurveyQuestion)
+            .where(SurveyQuestion.survey == survey.value)
+            .order_by(SurveyQuestion.position, SurveyQuestion.id)
+        )
+    )
 
 
 def questions(session: Session, survey: SurveyKind) -> list[SurveyQuestion]:

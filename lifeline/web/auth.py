@@ -19,6 +19,7 @@ from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
 from lifeline.appliance.settings import APPLIANCE_SECRET
+from lifeline.directory.logins import LoginPolicy, password_change_due
 from lifeline.directory.models import User
 from lifeline.runtime import Runtime
 
@@ -37,6 +38,9 @@ class SignedIn:
     nonce: str
     admin: bool
     support: bool
+    view_reports: str = "none"
+    # Signed in, but must choose a new password (an admin asked, or it expired) before anything else.
+    password_change_due: bool = False
 
 
 @dataclass(frozen=True)
@@ -92,13 +96,24 @@ class WebAuth:
         if cookie is None:
             return None
 
+        policy = LoginPolicy.from_settings(await self.runtime.settings())
+
         def load(session: Session) -> SignedIn | None:
             user = session.get(User, cookie.user_id)
             if user is None or not user.enabled:
                 return None
             if abs(user.password_changed_at.timestamp() - cookie.password_stamp) > 0.001:
                 return None  # the password changed since: every earlier session ends
-            return SignedIn(user.id, user.username, user.display_name, cookie.nonce, user.perm_admin, user.perm_support)
+            return SignedIn(
+                user.id,
+                user.username,
+                user.display_name,
+                cookie.nonce,
+                user.perm_admin,
+                user.perm_support,
+                user.perm_view_reports,
+                password_change_due(user, policy),
+            )
 
         return await self.runtime.db.read(load)
 

@@ -9,28 +9,18 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from lifeline.directory.actions import find_user
 from lifeline.directory.models import User
-from lifeline.directory.passwords import verify_password
 from lifeline.presence.models import ClientConnection
 from lifeline.sessions import actions as engine
 from lifeline.sessions.events import Actor
 from lifeline.sessions.models import SessionFile, SessionParticipant, SupportSession
 from lifeline.sessions.queries import session_by_lsid
-from lifeline.web.context import Web, client_address
+from lifeline.web.context import Web
 from lifeline.web.files import download, store_and_record
 from lifeline.web.pages import field, is_https, render, small_form
+from lifeline.web.signin import CHANGE_PASSWORD_URL, TOO_MANY, browser_sign_in
 
 Endpoint = Callable[[Request], Awaitable[Response]]
-
-
-def _check_login(session: Session, username: str, password: str) -> User | str:
-    user = find_user(session, username)
-    if not verify_password(user.password_hash if user else None, password) or user is None or not user.enabled:
-        return "The username or password is not right."
-    if not user.perm_support:
-        return "This account may not use the representative console."
-    return user
 
 
 def login_page(web: Web) -> Endpoint:
@@ -40,7 +30,7 @@ def login_page(web: Web) -> Endpoint:
         context = {**common, "csrf": token, "error": None, "username": ""}
         if request.method == "GET":
             signed_in = await web.auth.signed_in(request)
-            if signed_in is not None and signed_in.support:
+            if signed_in is not None and signed_in.support and not signed_in.password_change_due:
                 return RedirectResponse("/console", status_code=303)
             response = render(request, "console_login.html", context)
             web.auth.remember_prelogin(response, token, secure=is_https(request))
@@ -51,20 +41,19 @@ def login_page(web: Web) -> Endpoint:
             response = render(request, "console_login.html", context, status=400)
             web.auth.remember_prelogin(response, token, secure=is_https(request))
             return response
-        address = client_address(request)
         username = field(form, "username", 64)
-        if web.logins.blocked(address):
-            context.update(error="Too many attempts. Wait a few minutes, then try again.", username=username)
-            return render(request, "console_login.html", context, status=429)
-        outcome = await web.runtime.db.read(_check_login, username, field(form, "password", 256))
-        if isinstance(outcome, str):
-            web.logins.failed(address)
+        outcome = await browser_sign_in(web, request, username, field(form, "password", 256))
+        if not isinstance(outcome, str) and outcome.user is not None and not outcome.user.perm_support:
+            outcome = "This account may not use the representative console."
+        if isinstance(outcome, str) or outcome.user is None:
             context.update(error=outcome, username=username)
-            response = render(request, "console_login.html", context, status=401)
+            response = render(request, "console_login.html", context, status=429 if outcome == TOO_MANY else 401)
             web.auth.remember_prelogin(response, token, secure=is_https(request))
             return response
-        response = RedirectResponse("/console", status_code=303)
-        await web.auth.sign_in(response, outcome, secure=is_https(request))
+        # Same cookie as /login: one sign-in for the whole appliance.
+        target = f"{CHANGE_PASSWORD_URL}?next=/console" if outcome.password_change_due else "/console"
+        response = RedirectResponse(target, status_code=303)
+        await web.auth.sign_in(response, outcome.user, secure=is_https(request))
         return response
 
     return login
@@ -88,6 +77,8 @@ def console_page(web: Web) -> Endpoint:
         signed_in = await web.auth.signed_in(request)
         if signed_in is None or not signed_in.support:
             return RedirectResponse("/console/login", status_code=303)
+        if signed_in.password_change_due:
+            return RedirectResponse(f"{CHANGE_PASSWORD_URL}?next=/console", status_code=303)
         directory = await web.runtime.directory()
         context = {
             **(await web.common()),

@@ -1,4 +1,4 @@
-"""Routes of the pages and sockets: public site, session generation, console, customer client."""
+"""Routes of the pages and sockets: public site, session generation, console, customer client, /login."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from starlette.staticfiles import StaticFiles
 
 from lifeline.realtime.console import ConsoleSocket
 from lifeline.realtime.customer import CustomerSocket
+from lifeline.web.admin import admin_routes
 from lifeline.web.chat import chat_page, customer_download, customer_upload
 from lifeline.web.console import console_page, login_page, logout_page, rep_download, rep_upload
 from lifeline.web.context import Web
@@ -32,6 +33,7 @@ def web_routes(web: Web) -> list[BaseRoute]:
         Route("/console/logout", logout_page(web), methods=["POST"]),
         Route("/console/sessions/{lsid}/files", rep_upload(web), methods=["POST"]),
         Route("/console/files/{file_id:int}", rep_download(web)),
+        *admin_routes(web),
         WebSocketRoute("/ws/console", ConsoleSocket(web.runtime, web.hub, web.auth).serve),
         WebSocketRoute("/ws/customer", CustomerSocket(web.runtime, web.hub).serve),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),

@@ -11,7 +11,18 @@ from lifeline.sessions import actions as engine
 from lifeline.sessions.events import SYSTEM
 from lifeline.sessions.models import SessionEvent
 from lifeline.sessions.queues import GENERAL
-from lifeline.surveys.actions import QuestionType, SurveyError, SurveyKind, add_question, submit_survey
+from lifeline.surveys.actions import (
+    QuestionType,
+    SurveyError,
+    SurveyKind,
+    add_question,
+    all_questions,
+    move_question,
+    questions,
+    set_question_enabled,
+    submit_survey,
+    update_question,
+)
 from tests.engine.helpers import customer_session
 
 
@@ -92,3 +103,44 @@ def test_choice_questions_need_options(db: Database) -> None:
         db.call(
             lambda s: add_question(s, SurveyKind.REPRESENTATIVE, name="x", label="X", question_type=QuestionType.SELECT)
         )
+
+
+def test_questions_are_edited_reordered_and_disabled(db: Database) -> None:
+    def run(session: Session) -> tuple[list[str], list[str], list[str]]:
+        first = add_question(session, SurveyKind.REPRESENTATIVE, name="a", label="A?", question_type=QuestionType.TEXT)
+        second = add_question(
+            session, SurveyKind.REPRESENTATIVE, name="b", label="B?", question_type=QuestionType.SELECT, options=["x"]
+        )
+        third = add_question(
+            session, SurveyKind.REPRESENTATIVE, name="c", label="C?", question_type=QuestionType.TEXTAREA
+        )
+        update_question(
+            session,
+            second,
+            name="resolved",
+            label="Resolved?",
+            question_type=QuestionType.RADIO,
+            report_header="Resolved",
+            options=["Yes", "No"],
+        )
+        assert (second.question_type, second.options, second.report_header) == ("radio", ["Yes", "No"], "Resolved")
+        move_question(session, third, -2)
+        move_question(session, first, 1)
+        set_question_enabled(session, second, False)
+        asked = [q.name for q in questions(session, SurveyKind.REPRESENTATIVE)]
+        everything = [q.name for q in all_questions(session, SurveyKind.REPRESENTATIVE)]
+        move_question(session, third, -5)  # already first: stays first
+        return asked, everything, [q.name for q in all_questions(session, SurveyKind.REPRESENTATIVE)]
+
+    assert db.call(run) == (["c", "a"], ["c", "resolved", "a"], ["c", "resolved", "a"])
+
+
+def test_an_edited_choice_question_still_needs_distinct_options(db: Database) -> None:
+    def run(session: Session) -> None:
+        question = add_question(
+            session, SurveyKind.CUSTOMER, name="q", label="Q?", question_type=QuestionType.RADIO, options=["a", "b"]
+        )
+        update_question(session, question, name="q", label="Q?", question_type=QuestionType.RADIO, options=["a", "a"])
+
+    with pytest.raises(SurveyError, match="different"):
+        db.call(run)

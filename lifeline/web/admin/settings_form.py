@@ -1,0 +1,80 @@
+"""Forms of appliance settings: each setting shown by its kind (checkbox, number, text,
+textarea), saved together in one change, refused together with the setting's own message."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from lifeline.appliance.settings import SETTINGS, SettingError, set_setting
+from lifeline.web.admin.base import Page
+
+LABELS = {
+    "xml_api_enabled": "Enable XML API",
+    "xml_api_allow_http": "Allow HTTP access to the XML API",
+    "password_max_age_days": "Passwords expire after (days)",
+    "login_lockout_attempts": "Lock an account after this many wrong passwords in a row",
+    "login_lockout_minutes": "Keep it locked for (minutes)",
+    "command_api_namespace": "Namespace of /api/command answers",
+    "command_api_ns_namespace": "Namespace of /api/command.ns answers",
+    "reporting_api_namespace": "Namespace of /api/reporting answers",
+    "reporting_api_ns_namespace": "Namespace of /api/reporting.ns answers",
+    "api_token_lifetime": "OAuth access token lifetime (seconds)",
+    "company_name": "Company name",
+    "timezone": "Time zone",
+    "public_https_port": "HTTPS port in the links the appliance hands out",
+    "session_key_max_ttl": "Longest session key lifetime (seconds)",
+    "session_key_mail_subject": "Session key invitation: subject",
+    "session_key_mail_body": "Session key invitation: body",
+}
+
+
+@dataclass(frozen=True)
+class SettingField:
+    key: str
+    label: str
+    help: str
+    widget: str
+    value: Any
+
+
+def setting_fields(keys: Sequence[str], values: dict[str, Any]) -> list[SettingField]:
+    return [
+        SettingField(key, LABELS.get(key, key), SETTINGS[key].description, SETTINGS[key].widget, values[key])
+        for key in keys
+    ]
+
+
+def submitted(page: Page, keys: Sequence[str]) -> dict[str, str]:
+    raw: dict[str, str] = {}
+    for key in keys:
+        if SETTINGS[key].widget == "checkbox":
+            raw[key] = "true" if page.flag(key) else "false"
+        else:
+            raw[key] = page.raw(key, 4096).replace("\r\n", "\n")
+    return raw
+
+
+async def save_settings(page: Page, keys: Sequence[str]) -> str | None:
+    """Save the form's settings; the first refusal (nothing saved then), or None."""
+    raw = submitted(page, keys)
+
+    def save(session: Session) -> None:
+        for key, value in raw.items():
+            set_setting(session, key, value)
+
+    try:
+        await page.write(save)
+    except SettingError as problem:
+        key, _, reason = str(problem).partition(": ")
+        return f"{LABELS.get(key, key)}: {reason or problem}."
+    return None
+
+
+def shown_values(page: Page, keys: Sequence[str], settings: dict[str, Any]) -> dict[str, Any]:
+    """What the form shows again after a refusal: what was typed."""
+    raw = submitted(page, keys)
+    return {**settings, **{k: (v == "true" if SETTINGS[k].widget == "checkbox" else v) for k, v in raw.items()}}
