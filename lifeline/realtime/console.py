@@ -212,7 +212,7 @@ class ConsoleSocket:
             return
         peer.gsnumber = attached.gsnumber
         peer.queues = attached.may_take
-        self.hub.watch(peer, attached.history)
+        self.hub.end_attach(peer, attached.history)
         waiting = self.hub.waiting.visible_to(peer)
         sessions = {s["lsid"]: s for s in waiting} | {s["lsid"]: s for s in attached.sessions}
         peer.known = set(sessions)

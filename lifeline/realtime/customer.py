@@ -99,14 +99,17 @@ class CustomerSocket:
             await websocket.close(CLOSE_BAD_HELLO)
             return
         after = hello.get("last_event_id")
+        peer = CustomerPeer(0, "")
+        self.hub.begin_attach(peer)
         attached = await self.runtime.db.write(
             attach, token, self.runtime.node_id, after if isinstance(after, int) and after >= 0 else 0
         )
         if attached is None:
+            self.hub.remove(peer, detached=False)
             await websocket.send_json({"type": "gone", "error": "This support session is over."})
             await websocket.close(CLOSE_GONE)
             return
-        peer = CustomerPeer(attached.gsnumber, attached.lsid)
+        peer.gsnumber, peer.lsid = attached.gsnumber, attached.lsid
         self.hub.add_customer(peer)
         peer.last_event_id[attached.lsid] = max([e["id"] for e in attached.history], default=after or 0)
         settings = await self.runtime.settings()

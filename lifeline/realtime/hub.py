@@ -59,6 +59,7 @@ class Peer:
         self.last_event_id: dict[str, int] = {}
         self._held: list[tuple[str, dict[str, Any]]] | None = []  # events held while history is sent
         self._holding: dict[str, list[dict[str, Any]]] = {}  # the same, for one session joined later
+        self.follows: set[str] | None = None  # while attaching: which held events will matter
         self.overflowed = False
 
     def send(self, message: dict[str, Any]) -> None:
@@ -97,7 +98,8 @@ class Peer:
         """History is out: send what arrived meanwhile, skipping what the history had."""
         held, self._held = self._held or [], None
         for lsid, event in held:
-            self.session_event(lsid, event)
+            if self.follows is None or lsid in self.follows:
+                self.session_event(lsid, event)
 
     def hold(self, lsid: str) -> None:
         self._holding.setdefault(lsid, [])
@@ -192,6 +194,7 @@ class Hub:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.watchers: dict[str, set[Peer]] = defaultdict(set)
+        self.attaching: set[Peer] = set()
         self.consoles: set[ConsolePeer] = set()
         self.customers: dict[str, CustomerPeer] = {}
         self.waiting = WaitingIndex()
@@ -241,9 +244,21 @@ class Hub:
             if not peers:
                 del self.watchers[lsid]
 
+    def begin_attach(self, peer: Peer) -> None:
+        """Before a client's history is read: every session event from now on is held for it,
+        so none committed between that read and `end_attach` is missed."""
+        self.attaching.add(peer)
+
+    def end_attach(self, peer: Peer, lsids: Iterable[str]) -> None:
+        """History read: follow these sessions from now on (held events of others are dropped)."""
+        self.attaching.discard(peer)
+        peer.follows = set(lsids)
+        self.watch(peer, peer.follows)
+
     def add_console(self, peer: ConsolePeer) -> None:
         """Before the console's login is read, so no session change between the two is missed."""
         self.consoles.add(peer)
+        self.begin_attach(peer)
 
     def console_ready(self, peer: ConsolePeer) -> None:
         """The console knows its gsnumber and has its first state: apply what came meanwhile."""
@@ -254,11 +269,12 @@ class Hub:
 
     def add_customer(self, peer: CustomerPeer) -> None:
         self.customers[peer.lsid] = peer
-        self.watch(peer, [peer.lsid])
+        self.end_attach(peer, [peer.lsid])
         self.detached.pop(peer.gsnumber, None)
 
     def remove(self, peer: Peer, *, detached: bool) -> None:
         """A socket closed. `detached`: the client may come back (the connection stays for a while)."""
+        self.attaching.discard(peer)
         for lsid in list(self.watchers):
             self.unwatch(peer, lsid)
         if isinstance(peer, ConsolePeer):
@@ -284,7 +300,8 @@ class Hub:
 
     def on_event(self, event: Any) -> None:
         if isinstance(event, SessionEventAdded):
-            for peer in list(self.watchers.get(event.lsid, ())):
+            watching = self.watchers.get(event.lsid, set())
+            for peer in [*watching, *(p for p in self.attaching if p not in watching)]:
                 peer.session_event(event.lsid, event.event)
         elif isinstance(event, SessionState):
             self._on_state(event)

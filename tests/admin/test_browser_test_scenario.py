@@ -29,7 +29,7 @@ REP, REP_FIRST_PASSWORD, REP_PASSWORD = "alice", "first-day-password", "alice-ow
 @pytest.fixture(scope="module")
 def fresh(appliance: RunningAppliance) -> RunningAppliance:
     """An appliance as it might arrive: the XML API off until an admin turns it on."""
-    appliance.cli("settings", "set", "xml_api_enabled", "false")
+    appliance.cli_settled("settings", "set", "xml_api_enabled", "false")
     return appliance
 
 

@@ -18,7 +18,7 @@ LOCKED = "This account is locked after too many wrong passwords."
 
 @pytest.fixture(scope="module", autouse=True)
 def three_strikes(appliance: RunningAppliance) -> None:
-    appliance.cli("settings", "set", "login_lockout_attempts", "3")
+    appliance.cli_settled("settings", "set", "login_lockout_attempts", "3")
 
 
 def user(appliance: RunningAppliance, username: str) -> str:
@@ -113,7 +113,7 @@ def test_no_lockout_when_switched_off(appliance: RunningAppliance, api: CommandA
             api_info(api, "relaxed", f"wrong-{n}")
         assert sign_in(appliance, "relaxed", password)[0] == 303
     finally:
-        appliance.cli("settings", "set", "login_lockout_attempts", "3")
+        appliance.cli_settled("settings", "set", "login_lockout_attempts", "3")
 
 
 def test_an_address_with_many_failures_is_refused_before_checking(

@@ -91,7 +91,7 @@ def test_the_namespace_is_a_setting(
 
         eventually(changed)
     finally:
-        appliance.cli("settings", "set", "reporting_api_namespace", NS_LATER)
+        appliance.cli_settled("settings", "set", "reporting_api_namespace", NS_LATER)
 
 
 def test_plain_http_is_refused_unless_allowed(appliance: RunningAppliance, reporters: Reporters) -> None:

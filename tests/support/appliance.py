@@ -27,6 +27,7 @@ from lifeline.appliance.bootstrap import open_database
 from lifeline.cli import main as cli_main
 from lifeline.config import Config, normalize_database_url
 from lifeline.db.engine import Database
+from lifeline.runtime import STAMP_POLL_SECONDS
 
 ADMIN_PASSWORD = "admin-password-1"
 T = TypeVar("T")
@@ -189,6 +190,13 @@ class RunningAppliance:
                 else:
                     os.environ[key] = value
         return out.getvalue()
+
+    def cli_settled(self, *args: str) -> str:
+        """`cli`, then wait until the running appliance has surely noticed the change (it polls
+        the database's change stamps every half second); for changes a test cannot observe."""
+        printed = self.cli(*args)
+        time.sleep(STAMP_POLL_SECONDS * 2)
+        return printed
 
     def cli_json(self, *args: str) -> Any:
         return json.loads(self.cli(*args, "--json"))
