@@ -61,8 +61,18 @@ def heartbeat(session: Session, node_id: str) -> None:
 
 
 def dead_nodes(session: Session, now: datetime | None = None) -> list[str]:
+    """Nodes that stopped heartbeating, and nodes that hold live connections but are unknown
+    (their process is long gone: a restored backup, a row deleted by hand)."""
     cutoff = (now or utcnow()) - NODE_GRACE
-    return list(session.scalars(select(Node.id).where(Node.last_seen < cutoff)))
+    stale = set(session.scalars(select(Node.id).where(Node.last_seen < cutoff)))
+    orphaned = set(
+        session.scalars(
+            select(ClientConnection.node_id)
+            .where(ClientConnection.disconnected_at.is_(None), ClientConnection.node_id.not_in(select(Node.id)))
+            .distinct()
+        )
+    )
+    return sorted(stale | orphaned)
 
 
 def connect(

@@ -3,6 +3,7 @@ PostgreSQL and back; and what cannot be restored is refused with the reason."""
 
 from __future__ import annotations
 
+import difflib
 import io
 import json
 import os
@@ -49,6 +50,21 @@ def postgres_url() -> str | None:
     except Exception:
         return None
     return url
+
+
+def same_reports(found: dict[str, bytes], expected: dict[str, bytes]) -> None:
+    """Equal, or an assertion error showing the lines that differ."""
+    for name, body in expected.items():
+        if found.get(name) != body:
+            diff = difflib.unified_diff(
+                body.decode().splitlines(),
+                (found.get(name) or b"").decode().splitlines(),
+                "original",
+                "restored",
+                lineterm="",
+            )
+            raise AssertionError(f"{name} differs:\n" + "\n".join(list(diff)[:80]))
+    assert found.keys() == expected.keys()
 
 
 def reports_of(appliance: RunningAppliance) -> dict[str, bytes]:
@@ -108,7 +124,7 @@ def test_a_restored_appliance_reports_what_the_original_did(
 ) -> None:
     appliance = restored(tmp_path, encrypted_backup, "")
     try:
-        assert reports_of(appliance) == original_reports
+        same_reports(reports_of(appliance), original_reports)
         history = original[1]
         with appliance.client() as client:
             # Files under 200 KB came back; recordings did not, and say so.
@@ -130,7 +146,7 @@ def test_sqlite_to_postgresql_and_back(
         pytest.skip("no PostgreSQL server to restore into")
     on_postgres = restored(tmp_path / "pg", encrypted_backup, server)
     try:
-        assert reports_of(on_postgres) == original_reports
+        same_reports(reports_of(on_postgres), original_reports)
         backup = tmp_path / "from-postgres.nsb"
         out = on_postgres.cli("backup", "--output", str(backup))
         assert "postgresql" in out and backup.read_bytes().startswith(b"PK")
@@ -138,7 +154,7 @@ def test_sqlite_to_postgresql_and_back(
         on_postgres.close()
     back_on_sqlite = restored(tmp_path / "sqlite", backup, "", password=None)
     try:
-        assert reports_of(back_on_sqlite) == original_reports
+        same_reports(reports_of(back_on_sqlite), original_reports)
     finally:
         back_on_sqlite.close()
 

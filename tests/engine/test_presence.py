@@ -101,3 +101,15 @@ def test_a_node_that_stops_heartbeating_is_found_and_its_connections_closed(db: 
         assert queries.connected_clients(session) == []
 
     db.call(work)
+
+
+def test_connections_of_a_node_nobody_knows_are_found_too(db: Database) -> None:
+    def work(session: Session) -> None:
+        connection = logged_in(session, rep(session, "alice"))
+        session.delete(session.get(Node, NODE))
+        session.flush()
+        assert presence.dead_nodes(session) == [NODE]
+        presence.close_node(session, NODE)
+        assert connection.disconnected_at is not None
+
+    db.call(work)
