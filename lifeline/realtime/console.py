@@ -304,12 +304,15 @@ class ConsoleActions:
 
     async def chat(self, message: dict[str, Any]) -> dict[str, Any]:
         body = text_field(message, "body", MAX_CHAT)
+        lsid = text_field(message, "lsid", 32)
         ref = ref_of(message)
-
-        def work(s: Session, ss: SupportSession, c: ClientConnection, u: User) -> int:
-            return activity.send_chat(s, ss, engine.rep_actor(c, u), body, client_ref=ref).id
-
-        return await self._in_session(message, work)
+        try:
+            event_id = await self.runtime.db.write(
+                activity.chat, lsid=lsid, gsnumber=self.peer.gsnumber, body=body, client_ref=ref
+            )
+        except engine.SessionError as error:
+            raise ProtocolError(str(error)) from None
+        return ack(message, result=event_id)
 
     async def note(self, message: dict[str, Any]) -> dict[str, Any]:
         text = text_field(message, "text", activity.MAX_NOTE_LENGTH)

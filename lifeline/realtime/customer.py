@@ -110,7 +110,6 @@ class CustomerSocket:
             await websocket.close(CLOSE_GONE)
             return
         peer.gsnumber, peer.lsid = attached.gsnumber, attached.lsid
-        self.hub.add_customer(peer)
         peer.last_event_id[attached.lsid] = max([e["id"] for e in attached.history], default=after or 0)
         settings = await self.runtime.settings()
         peer.send(
@@ -127,6 +126,7 @@ class CustomerSocket:
             }
         )
         peer.position = self.hub.position_of(attached.lsid)
+        self.hub.add_customer(peer, attached.state.get("version", 0))
         peer.release()
         actions = CustomerActions(self.runtime, peer)
         outcome = await run_peer(websocket, peer, actions.handle)
@@ -143,9 +143,13 @@ class CustomerActions:
         if kind == "chat":
             body = text_field(message, "body", activity.MAX_CHAT_LENGTH)
             ref = ref_of(message)
-            return await self._run(
-                message, lambda s, ss, c: activity.send_chat(s, ss, _me(s, ss, c), body, client_ref=ref).id
-            )
+            try:
+                event_id = await self.runtime.db.write(
+                    activity.chat, lsid=self.peer.lsid, gsnumber=self.peer.gsnumber, body=body, client_ref=ref
+                )
+            except engine.SessionError as error:
+                raise ProtocolError(str(error)) from None
+            return ack(message, result=event_id)
         if kind == "end":
             return await self._run(
                 message, lambda s, ss, c: engine.end_session(s, ss, _me(s, ss, c), reason="ended by customer")

@@ -50,6 +50,10 @@ CUSTOMER_EVENTS = frozenset(
 )
 
 
+def event_message(lsid: str, event: dict[str, Any]) -> str:
+    return json.dumps({"type": "event", "lsid": lsid, "event": event}, separators=(",", ":"))
+
+
 class Peer:
     """One live socket: messages for it wait in a bounded outbox."""
 
@@ -63,10 +67,13 @@ class Peer:
         self.overflowed = False
 
     def send(self, message: dict[str, Any]) -> None:
+        self.send_text(json.dumps(message, separators=(",", ":")))
+
+    def send_text(self, text: str) -> None:
         if self.overflowed:
             return
         try:
-            self.outbox.put_nowait(json.dumps(message, separators=(",", ":")))
+            self.outbox.put_nowait(text)
         except asyncio.QueueFull:
             self.overflowed = True
             with contextlib.suppress(asyncio.QueueFull):
@@ -77,7 +84,8 @@ class Peer:
         with contextlib.suppress(asyncio.QueueFull):
             self.outbox.put_nowait(None)
 
-    def session_event(self, lsid: str, event: dict[str, Any]) -> None:
+    def session_event(self, lsid: str, event: dict[str, Any], text: str | None = None) -> None:
+        """`text`: the message already encoded (one encoding for every socket that gets it)."""
         if self._held is not None:
             self._held.append((lsid, event))
             return
@@ -89,7 +97,7 @@ class Peer:
         if not self.wants(event):
             return
         self.last_event_id[lsid] = event["id"]
-        self.send({"type": "event", "lsid": lsid, "event": event})
+        self.send_text(text or event_message(lsid, event))
 
     def wants(self, event: dict[str, Any]) -> bool:
         return True
@@ -116,6 +124,7 @@ class CustomerPeer(Peer):
         super().__init__(gsnumber)
         self.lsid = lsid
         self.position: int | None = None
+        self.pending_states: list[SessionState] = []  # arrived while its session was being read
 
     def wants(self, event: dict[str, Any]) -> bool:
         return event["type"] in CUSTOMER_EVENTS
@@ -267,10 +276,15 @@ class Hub:
         for event in pending:
             self._console_state(peer, event)
 
-    def add_customer(self, peer: CustomerPeer) -> None:
+    def add_customer(self, peer: CustomerPeer, version: int) -> None:
+        """The customer's client has its welcome (built from its session at `version`)."""
         self.customers[peer.lsid] = peer
         self.end_attach(peer, [peer.lsid])
         self.detached.pop(peer.gsnumber, None)
+        newer = [e for e in peer.pending_states if e.lsid == peer.lsid and e.state.get("version", 0) > version]
+        peer.pending_states = []
+        if newer:
+            peer.send({"type": "state", "session": customer_view(newer[-1].state)})
 
     def remove(self, peer: Peer, *, detached: bool) -> None:
         """A socket closed. `detached`: the client may come back (the connection stays for a while)."""
@@ -301,8 +315,9 @@ class Hub:
     def on_event(self, event: Any) -> None:
         if isinstance(event, SessionEventAdded):
             watching = self.watchers.get(event.lsid, set())
+            text = event_message(event.lsid, event.event)
             for peer in [*watching, *(p for p in self.attaching if p not in watching)]:
-                peer.session_event(event.lsid, event.event)
+                peer.session_event(event.lsid, event.event, text)
         elif isinstance(event, SessionState):
             self._on_state(event)
         elif isinstance(event, StampBumped) and event.name in (stamps.PRESENCE, stamps.DIRECTORY):
@@ -319,6 +334,9 @@ class Hub:
         customer = self.customers.get(event.lsid)
         if customer is not None:
             customer.send({"type": "state", "session": customer_view(state)})
+        for peer in self.attaching:
+            if isinstance(peer, CustomerPeer):
+                peer.pending_states.append(event)
         for queue in changed_queues:
             self._later(f"positions:{queue}", functools.partial(self._send_positions, queue))
 

@@ -8,7 +8,8 @@ log (chat lines included), and `SessionState` with the session as a transaction 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -41,7 +42,40 @@ def _actor(kind: str | None, gsnumber: int | None, name: str) -> dict[str, Any] 
     return {"type": kind, "gsnumber": gsnumber or 0, "name": name}
 
 
-def event_payload(row: SessionEvent, file_id: int | None = None) -> dict[str, Any]:
+class EventRow(Protocol):
+    """What an event payload is read from: a SessionEvent row, or the values just appended."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def event_type(self) -> str: ...
+    @property
+    def occurred_at(self) -> datetime: ...
+    @property
+    def performed_by_type(self) -> str: ...
+    @property
+    def performed_by_gsnumber(self) -> int: ...
+    @property
+    def performed_by_name(self) -> str: ...
+    @property
+    def destination_type(self) -> str | None: ...
+    @property
+    def destination_gsnumber(self) -> int | None: ...
+    @property
+    def destination_name(self) -> str: ...
+    @property
+    def body(self) -> str | None: ...
+    @property
+    def filename(self) -> str | None: ...
+    @property
+    def filesize(self) -> int | None: ...
+    @property
+    def data(self) -> list[list[str]]: ...
+    @property
+    def client_ref(self) -> str | None: ...
+
+
+def event_payload(row: EventRow, file_id: int | None = None) -> dict[str, Any]:
     """An event as clients see it; `id` orders events and is what a reconnecting client resumes from."""
     return {
         "id": row.id,
