@@ -235,6 +235,41 @@ def test_the_api_guides_test_scenario_in_a_browser(
         person.close()
 
 
+def test_the_console_keeps_what_the_rep_is_typing_and_choosing_while_the_session_changes(
+    browser: Browser, appliance: RunningAppliance, desk: Personas, api: CommandApi
+) -> None:
+    alice = Console(browser, appliance).sign_in("rep_a", desk.rep_a.password)
+    root = api.call("generate_session_key", desk.api_user.params, type="support", queue_id=f"team:{desk.team_a}")
+    pat = Customer(browser, appliance)
+    pat.enter_key(text_of(root, NS_LATER, "short_key"))
+    alice.take("Customer")
+    expect(pat.status).to_contain_text("You are chatting with Alice Rep")
+
+    # Half a sentence typed, a transfer target and an invitee chosen...
+    alice.page.select_option(".transfer-form select", f"team:{desk.team_b}")
+    alice.page.select_option(".invite-form select", label="Carol Rep")
+    alice.page.fill(".chat-form input", "Let me look at your print")
+    # ...then the panel is redrawn: a customer line arrives, a colleague signs in.
+    pat.chat("Any news?")
+    expect(alice.line("Any news?")).to_be_visible()
+    bob = Console(browser, appliance).sign_in("rep_b", desk.rep_b.password)
+    expect(alice.page.locator(".invite-form select option", has_text="Bob Rep")).to_have_count(1)
+
+    expect(alice.page.locator(".chat-form input")).to_have_value("Let me look at your print")
+    expect(alice.page.locator(".chat-form input")).to_be_focused()
+    expect(alice.page.locator(".transfer-form select")).to_have_value(f"team:{desk.team_b}")
+    expect(alice.page.locator(".invite-form select option:checked")).to_have_text("Carol Rep")
+    alice.page.press(".chat-form input", "Enter")
+    expect(pat.line("Let me look at your print")).to_be_visible()
+    expect(alice.page.locator(".chat-form input")).to_have_value("")
+
+    alice.page.locator("button.end").click()
+    expect(pat.status).not_to_contain_text("chatting")
+    assert alice.errors == [] and pat.errors == []
+    for person in (alice, bob, pat):
+        person.close()
+
+
 def test_the_generated_key_url_also_starts_the_session(
     browser: Browser, appliance: RunningAppliance, desk: Personas, api: CommandApi
 ) -> None:

@@ -105,6 +105,51 @@ const Lifeline = (() => {
     return node;
   }
 
+  // Redrawing a panel must not lose what the person is typing or choosing: the fields they
+  // changed, and the one with the focus, carry over to the redrawn fields of the same form
+  // and name (a choice only while the redrawn list still offers it).
+  document.addEventListener("change", (event) => {
+    if (event.target instanceof HTMLSelectElement) event.target.dataset.chosen = "1";
+  }, true);
+
+  function fieldKey(field) {
+    const tick = field.type === "radio" || field.type === "checkbox" ? `=${field.value}` : "";
+    return `${field.form ? field.form.className : ""}/${field.name}${tick}`;
+  }
+
+  function keepingInput(container, redraw) {
+    const fields = () => [...container.querySelectorAll("input[name], select[name], textarea[name]")]
+      .filter((field) => field.type !== "file");
+    const kept = new Map();
+    for (const field of fields()) {
+      if (field.type === "radio" || field.type === "checkbox") {
+        if (field.checked !== field.defaultChecked) kept.set(fieldKey(field), field.checked);
+      } else if (field instanceof HTMLSelectElement ? field.dataset.chosen === "1" : field.value !== field.defaultValue) {
+        kept.set(fieldKey(field), field.value);
+      }
+    }
+    const active = document.activeElement;
+    const focused = active && container.contains(active) && active.name ? fieldKey(active) : null;
+    const caret = focused && typeof active.selectionStart === "number" ? [active.selectionStart, active.selectionEnd] : null;
+    redraw();
+    for (const field of fields()) {
+      const key = fieldKey(field);
+      if (kept.has(key)) {
+        const value = kept.get(key);
+        if (field.type === "radio" || field.type === "checkbox") field.checked = value;
+        else if (!(field instanceof HTMLSelectElement)) field.value = value;
+        else if ([...field.options].some((option) => option.value === value)) {
+          field.value = value;
+          field.dataset.chosen = "1";
+        }
+      }
+      if (key === focused) {
+        field.focus();
+        if (caret) try { field.setSelectionRange(...caret); } catch (error) { /* not a text field */ }
+      }
+    }
+  }
+
   function time(seconds) {
     return new Date(seconds * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
   }
@@ -153,5 +198,5 @@ const Lifeline = (() => {
     };
   }
 
-  return { LiveSocket, el, time, waited, size, surveyForm, newRef };
+  return { LiveSocket, el, time, waited, size, surveyForm, newRef, keepingInput };
 })();

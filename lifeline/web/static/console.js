@@ -3,7 +3,7 @@
 "use strict";
 
 (() => {
-  const { LiveSocket, el, time, waited, size, surveyForm, newRef } = Lifeline;
+  const { LiveSocket, el, time, waited, size, surveyForm, newRef, keepingInput } = Lifeline;
   const root = document.getElementById("console");
   const csrf = root.dataset.csrf;
   const RESUME = "lifeline.console.resume";
@@ -186,13 +186,15 @@
       return;
     }
     const ended = state.status === "ended" || !mine(state);
-    sessionPanel.replaceChildren(...[
-      summary(state),
-      conversation(state),
-      ended ? afterwards(state) : composer(state),
-      ended ? null : el("div", { id: "actions" }),
-    ].filter(Boolean));
-    if (!ended) renderActions();
+    keepingInput(sessionPanel, () => {
+      sessionPanel.replaceChildren(...[
+        summary(state),
+        conversation(state),
+        ended ? afterwards(state) : composer(state),
+        ended ? null : el("div", { id: "actions" }),
+      ].filter(Boolean));
+      if (!ended) renderActions();
+    });
     const log = sessionPanel.querySelector(".conversation");
     if (log) log.scrollTop = log.scrollHeight;
   }
@@ -297,7 +299,7 @@
       others.map((r) => el("option", { value: `rep:${r.id}` }, `Rep: ${r.name}`)));
     const invitees = el("select", { name: "rep", "aria-label": "Invite" },
       others.filter((r) => !state.members.some((m) => m.user_id === r.id)).map((r) => el("option", { value: r.id }, r.name)));
-    box.replaceChildren(...[
+    keepingInput(box, () => box.replaceChildren(...[
       owner ? el("form", { class: "transfer-form", onsubmit: (event) => {
         event.preventDefault();
         act("transfer", { lsid: state.lsid, queue: targets.value });
@@ -308,7 +310,7 @@
       } }, invitees, el("button", { type: "submit", disabled: invitees.options.length === 0 }, "Invite")),
       owner ? null : el("button", { type: "button", class: "leave", onclick: () => act("leave", { lsid: state.lsid }) }, "Leave session"),
       owner ? el("button", { type: "button", class: "end danger", onclick: () => act("end", { lsid: state.lsid }) }, "End session") : null,
-    ].filter(Boolean));
+    ].filter(Boolean)));
   }
 
   function afterwards(state) {
