@@ -157,11 +157,8 @@ def client_url(started: Started) -> str:
     return f"/chat/{started.token}"
 
 
-@dataclass(frozen=True)
 class WouldStart:
-    """HEAD's outcome: a GET would start this session."""
-
-    planned: Plan
+    """HEAD's outcome: a GET would start the session."""
 
 
 Outcome = Started | WouldStart | Refusal | Problem
@@ -191,7 +188,7 @@ async def attempt(web: Web, request: Request, params: dict[str, str], site: Site
         if guessing and outcome is Refusal.KEY_UNKNOWN:
             web.key_guesses.failed(address)  # HEAD too: it must not be a free way to try keys
         return outcome
-    return WouldStart(outcome) if isinstance(outcome, Plan) else outcome
+    return WouldStart() if isinstance(outcome, Plan) else outcome
 
 
 # --- the browser flow ----------------------------------------------------------------------
