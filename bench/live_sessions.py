@@ -87,7 +87,9 @@ async def arrive(base: str, ws_base: str, count: int, params: Any, limit: asynci
     """Customers start sessions and attach their clients, as a browser does, right after."""
     # No keep-alive: a connection idle past the server's 5 s keep-alive would race its closing.
     limits = httpx.Limits(max_connections=50, max_keepalive_connections=0)
-    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
+    # Accept as a browser navigating: without text/html, /api/start_session answers with a download.
+    browser = {"Accept": "text/html,*/*;q=0.8"}
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits, headers=browser) as client:
 
         async def one(n: int) -> tuple[Any, str]:
             async with limit:

@@ -7,6 +7,7 @@ from pathlib import Path
 from lifeline.api.command import ACTIONS
 from lifeline.api.reporting import REPORTS
 from lifeline.appliance.settings import SETTINGS
+from lifeline.web.launchers import MAC_APP, MAC_EXECUTABLE, Platform, launcher_for
 
 DOCS = Path(__file__).parent.parent / "docs"
 
@@ -35,4 +36,15 @@ def test_every_report_is_documented() -> None:
 def test_the_backup_reference_covers_the_api_the_archive_and_restore() -> None:
     text = (DOCS / "api" / "backup.md").read_text()
     for needed in ("/api/backup.ns", "Invalid credentials", "manifest.json", "lifeline restore", "200 KB"):
+        assert needed in text, needed
+
+
+def test_the_session_generation_reference_names_every_launcher() -> None:
+    text = (DOCS / "api" / "start_session.md").read_text()
+    url = "https://support.example.com/chat/" + "t" * 43
+    for platform in Platform:
+        launcher = launcher_for(platform, url, "1234567")
+        for needed in (launcher.file_name.replace("1234567", "<tag>"), launcher.content_type):
+            assert f"`{needed}`" in text, needed
+    for needed in ("winNT-32", "winNT-64", MAC_APP, MAC_EXECUTABLE, "HEAD", "text/html"):
         assert needed in text, needed

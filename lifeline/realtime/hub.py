@@ -33,6 +33,9 @@ log = logging.getLogger("lifeline.realtime")
 
 OUTBOX_LIMIT = 2000
 DETACH_GRACE_SECONDS = 120.0
+# A customer who downloaded a launcher still has to find and run it (and get past the
+# warnings their system shows for downloaded programs).
+DOWNLOAD_GRACE_SECONDS = 600.0
 REFRESH_DELAY = 0.3
 
 # What a customer may see of a session's log: never notes, never system information.
@@ -207,7 +210,7 @@ class Hub:
         self.consoles: set[ConsolePeer] = set()
         self.customers: dict[str, CustomerPeer] = {}
         self.waiting = WaitingIndex()
-        self.detached: dict[int, float] = {}  # gsnumber -> when its socket went away
+        self.detached: dict[int, float] = {}  # gsnumber -> when it ends unless its client comes (back)
         self._pending: dict[str, asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._unsubscribe = runtime.bus.subscribe(self.on_event)
@@ -296,17 +299,18 @@ class Hub:
         if isinstance(peer, CustomerPeer) and self.customers.get(peer.lsid) is peer:
             del self.customers[peer.lsid]
         if detached:
-            self.detached[peer.gsnumber] = time.monotonic()
+            self.detached[peer.gsnumber] = time.monotonic() + DETACH_GRACE_SECONDS
 
-    def expect(self, gsnumber: int) -> None:
-        """A connection made here over HTTP whose socket has not opened yet (a customer arriving)."""
-        self.detached.setdefault(gsnumber, time.monotonic())
+    def expect(self, gsnumber: int, *, grace: float = DETACH_GRACE_SECONDS) -> None:
+        """A connection made here over HTTP whose socket has not opened yet (a customer arriving
+        in their browser, or through a downloaded launcher)."""
+        self.detached.setdefault(gsnumber, time.monotonic() + grace)
 
     async def expire_detached(self) -> None:
         """Connections whose client did not come back within the grace period end."""
-        cutoff = time.monotonic() - DETACH_GRACE_SECONDS
-        for gsnumber, since in list(self.detached.items()):
-            if since < cutoff:
+        now = time.monotonic()
+        for gsnumber, deadline in list(self.detached.items()):
+            if deadline < now:
                 del self.detached[gsnumber]
                 await self.runtime.db.write(presence.expire_if_still_held, gsnumber, self.runtime.node_id)
 

@@ -24,6 +24,7 @@ from lifeline.presence.queries import live_rep_connection
 from lifeline.sessions import actions as engine
 from lifeline.sessions.actions import CustomerDetails
 from lifeline.sessions.keys import KeyState, find_key
+from lifeline.sessions.models import SessionKey
 from lifeline.sessions.queues import GENERAL, Queue, QueueError, issue_queue, rep_queue, resolve_queue
 
 
@@ -52,6 +53,10 @@ class CustomerStart:
     issue_code: str = ""
     external_key: str = ""
     attributes: Mapping[str, str] = field(default_factory=dict)
+
+
+# The customer's token: 32 random bytes, always 43 characters of URL-safe base64.
+TOKEN_BYTES = 32
 
 
 @dataclass(frozen=True)
@@ -87,37 +92,58 @@ def _queue_for(session: Session, request: CustomerStart, site: PublicSite) -> tu
     return Refusal.NOTHING
 
 
-def begin(session: Session, request: CustomerStart, *, node_id: str) -> Started | Refusal:
-    """Start the customer's session, or say why not. The customer's connection is made here;
-    their client attaches to it with the returned token."""
+@dataclass(frozen=True)
+class Plan:
+    """What a request would start: read from the database, nothing written yet."""
+
+    site: PublicSite
+    queue: Queue
+    method: str
+    external_key: str
+    attributes: dict[str, str]
+    key: SessionKey | None
+
+
+def plan(session: Session, request: CustomerStart) -> Plan | Refusal:
+    """Where the customer would wait, or why they cannot. Reads only, so it also answers HEAD."""
     site = session.get(PublicSite, request.public_site_id) or session.get(PublicSite, 1)
     assert site is not None
-    key = None
-    external_key = request.external_key
-    attributes = dict(request.attributes)
-    if request.short_key or request.url_key:
-        state, key = find_key(session, short_key=request.short_key, url_key=request.url_key)
-        if state is not KeyState.USABLE or key is None:
-            return {
-                KeyState.UNKNOWN: Refusal.KEY_UNKNOWN,
-                KeyState.EXPIRED: Refusal.KEY_EXPIRED,
-                KeyState.USED: Refusal.KEY_USED,
-            }.get(state, Refusal.KEY_UNKNOWN)
-        try:
-            queue = resolve_queue(
-                session, "general" if key.queue_kind == "general" else f"{key.queue_kind}:{key.queue_ref_id}"
-            )
-        except QueueError:
-            queue = GENERAL  # the rep or team the key named is gone: someone can still help
-        method = "session_key_url" if request.url_key else "session_key"
-        external_key = external_key or key.external_key
-        attributes = {**key.attributes, **attributes}
-    else:
+    if not (request.short_key or request.url_key):
         chosen = _queue_for(session, request, site)
         if isinstance(chosen, Refusal):
             return chosen
         queue, method = chosen
-    token = secrets.token_urlsafe(32)
+        return Plan(site, queue, method, request.external_key, dict(request.attributes), None)
+    state, key = find_key(session, short_key=request.short_key, url_key=request.url_key)
+    if state is not KeyState.USABLE or key is None:
+        return {
+            KeyState.UNKNOWN: Refusal.KEY_UNKNOWN,
+            KeyState.EXPIRED: Refusal.KEY_EXPIRED,
+            KeyState.USED: Refusal.KEY_USED,
+        }.get(state, Refusal.KEY_UNKNOWN)
+    try:
+        queue = resolve_queue(
+            session, "general" if key.queue_kind == "general" else f"{key.queue_kind}:{key.queue_ref_id}"
+        )
+    except QueueError:
+        queue = GENERAL  # the rep or team the key named is gone: someone can still help
+    return Plan(
+        site,
+        queue,
+        "session_key_url" if request.url_key else "session_key",
+        request.external_key or key.external_key,
+        {**key.attributes, **request.attributes},
+        key,
+    )
+
+
+def begin(session: Session, request: CustomerStart, *, node_id: str) -> Started | Refusal:
+    """Start the customer's session, or say why not. The customer's connection is made here;
+    their client attaches to it with the returned token."""
+    planned = plan(session, request)
+    if isinstance(planned, Refusal):
+        return planned
+    token = secrets.token_urlsafe(TOKEN_BYTES)
     customer: ClientConnection = presence.connect(
         session,
         node_id=node_id,
@@ -127,13 +153,13 @@ def begin(session: Session, request: CustomerStart, *, node_id: str) -> Started 
     )
     support_session = engine.start_session(
         session,
-        queue=queue,
-        public_site_id=site.id,
+        queue=planned.queue,
+        public_site_id=planned.site.id,
         customer_connection=customer,
         details=request.details,
-        start_method=method,
-        external_key=external_key,
-        attributes=attributes,
-        session_key=key,
+        start_method=planned.method,
+        external_key=planned.external_key,
+        attributes=planned.attributes,
+        session_key=planned.key,
     )
     return Started(support_session.lsid, customer.gsnumber, token)

@@ -1,27 +1,36 @@
 """The Session Generation API, /api/start_session(.ns): a customer's request becomes a
-session, and the customer lands in the browser customer client.
+session, and the customer lands in the browser customer client — or, when a script or
+downloader asks (no text/html in Accept, or a native `platform`), gets a launcher that
+opens that client (`launchers.py`).
 
 Every parameter set of the 1.7 guide and of later versions is read here; a request that
-cannot start a session gets a page saying what to do instead.
+cannot start a session gets a page (or, for a download, plain text) saying what to do instead.
+HEAD answers what GET would, and starts nothing.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from lifeline.api.errors import ApiError
 from lifeline.api.params import prefixed
 from lifeline.api.request import read_api_request
+from lifeline.appliance.urls import public_base_url
+from lifeline.directory.queries import SiteRecord
 from lifeline.presence.actions import ClientInfo
+from lifeline.realtime.hub import DOWNLOAD_GRACE_SECONDS
 from lifeline.sessions.actions import CustomerDetails
-from lifeline.sessions.starting import CustomerStart, Refusal, Started, begin
+from lifeline.sessions.starting import TOKEN_BYTES, CustomerStart, Plan, Refusal, Started, begin, plan
 from lifeline.text import is_xml_safe
 from lifeline.web.context import Web, client_address
+from lifeline.web.launchers import Launcher, Platform, launcher_for, platform_from_param, platform_from_user_agent
 from lifeline.web.pages import render
 
 # Field limits of the issue submission survey (1.7 guide) and later versions.
@@ -110,6 +119,84 @@ REFUSAL_STATUS = {
     Refusal.KEY_USED: 410,
     Refusal.REP_UNAVAILABLE: 409,
 }
+TOO_MANY_GUESSES = Problem(
+    "Too many attempts",
+    "Too many session keys were tried from your network. Wait a few minutes, then try again.",
+    429,
+)
+# What HEAD shows in place of the token a GET would make: the same length, so the same size.
+PLACEHOLDER_TOKEN = "0" * len(secrets.token_urlsafe(TOKEN_BYTES))
+
+
+def accepts_html(accept: str) -> bool:
+    """Whether an Accept header asks for text/html (a browser navigating), q=0 aside."""
+    for part in accept.split(","):
+        media, *options = (piece.strip().lower() for piece in part.split(";"))
+        if media == "text/html":
+            quality = next((option[2:] for option in options if option.startswith("q=")), "1")
+            try:
+                return float(quality) > 0
+            except ValueError:
+                return True
+    return False
+
+
+def download_platform(headers: Headers, params: dict[str, str]) -> Platform | None:
+    """The launcher a request gets, or None for the browser flow: a native `platform` asks
+    for a download; otherwise browsers (text/html in Accept) get the browser customer client,
+    and everyone else the launcher for the system their User-Agent names."""
+    native = platform_from_param(params.get("platform", ""))
+    if native is not None:
+        return native
+    if accepts_html(headers.get("accept", "")):
+        return None
+    return platform_from_user_agent(headers.get("user-agent", ""))
+
+
+def client_url(started: Started) -> str:
+    return f"/chat/{started.token}"
+
+
+class WouldStart:
+    """HEAD's outcome: a GET would start the session."""
+
+
+Outcome = Started | WouldStart | Refusal | Problem
+
+
+async def attempt(web: Web, request: Request, params: dict[str, str], site: SiteRecord) -> Outcome:
+    """Start the session the parameters ask for (on HEAD: only see whether a GET would)."""
+    address = client_address(request)
+    client = ClientInfo(
+        hostname="",
+        platform=params.get("platform", "web")[:64] or "web",
+        os=request.headers.get("user-agent", "")[:255],
+        public_ip=address,
+    )
+    start = parse_start(params, site_id=site.id, client=client)
+    if isinstance(start, Problem):
+        return start
+    guessing = bool(start.short_key or start.url_key)
+    if guessing and web.key_guesses.blocked(address):
+        return TOO_MANY_GUESSES
+    outcome: Started | Plan | Refusal
+    if request.method == "HEAD":
+        outcome = await web.runtime.db.read(plan, start)
+    else:
+        outcome = await web.runtime.db.write(begin, start, node_id=web.runtime.node_id)
+    if isinstance(outcome, Refusal):
+        if guessing and outcome is Refusal.KEY_UNKNOWN:
+            web.key_guesses.failed(address)  # HEAD too: it must not be a free way to try keys
+        return outcome
+    return WouldStart() if isinstance(outcome, Plan) else outcome
+
+
+# --- the browser flow ----------------------------------------------------------------------
+
+
+def problem_page(request: Request, problem: Problem, common: dict[str, Any]) -> Response:
+    context = {**common, "heading": problem.heading, "message": problem.message, "back_url": "/"}
+    return render(request, "message.html", context, status=problem.status)
 
 
 def refused_page(request: Request, refusal: Refusal, common: dict[str, Any]) -> Response:
@@ -128,68 +215,89 @@ def refused_page(request: Request, refusal: Refusal, common: dict[str, Any]) -> 
     )
 
 
-def chat_url(started: Started) -> str:
-    return f"/chat/{started.token}"
-
-
 async def start_from(web: Web, request: Request, params: dict[str, str]) -> Response:
     """Start the session the parameters ask for and send the customer to their client."""
+    outcome = await attempt(web, request, params, await web.site_for(request))
+    if isinstance(outcome, Started):
+        web.hub.expect(outcome.gsnumber)
+        return RedirectResponse(client_url(outcome), status_code=303, headers={"cache-control": "no-store"})
+    if isinstance(outcome, WouldStart):
+        # Only a GET starts a session, so HEAD has no client to point at.
+        return Response(status_code=200, media_type="text/html; charset=utf-8", headers={"cache-control": "no-store"})
     common = await web.common()
-    site = await web.site_for(request)
-    address = client_address(request)
-    client = ClientInfo(
-        hostname="",
-        platform=params.get("platform", "web")[:64] or "web",
-        os=request.headers.get("user-agent", "")[:255],
-        public_ip=address,
-    )
-    start = parse_start(params, site_id=site.id, client=client)
-    if isinstance(start, Problem):
-        return render(
-            request,
-            "message.html",
-            {**common, "heading": start.heading, "message": start.message, "back_url": "/"},
-            status=start.status,
-        )
-    guessing = bool(start.short_key or start.url_key)
-    if guessing and web.key_guesses.blocked(address):
-        return render(
-            request,
-            "message.html",
-            {
-                **common,
-                "heading": "Too many attempts",
-                "message": "Too many session keys were tried from your network. Wait a few minutes, then try again.",
-                "back_url": "/",
-            },
-            status=429,
-        )
-    outcome = await web.runtime.db.write(begin, start, node_id=web.runtime.node_id)
     if isinstance(outcome, Refusal):
-        if guessing and outcome is Refusal.KEY_UNKNOWN:
-            web.key_guesses.failed(address)
         return refused_page(request, outcome, common)
-    web.hub.expect(outcome.gsnumber)
-    return RedirectResponse(chat_url(outcome), status_code=303, headers={"cache-control": "no-store"})
+    return problem_page(request, outcome, common)
+
+
+# --- the download --------------------------------------------------------------------------
+
+
+def exact(request: Request, body: bytes, status: int, content_type: str, **headers: str) -> Response:
+    """An answer whose HEAD carries GET's headers (its Content-Length too) and no body."""
+    return Response(
+        b"" if request.method == "HEAD" else body,
+        status_code=status,
+        headers={
+            "content-type": content_type,
+            "content-length": str(len(body)),
+            "cache-control": "no-store",
+            "x-content-type-options": "nosniff",
+            **headers,
+        },
+    )
+
+
+def plain_error(request: Request, status: int, message: str) -> Response:
+    return exact(request, f"{message}\n".encode(), status, "text/plain; charset=utf-8")
+
+
+def site_hostname(request: Request, site: SiteRecord) -> str:
+    """The host name the request used when it is one of the site's, else the site's primary
+    one: where the browser flow of the same request would land."""
+    host = (request.url.hostname or "").lower().rstrip(".")
+    return host if host in site.hostnames else site.primary_hostname
+
+
+async def download_from(web: Web, request: Request, params: dict[str, str], platform: Platform) -> Response:
+    """Start the session and answer with the launcher of its browser customer client."""
+    site = await web.site_for(request)
+    outcome = await attempt(web, request, params, site)
+    if isinstance(outcome, Refusal):
+        return plain_error(request, REFUSAL_STATUS.get(outcome, 400), outcome.value)
+    if isinstance(outcome, Problem):
+        return plain_error(request, outcome.status, outcome.message)
+    if isinstance(outcome, Started):
+        web.hub.expect(outcome.gsnumber, grace=DOWNLOAD_GRACE_SECONDS)
+        path = client_url(outcome)
+    else:
+        path = f"/chat/{PLACEHOLDER_TOKEN}"
+    hostname = site_hostname(request, site)
+    base_url = public_base_url(hostname, web.runtime.https_port_for_urls(await web.runtime.settings()))
+    # Named after the key the customer typed (it is known to be one by now), else the site.
+    short_key = "".join((params.get("short_key") or "").split())
+    launcher: Launcher = launcher_for(platform, base_url + path, short_key or hostname)
+    return exact(
+        request,
+        launcher.body,
+        200,
+        launcher.content_type,
+        # Unquoted and last, as the other downloads: scripts take what follows `filename=`.
+        **{"content-security-policy": "sandbox", "content-disposition": f"attachment; filename={launcher.file_name}"},
+    )
 
 
 def start_session_endpoint(web: Web) -> Callable[[Request], Awaitable[Response]]:
     async def start_session(request: Request) -> Response:
-        if request.method == "HEAD":
-            # Nothing starts on HEAD; it only says where a GET would take the customer.
-            return Response(
-                status_code=200, media_type="text/html; charset=utf-8", headers={"cache-control": "no-store"}
-            )
         try:
             parsed = await read_api_request(request.scope, request.receive)
         except ApiError as error:
-            common = await web.common()
-            return render(
-                request,
-                "message.html",
-                {**common, "heading": "Not accepted", "message": error.message, "back_url": "/"},
-                status=400,
-            )
-        return await start_from(web, request, parsed.params)
+            if download_platform(request.headers, {}) is not None:
+                return plain_error(request, 400, error.message)
+            return problem_page(request, Problem("Not accepted", error.message), await web.common())
+        platform = download_platform(request.headers, parsed.params)
+        if platform is None:
+            return await start_from(web, request, parsed.params)
+        return await download_from(web, request, parsed.params, platform)
 
     return start_session

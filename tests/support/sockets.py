@@ -80,9 +80,13 @@ class CustomerClient(Socket):
     path = "/ws/customer"
 
 
+# What a browser sends when it navigates; /api/start_session answers others with a download.
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
 def start_by_issue(appliance: RunningAppliance, name: str, **fields: str) -> str:
-    """A customer submits the issue form; returns their client token."""
-    with appliance.client(follow_redirects=False) as client:
+    """A customer submits the issue form in their browser; returns their client token."""
+    with appliance.client(follow_redirects=False, headers=BROWSER) as client:
         response = client.post("/api/start_session", data={"issue_menu": "1", "customer_name": name, **fields})
         assert response.status_code == 303, response.text
         match = re.fullmatch(r"/chat/([\w-]+)", response.headers["location"])

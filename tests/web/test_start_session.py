@@ -22,12 +22,15 @@ from tests.support.appliance import RunningAppliance, eventually
 from tests.support.command import NS_LATER, CommandApi
 from tests.support.engine import ConsoleNode
 from tests.support.personas import Personas
+from tests.support.sockets import BROWSER
 from tests.support.xmlcheck import text_of
 
 
 @pytest.fixture(scope="module")
 def web(appliance: RunningAppliance) -> Iterator[httpx.Client]:
-    with appliance.client(follow_redirects=False, headers={"Host": "support.example.com"}) as client:
+    """A browser: it navigates with text/html in Accept (scripts without it get a download,
+    tests/web/test_start_session_download.py)."""
+    with appliance.client(follow_redirects=False, headers={"Host": "support.example.com", **BROWSER}) as client:
         yield client
 
 
@@ -88,9 +91,8 @@ def test_a_rep_link_starts_in_the_reps_queue_when_they_are_logged_in(
 ) -> None:
     found = started(appliance, web.get("/api/start_session.ns", params={"id": "1", "name": "Admin"}))
     assert (found.queue_kind, found.queue_ref_id, found.start_method) == ("rep", 1, "representative")
-    found = started(
-        appliance, web.get("/api/start_session.ns", params={"id": "1", "name": "Admin", "platform": "winNT-32"})
-    )
+    # The guide's platform link is a download even from a browser; tests/web/test_start_session_download.py.
+    found = started(appliance, web.get("/api/start_session.ns", params={"id": "1", "name": "Admin", "platform": "web"}))
     assert found.queue_kind == "rep"
 
 
@@ -148,7 +150,7 @@ def test_the_session_belongs_to_the_site_of_the_requests_host(
     appliance: RunningAppliance, api: CommandApi, personas: Personas
 ) -> None:
     site = appliance.cli_json("site", "add", "remote.example.com")
-    with appliance.client(follow_redirects=False, headers={"Host": "remote.example.com"}) as remote:
+    with appliance.client(follow_redirects=False, headers={"Host": "remote.example.com", **BROWSER}) as remote:
 
         def on_remote_site() -> None:
             found = started(appliance, remote.get("/api/start_session", params={"issue_menu": "1"}))
@@ -215,13 +217,21 @@ def test_a_closed_general_queue_asks_for_an_issue(web: httpx.Client, appliance: 
     assert (response.status_code, "Please choose an issue" in response.text) == (400, True)
 
 
-def test_head_starts_nothing(web: httpx.Client, appliance: RunningAppliance) -> None:
+def test_head_starts_nothing_and_answers_with_the_status_of_a_get(
+    web: httpx.Client, appliance: RunningAppliance, api: CommandApi, personas: Personas
+) -> None:
     def count(session: Session) -> int:
         return session.scalar(select(func.count()).select_from(SupportSession)) or 0
 
     before = appliance.with_session(count)
-    assert web.head("/api/start_session", params={"issue_menu": "1"}).status_code == 200
+    assert (
+        web.head("/api/start_session", params={"issue_menu": "1", "id": str(personas.issue_error)}).status_code == 200
+    )
+    short_key = key(api, personas, queue_id="general")
+    assert web.head("/api/start_session", params={"short_key": short_key}).status_code == 200
+    assert web.head("/api/start_session", params={"issue_menu": "1", "id": "424242"}).status_code == 404
     assert appliance.with_session(count) == before
+    started(appliance, web.get("/api/start_session", params={"short_key": short_key}))  # HEAD left the key unused
 
 
 def test_guessing_keys_is_limited_per_address(web: httpx.Client) -> None:

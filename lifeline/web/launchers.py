@@ -1,0 +1,167 @@
+"""The customer client as a download: small launchers that open one session's browser
+customer client, for scripts and downloaders that ask /api/start_session for a file.
+
+Each launcher holds one URL and nothing else that varies, so its size depends only on the
+URL's length (and a HEAD can announce it without starting a session).
+"""
+
+from __future__ import annotations
+
+import enum
+import html
+import io
+import plistlib
+import re
+import zipfile
+from dataclasses import dataclass
+
+MAC_APP = "Double-Click To Start Support Session.app"
+MAC_EXECUTABLE = "lifeline-scc"
+# Fixed, so that the same URL always makes the same bytes.
+ZIP_TIME = (2024, 1, 1, 0, 0, 0)
+UNIX = 3  # "made by" a Unix system: unzip and Archive Utility then honour the modes below
+
+# Only what our own URLs hold (a validated host name, a port, a URL-safe token): nothing a
+# shell, cmd.exe or HTML would read as syntax.
+SAFE_URL = re.compile(r"https://[A-Za-z0-9.:\[\]-]+/chat/[A-Za-z0-9_-]+\Z")
+
+
+# Phones, tablets and Chromebooks (`CrOS` as a word: "Microsoft" holds the letters too).
+HANDHELD = re.compile(r"android|iphone|ipad|ipod|\bcros\b")
+
+
+class Platform(enum.Enum):
+    WINDOWS = "windows"
+    MAC = "mac"
+    LINUX = "linux"
+    ANY = "any"  # an HTML page that any system opens in its browser
+
+
+def platform_from_param(value: str) -> Platform | None:
+    """The `platform` parameter: the guide's `winNT-32` and `winNT-64` (any `win…`), and
+    `mac…`/`osx…` and `linux…` for the others; anything else names no platform."""
+    value = value.strip().lower()
+    if value.startswith("win"):
+        return Platform.WINDOWS
+    if value.startswith(("mac", "osx", "darwin")):
+        return Platform.MAC
+    if value.startswith("linux"):
+        return Platform.LINUX
+    return None
+
+
+def platform_from_user_agent(user_agent: str) -> Platform:
+    """The system a User-Agent names; phones, tablets and agents that name none get HTML."""
+    agent = user_agent.lower()
+    if HANDHELD.search(agent):
+        return Platform.ANY
+    if any(word in agent for word in ("windows", "win64", "win32", "winhttp")):
+        return Platform.WINDOWS
+    if any(word in agent for word in ("macintosh", "mac os x", "darwin", "cfnetwork")):
+        return Platform.MAC
+    if "linux" in agent or "x11" in agent:
+        return Platform.LINUX
+    return Platform.ANY
+
+
+@dataclass(frozen=True)
+class Launcher:
+    file_name: str
+    content_type: str
+    body: bytes
+
+
+def file_tag(text: str) -> str:
+    """A part of a file name: letters, digits and dashes."""
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")[:64] or "session"
+
+
+def launcher_for(platform: Platform, url: str, tag: str) -> Launcher:
+    """The launcher that opens `url` (a customer client URL) on `platform`."""
+    if not SAFE_URL.match(url):
+        raise ValueError(f"not a customer client URL: {url!r}")
+    name = f"lifeline-scc-{file_tag(tag)}"
+    if platform is Platform.WINDOWS:
+        return Launcher(f"{name}.cmd", "application/x-msdos-program", windows_script(url))
+    if platform is Platform.MAC:
+        return Launcher(f"{name}.zip", "application/zip", mac_app_zip(url))
+    if platform is Platform.LINUX:
+        return Launcher(f"{name}.sh", "application/x-sh", linux_script(url))
+    return Launcher(f"{name}.html", "text/html; charset=utf-8", html_page(url))
+
+
+def windows_script(url: str) -> bytes:
+    lines = ["@echo off", "rem Opens your support session in your web browser.", f'start "" "{url}"', ""]
+    return "\r\n".join(lines).encode("ascii")
+
+
+def linux_script(url: str) -> bytes:
+    return f"""#!/bin/sh
+# Opens your support session in your web browser.
+url='{url}'
+if command -v xdg-open >/dev/null 2>&1; then exec xdg-open "$url"; fi
+if command -v gio >/dev/null 2>&1; then exec gio open "$url"; fi
+if command -v sensible-browser >/dev/null 2>&1; then exec sensible-browser "$url"; fi
+echo "Open this address in your web browser: $url"
+""".encode("ascii")
+
+
+def mac_executable(url: str) -> bytes:
+    return f"""#!/bin/sh
+# Opens your support session in your web browser.
+exec /usr/bin/open '{url}'
+""".encode("ascii")
+
+
+def mac_info_plist() -> bytes:
+    return plistlib.dumps(
+        {
+            "CFBundleExecutable": MAC_EXECUTABLE,
+            "CFBundleIdentifier": "org.lifeline.support-session",
+            "CFBundleInfoDictionaryVersion": "6.0",
+            "CFBundleName": "Start Support Session",
+            "CFBundlePackageType": "APPL",
+            "CFBundleShortVersionString": "1.0",
+            "CFBundleVersion": "1",
+        },
+        sort_keys=True,
+    )
+
+
+def mac_app_zip(url: str) -> bytes:
+    """`Double-Click To Start Support Session.app`, stored uncompressed (so its size does not
+    depend on the token), its executable marked executable."""
+    contents = f"{MAC_APP}/Contents/"
+    entries: list[tuple[str, int, bytes]] = [
+        (f"{MAC_APP}/", 0o40755, b""),
+        (contents, 0o40755, b""),
+        (f"{contents}MacOS/", 0o40755, b""),
+        (f"{contents}Info.plist", 0o100644, mac_info_plist()),
+        (f"{contents}MacOS/{MAC_EXECUTABLE}", 0o100755, mac_executable(url)),
+    ]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for name, mode, data in entries:
+            info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
+            info.create_system = UNIX
+            info.external_attr = mode << 16
+            if name.endswith("/"):
+                info.external_attr |= 0x10  # the MS-DOS directory flag, for Windows' unzippers
+            archive.writestr(info, data)
+    return buffer.getvalue()
+
+
+def html_page(url: str) -> bytes:
+    link = html.escape(url)
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="refresh" content="0; url={link}">
+<title>Start your support session</title>
+</head>
+<body>
+<p>Opening your support session&hellip; If it does not open, <a href="{link}">open it here</a>.</p>
+</body>
+</html>
+""".encode("ascii")
