@@ -160,7 +160,7 @@ def test_the_session_page_lists_its_recordings(admin: AdminClient, recorded: Rec
     assert f'href="/login/reports/recordings/{recorded.screen}?download=1"' in rows[0]
     assert (
         f'<video class="recording-video" controls preload="metadata" src="/login/reports/recordings/{recorded.screen}"'
-        in recordings
+        f' data-size="{len(recorded.webm)}"' in recordings
     )
     assert f'data-screens="/login/reports/recordings/{recorded.shell}/screens"' in recordings
 

@@ -6,8 +6,17 @@
 (() => {
   // --- screen and presentation videos ----------------------------------------------------
 
-  // Seeking past the end makes the browser read to the end and learn the duration; then back.
+  // Seeking past the end makes the browser read to the end and learn the duration; then
+  // back. A long recording is read only once someone plays it, not whenever the page opens.
+  const READ_AT_ONCE = 32 * 1024 * 1024;
+
   function findDuration(video) {
+    if (Number(video.dataset.size) > READ_AT_ONCE) {
+      video.addEventListener("play", () => findLength(video), { once: true });
+    } else findLength(video);
+  }
+
+  function findLength(video) {
     const probe = () => {
       if (video.duration !== Infinity) return;
       const back = () => {
@@ -16,7 +25,7 @@
         video.currentTime = 0;
       };
       video.addEventListener("durationchange", back);
-      video.currentTime = 1e101;
+      video.currentTime = 1e101; // past any end
     };
     if (video.readyState >= HTMLMediaElement.HAVE_METADATA) probe();
     else video.addEventListener("loadedmetadata", probe, { once: true });
