@@ -22,6 +22,7 @@ from lifeline.recordings.asciicast import bounded_lines, read_events, read_heade
 MAX_COLUMNS, MAX_ROWS = 400, 200  # a larger size in a recording is shown clipped to this
 FRAME_INTERVAL = 1 / 30  # output closer together than this is shown as one frame
 MAX_EVENT_BYTES = 1024 * 1024  # a longer asciicast line is skipped
+RECENT_ROWS = 4 * MAX_ROWS
 
 # Run flags
 BOLD, ITALIC, UNDERLINE, REVERSE, STRIKE = 1, 2, 4, 8, 16
@@ -91,11 +92,9 @@ def _shows_nothing(char: Char) -> bool:
 
 def _runs(row: dict[int, Char], width: int, blank: Char) -> tuple[Run, ...]:
     """A row as runs of one style each, without the blanks at its end that show nothing."""
-    chars = [row.get(x, blank) for x in range(width)]
-    while chars and _shows_nothing(chars[-1]):
-        chars.pop()
+    end = next((x + 1 for x in sorted(row, reverse=True) if x < width and not _shows_nothing(row[x])), 0)
     runs: list[Run] = []
-    for char in chars:
+    for char in (row.get(x, blank) for x in range(end)):
         style = (_colour(char.fg), _colour(char.bg), _flags(char))
         if runs and runs[-1][1:] == style:
             runs[-1] = (runs[-1][0] + char.data, *style)
@@ -110,6 +109,9 @@ class _Replay:
         self.stream = pyte.Stream(self.screen)
         self.limits = limits
         self.numbers: dict[tuple[Run, ...], int] = {}
+        # Rows seen lately, by their cells: a scrolling screen marks every row changed though
+        # most only moved, and working out a row's runs is what a replay spends its time on.
+        self.recent: dict[tuple[int, tuple[tuple[int, Char], ...]], int] = {}
         self.rows: list[int] = []
         self.cells = 0
         self.output = 0
@@ -130,12 +132,19 @@ class _Replay:
         for y in sorted(screen.dirty):
             if y >= screen.lines:
                 continue
-            runs = _runs(screen.buffer[y], screen.columns, screen.default_char)
-            number = self.numbers.get(runs)
+            row = screen.buffer[y]
+            cells = (screen.columns, tuple(row.items()))
+            number = self.recent.get(cells)
             if number is None:
-                number = self.numbers[runs] = len(self.numbers)
-                self.cells += 16 + sum(len(run[0]) for run in runs)
-                yield Line(number, runs)
+                runs = _runs(row, screen.columns, screen.default_char)
+                number = self.numbers.get(runs)
+                if number is None:
+                    number = self.numbers[runs] = len(self.numbers)
+                    self.cells += 16 + sum(len(run[0]) for run in runs)
+                    yield Line(number, runs)
+                if len(self.recent) >= RECENT_ROWS:
+                    self.recent.clear()
+                self.recent[cells] = number
             self.rows[y] = number
         screen.dirty.clear()
         self.cells += 8 + screen.lines
