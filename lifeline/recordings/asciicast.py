@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 CONTENT_TYPE = "application/x-asciicast"
 
@@ -47,6 +47,26 @@ class AsciicastWriter:
 
     def resize(self, seconds: float, width: int, height: int) -> None:
         self._line([round(seconds, 6), "r", f"{width}x{height}"])
+
+
+def bounded_lines(handle: IO[bytes], limit: int) -> Iterator[bytes]:
+    """The file's lines, each read with at most `limit` bytes in memory; a longer line comes
+    out empty (a reader skips it as damaged) rather than whole."""
+    while line := handle.readline(limit):
+        if len(line) == limit and not line.endswith(b"\n"):
+            while (rest := handle.readline(limit)) and not rest.endswith(b"\n"):
+                pass
+            line = b""
+        yield line
+
+
+def read_header(line: bytes) -> dict[str, Any]:
+    """The header line's fields ({} when it is not a JSON object)."""
+    try:
+        header = json.loads(line)
+    except ValueError:
+        return {}
+    return header if isinstance(header, dict) else {}
 
 
 def read_events(lines: Iterable[bytes]) -> Iterator[tuple[float, str, str]]:

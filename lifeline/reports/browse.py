@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, and_, exists, select
 from sqlalchemy.orm import Session
 
 from lifeline.directory.models import CustomAttribute, PublicSite, Team, ViewReports
+from lifeline.recordings.models import Recording
 from lifeline.reports.criteria import Viewer
 from lifeline.sessions.events import EventType
 from lifeline.sessions.models import (
@@ -29,12 +30,12 @@ from lifeline.surveys.models import SurveyQuestion, SurveyResponse
 MAX_ROWS = 200
 
 
-def viewer_for(user_id: int, *, admin: bool, view_reports: str) -> Viewer:
+def viewer_for(user_id: int, *, admin: bool, view_reports: str, view_recordings: bool) -> Viewer:
     """Whose reports a /login user sees: an admin every session, others what their
-    perm_view_reports allows, by the same rule as the Reporting API. (Recordings are not
-    shown in /login yet.)"""
+    perm_view_reports allows, by the same rule as the Reporting API; and their recordings
+    only with perm_view_sd_recordings (administrators too, as in the API)."""
     level = ViewReports.ALL_SESSIONS if admin else ViewReports(view_reports)
-    return Viewer(level=level, user_id=user_id, recordings=False)
+    return Viewer(level=level, user_id=user_id, recordings=view_recordings)
 
 
 @dataclass(frozen=True)
@@ -184,6 +185,23 @@ class FileRow:
 
 
 @dataclass(frozen=True)
+class RecordingRow:
+    id: int
+    lsid: str
+    kind: str  # screen, command_shell, presentation (RecordingKind)
+    instance: int
+    storage_name: str
+    content_type: str
+    size: int
+    started_at: datetime
+    ended_at: datetime | None  # None while it is still being recorded
+
+    @property
+    def duration(self) -> int | None:
+        return int((self.ended_at - self.started_at).total_seconds()) if self.ended_at else None
+
+
+@dataclass(frozen=True)
 class SurveyAnswers:
     survey: str  # customer or representative
     submitted_by: str
@@ -202,6 +220,7 @@ class SessionReport:
     events: tuple[EventRow, ...]
     files: tuple[FileRow, ...]
     surveys: tuple[SurveyAnswers, ...]
+    recordings: tuple[RecordingRow, ...]  # listed to everyone who sees the session; played by viewer.recordings
 
     @property
     def transcript(self) -> tuple[EventRow, ...]:
@@ -270,7 +289,31 @@ def session_report(session: Session, lsid: str, viewer: Viewer) -> SessionReport
         ),
         files=tuple(FileRow(f.id, f.name, f.size, names.get(f.sent_by_gsnumber, ""), f.created_at) for f in files),
         surveys=_surveys(session, found),
+        recordings=tuple(_recording_row(found.lsid, r) for r in _recordings_of(session, found.id)),
     )
+
+
+def _recordings_of(session: Session, session_id: int) -> list[Recording]:
+    order = (Recording.started_at, Recording.kind, Recording.instance)
+    return list(session.scalars(select(Recording).where(Recording.session_id == session_id).order_by(*order)))
+
+
+def _recording_row(lsid: str, r: Recording) -> RecordingRow:
+    return RecordingRow(
+        r.id, lsid, r.kind, r.instance, r.storage_name, r.content_type, r.size, r.started_at, r.ended_at
+    )
+
+
+def visible_recording(session: Session, recording_id: int, viewer: Viewer) -> RecordingRow | None:
+    """A recording the viewer may play: they may see recordings, and the session."""
+    if not viewer.recordings:
+        return None
+    row = session.execute(
+        select(Recording, SupportSession.lsid)
+        .join(SupportSession, SupportSession.id == Recording.session_id)
+        .where(Recording.id == recording_id, viewer.condition())
+    ).first()
+    return _recording_row(row[1], row[0]) if row else None
 
 
 def _attributes(session: Session, found: SupportSession) -> tuple[tuple[str, str], ...]:

@@ -41,6 +41,7 @@ class SignedIn:
     view_reports: str = "none"
     # Signed in, but must choose a new password (an admin asked, or it expired) before anything else.
     password_change_due: bool = False
+    view_recordings: bool = False  # perm_view_sd_recordings
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ class WebAuth:
                 user.perm_support,
                 user.perm_view_reports,
                 password_change_due(user, policy),
+                view_recordings=user.perm_view_recordings,
             )
 
         return await self.runtime.db.read(load)

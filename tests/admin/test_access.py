@@ -31,6 +31,7 @@ def ids(appliance: RunningAppliance, personas: Personas) -> dict[str, str]:
         "attribute_id": str(attribute["id"]),
         "lsid": "0" * 32,
         "file_id": "1",
+        "recording_id": "1",
     }
 
 

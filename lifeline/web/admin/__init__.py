@@ -9,6 +9,7 @@ from lifeline.web.admin import (
     account,
     api_config,
     appliance,
+    recordings,
     reports,
     security,
     sites,
@@ -31,6 +32,7 @@ PAGES: list[AdminPage] = [
     *api_config.PAGES,
     *appliance.PAGES,
     *reports.PAGES,
+    *recordings.PAGES,
 ]
 
 

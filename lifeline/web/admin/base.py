@@ -16,6 +16,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from lifeline.reports.browse import viewer_for
+from lifeline.reports.criteria import Viewer
 from lifeline.web.auth import SignedIn
 from lifeline.web.context import Web
 from lifeline.web.pages import field, is_https, render, small_form, templates
@@ -48,6 +50,11 @@ class Access(enum.Enum):
 
 def may_view_reports(me: SignedIn) -> bool:
     return me.admin or me.view_reports != "none"
+
+
+def report_viewer(me: SignedIn) -> Viewer:
+    """Which sessions and recordings the user's reports show (the Reporting API's rule)."""
+    return viewer_for(me.user_id, admin=me.admin, view_reports=me.view_reports, view_recordings=me.view_recordings)
 
 
 def nav_for(me: SignedIn) -> list[tuple[str, str]]:

@@ -1,7 +1,7 @@
 """Reports in /login: find sessions, read one session's whole story (summary, event log,
-chat, files, surveys), and team summaries with a chart. Admins see every session; other
-users what their `perm_view_reports` allows. Recording playback is still to come (TODO
-below)."""
+chat, files, surveys, recordings), and team summaries with a chart. Admins see every
+session; other users what their `perm_view_reports` allows; recordings play for those with
+`perm_view_sd_recordings` (`recordings.py`)."""
 
 from __future__ import annotations
 
@@ -16,16 +16,17 @@ from starlette.responses import Response
 
 from lifeline.directory.models import PublicSite, Team, TeamMember, User
 from lifeline.reports import browse
-from lifeline.reports.browse import DayRange, Search, viewer_for
+from lifeline.reports.browse import DayRange, Search
 from lifeline.reports.criteria import Viewer
-from lifeline.web.admin.base import Access, AdminPage, FormProblem, Page, problem_text
+from lifeline.web.admin import recordings
+from lifeline.web.admin.base import Access, AdminPage, FormProblem, Page, problem_text, report_viewer
 from lifeline.web.files import download
 
 MAX_DAYS = 366
 
 
 def viewer_of(page: Page) -> Viewer:
-    return viewer_for(page.me.user_id, admin=page.me.admin, view_reports=page.me.view_reports)
+    return report_viewer(page.me)
 
 
 def window_from(page: Page, zone: ZoneInfo, default_days: int) -> DayRange:
@@ -121,9 +122,8 @@ def window_from_defaults(zone: ZoneInfo, days: int) -> DayRange:
 
 
 async def session_page(page: Page) -> Response:
-    # TODO(recordings): play the session's recordings here (WebM screen, asciicast shell),
-    # through the reporting release's signed recording links.
-    report = await page.read(browse.session_report, page.request.path_params["lsid"], viewer_of(page))
+    viewer = viewer_of(page)
+    report = await page.read(browse.session_report, page.request.path_params["lsid"], viewer)
     if report is None:
         return await page.not_found("session among the reports you may view")
     return await page.render(
@@ -132,6 +132,9 @@ async def session_page(page: Page) -> Response:
         report=report,
         s=report.summary,
         duration=duration,
+        recordings=recordings.listed(page, report.recordings, viewer),
+        may_play=viewer.recordings,
+        size_text=recordings.size_text,
     )
 
 
