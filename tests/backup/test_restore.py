@@ -174,7 +174,9 @@ def test_it_refuses_an_appliance_that_already_has_data(
     assert exit_.value.code == 1
     message = capsys.readouterr().err
     assert message.startswith("lifeline: error: The appliance already has data (")
-    assert message.strip().endswith("restore into a new, empty appliance.")
+    assert message.strip().endswith(
+        "restore into a new, empty appliance, or replace its data with --replace (or /login's Backup page)."
+    )
 
 
 def test_it_refuses_a_wrong_or_missing_password(tmp_path: Path, encrypted_backup: Path) -> None:
