@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, expect
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -18,7 +19,8 @@ from lifeline.backup.models import BackupSchedule
 from lifeline.db.base import utcnow
 from lifeline.directory.models import Team, User
 from tests.admin.helpers import AdminClient
-from tests.support.appliance import RunningAppliance, eventually
+from tests.browser.pages import new_context, site_url
+from tests.support.appliance import ADMIN_PASSWORD, RunningAppliance, eventually
 from tests.support.personas import Personas
 
 BACKUP_PASSWORD = "download password 1"
@@ -258,3 +260,20 @@ def test_a_restore_without_a_file_says_so(admin: AdminClient) -> None:
 
 def _check(condition: bool) -> None:
     assert condition
+
+
+@pytest.mark.browser
+def test_the_backup_page_in_a_browser(browser: Browser, appliance: RunningAppliance, screenshots: Path) -> None:
+    context = new_context(browser)
+    page = context.new_page()
+    page.goto(f"{site_url(appliance)}/login")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", ADMIN_PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator("#status-last-backup")).to_contain_text("downloaded by admin")
+    page.screenshot(path=str(screenshots / "backup-status.png"), full_page=True)
+    page.goto(f"{site_url(appliance)}/login/backup")
+    expect(page.locator("#backup-log")).to_contain_text("scheduled")
+    expect(page.locator("#last-run")).to_contain_text("done")
+    page.screenshot(path=str(screenshots / "backup-scheduled.png"), full_page=True)
+    context.close()
