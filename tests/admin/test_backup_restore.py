@@ -17,7 +17,6 @@ import pytest
 from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from websockets.exceptions import ConnectionClosed
 
 from lifeline.appliance.settings import APPLIANCE_ID, load_settings
 from lifeline.backup.crypto import decrypt
@@ -237,7 +236,7 @@ def test_a_backup_replaces_the_data_of_the_running_appliance_in_a_browser(
     # The appliance is still itself (its processes' bus is named after its id).
     assert target.with_session(load_settings)[APPLIANCE_ID] == own_id
     # The console's connection went with the old data: its socket is closed, to reconnect.
-    assert closed_with(console) == 1012
+    assert console.close_code() == 1012
     # A sign-in of the old data (its cookie is signed with the old appliance secret) is over.
     stale = admin.get("/login/status")
     assert stale.status_code == 303
@@ -255,13 +254,3 @@ def original_manifest(backup: Path) -> dict[str, object]:
     with zipfile.ZipFile(plain) as archive:
         manifest: dict[str, object] = json.loads(archive.read("manifest.json"))
     return manifest
-
-
-def closed_with(console: Console) -> int | None:
-    try:
-        while True:
-            console.socket.recv(timeout=10)
-    except ConnectionClosed as closed:
-        return closed.rcvd.code if closed.rcvd else None
-    finally:
-        console.close()

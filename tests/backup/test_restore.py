@@ -19,11 +19,12 @@ from sqlalchemy import create_engine, text
 from lifeline.api.reporting.reports import EXPIRED
 from lifeline.backup.restore import RestoreError, restore_backup
 from lifeline.config import Config, normalize_database_url
-from tests.support.appliance import RunningAppliance, running_appliance
+from tests.support.appliance import RunningAppliance, eventually, running_appliance
 from tests.support.engine import ConsoleNode
 from tests.support.history import History, make_history
 from tests.support.personas import provision
 from tests.support.reporting import NS_LATER, provision_reporters
+from tests.support.sockets import Console, sign_in
 
 PASSWORD = "a backup password"
 TEST_USER = {"username": "test", "password": "test-password"}
@@ -275,3 +276,21 @@ def test_requests_to_a_restored_appliance_use_the_restored_accounts(tmp_path: Pa
         assert httpx.get(f"{appliance.http}/check_health").status_code == 200
     finally:
         appliance.close()
+
+
+def test_replace_puts_a_backup_in_place_of_a_running_appliances_data(
+    tmp_path: Path, original_reports: dict[str, bytes], encrypted_backup: Path
+) -> None:
+    with running_appliance(tmp_path / "running") as appliance:
+        personas = provision(appliance)
+        appliance.cli("team", "add", "Only Here")
+        console = Console(appliance, sign_in(appliance, "rep_a", personas.rep_a.password))
+        printed = appliance.cli("restore", str(encrypted_backup), "--password", PASSWORD, "--replace")
+        assert printed.startswith("Replaced the data with a backup made ")
+        # The running process notices (its stamps moved): its console is dropped, to reconnect...
+        assert console.close_code() == 1012
+        # ...and it answers with the backup's data.
+        eventually(lambda: same_reports(reports_of(appliance), original_reports))
+        teams = appliance.cli_json("team", "list")
+        assert "Only Here" not in [team["name"] for team in teams]
+        assert list((appliance.data_dir / "tmp").glob("restore-*")) == []
