@@ -32,6 +32,7 @@ from lifeline.backup.restore import (
     replace_data,
     restore_backup,
     stage_backup,
+    stage_folder,
 )
 from lifeline.config import Config, ConfigError
 from lifeline.db.engine import Database
@@ -738,7 +739,7 @@ def cmd_restore(args: argparse.Namespace) -> None:
 def _replace_data(config: Config, source: Path, password: str | None) -> Restored:
     """The same replacement as /login's: staged and checked first, then one transaction;
     running appliance processes notice it within a second."""
-    backup = stage_backup(source, password, config.data_dir / "tmp" / f"restore-{secrets.token_hex(8)}")
+    backup = stage_backup(source, password, stage_folder(config.data_dir / "tmp", secrets.token_hex(16)))
     try:
         db = open_database(config)
         try:

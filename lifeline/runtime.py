@@ -104,7 +104,12 @@ class Runtime:
         self._loop: asyncio.AbstractEventLoop | None = None
         db.after_commit = self._after_commit
         self.backups = BackupScheduler(
-            db, FileStore(config.file_store_dir), self.node_id, self.settings, self._public_hostname
+            db,
+            FileStore(config.file_store_dir),
+            self.node_id,
+            self.settings,
+            self._public_hostname,
+            config.data_dir / "tmp",
         )
 
     # --- after-commit events -------------------------------------------------------------

@@ -22,6 +22,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -303,6 +304,8 @@ def restore_backup(config: Config, source: Path, *, password: str | None = None)
 
 # --- in place of a running appliance's data ------------------------------------------------
 
+STAGE_PREFIX = "restore-"
+STAGE_HOURS = 1
 STAGED_DB = "staged.db"
 STAGED_MANIFEST = "manifest.json"
 STAGED_FILES = "files"
@@ -342,6 +345,19 @@ def stage_backup(source: Path, password: str | None, folder: Path) -> Staged:
         shutil.rmtree(folder, ignore_errors=True)
         raise
     return Staged(folder, backup.manifest, rows)
+
+
+def stage_folder(scratch: Path, token: str) -> Path:
+    return scratch / f"{STAGE_PREFIX}{token}"
+
+
+def forget_stale_stages(scratch: Path, *, hours: float = STAGE_HOURS) -> None:
+    """Staged backups nobody confirmed (they hold the backup's data in clear) go after an hour."""
+    cutoff = time.time() - hours * 3600
+    for stage in scratch.glob(f"{STAGE_PREFIX}*"):
+        with contextlib.suppress(OSError):
+            if stage.is_dir() and stage.stat().st_mtime < cutoff:
+                shutil.rmtree(stage, ignore_errors=True)
 
 
 def staged(folder: Path) -> Staged | None:

@@ -19,7 +19,7 @@ from lifeline.appliance.settings import read_secret
 from lifeline.backup.actions import SCHEDULED_BY, Claim, Plan, claim_run, finish_run, log_backup
 from lifeline.backup.archive import backup_to_file
 from lifeline.backup.models import BackupKind
-from lifeline.backup.restore import describe
+from lifeline.backup.restore import describe, forget_stale_stages
 from lifeline.backup.schedule import Schedule, ScheduleError, check_folder, free_name, prune
 from lifeline.db.engine import Database
 from lifeline.recordings.filestore import FileStore
@@ -56,8 +56,11 @@ class BackupScheduler:
         node_id: str,
         settings: Callable[[], Awaitable[dict[str, Any]]],
         hostname: Callable[[], Awaitable[str]],
+        scratch: Path | None = None,
     ) -> None:
+        """`scratch`: the data directory's scratch folder, kept clear of stale staged restores."""
         self.db = db
+        self.scratch = scratch
         self.files = files
         self.node_id = node_id
         self._settings = settings
@@ -75,6 +78,8 @@ class BackupScheduler:
             self._wake.clear()
             try:
                 await self.tick()
+                if self.scratch is not None:
+                    await asyncio.to_thread(forget_stale_stages, self.scratch)
             except Exception:  # retried at the next tick
                 log.exception("the scheduled backup's check failed")
 

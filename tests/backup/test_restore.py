@@ -8,6 +8,7 @@ import io
 import json
 import os
 import re
+import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from lifeline.api.reporting.reports import EXPIRED
-from lifeline.backup.restore import RestoreError, restore_backup
+from lifeline.backup.restore import RestoreError, forget_stale_stages, restore_backup, stage_folder
 from lifeline.config import Config, normalize_database_url
 from tests.support.appliance import RunningAppliance, eventually, running_appliance
 from tests.support.engine import ConsoleNode
@@ -294,3 +295,15 @@ def test_replace_puts_a_backup_in_place_of_a_running_appliances_data(
         teams = appliance.cli_json("team", "list")
         assert "Only Here" not in [team["name"] for team in teams]
         assert list((appliance.data_dir / "tmp").glob("restore-*")) == []
+
+
+def test_a_staged_backup_nobody_confirmed_is_forgotten_after_an_hour(tmp_path: Path) -> None:
+    stale, fresh = stage_folder(tmp_path, "a" * 32), stage_folder(tmp_path, "b" * 32)
+    for folder in (stale, fresh):
+        folder.mkdir()
+        (folder / "staged.db").write_bytes(b"the backup's data, in clear")
+    an_hour_ago = time.time() - 3601
+    os.utime(stale, (an_hour_ago, an_hour_ago))
+    forget_stale_stages(tmp_path)
+    assert not stale.exists()
+    assert fresh.exists()

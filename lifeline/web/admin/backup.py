@@ -30,12 +30,15 @@ from lifeline.backup.actions import SCHEDULED_BY, log_backup, request_run
 from lifeline.backup.archive import Manifest, backup_to_scratch, download_name
 from lifeline.backup.models import BackupKind
 from lifeline.backup.restore import (
+    STAGE_HOURS,
     RestoreError,
     Staged,
     copy_staged_files,
     describe,
+    forget_stale_stages,
     replace_data,
     stage_backup,
+    stage_folder,
     staged,
 )
 from lifeline.db.base import utcnow
@@ -55,9 +58,7 @@ KEYS = (
     "backup_schedule_password",
 )
 UPLOAD_KEYS = ("restore_upload_max_mb",)
-STAGE_PREFIX = "restore-"
 STAGE_TOKEN = re.compile(r"[0-9a-f]{32}")
-STAGE_HOURS = 1
 OWNER = "owner"
 FILE_NAME = "file-name"
 URL = "/login/backup"
@@ -173,15 +174,8 @@ def _stages(page: Page) -> Path:
     return page.web.runtime.config.data_dir / "tmp"
 
 
-def _forget_old_stages(folder: Path) -> None:
-    cutoff = time.time() - STAGE_HOURS * 3600
-    for stage in folder.glob(f"{STAGE_PREFIX}*"):
-        if stage.is_dir() and stage.stat().st_mtime < cutoff:
-            shutil.rmtree(stage, ignore_errors=True)
-
-
 def _stage(source: Path, password: str | None, folder: Path, owner: int, file_name: str) -> Staged:
-    _forget_old_stages(folder.parent)
+    forget_stale_stages(folder.parent)
     backup = stage_backup(source, password, folder)
     (folder / OWNER).write_text(str(owner))
     (folder / FILE_NAME).write_text(file_name)
@@ -193,7 +187,7 @@ async def upload(page: Page) -> Response:
         return await backup_page(page, status=400, error="Choose a backup file (.nsb) to restore.")
     password = page.raw("password", MAX_PASSWORD) or None
     token = secrets.token_hex(16)
-    folder = _stages(page) / f"{STAGE_PREFIX}{token}"
+    folder = stage_folder(_stages(page), token)
     try:
         backup = await asyncio.to_thread(
             _stage, page.upload.path, password, folder, page.me.user_id, page.upload.filename
@@ -223,7 +217,7 @@ def _staged_for(page: Page) -> tuple[Staged, str] | None:
     token = page.text("token", 64)
     if not STAGE_TOKEN.fullmatch(token):
         return None
-    folder = _stages(page) / f"{STAGE_PREFIX}{token}"
+    folder = stage_folder(_stages(page), token)
     try:
         owner = int((folder / OWNER).read_text())
         file_name = (folder / FILE_NAME).read_text()
