@@ -1,14 +1,18 @@
-"""Reads of the backup bookkeeping, as the Backup and Status pages show it."""
+"""Reads of the backup bookkeeping, as the Backup and Status pages show it, and what a
+restore summary counts."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lifeline.backup.archive import Manifest
 from lifeline.backup.models import BackupKind, BackupLogEntry, BackupSchedule
+from lifeline.directory.models import Team, User
+from lifeline.sessions.models import SupportSession
 
 MADE = (BackupKind.DOWNLOAD.value, BackupKind.API.value, BackupKind.SCHEDULED.value)
 
@@ -32,6 +36,27 @@ class ScheduleState:
     next_run_at: datetime | None
     run_requested_at: datetime | None
     running_since: datetime | None
+
+
+@dataclass(frozen=True)
+class DataCounts:
+    """What a restore summary compares: the backup's and the appliance's."""
+
+    sessions: int
+    users: int
+    teams: int
+
+
+def data_counts(session: Session) -> DataCounts:
+    def count(model: type[SupportSession] | type[User] | type[Team]) -> int:
+        return session.execute(select(func.count()).select_from(model)).scalar_one()
+
+    return DataCounts(count(SupportSession), count(User), count(Team))
+
+
+def counts_in(manifest: Manifest) -> DataCounts:
+    tables = manifest.tables
+    return DataCounts(tables.get("support_sessions", 0), tables.get("users", 0), tables.get("teams", 0))
 
 
 def _record(entry: BackupLogEntry) -> LoggedBackup:

@@ -15,11 +15,8 @@ import re
 import secrets
 import shutil
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 from starlette.responses import FileResponse, Response
 
@@ -42,8 +39,6 @@ from lifeline.backup.restore import (
     staged,
 )
 from lifeline.db.base import utcnow
-from lifeline.directory.models import Team, User
-from lifeline.sessions.models import SupportSession
 from lifeline.web.admin.base import AdminPage, Page
 from lifeline.web.admin.settings_form import save_settings, setting_fields, shown_values
 from lifeline.web.pages import SECURITY_HEADERS
@@ -64,25 +59,6 @@ FILE_NAME = "file-name"
 URL = "/login/backup"
 
 _one_restore_at_a_time = asyncio.Lock()
-
-
-@dataclass(frozen=True)
-class Counts:
-    sessions: int
-    users: int
-    teams: int
-
-
-def _counts(session: Session) -> Counts:
-    def count(model: type[SupportSession] | type[User] | type[Team]) -> int:
-        return session.execute(select(func.count()).select_from(model)).scalar_one()
-
-    return Counts(count(SupportSession), count(User), count(Team))
-
-
-def _counts_in(manifest: Manifest) -> Counts:
-    tables = manifest.tables
-    return Counts(tables.get("support_sessions", 0), tables.get("users", 0), tables.get("teams", 0))
 
 
 # --- the page ----------------------------------------------------------------------------
@@ -195,7 +171,7 @@ async def upload(page: Page) -> Response:
     except RestoreError as refused:
         log.info("%s tried to restore %s; refused: %s", page.me.username, page.upload.filename, refused)
         return await backup_page(page, status=400, error=f"{page.upload.filename} was not restored: {refused}")
-    current = await page.read(_counts)
+    current = await page.read(queries.data_counts)
     return await page.render(
         "admin/backup_confirm.html",
         "Restore this backup?",
@@ -203,7 +179,7 @@ async def upload(page: Page) -> Response:
         file_name=page.upload.filename,
         manifest=backup.manifest,
         created_at=_when(backup.manifest),
-        backup_counts=_counts_in(backup.manifest),
+        backup_counts=queries.counts_in(backup.manifest),
         current=current,
         rows=backup.rows,
     )
@@ -266,7 +242,7 @@ async def confirm(page: Page) -> Response:
         file_name=file_name,
         manifest=backup.manifest,
         created_at=_when(backup.manifest),
-        counts=_counts_in(backup.manifest),
+        counts=queries.counts_in(backup.manifest),
         rows=rows,
     )
 
