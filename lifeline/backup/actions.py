@@ -94,16 +94,13 @@ def _someone_is_running(session: Session, row: BackupSchedule, node_id: str, now
     return node is not None and node.last_seen >= now - NODE_GRACE  # a dead process's run is over
 
 
-def claim_run(session: Session, node_id: str, plan: Plan | None, now: datetime | None = None) -> Claim | None:
-    """Plan the next run when the schedule changed, and claim the run that is due (on time,
-    or asked for with "Run now") for this process. None when nothing is due, another
-    process is writing one, or another process claimed it first. `plan` None: no schedule."""
-    now = now or utcnow()
-    row = schedule_row(session)
-    session.refresh(row)
-    key = plan.key if plan is not None else ""
+def _changes(
+    session: Session, row: BackupSchedule, node_id: str, plan: Plan | None, now: datetime
+) -> tuple[dict[str, Any], bool]:
+    """What the row needs now (a new plan, a claim), and whether that claims a run."""
     if _someone_is_running(session, row, node_id, now):
-        return None
+        return {}, False
+    key = plan.key if plan is not None else ""
     on_time = plan is not None and row.planned_for == key and row.next_run_at is not None and row.next_run_at <= now
     due = on_time or row.run_requested_at is not None
     values: dict[str, Any] = {}
@@ -118,6 +115,23 @@ def claim_run(session: Session, node_id: str, plan: Plan | None, now: datetime |
             planned_for=key,
             next_run_at=plan.next_after(now) if plan is not None else None,
         )
+    return values, due
+
+
+def has_work(session: Session, node_id: str, plan: Plan | None, now: datetime | None = None) -> bool:
+    """Whether `claim_run` would change anything: a read, so looking costs no write."""
+    row = session.get(BackupSchedule, SCHEDULE_ROW)
+    return row is None or bool(_changes(session, row, node_id, plan, now or utcnow())[0])
+
+
+def claim_run(session: Session, node_id: str, plan: Plan | None, now: datetime | None = None) -> Claim | None:
+    """Plan the next run when the schedule changed, and claim the run that is due (on time,
+    or asked for with "Run now") for this process. None when nothing is due, another
+    process is writing one, or another process claimed it first. `plan` None: no schedule."""
+    now = now or utcnow()
+    row = schedule_row(session)
+    session.refresh(row)
+    values, due = _changes(session, row, node_id, plan, now)
     requested_by = row.requested_by if row.run_requested_at is not None else ""
     if not values or not _changed(session, row.version, **values):
         return None

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from lifeline.appliance.sealed import SealedError
 from lifeline.appliance.settings import read_secret
-from lifeline.backup.actions import SCHEDULED_BY, Claim, Plan, claim_run, finish_run, log_backup
+from lifeline.backup.actions import SCHEDULED_BY, Claim, Plan, claim_run, finish_run, has_work, log_backup
 from lifeline.backup.archive import backup_to_file
 from lifeline.backup.models import BackupKind
 from lifeline.backup.restore import describe, forget_stale_stages
@@ -86,7 +86,10 @@ class BackupScheduler:
     async def tick(self) -> Outcome | None:
         """Claim and write the backup that is due, if any; what came of it."""
         settings = await self._settings()
-        claim = await self.db.write(claim_run, self.node_id, plan_of(settings))
+        plan = plan_of(settings)
+        if not await self.db.read(has_work, self.node_id, plan):
+            return None
+        claim = await self.db.write(claim_run, self.node_id, plan)
         if claim is None:
             return None
         try:
