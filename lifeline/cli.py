@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
+import shutil
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
@@ -20,9 +22,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lifeline.appliance.bootstrap import ensure_appliance, open_database
-from lifeline.appliance.settings import SETTINGS, SettingError, load_settings, set_setting
+from lifeline.appliance.settings import APPLIANCE_ID, SETTINGS, SettingError, load_settings, set_setting
 from lifeline.backup.archive import backup_to_file, write_backup
-from lifeline.backup.restore import RestoreError, describe, restore_backup
+from lifeline.backup.restore import (
+    Restored,
+    RestoreError,
+    copy_staged_files,
+    describe,
+    replace_data,
+    restore_backup,
+    stage_backup,
+    stage_folder,
+)
 from lifeline.config import Config, ConfigError
 from lifeline.db.engine import Database
 from lifeline.directory import actions as directory
@@ -240,7 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     set_ = settings.add_parser("set", help="change a setting")
     set_.add_argument("key", choices=sorted(SETTINGS), metavar="KEY")
-    set_.add_argument("value")
+    set_.add_argument("value", help="the new value; for a password, - reads it from standard input")
     get = settings.add_parser("get", help="show a setting")
     get.add_argument("key", choices=sorted(SETTINGS), metavar="KEY")
     listing = settings.add_parser("list", help="show every setting")
@@ -253,9 +264,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--output", "-o", help="file to write (default: lifeline-YYYY-MM-DD.nsb here; - for standard output)"
     )
     backup.add_argument("--password", help="encrypt the backup with this password (or set LIFELINE_BACKUP_PASSWORD)")
-    restore = commands.add_parser("restore", help="restore a backup into a new, empty appliance (not running)")
+    restore = commands.add_parser(
+        "restore", help="restore a backup into a new, empty appliance (not running), or replace an appliance's data"
+    )
     restore.add_argument("file", type=Path, help="the .nsb file")
     restore.add_argument("--password", help="the backup's password (or set LIFELINE_BACKUP_PASSWORD)")
+    restore.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace all the data of this appliance (running or not) with the backup's, as /login's Backup page does",
+    )
     for sub in (backup, restore):
         _data_dir_option(sub)
         _json_option(sub)
@@ -596,13 +614,23 @@ def cmd_custom_attribute(args: argparse.Namespace) -> None:
         _emit(args, listed, "\n".join(f"{a['code_name']:<24} {a['display_name']}" for a in listed))
 
 
+def _shown_setting(key: str, value: Any) -> Any:
+    """What the command shows of a setting: a secret only as whether it is set."""
+    if SETTINGS[key].secret:
+        return "(set)" if value else "(not set)"
+    return value if isinstance(value, bool | int | str) else str(value)
+
+
 def cmd_settings(args: argparse.Namespace) -> None:
     if args.action == "set":
-        value = _with_db(args, lambda s: set_setting(s, args.key, args.value))
+        raw = args.value
+        if SETTINGS[args.key].secret and raw == "-":
+            raw = sys.stdin.readline().rstrip("\r\n")  # a secret kept off the command line
+        value = _shown_setting(args.key, _with_db(args, lambda s: set_setting(s, args.key, raw)))
         _emit(args, {args.key: value}, f"{args.key} = {value}")
         return
     values = _with_db(args, load_settings)
-    shown = {key: values[key] for key in sorted(SETTINGS)}
+    shown = {key: _shown_setting(key, values[key]) for key in sorted(SETTINGS)}
     if args.action == "get":
         _emit(args, {args.key: shown[args.key]}, str(shown[args.key]))
     else:
@@ -694,15 +722,37 @@ def cmd_backup(args: argparse.Namespace) -> None:
 def cmd_restore(args: argparse.Namespace) -> None:
     config = _config(args)
     try:
-        restored = restore_backup(config, args.file, password=_backup_password(args))
+        if args.replace:
+            restored = _replace_data(config, args.file, _backup_password(args))
+        else:
+            restored = restore_backup(config, args.file, password=_backup_password(args))
     except RestoreError as error:
         raise CliError(str(error)) from None
     where = "PostgreSQL" if not config.is_sqlite else str(config.data_dir)
     _emit(
         args,
         {"rows": restored.rows, "files": restored.files, **asdict(restored.manifest)},
-        f"Restored {describe(restored.manifest)} into {where}",
+        f"{'Replaced the data with' if args.replace else 'Restored'} {describe(restored.manifest)} into {where}",
     )
+
+
+def _replace_data(config: Config, source: Path, password: str | None) -> Restored:
+    """The same replacement as /login's: staged and checked first, then one transaction;
+    running appliance processes notice it within a second."""
+    backup = stage_backup(source, password, stage_folder(config.data_dir / "tmp", secrets.token_hex(16)))
+    try:
+        db = open_database(config)
+        try:
+            files = copy_staged_files(backup, FileStore(config.file_store_dir))
+            appliance_id = db.call(load_settings)[APPLIANCE_ID]
+            rows = db.call(
+                replace_data, backup, appliance_id=appliance_id, performed_by="lifeline restore", file_name=source.name
+            )
+        finally:
+            db.close()
+    finally:
+        shutil.rmtree(backup.folder, ignore_errors=True)
+    return Restored(backup.manifest, rows, files)
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {

@@ -1,5 +1,6 @@
 """What one appliance process holds while it runs: the database, its node identity,
-what it caches, and the background jobs that keep the caches and presence honest."""
+what it caches, and the background jobs that keep the caches and presence honest and
+write the scheduled backup."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from lifeline.appliance import stamps
 from lifeline.appliance.settings import APPLIANCE_ID, load_settings
 from lifeline.appliance.stamps import StampBumped
+from lifeline.backup.scheduler import BackupScheduler
 from lifeline.bus import Bus, InProcessBus
 from lifeline.bus.redis import RedisBus
 from lifeline.config import Config
@@ -26,6 +28,7 @@ from lifeline.directory.queries import DirectorySnapshot, load_directory
 from lifeline.presence import actions as presence
 from lifeline.presence import queries as presence_queries
 from lifeline.presence.queries import LoggedInRep
+from lifeline.recordings.filestore import FileStore
 
 T = TypeVar("T")
 
@@ -100,6 +103,14 @@ class Runtime:
         self._tasks: list[asyncio.Task[None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         db.after_commit = self._after_commit
+        self.backups = BackupScheduler(
+            db,
+            FileStore(config.file_store_dir),
+            self.node_id,
+            self.settings,
+            self._public_hostname,
+            config.data_dir / "tmp",
+        )
 
     # --- after-commit events -------------------------------------------------------------
 
@@ -134,6 +145,9 @@ class Runtime:
     async def logged_in_reps(self) -> list[LoggedInRep]:
         return await self._reps_cache.get(self)
 
+    async def _public_hostname(self) -> str:
+        return (await self.directory()).default_site.primary_hostname
+
     def https_port_for_urls(self, settings: dict[str, Any]) -> int:
         configured = int(settings.get("public_https_port") or 0)
         return configured or (self.ports.https or 443)
@@ -153,6 +167,7 @@ class Runtime:
             asyncio.create_task(self._every(STAMP_POLL_SECONDS, self._poll_stamps)),
             asyncio.create_task(self._every(HEARTBEAT_SECONDS, self._heartbeat)),
             asyncio.create_task(self._every(SWEEP_SECONDS, self._sweep_dead_nodes)),
+            asyncio.create_task(self.backups.run()),
         ]
 
     async def stop(self) -> None:

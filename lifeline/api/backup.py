@@ -12,9 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import tempfile
-import threading
+import logging
 from pathlib import Path
 
 from starlette.background import BackgroundTask
@@ -23,16 +21,19 @@ from starlette.responses import FileResponse
 from lifeline.api.auth import BAD_CREDENTIALS, BAD_TOKEN, NO_CREDENTIALS
 from lifeline.api.endpoint import ApiContext, Era, Reply, XmlApiEndpoint
 from lifeline.api.errors import ApiError
-from lifeline.backup.archive import backup_to_file
+from lifeline.backup.actions import log_backup
+from lifeline.backup.archive import backup_to_scratch, download_name
+from lifeline.backup.models import BackupKind
+from lifeline.backup.restore import describe
 from lifeline.db.base import utcnow
 from lifeline.recordings.filestore import FileStore
+
+log = logging.getLogger("lifeline.api")
 
 INVALID_CREDENTIALS = "Invalid credentials"
 NOT_ALLOWED = "Invalid credentials: this account may not back up the appliance"
 MAX_PASSWORD = 1024
 CONTENT_TYPE = "application/octet-stream"  # not XML or JSON: clients must not parse it
-
-_one_at_a_time = threading.Lock()
 
 
 class BackupEndpoint(XmlApiEndpoint):
@@ -62,32 +63,40 @@ def backup_password(context: ApiContext) -> str | None:
     return password
 
 
-def _make_backup(context: ApiContext, password: str | None) -> Path:
-    config = context.runtime.config
-    scratch = config.data_dir / "tmp"
-    scratch.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, name = tempfile.mkstemp(dir=scratch, prefix="backup-", suffix=".nsb")
-    os.close(fd)
-    path = Path(name)
-    try:
-        with _one_at_a_time:
-            backup_to_file(context.runtime.db, FileStore(config.file_store_dir), path, password=password)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            path.unlink()
-        raise
-    return path
-
-
 async def dispatch(context: ApiContext) -> Reply:
     principal = context.principal
     if not principal.backup:  # users: administrators; API accounts: the backup permission
         raise ApiError(NOT_ALLOWED)
     password = backup_password(context)
-    path = await asyncio.to_thread(_make_backup, context, password)
-    directory = await context.runtime.directory()
-    hostname = directory.default_site.primary_hostname
-    name = f"{hostname}-{utcnow():%Y-%m-%d}.nsb"
+    runtime = context.runtime
+    started = utcnow()
+    try:
+        path, manifest = await asyncio.to_thread(
+            backup_to_scratch,
+            runtime.db,
+            FileStore(runtime.config.file_store_dir),
+            runtime.config.data_dir / "tmp",
+            password=password,
+        )
+    except Exception as error:
+        await runtime.db.write(
+            log_backup, BackupKind.API, principal.name, started_at=started, ok=False, detail=str(error)
+        )
+        raise
+    directory = await runtime.directory()
+    name = download_name(directory.default_site.primary_hostname, started)
+    await runtime.db.write(
+        log_backup,
+        BackupKind.API,
+        principal.name,
+        started_at=started,
+        ok=True,
+        detail=describe(manifest),
+        file_name=name,
+        size=path.stat().st_size,
+        encrypted=manifest.encrypted,
+    )
+    log.info("%s %s took a backup through the Backup API", principal.kind, principal.name)
     return FileResponse(
         path,
         media_type=CONTENT_TYPE,

@@ -14,7 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lifeline.appliance.models import Setting
+from lifeline.appliance.sealed import seal, unseal
 from lifeline.appliance.stamps import bump
+from lifeline.backup.schedule import ScheduleError, check_folder, parse_schedule
 
 NS_17 = "http://www.networkstreaming.com/namespaces/API"
 NS_COMMAND_LATER = "https://www.bomgar.com/namespaces/API/command"
@@ -73,13 +75,49 @@ def _text(limit: int) -> Callable[[str], str]:
     return parse
 
 
+def _absolute_folder(raw: str) -> str:
+    value = raw.strip()
+    if value and not value.startswith("/"):
+        raise SettingError(f"the folder must be an absolute path (starting with /), not {value!r}")
+    if len(value) > 1024:
+        raise SettingError("at most 1024 characters")
+    return value
+
+
+def _usable_folder(session: Session, value: Any) -> None:
+    try:
+        check_folder(str(value))
+    except ScheduleError as problem:
+        raise SettingError(str(problem)) from None
+
+
+def _schedule(raw: str) -> Any:
+    try:
+        return parse_schedule(raw)
+    except ScheduleError as problem:
+        raise SettingError(str(problem)) from None
+
+
+def _needs_folder(session: Session, value: Any) -> None:
+    if value:
+        session.flush()
+        folder = session.get(Setting, "backup_schedule_folder")
+        if folder is None or not folder.value:
+            raise SettingError("set the folder (backup_schedule_folder) before turning the scheduled backup on")
+
+
 @dataclass(frozen=True)
 class SettingSpec:
     key: str
     default: str
     parse: Callable[[str], Any]
     description: str
-    widget: str = "text"  # how a form shows it: text, checkbox, number or textarea
+    widget: str = "text"  # how a form shows it: text, checkbox, number, textarea or password
+    # Checked only when the setting is changed, with the other changes of the same save
+    # (the folder must exist when it is set, not every time settings are read).
+    check: Callable[[Session, Any], None] | None = None
+    # Stored sealed (see sealed.py); never shown, listed or logged. Read it with read_secret.
+    secret: bool = False
 
 
 SETTINGS: dict[str, SettingSpec] = {
@@ -179,6 +217,50 @@ SETTINGS: dict[str, SettingSpec] = {
             "Minutes a locked account stays locked, unless an admin unlocks it sooner.",
             "number",
         ),
+        SettingSpec(
+            "backup_schedule_folder",
+            "",
+            _absolute_folder,
+            "Folder the scheduled backup writes to: an absolute path the appliance may write to "
+            "(with several appliance processes, a folder they all reach).",
+            check=_usable_folder,
+        ),
+        SettingSpec(
+            "backup_schedule_enabled",
+            "false",
+            _bool,
+            "Write a backup into the folder on the schedule.",
+            "checkbox",
+            check=_needs_folder,
+        ),
+        SettingSpec(
+            "backup_schedule",
+            "daily 02:00",
+            _schedule,
+            "When: 'daily HH:MM' (the appliance's time zone) or 'every N hours' (on the hour, N from 1 to 24).",
+        ),
+        SettingSpec(
+            "backup_schedule_keep",
+            "7",
+            _int_between(1, 1000),
+            "How many scheduled backups to keep in the folder; older ones are removed.",
+            "number",
+        ),
+        SettingSpec(
+            "backup_schedule_password",
+            "",
+            _text(1024),
+            "Encrypt scheduled backups with this password; empty: not encrypted.",
+            "password",
+            secret=True,
+        ),
+        SettingSpec(
+            "restore_upload_max_mb",
+            "2048",
+            _int_between(1, 1024 * 1024),
+            "Largest backup file, in MB, that /login accepts to restore.",
+            "number",
+        ),
     ]
 }
 
@@ -199,10 +281,19 @@ def parse_setting(key: str, raw: str) -> Any:
 
 def set_setting(session: Session, key: str, raw: str) -> Any:
     value = parse_setting(key, raw)
+    spec = SETTINGS[key]
     stored = raw.strip() if isinstance(value, bool | int) else str(value)
     if isinstance(value, bool):
         stored = "true" if value else "false"
+    if spec.secret:
+        stored = seal(value, _appliance_secret(session), key) if value else ""
+        value = bool(value)
     row = session.get(Setting, key)
+    if spec.check is not None and stored != (row.value if row is not None else spec.default):
+        try:
+            spec.check(session, parse_setting(key, raw))
+        except SettingError as exc:
+            raise SettingError(f"{key}: {exc}") from None
     if row is None:
         session.add(Setting(key=key, value=stored))
     else:
@@ -217,6 +308,9 @@ def load_settings(session: Session) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for key, spec in SETTINGS.items():
         raw = stored.get(key, spec.default)
+        if spec.secret:
+            values[key] = bool(raw)  # whether one is set; never the secret itself
+            continue
         try:
             values[key] = spec.parse(raw)
         except SettingError:
@@ -224,3 +318,19 @@ def load_settings(session: Session) -> dict[str, Any]:
     values[APPLIANCE_ID] = stored.get(APPLIANCE_ID, "")
     values[APPLIANCE_SECRET] = stored.get(APPLIANCE_SECRET, "")
     return values
+
+
+def _appliance_secret(session: Session) -> str:
+    row = session.get(Setting, APPLIANCE_SECRET)
+    if row is None or not row.value:
+        raise SettingError("the appliance has no secret yet; start it once (lifeline init) first")
+    return row.value
+
+
+def read_secret(session: Session, key: str) -> str | None:
+    """A sealed setting in clear, or None when it is not set. SealedError when it cannot be opened."""
+    assert SETTINGS[key].secret, key
+    row = session.get(Setting, key)
+    if row is None or not row.value:
+        return None
+    return unseal(row.value, _appliance_secret(session), key)

@@ -20,8 +20,9 @@ from lifeline.db.engine import on_commit
 DIRECTORY = "directory"  # users, teams, issues, sites, API accounts, custom attributes
 PRESENCE = "presence"  # who is logged in, and their session counts
 SETTINGS = "settings"
+RESTORED = "restored"  # the whole database was replaced by a restored backup
 
-ALL = (DIRECTORY, PRESENCE, SETTINGS)
+ALL = (DIRECTORY, PRESENCE, SETTINGS, RESTORED)
 
 
 @live_event

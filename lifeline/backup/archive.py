@@ -10,8 +10,9 @@ An archive is a ZIP file (or, with a password, that ZIP encrypted; see `crypto.p
   them (the most recent), as the Backup API promises. Recordings are never included; their
   rows are, so reports still list them (and say they have expired).
 
-Left out: the appliance processes (`nodes`), live OAuth tokens (`api_tokens`) and cache
-counters (`change_stamps`), none of which mean anything on another appliance.
+Left out: the appliance processes (`nodes`), live OAuth tokens (`api_tokens`), cache
+counters (`change_stamps`) and the appliance's own record of its backups (`backup_log`,
+`backup_schedule`), none of which mean anything on another appliance.
 
 Rows are read from one consistent snapshot: a copy made with SQLite's backup API, or a
 REPEATABLE READ transaction on PostgreSQL.
@@ -24,10 +25,11 @@ import json
 import os
 import sqlite3
 import tempfile
+import threading
 import zipfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -47,8 +49,11 @@ FORMAT = "lifeline-backup"
 FORMAT_VERSION = 1
 MAX_FILE_SIZE = 200 * 1024
 MAX_FILES = 50
-LEFT_OUT = frozenset({"nodes", "api_tokens", "change_stamps"})
+LEFT_OUT = frozenset({"nodes", "api_tokens", "change_stamps", "backup_log", "backup_schedule"})
 ROWS_PER_READ = 1000
+
+# One backup at a time in a process (the Backup API, /login, the schedule): a second waits.
+_one_at_a_time = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -184,11 +189,12 @@ def write_backup(db: Database, files: FileStore, out: BinaryIO, *, password: str
 
 
 def backup_to_file(db: Database, files: FileStore, path: Path, *, password: str | None = None) -> Manifest:
-    """Write a backup to `path`, made private to its owner, replacing it only once complete."""
+    """Write a backup to `path`, made private to its owner, replacing it only once complete;
+    one at a time in this process."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".backup-", suffix=".nsb")
     try:
-        with os.fdopen(fd, "wb") as handle:
+        with os.fdopen(fd, "wb") as handle, _one_at_a_time:
             manifest = write_backup(db, files, handle, password=password)
             handle.flush()
             os.fsync(handle.fileno())
@@ -198,3 +204,25 @@ def backup_to_file(db: Database, files: FileStore, path: Path, *, password: str 
             os.unlink(temp)
         raise
     return manifest
+
+
+def backup_to_scratch(
+    db: Database, files: FileStore, scratch: Path, *, password: str | None = None
+) -> tuple[Path, Manifest]:
+    """A backup in a private scratch file, for a download; the caller removes it once sent."""
+    scratch.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, name = tempfile.mkstemp(dir=scratch, prefix="backup-", suffix=".nsb")
+    os.close(fd)
+    path = Path(name)
+    try:
+        manifest = backup_to_file(db, files, path, password=password)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            path.unlink()
+        raise
+    return path, manifest
+
+
+def download_name(hostname: str, moment: datetime) -> str:
+    """What a downloaded backup is called: the appliance's public host name and the UTC day."""
+    return f"{hostname}-{moment.astimezone(UTC):%Y-%m-%d}.nsb"

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from lifeline.appliance import stamps
 from lifeline.appliance.stamps import StampBumped
 from lifeline.presence import actions as presence
-from lifeline.runtime import Runtime
+from lifeline.runtime import STAMP_POLL_SECONDS, Runtime
 from lifeline.sessions.live import SessionEventAdded, SessionState, event_payload, file_ids_by_event, session_state
 from lifeline.sessions.models import SupportSession
 from lifeline.sessions.queries import events_after, waiting_sessions
@@ -37,6 +37,7 @@ DETACH_GRACE_SECONDS = 120.0
 # warnings their system shows for downloaded programs).
 DOWNLOAD_GRACE_SECONDS = 600.0
 REFRESH_DELAY = 0.3
+RESTART = 1012  # close code: the appliance's data was replaced (a restored backup); reconnect
 
 # What a customer may see of a session's log: never notes, never system information.
 CUSTOMER_EVENTS = frozenset(
@@ -68,6 +69,9 @@ class Peer:
         self._holding: dict[str, list[dict[str, Any]]] = {}  # the same, for one session joined later
         self.follows: set[str] | None = None  # while attaching: which held events will matter
         self.overflowed = False
+        self.close_code = 1000
+        # Its connection went with the data a restored backup replaced: nothing to keep for it.
+        self.dropped = False
 
     def send(self, message: dict[str, Any]) -> None:
         self.send_text(json.dumps(message, separators=(",", ":")))
@@ -83,7 +87,8 @@ class Peer:
                 self.outbox.get_nowait()
                 self.outbox.put_nowait(None)  # tells the writer to close the socket
 
-    def close(self) -> None:
+    def close(self, code: int = 1000) -> None:
+        self.close_code = code
         with contextlib.suppress(asyncio.QueueFull):
             self.outbox.put_nowait(None)
 
@@ -214,26 +219,66 @@ class Hub:
         self._pending: dict[str, asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._unsubscribe = runtime.bus.subscribe(self.on_event)
-        self._expiry: asyncio.Task[None] | None = None
+        self._loops: list[asyncio.Task[None]] = []
+        self._restored = runtime.generations[stamps.RESTORED]
 
     async def start(self) -> None:
         """Learn what waits in the queues now; from here on live events keep it current."""
+        await self._load_waiting()
+        self._loops = [
+            asyncio.create_task(self._expire_regularly()),
+            asyncio.create_task(self._follow_restores()),
+        ]
 
+    async def _load_waiting(self) -> None:
         def load(session: Session) -> list[dict[str, Any]]:
             return [session_state(session, waiting) for waiting in waiting_sessions(session)]
 
+        waiting = WaitingIndex()
         for state in await self.runtime.db.read(load):
-            self.waiting.apply(state)
-        self._expiry = asyncio.create_task(self._expire_regularly())
+            waiting.apply(state)
+        self.waiting = waiting
 
     async def stop(self) -> None:
         self._unsubscribe()
-        if self._expiry is not None:
-            self._expiry.cancel()
+        for loop in self._loops:
+            loop.cancel()
+        for loop in self._loops:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._expiry
+                await loop
         for peer in [*self.consoles, *self.customers.values()]:
             peer.close()
+
+    async def _follow_restores(self) -> None:
+        """A restored backup replaced the database (here, in another process, or with the
+        `lifeline` command): the restored stamp moved."""
+        while True:
+            await asyncio.sleep(STAMP_POLL_SECONDS)
+            generation = self.runtime.generations[stamps.RESTORED]
+            if generation != self._restored:
+                self._restored = generation
+                try:
+                    await self.data_replaced()
+                except Exception:
+                    log.exception("starting afresh after a restore failed")
+
+    async def data_replaced(self) -> None:
+        """Every socket's connection and session are gone with the old data: close them all
+        (clients reconnect and start afresh, or are told their session is over) and learn
+        the queues again."""
+        peers = {*self.consoles, *self.customers.values(), *self.attaching}
+        for peers_of_session in self.watchers.values():
+            peers |= peers_of_session
+        for peer in peers:
+            peer.dropped = True
+            peer.close(RESTART)
+        self.watchers.clear()
+        self.attaching.clear()
+        self.consoles.clear()
+        self.customers.clear()
+        self.detached.clear()
+        await self._load_waiting()
+        log.warning("the appliance's data was replaced by a restored backup; closed %d sockets", len(peers))
 
     async def _expire_regularly(self) -> None:
         while True:
@@ -298,7 +343,8 @@ class Hub:
             self.consoles.discard(peer)
         if isinstance(peer, CustomerPeer) and self.customers.get(peer.lsid) is peer:
             del self.customers[peer.lsid]
-        if detached:
+        # A dropped peer's gsnumber may now be someone else's (numbers restart after the restored ones).
+        if detached and not peer.dropped:
             self.detached[peer.gsnumber] = time.monotonic() + DETACH_GRACE_SECONDS
 
     def expect(self, gsnumber: int, *, grace: float = DETACH_GRACE_SECONDS) -> None:

@@ -59,7 +59,7 @@ async def _write(websocket: WebSocket, peer: Peer) -> None:
     while True:
         text = await peer.outbox.get()
         if text is None:
-            code = CLOSE_TOO_SLOW if peer.overflowed else 1000
+            code = CLOSE_TOO_SLOW if peer.overflowed else peer.close_code
             with contextlib.suppress(Exception):
                 await websocket.close(code)
             return

@@ -8,7 +8,7 @@ import re
 import httpx
 
 from lifeline.appliance.settings import APPLIANCE_ID, SETTINGS, load_settings
-from lifeline.web.admin import api_config, appliance, security
+from lifeline.web.admin import api_config, appliance, backup, security
 from tests.admin.helpers import AdminClient
 from tests.support.appliance import RunningAppliance, eventually
 from tests.support.command import NS_LATER, CommandApi, local
@@ -20,7 +20,7 @@ LOCKOUT = {"login_lockout_minutes": "15"}
 
 
 def test_every_setting_has_a_place_in_the_admin_interface() -> None:
-    shown = [*security.KEYS, *api_config.KEYS, *appliance.KEYS]
+    shown = [*security.KEYS, *api_config.KEYS, *appliance.KEYS, *backup.KEYS, *backup.UPLOAD_KEYS]
     assert sorted(shown) == sorted(SETTINGS)
 
 

@@ -8,6 +8,7 @@ import io
 import json
 import os
 import re
+import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,13 +18,14 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from lifeline.api.reporting.reports import EXPIRED
-from lifeline.backup.restore import RestoreError, restore_backup
+from lifeline.backup.restore import RestoreError, forget_stale_stages, restore_backup, stage_folder
 from lifeline.config import Config, normalize_database_url
-from tests.support.appliance import RunningAppliance, running_appliance
+from tests.support.appliance import RunningAppliance, eventually, running_appliance
 from tests.support.engine import ConsoleNode
 from tests.support.history import History, make_history
 from tests.support.personas import provision
 from tests.support.reporting import NS_LATER, provision_reporters
+from tests.support.sockets import Console, sign_in
 
 PASSWORD = "a backup password"
 TEST_USER = {"username": "test", "password": "test-password"}
@@ -174,7 +176,9 @@ def test_it_refuses_an_appliance_that_already_has_data(
     assert exit_.value.code == 1
     message = capsys.readouterr().err
     assert message.startswith("lifeline: error: The appliance already has data (")
-    assert message.strip().endswith("restore into a new, empty appliance.")
+    assert message.strip().endswith(
+        "restore into a new, empty appliance, or replace its data with --replace (or /login's Backup page)."
+    )
 
 
 def test_it_refuses_a_wrong_or_missing_password(tmp_path: Path, encrypted_backup: Path) -> None:
@@ -273,3 +277,33 @@ def test_requests_to_a_restored_appliance_use_the_restored_accounts(tmp_path: Pa
         assert httpx.get(f"{appliance.http}/check_health").status_code == 200
     finally:
         appliance.close()
+
+
+def test_replace_puts_a_backup_in_place_of_a_running_appliances_data(
+    tmp_path: Path, original_reports: dict[str, bytes], encrypted_backup: Path
+) -> None:
+    with running_appliance(tmp_path / "running") as appliance:
+        personas = provision(appliance)
+        appliance.cli("team", "add", "Only Here")
+        console = Console(appliance, sign_in(appliance, "rep_a", personas.rep_a.password))
+        printed = appliance.cli("restore", str(encrypted_backup), "--password", PASSWORD, "--replace")
+        assert printed.startswith("Replaced the data with a backup made ")
+        # The running process notices (its stamps moved): its console is dropped, to reconnect...
+        assert console.close_code() == 1012
+        # ...and it answers with the backup's data.
+        eventually(lambda: same_reports(reports_of(appliance), original_reports))
+        teams = appliance.cli_json("team", "list")
+        assert "Only Here" not in [team["name"] for team in teams]
+        assert list((appliance.data_dir / "tmp").glob("restore-*")) == []
+
+
+def test_a_staged_backup_nobody_confirmed_is_forgotten_after_an_hour(tmp_path: Path) -> None:
+    stale, fresh = stage_folder(tmp_path, "a" * 32), stage_folder(tmp_path, "b" * 32)
+    for folder in (stale, fresh):
+        folder.mkdir()
+        (folder / "staged.db").write_bytes(b"the backup's data, in clear")
+    an_hour_ago = time.time() - 3601
+    os.utime(stale, (an_hour_ago, an_hour_ago))
+    forget_stale_stages(tmp_path)
+    assert not stale.exists()
+    assert fresh.exists()

@@ -8,6 +8,7 @@ import re
 import ssl
 from typing import Any
 
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from tests.support.appliance import RunningAppliance
@@ -67,6 +68,16 @@ class Socket:
             message = self.until("event", timeout=timeout)
             if message["event"]["type"] == kind:
                 return message
+
+    def close_code(self, *, timeout: float = 10) -> int | None:
+        """Read until the appliance closes the socket; the code it closed with."""
+        try:
+            while True:
+                self.socket.recv(timeout=timeout)
+        except ConnectionClosed as closed:
+            return closed.rcvd.code if closed.rcvd else None
+        finally:
+            self.close()
 
     def close(self) -> None:
         self._stack.close()

@@ -9,6 +9,7 @@ from lifeline.web.admin import (
     account,
     api_config,
     appliance,
+    backup,
     recordings,
     reports,
     security,
@@ -31,6 +32,7 @@ PAGES: list[AdminPage] = [
     *security.PAGES,
     *api_config.PAGES,
     *appliance.PAGES,
+    *backup.PAGES,
     *reports.PAGES,
     *recordings.PAGES,
 ]

@@ -22,6 +22,7 @@ from lifeline.web.auth import SignedIn
 from lifeline.web.context import Web
 from lifeline.web.pages import field, is_https, render, small_form, templates
 from lifeline.web.signin import CHANGE_PASSWORD_URL
+from lifeline.web.uploads import MB, FormExpired, Upload, UploadRefused, is_multipart, read_upload
 
 T = TypeVar("T")
 
@@ -38,6 +39,7 @@ ADMIN_NAV = (
     ("Security", "/login/security"),
     ("API configuration", "/login/api"),
     ("Appliance", "/login/appliance"),
+    ("Backup", "/login/backup"),
     ("Reports", "/login/reports"),
 )
 
@@ -94,6 +96,7 @@ class Page:
     me: SignedIn
     csrf: str
     form: FormData
+    upload: Upload | None = None  # the file of an upload form (AdminPage.upload), removed after the handler
 
     # --- reading the form ----------------------------------------------------------------
 
@@ -171,6 +174,9 @@ class AdminPage:
     methods: Sequence[str] = ("GET",)
     access: Access = Access.ADMIN
     while_password_change_due: bool = False  # reachable before a due password change
+    # The name of the file field of a form that uploads one (multipart, streamed to disk up
+    # to the restore_upload_max_mb setting); other POSTs are small forms.
+    upload: str = ""
 
 
 def guarded(web: Web, spec: AdminPage) -> Callable[[Request], Awaitable[Response]]:
@@ -192,8 +198,15 @@ def guarded(web: Web, spec: AdminPage) -> Callable[[Request], Awaitable[Response
                 "admin/message.html", "Not allowed", status=403, message="Only an administrator may open this page."
             )
         if request.method == "POST":
-            form = await small_form(request)
+            try:
+                form = await _upload_form(page, spec) if spec.upload and is_multipart(request) else None
+            except UploadRefused as refused:
+                title = "The form expired" if isinstance(refused, FormExpired) else "The file was refused"
+                return await page.render("admin/message.html", title, status=refused.status, message=refused.message)
+            form = form or await small_form(request)
             if form is None or not await web.auth.check_csrf(me, field(form, "csrf", 128)):
+                if page.upload is not None:
+                    page.upload.remove()
                 return await page.render(
                     "admin/message.html",
                     "The form expired",
@@ -201,9 +214,25 @@ def guarded(web: Web, spec: AdminPage) -> Callable[[Request], Awaitable[Response
                     message="The form expired or was too large. Go back, reload the page and try again.",
                 )
             page.form = form
-        return await spec.handler(page)
+        try:
+            return await spec.handler(page)
+        finally:
+            if page.upload is not None:
+                page.upload.remove()
 
     return endpoint
+
+
+async def _upload_form(page: Page, spec: AdminPage) -> FormData:
+    settings = await page.web.runtime.settings()
+    form, page.upload = await read_upload(
+        page.request,
+        file_field=spec.upload,
+        folder=page.web.runtime.config.data_dir / "tmp" / "uploads",
+        limit=int(settings["restore_upload_max_mb"]) * MB,
+        csrf=page.csrf,
+    )
+    return form
 
 
 def routes_of(web: Web, pages: Sequence[AdminPage]) -> list[Route]:

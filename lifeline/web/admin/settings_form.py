@@ -29,6 +29,12 @@ LABELS = {
     "session_key_max_ttl": "Longest session key lifetime (seconds)",
     "session_key_mail_subject": "Session key invitation: subject",
     "session_key_mail_body": "Session key invitation: body",
+    "backup_schedule_enabled": "Write a backup on the schedule",
+    "backup_schedule_folder": "Folder",
+    "backup_schedule": "When",
+    "backup_schedule_keep": "Backups to keep",
+    "backup_schedule_password": "Backup password",
+    "restore_upload_max_mb": "Largest backup to restore from a file (MB)",
 }
 
 
@@ -53,6 +59,12 @@ def submitted(page: Page, keys: Sequence[str]) -> dict[str, str]:
     for key in keys:
         if SETTINGS[key].widget == "checkbox":
             raw[key] = "true" if page.flag(key) else "false"
+        elif SETTINGS[key].widget == "password":
+            # Never shown back: left empty it stays as it is, unless "remove" is ticked.
+            if page.flag(f"{key}_clear"):
+                raw[key] = ""
+            elif value := page.raw(key, 4096):
+                raw[key] = value
         else:
             raw[key] = page.raw(key, 4096).replace("\r\n", "\n")
     return raw
@@ -77,4 +89,5 @@ async def save_settings(page: Page, keys: Sequence[str]) -> str | None:
 def shown_values(page: Page, keys: Sequence[str], settings: dict[str, Any]) -> dict[str, Any]:
     """What the form shows again after a refusal: what was typed."""
     raw = submitted(page, keys)
-    return {**settings, **{k: (v == "true" if SETTINGS[k].widget == "checkbox" else v) for k, v in raw.items()}}
+    typed = {k: (v == "true" if SETTINGS[k].widget == "checkbox" else v) for k, v in raw.items()}
+    return {**settings, **{k: v for k, v in typed.items() if not SETTINGS[k].secret}}

@@ -1,5 +1,5 @@
-"""Status: what this appliance is (version, appliance id, failover role) and who is
-connected to it right now (representatives and clients)."""
+"""Status: what this appliance is (version, appliance id, failover role, its last backup)
+and who is connected to it right now (representatives and clients)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from starlette.responses import Response
 
 from lifeline import __version__
 from lifeline.appliance.settings import APPLIANCE_ID
+from lifeline.backup.queries import last_backup
 from lifeline.presence.actions import ClientKind
 from lifeline.presence.queries import connected_clients
+from lifeline.web.admin.backup import said
 from lifeline.web.admin.base import AdminPage, Page
 
 CLIENT_KINDS = {
@@ -28,6 +30,7 @@ async def status_page(page: Page) -> Response:
     reps = await page.web.runtime.logged_in_reps()
     clients = await page.read(connected_clients)
     counts = Counter(client.kind for client in clients)
+    last = await page.read(last_backup)
     return await page.render(
         "admin/status.html",
         "Status",
@@ -36,6 +39,9 @@ async def status_page(page: Page) -> Response:
         hostname=directory.default_site.primary_hostname,
         node=page.web.runtime.hostname,
         xml_api_enabled=settings["xml_api_enabled"],
+        last_backup=last,
+        last_backup_said=said(last) if last else "",
+        backup_scheduled=settings["backup_schedule_enabled"],
         reps=reps,
         client_counts=[(label, counts.get(kind, 0)) for kind, label in CLIENT_KINDS.items()],
     )
