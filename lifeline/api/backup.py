@@ -9,11 +9,8 @@ in later versions, in a JSON body: `{"password": "..."}`.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
-from pathlib import Path
 
 from starlette.background import BackgroundTask
 from starlette.responses import FileResponse
@@ -21,11 +18,8 @@ from starlette.responses import FileResponse
 from lifeline.api.auth import BAD_CREDENTIALS, BAD_TOKEN, NO_CREDENTIALS
 from lifeline.api.endpoint import ApiContext, Era, Reply, XmlApiEndpoint
 from lifeline.api.errors import ApiError
-from lifeline.backup.actions import log_backup
-from lifeline.backup.archive import backup_to_scratch, download_name
+from lifeline.backup.download import take_backup
 from lifeline.backup.models import BackupKind
-from lifeline.backup.restore import describe
-from lifeline.db.base import utcnow
 from lifeline.recordings.filestore import FileStore
 
 log = logging.getLogger("lifeline.api")
@@ -69,45 +63,22 @@ async def dispatch(context: ApiContext) -> Reply:
         raise ApiError(NOT_ALLOWED)
     password = backup_password(context)
     runtime = context.runtime
-    started = utcnow()
-    try:
-        path, manifest = await asyncio.to_thread(
-            backup_to_scratch,
-            runtime.db,
-            FileStore(runtime.config.file_store_dir),
-            runtime.config.data_dir / "tmp",
-            password=password,
-        )
-    except Exception as error:
-        await runtime.db.write(
-            log_backup, BackupKind.API, principal.name, started_at=started, ok=False, detail=str(error)
-        )
-        raise
-    directory = await runtime.directory()
-    name = download_name(directory.default_site.primary_hostname, started)
-    await runtime.db.write(
-        log_backup,
-        BackupKind.API,
-        principal.name,
-        started_at=started,
-        ok=True,
-        detail=describe(manifest),
-        file_name=name,
-        size=path.stat().st_size,
-        encrypted=manifest.encrypted,
+    taken = await take_backup(
+        runtime.db,
+        FileStore(runtime.config.file_store_dir),
+        runtime.config.data_dir / "tmp",
+        await runtime.directory(),
+        kind=BackupKind.API,
+        taken_by=principal.name,
+        password=password,
     )
     log.info("%s %s took a backup through the Backup API", principal.kind, principal.name)
     return FileResponse(
-        path,
+        taken.path,
         media_type=CONTENT_TYPE,
-        headers={"content-disposition": f"attachment; filename={name}", "cache-control": "no-store"},
-        background=BackgroundTask(_remove, path),
+        headers={"content-disposition": f"attachment; filename={taken.name}", "cache-control": "no-store"},
+        background=BackgroundTask(taken.path.unlink, missing_ok=True),
     )
-
-
-def _remove(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        path.unlink()
 
 
 def error_wrapper(params: dict[str, str], era: Era) -> str | None:

@@ -23,8 +23,9 @@ from starlette.responses import FileResponse, Response
 from lifeline.api.backup import CONTENT_TYPE, MAX_PASSWORD
 from lifeline.appliance.settings import APPLIANCE_ID
 from lifeline.backup import queries
-from lifeline.backup.actions import SCHEDULED_BY, log_backup, request_run
-from lifeline.backup.archive import Manifest, backup_to_scratch, download_name
+from lifeline.backup.actions import SCHEDULED_BY, request_run
+from lifeline.backup.archive import Manifest
+from lifeline.backup.download import take_backup
 from lifeline.backup.models import BackupKind
 from lifeline.backup.restore import (
     STAGE_HOURS,
@@ -38,7 +39,6 @@ from lifeline.backup.restore import (
     stage_folder,
     staged,
 )
-from lifeline.db.base import utcnow
 from lifeline.web.admin.base import AdminPage, Page
 from lifeline.web.admin.settings_form import save_settings, setting_fields, shown_values
 from lifeline.web.pages import SECURITY_HEADERS
@@ -110,36 +110,25 @@ async def download(page: Page) -> Response:
             page, status=400, error=f"The backup password is longer than {MAX_PASSWORD} characters."
         )
     runtime = page.web.runtime
-    started = utcnow()
     try:
-        path, manifest = await asyncio.to_thread(
-            backup_to_scratch, runtime.db, page.web.files, runtime.config.data_dir / "tmp", password=password or None
+        taken = await take_backup(
+            runtime.db,
+            page.web.files,
+            runtime.config.data_dir / "tmp",
+            await runtime.directory(),
+            kind=BackupKind.DOWNLOAD,
+            taken_by=page.me.username,
+            password=password or None,
         )
     except Exception:
         log.exception("a backup for %s failed", page.me.username)
-        await runtime.db.write(
-            log_backup, BackupKind.DOWNLOAD, page.me.username, started_at=started, ok=False, detail="internal error"
-        )
         return await backup_page(page, status=500, error="The backup failed; the appliance's log says why.")
-    directory = await runtime.directory()
-    name = download_name(directory.default_site.primary_hostname, started)
-    await runtime.db.write(
-        log_backup,
-        BackupKind.DOWNLOAD,
-        page.me.username,
-        started_at=started,
-        ok=True,
-        detail=describe(manifest),
-        file_name=name,
-        size=path.stat().st_size,
-        encrypted=manifest.encrypted,
-    )
-    log.info("%s downloaded a backup (%s)", page.me.username, "encrypted" if manifest.encrypted else "not encrypted")
+    log.info("%s downloaded a backup (%s)", page.me.username, "encrypted" if taken.encrypted else "not encrypted")
     return FileResponse(
-        path,
+        taken.path,
         media_type=CONTENT_TYPE,
-        headers={**SECURITY_HEADERS, "content-disposition": f"attachment; filename={name}"},
-        background=BackgroundTask(path.unlink, missing_ok=True),
+        headers={**SECURITY_HEADERS, "content-disposition": f"attachment; filename={taken.name}"},
+        background=BackgroundTask(taken.path.unlink, missing_ok=True),
     )
 
 
