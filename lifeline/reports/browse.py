@@ -161,6 +161,22 @@ class EventRow:
     filesize: int | None
     data: tuple[tuple[str, str], ...]
 
+    @classmethod
+    def of(cls, e: SessionEvent, *, with_data: bool = True) -> EventRow:
+        data = tuple((str(name), str(value)) for name, value in e.data) if with_data else ()
+        return cls(
+            e.id,
+            e.occurred_at,
+            e.event_type,
+            e.performed_by_name,
+            e.performed_by_type,
+            e.destination_name,
+            e.body,
+            e.filename,
+            e.filesize,
+            data,
+        )
+
 
 @dataclass(frozen=True)
 class Participant:
@@ -272,21 +288,7 @@ def session_report(session: Session, lsid: str, viewer: Viewer) -> SessionReport
             )
             for p in participants
         ),
-        events=tuple(
-            EventRow(
-                e.id,
-                e.occurred_at,
-                e.event_type,
-                e.performed_by_name,
-                e.performed_by_type,
-                e.destination_name,
-                e.body,
-                e.filename,
-                e.filesize,
-                tuple((str(name), str(value)) for name, value in e.data),
-            )
-            for e in events
-        ),
+        events=tuple(EventRow.of(e) for e in events),
         files=tuple(FileRow(f.id, f.name, f.size, names.get(f.sent_by_gsnumber, ""), f.created_at) for f in files),
         surveys=_surveys(session, found),
         recordings=tuple(_recording_row(found.lsid, r) for r in _recordings_of(session, found.id)),
@@ -428,22 +430,4 @@ def team_activity(session: Session, team_id: int, window: DayRange, viewer: View
         .order_by(SessionEvent.id.desc())
         .limit(MAX_ROWS)
     ).all()
-    return [
-        TeamEvent(
-            lsid,
-            customer,
-            EventRow(
-                e.id,
-                e.occurred_at,
-                e.event_type,
-                e.performed_by_name,
-                e.performed_by_type,
-                e.destination_name,
-                e.body,
-                e.filename,
-                e.filesize,
-                (),
-            ),
-        )
-        for e, lsid, customer in rows
-    ]
+    return [TeamEvent(lsid, customer, EventRow.of(e, with_data=False)) for e, lsid, customer in rows]

@@ -19,11 +19,10 @@ from lifeline.directory.models import PublicSite
 from lifeline.presence.models import ClientConnection
 from lifeline.sessions.models import SessionKey, SupportSession
 from tests.support.appliance import RunningAppliance, eventually
-from tests.support.command import NS_LATER, CommandApi
-from tests.support.engine import ConsoleNode
+from tests.support.command import CommandApi
 from tests.support.personas import Personas
 from tests.support.sockets import BROWSER
-from tests.support.xmlcheck import text_of
+from tests.web.conftest import key
 
 
 @pytest.fixture(scope="module")
@@ -50,18 +49,6 @@ def started(appliance: RunningAppliance, response: httpx.Response) -> SupportSes
         return found
 
     return appliance.with_session(read)
-
-
-@pytest.fixture(scope="module")
-def admin_on_duty(node: ConsoleNode, personas: Personas) -> Iterator[None]:
-    gsnumber = node.log_in("admin")
-    yield
-    node.log_out(gsnumber)
-
-
-def key(api: CommandApi, personas: Personas, **params: str) -> str:
-    root = api.call("generate_session_key", personas.api_user.params, type="support", **params)
-    return text_of(root, NS_LATER, "short_key")
 
 
 def test_a_session_key_starts_a_session_in_the_keys_queue(

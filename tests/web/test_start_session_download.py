@@ -32,10 +32,10 @@ from lifeline.sessions.models import SessionKey, SupportSession
 from lifeline.web.launchers import platform_from_param
 from tests.support.appliance import RunningAppliance, eventually
 from tests.support.command import NS_LATER, CommandApi
-from tests.support.engine import ConsoleNode
 from tests.support.personas import Personas
 from tests.support.sockets import BROWSER
 from tests.support.xmlcheck import text_of
+from tests.web.conftest import key
 
 CURL = {"User-Agent": "curl/8.5.0", "Accept": "*/*"}
 POWERSHELL = {"User-Agent": "Mozilla/5.0 (Windows NT 10.0; Microsoft Windows 10.0.19045; en-US) PowerShell/7.4.1"}
@@ -50,18 +50,6 @@ def script(appliance: RunningAppliance) -> Iterator[httpx.Client]:
     """A script or downloader asking the support site, by its name, for the customer client."""
     with appliance.client(follow_redirects=False, headers={"Host": "support.example.com", **CURL}) as client:
         yield client
-
-
-@pytest.fixture(scope="module")
-def admin_on_duty(node: ConsoleNode, personas: Personas) -> Iterator[None]:
-    gsnumber = node.log_in("admin")
-    yield
-    node.log_out(gsnumber)
-
-
-def key(api: CommandApi, personas: Personas, **params: str) -> str:
-    root = api.call("generate_session_key", personas.api_user.params, type="support", **params)
-    return text_of(root, NS_LATER, "short_key")
 
 
 def url_key(api: CommandApi, personas: Personas) -> str:
