@@ -739,7 +739,7 @@ def cmd_restore(args: argparse.Namespace) -> None:
 def _replace_data(config: Config, source: Path, password: str | None) -> Restored:
     """The same replacement as /login's: staged and checked first, then one transaction;
     running appliance processes notice it within a second."""
-    backup = stage_backup(source, password, stage_folder(config.data_dir / "tmp", secrets.token_hex(16)))
+    backup = stage_backup(source, password, stage_folder(config.scratch_dir, secrets.token_hex(16)))
     try:
         db = open_database(config)
         try:

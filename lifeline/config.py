@@ -84,3 +84,8 @@ class Config:
     @property
     def recordings_dir(self) -> Path:
         return self.data_dir / "recordings"
+
+    @property
+    def scratch_dir(self) -> Path:
+        """Private scratch files: backups on their way to a download, uploads, staged restores."""
+        return self.data_dir / "tmp"

@@ -66,7 +66,7 @@ async def dispatch(context: ApiContext) -> Reply:
     taken = await take_backup(
         runtime.db,
         FileStore(runtime.config.file_store_dir),
-        runtime.config.data_dir / "tmp",
+        runtime.config.scratch_dir,
         await runtime.directory(),
         kind=BackupKind.API,
         taken_by=principal.name,

@@ -280,7 +280,7 @@ def parse_setting(key: str, raw: str) -> Any:
 
 
 def set_setting(session: Session, key: str, raw: str) -> Any:
-    value = parse_setting(key, raw)
+    value = parsed = parse_setting(key, raw)
     spec = SETTINGS[key]
     stored = raw.strip() if isinstance(value, bool | int) else str(value)
     if isinstance(value, bool):
@@ -291,7 +291,7 @@ def set_setting(session: Session, key: str, raw: str) -> Any:
     row = session.get(Setting, key)
     if spec.check is not None and stored != (row.value if row is not None else spec.default):
         try:
-            spec.check(session, parse_setting(key, raw))
+            spec.check(session, parsed)
         except SettingError as exc:
             raise SettingError(f"{key}: {exc}") from None
     if row is None:

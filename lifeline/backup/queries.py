@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lifeline.backup.actions import SCHEDULE_ROW
 from lifeline.backup.archive import Manifest
 from lifeline.backup.models import BackupKind, BackupLogEntry, BackupSchedule
 from lifeline.directory.models import Team, User
@@ -101,7 +102,7 @@ def last_scheduled_run(session: Session) -> LoggedBackup | None:
 
 
 def schedule_state(session: Session) -> ScheduleState:
-    row = session.get(BackupSchedule, 1)
+    row = session.get(BackupSchedule, SCHEDULE_ROW)
     if row is None:
         return ScheduleState(None, None, None)
     return ScheduleState(row.next_run_at, row.run_requested_at, row.running_since if row.running_node else None)

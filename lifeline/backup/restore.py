@@ -290,7 +290,7 @@ def _load(engine: Engine, backup: OpenedBackup) -> int:
 
 def restore_backup(config: Config, source: Path, *, password: str | None = None) -> Restored:
     """Into a new, empty appliance (or one with only what a first start made)."""
-    with opened_backup(source, password, config.data_dir / "tmp") as backup:
+    with opened_backup(source, password, config.scratch_dir) as backup:
         config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         engine = make_engine(config.effective_database_url)
         try:

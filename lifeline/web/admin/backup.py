@@ -114,7 +114,7 @@ async def download(page: Page) -> Response:
         taken = await take_backup(
             runtime.db,
             page.web.files,
-            runtime.config.data_dir / "tmp",
+            runtime.config.scratch_dir,
             await runtime.directory(),
             kind=BackupKind.DOWNLOAD,
             taken_by=page.me.username,
@@ -136,7 +136,7 @@ async def download(page: Page) -> Response:
 
 
 def _stages(page: Page) -> Path:
-    return page.web.runtime.config.data_dir / "tmp"
+    return page.web.runtime.config.scratch_dir
 
 
 def _stage(source: Path, password: str | None, folder: Path, owner: int, file_name: str) -> Staged:

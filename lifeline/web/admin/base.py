@@ -228,7 +228,7 @@ async def _upload_form(page: Page, spec: AdminPage) -> FormData:
     form, page.upload = await read_upload(
         page.request,
         file_field=spec.upload,
-        folder=page.web.runtime.config.data_dir / "tmp" / "uploads",
+        folder=page.web.runtime.config.scratch_dir / "uploads",
         limit=int(settings["restore_upload_max_mb"]) * MB,
         csrf=page.csrf,
     )
