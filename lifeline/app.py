@@ -8,7 +8,9 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from lifeline.api.reporting.sealing import Sealer
 from lifeline.api.routes import api_routes, xml_api_endpoints
+from lifeline.appliance import stamps
 from lifeline.realtime.hub import Hub
 from lifeline.recordings.filestore import FileStore
 from lifeline.runtime import Runtime
@@ -24,6 +26,7 @@ class Appliance:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.fast_paths = xml_api_endpoints(runtime)
+        runtime.jobs.append(Sealer(runtime.db, lambda: runtime.generations[stamps.RESTORED]).run)
         hub = Hub(runtime)
         web = Web(runtime, hub, WebAuth(runtime), FileStore(runtime.config.file_store_dir))
 

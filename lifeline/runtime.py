@@ -10,7 +10,7 @@ import logging
 import socket
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -109,8 +109,10 @@ class Runtime:
             self.node_id,
             self.settings,
             self._public_hostname,
-            config.data_dir / "tmp",
+            config.scratch_dir,
         )
+        # Long-running jobs of the layers above (the sealer of report details), started with the rest.
+        self.jobs: list[Callable[[], Coroutine[Any, Any, None]]] = []
 
     # --- after-commit events -------------------------------------------------------------
 
@@ -168,6 +170,7 @@ class Runtime:
             asyncio.create_task(self._every(HEARTBEAT_SECONDS, self._heartbeat)),
             asyncio.create_task(self._every(SWEEP_SECONDS, self._sweep_dead_nodes)),
             asyncio.create_task(self.backups.run()),
+            *(asyncio.create_task(job()) for job in self.jobs),
         ]
 
     async def stop(self) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from lxml import etree
+
+from lifeline.text import is_xml_safe, xml_safe
 
 XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 XML_CONTENT_TYPE = "text/xml; charset=UTF-8"
@@ -54,3 +57,37 @@ def iso8601(moment: datetime, zone: ZoneInfo) -> str:
 
 def unix(moment: datetime) -> str:
     return str(int(moment.timestamp()))
+
+
+# Escaping as libxml2 does it, for answers written as text rather than built as elements.
+
+
+# What makes text need more than copying: markup characters, CR, and what XML cannot carry.
+_NEEDS_ESCAPING = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(value: str) -> str:
+    """Element text as libxml2 escapes it; characters XML cannot carry become U+FFFD."""
+    if _NEEDS_ESCAPING.search(value) is None:  # nearly always: one scan and done
+        return value
+    if not is_xml_safe(value):
+        value = xml_safe(value)
+    if "&" in value:
+        value = value.replace("&", "&amp;")
+    if "<" in value:
+        value = value.replace("<", "&lt;")
+    if ">" in value:
+        value = value.replace(">", "&gt;")
+    if "\r" in value:
+        value = value.replace("\r", "&#13;")
+    return value
+
+
+_ATTRIBUTE = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\n": "&#10;", "\t": "&#9;", "\r": "&#13;"}
+)
+
+
+def xml_attr(value: str) -> str:
+    """An attribute value (already XML-safe) as libxml2 escapes it."""
+    return value.translate(_ATTRIBUTE)

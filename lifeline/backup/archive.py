@@ -49,7 +49,11 @@ FORMAT = "lifeline-backup"
 FORMAT_VERSION = 1
 MAX_FILE_SIZE = 200 * 1024
 MAX_FILES = 50
-LEFT_OUT = frozenset({"nodes", "api_tokens", "change_stamps", "backup_log", "backup_schedule"})
+# Not backed up: what belongs to running processes, the log of backups itself, and
+# what the appliance derives again (sealed session details are rebuilt from the events).
+LEFT_OUT = frozenset(
+    {"nodes", "api_tokens", "change_stamps", "backup_log", "backup_schedule", "sealed_session_details"}
+)
 ROWS_PER_READ = 1000
 
 # One backup at a time in a process (the Backup API, /login, the schedule): a second waits.

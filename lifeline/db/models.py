@@ -6,6 +6,7 @@ from lifeline.db.base import Base
 from lifeline.directory import models as directory_models
 from lifeline.presence import models as presence_models
 from lifeline.recordings import models as recording_models
+from lifeline.reports import models as report_models
 from lifeline.sessions import models as session_models
 from lifeline.surveys import models as survey_models
 
@@ -16,6 +17,7 @@ __all__ = [
     "directory_models",
     "presence_models",
     "recording_models",
+    "report_models",
     "session_models",
     "survey_models",
 ]

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    from lifeline.reports.sealed import Sealed
 
 
 class Event(NamedTuple):
@@ -56,16 +59,14 @@ class TeamOfSession:
     primary: bool  # the last team the session belonged to
 
 
-@dataclass(frozen=True, slots=True)
-class SurveyAnswers:
-    """One exit survey submitted after a session."""
+class SurveyAnswers(NamedTuple):
+    """One exit survey submitted after a session (one per session and person, hence a light tuple)."""
 
     id: int
     survey: str  # customer or representative
     gsnumber: int
     name: str
     user_id: int | None
-    submitted_at: datetime
     answers: dict[str, list[str]]  # question id (as text) -> answers
 
 
@@ -111,6 +112,11 @@ class SessionReport:
     customer_company_code: str
     customer_issue: str
     customer_details: str
+    # Its seal (packed), when current and the report asked for events; `sealed` once
+    # unpacked. A sealed session's participants, events, teams, attributes and surveys are
+    # not read: the seal holds them (`lifeline.reports.sealed`).
+    sealed_details: bytes | None = None
+    sealed: Sealed | None = None
     participants: list[Participant] = field(default_factory=list)
     teams: list[TeamOfSession] = field(default_factory=list)
     attributes: dict[str, str] = field(default_factory=dict)

@@ -15,13 +15,14 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, String, select, type_coerce
+from sqlalchemy import Connection, Select, Text, cast, select
 from sqlalchemy.orm import Session
 
 from lifeline.db.base import utcnow
 from lifeline.directory.models import PublicSite, Team
 from lifeline.recordings.models import Recording
 from lifeline.reports.criteria import Selection, Viewer, WindowBy
+from lifeline.reports.models import SealedSessionDetails
 from lifeline.reports.records import (
     Event,
     Participant,
@@ -30,7 +31,8 @@ from lifeline.reports.records import (
     SurveyAnswers,
     TeamOfSession,
 )
-from lifeline.reports.sql import unix_seconds
+from lifeline.reports.sealed import Sealed, current_seal
+from lifeline.reports.sql import among, unix_seconds
 from lifeline.sessions.models import (
     SessionAttribute,
     SessionEvent,
@@ -78,18 +80,22 @@ _SESSION_COLUMNS = (
 )
 
 
-def matching_sessions(selection: Selection, viewer: Viewer) -> Select[*tuple[Any, ...]]:
+def _sessions() -> Select[*tuple[Any, ...]]:
+    return select(*_SESSION_COLUMNS).join(PublicSite, PublicSite.id == SupportSession.public_site_id)
+
+
+def matching_sessions(selection: Selection, viewer: Viewer, *, sealed: bool = False) -> Select[*tuple[Any, ...]]:
     """The sessions of a report, in report order: by start time (or end time for a
-    window of ended sessions), then lseq."""
+    window of ended sessions), then lseq. `sealed`: with each one's current sealed details."""
     order = SupportSession.start_time
     if selection.window is not None and selection.window.by is WindowBy.END and not selection.lsids:
         order = SupportSession.end_time  # type: ignore[assignment]
-    return (
-        select(*_SESSION_COLUMNS)
-        .join(PublicSite, PublicSite.id == SupportSession.public_site_id)
-        .where(viewer.condition(), *selection.conditions())
-        .order_by(order, SupportSession.id)
-    )
+    query = _sessions()
+    if sealed:
+        query = query.add_columns(current_seal(SupportSession.id)).outerjoin(
+            SealedSessionDetails, SealedSessionDetails.session_id == SupportSession.id
+        )
+    return query.where(viewer.condition(), *selection.conditions()).order_by(order, SupportSession.id)
 
 
 def session_chunks(
@@ -103,54 +109,93 @@ def session_chunks(
 ) -> Iterator[list[SessionReport]]:
     now = now or utcnow()
     # Core rather than ORM execution: these are plain rows, and there are many of them.
-    result = db.connection().execute(matching_sessions(selection, viewer).execution_options(yield_per=chunk))
+    query = matching_sessions(selection, viewer, sealed=Part.EVENTS in parts)
+    result = db.connection().execute(query.execution_options(yield_per=chunk))
     for rows in result.partitions():
         sessions = [SessionReport(*row) for row in rows]
         load_parts(db, sessions, parts, now)
         yield sessions
 
 
+def sessions_by_id(db: Session, ids: list[int], parts: Part) -> list[SessionReport]:
+    """Those sessions (in lseq order) with the parts asked for, whatever a viewer could see."""
+    conn = db.connection()
+    rows = conn.execute(_sessions().where(among(conn, SupportSession.id, ids)).order_by(SupportSession.id))
+    sessions = [SessionReport(*tuple(row)) for row in rows]
+    load_parts(db, sessions, parts, utcnow())
+    return sessions
+
+
 def load_parts(db: Session, sessions: Sequence[SessionReport], parts: Part, now: datetime) -> None:
+    """Read the parts asked for. A sealed session's come from its seal, but for team names
+    (as they are now) and recordings (which may finish after the end)."""
     by_id = {s.id: s for s in sessions}
-    ids = list(by_id)
-    if not ids:
+    if not by_id:
         return
     conn = db.connection()
-    if Part.PARTICIPANTS in parts:
-        for session_id, participant in _participants(conn, ids, now):
+    unsealed = [s.id for s in sessions if s.sealed_details is None]
+    sealed = [s for s in sessions if s.sealed_details is not None]
+    for session in sealed:
+        _from_seal(session, parts)
+    if Part.TEAMS in parts and sealed:
+        _name_sealed_teams(conn, sealed)
+    if Part.PARTICIPANTS in parts and unsealed:
+        for session_id, participant in _participants(conn, unsealed, now):
             by_id[session_id].participants.append(participant)
-    if Part.TEAMS in parts:
+    if Part.TEAMS in parts and unsealed:
         for session_id, team_id, name in conn.execute(
             select(SessionTeam.session_id, Team.id, Team.name)
             .join(Team, Team.id == SessionTeam.team_id)
-            .where(SessionTeam.session_id.in_(ids))
+            .where(among(conn, SessionTeam.session_id, unsealed))
             .order_by(SessionTeam.session_id, SessionTeam.first_at, Team.id)
         ):
             owner = by_id[session_id]
             owner.teams.append(TeamOfSession(team_id, name, team_id == owner.primary_team_id))
-    if Part.ATTRIBUTES in parts:
+    if Part.ATTRIBUTES in parts and unsealed:
         for session_id, code_name, value in conn.execute(
             select(SessionAttribute.session_id, SessionAttribute.code_name, SessionAttribute.value)
-            .where(SessionAttribute.session_id.in_(ids))
+            .where(among(conn, SessionAttribute.session_id, unsealed))
             .order_by(SessionAttribute.session_id, SessionAttribute.code_name)
         ):
             by_id[session_id].attributes[code_name] = value
-    if Part.SURVEYS in parts:
-        for session_id, survey in surveys_of(conn, ids):
+    if Part.SURVEYS in parts and unsealed:
+        for session_id, survey in surveys_of(conn, unsealed):
             by_id[session_id].surveys.append(survey)
     if Part.RECORDINGS in parts:
         for session_id, kind, instance, ended_at in conn.execute(
             select(Recording.session_id, Recording.kind, Recording.instance, Recording.ended_at)
-            .where(Recording.session_id.in_(ids))
+            .where(among(conn, Recording.session_id, list(by_id)))
             .order_by(Recording.session_id, Recording.kind, Recording.instance)
         ):
             by_id[session_id].recordings.append(RecordingOfSession(kind, instance, ended_at is not None))
-    if Part.EVENTS in parts:
+    if Part.EVENTS in parts and unsealed:
         grouped: dict[int, list[Event]] = defaultdict(list)
-        for event in events_of(conn, ids):
+        for event in events_of(conn, unsealed):
             grouped[event.session_id].append(event)
         for session_id, events in grouped.items():
             by_id[session_id].events = events
+
+
+def _from_seal(session: SessionReport, parts: Part) -> None:
+    assert session.sealed_details is not None
+    seal = session.sealed = Sealed.unpacked(session.sealed_details)
+    if Part.ATTRIBUTES in parts:
+        session.attributes = dict(seal.attributes)
+    if Part.SURVEYS in parts:
+        session.surveys = list(seal.surveys)
+
+
+def _name_sealed_teams(conn: Connection, sessions: list[SessionReport]) -> None:
+    """Sealed sessions' teams, under their names now (a team deleted since is left out, as
+    the join of an unsealed session leaves it out)."""
+    wanted = sorted({team_id for s in sessions if s.sealed for team_id in s.sealed.team_ids})
+    if not wanted:
+        return
+    rows = conn.execute(select(Team.id, Team.name).where(among(conn, Team.id, wanted))).all()
+    names: dict[int, str] = dict(rows)
+    for s in sessions:
+        assert s.sealed is not None
+        s.teams = [TeamOfSession(t, names[t], t == s.primary_team_id) for t in s.sealed.team_ids if t in names]
 
 
 def _participants(conn: Connection, ids: list[int], now: datetime) -> Iterator[tuple[int, Participant]]:
@@ -175,7 +220,7 @@ def _participants(conn: Connection, ids: list[int], now: datetime) -> Iterator[t
             p.seconds_involved,
             p.joined_at,
         )
-        .where(p.session_id.in_(ids))
+        .where(among(conn, p.session_id, ids))
         .order_by(p.session_id, p.id)
     ):
         seconds = row.seconds_involved
@@ -198,11 +243,12 @@ _EVENT_COLUMNS = (
     SessionEvent.body,
     SessionEvent.filename,
     SessionEvent.filesize,
-    # JSON read as text and decoded by `_json`: most events carry empty lists, and
-    # decoding those through the JSON type is most of the cost of reading events.
-    type_coerce(SessionEvent.data, String).label("data"),
-    type_coerce(SessionEvent.files, String).label("files"),
-    type_coerce(SessionEvent.system_information, String).label("system_information"),
+    # JSON read as text (cast in SQL, or psycopg decodes it anyway) and decoded by `_json`:
+    # most events carry empty lists, and decoding those through the JSON type is most of
+    # the cost of reading events.
+    cast(SessionEvent.data, Text).label("data"),
+    cast(SessionEvent.files, Text).label("files"),
+    cast(SessionEvent.system_information, Text).label("system_information"),
 )
 
 
@@ -231,7 +277,9 @@ def event_of(row: Any) -> Event:
 
 def events_of(conn: Connection, ids: list[int]) -> Iterator[Event]:
     rows = conn.execute(
-        event_query().where(SessionEvent.session_id.in_(ids)).order_by(SessionEvent.session_id, SessionEvent.id)
+        event_query()
+        .where(among(conn, SessionEvent.session_id, ids))
+        .order_by(SessionEvent.session_id, SessionEvent.id)
     ).fetchall()  # one chunk's events, all of which the chunk holds anyway
     for row in rows:
         yield event_of(row)
@@ -247,10 +295,9 @@ def surveys_of(conn: Connection, ids: list[int]) -> Iterator[tuple[int, SurveyAn
             r.submitted_by_gsnumber,
             r.submitted_by_name,
             r.submitted_by_user_id,
-            r.submitted_at,
-            r.answers,
+            cast(r.answers, Text).label("answers"),  # decoded by `_json`, as events' are
         )
-        .where(r.session_id.in_(ids))
+        .where(among(conn, r.session_id, ids))
         .order_by(r.session_id, r.id)
     ):
-        yield row.session_id, SurveyAnswers(*row[1:])
+        yield row.session_id, SurveyAnswers(*row[1:6], _json(row.answers) or {})

@@ -263,7 +263,9 @@ def record_system_information(
 def update_customer_details(
     session: Session, support_session: SupportSession, details: CustomerDetails, *, username: str = ""
 ) -> None:
-    """What the customer told the front-end survey, or their computer reported."""
+    """What the customer told the front-end survey, or their computer reported. Never after
+    the end: an ended session's people are sealed for reports (`api.reporting.sealing`)."""
+    _live(support_session)
     support_session.customer_name = details.name[:100]
     support_session.customer_company = details.company[:100]
     support_session.customer_company_code = details.company_code[:100]

@@ -15,14 +15,14 @@ from typing import Any
 from lxml import etree
 
 from lifeline.api.endpoint import Era
-from lifeline.api.xml import XML_DECLARATION
+from lifeline.api.xml import XML_DECLARATION, xml_attr
 from lifeline.db.stream import ChunkWriter
 
 NO_DATA = "No Support report information matching your chosen criteria is available."
 
-# A child is an element, or (for children too large to build whole) a function that
-# writes itself to the xmlfile.
-Piece = etree._Element | Callable[[Any], None]
+# A child is an element; XML already written, in UTF-8 (`session_xml`); or, for children
+# too large to build whole, a function that writes itself (one element) to an lxml xmlfile.
+Piece = etree._Element | bytes | Callable[[Any], None]
 
 
 def write_document(
@@ -37,18 +37,24 @@ def write_document(
     remaining = iter(pieces)
     first = next(remaining, None)  # read before anything is written: a failure here is still an error answer
     out.write(XML_DECLARATION)
-    with etree.xmlfile(out, encoding="UTF-8") as xf:
-        if first is None and era is Era.LATER:
-            with xf.element(f"{{{namespace}}}error", nsmap={None: namespace}):
-                xf.write(NO_DATA)
+    xmlns = xml_attr(namespace)
+    if first is None and era is Era.LATER:
+        out.write(f'<error xmlns="{xmlns}">{NO_DATA}</error>\n'.encode())
+        return
+    out.write(f'<{root} xmlns="{xmlns}">\n'.encode())
+    for element in header:
+        out.write(_serialized(element))
+    for piece in chain([first], remaining) if first is not None else ():
+        if isinstance(piece, bytes):
+            out.write(piece)
+        elif callable(piece):
+            with etree.xmlfile(out, encoding="UTF-8") as xf:
+                piece(xf)
+            out.write(b"\n")
         else:
-            with xf.element(f"{{{namespace}}}{root}", nsmap={None: namespace}):
-                xf.write("\n")
-                for element in header:
-                    xf.write(element, pretty_print=True)
-                for piece in chain([first], remaining) if first is not None else ():
-                    if callable(piece):
-                        piece(xf)
-                    else:
-                        xf.write(piece, pretty_print=True)
-    out.write(b"\n")
+            out.write(_serialized(piece))
+    out.write(f"</{root}>\n".encode())
+
+
+def _serialized(element: etree._Element) -> bytes:
+    return etree.tostring(element, encoding="UTF-8", xml_declaration=False, pretty_print=True)

@@ -11,8 +11,10 @@ real appliances: `/session_download?lsid=TOKEN&dl_action=chat&view=1`.
 from __future__ import annotations
 
 import enum
+import hmac
 
 from itsdangerous import BadSignature, Signer
+from itsdangerous.signer import HMACAlgorithm
 
 DOWNLOAD_PATH = "/session_download"
 
@@ -22,10 +24,31 @@ class Grant(enum.StrEnum):
     RECORDING = "recording"
 
 
+class _Signer(Signer):
+    """A Signer that derives its key once rather than for every link (a large report signs
+    one per session)."""
+
+    _key: bytes | None = None
+
+    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
+        if secret_key is not None:
+            return super().derive_key(secret_key)
+        if self._key is None:
+            self._key = super().derive_key()
+        return self._key
+
+
+class _OneShotHmac(HMACAlgorithm):
+    """itsdangerous's HMAC-SHA1 (the same signatures), computed in one call to C."""
+
+    def get_signature(self, key: bytes, value: bytes) -> bytes:
+        return hmac.digest(key, value, "sha1")
+
+
 def _signer(secret: str, grant: Grant) -> Signer:
     if not secret:
         raise ValueError("the appliance has no secret to sign links with")
-    return Signer(secret, salt=f"lifeline.session-download.{grant.value}", sep=".")
+    return _Signer(secret, salt=f"lifeline.session-download.{grant.value}", sep=".", algorithm=_OneShotHmac())
 
 
 class DownloadLinks:
@@ -43,6 +66,11 @@ class DownloadLinks:
 
     def chat(self, lsid: str, *, view: bool) -> str:
         return self._url(self._chat.sign(lsid), "chat", view=view)
+
+    def chat_pair(self, lsid: str) -> tuple[str, str]:
+        """The transcript's view and download links, signed once."""
+        download = self._url(self._chat.sign(lsid), "chat", view=False)
+        return download + "&view=1", download
 
     def recording(self, lsid: str, action: str, *, view: bool, instance: int | None = None) -> str:
         return self._url(self._recording.sign(lsid), action, view=view, instance=instance)

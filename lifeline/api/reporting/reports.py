@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from lifeline.api.endpoint import ApiContext, Era, Reply
 from lifeline.api.errors import ApiError
-from lifeline.api.reporting import render
+from lifeline.api.reporting import render, session_xml
 from lifeline.api.reporting.document import Piece, write_document
 from lifeline.api.reporting.links import DownloadLinks
 from lifeline.api.reporting.params import (
@@ -180,7 +180,7 @@ async def support_session(context: ApiContext, params: ReportParams, viewer: Vie
         _load_questions(db, view)
         for chunk in session_chunks(db, selection, viewer, Part.EVERYTHING, now=view.now):
             for session in chunk:
-                yield render.session_element(view, session)
+                yield session_xml.session_text(view, session)
 
     return _stream(context, "session_list", produce)
 
@@ -279,7 +279,6 @@ def _team_piece(activity: TeamActivity) -> Piece:
                 for event in activity.events:
                     xf.write(render.team_event_element(event), pretty_print=True)
             xf.write("\n")
-        xf.write("\n")
 
     return write
 

@@ -1,0 +1,153 @@
+"""Sealing what can no longer change of ended sessions, for SupportSession.
+
+Once a session has ended, its participants and customer details are frozen and its event
+log only grows (an exit survey answered after the end), so the parts of its
+`<session>` element written from them (`reports.sealed.Sealed`: primary customer and rep, the
+customer and rep lists, `session_details`, with its teams, attributes and surveys) are written once and kept, compressed, in
+`SealedSessionDetails`. A report then reads one value per session instead of its events
+and participants, and copies it out instead of writing it again. A report uses a seal only
+while it is current: its `format` is the writer's and its `through_event_id` is still the
+session's last event (a session's event ids are in commit order:
+`sessions.events.lock_session_log`). A missing or stale seal is therefore never wrong,
+only slower: the report reads the rows and writes those parts itself.
+
+Every appliance process runs the sealer: every few seconds it seals the ended sessions
+with events newer than it last looked at (less a margin, because on PostgreSQL ids of
+different sessions can commit out of order), and at start, after a restore and every ten
+minutes it looks at every ended session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from lifeline.api.reporting.session_xml import sealed_parts
+from lifeline.db.engine import Database
+from lifeline.reports.models import SealedSessionDetails
+from lifeline.reports.records import SessionReport
+from lifeline.reports.sealed import FORMAT, current_seal
+from lifeline.reports.sessions import Part, sessions_by_id
+from lifeline.reports.sql import among
+from lifeline.sessions.actions import SessionStatus
+from lifeline.sessions.models import SessionEvent, SupportSession
+
+log = logging.getLogger("lifeline.reports")
+
+BATCH = 200
+ROUND_SECONDS = 2.0
+FULL_SWEEP_SECONDS = 600.0
+RECHECK_EVENTS = 1_000
+
+
+@dataclass(frozen=True)
+class Seal:
+    session_id: int
+    through_event_id: int
+    xml: bytes
+
+
+def seal(session: SessionReport) -> Seal:
+    """An ended session's seal, from its participants and all of its events."""
+    return Seal(session.id, session.events[-1].id, sealed_parts(session).packed())
+
+
+def seal_stale(db: Session, since_event: int, after_session: int, limit: int = BATCH) -> tuple[int, list[Seal]]:
+    """Seals for the next ended sessions (by lseq, after `after_session`) that have no current
+    seal, among those with an event newer than `since_event` (0: among all); and the last
+    lseq looked at (0: none left)."""
+    s = SupportSession
+    query = (
+        select(s.id, s.status)
+        .outerjoin(SealedSessionDetails, SealedSessionDetails.session_id == s.id)
+        .where(current_seal(s.id).is_(None))
+        .order_by(s.id)
+    )
+    if since_event:
+        # The sessions of the recent events, read on their own and then looked up by lseq:
+        # asked in one query, both databases' planners walk every session to match them.
+        recent = db.scalars(select(SessionEvent.session_id).where(SessionEvent.id > since_event)).all()
+        looked_at = sorted({session_id for session_id in recent if session_id > after_session})[:limit]
+        if not looked_at:
+            return 0, []
+        rows = db.execute(query.where(among(db.connection(), s.id, looked_at))).all()
+        last = looked_at[-1]
+    else:
+        rows = db.execute(query.where(s.id > after_session, s.status == SessionStatus.ENDED.value).limit(limit)).all()
+        if not rows:
+            return 0, []
+        last = rows[-1].id
+    ids = [row.id for row in rows if row.status == SessionStatus.ENDED.value]
+    sessions = sessions_by_id(db, ids, Part.EVERYTHING) if ids else []
+    return last, [seal(session) for session in sessions if session.events]
+
+
+def store_seals(db: Session, seals: Sequence[Seal]) -> None:
+    if not seals:
+        return
+    statement = (sqlite_insert if db.get_bind().dialect.name == "sqlite" else postgresql_insert)(SealedSessionDetails)
+    statement = statement.on_conflict_do_update(
+        index_elements=["session_id"],
+        set_={name: statement.excluded[name] for name in ("through_event_id", "format", "xml")},
+        # Another process may have sealed a later state of the log meanwhile: keep that one.
+        where=statement.excluded.through_event_id >= SealedSessionDetails.through_event_id,
+    )
+    db.execute(
+        statement,
+        [{"session_id": s.session_id, "through_event_id": s.through_event_id, "format": FORMAT, "xml": s.xml}
+         for s in seals],
+    )  # fmt: skip
+
+
+def last_event_id(db: Session) -> int:
+    return db.scalar(select(func.max(SessionEvent.id))) or 0
+
+
+class Sealer:
+    """The background job that keeps ended sessions sealed."""
+
+    def __init__(self, db: Database, restores: Callable[[], int] = lambda: 0) -> None:
+        """`restores`: a count that moves when a restored backup replaces the data (whose
+        events may all be older than the watermark), so the next round sweeps everything."""
+        self.db = db
+        self.restores = restores
+        self.watermark = 0  # the last event id the previous round saw
+        self._next_full_sweep = 0.0
+        self._restores_seen = restores()
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.round()
+            except Exception:  # retried at the next round; reports stay right meanwhile (only slower)
+                log.exception("sealing session details failed")
+            await asyncio.sleep(ROUND_SECONDS)
+
+    async def round(self) -> int:
+        """Seal what needs it; how many sessions were sealed."""
+        restores = self.restores()
+        full = time.monotonic() >= self._next_full_sweep or restores != self._restores_seen
+        self._restores_seen = restores
+        top = await self.db.read(last_event_id)
+        since = 0 if full else max(0, self.watermark - RECHECK_EVENTS)
+        sealed, after = 0, 0
+        while True:
+            after, seals = await self.db.read(seal_stale, since, after)
+            if not after:
+                break
+            await self.db.write(store_seals, seals)
+            sealed += len(seals)
+        self.watermark = top
+        if full:
+            self._next_full_sweep = time.monotonic() + FULL_SWEEP_SECONDS
+        if sealed:
+            log.debug("sealed the details of %d ended sessions", sealed)
+        return sealed
