@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,18 @@ from tests.support.appliance import RunningAppliance, running_appliance
 from tests.support.command import CommandApi
 from tests.support.engine import ConsoleNode
 from tests.support.personas import Personas, provision
+
+SERVICE_SETTINGS = ("DATABASE_URL", "REDIS_URL", "LIFELINE_DATA_DIR")
+
+
+@pytest.fixture(autouse=True)
+def services_unchanged() -> Iterator[None]:
+    """A test that leaves DATABASE_URL or REDIS_URL changed would quietly move every later
+    test to another database or bus (the PostgreSQL pass once ran half on SQLite that way)."""
+    before = {key: os.environ.get(key) for key in SERVICE_SETTINGS}
+    yield
+    after = {key: os.environ.get(key) for key in SERVICE_SETTINGS}
+    assert after == before, "this test changed the environment the later tests run in"
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,14 +17,14 @@ from tests.support.appliance import ScratchDatabase
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Iterator[Path]:
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     database = ScratchDatabase(tmp_path)
     if database.url:
-        os.environ["DATABASE_URL"] = database.url
+        # monkeypatch puts the server's URL back afterwards: later tests make their own
+        # databases on it.
+        monkeypatch.setenv("DATABASE_URL", database.url)
     yield tmp_path / "data"
-    if database.url:
-        del os.environ["DATABASE_URL"]
-        database.drop()
+    database.drop()
 
 
 def lifeline(data_dir: Path, *args: str) -> Any:

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,14 +25,14 @@ def run(data_dir: Path, *args: str, env: dict[str, str] | None = None) -> subpro
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     database = ScratchDatabase(tmp_path)
     if database.url:
-        os.environ["DATABASE_URL"] = database.url
+        # monkeypatch puts the server's URL back afterwards: later tests make their own
+        # databases on it.
+        monkeypatch.setenv("DATABASE_URL", database.url)
     yield tmp_path / "data"
-    if database.url:
-        del os.environ["DATABASE_URL"]
-        database.drop()
+    database.drop()
 
 
 def test_init_creates_the_data_directory_and_prints_a_generated_admin_password_once(data_dir: Path) -> None:

@@ -33,11 +33,19 @@ ADMIN_PASSWORD = "admin-password-1"
 T = TypeVar("T")
 
 
+_ports_given: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A loopback port free just now and not handed out before in this test run. Another
+    program can still take it before the appliance binds it: `start` then tries new ports."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port: int = sock.getsockname()[1]
+        if port not in _ports_given:
+            _ports_given.add(port)
+            return port
 
 
 class ScratchDatabase:
@@ -102,16 +110,29 @@ class RunningAppliance:
     # --- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> None:
+        for _attempt in range(3):
+            if self._start_once():
+                return
+            # Something else took a port between free_port() and the bind: take new ones.
+            self.https_port, self.http_port = free_port(), free_port()
+        raise RuntimeError(f"the appliance found its ports taken three times:\n{self.log_path.read_text()}")
+
+    def _start_once(self) -> bool:
+        """Start and wait for health; False when the process could not bind its ports."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        log_start = self.log_path.stat().st_size if self.log_path.exists() else 0
         with self.log_path.open("ab") as log:
             self.process = self._spawn(log)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                printed = self.log_path.read_bytes()[log_start:].decode(errors="replace")
+                if "address already in use" in printed:
+                    return False
                 raise RuntimeError(f"the appliance exited:\n{self.log_path.read_text()}")
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(f"http://127.0.0.1:{self.http_port}/check_health", timeout=1).status_code == 200:
-                    return
+                    return True
             time.sleep(0.1)
         raise RuntimeError(f"the appliance did not start:\n{self.log_path.read_text()}")
 
