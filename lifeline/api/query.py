@@ -31,7 +31,10 @@ def _unescape(raw: bytes) -> str:
         last = match.end()
     pending += raw[last:]
     parts.append(_decode(bytes(pending)))
-    return "".join(parts)
+    text = "".join(parts)
+    # escape() writes a character beyond U+FFFF as two %u escapes (a surrogate pair): join
+    # them, and make a lone half U+FFFD, which everything downstream can encode.
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 def _decode(raw: bytes) -> str:

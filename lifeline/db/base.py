@@ -46,7 +46,9 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC)
 
 
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# Characters a database cannot take in text: PostgreSQL refuses NUL, and neither database
+# driver encodes a lone surrogate (JavaScript's escape() can send one as %uD800).
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 class ExactText(TypeDecorator[str]):
@@ -61,7 +63,7 @@ class ExactText(TypeDecorator[str]):
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
         if value is None:
             return None
-        if _UNSTORABLE.search(value) or value.startswith(self.MARKER):
+        if UNSTORABLE.search(value) or value.startswith(self.MARKER):
             return self.MARKER + base64.b64encode(value.encode("utf-8", "surrogatepass")).decode("ascii")
         return str(value)
 

@@ -28,6 +28,8 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from lifeline.db.base import UNSTORABLE
+
 T = TypeVar("T")
 
 OUTBOX_KEY = "lifeline.outbox"
@@ -76,13 +78,42 @@ def _postgresql_settings(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.commit()
 
 
+def _unstorable(values: Any) -> bool:
+    items = values.values() if isinstance(values, dict) else values
+    return any(type(value) is str and UNSTORABLE.search(value) is not None for value in items)
+
+
+def _storable(values: Any) -> Any:
+    if not _unstorable(values):
+        return values
+    if isinstance(values, dict):
+        return {key: UNSTORABLE.sub("\ufffd", v) if type(v) is str else v for key, v in values.items()}
+    return type(values)(UNSTORABLE.sub("\ufffd", v) if type(v) is str else v for v in values)
+
+
+def _storable_parameters(
+    _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, executemany: bool
+) -> tuple[str, Any]:
+    """Text from outside (a username, a session key, a form field) reaches queries as it
+    came. A NUL or a lone surrogate in it would make the driver or PostgreSQL fail the whole
+    request, and only on one database; as U+FFFD it is stored as the replacement character
+    and never matches a stored name or key, on both. (Text that must be kept exactly, such
+    as chat, is `ExactText` and already encoded by then.)"""
+    if executemany:
+        if any(_unstorable(row) for row in parameters):
+            parameters = [_storable(row) for row in parameters]
+        return statement, parameters
+    return statement, _storable(parameters)
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=False)
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    engine = create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
-    event.listen(engine, "connect", _postgresql_settings)
+    else:
+        engine = create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+        event.listen(engine, "connect", _postgresql_settings)
+    event.listen(engine, "before_cursor_execute", _storable_parameters, retval=True)
     return engine
 
 

@@ -18,6 +18,9 @@ from tests.support.personas import Personas
         {"username": "admin"},
         {"password": "x"},
         {"username": "a" * 300, "password": "b" * 300},
+        # Text no database stores: PostgreSQL once failed these lookups with a 500.
+        {"username": "\x00", "password": "x"},
+        {"username": "admin\x00", "password": "admin-password-1"},
     ],
 )
 def test_bad_credentials_get_login_failed(api: CommandApi, credentials: dict[str, str]) -> None:

@@ -48,6 +48,23 @@ def test_raw_percent_signs_and_latin1_bytes_in_passwords_still_log_in(
     _ok(api, client.get("/api/command.ns?username=latin&password=caf%C3%A9-caf%u00E9&action=get_api_info"))
 
 
+def test_javascript_escapes_of_characters_beyond_the_basic_plane_log_in(
+    client: httpx.Client, api: CommandApi, appliance: RunningAppliance
+) -> None:
+    """escape("\U0001f600") is %uD83D%uDE00: a surrogate pair, read as the one character."""
+    appliance.cli("user", "add", "smiley", "--password", "smile-\U0001f600-please", "--command-api")
+    eventually(
+        lambda: _ok(
+            api, client.get("/api/command.ns?username=smiley&password=smile-%uD83D%uDE00-please&action=get_api_info")
+        )
+    )
+
+
+def test_a_lone_half_of_a_surrogate_pair_is_just_a_failed_login(client: httpx.Client, api: CommandApi) -> None:
+    response = client.get("/api/command?username=%uD800admin&password=x%uDE00&action=get_api_info")
+    assert error_of(api.schemas.check(response, NS_LATER)) == "Login failed"
+
+
 def _ok(api: CommandApi, response: httpx.Response) -> None:
     assert local(api.schemas.check(response, NS_17)) == "api_information"
 
