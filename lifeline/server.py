@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import faulthandler
 import logging
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -57,6 +59,9 @@ async def _serve_both(primary: uvicorn.Server, follower: uvicorn.Server | None) 
 
 def serve(config: Config, options: ServeOptions) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # `kill -USR1 <pid>` writes every thread's stack to standard error (the log): what a
+    # process that stopped answering is waiting on, without stopping it.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     db = open_database(config)
     first = db.call(ensure_appliance, options.hostname)
     if first.admin_password:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+import signal
 import time
 
 import httpx
 import pytest
 
-from tests.support.appliance import eventually
+from tests.support.appliance import RunningAppliance, eventually
 from tests.support.command import NS_LATER, CommandApi, error_of, local
 from tests.support.engine import ConsoleNode
 from tests.support.personas import Personas
@@ -51,6 +52,20 @@ def test_check_health_reports_a_healthy_single_appliance(api: CommandApi, person
 def test_plain_check_health_is_for_load_balancers(client: httpx.Client) -> None:
     response = client.get("/check_health")
     assert (response.status_code, response.text) == (200, "OK\n")
+
+
+def test_sigusr1_logs_every_threads_stack_and_the_appliance_goes_on(
+    appliance: RunningAppliance, client: httpx.Client
+) -> None:
+    assert appliance.process is not None
+    appliance.process.send_signal(signal.SIGUSR1)
+    eventually(lambda: _logged(appliance, "most recent call first"))
+    assert "in _write_loop" in appliance.log_tail()  # the database writer, waiting for work
+    assert client.get("/check_health").status_code == 200
+
+
+def _logged(appliance: RunningAppliance, text: str) -> None:
+    assert text in appliance.log_tail()
 
 
 def test_set_failover_role_says_failover_is_not_configured(api: CommandApi, personas: Personas) -> None:

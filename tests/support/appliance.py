@@ -136,6 +136,9 @@ class RunningAppliance:
             time.sleep(0.1)
         raise RuntimeError(f"the appliance did not start:\n{self.log_path.read_text()}")
 
+    def log_tail(self, characters: int = 20000) -> str:
+        return self.log_path.read_text(errors="replace")[-characters:] if self.log_path.exists() else ""
+
     def _spawn(self, log: IO[bytes]) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
             [

@@ -5,7 +5,10 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import signal
 import ssl
+import threading
+import time
 from typing import Any
 
 from websockets.exceptions import ConnectionClosed
@@ -27,6 +30,41 @@ def sign_in(appliance: RunningAppliance, username: str, password: str) -> str:
         return f"lifeline_session={client.cookies['lifeline_session']}"
 
 
+def _connect(
+    appliance: RunningAppliance, path: str, context: ssl.SSLContext, headers: dict[str, str]
+) -> ClientConnection:
+    """`connect`, in a thread of its own: when the appliance never answers the handshake,
+    websockets can block past its open_timeout (its reading thread waits in an SSL read).
+    Then the appliance is asked to log every thread's stack (SIGUSR1) and the test fails
+    with the end of that log, instead of hanging until the test timeout."""
+    outcome: list[ClientConnection | BaseException] = []
+
+    def attempt() -> None:
+        try:
+            outcome.append(
+                connect(
+                    f"wss://127.0.0.1:{appliance.https_port}{path}",
+                    ssl=context,
+                    additional_headers=headers,
+                    open_timeout=10,
+                )
+            )
+        except BaseException as error:
+            outcome.append(error)
+
+    thread = threading.Thread(target=attempt, daemon=True)
+    thread.start()
+    thread.join(20)
+    if not outcome:
+        if appliance.process is not None:
+            appliance.process.send_signal(signal.SIGUSR1)
+            time.sleep(1)
+        raise TimeoutError(f"no WebSocket handshake in 20 s; the appliance's log ends:\n{appliance.log_tail()}")
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
+
+
 class Socket:
     """One WebSocket to the appliance: says hello, keeps the welcome, reads what comes."""
 
@@ -37,12 +75,7 @@ class Socket:
         context.check_hostname = False
         self._stack = contextlib.ExitStack()
         self.socket: ClientConnection = self._stack.enter_context(
-            connect(
-                f"wss://127.0.0.1:{appliance.https_port}{self.path}",
-                ssl=context,
-                additional_headers={"Cookie": cookie} if cookie else {},
-                open_timeout=10,
-            )
+            _connect(appliance, self.path, context, {"Cookie": cookie} if cookie else {})
         )
         self.send({"type": "hello", **hello})
         self.welcome = self.until("welcome", "gone", "refused")
