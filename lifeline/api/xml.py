@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from lxml import etree
@@ -51,8 +51,51 @@ def _with_text(element: etree._Element, text: str) -> etree._Element:
 
 
 def iso8601(moment: datetime, zone: ZoneInfo) -> str:
-    """ISO 8601 with a numeric offset (never Z), seconds precision."""
+    """ISO 8601 with a numeric offset (never Z), seconds precision, for an aware moment."""
+    seconds = int(moment.timestamp() // 1)
+    hour = seconds // 3600
+    shift, suffix = _OFFSETS.get((zone, hour)) or _offset_through_the_hour(zone, hour)
+    if not suffix:  # the hour of a clock change: the slow way
+        return _iso8601_exactly(moment, zone)
+    day, second = divmod(seconds + shift, 86400)
+    day_text = _DATES.get(day) or _date(day)
+    return f"{day_text}T{second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}{suffix}"
+
+
+def _iso8601_exactly(moment: datetime, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).replace(microsecond=0).isoformat()
+
+
+# Converting through ZoneInfo costs some 6 µs a time, and a report writes two times per
+# session. A zone's offset is looked up once per UTC hour it is the same for all through;
+# an hour in which the clock changes is written the slow way. Both caches stay small: a
+# report walks its sessions in time order, and they are emptied when they grow.
+_CHANGES = (0, "")
+_OFFSETS: dict[tuple[ZoneInfo, int], tuple[int, str]] = {}
+_DATES: dict[int, str] = {}
+_UNIX_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
+def _offset_through_the_hour(zone: ZoneInfo, hour: int) -> tuple[int, str]:
+    """The hour's offset in seconds and as written after the time, or `_CHANGES`."""
+    if len(_OFFSETS) > 4096:
+        _OFFSETS.clear()
+    start = datetime.fromtimestamp(hour * 3600, UTC).astimezone(zone)
+    end = datetime.fromtimestamp(hour * 3600 + 3599, UTC).astimezone(zone)
+    offset = start.utcoffset()
+    if offset is None or offset != end.utcoffset() or offset.microseconds:
+        found = _CHANGES
+    else:
+        found = (int(offset.total_seconds()), start.isoformat()[19:])
+    _OFFSETS[(zone, hour)] = found
+    return found
+
+
+def _date(day: int) -> str:
+    if len(_DATES) > 4096:
+        _DATES.clear()
+    written = _DATES[day] = date.fromordinal(day + _UNIX_EPOCH_ORDINAL).isoformat()
+    return written
 
 
 def unix(moment: datetime) -> str:

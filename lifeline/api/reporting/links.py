@@ -10,11 +10,11 @@ real appliances: `/session_download?lsid=TOKEN&dl_action=chat&view=1`.
 
 from __future__ import annotations
 
+import base64
 import enum
-import hmac
+import hashlib
 
 from itsdangerous import BadSignature, Signer
-from itsdangerous.signer import HMACAlgorithm
 
 DOWNLOAD_PATH = "/session_download"
 
@@ -24,42 +24,48 @@ class Grant(enum.StrEnum):
     RECORDING = "recording"
 
 
-class _Signer(Signer):
-    """A Signer that derives its key once rather than for every link (a large report signs
-    one per session)."""
-
-    _key: bytes | None = None
-
-    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
-        if secret_key is not None:
-            return super().derive_key(secret_key)
-        if self._key is None:
-            self._key = super().derive_key()
-        return self._key
-
-
-class _OneShotHmac(HMACAlgorithm):
-    """itsdangerous's HMAC-SHA1 (the same signatures), computed in one call to C."""
-
-    def get_signature(self, key: bytes, value: bytes) -> bytes:
-        return hmac.digest(key, value, "sha1")
-
-
 def _signer(secret: str, grant: Grant) -> Signer:
     if not secret:
         raise ValueError("the appliance has no secret to sign links with")
-    return _Signer(secret, salt=f"lifeline.session-download.{grant.value}", sep=".", algorithm=_OneShotHmac())
+    return Signer(secret, salt=f"lifeline.session-download.{grant.value}", sep=".")
+
+
+# HMAC-SHA1: itsdangerous's default, which every link handed out so far is signed with.
+# (SHA-1's collision weakness does not carry over to HMAC.)
+_SHA1 = hashlib.sha1
+
+
+class _Minter:
+    """Signs as `_signer(secret, grant).sign` does, byte for byte, several times faster: a
+    large report signs a link per session. itsdangerous derives the key and starts HMAC-SHA1
+    afresh for every value; here the key is derived once and HMAC's inner and outer hash
+    states are kept primed with it (RFC 2104), so a signature is two copied hashes."""
+
+    def __init__(self, secret: str, grant: Grant) -> None:
+        key = _signer(secret, grant).derive_key()  # 20 bytes: shorter than a block, so used as it is
+        key = key.ljust(_SHA1().block_size, b"\0")
+        self._inner = _SHA1(bytes(b ^ 0x36 for b in key))
+        self._outer = _SHA1(bytes(b ^ 0x5C for b in key))
+
+    def sign(self, value: str) -> str:
+        data = value.encode("utf-8")
+        inner = self._inner.copy()
+        inner.update(data)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        signature = base64.urlsafe_b64encode(outer.digest()).rstrip(b"=").decode("ascii")
+        return f"{value}.{signature}"
 
 
 class DownloadLinks:
     def __init__(self, secret: str, base_url: str) -> None:
         self.base_url = base_url
-        self._chat = _signer(secret, Grant.CHAT)
-        self._recording = _signer(secret, Grant.RECORDING)
+        self._chat = _Minter(secret, Grant.CHAT)
+        self._recording = _Minter(secret, Grant.RECORDING)
 
-    def _url(self, token: bytes, action: str, *, view: bool, instance: int | None = None) -> str:
+    def _url(self, token: str, action: str, *, view: bool, instance: int | None = None) -> str:
         # The token (hex, a dot, URL-safe base64) and the rest need no escaping.
-        url = f"{self.base_url}{DOWNLOAD_PATH}?lsid={token.decode('ascii')}&dl_action={action}"
+        url = f"{self.base_url}{DOWNLOAD_PATH}?lsid={token}&dl_action={action}"
         if instance is not None:
             url += f"&instance={instance}"
         return url + "&view=1" if view else url
