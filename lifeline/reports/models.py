@@ -10,7 +10,7 @@ from lifeline.db.base import Base
 
 class SealedSessionDetails(Base):
     """What SupportSession writes of an ended session's participants and event log
-    (`session_details`), zlib-compressed, so a large report reads one value per session
+    (`session_details`), LZ4-compressed, so a large report reads one value per session
     instead of every event. Derived data: left out of backups and rebuilt by
     `lifeline.api.reporting.sealing`; a report uses it only while `through_event_id` is
     still the session's last event and `format` the writer's current one."""
