@@ -70,20 +70,25 @@ class ChunkWriter:
     def __init__(self, deliver: Callable[[bytes], None], chunk_size: int = CHUNK_SIZE) -> None:
         self._deliver = deliver
         self._chunk_size = chunk_size
-        self._buffer = bytearray()
+        # Pieces are kept as they come and joined once per chunk: one copy of each byte.
+        self._pieces: list[bytes | memoryview] = []
+        self._buffered = 0
         self.written = 0
 
-    def write(self, data: bytes) -> int:
-        self._buffer += data
-        self.written += len(data)
-        if len(self._buffer) >= self._chunk_size:
+    def write(self, data: bytes | memoryview) -> int:
+        self._pieces.append(data)
+        size = len(data)
+        self._buffered += size
+        self.written += size
+        if self._buffered >= self._chunk_size:
             self.flush()
-        return len(data)
+        return size
 
     def flush(self) -> None:
-        if self._buffer:
-            chunk = bytes(self._buffer)
-            self._buffer.clear()
+        if self._pieces:
+            chunk = b"".join(self._pieces)
+            self._pieces.clear()
+            self._buffered = 0
             self._deliver(chunk)
 
 

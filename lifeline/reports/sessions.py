@@ -192,10 +192,12 @@ def _name_sealed_teams(conn: Connection, sessions: list[SessionReport]) -> None:
     if not wanted:
         return
     rows = conn.execute(select(Team.id, Team.name).where(among(conn, Team.id, wanted))).all()
-    names: dict[int, str] = dict(rows)
+    # Each team twice at most (primary or not), shared by the chunk's sessions.
+    teams = {(t, primary): TeamOfSession(t, name, primary) for t, name in rows for primary in (False, True)}
     for s in sessions:
         assert s.sealed is not None
-        s.teams = [TeamOfSession(t, names[t], t == s.primary_team_id) for t in s.sealed.team_ids if t in names]
+        primary = s.primary_team_id
+        s.teams = [teams[t, t == primary] for t in s.sealed.team_ids if (t, False) in teams]
 
 
 def _participants(conn: Connection, ids: list[int], now: datetime) -> Iterator[tuple[int, Participant]]:

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import re
 
-import lz4.block
 from lxml import etree
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from lifeline.reports.models import SealedSessionDetails
-from lifeline.reports.sealed import FORMAT
+from lifeline.reports.sealed import FORMAT, Sealed, XmlParts
 from lifeline.sessions import actions as engine
 from lifeline.sessions.models import SessionEvent, SupportSession
 from lifeline.surveys.actions import SurveyKind, submit_survey
@@ -95,13 +94,12 @@ def test_a_report_uses_a_seal_only_while_nothing_was_logged_after_it(
     def mark(session: Session) -> None:
         row = session.get(SealedSessionDetails, sealed)
         assert row is not None
-        marked = (
-            lz4.block.decompress(row.xml).decode().replace("</session_details>", f"<!--{MARK}--></session_details>")
-        )
+        seal = Sealed.unpacked(row.xml)
+        people, lists, details = seal.xml()
+        details = bytes(details).replace(b"</session_details>", f"<!--{MARK}--></session_details>".encode())
+        marked = Sealed.of(XmlParts(people, lists, details), seal.team_ids, seal.attributes, seal.surveys)
         session.execute(
-            update(SealedSessionDetails)
-            .where(SealedSessionDetails.session_id == sealed)
-            .values(xml=lz4.block.compress(marked.encode()))
+            update(SealedSessionDetails).where(SealedSessionDetails.session_id == sealed).values(xml=marked.packed())
         )
 
     appliance.with_session(mark)
@@ -135,4 +133,4 @@ def _sealed(appliance: RunningAppliance, lsid: str) -> int:
 def _resealed(appliance: RunningAppliance, lsid: str, lseq: int) -> None:
     assert lsid in current_seals(appliance)
     row = appliance.with_session(lambda s: s.get(SealedSessionDetails, lseq))
-    assert row is not None and MARK not in lz4.block.decompress(row.xml).decode()
+    assert row is not None and MARK.encode() not in bytes(Sealed.unpacked(row.xml).xml().details)

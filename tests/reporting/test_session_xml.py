@@ -161,7 +161,8 @@ def views(draw: st.DrawFn) -> render.View:
     return render.View(
         era=draw(st.sampled_from(list(Era))),
         zone=ZoneInfo(draw(st.sampled_from(["UTC", "America/New_York", "Asia/Kolkata", "Pacific/Chatham"]))),
-        links=DownloadLinks("s" * 64, "https://support.example.com"),
+        # A base URL with characters to escape takes the writer's slower path for links.
+        links=DownloadLinks("s" * 64, draw(st.sampled_from(["https://support.example.com:8443", "https://a&b<c>\r"]))),
         recordings=draw(st.booleans()),
         now=NOW,
         questions={"customer": draw(questions), "representative": draw(questions)},

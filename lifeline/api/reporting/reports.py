@@ -178,9 +178,10 @@ async def support_session(context: ApiContext, params: ReportParams, viewer: Vie
 
     def produce(db: Session) -> Iterator[Piece]:
         _load_questions(db, view)
+        writer = session_xml.SessionWriter(view)
         for chunk in session_chunks(db, selection, viewer, Part.EVERYTHING, now=view.now):
             for session in chunk:
-                yield session_xml.session_text(view, session)
+                yield writer.session(session)
 
     return _stream(context, "session_list", produce)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from lifeline.api.endpoint import Era
@@ -25,20 +26,21 @@ from lifeline.api.xml import xml_attr as attr
 from lifeline.api.xml import xml_text as text
 from lifeline.recordings.actions import RecordingKind
 from lifeline.reports.records import Event, Participant, Question, SessionReport, SurveyAnswers
-from lifeline.reports.sealed import Sealed
+from lifeline.reports.sealed import Sealed, XmlParts
 from lifeline.text import is_xml_safe, xml_safe
 
 Out = list[str]
-
-
-def _leaf(out: Out, indent: str, tag: str, value: str) -> None:
-    out.append(f"{indent}<{tag}>{text(value)}</{tag}>\n")
 
 
 # --- the session -------------------------------------------------------------------------
 
 
 def sealed_parts(s: SessionReport) -> Sealed:
+    return Sealed.of(_xml_parts(s), [team.id for team in s.teams], dict(s.attributes), list(s.surveys))
+
+
+def _xml_parts(s: SessionReport) -> XmlParts:
+    """What a seal keeps of a session's XML, written from its records."""
     people: Out = []
     _primary_customer(people, s)
     rep = s.primary_rep
@@ -49,65 +51,121 @@ def sealed_parts(s: SessionReport) -> Sealed:
     lists: Out = []
     _customer_list(lists, s)
     _rep_list(lists, s)
-    return Sealed(
-        "".join(people).encode("utf-8"),
-        "".join(lists).encode("utf-8"),
-        session_details(s.events).encode("utf-8"),
-        [team.id for team in s.teams],
-        dict(s.attributes),
-        list(s.surveys),
-    )
+    return XmlParts("".join(people).encode(), "".join(lists).encode(), session_details(s.events).encode())
 
 
 def session_text(view: View, s: SessionReport) -> bytes:
-    """The session element in UTF-8, with its sealed parts if it has them (else from its
-    records). Sealed parts are bytes already: only the parts written now are encoded."""
-    sealed = s.sealed or sealed_parts(s)
-    out: Out = [f'<session lsid="{attr(s.lsid)}">\n  <session_type>{text(s.session_type)}</session_type>\n']
-    out.append(f"  <lseq>{s.id}</lseq>\n")
-    _time(out, view, "start_time", s)
-    _time(out, view, "end_time", s)
-    out.append(f"  <duration>{hms(s.duration_seconds(view.now))}</duration>\n")
-    out.append(f'  <public_site id="{s.public_site_id}">{text(s.public_site_name)}</public_site>\n')
-    if s.jumpoint_id is not None:
-        out.append(f'  <jumpoint id="{s.jumpoint_id}">{text(s.jumpoint_name)}</jumpoint>\n')
-    out.append(f"  <external_key>{text(s.external_key)}</external_key>\n")
-    if view.era is Era.LATER:
-        _custom_attributes(out, view, s)
-    _links(out, view, s)
-    out.append(f"  <file_transfer_count>{s.file_transfer_count}</file_transfer_count>\n")
-    team = s.primary_team
-    primary_team = f'  <primary_team id="{team.id}">{text(team.name)}</primary_team>\n' if team else ""
-    after_lists: Out = []
-    _team_list(after_lists, s)
-    if s.ended:
-        _surveys(after_lists, view, s)
-    return b"".join(
-        (
-            "".join(out).encode("utf-8"),
-            sealed.people,
-            primary_team.encode("utf-8"),
-            sealed.lists,
-            "".join(after_lists).encode("utf-8"),
-            sealed.details,
-            b"</session>\n",
+    """One session element (a report writes many: `SessionWriter`)."""
+    return SessionWriter(view).session(s)
+
+
+class SessionWriter:
+    """Writes the `<session>` elements of one answer. What is the same for all of them
+    (survey questions, the links' base) is escaped once, not once a session."""
+
+    def __init__(self, view: View) -> None:
+        self.view = view
+        self.later = view.era is Era.LATER
+        # A link is the base URL, then a path and query in which only "&" needs escaping.
+        base = view.links.base_url
+        self._plain_base = text(base) == base
+        self._questions = {kind: _question_heads(questions) for kind, questions in view.questions.items()}
+
+    def session(self, s: SessionReport) -> bytes:
+        """The session element in UTF-8, with its sealed parts if it has them (else from
+        its records). Sealed parts are UTF-8 already: only the parts written now are encoded."""
+        view = self.view
+        people, lists, details = s.sealed.xml() if s.sealed else _xml_parts(s)
+        jumpoint = (
+            f'  <jumpoint id="{s.jumpoint_id}">{text(s.jumpoint_name)}</jumpoint>\n'
+            if s.jumpoint_id is not None
+            else ""
         )
-    )
+        head = (
+            f'<session lsid="{attr(s.lsid)}">\n  <session_type>{text(s.session_type)}</session_type>\n'
+            f"  <lseq>{s.id}</lseq>\n{_time(view, 'start_time', s.start_time)}{_time(view, 'end_time', s.end_time)}"
+            f"  <duration>{hms(s.duration_seconds(view.now))}</duration>\n"
+            f'  <public_site id="{s.public_site_id}">{text(s.public_site_name)}</public_site>\n{jumpoint}'
+            f"  <external_key>{text(s.external_key)}</external_key>\n"
+            f"{_custom_attributes(view, s) if self.later else ''}{self._links(s) if s.ended else ''}"
+            f"  <file_transfer_count>{s.file_transfer_count}</file_transfer_count>\n"
+        )
+        team = s.primary_team
+        primary_team = f'  <primary_team id="{team.id}">{text(team.name)}</primary_team>\n' if team else ""
+        teams = _team_list(s)
+        surveys = self._surveys(s) if s.ended and s.surveys else ""
+        return b"".join(
+            (
+                head.encode(),
+                people,
+                primary_team.encode(),
+                lists,
+                teams.encode(),
+                surveys.encode(),
+                details,
+                b"</session>\n",
+            )
+        )
+
+    def _url(self, url: str) -> str:
+        return url.replace("&", "&amp;") if self._plain_base else text(url)
+
+    def _links(self, s: SessionReport) -> str:
+        view = self.view
+        view_url, download_url = view.links.chat_pair(s.lsid)
+        links = (
+            f"  <session_chat_view_url>{self._url(view_url)}</session_chat_view_url>\n"
+            f"  <session_chat_download_url>{self._url(download_url)}</session_chat_download_url>\n"
+        )
+        if not view.recordings or not s.recordings:
+            return links
+        out: Out = [links]
+        screen = s.recording(RecordingKind.SCREEN.value)
+        if screen is not None and screen.finished:
+            for tag, view_it in (("session_recording_view_url", True), ("session_recording_download_url", False)):
+                url = view.links.recording(s.lsid, "recording", view=view_it)
+                out.append(f"  <{tag}>{self._url(url)}</{tag}>\n")
+        shells = [r for r in s.recordings if r.kind == RecordingKind.COMMAND_SHELL.value and r.finished]
+        if shells:
+            out.append("  <command_shell_recordings>\n")
+            for shell in shells:
+                out.append(f'    <command_shell_recording instance="{shell.instance}">\n')
+                for tag, view_it in (("download_url", False), ("view_url", True)):
+                    url = view.links.recording(s.lsid, "command_shell", view=view_it, instance=shell.instance)
+                    out.append(f"      <{tag}>{self._url(url)}</{tag}>\n")
+                out.append("    </command_shell_recording>\n")
+            out.append("  </command_shell_recordings>\n")
+        return "".join(out)
+
+    def _surveys(self, s: SessionReport) -> str:
+        out: Out = []
+        for kind, list_tag, tag in (
+            ("customer", "cust_survey_list", "cust_exit_survey"),
+            ("representative", "rep_survey_list", "rep_exit_survey"),
+        ):
+            surveys = [answers for answers in s.surveys if answers.survey == kind]
+            if not surveys:
+                continue
+            out.append(f"  <{list_tag}>\n")
+            heads = self._questions.get(kind, [])
+            for answers in surveys:
+                out.append(f'    <{tag} gsnumber="{answers.gsnumber}">\n')
+                _questions(out, heads, answers)
+                out.append(f"    </{tag}>\n")
+            out.append(f"  </{list_tag}>\n")
+        return "".join(out)
 
 
-def _time(out: Out, view: View, tag: str, s: SessionReport) -> None:
-    moment = s.start_time if tag == "start_time" else s.end_time
+def _time(view: View, tag: str, moment: datetime | None) -> str:
     if moment is None:
-        out.append(f"  <{tag}></{tag}>\n")
-    else:
-        out.append(f'  <{tag} timestamp="{unix(moment)}">{iso8601(moment, view.zone)}</{tag}>\n')
+        return f"  <{tag}></{tag}>\n"
+    return f'  <{tag} timestamp="{unix(moment)}">{iso8601(moment, view.zone)}</{tag}>\n'
 
 
-def _custom_attributes(out: Out, view: View, s: SessionReport) -> None:
+def _custom_attributes(view: View, s: SessionReport) -> str:
     if not s.attributes:
-        out.append("  <custom_attributes></custom_attributes>\n")
-        return
-    out.append("  <custom_attributes>\n")
+        return "  <custom_attributes></custom_attributes>\n"
+    out: Out = ["  <custom_attributes>\n"]
     for code_name, value in s.attributes.items():
         name = attr(xml_safe(view.attribute_names.get(code_name, code_name)))
         out.append(
@@ -115,30 +173,7 @@ def _custom_attributes(out: Out, view: View, s: SessionReport) -> None:
             f"{text(value)}</custom_attribute>\n"
         )
     out.append("  </custom_attributes>\n")
-
-
-def _links(out: Out, view: View, s: SessionReport) -> None:
-    if not s.ended:
-        return
-    view_url, download_url = view.links.chat_pair(s.lsid)
-    _leaf(out, "  ", "session_chat_view_url", view_url)
-    _leaf(out, "  ", "session_chat_download_url", download_url)
-    if not view.recordings:
-        return
-    screen = s.recording(RecordingKind.SCREEN.value)
-    if screen is not None and screen.finished:
-        _leaf(out, "  ", "session_recording_view_url", view.links.recording(s.lsid, "recording", view=True))
-        _leaf(out, "  ", "session_recording_download_url", view.links.recording(s.lsid, "recording", view=False))
-    shells = [r for r in s.recordings if r.kind == RecordingKind.COMMAND_SHELL.value and r.finished]
-    if shells:
-        out.append("  <command_shell_recordings>\n")
-        for shell in shells:
-            out.append(f'    <command_shell_recording instance="{shell.instance}">\n')
-            for tag, view_it in (("download_url", False), ("view_url", True)):
-                url = view.links.recording(s.lsid, "command_shell", view=view_it, instance=shell.instance)
-                _leaf(out, "      ", tag, url)
-            out.append("    </command_shell_recording>\n")
-        out.append("  </command_shell_recordings>\n")
+    return "".join(out)
 
 
 def _primary_customer(out: Out, s: SessionReport) -> None:
@@ -216,48 +251,41 @@ def _rep_list(out: Out, s: SessionReport) -> None:
     out.append("  </rep_list>\n")
 
 
-def _team_list(out: Out, s: SessionReport) -> None:
+def _team_list(s: SessionReport) -> str:
     if not s.teams:
-        out.append("  <team_list></team_list>\n")
-        return
-    out.append("  <team_list>\n")
+        return "  <team_list></team_list>\n"
+    out: Out = ["  <team_list>\n"]
     for team in s.teams:
         primary = "1" if team.primary else "0"
         out.append(f'    <team id="{team.id}" primary_team="{primary}">{text(team.name)}</team>\n')
     out.append("  </team_list>\n")
+    return "".join(out)
 
 
-def _surveys(out: Out, view: View, s: SessionReport) -> None:
-    for kind, list_tag, tag in (
-        ("customer", "cust_survey_list", "cust_exit_survey"),
-        ("representative", "rep_survey_list", "rep_exit_survey"),
-    ):
-        surveys = [answers for answers in s.surveys if answers.survey == kind]
-        if not surveys:
-            continue
-        out.append(f"  <{list_tag}>\n")
-        for answers in surveys:
-            out.append(f'    <{tag} gsnumber="{answers.gsnumber}">\n')
-            _questions(out, view.questions.get(kind, []), answers)
-            out.append(f"    </{tag}>\n")
-        out.append(f"  </{list_tag}>\n")
-
-
-def _questions(out: Out, questions: Sequence[Question], answers: SurveyAnswers) -> None:
-    if not questions:
-        out.append("      <question_list/>\n")
-        return
-    out.append("      <question_list>\n")
-    for question in questions:
-        out.append(
+def _question_heads(questions: Sequence[Question]) -> list[tuple[str, str]]:
+    """Each question's id (as answers are keyed) and its element up to its answers."""
+    return [
+        (
+            str(question.id),
             f'        <question id="{question.id}">\n'
             f"          <name>{text(question.name)}</name>\n"
             f"          <type>{text(question.type)}</type>\n"
             f"          <label>{text(question.label)}</label>\n"
             f"          <report_header>{text(question.report_header)}</report_header>\n"
-            "          <answer_list>\n"
+            "          <answer_list>\n",
         )
-        for answer in answers.answers.get(str(question.id)) or [""]:
+        for question in questions
+    ]
+
+
+def _questions(out: Out, heads: list[tuple[str, str]], answers: SurveyAnswers) -> None:
+    if not heads:
+        out.append("      <question_list/>\n")
+        return
+    out.append("      <question_list>\n")
+    for question_id, head in heads:
+        out.append(head)
+        for answer in answers.answers.get(question_id) or [""]:
             out.append(f"            <answer>{text(answer)}</answer>\n")
         out.append("          </answer_list>\n        </question>\n")
     out.append("      </question_list>\n")
