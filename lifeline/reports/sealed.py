@@ -3,17 +3,18 @@
 
 from __future__ import annotations
 
-import json
 import struct
 from typing import Any, NamedTuple
 
 import lz4.block
+import orjson
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from lifeline.reports.models import SealedSessionDetails
 from lifeline.reports.records import SurveyAnswers
 from lifeline.sessions.models import SessionEvent
+from lifeline.text import SURROGATES
 
 # Bump whenever what a seal holds changes, or `session_xml` writes its parts differently:
 # older seals then stop being used at once and are sealed again in the background.
@@ -71,15 +72,20 @@ class Sealed(NamedTuple):
         return cls(team_ids, attributes, surveys, lz4.block.compress(b"".join((lengths, *xml))))
 
     def packed(self) -> bytes:
-        records = json.dumps([self.team_ids, self.attributes, [list(s) for s in self.surveys]]).encode()
-        return b"".join((_RECORDS.pack(len(records)), records, self.packed_xml))
+        records = [self.team_ids, self.attributes, [list(s) for s in self.surveys]]
+        try:
+            encoded = orjson.dumps(records)
+        except orjson.JSONEncodeError:  # a lone surrogate, which the report writes as U+FFFD anyway
+            encoded = orjson.dumps(_without_surrogates(records))
+        return b"".join((_RECORDS.pack(len(encoded)), encoded, self.packed_xml))
 
     @classmethod
     def unpacked(cls, packed: bytes) -> Sealed:
         """The records; the XML stays packed until `xml`."""
         (length,) = _RECORDS.unpack_from(packed)
         end = _RECORDS.size + length
-        team_ids, attributes, surveys = json.loads(packed[_RECORDS.size : end])
+        # orjson: a report decodes one seal's records per session, in a quarter of json's time.
+        team_ids, attributes, surveys = orjson.loads(memoryview(packed)[_RECORDS.size : end])
         return cls(team_ids, attributes, [SurveyAnswers(*s) for s in surveys], memoryview(packed)[end:])
 
     def xml(self) -> XmlParts:
@@ -91,3 +97,13 @@ class Sealed(NamedTuple):
             whole[at + people : at + people + lists],
             whole[at + people + lists : at + people + lists + details],
         )
+
+
+def _without_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return SURROGATES.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_without_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_surrogates(k): _without_surrogates(v) for k, v in value.items()}
+    return value

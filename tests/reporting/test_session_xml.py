@@ -193,3 +193,26 @@ def test_sealed_parts_stand_in_for_participants_and_events(view: render.View, se
     session.attributes, session.surveys = sealed.attributes, sealed.surveys
     session.sealed = sealed
     assert session_xml.session_text(view, session) == whole
+
+
+def test_a_seal_keeps_records_utf8_cannot_carry_as_the_report_writes_them() -> None:
+    view = render.View(
+        era=Era.LATER,
+        zone=ZoneInfo("UTC"),
+        links=DownloadLinks("s" * 64, "https://support.example.com"),
+        recordings=False,
+        now=NOW,
+        questions={"customer": [Question(1, "q", "text", "Q?", "Q")]},
+        attribute_names={"code": "Code"},
+    )
+    session = SessionReport(
+        1, "f" * 32, "support", "ended", NOW, NOW + timedelta(seconds=5), 1, "Site", None, "", "", 0,
+        None, None, None, "Customer", "", "", "", "",
+        attributes={"code": "half \ud800 a pair"},
+        surveys=[SurveyAnswers(1, "customer", 2, "Customer", None, {"1": ["lone \udfff"]})],
+    )  # fmt: skip
+    whole = session_xml.session_text(view, session)
+    assert whole.count("\ufffd".encode()) == 2
+    sealed = Sealed.unpacked(session_xml.sealed_parts(session).packed())
+    session.attributes, session.surveys, session.sealed = sealed.attributes, sealed.surveys, sealed
+    assert session_xml.session_text(view, session) == whole
