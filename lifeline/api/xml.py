@@ -52,7 +52,17 @@ def _with_text(element: etree._Element, text: str) -> etree._Element:
 
 def iso8601(moment: datetime, zone: ZoneInfo) -> str:
     """ISO 8601 with a numeric offset (never Z), seconds precision, for an aware moment."""
-    seconds = int(moment.timestamp() // 1)
+    return _iso8601_at(int(moment.timestamp() // 1), moment, zone)
+
+
+def unix_and_iso8601(moment: datetime, zone: ZoneInfo) -> tuple[str, str]:
+    """`unix(moment)` and `iso8601(moment, zone)`, the moment read once (a report writes
+    both for every time)."""
+    stamp = moment.timestamp()
+    return str(int(stamp)), _iso8601_at(int(stamp // 1), moment, zone)
+
+
+def _iso8601_at(seconds: int, moment: datetime, zone: ZoneInfo) -> str:
     hour = seconds // 3600
     shift, suffix = _OFFSETS.get((zone, hour)) or _offset_through_the_hour(zone, hour)
     if not suffix:  # the hour of a clock change: the slow way

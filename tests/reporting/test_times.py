@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lifeline.api.xml import _iso8601_exactly, iso8601
+from lifeline.api.xml import _iso8601_exactly, iso8601, unix, unix_and_iso8601
 
 ZONES = sorted(available_timezones())
 MOMENTS = st.datetimes(min_value=datetime(1900, 1, 2), max_value=datetime(2100, 12, 30), timezones=st.just(UTC))
@@ -20,6 +20,7 @@ MOMENTS = st.datetimes(min_value=datetime(1900, 1, 2), max_value=datetime(2100, 
 @given(moment=MOMENTS, zone=st.sampled_from(ZONES))
 def test_any_moment_in_any_zone_reads_as_pythons_conversion(moment: datetime, zone: str) -> None:
     assert iso8601(moment, ZoneInfo(zone)) == _iso8601_exactly(moment, ZoneInfo(zone))
+    assert unix_and_iso8601(moment, ZoneInfo(zone)) == (unix(moment), _iso8601_exactly(moment, ZoneInfo(zone)))
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from typing import Any
 
 from lifeline.api.endpoint import Era
 from lifeline.api.reporting.render import View, hms
-from lifeline.api.xml import iso8601, unix
+from lifeline.api.xml import unix_and_iso8601
 from lifeline.api.xml import xml_attr as attr
 from lifeline.api.xml import xml_text as text
 from lifeline.recordings.actions import RecordingKind
@@ -159,7 +159,8 @@ class SessionWriter:
 def _time(view: View, tag: str, moment: datetime | None) -> str:
     if moment is None:
         return f"  <{tag}></{tag}>\n"
-    return f'  <{tag} timestamp="{unix(moment)}">{iso8601(moment, view.zone)}</{tag}>\n'
+    timestamp, written = unix_and_iso8601(moment, view.zone)
+    return f'  <{tag} timestamp="{timestamp}">{written}</{tag}>\n'
 
 
 def _custom_attributes(view: View, s: SessionReport) -> str:
