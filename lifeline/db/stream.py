@@ -22,9 +22,10 @@ from sqlalchemy.orm import Session
 from lifeline.db.engine import Database
 
 # Each chunk crosses from the reading thread to the event loop; fewer, larger ones cost
-# the two threads less handing the GIL back and forth (SupportSession: 87-94 MB/s at
-# 256 KB against 72-80 MB/s at 64 KB, bench/reporting.py).
-CHUNK_SIZE = 256 * 1024
+# the two threads less handing the GIL back and forth (SupportSession over HTTP: 87-94 MB/s
+# at 256 KB against 72-80 MB/s at 64 KB; on a later day 84-115 MB/s at 1 MB against
+# 81-92 MB/s at 256 KB, alternating runs). A report holds at most WINDOW chunks ahead.
+CHUNK_SIZE = 1024 * 1024
 WINDOW = 4
 MAX_CONCURRENT = 8  # producers reading at once; more wait their turn (in their own thread)
 
