@@ -60,12 +60,13 @@ def test_sigusr1_logs_every_threads_stack_and_the_appliance_goes_on(
     assert appliance.process is not None
     appliance.process.send_signal(signal.SIGUSR1)
     eventually(lambda: _logged(appliance, "most recent call first"))
-    assert "in _write_loop" in appliance.log_tail()  # the database writer, waiting for work
+    # The dump is written thread by thread: wait for the database writer's (waiting for work).
+    eventually(lambda: _logged(appliance, "in _write_loop"))
     assert client.get("/check_health").status_code == 200
 
 
 def _logged(appliance: RunningAppliance, text: str) -> None:
-    assert text in appliance.log_tail()
+    assert text in appliance.log_tail(characters=10_000_000)  # a dump of every thread is long
 
 
 def test_set_failover_role_says_failover_is_not_configured(api: CommandApi, personas: Personas) -> None:
