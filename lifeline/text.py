@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-SURROGATES = re.compile("[\ud800-\udfff]")  # UTF-8 cannot carry them alone
 # Characters outside XML 1.0's Char production (C0 controls other than tab, LF, CR;
 # surrogates; U+FFFE and U+FFFF).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")

@@ -14,7 +14,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from lifeline.reports.models import SealedSessionDetails
 from lifeline.reports.records import SurveyAnswers
 from lifeline.sessions.models import SessionEvent
-from lifeline.text import SURROGATES
+from lifeline.text import xml_safe
 
 # Bump whenever what a seal holds changes, or `session_xml` writes its parts differently:
 # older seals then stop being used at once and are sealed again in the background.
@@ -75,8 +75,8 @@ class Sealed(NamedTuple):
         records = [self.team_ids, self.attributes, [list(s) for s in self.surveys]]
         try:
             encoded = orjson.dumps(records)
-        except orjson.JSONEncodeError:  # a lone surrogate, which the report writes as U+FFFD anyway
-            encoded = orjson.dumps(_without_surrogates(records))
+        except orjson.JSONEncodeError:  # a lone surrogate: kept as the report writes it, U+FFFD
+            encoded = orjson.dumps(_xml_safe(records))
         return b"".join((_RECORDS.pack(len(encoded)), encoded, self.packed_xml))
 
     @classmethod
@@ -84,9 +84,10 @@ class Sealed(NamedTuple):
         """The records; the XML stays packed until `xml`."""
         (length,) = _RECORDS.unpack_from(packed)
         end = _RECORDS.size + length
+        view = memoryview(packed)
         # orjson: a report decodes one seal's records per session, in a quarter of json's time.
-        team_ids, attributes, surveys = orjson.loads(memoryview(packed)[_RECORDS.size : end])
-        return cls(team_ids, attributes, [SurveyAnswers(*s) for s in surveys], memoryview(packed)[end:])
+        team_ids, attributes, surveys = orjson.loads(view[_RECORDS.size : end])
+        return cls(team_ids, attributes, [SurveyAnswers(*s) for s in surveys], view[end:])
 
     def xml(self) -> XmlParts:
         whole = memoryview(lz4.block.decompress(self.packed_xml))
@@ -99,11 +100,12 @@ class Sealed(NamedTuple):
         )
 
 
-def _without_surrogates(value: Any) -> Any:
+def _xml_safe(value: Any) -> Any:
+    """Records with their text as the report writes it (`xml_safe`, as `xml_text` applies)."""
     if isinstance(value, str):
-        return SURROGATES.sub("\ufffd", value)
+        return xml_safe(value)
     if isinstance(value, list):
-        return [_without_surrogates(item) for item in value]
+        return [_xml_safe(item) for item in value]
     if isinstance(value, dict):
-        return {_without_surrogates(k): _without_surrogates(v) for k, v in value.items()}
+        return {_xml_safe(k): _xml_safe(v) for k, v in value.items()}
     return value
