@@ -5,19 +5,17 @@ from __future__ import annotations
 
 import json
 import re
-import ssl
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
-from websockets.sync.client import connect
 
 from tests.support.appliance import RunningAppliance, eventually
 from tests.support.command import CommandApi, local
 from tests.support.engine import ConsoleNode
 from tests.support.personas import Personas
-from tests.support.sockets import Console, sign_in
+from tests.support.sockets import Console, open_socket, sign_in
 
 
 @pytest.fixture(scope="module")
@@ -45,18 +43,8 @@ def test_a_console_without_a_signed_in_rep_is_turned_away(appliance: RunningAppl
 
 
 def test_a_page_of_another_site_cannot_ride_the_reps_cookie(appliance: RunningAppliance, cookie: str) -> None:
-    context = ssl.create_default_context(cafile=str(appliance.cert_path))
-    context.check_hostname = False
-    with (
-        pytest.raises(InvalidStatus) as refused,
-        connect(
-            f"wss://127.0.0.1:{appliance.https_port}/ws/console",
-            ssl=context,
-            additional_headers={"Cookie": cookie},
-            origin="https://evil.example.net",  # type: ignore[arg-type]
-        ),
-    ):
-        pass
+    with pytest.raises(InvalidStatus) as refused:
+        open_socket(appliance, "/ws/console", {"Cookie": cookie}, origin="https://evil.example.net")
     assert refused.value.response.status_code == 403
 
 

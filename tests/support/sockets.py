@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import json
 import re
 import signal
 import ssl
 import threading
 import time
-from typing import Any
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
+from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import ClientConnection, connect
 
 from tests.support.appliance import RunningAppliance
+
+T = TypeVar("T")
 
 
 def sign_in(appliance: RunningAppliance, username: str, password: str) -> str:
@@ -30,39 +33,79 @@ def sign_in(appliance: RunningAppliance, username: str, password: str) -> str:
         return f"lifeline_session={client.cookies['lifeline_session']}"
 
 
-def _connect(
-    appliance: RunningAppliance, path: str, context: ssl.SSLContext, headers: dict[str, str]
-) -> ClientConnection:
-    """`connect`, in a thread of its own: when the appliance never answers the handshake,
-    websockets can block past its open_timeout (its reading thread waits in an SSL read).
-    Then the appliance is asked to log every thread's stack (SIGUSR1) and the test fails
-    with the end of that log, instead of hanging until the test timeout."""
-    outcome: list[ClientConnection | BaseException] = []
+class _SocketLoop:
+    """One event loop, in a thread of its own, that does all the tests' WebSocket I/O.
 
-    def attempt() -> None:
+    websockets' threaded client reads a TLS socket in one thread while the test writes it
+    from another, and OpenSSL keeps the socket's raw descriptor number: a read or write that
+    straddles a close lands on whatever the process opened next with that number (twice on
+    PostgreSQL CI an upgrade request reached the PostgreSQL server, and a database connection
+    read the start of a TLS record). asyncio's TLS goes through memory buffers, on one thread."""
+
+    _lock = threading.Lock()
+    _loop: asyncio.AbstractEventLoop | None = None
+
+    @classmethod
+    def run(cls, work: Coroutine[Any, Any, T], timeout: float) -> T:
+        with cls._lock:
+            if cls._loop is None:
+                cls._loop = asyncio.new_event_loop()
+                threading.Thread(target=cls._loop.run_forever, name="test-websockets", daemon=True).start()
+        future = asyncio.run_coroutine_threadsafe(work, cls._loop)
         try:
-            outcome.append(
-                connect(
-                    f"wss://127.0.0.1:{appliance.https_port}{path}",
-                    ssl=context,
-                    additional_headers=headers,
-                    open_timeout=10,
-                )
-            )
-        except BaseException as error:
-            outcome.append(error)
+            return future.result(timeout)
+        except TimeoutError:
+            future.cancel()
+            raise
 
-    thread = threading.Thread(target=attempt, daemon=True)
-    thread.start()
-    thread.join(20)
-    if not outcome:
+
+class WebSocket:
+    """A WebSocket to the appliance, used from test code as if it were blocking."""
+
+    def __init__(self, connection: ClientConnection) -> None:
+        self._connection = connection
+
+    def send(self, text: str) -> None:
+        _SocketLoop.run(self._connection.send(text), 10)
+
+    def recv(self, *, timeout: float = 10) -> str:
+        """The next message; TimeoutError when none comes in `timeout` seconds."""
+        message = _SocketLoop.run(asyncio.wait_for(self._connection.recv(decode=True), timeout), timeout + 5)
+        assert isinstance(message, str)
+        return message
+
+    def close(self) -> None:
+        _SocketLoop.run(self._connection.close(), 20)
+
+
+def open_socket(
+    appliance: RunningAppliance, path: str, headers: dict[str, str], *, origin: str | None = None
+) -> WebSocket:
+    """The opening handshake. When the appliance does not answer it in 20 s, the appliance
+    is asked to log every thread's stack (SIGUSR1) and the test fails with the end of that
+    log rather than at the test timeout."""
+    context = ssl.create_default_context(cafile=str(appliance.cert_path))
+    context.check_hostname = False  # we connect by IP; the certificate names the site hostname
+    url = f"wss://127.0.0.1:{appliance.https_port}{path}"
+    try:
+        return WebSocket(_SocketLoop.run(_open(url, context, headers, origin), 20))
+    except TimeoutError:
         if appliance.process is not None:
             appliance.process.send_signal(signal.SIGUSR1)
             time.sleep(1)
-        raise TimeoutError(f"no WebSocket handshake in 20 s; the appliance's log ends:\n{appliance.log_tail()}")
-    if isinstance(outcome[0], BaseException):
-        raise outcome[0]
-    return outcome[0]
+        raise TimeoutError(
+            f"no WebSocket handshake in 20 s; the appliance's log ends:\n{appliance.log_tail()}"
+        ) from None
+
+
+async def _open(url: str, context: ssl.SSLContext, headers: dict[str, str], origin: str | None) -> ClientConnection:
+    return await connect(
+        url,
+        ssl=context,
+        additional_headers=headers,
+        origin=origin,  # type: ignore[arg-type]
+        open_timeout=10,
+    )
 
 
 class Socket:
@@ -71,12 +114,7 @@ class Socket:
     path = ""
 
     def __init__(self, appliance: RunningAppliance, cookie: str = "", **hello: Any) -> None:
-        context = ssl.create_default_context(cafile=str(appliance.cert_path))
-        context.check_hostname = False
-        self._stack = contextlib.ExitStack()
-        self.socket: ClientConnection = self._stack.enter_context(
-            _connect(appliance, self.path, context, {"Cookie": cookie} if cookie else {})
-        )
+        self.socket = open_socket(appliance, self.path, {"Cookie": cookie} if cookie else {})
         self.send({"type": "hello", **hello})
         self.welcome = self.until("welcome", "gone", "refused")
 
@@ -113,7 +151,7 @@ class Socket:
             self.close()
 
     def close(self) -> None:
-        self._stack.close()
+        self.socket.close()
 
 
 class Console(Socket):
