@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 CHUNK = 64 * 1024
 
@@ -37,13 +38,15 @@ class FileStore:
             raise ValueError("not a SHA-256")
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
-    def _start(self) -> tuple[int, str]:
+    def _start(self) -> tuple[BinaryIO, str]:
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
-        return tempfile.mkstemp(dir=self.root, prefix=".incoming-")
+        fd, temp = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
+        return os.fdopen(fd, "wb"), temp
 
-    def _finish(self, fd: int, temp: str, digest: str) -> None:
-        os.fsync(fd)
-        os.close(fd)
+    def _finish(self, handle: BinaryIO, temp: str, digest: str) -> None:
+        handle.flush()
+        os.fsync(handle.fileno())
+        handle.close()
         final = self.path_for(digest)
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(temp, final)
@@ -51,18 +54,18 @@ class FileStore:
     def put_bytes(self, data: bytes) -> StoredFile:
         if len(data) > self.max_size:
             raise FileTooLarge(f"files are limited to {self.max_size} bytes")
-        fd, temp = self._start()
+        handle, temp = self._start()
         try:
-            os.write(fd, data)
+            handle.write(data)
             digest = hashlib.sha256(data).hexdigest()
-            self._finish(fd, temp, digest)
+            self._finish(handle, temp, digest)
         except BaseException:
-            _discard(fd, temp)
+            _discard(handle, temp)
             raise
         return StoredFile(digest, len(data))
 
     async def put_stream(self, chunks: AsyncIterator[bytes]) -> StoredFile:
-        fd, temp = self._start()
+        handle, temp = self._start()
         hasher = hashlib.sha256()
         size = 0
         try:
@@ -71,11 +74,11 @@ class FileStore:
                 if size > self.max_size:
                     raise FileTooLarge(f"files are limited to {self.max_size} bytes")
                 hasher.update(chunk)
-                os.write(fd, chunk)
+                handle.write(chunk)
             digest = hasher.hexdigest()
-            self._finish(fd, temp, digest)
+            self._finish(handle, temp, digest)
         except BaseException:
-            _discard(fd, temp)
+            _discard(handle, temp)
             raise
         return StoredFile(digest, size)
 
@@ -88,8 +91,10 @@ class FileStore:
         return self.path_for(sha256).is_file()
 
 
-def _discard(fd: int, temp: str) -> None:
+def _discard(handle: BinaryIO, temp: str) -> None:
+    # The file object, not its number: closing it again after _finish closed it does nothing,
+    # where a second os.close would close whatever another thread had opened meanwhile.
     with contextlib.suppress(OSError):
-        os.close(fd)
+        handle.close()
     with contextlib.suppress(OSError):
         os.unlink(temp)
