@@ -38,9 +38,10 @@ class _SocketLoop:
 
     websockets' threaded client reads a TLS socket in one thread while the test writes it
     from another, and OpenSSL keeps the socket's raw descriptor number: a read or write that
-    straddles a close lands on whatever the process opened next with that number (twice on
-    PostgreSQL CI an upgrade request reached the PostgreSQL server, and a database connection
-    read the start of a TLS record). asyncio's TLS goes through memory buffers, on one thread."""
+    straddles a close lands on whatever the process opened next with that number. That is
+    the likely way an upgrade request once reached the PostgreSQL server in CI instead of
+    the appliance, which then never answered. asyncio's TLS goes through memory buffers,
+    on one thread."""
 
     _lock = threading.Lock()
     _loop: asyncio.AbstractEventLoop | None = None
