@@ -106,6 +106,24 @@ def _storable_parameters(
     return statement, _storable(parameters)
 
 
+# An execution option for queries whose rows are many and whose columns are plain (numbers,
+# text, times, bytes): PostgreSQL sends them in its binary format. A report's sealed details
+# then arrive as their bytes instead of as hex text twice their size, which the server
+# writes and the driver parses (all 100,000 rows of the reporting bench: 1.3-1.5 s against
+# 2.1-2.7 s). Types without a binary loader in psycopg would arrive as bytes: keep it to
+# the queries it was checked on.
+BINARY_RESULTS = "lifeline_binary_results"
+
+
+def _binary_results(
+    _conn: Any, cursor: Any, _statement: str, _parameters: Any, context: Any, _executemany: bool
+) -> None:
+    if context is not None and context.execution_options.get(BINARY_RESULTS):
+        from psycopg.pq import Format
+
+        cursor.format = Format.BINARY
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=False)
@@ -113,6 +131,7 @@ def make_engine(url: str) -> Engine:
     else:
         engine = create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
         event.listen(engine, "connect", _postgresql_settings)
+        event.listen(engine, "before_cursor_execute", _binary_results)
     event.listen(engine, "before_cursor_execute", _storable_parameters, retval=True)
     return engine
 

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Select, Text, cast, select
 from sqlalchemy.orm import Session
 
 from lifeline.db.base import utcnow
+from lifeline.db.engine import BINARY_RESULTS
 from lifeline.directory.models import PublicSite, Team
 from lifeline.recordings.models import Recording
 from lifeline.reports.criteria import Selection, Viewer, WindowBy
@@ -110,7 +111,7 @@ def session_chunks(
     now = now or utcnow()
     # Core rather than ORM execution: these are plain rows, and there are many of them.
     query = matching_sessions(selection, viewer, sealed=Part.EVENTS in parts)
-    result = db.connection().execute(query.execution_options(yield_per=chunk))
+    result = db.connection().execute(query.execution_options(yield_per=chunk, **{BINARY_RESULTS: True}))
     for rows in result.partitions():
         sessions = [SessionReport(*row) for row in rows]
         load_parts(db, sessions, parts, now)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from lifeline.db.engine import Database
+from lifeline.api.reporting.sealing import seal_stale, store_seals
+from lifeline.db.engine import BINARY_RESULTS, Database
 from lifeline.directory.models import ViewReports
 from lifeline.reports.criteria import Selection, Viewer
-from lifeline.reports.sessions import Part, session_chunks
+from lifeline.reports.sessions import Part, matching_sessions, session_chunks
 from lifeline.sessions import actions as engine
 from lifeline.sessions import activity
 from lifeline.sessions.events import SYSTEM
@@ -53,3 +56,35 @@ def test_nobody_sees_anything_without_a_level(db: Database) -> None:
     make_sessions(db, 2)
     nobody = Viewer(ViewReports.NONE, 5, recordings=False)
     assert db.call(lambda s: list(session_chunks(s, Selection(), nobody, Part.NOTHING))) == []
+
+
+def test_on_postgresql_report_rows_come_in_the_binary_format_with_the_same_values(db: Database) -> None:
+    """The sessions of a report, sealed details included, arrive in PostgreSQL's binary
+    format (`BINARY_RESULTS`: no hex text for the seals) and read as the same Python values
+    as in the text format."""
+    if db.is_sqlite:
+        pytest.skip("result formats are PostgreSQL's")
+    make_sessions(db, 4)
+    db.call(lambda s: store_seals(s, seal_stale(s, 0, 0)[1][:2]))  # two sealed, two not
+    formats: list[str] = []
+
+    def seen(_conn, cursor, statement, _params, _context, _many) -> None:  # type: ignore[no-untyped-def]
+        if "support_sessions" in statement and "sealed_session_details" in statement:
+            formats.append(cursor.format.name)
+
+    event.listen(db.engine, "after_cursor_execute", seen)
+    try:
+        reported = db.call(lambda s: [(r.id, r.start_time, r.sealed_details) for c in session_chunks(
+            s, Selection(), EVERYONE, Part.EVERYTHING) for r in c])  # fmt: skip
+        query = matching_sessions(Selection(), EVERYONE, sealed=True)
+        as_text = db.call(lambda s: [tuple(row) for row in s.execute(query)])
+        as_binary = db.call(
+            lambda s: [tuple(row) for row in s.execute(query.execution_options(**{BINARY_RESULTS: True}))]
+        )
+    finally:
+        event.remove(db.engine, "after_cursor_execute", seen)
+    assert formats == ["BINARY", "TEXT", "BINARY"]
+    assert as_binary == as_text
+    assert [type(value) for value in as_binary[0]] == [type(value) for value in as_text[0]]
+    assert sum(row[-1] is not None for row in as_binary) == 2
+    assert [(row[0], row[4], row[-1]) for row in as_binary] == reported
