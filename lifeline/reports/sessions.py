@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Select, Text, cast, select
 from sqlalchemy.orm import Session
 
@@ -263,7 +264,11 @@ def _json(raw: Any) -> Any:
         return None
     if not isinstance(raw, str):
         return raw
-    return json.loads(raw)
+    try:
+        return orjson.loads(raw)  # a quarter of json's time; events are the most rows a report reads
+    except orjson.JSONDecodeError:
+        # What json wrote but orjson refuses: a lone surrogate's escape, NaN.
+        return json.loads(raw)
 
 
 def event_query() -> Select[*tuple[Any, ...]]:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import math
+from typing import Any
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -10,7 +16,7 @@ from lifeline.api.reporting.sealing import seal_stale, store_seals
 from lifeline.db.engine import BINARY_RESULTS, Database
 from lifeline.directory.models import ViewReports
 from lifeline.reports.criteria import Selection, Viewer
-from lifeline.reports.sessions import Part, matching_sessions, session_chunks
+from lifeline.reports.sessions import Part, _json, matching_sessions, session_chunks
 from lifeline.sessions import actions as engine
 from lifeline.sessions import activity
 from lifeline.sessions.events import SYSTEM
@@ -88,3 +94,23 @@ def test_on_postgresql_report_rows_come_in_the_binary_format_with_the_same_value
     assert [type(value) for value in as_binary[0]] == [type(value) for value in as_text[0]]
     assert sum(row[-1] is not None for row in as_binary) == 2
     assert [(row[0], row[4], row[-1]) for row in as_binary] == reported
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(st.characters(codec=None)),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(JSON_VALUES)
+def test_event_json_reads_back_what_json_wrote(value: Any) -> None:
+    """Event data, files and system information are read with orjson, and with json where
+    orjson refuses what json wrote (a lone surrogate's escape, a number out of its range)."""
+    written = json.dumps(value)
+    assert _json(written) == json.loads(written)
+
+
+def test_event_json_reads_nan_and_lone_surrogates_as_json_does() -> None:
+    assert math.isnan(_json(json.dumps({"load": float("nan")}))["load"])
+    assert _json(json.dumps(["\ud800", 2**70])) == ["\ud800", 2**70]
