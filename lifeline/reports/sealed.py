@@ -18,7 +18,8 @@ from lifeline.text import xml_safe
 
 # Bump whenever what a seal holds changes, or `session_xml` writes its parts differently:
 # older seals then stop being used at once and are sealed again in the background.
-FORMAT = 4
+# 5: event times on SQLite floored to the second (`reports.sql.unix_seconds`), as everywhere else.
+FORMAT = 5
 
 
 def current_seal(session_id: Any) -> ColumnElement[bytes | None]:

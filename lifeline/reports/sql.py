@@ -28,7 +28,11 @@ class unix_seconds(FunctionElement[int]):
 
 @compiles(unix_seconds, "sqlite")
 def _sqlite(element: unix_seconds, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER)"
+    # Only the whole seconds ('YYYY-MM-DD HH:MM:SS' of the stored text): SQLite's date
+    # functions round the fraction to milliseconds first, which turned 18.9996 s into 19
+    # where PostgreSQL and Python floor it to 18, and a report moved by a second after a
+    # restore from one database to the other.
+    return f"CAST(strftime('%s', substr({compiler.process(element.clauses, **kw)}, 1, 19)) AS INTEGER)"
 
 
 @compiles(unix_seconds, "postgresql")

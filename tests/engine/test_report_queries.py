@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import event
+from sqlalchemy import event, literal, select
 from sqlalchemy.orm import Session
 
 from lifeline.api.reporting.sealing import seal_stale, store_seals
+from lifeline.db.base import UtcDateTime
 from lifeline.db.engine import BINARY_RESULTS, Database
 from lifeline.directory.models import ViewReports
 from lifeline.reports.criteria import Selection, Viewer
 from lifeline.reports.sessions import Part, _json, matching_sessions, session_chunks
+from lifeline.reports.sql import unix_seconds
 from lifeline.sessions import actions as engine
 from lifeline.sessions import activity
 from lifeline.sessions.events import SYSTEM
@@ -114,3 +117,13 @@ def test_event_json_reads_back_what_json_wrote(value: Any) -> None:
 def test_event_json_reads_nan_and_lone_surrogates_as_json_does() -> None:
     assert math.isnan(_json(json.dumps({"load": float("nan")}))["load"])
     assert _json(json.dumps(["\ud800", 2**70])) == ["\ud800", 2**70]
+
+
+@pytest.mark.parametrize("microsecond", [0, 1, 499_500, 500_000, 999_499, 999_500, 999_999])
+def test_unix_seconds_floors_as_python_does_on_both_databases(db: Database, microsecond: int) -> None:
+    """A report's event times are worked out by the database; SQLite and PostgreSQL must
+    agree with each other and with `int(moment.timestamp())`, up to the last microsecond
+    of a second (a restore from one database to the other compares them)."""
+    moment = datetime(2026, 11, 23, 4, 10, 18, microsecond, tzinfo=UTC)
+    found = db.call(lambda s: s.execute(select(unix_seconds(literal(moment, UtcDateTime())))).scalar_one())
+    assert found == int(moment.timestamp()) == 1795407018
