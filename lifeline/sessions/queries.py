@@ -5,7 +5,13 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lifeline.sessions.models import SessionAttribute, SessionEvent, SessionParticipant, SupportSession
+from lifeline.sessions.models import (
+    SessionAttribute,
+    SessionEvent,
+    SessionFile,
+    SessionParticipant,
+    SupportSession,
+)
 
 
 def session_by_lsid(session: Session, lsid: str) -> SupportSession | None:
@@ -79,3 +85,8 @@ def events_after(session: Session, support_session: SupportSession, after_id: in
             .order_by(SessionEvent.id)
         )
     )
+
+
+def referenced_files(session: Session, digests: list[str]) -> set[str]:
+    """Which of these file store digests a session's file still references."""
+    return set(session.scalars(select(SessionFile.sha256).where(SessionFile.sha256.in_(digests))))

@@ -14,9 +14,10 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.types import Message, Receive
 
+from lifeline.db.engine import Database
 from lifeline.recordings.filestore import FileStore, FileTooLarge
 from lifeline.sessions import actions as engine
-from lifeline.sessions.activity import FileSent, record_file
+from lifeline.sessions.activity import FileSent, check_file_sender, record_file
 from lifeline.sessions.events import Actor
 from lifeline.sessions.models import SessionFile, SupportSession
 
@@ -66,7 +67,7 @@ async def read_upload(request: Request, store: FileStore) -> AsyncIterator[Uploa
                 raise UploadRefused("send the file in a multipart field named file")
             fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
             yield Upload(upload.filename or "file", upload.content_type or "application/octet-stream", fields, upload)
-    except UploadRefused:
+    except (UploadRefused, FileTooLarge):
         raise
     except Exception:
         raise UploadRefused("the upload could not be read") from None
@@ -80,41 +81,51 @@ async def _chunks(upload: UploadFile) -> AsyncIterator[bytes]:
 async def store_and_record(
     request: Request,
     store: FileStore,
-    db_write: Callable[..., Any],
+    db: Database,
     who: Callable[[Session, SupportSession], Actor],
     find_session: Callable[[Session], SupportSession | None],
 ) -> Response:
-    """The shared upload flow: read, store, log the transfer in the session; JSON answer."""
-    try:
-        async with read_upload(request, store) as upload:
-            stored = await store.put_stream(_chunks(upload.upload))
-            ref = upload.fields.get("ref") or None
-            name = upload.name[:255]
-            content_type = upload.content_type
-    except UploadRefused as refused:
-        return JSONResponse({"ok": False, "error": str(refused)}, status_code=refused.status)
-    except FileTooLarge as error:
-        return JSONResponse({"ok": False, "error": str(error)}, status_code=413)
-    if ref is not None and len(ref) > 64:
-        return JSONResponse({"ok": False, "error": "ref is at most 64 characters"}, status_code=400)
+    """The shared upload flow: authorize before reading a byte of the body, receive the file
+    under a temporary name, then log the transfer and place the file in one transaction
+    (the temporary file is removed on every failure); JSON answer."""
 
-    def record(session: Session) -> dict[str, Any] | str:
+    def sender(session: Session) -> tuple[SupportSession, Actor] | str:
         support_session = find_session(session)
         if support_session is None:
             return "no such session"
         try:
-            row = record_file(
-                session,
-                support_session,
-                who(session, support_session),
-                FileSent(name, stored.size, stored.sha256, content_type),
-                client_ref=ref,
-            )
+            actor = who(session, support_session)
+            check_file_sender(session, support_session, actor)
         except engine.SessionError as error:
             return str(error)
-        return {"ok": True, "file_id": row.id, "event_id": row.event_id, "size": row.size, "name": row.name}
+        return support_session, actor
 
-    outcome = await db_write(record)
+    refusal = await db.read(sender)
+    if isinstance(refusal, str):
+        return JSONResponse({"ok": False, "error": refusal}, status_code=409)
+    try:
+        async with read_upload(request, store) as upload, store.receive(_chunks(upload.upload)) as incoming:
+            ref = upload.fields.get("ref") or None
+            if ref is not None and len(ref) > 64:
+                return JSONResponse({"ok": False, "error": "ref is at most 64 characters"}, status_code=400)
+            file = FileSent(upload.name[:255], incoming.size, incoming.sha256, upload.content_type)
+
+            def record(session: Session) -> dict[str, Any] | str:
+                found = sender(session)
+                if isinstance(found, str):
+                    return found
+                try:
+                    row = record_file(session, found[0], found[1], file, client_ref=ref)
+                except engine.SessionError as error:
+                    return str(error)
+                incoming.place()  # before the commit; a failed commit leaves an orphan the sweep removes
+                return {"ok": True, "file_id": row.id, "event_id": row.event_id, "size": row.size, "name": row.name}
+
+            outcome = await db.write(record)
+    except UploadRefused as refused:
+        return JSONResponse({"ok": False, "error": str(refused)}, status_code=refused.status)
+    except FileTooLarge as error:
+        return JSONResponse({"ok": False, "error": str(error)}, status_code=413)
     if isinstance(outcome, str):
         return JSONResponse({"ok": False, "error": outcome}, status_code=409)
     return JSONResponse(outcome)
