@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, exists, select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session
 
 from lifeline.directory.models import CustomAttribute, PublicSite, Team, ViewReports
 from lifeline.recordings.models import Recording
-from lifeline.reports.criteria import Viewer
+from lifeline.reports.criteria import Viewer, session_has
 from lifeline.sessions.events import EventType
 from lifeline.sessions.models import (
     SessionAttribute,
@@ -94,7 +94,7 @@ def find_sessions(session: Session, search: Search, viewer: Viewer) -> tuple[lis
     query = select(SupportSession).where(search.window.condition(), viewer.condition())
     if search.rep_id is not None:
         query = query.where(
-            exists().where(
+            session_has(
                 SessionParticipant.session_id == SupportSession.id,
                 SessionParticipant.role == "representative",
                 SessionParticipant.user_id == search.rep_id,
@@ -102,7 +102,7 @@ def find_sessions(session: Session, search: Search, viewer: Viewer) -> tuple[lis
         )
     if search.team_id is not None:
         query = query.where(
-            exists().where(SessionTeam.session_id == SupportSession.id, SessionTeam.team_id == search.team_id)
+            session_has(SessionTeam.session_id == SupportSession.id, SessionTeam.team_id == search.team_id)
         )
     if search.site_id is not None:
         query = query.where(SupportSession.public_site_id == search.site_id)
@@ -404,7 +404,7 @@ def team_summaries(session: Session, window: DayRange, viewer: Viewer) -> list[T
 def sessions_per_day(session: Session, window: DayRange, viewer: Viewer, team_id: int | None) -> list[tuple[date, int]]:
     query = select(SupportSession.start_time).where(window.condition(), viewer.condition())
     if team_id is not None:
-        query = query.where(exists().where(SessionTeam.session_id == SupportSession.id, SessionTeam.team_id == team_id))
+        query = query.where(session_has(SessionTeam.session_id == SupportSession.id, SessionTeam.team_id == team_id))
     per_day = Counter(start.astimezone(window.zone).date() for start in session.scalars(query))
     return [(day, per_day[day]) for day in window.days()]
 
