@@ -22,7 +22,7 @@ from lifeline.presence.actions import ClientInfo, ClientKind
 from lifeline.presence.models import ClientConnection
 from lifeline.presence.queries import live_rep_connection
 from lifeline.sessions import actions as engine
-from lifeline.sessions.actions import CustomerDetails
+from lifeline.sessions.actions import CustomerDetails, attributes_problem
 from lifeline.sessions.keys import KeyState, find_key
 from lifeline.sessions.models import SessionKey
 from lifeline.sessions.queues import GENERAL, Queue, QueueError, issue_queue, rep_queue, resolve_queue
@@ -132,9 +132,16 @@ def plan(session: Session, request: CustomerStart) -> Plan | Refusal:
         queue,
         "session_key_url" if request.url_key else "session_key",
         request.external_key or key.external_key,
-        {**key.attributes, **request.attributes},
+        _with_key_attributes(request.attributes, key.attributes),
         key,
     )
+
+
+def _with_key_attributes(typed: Mapping[str, str], from_key: Mapping[str, str]) -> dict[str, str]:
+    """What the integration set on the key stands; the customer's request only adds names
+    the key left out, while all together stay within the attributes' 10 KB."""
+    together = {**typed, **from_key}
+    return together if attributes_problem(together, together.keys()) is None else dict(from_key)
 
 
 def begin(session: Session, request: CustomerStart, *, node_id: str) -> Started | Refusal:
