@@ -25,6 +25,7 @@ from lifeline.sessions.models import (
     SessionTeam,
     SupportSession,
 )
+from lifeline.sessions.queries import issues_picked
 from lifeline.surveys.models import SurveyQuestion, SurveyResponse
 
 MAX_ROWS = 200
@@ -126,6 +127,7 @@ def _rows(session: Session, sessions: list[SupportSession]) -> list[SessionRow]:
             reps[session_id].append((not owner, name))
     teams = dict(session.execute(select(Team.id, Team.name)).all())
     sites = dict(session.execute(select(PublicSite.id, PublicSite.name)).all())
+    issues = issues_picked(session, ids)
     return [
         SessionRow(
             lsid=s.lsid,
@@ -135,7 +137,7 @@ def _rows(session: Session, sessions: list[SupportSession]) -> list[SessionRow]:
             end_time=s.end_time,
             duration=int((s.end_time - s.start_time).total_seconds()) if s.end_time else None,
             customer=s.customer_name,
-            issue=s.customer_issue,
+            issue=issues.get(s.id, ""),
             reps=tuple(name for _, name in sorted(reps[s.id], key=lambda r: r[0])),
             team=teams.get(s.primary_team_id, "") if s.primary_team_id else "",
             site=sites.get(s.public_site_id, ""),
@@ -266,7 +268,10 @@ def session_report(session: Session, lsid: str, viewer: Viewer) -> SessionReport
         )
     )
     names = {p.gsnumber: p.display_name for p in participants}
-    events = session.scalars(select(SessionEvent).where(SessionEvent.session_id == found.id).order_by(SessionEvent.id))
+    events = list(
+        session.scalars(select(SessionEvent).where(SessionEvent.session_id == found.id).order_by(SessionEvent.id))
+    )
+    joined = _first_joined(events)
     files = session.scalars(select(SessionFile).where(SessionFile.session_id == found.id).order_by(SessionFile.id))
     return SessionReport(
         summary=_rows(session, [found])[0],
@@ -280,7 +285,7 @@ def session_report(session: Session, lsid: str, viewer: Viewer) -> SessionReport
                 p.display_name,
                 p.username,
                 p.session_owner,
-                p.joined_at,
+                joined.get((p.role, p.gsnumber), p.joined_at),
                 p.seconds_involved,
                 p.hostname,
                 p.os,
@@ -293,6 +298,18 @@ def session_report(session: Session, lsid: str, viewer: Viewer) -> SessionReport
         surveys=_surveys(session, found),
         recordings=tuple(_recording_row(found.lsid, r) for r in _recordings_of(session, found.id)),
     )
+
+
+def _first_joined(events: list[SessionEvent]) -> dict[tuple[str, int], datetime]:
+    """When each participant first joined, by role and gsnumber, from the event log (the
+    participant row's joined_at is only set while they are in the session)."""
+    joined: dict[tuple[str, int], datetime] = {}
+    for e in events:
+        if e.event_type == EventType.SESSION_START and e.performed_by_type == "customer":
+            joined.setdefault(("customer", e.performed_by_gsnumber), e.occurred_at)
+        elif e.event_type == EventType.CONFERENCE_MEMBER_ADDED and e.destination_gsnumber is not None:
+            joined.setdefault((e.destination_type or "representative", e.destination_gsnumber), e.occurred_at)
+    return joined
 
 
 def _recordings_of(session: Session, session_id: int) -> list[Recording]:

@@ -97,7 +97,6 @@ def parse_start(
         name=(params.get("customer_name") or params.get("customer.name") or "").strip(),
         company=(params.get("customer_company") or params.get("customer.company") or "").strip(),
         company_code=(params.get("customer_company_code") or params.get("customer.company_code") or "").strip(),
-        issue=str(_int(raw_id) or "") if issue_menu else "",
         details=(params.get("customer_desc") or params.get("customer.details") or "").strip(),
     )
     short_key = "".join((params.get("short_key") or "").split())
