@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from starlette.convertors import Convertor, register_url_convertor
 
-MAX_ID = 2**31 - 1  # ids are INTEGER columns (PostgreSQL's int4)
+from lifeline.db.base import MAX_ID
 
 
 def digits_up_to(limit: int) -> str:

@@ -10,6 +10,9 @@ import pytest
 from lifeline.web.admin import PAGES
 from tests.admin.helpers import AdminClient
 from tests.support.appliance import RunningAppliance
+from tests.support.personas import Personas
+from tests.support.sockets import sign_in
+from tests.web.test_files import customer_with_a_rep
 
 HUGE = "99999999999999999999999"
 ID_PARAM = re.compile(r"\{(\w+):id\}")
@@ -47,4 +50,26 @@ def test_an_id_out_of_range_is_not_found_for_customers_and_reps(
     with appliance.client() as anyone:
         assert anyone.get(f"/chat/{'x' * 40}/files/{HUGE}").status_code == 404
     assert admin.get(f"/console/files/{HUGE}").status_code == 404
+    assert "OverflowError" not in appliance.log_tail()
+
+
+def test_huge_numbers_elsewhere_are_refused_not_errors(appliance: RunningAppliance, personas: Personas) -> None:
+    """The same rule for ids that come in headers and console messages."""
+    with customer_with_a_rep(appliance, personas) as (_, customer, console):
+        lsid = customer.welcome["session"]["lsid"]
+        cookie = sign_in(appliance, "rep_a", personas.rep_a.password)
+        with appliance.client() as https:
+            csrf = re.search(r'data-csrf="([^"]+)"', https.get("/console", headers={"Cookie": cookie}).text)
+            assert csrf is not None
+            response = https.post(
+                f"/console/sessions/{lsid}/files",
+                headers={"Cookie": cookie, "x-csrf-token": csrf.group(1), "x-gsnumber": HUGE},
+                files={"file": ("a.txt", b"a")},
+            )
+        assert response.status_code == 400, response.text
+        console.send({"type": "invite", "ref": "invite", "lsid": lsid, "rep_id": int(HUGE)})
+        answer = console.ack("invite")
+        assert (answer["ok"], answer["error"]) == (False, "rep_id must be a number")
+        console.send({"type": "ping"})
+        assert console.until("pong")
     assert "OverflowError" not in appliance.log_tail()
