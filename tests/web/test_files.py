@@ -144,3 +144,33 @@ def _digest(response: httpx.Response, store: FileStore) -> str:
         if path.is_file() and path.stat().st_size == response.json()["size"] and len(path.name) == 64:
             return path.name
     raise AssertionError("the sent file is not in the store")
+
+
+@pytest.mark.parametrize(
+    ("files", "data", "says"),
+    [
+        ({"ref": (None, "r1")}, {}, "send the file in a multipart field named file"),
+        ({"upload": ("a.txt", b"a")}, {}, "send one file, in a multipart field named file"),
+        ([("file", ("a.txt", b"a")), ("file", ("b.txt", b"b"))], {}, "send one file, in a multipart field named file"),
+        ({"file": ("a.txt", b"a")}, {"ref": "r" * 5000}, "form fields are limited to 4096 bytes"),
+    ],
+)
+def test_a_form_without_exactly_one_file_is_refused_and_stores_nothing(
+    appliance: RunningAppliance,
+    https: httpx.Client,
+    live_customer: tuple[str, CustomerClient, Console],
+    files: object,
+    data: dict[str, str],
+    says: str,
+) -> None:
+    token, _, _ = live_customer
+    before = stored(appliance)
+    if files:
+        response = https.post(f"/chat/{token}/files", files=files, data=data)  # type: ignore[arg-type]
+    else:
+        response = https.post(
+            f"/chat/{token}/files", data=data, headers={"content-type": "multipart/form-data; boundary=x"}
+        )
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == says
+    assert stored(appliance) == before
