@@ -21,6 +21,7 @@ from lifeline.directory import actions as directory
 from lifeline.directory import queries
 from lifeline.directory.models import ApiAccount
 from lifeline.runtime import Runtime
+from lifeline.text import parse_json
 
 MAX_BODY = 16 * 1024
 
@@ -43,7 +44,7 @@ async def _read_fields(request: Request) -> dict[str, str] | None:
     fields: dict[str, str] = {}
     if request.headers.get("content-type", "").split(";")[0].strip().lower() == "application/json":
         try:
-            parsed = json.loads(body or b"{}")
+            parsed = parse_json(body or b"{}")
         except (ValueError, UnicodeDecodeError):
             return None
         if not isinstance(parsed, dict):

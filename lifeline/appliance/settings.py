@@ -162,6 +162,14 @@ SETTINGS: dict[str, SettingSpec] = {
             "Maximum session key lifetime in seconds; also the lifetime of a key generated without ttl.",
             "number",
         ),
+        SettingSpec(
+            "session_starts_per_address",
+            "60",
+            _int_between(0, 100_000),
+            "Support sessions one network address may start in 10 minutes (customers behind one office's "
+            "router share an address); 0 means no limit.",
+            "number",
+        ),
         SettingSpec("timezone", "UTC", _timezone, "Time zone of the times the appliance reports."),
         SettingSpec("company_name", "Lifeline", _text(100), "Company name shown to customers and in get_api_info."),
         SettingSpec(

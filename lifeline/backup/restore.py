@@ -61,6 +61,7 @@ from lifeline.db.base import UtcDateTime, utcnow
 from lifeline.db.engine import make_engine
 from lifeline.db.models import Base
 from lifeline.recordings.filestore import FileStore
+from lifeline.text import parse_json
 
 ZIP_MAGIC = b"PK\x03\x04"
 DATABASES = ("sqlite", "postgresql")
@@ -113,7 +114,7 @@ def _archive(source: Path, password: str | None, scratch: Path) -> Iterator[zipf
 
 def read_manifest(archive: zipfile.ZipFile) -> Manifest:
     try:
-        raw = json.loads(archive.read("manifest.json"))
+        raw = parse_json(archive.read("manifest.json"))
     except (KeyError, ValueError):
         raise RestoreError("This is not a Lifeline backup (it has no manifest).") from None
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
@@ -197,7 +198,7 @@ def _load_table(conn: Connection, archive: zipfile.ZipFile, table: Table) -> int
     count = 0
     with archive.open(f"tables/{table.name}.jsonl") as lines:
         for raw in lines:
-            row = json.loads(raw)
+            row = parse_json(raw)
             unknown = set(row) - set(decoders)
             if unknown:
                 raise RestoreError(

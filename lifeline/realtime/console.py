@@ -26,6 +26,7 @@ from lifeline.clientscript import (
     StartPinnedClientSession,
     parse_script,
 )
+from lifeline.db.base import MAX_ID
 from lifeline.directory.models import Team, TeamMember, User
 from lifeline.presence import actions as presence
 from lifeline.presence.actions import ClientInfo, ClientKind, PresenceError
@@ -343,7 +344,7 @@ class ConsoleActions:
 
     async def invite(self, message: dict[str, Any]) -> dict[str, Any]:
         rep_id = message.get("rep_id")
-        if not isinstance(rep_id, int):
+        if not isinstance(rep_id, int) or not 0 < rep_id <= MAX_ID:
             raise ProtocolError("rep_id must be a number")
 
         def work(s: Session, ss: SupportSession, c: ClientConnection, u: User) -> None:

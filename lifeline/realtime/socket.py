@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -14,6 +13,7 @@ from typing import Any
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from lifeline.realtime.hub import Peer
+from lifeline.text import parse_json
 
 log = logging.getLogger("lifeline.realtime")
 
@@ -47,7 +47,7 @@ async def receive_message(websocket: WebSocket, *, timeout: float | None = None)
     if len(text) > MAX_MESSAGE:
         raise ProtocolError(f"messages are limited to {MAX_MESSAGE} bytes")
     try:
-        message = json.loads(text)
+        message = parse_json(text)
     except ValueError:
         raise ProtocolError("messages are JSON objects") from None
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):

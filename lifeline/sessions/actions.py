@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -29,6 +29,7 @@ from lifeline.sessions.models import (
     SupportSession,
 )
 from lifeline.sessions.queues import GENERAL, Queue, QueueKind
+from lifeline.text import is_xml_safe
 
 
 class SessionStatus(enum.StrEnum):
@@ -390,6 +391,29 @@ def _into_queue(session: Session, support_session: SupportSession, queue: Queue,
 
 
 # --- attributes --------------------------------------------------------------------------
+
+MAX_ATTRIBUTE_LENGTH = 1024
+MAX_ATTRIBUTES_TOTAL = 10 * 1024
+
+
+def attributes_problem(values: Mapping[str, str], defined: Collection[str]) -> str | None:
+    """Why these `session.custom.*` values (by code name, external_key among them) cannot be
+    set, or None: each names an attribute an admin defined, is at most 1,024 characters and
+    XML-safe, and all together are at most 10 KB. The Command API and /api/start_session
+    both ask here."""
+    total = 0
+    for code_name, value in values.items():
+        if code_name != "external_key" and code_name not in defined:
+            return f"Unknown custom attribute session.custom.{code_name}"
+        if len(value) > MAX_ATTRIBUTE_LENGTH:
+            return f"The parameter session.custom.{code_name} is longer than {MAX_ATTRIBUTE_LENGTH} characters."
+        total += len(value)
+    if total > MAX_ATTRIBUTES_TOTAL:
+        return "The custom attributes are longer than 10 KB together."
+    for code_name, value in values.items():
+        if not is_xml_safe(value):
+            return f"The parameter session.custom.{code_name} contains characters that are not allowed."
+    return None
 
 
 def set_attributes(

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from lifeline.bus.wire import live_event
 from lifeline.db.engine import snapshot_on_commit
-from lifeline.directory.models import Issue, Team, User
+from lifeline.directory.models import Team, User
 from lifeline.sessions.models import SessionAttribute, SessionEvent, SessionFile, SessionParticipant, SupportSession
 
 
@@ -109,10 +109,9 @@ def session_state(session: Session, support_session: SupportSession) -> dict[str
     elif support_session.queue_kind == "general":
         queue_name = "General"
     customer = next((p for p in participants if p.role == "customer"), None)
-    issue_title = ""
-    if support_session.customer_issue.isdigit():
-        issue = session.get(Issue, int(support_session.customer_issue))
-        issue_title = issue.title if issue else ""
+    from lifeline.sessions.queries import issues_picked  # queries -> events -> this module
+
+    issue_title = issues_picked(session, [support_session.id]).get(support_session.id, "")
     version = session.scalar(select(func.max(SessionEvent.id)).where(SessionEvent.session_id == support_session.id))
     attributes = dict(
         session.execute(

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from lifeline.db.base import MAX_BIG_ID, parse_id
 from lifeline.directory.models import User
 from lifeline.presence.models import ClientConnection
 from lifeline.sessions import actions as engine
@@ -100,10 +101,9 @@ def rep_upload(web: Web) -> Endpoint:
             return JSONResponse({"ok": False, "error": "sign in first"}, status_code=401)
         if not await web.auth.check_csrf(signed_in, request.headers.get("x-csrf-token", "")):
             return JSONResponse({"ok": False, "error": "the page expired; reload it"}, status_code=403)
-        gsnumber_text = request.headers.get("x-gsnumber", "")
-        if not gsnumber_text.isdigit():
+        gsnumber = parse_id(request.headers.get("x-gsnumber", ""), most=MAX_BIG_ID)
+        if gsnumber is None:
             return JSONResponse({"ok": False, "error": "x-gsnumber is missing"}, status_code=400)
-        gsnumber = int(gsnumber_text)
         lsid = request.path_params["lsid"]
 
         def who(session: Session, support_session: SupportSession) -> Actor:
@@ -114,7 +114,7 @@ def rep_upload(web: Web) -> Endpoint:
             return engine.rep_actor(connection, user)
 
         return await store_and_record(
-            request, web.files, web.runtime.db.write, who, lambda session: session_by_lsid(session, lsid)
+            request, web.files, web.runtime.db, who, lambda session: session_by_lsid(session, lsid)
         )
 
     return upload

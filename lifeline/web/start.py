@@ -11,7 +11,7 @@ HEAD answers what GET would, and starts nothing.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +26,7 @@ from lifeline.appliance.urls import public_base_url
 from lifeline.directory.queries import SiteRecord
 from lifeline.presence.actions import ClientInfo
 from lifeline.realtime.hub import DOWNLOAD_GRACE_SECONDS
-from lifeline.sessions.actions import CustomerDetails
+from lifeline.sessions.actions import CustomerDetails, attributes_problem
 from lifeline.sessions.starting import TOKEN_BYTES, CustomerStart, Plan, Refusal, Started, begin, plan
 from lifeline.text import is_xml_safe
 from lifeline.web.context import Web, client_address
@@ -75,7 +75,9 @@ def _int(value: str | None) -> int | None:
     return int(value.strip())
 
 
-def parse_start(params: dict[str, str], *, site_id: int, client: ClientInfo) -> CustomerStart | Problem:
+def parse_start(
+    params: dict[str, str], *, site_id: int, client: ClientInfo, defined_attributes: Collection[str]
+) -> CustomerStart | Problem:
     """Read any of the documented parameter sets; the first problem is what the customer sees."""
     for name, limit in LIMITS.items():
         value = params.get(name, "")
@@ -84,7 +86,9 @@ def parse_start(params: dict[str, str], *, site_id: int, client: ClientInfo) -> 
             return Problem("Too long", f"{label} can be at most {limit} characters.")
         if value and not is_xml_safe(value):
             return Problem("Not accepted", f"{FIELD_NAMES.get(name, name)} contains characters that are not allowed.")
-    attributes = {k: v for k, v in prefixed(params, "session.custom.").items() if len(v) <= 1024 and is_xml_safe(v)}
+    attributes = custom_attributes(params, defined_attributes)
+    if isinstance(attributes, Problem):
+        return attributes
     external_key = params.get("external_key") or attributes.pop("external_key", "")
     attributes.pop("external_key", None)
     issue_menu = params.get("issue_menu", "") == "1" or bool(params.get("codeName"))
@@ -93,7 +97,6 @@ def parse_start(params: dict[str, str], *, site_id: int, client: ClientInfo) -> 
         name=(params.get("customer_name") or params.get("customer.name") or "").strip(),
         company=(params.get("customer_company") or params.get("customer.company") or "").strip(),
         company_code=(params.get("customer_company_code") or params.get("customer.company_code") or "").strip(),
-        issue=str(_int(raw_id) or "") if issue_menu else "",
         details=(params.get("customer_desc") or params.get("customer.details") or "").strip(),
     )
     short_key = "".join((params.get("short_key") or "").split())
@@ -112,6 +115,22 @@ def parse_start(params: dict[str, str], *, site_id: int, client: ClientInfo) -> 
     )
 
 
+def custom_attributes(params: dict[str, str], defined: Collection[str]) -> dict[str, str] | Problem:
+    """The `session.custom.*` parameters, under the Command API's rules (one rule, in the
+    engine). A name no admin defined is left out, not refused: the spec names only defined
+    code names here and gives start_session no error for others, and a customer's start
+    should not fail on an integration's stale link."""
+    values = {
+        code_name: value
+        for code_name, value in prefixed(params, "session.custom.").items()
+        if code_name == "external_key" or code_name in defined
+    }
+    if params.get("external_key"):
+        values["external_key"] = params["external_key"]  # the typed one wins; it counts instead
+    problem = attributes_problem(values, defined)
+    return Problem("Not accepted", problem) if problem is not None else values
+
+
 REFUSAL_STATUS = {
     Refusal.KEY_UNKNOWN: 404,
     Refusal.ISSUE_UNKNOWN: 404,
@@ -119,6 +138,11 @@ REFUSAL_STATUS = {
     Refusal.KEY_USED: 410,
     Refusal.REP_UNAVAILABLE: 409,
 }
+TOO_MANY_STARTS = Problem(
+    "Too many sessions",
+    "Too many support sessions were started from your network. Wait a few minutes, then try again.",
+    429,
+)
 TOO_MANY_GUESSES = Problem(
     "Too many attempts",
     "Too many session keys were tried from your network. Wait a few minutes, then try again.",
@@ -173,9 +197,12 @@ async def attempt(web: Web, request: Request, params: dict[str, str], site: Site
         os=request.headers.get("user-agent", "")[:255],
         public_ip=address,
     )
-    start = parse_start(params, site_id=site.id, client=client)
+    directory = await web.runtime.directory()
+    start = parse_start(params, site_id=site.id, client=client, defined_attributes=directory.custom_attributes)
     if isinstance(start, Problem):
         return start
+    if await web.starts_blocked(address):
+        return TOO_MANY_STARTS
     guessing = bool(start.short_key or start.url_key)
     if guessing and web.key_guesses.blocked(address):
         return TOO_MANY_GUESSES
@@ -188,6 +215,8 @@ async def attempt(web: Web, request: Request, params: dict[str, str], site: Site
         if guessing and outcome is Refusal.KEY_UNKNOWN:
             web.key_guesses.failed(address)  # HEAD too: it must not be a free way to try keys
         return outcome
+    if isinstance(outcome, Started):
+        web.session_starts.failed(address)  # the limit counts starts the way it counts failures
     return WouldStart() if isinstance(outcome, Plan) else outcome
 
 

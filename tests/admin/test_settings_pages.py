@@ -160,6 +160,7 @@ def test_appliance_settings_reach_the_public_site(admin: AdminClient, client: ht
         "timezone": "Europe/Paris",
         "public_https_port": "0",
         "session_key_max_ttl": "86400",
+        "session_starts_per_address": "60",
         "session_key_mail_subject": "Remote Support Invitation",
         "session_key_mail_body": "Go to {url}",
     }

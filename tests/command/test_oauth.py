@@ -8,6 +8,7 @@ import re
 import httpx
 import pytest
 
+from tests.support.appliance import RunningAppliance
 from tests.support.command import CommandApi, local
 from tests.support.personas import Personas
 
@@ -79,3 +80,11 @@ def test_garbage_bodies_are_bad_requests_not_errors(client: httpx.Client) -> Non
         response = client.post("/oauth2/token", content=body, headers={"content-type": kind})
         assert response.status_code == 400
         assert response.json()["error"] == "invalid_request"
+
+
+def test_json_nested_deeper_than_the_parser_goes_is_a_bad_request(
+    appliance: RunningAppliance, client: httpx.Client
+) -> None:
+    response = client.post("/oauth2/token", content=b"[" * 5000, headers={"content-type": "application/json"})
+    assert (response.status_code, response.json()["error"]) == (400, "invalid_request")
+    assert "RecursionError" not in appliance.log_tail()

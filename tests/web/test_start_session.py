@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import ssl
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -17,7 +18,7 @@ from lifeline.appliance import stamps
 from lifeline.db.base import utcnow
 from lifeline.directory.models import PublicSite
 from lifeline.presence.models import ClientConnection
-from lifeline.sessions.models import SessionKey, SupportSession
+from lifeline.sessions.models import SessionAttribute, SessionKey, SupportSession
 from tests.support.appliance import RunningAppliance, eventually
 from tests.support.command import CommandApi
 from tests.support.personas import Personas
@@ -227,3 +228,92 @@ def test_guessing_keys_is_limited_per_address(web: httpx.Client) -> None:
     ]
     assert statuses[:19] == [404] * 19
     assert statuses[-1] == 429
+
+
+def attributes_of(appliance: RunningAppliance, found: SupportSession) -> dict[str, str]:
+    return appliance.with_session(
+        lambda session: {
+            row.code_name: row.value
+            for row in session.scalars(select(SessionAttribute).where(SessionAttribute.session_id == found.id))
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def eleven_attributes(appliance: RunningAppliance) -> list[str]:
+    names = [f"field_{n}" for n in range(11)]
+    for name in names:
+        appliance.cli("custom-attribute", "add", name, name.replace("_", " ").title())
+    return names
+
+
+def test_a_customer_sets_only_defined_attributes_within_the_command_apis_limits(
+    web: httpx.Client, appliance: RunningAppliance, personas: Personas, eleven_attributes: list[str]
+) -> None:
+    issue = {"issue_menu": "1", "id": str(personas.issue_started)}
+
+    def defined_ones_only() -> None:
+        response = web.post(
+            "/api/start_session",
+            data={**issue, "session.custom.field_0": "kept", "session.custom.made_up": "dropped"},
+        )
+        assert attributes_of(appliance, started(appliance, response)) == {"field_0": "kept"}
+
+    eventually(defined_ones_only)
+    too_long = web.post("/api/start_session", data={**issue, "session.custom.field_1": "x" * 1025})
+    assert too_long.status_code == 400
+    assert "session.custom.field_1 is longer than 1024 characters" in too_long.text
+    together = {f"session.custom.{name}": "y" * 1000 for name in eleven_attributes}
+    over = web.post("/api/start_session", data={**issue, **together})
+    assert over.status_code == 400
+    assert "longer than 10 KB together" in over.text
+    undefined_and_huge = {f"session.custom.junk_{n}": "z" * 1024 for n in range(195)}
+    response = web.post("/api/start_session", data={**issue, **undefined_and_huge})
+    assert attributes_of(appliance, started(appliance, response)) == {}
+
+
+def test_the_customer_cannot_overwrite_what_the_integration_set_on_the_key(
+    web: httpx.Client, appliance: RunningAppliance, api: CommandApi, personas: Personas, eleven_attributes: list[str]
+) -> None:
+    def keyed() -> str:
+        return key(api, personas, queue_id="general", **{"session.custom.field_2": "FROM-API"})
+
+    short_key = eventually(keyed)
+    with from_address(appliance, "127.0.0.6") as customer:  # this module's wrong keys blocked 127.0.0.1
+        response = customer.post(
+            "/api/start_session",
+            data={"short_key": short_key, "session.custom.field_2": "FORGED", "session.custom.field_3": "added"},
+        )
+    assert attributes_of(appliance, started(appliance, response)) == {"field_2": "FROM-API", "field_3": "added"}
+
+
+def test_an_address_starts_at_most_so_many_sessions_in_ten_minutes(
+    appliance: RunningAppliance, personas: Personas
+) -> None:
+    issue = {"issue_menu": "1", "id": str(personas.issue_started)}
+    appliance.cli_settled("settings", "set", "session_starts_per_address", "3")
+    try:
+        with from_address(appliance, "127.0.0.7") as office:
+            for _ in range(3):
+                started(appliance, office.post("/api/start_session", data=issue))
+            refused = office.post("/api/start_session", data=issue)
+            assert refused.status_code == 429
+            assert "Too many support sessions were started from your network" in refused.text
+            assert office.head("/api/start_session", params={**issue}).status_code == 429
+        with from_address(appliance, "127.0.0.8") as elsewhere:
+            started(appliance, elsewhere.post("/api/start_session", data=issue))
+    finally:
+        appliance.cli_settled("settings", "set", "session_starts_per_address", "60")
+
+
+def from_address(appliance: RunningAppliance, address: str) -> httpx.Client:
+    """A browser on another loopback address (another customer network, as the appliance sees it)."""
+    context = ssl.create_default_context(cafile=str(appliance.cert_path))
+    context.check_hostname = False
+    return httpx.Client(
+        base_url=appliance.https,
+        transport=httpx.HTTPTransport(verify=context, local_address=address),
+        follow_redirects=False,
+        headers={"Host": "support.example.com", **BROWSER},
+        timeout=30,
+    )

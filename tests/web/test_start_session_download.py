@@ -47,7 +47,10 @@ CLIENT_URL = re.compile(r"https://[^\s'\"<>]+/chat/([\w-]+)")
 
 @pytest.fixture(scope="module")
 def script(appliance: RunningAppliance) -> Iterator[httpx.Client]:
-    """A script or downloader asking the support site, by its name, for the customer client."""
+    """A script or downloader asking the support site, by its name, for the customer client.
+    This module starts hundreds of sessions from one address: no per-address limit here
+    (tests/web/test_start_session.py tests it)."""
+    appliance.cli_settled("settings", "set", "session_starts_per_address", "0")
     with appliance.client(follow_redirects=False, headers={"Host": "support.example.com", **CURL}) as client:
         yield client
 

@@ -13,6 +13,7 @@ KEYS = (
     "timezone",
     "public_https_port",
     "session_key_max_ttl",
+    "session_starts_per_address",
     "session_key_mail_subject",
     "session_key_mail_body",
 )

@@ -27,6 +27,7 @@ LABELS = {
     "timezone": "Time zone",
     "public_https_port": "HTTPS port in the links the appliance hands out",
     "session_key_max_ttl": "Longest session key lifetime (seconds)",
+    "session_starts_per_address": "Sessions one address may start in 10 minutes (0: no limit)",
     "session_key_mail_subject": "Session key invitation: subject",
     "session_key_mail_body": "Session key invitation: body",
     "backup_schedule_enabled": "Write a backup on the schedule",
