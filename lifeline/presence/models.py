@@ -31,3 +31,7 @@ class ClientConnection(Base):
     resume_token_sha256: Mapped[str] = mapped_column(String(64), default="")
     connected_since: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     disconnected_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # When its client's socket closed, while the client has not come back (a reload, a blip,
+    # or a closed tab): the customer shows as reconnecting, and a session that ends because
+    # they never came back ends at this moment.
+    away_since: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

@@ -243,8 +243,12 @@ class ConsoleSocket:
         peer.release()
         self.hub.console_ready(peer)
         actions = ConsoleActions(self.runtime, peer, signed_in)
-        outcome = await run_peer(websocket, peer, actions.handle)
-        self.hub.remove(peer, detached=outcome != "done")
+        grace = (await self.runtime.settings())["console_reconnect_seconds"]
+        outcome = "closed"
+        try:
+            outcome = await run_peer(websocket, peer, actions.handle)
+        finally:
+            self.hub.remove(peer, detached=outcome != "done", grace=grace)
 
 
 class ConsoleActions:

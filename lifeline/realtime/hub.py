@@ -36,6 +36,8 @@ DETACH_GRACE_SECONDS = 120.0
 # A customer who downloaded a launcher still has to find and run it (and get past the
 # warnings their system shows for downloaded programs).
 DOWNLOAD_GRACE_SECONDS = 600.0
+# How often dropped connections are checked: a customer's grace is a setting of seconds.
+EXPIRE_EVERY_SECONDS = 1.0
 REFRESH_DELAY = 0.3
 RESTART = 1012  # close code: the appliance's data was replaced (a restored backup); reconnect
 
@@ -282,7 +284,7 @@ class Hub:
 
     async def _expire_regularly(self) -> None:
         while True:
-            await asyncio.sleep(5)
+            await asyncio.sleep(EXPIRE_EVERY_SECONDS)
             try:
                 await self.expire_detached()
             except Exception:
@@ -334,8 +336,9 @@ class Hub:
         if newer:
             peer.send({"type": "state", "session": customer_view(newer[-1].state)})
 
-    def remove(self, peer: Peer, *, detached: bool) -> None:
-        """A socket closed. `detached`: the client may come back (the connection stays for a while)."""
+    def remove(self, peer: Peer, *, detached: bool, grace: float = DETACH_GRACE_SECONDS) -> None:
+        """A socket closed. `detached`: the client may come back (the connection stays for
+        `grace` seconds)."""
         self.attaching.discard(peer)
         for lsid in list(self.watchers):
             self.unwatch(peer, lsid)
@@ -345,7 +348,7 @@ class Hub:
             del self.customers[peer.lsid]
         # A dropped peer's gsnumber may now be someone else's (numbers restart after the restored ones).
         if detached and not peer.dropped:
-            self.detached[peer.gsnumber] = time.monotonic() + DETACH_GRACE_SECONDS
+            self.detached[peer.gsnumber] = time.monotonic() + grace
 
     def expect(self, gsnumber: int, *, grace: float = DETACH_GRACE_SECONDS) -> None:
         """A connection made here over HTTP whose socket has not opened yet (a customer arriving

@@ -43,12 +43,19 @@ def same_origin(websocket: WebSocket) -> bool:
 
 
 async def receive_message(websocket: WebSocket, *, timeout: float | None = None) -> dict[str, Any]:
-    text = await asyncio.wait_for(websocket.receive_text(), timeout) if timeout else await websocket.receive_text()
+    """The next message. Anything but a JSON object with a type in a text frame is a
+    ProtocolError (binary frames included: Starlette's receive_text would fail on them)."""
+    frame = await (asyncio.wait_for(websocket.receive(), timeout) if timeout else websocket.receive())
+    if frame["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(frame.get("code", 1000), frame.get("reason"))
+    text = frame.get("text")
+    if not isinstance(text, str):
+        raise ProtocolError("messages are JSON objects in text frames")
     if len(text) > MAX_MESSAGE:
         raise ProtocolError(f"messages are limited to {MAX_MESSAGE} bytes")
     try:
         message = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: thousands of nested brackets
         raise ProtocolError("messages are JSON objects") from None
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
         raise ProtocolError("messages are JSON objects with a type")
@@ -102,6 +109,10 @@ async def run_peer(
                     return "done"
                 peer.send(reply)
     except (WebSocketDisconnect, RuntimeError, asyncio.CancelledError):
+        return "closed"
+    except Exception:
+        # Whatever went wrong, the socket is over; the caller still lets go of its peer.
+        log.exception("a socket failed")
         return "closed"
     finally:
         writer.cancel()

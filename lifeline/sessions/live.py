@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from lifeline.bus.wire import live_event
 from lifeline.db.engine import snapshot_on_commit
 from lifeline.directory.models import Issue, Team, User
+from lifeline.presence.models import ClientConnection
 from lifeline.sessions.models import SessionAttribute, SessionEvent, SessionFile, SessionParticipant, SupportSession
 
 
@@ -143,6 +144,7 @@ def session_state(session: Session, support_session: SupportSession) -> dict[str
             "details": support_session.customer_details,
             "gsnumber": customer.gsnumber if customer else None,
             "connected": customer is not None,
+            "connection": _customer_connection(session, support_session, customer),
         },
         "owner": support_session.owner_gsnumber,
         "owner_user_id": support_session.owner_user_id,
@@ -154,6 +156,16 @@ def session_state(session: Session, support_session: SupportSession) -> dict[str
         "primary_team_id": support_session.primary_team_id,
         "public_site_id": support_session.public_site_id,
     }
+
+
+def _customer_connection(session: Session, support_session: SupportSession, customer: SessionParticipant | None) -> str:
+    """connected, reconnecting (their socket closed; a reload comes back within seconds) or gone."""
+    if support_session.status == "ended" or customer is None:
+        return "gone"
+    connection = session.get(ClientConnection, customer.gsnumber)
+    if connection is None or connection.disconnected_at is not None:
+        return "gone"
+    return "reconnecting" if connection.away_since is not None else "connected"
 
 
 def mark_changed(session: Session, support_session: SupportSession) -> None:
