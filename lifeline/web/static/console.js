@@ -320,7 +320,7 @@
       render();
     } }, "Close");
     if (state.status !== "ended") return el("section", { class: "afterwards" }, el("p", {}, "You left this session."), close);
-    if (!view.survey.length || view.surveyed.has(state.lsid)) {
+    if (!view.survey.length || view.surveyed.has(state.lsid) || !endedByMe(state)) {
       return el("section", { class: "afterwards" }, el("p", {}, "The session has ended."), close);
     }
     const form = el("form", { class: "rep-survey" });
@@ -329,6 +329,12 @@
       renderSession();
     }));
     return el("section", { class: "afterwards" }, el("h2", {}, "Representative exit survey"), form, close);
+  }
+
+  // The representative exit survey is for the rep who ended the session, not the members.
+  function endedByMe(state) {
+    const end = (view.history.get(state.lsid) || []).find((e) => e.type === "Session End");
+    return Boolean(end && end.performed_by && end.performed_by.type === "representative" && end.performed_by.gsnumber === view.me);
   }
 
   function render() {
