@@ -14,7 +14,10 @@ class ClientConnection(Base):
     """One connection of a client to the appliance. Its primary key is the connection's gsnumber."""
 
     __tablename__ = "client_connections"
-    __table_args__ = (Index("ix_client_connections_live", "kind", "disconnected_at"),)
+    __table_args__ = (
+        Index("ix_client_connections_live", "kind", "disconnected_at"),
+        Index("ix_client_connections_away_since", "away_since"),
+    )
 
     gsnumber: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     node_id: Mapped[str] = mapped_column(String(32), index=True)

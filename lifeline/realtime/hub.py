@@ -17,12 +17,14 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from lifeline.appliance import stamps
 from lifeline.appliance.stamps import StampBumped
+from lifeline.db.base import utcnow
 from lifeline.presence import actions as presence
 from lifeline.runtime import STAMP_POLL_SECONDS, Runtime
 from lifeline.sessions.live import SessionEventAdded, SessionState, event_payload, file_ids_by_event, session_state
@@ -356,7 +358,13 @@ class Hub:
         self.detached.setdefault(gsnumber, time.monotonic() + grace)
 
     async def expire_detached(self) -> None:
-        """Connections whose client did not come back within the grace period end."""
+        """Connections whose client did not come back within the grace period end: customers
+        by the time their socket closed (any process's, before a restart too), the rest by
+        this process's timers."""
+        grace = (await self.runtime.settings())["customer_reconnect_seconds"]
+        cutoff = utcnow() - timedelta(seconds=grace)
+        if await self.runtime.db.read(presence.any_away_before, cutoff):
+            await self.runtime.db.write(presence.expire_away_customers, cutoff)
         now = time.monotonic()
         for gsnumber, deadline in list(self.detached.items()):
             if deadline < now:

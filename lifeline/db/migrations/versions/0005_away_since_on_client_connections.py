@@ -20,8 +20,10 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('client_connections') as batch:
         batch.add_column(sa.Column('away_since', lifeline.db.base.UtcDateTime(), nullable=True))
+        batch.create_index('ix_client_connections_away_since', ['away_since'], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table('client_connections') as batch:
+        batch.drop_index('ix_client_connections_away_since')
         batch.drop_column('away_since')
