@@ -157,6 +157,7 @@
             s.customer.issue_title ? el("div", { class: "issue" }, s.customer.issue_title) : null,
             s.external_key ? el("div", { class: "external-key" }, `Ticket ${s.external_key}`) : null,
             el("div", { class: "waited" }, `waiting ${waited(s.start_time, now)}`),
+            customerConnection(s),
             el("button", { type: "button", onclick: () => act("take", { lsid: s.lsid }, () => { view.active = s.lsid; }) }, "Take"),
           ))));
     });
@@ -218,7 +219,17 @@
         el("dt", {}, "Started"), el("dd", {}, time(state.start_time)),
         el("dt", {}, "Representatives"), el("dd", { class: "members" }, state.members.map((m) => m.name).join(", ") || "—"),
         el("dt", {}, "Status"), el("dd", { class: "status" }, state.status),
+        el("dt", {}, "Customer is"), el("dd", {}, customerConnection(state)),
       ));
+  }
+
+  // Live from the appliance: the customer's socket closed (a reload comes back within
+  // seconds) or they did not come back (see docs/consoles.md).
+  const CONNECTION = { connected: "connected", reconnecting: "reconnecting…", gone: "gone" };
+
+  function customerConnection(state) {
+    const value = state.customer.connection || "connected";
+    return el("span", { class: `customer-connection ${value}`, "data-connection": value }, CONNECTION[value] || value);
   }
 
   function conversation(state) {
