@@ -22,6 +22,7 @@ from lifeline.realtime.socket import (
     CLOSE_BAD_HELLO,
     CLOSE_GONE,
     ProtocolError,
+    TypingThrottle,
     ack,
     receive_message,
     ref_of,
@@ -33,7 +34,7 @@ from lifeline.runtime import Runtime
 from lifeline.sessions import actions as engine
 from lifeline.sessions import activity
 from lifeline.sessions.events import Actor, ActorType
-from lifeline.sessions.live import event_payload, file_ids_by_event, mark_changed, session_state
+from lifeline.sessions.live import SomeoneTyping, event_payload, file_ids_by_event, mark_changed, session_state
 from lifeline.sessions.models import SupportSession
 from lifeline.sessions.queries import events_after
 from lifeline.surveys import actions as surveys
@@ -165,6 +166,7 @@ class CustomerActions:
     def __init__(self, runtime: Runtime, peer: CustomerPeer) -> None:
         self.runtime = runtime
         self.peer = peer
+        self.typing_throttle = TypingThrottle()
 
     async def handle(self, message: dict[str, Any]) -> dict[str, Any] | None:
         kind = message["type"]
@@ -178,6 +180,10 @@ class CustomerActions:
             except engine.SessionError as error:
                 raise ProtocolError(str(error)) from None
             return ack(message, result=event_id)
+        if kind == "typing":  # the reps in the session see it (no answer)
+            if self.typing_throttle.due(self.peer.lsid):
+                self.runtime.bus.publish_local(SomeoneTyping(self.peer.lsid, self.peer.gsnumber, "customer", ""))
+            return None
         if kind == "end":
             return await self._run(
                 message, lambda s, ss, c: engine.end_session(s, ss, _me(s, ss, c), reason="ended by customer")

@@ -27,7 +27,14 @@ from lifeline.appliance.stamps import StampBumped
 from lifeline.db.base import utcnow
 from lifeline.presence import actions as presence
 from lifeline.runtime import STAMP_POLL_SECONDS, Runtime
-from lifeline.sessions.live import SessionEventAdded, SessionState, event_payload, file_ids_by_event, session_state
+from lifeline.sessions.live import (
+    SessionEventAdded,
+    SessionState,
+    SomeoneTyping,
+    event_payload,
+    file_ids_by_event,
+    session_state,
+)
 from lifeline.sessions.models import SupportSession
 from lifeline.sessions.queries import events_after, waiting_sessions
 
@@ -381,8 +388,27 @@ class Hub:
                 peer.session_event(event.lsid, event.event, text)
         elif isinstance(event, SessionState):
             self._on_state(event)
+        elif isinstance(event, SomeoneTyping):
+            self._on_typing(event)
         elif isinstance(event, StampBumped) and event.name in (stamps.PRESENCE, stamps.DIRECTORY):
             self._later("reps", self._send_reps)
+
+    def follows(self, peer: Peer, lsid: str) -> bool:
+        """Whether this socket is in the session (a console that is a member, its customer)."""
+        return peer in self.watchers.get(lsid, ())
+
+    def _on_typing(self, event: SomeoneTyping) -> None:
+        message = json.dumps(
+            {
+                "type": "typing",
+                "lsid": event.lsid,
+                "who": {"type": event.who, "gsnumber": event.gsnumber, "name": event.name},
+            },
+            separators=(",", ":"),
+        )
+        for peer in self.watchers.get(event.lsid, ()):
+            if peer.gsnumber != event.gsnumber:
+                peer.send_text(message)
 
     def _on_state(self, event: SessionState) -> None:
         state = event.state

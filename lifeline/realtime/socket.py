@@ -123,6 +123,26 @@ async def run_peer(
                 await websocket.close()
 
 
+TYPING_EVERY_SECONDS = 2.0  # "is typing" signals passed on per person and session, at most
+
+
+class TypingThrottle:
+    """One "is typing" signal per session every TYPING_EVERY_SECONDS; the rest are dropped
+    (the clients send one every few seconds while someone types; a flood goes nowhere)."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, float] = {}
+
+    def due(self, lsid: str) -> bool:
+        now = time.monotonic()
+        if now - self._last.get(lsid, -TYPING_EVERY_SECONDS) < TYPING_EVERY_SECONDS:
+            return False
+        if len(self._last) > 100:
+            self._last.clear()  # a console in many sessions over a day: forget old ones
+        self._last[lsid] = now
+        return True
+
+
 def ack(message: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return {"type": "ack", "ref": message.get("ref"), "ok": True, **extra}
 

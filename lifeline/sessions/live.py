@@ -2,7 +2,8 @@
 
 Two live events leave after commit: `SessionEventAdded` for every entry of a session's
 log (chat lines included), and `SessionState` with the session as a transaction left it
-(queue, owner, members, customer) for the queues and tabs of the consoles.
+(queue, owner, members, customer) for the queues and tabs of the consoles. A third,
+`SomeoneTyping`, never touches the database.
 """
 
 from __future__ import annotations
@@ -35,6 +36,17 @@ class SessionState:
     lsid: str
     session_id: int
     state: dict[str, Any]
+
+
+@live_event
+@dataclass(frozen=True)
+class SomeoneTyping:
+    """Someone in a session is typing a chat line. Not logged: it only shows for a moment."""
+
+    lsid: str
+    gsnumber: int
+    who: str  # representative or customer
+    name: str
 
 
 def _actor(kind: str | None, gsnumber: int | None, name: str) -> dict[str, Any] | None:

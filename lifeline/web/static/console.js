@@ -3,7 +3,7 @@
 "use strict";
 
 (() => {
-  const { LiveSocket, el, time, waited, size, surveyForm, newRef, keepingInput } = Lifeline;
+  const { LiveSocket, el, time, waited, size, surveyForm, newRef, keepingInput, typingSignal, TYPING_SHOWN_MS } = Lifeline;
   const root = document.getElementById("console");
   const csrf = root.dataset.csrf;
   const RESUME = "lifeline.console.resume";
@@ -20,6 +20,7 @@
     survey: [],
     open: new Set(), // tabs: sessions this console is in or was in until closed
     surveyed: new Set(),
+    typing: new Map(), // lsid -> {name, timer}: who is typing there now
     active: null,
     clock: 0,
   };
@@ -102,7 +103,11 @@
         }
         render();
         break;
+      case "typing":
+        showTyping(message.lsid, message.who);
+        break;
       case "event":
+        if (message.event.type === "Chat Message") hideTyping(message.lsid, message.event.performed_by);
         addEvent(message.lsid, message.event);
         if (message.lsid === view.active) renderSession();
         else renderTabs();
@@ -115,6 +120,23 @@
         say(message.error);
         break;
     }
+  }
+
+  function showTyping(lsid, who) {
+    const state = view.sessions.get(lsid);
+    const name = who.type === "customer" ? (state ? state.customer.name : "The customer") : who.name;
+    const shown = view.typing.get(lsid);
+    if (shown) clearTimeout(shown.timer);
+    const timer = setTimeout(() => { view.typing.delete(lsid); if (lsid === view.active) renderSession(); }, TYPING_SHOWN_MS);
+    view.typing.set(lsid, { gsnumber: who.gsnumber, name, timer });
+    if (lsid === view.active) renderSession();
+  }
+
+  function hideTyping(lsid, who) {
+    const shown = view.typing.get(lsid);
+    if (!shown || !who || who.gsnumber !== shown.gsnumber) return;
+    clearTimeout(shown.timer);
+    view.typing.delete(lsid);
   }
 
   function addEvent(lsid, event) {
@@ -193,7 +215,7 @@
         conversation(state),
         ended ? afterwards(state) : composer(state),
         ended ? null : el("div", { id: "actions" }),
-      ].filter(Boolean));
+      ].flat().filter(Boolean));
       if (!ended) renderActions();
     });
     const log = sessionPanel.querySelector(".conversation");
@@ -234,7 +256,11 @@
 
   function conversation(state) {
     const events = view.history.get(state.lsid) || [];
-    return el("section", { class: "conversation", "aria-live": "polite" }, events.map(describe));
+    const typing = view.typing.get(state.lsid);
+    return [
+      el("section", { class: "conversation", "aria-live": "polite" }, events.map(describe)),
+      typing && state.status !== "ended" ? el("p", { class: "typing" }, `${typing.name} is typing…`) : null,
+    ];
   }
 
   function describe(event) {
@@ -264,6 +290,7 @@
 
   function composer(state) {
     const input = el("input", { name: "message", maxlength: 16384, placeholder: "Message to the customer", "aria-label": "Message" });
+    input.addEventListener("input", typingFor(state.lsid));
     const note = el("input", { name: "note", maxlength: 16384, placeholder: "Private note", "aria-label": "Note" });
     const file = el("input", { type: "file", "aria-label": "Send a file", onchange: () => sendFile(state.lsid, file) });
     return el("div", { class: "composer" },
@@ -282,6 +309,12 @@
         note.value = "";
         act("note", { lsid: state.lsid, text });
       } }, note, el("button", { type: "submit" }, "Add note")));
+  }
+
+  const typingSignals = new Map(); // lsid -> its throttled signal (the composer is redrawn often)
+  function typingFor(lsid) {
+    if (!typingSignals.has(lsid)) typingSignals.set(lsid, typingSignal(() => socket.notify("typing", { lsid })));
+    return typingSignals.get(lsid);
   }
 
   async function sendFile(lsid, input) {
