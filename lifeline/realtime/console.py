@@ -39,6 +39,7 @@ from lifeline.realtime.socket import (
     ProtocolError,
     TypingThrottle,
     ack,
+    id_field,
     receive_message,
     ref_of,
     run_peer,
@@ -360,9 +361,7 @@ class ConsoleActions:
         return await self._in_session(message, work)
 
     async def invite(self, message: dict[str, Any]) -> dict[str, Any]:
-        rep_id = message.get("rep_id")
-        if not isinstance(rep_id, int):
-            raise ProtocolError("rep_id must be a number")
+        rep_id = id_field(message, "rep_id")
 
         def work(s: Session, ss: SupportSession, c: ClientConnection, u: User) -> None:
             _require_member(s, ss, c)

@@ -13,6 +13,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from lifeline.api.params import MAX_INT
 from lifeline.realtime.hub import Peer
 
 log = logging.getLogger("lifeline.realtime")
@@ -155,6 +156,16 @@ def text_field(message: dict[str, Any], name: str, limit: int, *, required: bool
         raise ProtocolError(f"{name} is missing")
     if len(value) > limit:
         raise ProtocolError(f"{name} is longer than {limit} characters")
+    return value
+
+
+def id_field(message: dict[str, Any], name: str) -> int:
+    """A record's id: a whole number (not true or false) that an id can be."""
+    value = message.get(name)
+    if (
+        not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_INT
+    ):  # ids are 32-bit in the database
+        raise ProtocolError(f"{name} must be a number")
     return value
 
 
