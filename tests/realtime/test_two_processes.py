@@ -106,6 +106,10 @@ def test_a_customer_leaving_one_process_shows_on_the_other_and_ends_there_too(
     lsid = customer.welcome["session"]["lsid"]
     console.send({"type": "take", "ref": "take", "lsid": lsid})
     assert console.ack("take")["ok"]
+    customer.send({"type": "typing"})  # crosses to the other process like any live message
+    assert console.until("typing")["lsid"] == lsid
+    console.send({"type": "typing", "lsid": lsid})
+    assert customer.until("typing")["who"]["name"] == "Alice Rep"
     customer.close()
     seen = []
     while not seen or seen[-1] != ("ended", "gone"):
