@@ -10,9 +10,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
 from lifeline.appliance import stamps
@@ -186,7 +185,7 @@ def expire_if_still_held(session: Session, gsnumber: int, node_id: str) -> bool:
     return True
 
 
-def _away_before(cutoff: datetime) -> Any:
+def _away_before(cutoff: datetime) -> tuple[ColumnElement[bool], ...]:
     return (
         ClientConnection.away_since < cutoff,
         ClientConnection.disconnected_at.is_(None),

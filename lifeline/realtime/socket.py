@@ -162,9 +162,8 @@ def text_field(message: dict[str, Any], name: str, limit: int, *, required: bool
 def id_field(message: dict[str, Any], name: str) -> int:
     """A record's id: a whole number (not true or false) that an id can be."""
     value = message.get(name)
-    if (
-        not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_INT
-    ):  # ids are 32-bit in the database
+    # Ids are 32-bit in the database; past that a lookup fails instead of finding nothing.
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_INT:
         raise ProtocolError(f"{name} must be a number")
     return value
 
