@@ -124,3 +124,14 @@ def _status(session: Session, lsid: str) -> str:
     found = session_by_lsid(session, lsid)
     assert found is not None
     return found.status
+
+
+def test_a_customer_lost_silently_is_found_by_the_ping_and_shown_reconnecting(
+    appliance: RunningAppliance, personas: Personas, console: Console
+) -> None:
+    customer, _ = arrive(appliance, personas, "Silent")
+    lsid = customer.welcome["session"]["lsid"]
+    state_of(console, lsid, until=connection("connected"))
+    customer.socket.go_silent()  # no close, no answer to the appliance's pings (every 20 s, 20 s to answer)
+    state_of(console, lsid, until=connection("reconnecting"), timeout=60)
+    assert state_of(console, lsid, until=lambda s: s["status"] == "ended")["customer"]["connection"] == "gone"
