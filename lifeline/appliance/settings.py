@@ -197,6 +197,23 @@ SETTINGS: dict[str, SettingSpec] = {
             "number",
         ),
         SettingSpec(
+            "customer_reconnect_seconds",
+            "45",
+            _int_between(1, 3600),
+            "Seconds a customer whose client closed (a reload, a network blip, a closed tab) has to come "
+            "back before they are gone: a session nobody took ends as abandoned, a session with a "
+            "representative ends at the moment the customer left.",
+            "number",
+        ),
+        SettingSpec(
+            "console_reconnect_seconds",
+            "120",
+            _int_between(1, 3600),
+            "Seconds a representative's console whose connection closed has to come back before the "
+            "representative is logged out (their sessions go back to the queues).",
+            "number",
+        ),
+        SettingSpec(
             "api_token_lifetime",
             "3600",
             _int_between(60, 86400),

@@ -17,15 +17,24 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from lifeline.appliance import stamps
 from lifeline.appliance.stamps import StampBumped
+from lifeline.db.base import utcnow
 from lifeline.presence import actions as presence
 from lifeline.runtime import STAMP_POLL_SECONDS, Runtime
-from lifeline.sessions.live import SessionEventAdded, SessionState, event_payload, file_ids_by_event, session_state
+from lifeline.sessions.live import (
+    SessionEventAdded,
+    SessionState,
+    SomeoneTyping,
+    event_payload,
+    file_ids_by_event,
+    session_state,
+)
 from lifeline.sessions.models import SupportSession
 from lifeline.sessions.queries import events_after, waiting_sessions
 
@@ -36,6 +45,8 @@ DETACH_GRACE_SECONDS = 120.0
 # A customer who downloaded a launcher still has to find and run it (and get past the
 # warnings their system shows for downloaded programs).
 DOWNLOAD_GRACE_SECONDS = 600.0
+# How often dropped connections are checked: a customer's grace is a setting of seconds.
+EXPIRE_EVERY_SECONDS = 1.0
 REFRESH_DELAY = 0.3
 RESTART = 1012  # close code: the appliance's data was replaced (a restored backup); reconnect
 
@@ -282,7 +293,7 @@ class Hub:
 
     async def _expire_regularly(self) -> None:
         while True:
-            await asyncio.sleep(5)
+            await asyncio.sleep(EXPIRE_EVERY_SECONDS)
             try:
                 await self.expire_detached()
             except Exception:
@@ -334,8 +345,9 @@ class Hub:
         if newer:
             peer.send({"type": "state", "session": customer_view(newer[-1].state)})
 
-    def remove(self, peer: Peer, *, detached: bool) -> None:
-        """A socket closed. `detached`: the client may come back (the connection stays for a while)."""
+    def remove(self, peer: Peer, *, detached: bool, grace: float = DETACH_GRACE_SECONDS) -> None:
+        """A socket closed. `detached`: the client may come back (the connection stays for
+        `grace` seconds)."""
         self.attaching.discard(peer)
         for lsid in list(self.watchers):
             self.unwatch(peer, lsid)
@@ -345,7 +357,7 @@ class Hub:
             del self.customers[peer.lsid]
         # A dropped peer's gsnumber may now be someone else's (numbers restart after the restored ones).
         if detached and not peer.dropped:
-            self.detached[peer.gsnumber] = time.monotonic() + DETACH_GRACE_SECONDS
+            self.detached[peer.gsnumber] = time.monotonic() + grace
 
     def expect(self, gsnumber: int, *, grace: float = DETACH_GRACE_SECONDS) -> None:
         """A connection made here over HTTP whose socket has not opened yet (a customer arriving
@@ -353,7 +365,13 @@ class Hub:
         self.detached.setdefault(gsnumber, time.monotonic() + grace)
 
     async def expire_detached(self) -> None:
-        """Connections whose client did not come back within the grace period end."""
+        """Connections whose client did not come back within the grace period end: customers
+        by the time their socket closed (any process's, before a restart too), the rest by
+        this process's timers."""
+        grace = (await self.runtime.settings())["customer_reconnect_seconds"]
+        cutoff = utcnow() - timedelta(seconds=grace)
+        if await self.runtime.db.read(presence.any_away_before, cutoff):
+            await self.runtime.db.write(presence.expire_away_customers, cutoff)
         now = time.monotonic()
         for gsnumber, deadline in list(self.detached.items()):
             if deadline < now:
@@ -370,8 +388,27 @@ class Hub:
                 peer.session_event(event.lsid, event.event, text)
         elif isinstance(event, SessionState):
             self._on_state(event)
+        elif isinstance(event, SomeoneTyping):
+            self._on_typing(event)
         elif isinstance(event, StampBumped) and event.name in (stamps.PRESENCE, stamps.DIRECTORY):
             self._later("reps", self._send_reps)
+
+    def follows(self, peer: Peer, lsid: str) -> bool:
+        """Whether this socket is in the session (a console that is a member, its customer)."""
+        return peer in self.watchers.get(lsid, ())
+
+    def _on_typing(self, event: SomeoneTyping) -> None:
+        message = json.dumps(
+            {
+                "type": "typing",
+                "lsid": event.lsid,
+                "who": {"type": event.who, "gsnumber": event.gsnumber, "name": event.name},
+            },
+            separators=(",", ":"),
+        )
+        for peer in self.watchers.get(event.lsid, ()):
+            if peer.gsnumber != event.gsnumber:
+                peer.send_text(message)
 
     def _on_state(self, event: SessionState) -> None:
         state = event.state

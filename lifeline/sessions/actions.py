@@ -11,6 +11,7 @@ import enum
 import uuid
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -462,11 +463,13 @@ def end_session(
     *,
     reason: str = "",
     abnormal: bool = False,
+    at: datetime | None = None,
 ) -> None:
-    """End the session once; everyone still in it is counted out at this moment."""
+    """End the session once; everyone still in it is counted out at this moment, or at `at`
+    (earlier: when the customer left a session that ends because they never came back)."""
     if SessionStatus(support_session.status) is SessionStatus.ENDED:
         raise SessionError("The session has already ended")
-    now = utcnow()
+    now = utcnow() if at is None else min(at, utcnow())
     for row in session.scalars(
         select(SessionParticipant).where(
             SessionParticipant.session_id == support_session.id, SessionParticipant.joined_at.is_not(None)
@@ -494,7 +497,10 @@ def connection_gone(session: Session, connection: ClientConnection) -> None:
         support_session = session.get(SupportSession, connection.session_id)
         if support_session is not None and support_session.status != SessionStatus.ENDED.value:
             who = Actor(ActorType.CUSTOMER, connection.gsnumber, support_session.customer_name or "Customer")
-            end_session(session, support_session, who, reason="customer disconnected", abnormal=True)
+            # Nobody took it: the customer gave up waiting. Either way the session lasted
+            # until the customer left, not until the appliance gave up on them.
+            reason = "abandoned" if support_session.status == SessionStatus.WAITING.value else "customer disconnected"
+            end_session(session, support_session, who, reason=reason, abnormal=True, at=connection.away_since)
         return
     if connection.kind != ClientKind.REPRESENTATIVE.value or connection.user_id is None:
         return

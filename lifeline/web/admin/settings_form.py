@@ -30,6 +30,8 @@ LABELS = {
     "session_starts_per_address": "Sessions one address may start in 10 minutes (0: no limit)",
     "session_key_mail_subject": "Session key invitation: subject",
     "session_key_mail_body": "Session key invitation: body",
+    "customer_reconnect_seconds": "A customer who lost their connection has this long to come back (seconds)",
+    "console_reconnect_seconds": "A representative's console that lost its connection has this long to come back (seconds)",
     "backup_schedule_enabled": "Write a backup on the schedule",
     "backup_schedule_folder": "Folder",
     "backup_schedule": "When",

@@ -3,7 +3,7 @@
 "use strict";
 
 (() => {
-  const { LiveSocket, el, time, waited, size, surveyForm, newRef, keepingInput } = Lifeline;
+  const { LiveSocket, el, time, waited, size, surveyForm, newRef, keepingInput, typingSignal, TYPING_SHOWN_MS } = Lifeline;
   const root = document.getElementById("console");
   const csrf = root.dataset.csrf;
   const RESUME = "lifeline.console.resume";
@@ -20,6 +20,7 @@
     survey: [],
     open: new Set(), // tabs: sessions this console is in or was in until closed
     surveyed: new Set(),
+    typing: new Map(), // lsid -> {name, timer}: who is typing there now
     active: null,
     clock: 0,
   };
@@ -102,7 +103,11 @@
         }
         render();
         break;
+      case "typing":
+        showTyping(message.lsid, message.who);
+        break;
       case "event":
+        if (message.event.type === "Chat Message") hideTyping(message.lsid, message.event.performed_by);
         addEvent(message.lsid, message.event);
         if (message.lsid === view.active) renderSession();
         else renderTabs();
@@ -115,6 +120,23 @@
         say(message.error);
         break;
     }
+  }
+
+  function showTyping(lsid, who) {
+    const state = view.sessions.get(lsid);
+    const name = who.type === "customer" ? (state ? state.customer.name : "The customer") : who.name;
+    const shown = view.typing.get(lsid);
+    if (shown) clearTimeout(shown.timer);
+    const timer = setTimeout(() => { view.typing.delete(lsid); if (lsid === view.active) renderSession(); }, TYPING_SHOWN_MS);
+    view.typing.set(lsid, { gsnumber: who.gsnumber, name, timer });
+    if (lsid === view.active) renderSession();
+  }
+
+  function hideTyping(lsid, who) {
+    const shown = view.typing.get(lsid);
+    if (!shown || !who || who.gsnumber !== shown.gsnumber) return;
+    clearTimeout(shown.timer);
+    view.typing.delete(lsid);
   }
 
   function addEvent(lsid, event) {
@@ -157,6 +179,7 @@
             s.customer.issue_title ? el("div", { class: "issue" }, s.customer.issue_title) : null,
             s.external_key ? el("div", { class: "external-key" }, `Ticket ${s.external_key}`) : null,
             el("div", { class: "waited" }, `waiting ${waited(s.start_time, now)}`),
+            customerConnection(s),
             el("button", { type: "button", onclick: () => act("take", { lsid: s.lsid }, () => { view.active = s.lsid; }) }, "Take"),
           ))));
     });
@@ -192,7 +215,7 @@
         conversation(state),
         ended ? afterwards(state) : composer(state),
         ended ? null : el("div", { id: "actions" }),
-      ].filter(Boolean));
+      ].flat().filter(Boolean));
       if (!ended) renderActions();
     });
     const log = sessionPanel.querySelector(".conversation");
@@ -218,12 +241,26 @@
         el("dt", {}, "Started"), el("dd", {}, time(state.start_time)),
         el("dt", {}, "Representatives"), el("dd", { class: "members" }, state.members.map((m) => m.name).join(", ") || "—"),
         el("dt", {}, "Status"), el("dd", { class: "status" }, state.status),
+        el("dt", {}, "Customer is"), el("dd", {}, customerConnection(state)),
       ));
+  }
+
+  // Live from the appliance: the customer's socket closed (a reload comes back within
+  // seconds) or they did not come back (see docs/consoles.md).
+  const CONNECTION = { connected: "connected", reconnecting: "reconnecting…", gone: "gone" };
+
+  function customerConnection(state) {
+    const value = state.customer.connection || "connected";
+    return el("span", { class: `customer-connection ${value}`, "data-connection": value }, CONNECTION[value] || value);
   }
 
   function conversation(state) {
     const events = view.history.get(state.lsid) || [];
-    return el("section", { class: "conversation", "aria-live": "polite" }, events.map(describe));
+    const typing = view.typing.get(state.lsid);
+    return [
+      el("section", { class: "conversation", "aria-live": "polite" }, events.map(describe)),
+      typing && state.status !== "ended" ? el("p", { class: "typing" }, `${typing.name} is typing…`) : null,
+    ];
   }
 
   function describe(event) {
@@ -253,6 +290,7 @@
 
   function composer(state) {
     const input = el("input", { name: "message", maxlength: 16384, placeholder: "Message to the customer", "aria-label": "Message" });
+    input.addEventListener("input", typingFor(state.lsid));
     const note = el("input", { name: "note", maxlength: 16384, placeholder: "Private note", "aria-label": "Note" });
     const file = el("input", { type: "file", "aria-label": "Send a file", onchange: () => sendFile(state.lsid, file) });
     return el("div", { class: "composer" },
@@ -271,6 +309,12 @@
         note.value = "";
         act("note", { lsid: state.lsid, text });
       } }, note, el("button", { type: "submit" }, "Add note")));
+  }
+
+  const typingSignals = new Map(); // lsid -> its throttled signal (the composer is redrawn often)
+  function typingFor(lsid) {
+    if (!typingSignals.has(lsid)) typingSignals.set(lsid, typingSignal(() => socket.notify("typing", { lsid })));
+    return typingSignals.get(lsid);
   }
 
   async function sendFile(lsid, input) {
@@ -320,7 +364,7 @@
       render();
     } }, "Close");
     if (state.status !== "ended") return el("section", { class: "afterwards" }, el("p", {}, "You left this session."), close);
-    if (!view.survey.length || view.surveyed.has(state.lsid)) {
+    if (!view.survey.length || view.surveyed.has(state.lsid) || !endedByMe(state)) {
       return el("section", { class: "afterwards" }, el("p", {}, "The session has ended."), close);
     }
     const form = el("form", { class: "rep-survey" });
@@ -329,6 +373,12 @@
       renderSession();
     }));
     return el("section", { class: "afterwards" }, el("h2", {}, "Representative exit survey"), form, close);
+  }
+
+  // The representative exit survey is for the rep who ended the session, not the members.
+  function endedByMe(state) {
+    const end = (view.history.get(state.lsid) || []).find((e) => e.type === "Session End");
+    return Boolean(end && end.performed_by && end.performed_by.type === "representative" && end.performed_by.gsnumber === view.me);
   }
 
   function render() {

@@ -2,7 +2,7 @@
 "use strict";
 
 (() => {
-  const { LiveSocket, el, time, size, surveyForm, newRef } = Lifeline;
+  const { LiveSocket, el, time, size, surveyForm, newRef, typingSignal, TYPING_SHOWN_MS } = Lifeline;
   const root = document.getElementById("customer");
   const token = root.dataset.token;
   const conversation = document.getElementById("conversation");
@@ -19,6 +19,21 @@
   let survey = [];
   let surveyDone = false;
   const seen = new Set();
+  const typing = el("p", { id: "typing", class: "typing", "aria-live": "polite", hidden: true });
+  conversation.after(typing);
+  let typingTimer = null;
+
+  function showTyping(who) {
+    typing.textContent = `${who.name || "The representative"} is typing…`;
+    typing.hidden = false;
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(hideTyping, TYPING_SHOWN_MS);
+  }
+
+  function hideTyping() {
+    typing.hidden = true;
+    clearTimeout(typingTimer);
+  }
 
   function setStatus(text) {
     statusLine.textContent = text;
@@ -46,6 +61,7 @@
     let content;
     switch (event.type) {
       case "Chat Message":
+        if (!mine) hideTyping();
         content = [el("span", { class: "who" }, mine ? "You" : who), el("span", { class: "body" }, event.body)];
         break;
       case "File Upload":
@@ -121,6 +137,8 @@
         if (message.session.status !== "ended") setStatus(describe(message.session, null));
       } else if (message.type === "position") {
         setStatus(describe({ status: "waiting", queue_name: "", reps: [] }, message.position));
+      } else if (message.type === "typing") {
+        if (!ended) showTyping(message.who);
       } else if (message.type === "gone") {
         setStatus(message.error);
       }
@@ -139,6 +157,8 @@
       input.value = body;
     }
   });
+
+  input.addEventListener("input", typingSignal(() => socket.notify("typing")));
 
   fileInput.addEventListener("change", async () => {
     const file = fileInput.files[0];
