@@ -41,6 +41,9 @@ from lifeline.directory import actions as directory
 from lifeline.directory.passwords import hash_password
 
 CONNECT_CONCURRENCY = 100
+# As long as the HTTP requests may take: on a busy machine an opening handshake waits
+# behind the start_session posts, and websockets' default of 10 s ended runs half way.
+OPEN_TIMEOUT = 60
 
 
 def rss_mb(pid: int) -> tuple[float, float]:
@@ -96,7 +99,7 @@ async def arrive(base: str, ws_base: str, count: int, params: Any, limit: asynci
                 response = await client.post("/api/start_session", data=params(n))
                 assert response.status_code == 303, response.text[:300]
                 token = response.headers["location"].rsplit("/", 1)[1]
-                socket = await websockets.connect(f"{ws_base}/ws/customer", max_size=None)
+                socket = await websockets.connect(f"{ws_base}/ws/customer", max_size=None, open_timeout=OPEN_TIMEOUT)
                 await socket.send(json.dumps({"type": "hello", "token": token}))
                 welcome = await receive(socket, {"welcome"})
                 return socket, welcome["session"]["status"]
@@ -173,7 +176,9 @@ async def load(args: argparse.Namespace, base: str, ws_base: str, team: int, ser
     cookies = [await sign_in(base, f"rep{n:03d}") for n in range(args.reps)]
     reps = []
     for cookie in cookies:
-        socket = await websockets.connect(f"{ws_base}/ws/console", additional_headers={"Cookie": cookie}, max_size=None)
+        socket = await websockets.connect(
+            f"{ws_base}/ws/console", additional_headers={"Cookie": cookie}, max_size=None, open_timeout=OPEN_TIMEOUT
+        )
         await socket.send(json.dumps({"type": "hello"}))
         await receive(socket, {"welcome"})
         reps.append(Rep(socket))

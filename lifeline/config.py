@@ -66,8 +66,13 @@ class Config:
         )
 
     @property
+    def sqlite_file(self) -> Path:
+        """The database when DATABASE_URL names none."""
+        return self.data_dir / "lifeline.db"
+
+    @property
     def effective_database_url(self) -> str:
-        return self.database_url or f"sqlite:///{self.data_dir / 'lifeline.db'}"
+        return self.database_url or f"sqlite:///{self.sqlite_file}"
 
     @property
     def is_sqlite(self) -> bool:

@@ -79,7 +79,9 @@ def token_endpoint(runtime: Runtime) -> Callable[[Request], Awaitable[Response]]
         fields = await _read_fields(request)
         if fields is None:
             return _client_error(400, "invalid_request", "The request body could not be read.")
-        grant_type = fields.get("grant_type", "client_credentials")
+        grant_type = fields.get("grant_type")
+        if grant_type is None:  # RFC 6749 5.2: a required parameter is missing
+            return _client_error(400, "invalid_request", "grant_type is required (client_credentials).")
         if grant_type != "client_credentials":
             return _client_error(400, "unsupported_grant_type", "Only client_credentials is supported.")
         credentials = _basic_credentials(request.headers.get("authorization", ""))

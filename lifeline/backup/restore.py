@@ -50,6 +50,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from lifeline.appliance import stamps
+from lifeline.appliance.bootstrap import make_data_dir, make_database_file
 from lifeline.appliance.settings import APPLIANCE_ID
 from lifeline.backup.actions import log_backup
 from lifeline.backup.archive import FORMAT, FORMAT_VERSION, LEFT_OUT, Manifest, backed_up_tables
@@ -291,8 +292,9 @@ def _load(engine: Engine, backup: OpenedBackup) -> int:
 
 def restore_backup(config: Config, source: Path, *, password: str | None = None) -> Restored:
     """Into a new, empty appliance (or one with only what a first start made)."""
+    make_data_dir(config)  # before the scratch folder inside it, which would make it 0755
     with opened_backup(source, password, config.scratch_dir) as backup:
-        config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_database_file(config)
         engine = make_engine(config.effective_database_url)
         try:
             _make_fresh(engine)

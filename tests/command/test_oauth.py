@@ -71,6 +71,18 @@ def test_other_grants_are_unsupported(personas: Personas, client: httpx.Client) 
     assert (response.status_code, response.json()["error"]) == (400, "unsupported_grant_type")
 
 
+@pytest.mark.parametrize("body", [{"data": {}}, {"json": {}}, {"data": {"client_id": "x"}}])
+def test_a_request_without_grant_type_gets_no_token(
+    personas: Personas, client: httpx.Client, body: dict[str, dict[str, str]]
+) -> None:
+    """RFC 6749 5.2: a missing required parameter is invalid_request, not a default grant."""
+    account = personas.readonly
+    response = client.post("/oauth2/token", auth=(account.client_id, account.client_secret), **body)  # type: ignore[arg-type]
+    assert response.status_code == 400
+    assert response.json() == {"error": "invalid_request", "message": "grant_type is required (client_credentials)."}
+    assert "access_token" not in response.text
+
+
 def test_garbage_bodies_are_bad_requests_not_errors(client: httpx.Client) -> None:
     for body, kind in (
         (b"{not json", "application/json"),
