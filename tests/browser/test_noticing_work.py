@@ -65,9 +65,7 @@ def test_a_session_arriving_in_my_queue_chimes_notifies_and_counts_in_the_title(
         customer.close()
 
 
-def test_no_notification_without_permission(
-    browser: Browser, appliance: RunningAppliance, personas: Personas
-) -> None:
+def test_no_notification_without_permission(browser: Browser, appliance: RunningAppliance, personas: Personas) -> None:
     console = Console(browser, appliance)
     console.context.add_init_script(SPIES)
     console.sign_in("rep_a", personas.rep_a.password)
