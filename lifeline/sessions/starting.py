@@ -20,7 +20,7 @@ from lifeline.directory.models import Issue, PublicSite, User
 from lifeline.presence import actions as presence
 from lifeline.presence.actions import ClientInfo, ClientKind
 from lifeline.presence.models import ClientConnection
-from lifeline.presence.queries import live_rep_connection
+from lifeline.presence.queries import live_rep_connection, on_duty
 from lifeline.sessions import actions as engine
 from lifeline.sessions.actions import CustomerDetails
 from lifeline.sessions.keys import KeyState, find_key
@@ -37,6 +37,7 @@ class Refusal(enum.Enum):
     REP_UNAVAILABLE = "That representative is not available right now. Pick another one, or describe your issue."
     ISSUE_UNKNOWN = "That issue is not offered here. Please choose one from the list."
     GENERAL_CLOSED = "Please choose an issue or a representative to get help."
+    NOBODY_ON_DUTY = "Nobody is on duty to help with that right now. Please come back later."
     NOTHING = "Enter your session key, pick a representative, or describe your issue to get help."
 
 
@@ -113,6 +114,9 @@ def plan(session: Session, request: CustomerStart) -> Plan | Refusal:
         if isinstance(chosen, Refusal):
             return chosen
         queue, method = chosen
+        # Nobody would take it: say so now rather than keep the customer waiting in line.
+        if not on_duty(session).covers(queue):
+            return Refusal.NOBODY_ON_DUTY
         return Plan(site, queue, method, request.external_key, dict(request.attributes), None)
     state, key = find_key(session, short_key=request.short_key, url_key=request.url_key)
     if state is not KeyState.USABLE or key is None:

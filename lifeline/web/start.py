@@ -118,6 +118,7 @@ REFUSAL_STATUS = {
     Refusal.KEY_EXPIRED: 410,
     Refusal.KEY_USED: 410,
     Refusal.REP_UNAVAILABLE: 409,
+    Refusal.NOBODY_ON_DUTY: 409,
 }
 TOO_MANY_GUESSES = Problem(
     "Too many attempts",

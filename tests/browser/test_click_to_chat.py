@@ -24,6 +24,8 @@ from tests.support.engine import ConsoleNode
 from tests.support.personas import Personas
 from tests.support.xmlcheck import text_of
 
+pytestmark = pytest.mark.usefixtures("team_a_on_duty")
+
 # The snippets of "Starting Sessions with Click-To-Chat", as the guide prints them.
 GUIDE_PAGE = """<!doctype html>
 <html>

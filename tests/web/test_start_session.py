@@ -24,6 +24,8 @@ from tests.support.personas import Personas
 from tests.support.sockets import BROWSER
 from tests.web.conftest import key
 
+pytestmark = pytest.mark.usefixtures("team_a_on_duty")
+
 
 @pytest.fixture(scope="module")
 def web(appliance: RunningAppliance) -> Iterator[httpx.Client]:
@@ -171,7 +173,7 @@ def test_the_session_belongs_to_the_site_of_the_requests_host(
     ("params", "status", "says"),
     [
         ({"short_key": "1111111"}, 404, "That session key is not valid"),
-        ({"id": "2", "name": "Alice Rep"}, 409, "not available right now"),
+        ({"id": "3", "name": "Bob Rep"}, 409, "not available right now"),
         ({"id": "999999", "name": "Nobody"}, 409, "not available right now"),
         ({"issue_menu": "1", "id": "424242"}, 404, "That issue is not offered here"),
         ({"issue_menu": "1", "codeName": "no_such_issue"}, 404, "That issue is not offered here"),

@@ -1,0 +1,70 @@
+"""When nobody is on duty for a queue (no representative who may take from it is logged into
+a console), the public site says so instead of offering it, and a start that would wait
+there is refused with the same words instead of queueing the customer forever."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Browser, expect
+
+from tests.browser.pages import Console, Customer, start_with_issue
+from tests.support.appliance import RunningAppliance
+from tests.support.personas import Personas
+from tests.support.sockets import BROWSER
+
+
+def test_the_public_site_says_nobody_is_on_duty_and_offers_nothing_to_wait_for(
+    browser: Browser, appliance: RunningAppliance, personas: Personas
+) -> None:
+    customer = Customer(browser, appliance)
+    customer.page.goto(customer.base + "/")
+    expect(customer.page.locator("#nobody-on-duty")).to_contain_text("Nobody is on duty right now")
+    expect(customer.page.locator("#issue")).to_have_count(0)
+    expect(customer.page.locator("#session-key")).to_be_visible()  # a key from a rep still works
+
+    # A link or an old page that starts anyway is told the same, and nothing waits.
+    customer.page.goto(f"{customer.base}/api/start_session?issue_menu=1&id={personas.issue_started}&customer_name=Ida")
+    expect(customer.page.locator(".message")).to_have_text(
+        "Nobody is on duty to help with that right now. Please come back later."
+    )
+
+    # Someone signs in: Team A's issues and the general queue are offered again.
+    alice = Console(browser, appliance).sign_in("rep_a", personas.rep_a.password)
+    customer.page.goto(customer.base + "/")
+    expect(customer.page.locator("#nobody-on-duty")).to_have_count(0)
+    start_with_issue(customer, personas.issue_started, "Ida Onduty")
+    expect(alice.waiting("Ida Onduty")).to_be_visible()
+    alice.take("Ida Onduty")
+    alice.page.click(".end")
+    sign_out(alice)
+    customer.close()
+
+
+def test_only_the_queues_someone_could_take_from_are_offered(
+    browser: Browser, appliance: RunningAppliance, personas: Personas
+) -> None:
+    appliance.cli("team", "set", "Team B", "--issue", "Lost my password")
+    # rep_b (Team B) is on duty; Team A's issues have nobody, the general queue has rep_b.
+    bob = Console(browser, appliance).sign_in("rep_b", personas.rep_b.password)
+    customer = Customer(browser, appliance)
+    customer.page.goto(customer.base + "/")
+    options = customer.page.locator("#issue select[name=id] option")
+    expect(options).to_have_text(["Something else", "Lost my password"])
+    with appliance.client(follow_redirects=False, headers=BROWSER) as client:
+        refused = client.get("/api/start_session", params={"issue_menu": "1", "id": str(personas.issue_error)})
+        assert refused.status_code == 409
+        assert "Nobody is on duty to help with that right now" in refused.text
+    with appliance.client() as script:  # a download: plain text
+        plain = script.get("/api/start_session", params={"issue_menu": "1", "codeName": "i_am_receiving_an_error"})
+        assert (plain.status_code, plain.text) == (
+            409,
+            "Nobody is on duty to help with that right now. Please come back later.\n",
+        )
+    sign_out(bob)
+    customer.close()
+
+
+def sign_out(console: Console) -> None:
+    """Signing out logs the rep out at once (closing the tab would take two minutes)."""
+    console.page.click("#logout-form button")
+    expect(console.page).to_have_url(f"{console.base}/console/login")
+    console.close()
