@@ -396,17 +396,19 @@
       el("option", { value: "general" }, "General queue"),
       view.teams.map((t) => el("option", { value: `${t.embassy ? "embassy" : "team"}:${t.id}` }, `${t.embassy ? "Embassy" : "Team"}: ${t.name}`)),
       others.map((r) => el("option", { value: `rep:${r.id}` }, `Rep: ${r.name}`)));
+    const invitable = others.filter((r) => !state.members.some((m) => m.user_id === r.id));
     const invitees = el("select", { name: "rep", "aria-label": "Invite" },
-      others.filter((r) => !state.members.some((m) => m.user_id === r.id)).map((r) => el("option", { value: r.id }, r.name)));
+      invitable.map((r) => el("option", { value: r.id }, r.name)));
     keepingInput(box, () => box.replaceChildren(...[
       owner ? el("form", { class: "transfer-form", onsubmit: (event) => {
         event.preventDefault();
         act("transfer", { lsid: state.lsid, queue: targets.value });
       } }, targets, el("button", { type: "submit" }, "Transfer")) : null,
-      el("form", { class: "invite-form", onsubmit: (event) => {
+      invitable.length ? el("form", { class: "invite-form", onsubmit: (event) => {
         event.preventDefault();
         if (invitees.value) act("invite", { lsid: state.lsid, rep_id: Number(invitees.value) });
-      } }, invitees, el("button", { type: "submit", disabled: invitees.options.length === 0 }, "Invite")),
+      } }, invitees, el("button", { type: "submit" }, "Invite"))
+        : el("p", { class: "invite-none" }, "No other representative is online to invite."),
       owner ? null : el("button", { type: "button", class: "leave", onclick: () => act("leave", { lsid: state.lsid }) }, "Leave session"),
       owner ? el("button", { type: "button", class: "end danger", onclick: () => act("end", { lsid: state.lsid }) }, "End session") : null,
     ].filter(Boolean)));
