@@ -24,10 +24,12 @@ from sqlalchemy.orm import Session
 from lifeline.appliance import stamps
 from lifeline.appliance.stamps import StampBumped
 from lifeline.presence import actions as presence
+from lifeline.presence.queries import on_duty
 from lifeline.runtime import STAMP_POLL_SECONDS, Runtime
 from lifeline.sessions.live import SessionEventAdded, SessionState, event_payload, file_ids_by_event, session_state
 from lifeline.sessions.models import SupportSession
 from lifeline.sessions.queries import events_after, waiting_sessions
+from lifeline.sessions.queues import Queue, QueueKind
 
 log = logging.getLogger("lifeline.realtime")
 
@@ -132,6 +134,7 @@ class CustomerPeer(Peer):
         super().__init__(gsnumber)
         self.lsid = lsid
         self.position: int | None = None
+        self.on_duty: bool | None = None  # whether someone could take its queue now, as last told
         self.pending_states: list[SessionState] = []  # arrived while its session was being read
 
     def wants(self, event: dict[str, Any]) -> bool:
@@ -333,6 +336,7 @@ class Hub:
         peer.pending_states = []
         if newer:
             peer.send({"type": "state", "session": customer_view(newer[-1].state)})
+        self._later("duty", self._send_duty)
 
     def remove(self, peer: Peer, *, detached: bool) -> None:
         """A socket closed. `detached`: the client may come back (the connection stays for a while)."""
@@ -372,6 +376,7 @@ class Hub:
             self._on_state(event)
         elif isinstance(event, StampBumped) and event.name in (stamps.PRESENCE, stamps.DIRECTORY):
             self._later("reps", self._send_reps)
+            self._later("duty", self._send_duty)
 
     def _on_state(self, event: SessionState) -> None:
         state = event.state
@@ -389,6 +394,8 @@ class Hub:
                 peer.pending_states.append(event)
         for queue in changed_queues:
             self._later(f"positions:{queue}", functools.partial(self._send_positions, queue))
+        if changed_queues:
+            self._later("duty", self._send_duty)
 
     def _spawn(self, job: Any) -> None:
         task = asyncio.get_running_loop().create_task(job)
@@ -450,6 +457,22 @@ class Hub:
 
     def position_of(self, lsid: str) -> int | None:
         return self.waiting.position_of(lsid)
+
+    async def _send_duty(self) -> None:
+        """Tell each waiting customer of this process whether anyone on duty could take their
+        queue now: a session stays queued when the last rep leaves, and its customer is told."""
+        waiting = [
+            (peer, self.waiting.states[lsid]) for lsid, peer in self.customers.items() if lsid in self.waiting.states
+        ]
+        if not waiting:
+            return
+        duty = await self.runtime.db.read(on_duty)
+        for peer, state in waiting:
+            queue = state["queue"]
+            covered = duty.covers(Queue(QueueKind(queue["kind"]), queue["id"] or 0, queue["name"]))
+            if peer.on_duty is not covered:
+                peer.on_duty = covered
+                peer.send({"type": "duty", "on_duty": covered})
 
     async def _send_reps(self) -> None:
         if not self.consoles:

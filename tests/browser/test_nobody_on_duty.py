@@ -68,3 +68,26 @@ def sign_out(console: Console) -> None:
     console.page.click("#logout-form button")
     expect(console.page).to_have_url(f"{console.base}/console/login")
     console.close()
+
+
+def test_a_waiting_customer_is_told_when_the_last_rep_leaves_and_keeps_their_place(
+    browser: Browser, appliance: RunningAppliance, personas: Personas
+) -> None:
+    alice = Console(browser, appliance).sign_in("rep_a", personas.rep_a.password)
+    customer = Customer(browser, appliance)
+    start_with_issue(customer, personas.issue_started, "Kit Kept")
+    expect(customer.status).to_have_text("Waiting for a representative (Team A). You are number 1 in line.")
+    sign_out(alice)
+    expect(customer.status).to_have_text(
+        "Waiting for a representative (Team A). You are number 1 in line. "
+        "Nobody is on duty right now: you keep your place if you wait, or come back later."
+    )
+
+    alice = Console(browser, appliance).sign_in("rep_a", personas.rep_a.password)
+    expect(alice.waiting("Kit Kept")).to_be_visible()  # still queued
+    expect(customer.status).to_have_text("Waiting for a representative (Team A). You are number 1 in line.")
+    alice.take("Kit Kept")
+    expect(customer.status).to_contain_text("You are chatting with Alice Rep")
+    alice.page.click(".end")
+    sign_out(alice)
+    customer.close()
