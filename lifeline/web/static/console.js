@@ -47,12 +47,21 @@
     return `lifeline.console.${view.user.id}.${name}`;
   }
 
-  function select(lsid) {
+  function makeActive(lsid) {
     view.active = lsid;
     view.unread.delete(lsid);
     if (lsid) sessionStorage.setItem(remembered("active"), lsid);
     else sessionStorage.removeItem(remembered("active"));
+  }
+
+  function select(lsid) {
+    makeActive(lsid);
     render();
+  }
+
+  function forgetDrafts(lsid) {
+    const prefix = remembered(`draft.${lsid}.`);
+    for (const key of Object.keys(sessionStorage)) if (key.startsWith(prefix)) sessionStorage.removeItem(key);
   }
 
   function keepDraft(lsid, field) {
@@ -127,7 +136,7 @@
         if (mine(message.session)) {
           if (!view.open.has(message.session.lsid)) {
             view.open.add(message.session.lsid);
-            if (!view.active) view.active = message.session.lsid;
+            if (!view.active) makeActive(message.session.lsid);
           }
         }
         render();
@@ -417,6 +426,7 @@
   function afterwards(state) {
     const close = el("button", { type: "button", onclick: () => {
       view.open.delete(state.lsid);
+      forgetDrafts(state.lsid);
       select([...view.open][0] || null);
     } }, "Close");
     if (state.status !== "ended") return el("section", { class: "afterwards" }, el("p", {}, "You left this session."), close);
