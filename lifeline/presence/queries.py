@@ -104,8 +104,9 @@ def on_duty(session: Session) -> OnDuty:
         .distinct()
     ).all()
     rep_ids = frozenset(rep_id for rep_id, _ in reps)
-    teams = session.scalars(select(TeamMember.team_id).where(TeamMember.user_id.in_(rep_ids)).distinct())
-    return OnDuty(any(general for _, general in reps), rep_ids, frozenset(teams) if rep_ids else frozenset())
+    teams = select(TeamMember.team_id).where(TeamMember.user_id.in_(rep_ids)).distinct()
+    team_ids = frozenset(session.scalars(teams)) if rep_ids else frozenset()
+    return OnDuty(any(general for _, general in reps), rep_ids, team_ids)
 
 
 @dataclass(frozen=True)
