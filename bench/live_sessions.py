@@ -53,7 +53,8 @@ def rss_mb(pid: int) -> tuple[float, float]:
 
 
 def provision(data_dir: Path, reps: int) -> int:
-    """Reps (one password hash for all: provisioning speed only) and a team nobody watches."""
+    """Reps (one password hash for all: provisioning speed only) and a team only a watcher is
+    in: someone must be on duty for a queue, or customers are not queued there."""
     db = open_database(Config(data_dir=data_dir))
     db.call(ensure_appliance, "bench.example.com")
     shared = hash_password("rep-password")
@@ -65,7 +66,16 @@ def provision(data_dir: Path, reps: int) -> int:
                     username=f"rep{n:03d}", password_hash=shared, display_name=f"Rep {n:03d}", perm_support=True
                 )
             )
+        watcher = directory.User(
+            username="watcher",
+            password_hash=shared,
+            display_name="Watcher",
+            perm_support=True,
+            perm_general_queue=False,
+        )
+        session.add(watcher)
         overflow = directory.add_team(session, "Overflow")
+        directory.add_team_member(session, overflow, watcher)
         directory.add_issue(session, overflow, "Waiting room", code_name="waiting_room")
         return overflow.id
 
@@ -112,6 +122,11 @@ async def receive(socket: Any, wanted: set[str]) -> dict[str, Any]:
         message: dict[str, Any] = json.loads(await socket.recv())
         if message["type"] in wanted:
             return message
+
+
+async def drain(socket: Any) -> None:
+    async for _ in socket:
+        pass
 
 
 class Rep:
@@ -183,6 +198,13 @@ async def load(args: argparse.Namespace, base: str, ws_base: str, team: int, ser
         await receive(socket, {"welcome"})
         reps.append(Rep(socket))
     rep_tasks = [asyncio.create_task(rep.run()) for rep in reps]
+    # On duty for the waiting room, never taking: its console only reads what it is sent.
+    watcher = await websockets.connect(
+        f"{ws_base}/ws/console", additional_headers={"Cookie": await sign_in(base, "watcher")}, max_size=None
+    )
+    await watcher.send(json.dumps({"type": "hello"}))
+    await receive(watcher, {"welcome"})
+    rep_tasks.append(asyncio.create_task(drain(watcher)))
     print(f"{args.reps} reps logged in ({time.perf_counter() - started:.1f}s)", flush=True)
 
     started = time.perf_counter()
@@ -222,7 +244,7 @@ async def load(args: argparse.Namespace, base: str, ws_base: str, team: int, ser
     lost = sum(len(c.sent) for c in customers)
     for task in [*rep_tasks, *listeners]:
         task.cancel()
-    for socket in [*idle_sockets, *active_sockets, *(rep.socket for rep in reps)]:
+    for socket in [*idle_sockets, *active_sockets, *(rep.socket for rep in reps), watcher]:
         await socket.close()
 
     def ms(value: float) -> str:

@@ -454,7 +454,7 @@ class ConsoleActions:
         try:
             script = parse_script(text)
         except ScriptError as error:
-            raise ProtocolError(f"That is not a client script this console can run: {error.message}") from None
+            raise ProtocolError(error.message) from None  # already worded for the rep
         directory = await self.runtime.directory()
         commands = [_console_command(command) for command in script.commands]
         foreign = directory.site_for_hostname(script.login.hostname) is None

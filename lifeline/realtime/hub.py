@@ -26,6 +26,7 @@ from lifeline.appliance import stamps
 from lifeline.appliance.stamps import StampBumped
 from lifeline.db.base import utcnow
 from lifeline.presence import actions as presence
+from lifeline.presence.queries import on_duty
 from lifeline.runtime import STAMP_POLL_SECONDS, Runtime
 from lifeline.sessions.live import (
     SessionEventAdded,
@@ -37,6 +38,7 @@ from lifeline.sessions.live import (
 )
 from lifeline.sessions.models import SupportSession
 from lifeline.sessions.queries import events_after, waiting_sessions
+from lifeline.sessions.queues import Queue, QueueKind
 
 log = logging.getLogger("lifeline.realtime")
 
@@ -143,6 +145,7 @@ class CustomerPeer(Peer):
         super().__init__(gsnumber)
         self.lsid = lsid
         self.position: int | None = None
+        self.on_duty: bool | None = None  # whether someone could take its queue now, as last told
         self.pending_states: list[SessionState] = []  # arrived while its session was being read
 
     def wants(self, event: dict[str, Any]) -> bool:
@@ -344,6 +347,7 @@ class Hub:
         peer.pending_states = []
         if newer:
             peer.send({"type": "state", "session": customer_view(newer[-1].state)})
+        self._later("duty", self._send_duty)
 
     def remove(self, peer: Peer, *, detached: bool, grace: float = DETACH_GRACE_SECONDS) -> None:
         """A socket closed. `detached`: the client may come back (the connection stays for
@@ -392,6 +396,7 @@ class Hub:
             self._on_typing(event)
         elif isinstance(event, StampBumped) and event.name in (stamps.PRESENCE, stamps.DIRECTORY):
             self._later("reps", self._send_reps)
+            self._later("duty", self._send_duty)
 
     def follows(self, peer: Peer, lsid: str) -> bool:
         """Whether this socket is in the session (a console that is a member, its customer)."""
@@ -426,6 +431,8 @@ class Hub:
                 peer.pending_states.append(event)
         for queue in changed_queues:
             self._later(f"positions:{queue}", functools.partial(self._send_positions, queue))
+        if changed_queues:
+            self._later("duty", self._send_duty)
 
     def _spawn(self, job: Any) -> None:
         task = asyncio.get_running_loop().create_task(job)
@@ -487,6 +494,22 @@ class Hub:
 
     def position_of(self, lsid: str) -> int | None:
         return self.waiting.position_of(lsid)
+
+    async def _send_duty(self) -> None:
+        """Tell each waiting customer of this process whether anyone on duty could take their
+        queue now: a session stays queued when the last rep leaves, and its customer is told."""
+        waiting = [
+            (peer, self.waiting.states[lsid]) for lsid, peer in self.customers.items() if lsid in self.waiting.states
+        ]
+        if not waiting:
+            return
+        duty = await self.runtime.db.read(on_duty)
+        for peer, state in waiting:
+            queue = state["queue"]
+            covered = duty.covers(Queue(QueueKind(queue["kind"]), queue["id"] or 0, queue["name"]))
+            if peer.on_duty is not covered:
+                peer.on_duty = covered
+                peer.send({"type": "duty", "on_duty": covered})
 
     async def _send_reps(self) -> None:
         if not self.consoles:

@@ -185,11 +185,28 @@ class WouldStart:
     """HEAD's outcome: a GET would start the session."""
 
 
-Outcome = Started | WouldStart | Refusal | Problem
+@dataclass(frozen=True)
+class NameNeeded:
+    """A rep link (`id` and `name`, the rep's) names no customer: the browser asks first."""
+
+    rep_name: str
 
 
-async def attempt(web: Web, request: Request, params: dict[str, str], site: SiteRecord) -> Outcome:
-    """Start the session the parameters ask for (on HEAD: only see whether a GET would)."""
+Outcome = Started | WouldStart | NameNeeded | Refusal | Problem
+
+
+def is_nameless_rep_link(start: CustomerStart) -> bool:
+    return start.rep_id is not None and not start.issue_menu and not start.details.name
+
+
+NAME_FIELDS = ("customer_name", "customer.name")
+
+
+async def attempt(
+    web: Web, request: Request, params: dict[str, str], site: SiteRecord, *, ask_name: bool = False
+) -> Outcome:
+    """Start the session the parameters ask for (on HEAD: only see whether a GET would).
+    With `ask_name`, a rep link without the customer's name starts nothing yet."""
     address = client_address(request)
     client = ClientInfo(
         hostname="",
@@ -207,6 +224,9 @@ async def attempt(web: Web, request: Request, params: dict[str, str], site: Site
     if guessing and web.key_guesses.blocked(address):
         return TOO_MANY_GUESSES
     outcome: Started | Plan | Refusal
+    if ask_name and not guessing and is_nameless_rep_link(start):
+        planned = await web.runtime.db.read(plan, start)
+        return planned if isinstance(planned, Refusal) else NameNeeded(planned.queue.name)
     if request.method == "HEAD":
         outcome = await web.runtime.db.read(plan, start)
     else:
@@ -244,9 +264,22 @@ def refused_page(request: Request, refusal: Refusal, common: dict[str, Any]) -> 
     )
 
 
+def name_page(request: Request, asked: NameNeeded, params: dict[str, str], common: dict[str, Any]) -> Response:
+    """Ask the customer's name, then send the same request again with it."""
+    carried = {name: value for name, value in params.items() if name not in NAME_FIELDS}
+    context = {
+        **common,
+        "rep_name": asked.rep_name,
+        "carried": carried,
+        "again": any(name in params for name in NAME_FIELDS),
+        "limit": LIMITS["customer_name"],
+    }
+    return render(request, "customer_name.html", context)
+
+
 async def start_from(web: Web, request: Request, params: dict[str, str]) -> Response:
     """Start the session the parameters ask for and send the customer to their client."""
-    outcome = await attempt(web, request, params, await web.site_for(request))
+    outcome = await attempt(web, request, params, await web.site_for(request), ask_name=True)
     if isinstance(outcome, Started):
         web.hub.expect(outcome.gsnumber)
         return RedirectResponse(client_url(outcome), status_code=303, headers={"cache-control": "no-store"})
@@ -254,6 +287,8 @@ async def start_from(web: Web, request: Request, params: dict[str, str]) -> Resp
         # Only a GET starts a session, so HEAD has no client to point at.
         return Response(status_code=200, media_type="text/html; charset=utf-8", headers={"cache-control": "no-store"})
     common = await web.common()
+    if isinstance(outcome, NameNeeded):
+        return name_page(request, outcome, params, common)
     if isinstance(outcome, Refusal):
         return refused_page(request, outcome, common)
     return problem_page(request, outcome, common)

@@ -25,6 +25,8 @@ from tests.support.personas import Personas
 from tests.support.sockets import BROWSER
 from tests.web.conftest import key
 
+pytestmark = pytest.mark.usefixtures("team_a_on_duty")
+
 
 @pytest.fixture(scope="module")
 def web(appliance: RunningAppliance) -> Iterator[httpx.Client]:
@@ -77,11 +79,32 @@ def test_an_external_key_typed_with_the_session_key_wins(
 def test_a_rep_link_starts_in_the_reps_queue_when_they_are_logged_in(
     web: httpx.Client, appliance: RunningAppliance, admin_on_duty: None
 ) -> None:
-    found = started(appliance, web.get("/api/start_session.ns", params={"id": "1", "name": "Admin"}))
+    link = {"id": "1", "name": "Admin", "customer_name": "Rhea Link"}
+    found = started(appliance, web.get("/api/start_session.ns", params=link))
     assert (found.queue_kind, found.queue_ref_id, found.start_method) == ("rep", 1, "representative")
+    assert found.customer_name == "Rhea Link"
     # The guide's platform link is a download even from a browser; tests/web/test_start_session_download.py.
-    found = started(appliance, web.get("/api/start_session.ns", params={"id": "1", "name": "Admin", "platform": "web"}))
+    found = started(appliance, web.get("/api/start_session.ns", params={**link, "platform": "web"}))
     assert found.queue_kind == "rep"
+
+
+def test_a_rep_link_without_the_customers_name_asks_it_and_starts_nothing(
+    web: httpx.Client, appliance: RunningAppliance, admin_on_duty: None
+) -> None:
+    def sessions(session: Session) -> int:
+        return session.scalar(select(func.count()).select_from(SupportSession)) or 0
+
+    before = appliance.with_session(sessions)
+    for params in ({"id": "1", "name": "Admin"}, {"id": "1", "name": "Admin", "customer_name": " "}):
+        response = web.get("/api/start_session.ns", params=params)
+        assert response.status_code == 200
+        assert 'name="customer_name"' in response.text
+        assert '<input type="hidden" name="id" value="1">' in response.text
+        assert web.head("/api/start_session.ns", params=params).status_code == 200
+    assert appliance.with_session(sessions) == before
+    # Carried values are escaped like every other.
+    response = web.get("/api/start_session.ns", params={"id": "1", "name": '"><script>'})
+    assert 'value="&#34;&gt;&lt;script&gt;"' in response.text
 
 
 def test_the_issue_submission_survey_with_every_field(
@@ -151,7 +174,7 @@ def test_the_session_belongs_to_the_site_of_the_requests_host(
     ("params", "status", "says"),
     [
         ({"short_key": "1111111"}, 404, "That session key is not valid"),
-        ({"id": "2", "name": "Alice Rep"}, 409, "not available right now"),
+        ({"id": "3", "name": "Bob Rep"}, 409, "not available right now"),
         ({"id": "999999", "name": "Nobody"}, 409, "not available right now"),
         ({"issue_menu": "1", "id": "424242"}, 404, "That issue is not offered here"),
         ({"issue_menu": "1", "codeName": "no_such_issue"}, 404, "That issue is not offered here"),

@@ -37,6 +37,8 @@ from tests.support.sockets import BROWSER
 from tests.support.xmlcheck import text_of
 from tests.web.conftest import key
 
+pytestmark = pytest.mark.usefixtures("team_a_on_duty")
+
 CURL = {"User-Agent": "curl/8.5.0", "Accept": "*/*"}
 POWERSHELL = {"User-Agent": "Mozilla/5.0 (Windows NT 10.0; Microsoft Windows 10.0.19045; en-US) PowerShell/7.4.1"}
 MAC_DOWNLOADER = {"User-Agent": "SupportDownloader/2.1 CFNetwork/1410.0.3 Darwin/22.6.0", "Accept": "*/*"}
@@ -427,7 +429,7 @@ def test_the_launcher_points_at_the_site_the_request_was_made_to(
     ("params", "status", "says"),
     [
         ({"short_key": "1111111"}, 404, "That session key is not valid"),
-        ({"id": "2", "name": "Alice Rep"}, 409, "not available right now"),
+        ({"id": "3", "name": "Bob Rep"}, 409, "not available right now"),
         ({"id": "999999", "name": "Nobody"}, 409, "not available right now"),
         ({"issue_menu": "1", "id": "424242"}, 404, "That issue is not offered here"),
         ({"issue_menu": "1", "codeName": "no_such_issue", "platform": "mac"}, 404, "That issue is not offered here"),

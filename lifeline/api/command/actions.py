@@ -180,8 +180,7 @@ async def generate_session_key_action(context: ApiContext, params: p.GenerateSes
         )
 
     generated = await context.runtime.db.write(generate)
-    reps = await context.runtime.logged_in_reps()
-    available = render.queue_available(generated.queue, reps, directory)
+    available = (await context.runtime.db.read(presence.on_duty)).covers(generated.queue)
     return render.session_key(context, generated, hostname, available)
 
 

@@ -19,6 +19,7 @@
     teams: [],
     survey: [],
     open: new Set(), // tabs: sessions this console is in or was in until closed
+    unread: new Set(), // tabs with news the rep has not looked at
     surveyed: new Set(),
     typing: new Map(), // lsid -> {name, timer}: who is typing there now
     active: null,
@@ -39,6 +40,39 @@
 
   function mine(state) {
     return state.members.some((m) => m.gsnumber === view.me);
+  }
+
+  // What survives a reload, per rep (two reps may share a browser): the open tab, and what
+  // was typed and not sent in each session.
+  function remembered(name) {
+    return `lifeline.console.${view.user.id}.${name}`;
+  }
+
+  function makeActive(lsid) {
+    view.active = lsid;
+    view.unread.delete(lsid);
+    if (lsid) sessionStorage.setItem(remembered("active"), lsid);
+    else sessionStorage.removeItem(remembered("active"));
+  }
+
+  function select(lsid) {
+    makeActive(lsid);
+    render();
+  }
+
+  function forgetDrafts(lsid) {
+    const prefix = remembered(`draft.${lsid}.`);
+    for (const key of Object.keys(sessionStorage)) if (key.startsWith(prefix)) sessionStorage.removeItem(key);
+  }
+
+  function keepDraft(lsid, field) {
+    const key = remembered(`draft.${lsid}.${field.name}`);
+    field.value = sessionStorage.getItem(key) || "";
+    field.addEventListener("input", () => {
+      if (field.value) sessionStorage.setItem(key, field.value);
+      else sessionStorage.removeItem(key);
+    });
+    return () => sessionStorage.removeItem(key);
   }
 
   // --- the socket ------------------------------------------------------------------------
@@ -85,6 +119,10 @@
         for (const state of message.sessions) view.sessions.set(state.lsid, state);
         for (const [lsid, events] of Object.entries(message.history)) events.forEach((e) => addEvent(lsid, e));
         for (const state of message.sessions) if (mine(state)) view.open.add(state.lsid);
+        if (!view.active) {
+          const kept = sessionStorage.getItem(remembered("active"));
+          view.active = kept && view.open.has(kept) ? kept : null;
+        }
         render();
         break;
       case "gone":
@@ -94,11 +132,12 @@
         if (message.type === "gone") setTimeout(() => location.reload(), 500);
         break;
       case "session":
+        noticeArrival(message.session);
         view.sessions.set(message.session.lsid, message.session);
         if (mine(message.session)) {
           if (!view.open.has(message.session.lsid)) {
             view.open.add(message.session.lsid);
-            if (!view.active) view.active = message.session.lsid;
+            if (!view.active) makeActive(message.session.lsid);
           }
         }
         render();
@@ -110,7 +149,10 @@
         if (message.event.type === "Chat Message") hideTyping(message.lsid, message.event.performed_by);
         addEvent(message.lsid, message.event);
         if (message.lsid === view.active) renderSession();
-        else renderTabs();
+        else {
+          if (view.open.has(message.lsid) && !byMe(message.event)) view.unread.add(message.lsid);
+          renderTabs();
+        }
         break;
       case "reps":
         view.reps = message.reps;
@@ -139,6 +181,10 @@
     view.typing.delete(lsid);
   }
 
+  function byMe(event) {
+    return Boolean(event.performed_by) && event.performed_by.gsnumber === view.me;
+  }
+
   function addEvent(lsid, event) {
     const events = view.history.get(lsid) || [];
     if (events.some((e) => e.id === event.id)) return;
@@ -165,8 +211,14 @@
     return q.kind === "general" ? "general" : `${q.kind}:${q.id}`;
   }
 
+  function inMyQueues(state) {
+    return state.status === "waiting" && view.queues.some((queue) => queue.key === queueKey(state));
+  }
+
   function renderQueues() {
     const now = Date.now() / 1000 + view.clock;
+    const waitingForMe = [...view.sessions.values()].filter(inMyQueues).length;
+    document.title = waitingForMe ? `(${waitingForMe}) ${pageTitle}` : pageTitle;
     const sections = view.queues.map((queue) => {
       const waiting = [...view.sessions.values()]
         .filter((s) => s.status === "waiting" && queueKey(s) === queue.key)
@@ -180,11 +232,58 @@
             s.external_key ? el("div", { class: "external-key" }, `Ticket ${s.external_key}`) : null,
             el("div", { class: "waited" }, `waiting ${waited(s.start_time, now)}`),
             customerConnection(s),
-            el("button", { type: "button", onclick: () => act("take", { lsid: s.lsid }, () => { view.active = s.lsid; }) }, "Take"),
+            el("button", { type: "button", onclick: () => act("take", { lsid: s.lsid }, () => select(s.lsid)) }, "Take"),
           ))));
     });
     queuesPanel.replaceChildren(...sections);
   }
+
+  // --- noticing work: a chime, a browser notification and the title's count ----------------
+
+  const pageTitle = document.title;
+  let sound = null; // one AudioContext, made when first needed
+  let woken = false;
+
+  // Called before the console's view of the session changes: only a session newly waiting
+  // in one of this rep's queues is news.
+  function noticeArrival(state) {
+    const before = view.sessions.get(state.lsid);
+    if (!inMyQueues(state) || (before && inMyQueues(before) && queueKey(before) === queueKey(state))) return;
+    chime();
+    if ("Notification" in window && Notification.permission === "granted") {
+      const queue = view.queues.find((q) => q.key === queueKey(state));
+      const notification = new Notification(`${state.customer.name} is waiting`, {
+        body: queue ? `In ${queue.name}` : "", tag: state.lsid,
+      });
+      notification.onclick = () => { window.focus(); notification.close(); };
+    }
+  }
+
+  function chime() {
+    if (!sound && window.AudioContext) sound = new AudioContext();
+    if (!sound) return;
+    const tone = sound.createOscillator();
+    const volume = sound.createGain();
+    const now = sound.currentTime;
+    tone.frequency.setValueAtTime(880, now);
+    tone.frequency.setValueAtTime(660, now + 0.15);
+    volume.gain.setValueAtTime(0.2, now);
+    volume.gain.exponentialRampToValueAtTime(0.001, now + 0.4);
+    tone.connect(volume).connect(sound.destination);
+    tone.start(now);
+    tone.stop(now + 0.4);
+  }
+
+  // Browsers play sound and ask about notifications only once the person has acted on the page.
+  function wake() {
+    if (woken) return;
+    woken = true;
+    if (!sound && window.AudioContext) sound = new AudioContext();
+    if (sound && sound.state === "suspended") sound.resume();
+    if ("Notification" in window && Notification.permission === "default") Notification.requestPermission();
+  }
+  document.addEventListener("pointerdown", wake, true);
+  document.addEventListener("keydown", wake, true);
 
   // --- tabs and the session view -----------------------------------------------------------
 
@@ -192,12 +291,13 @@
     const tabs = [...view.open].map((lsid) => {
       const state = view.sessions.get(lsid);
       if (!state) return null;
-      const unread = lsid !== view.active;
+      const unread = view.unread.has(lsid);
+      const classes = ["tab", lsid === view.active && "active", state.status === "ended" && "ended", unread && "unread"];
       return el("button", {
-        type: "button", role: "tab", class: `tab${lsid === view.active ? " active" : ""}${state.status === "ended" ? " ended" : ""}`,
+        type: "button", role: "tab", class: classes.filter(Boolean).join(" "),
         "data-lsid": lsid, "aria-selected": lsid === view.active ? "true" : "false",
-        onclick: () => { view.active = lsid; render(); },
-      }, state.customer.name, unread ? null : null);
+        onclick: () => select(lsid),
+      }, state.customer.name, unread ? el("span", { class: "unread-mark", "aria-label": "unread" }) : null);
     });
     tabsBar.replaceChildren(...tabs.filter(Boolean));
   }
@@ -205,11 +305,15 @@
   function renderSession() {
     const state = view.active && view.sessions.get(view.active);
     if (!state) {
+      delete sessionPanel.dataset.lsid;
       sessionPanel.replaceChildren(el("p", { class: "empty" }, "Take a session from a queue to start."));
       return;
     }
     const ended = state.status === "ended" || !mine(state);
-    keepingInput(sessionPanel, () => {
+    // What is typed carries over a redraw of the same session, never into another one's.
+    const redraw = sessionPanel.dataset.lsid === state.lsid ? keepingInput : (panel, draw) => draw();
+    sessionPanel.dataset.lsid = state.lsid;
+    redraw(sessionPanel, () => {
       sessionPanel.replaceChildren(...[
         summary(state),
         conversation(state),
@@ -292,6 +396,8 @@
     const input = el("input", { name: "message", maxlength: 16384, placeholder: "Message to the customer", "aria-label": "Message" });
     input.addEventListener("input", typingFor(state.lsid));
     const note = el("input", { name: "note", maxlength: 16384, placeholder: "Private note", "aria-label": "Note" });
+    const forgetMessage = keepDraft(state.lsid, input);
+    const forgetNote = keepDraft(state.lsid, note);
     const file = el("input", { type: "file", "aria-label": "Send a file", onchange: () => sendFile(state.lsid, file) });
     return el("div", { class: "composer" },
       el("form", { class: "chat-form", onsubmit: (event) => {
@@ -299,6 +405,7 @@
         const body = input.value;
         if (!body.trim()) return;
         input.value = "";
+        forgetMessage();
         act("chat", { lsid: state.lsid, body });
       } }, input, el("button", { type: "submit" }, "Send")),
       el("label", { class: "file-button" }, "Send a file", file),
@@ -307,6 +414,7 @@
         const text = note.value;
         if (!text.trim()) return;
         note.value = "";
+        forgetNote();
         act("note", { lsid: state.lsid, text });
       } }, note, el("button", { type: "submit" }, "Add note")));
   }
@@ -341,17 +449,19 @@
       el("option", { value: "general" }, "General queue"),
       view.teams.map((t) => el("option", { value: `${t.embassy ? "embassy" : "team"}:${t.id}` }, `${t.embassy ? "Embassy" : "Team"}: ${t.name}`)),
       others.map((r) => el("option", { value: `rep:${r.id}` }, `Rep: ${r.name}`)));
+    const invitable = others.filter((r) => !state.members.some((m) => m.user_id === r.id));
     const invitees = el("select", { name: "rep", "aria-label": "Invite" },
-      others.filter((r) => !state.members.some((m) => m.user_id === r.id)).map((r) => el("option", { value: r.id }, r.name)));
+      invitable.map((r) => el("option", { value: r.id }, r.name)));
     keepingInput(box, () => box.replaceChildren(...[
       owner ? el("form", { class: "transfer-form", onsubmit: (event) => {
         event.preventDefault();
         act("transfer", { lsid: state.lsid, queue: targets.value });
       } }, targets, el("button", { type: "submit" }, "Transfer")) : null,
-      el("form", { class: "invite-form", onsubmit: (event) => {
+      invitable.length ? el("form", { class: "invite-form", onsubmit: (event) => {
         event.preventDefault();
         if (invitees.value) act("invite", { lsid: state.lsid, rep_id: Number(invitees.value) });
-      } }, invitees, el("button", { type: "submit", disabled: invitees.options.length === 0 }, "Invite")),
+      } }, invitees, el("button", { type: "submit" }, "Invite"))
+        : el("p", { class: "invite-none" }, "No other representative is online to invite."),
       owner ? null : el("button", { type: "button", class: "leave", onclick: () => act("leave", { lsid: state.lsid }) }, "Leave session"),
       owner ? el("button", { type: "button", class: "end danger", onclick: () => act("end", { lsid: state.lsid }) }, "End session") : null,
     ].filter(Boolean)));
@@ -360,8 +470,8 @@
   function afterwards(state) {
     const close = el("button", { type: "button", onclick: () => {
       view.open.delete(state.lsid);
-      view.active = [...view.open][0] || null;
-      render();
+      forgetDrafts(state.lsid);
+      select([...view.open][0] || null);
     } }, "Close");
     if (state.status !== "ended") return el("section", { class: "afterwards" }, el("p", {}, "You left this session."), close);
     if (!view.survey.length || view.surveyed.has(state.lsid) || !endedByMe(state)) {
