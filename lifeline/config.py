@@ -51,10 +51,34 @@ def normalize_database_url(url: str) -> str:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """How long and how much one client may hold of the appliance (see docs/install.md,
+    "Limits that keep one client from taking the appliance"), in seconds and counts."""
+
+    report_stall_seconds: int = 30  # a report reader that takes nothing for this long is cut off
+
+    @classmethod
+    def from_env(cls) -> Limits:
+        return cls(
+            **{
+                name: env_int(variable, getattr(cls, name), low=low, high=high)
+                for name, (variable, low, high) in LIMIT_VARIABLES.items()
+            }
+        )
+
+
+# Each limit's variable in the environment, and the values it accepts.
+LIMIT_VARIABLES = {
+    "report_stall_seconds": ("LIFELINE_REPORT_STALL_TIMEOUT", 1, 3600),
+}
+
+
+@dataclass(frozen=True)
 class Config:
     data_dir: Path = field(default_factory=default_data_dir)
     database_url: str = ""
     redis_url: str = ""
+    limits: Limits = field(default_factory=Limits)
 
     @classmethod
     def from_env(cls, data_dir: Path | None = None) -> Config:
@@ -63,6 +87,7 @@ class Config:
             data_dir=(data_dir or default_data_dir()).resolve(),
             database_url=normalize_database_url(raw_db) if raw_db else "",
             redis_url=os.environ.get("REDIS_URL", ""),
+            limits=Limits.from_env(),
         )
 
     @property
