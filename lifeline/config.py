@@ -53,8 +53,13 @@ def normalize_database_url(url: str) -> str:
 @dataclass(frozen=True)
 class Limits:
     """How long and how much one client may hold of the appliance (see docs/install.md,
-    "Limits that keep one client from taking the appliance"), in seconds and counts."""
+    "Limits that keep one client from taking the appliance"), in seconds and counts;
+    0 for `max_connections` means "from the process's file-handle limit"."""
 
+    header_seconds: int = 10  # to send a request's headers, from connecting or the previous answer
+    idle_seconds: int = 5  # a kept-alive connection with no request
+    per_address: int = 500  # open connections from one client address
+    max_connections: int = 0
     report_stall_seconds: int = 30  # a report reader that takes nothing for this long is cut off
 
     @classmethod
@@ -69,6 +74,10 @@ class Limits:
 
 # Each limit's variable in the environment, and the values it accepts.
 LIMIT_VARIABLES = {
+    "header_seconds": ("LIFELINE_HEADER_TIMEOUT", 1, 3600),
+    "idle_seconds": ("LIFELINE_IDLE_TIMEOUT", 1, 3600),
+    "per_address": ("LIFELINE_MAX_CONNECTIONS_PER_ADDRESS", 1, 1_000_000),
+    "max_connections": ("LIFELINE_MAX_CONNECTIONS", 0, 1_000_000),
     "report_stall_seconds": ("LIFELINE_REPORT_STALL_TIMEOUT", 1, 3600),
 }
 
