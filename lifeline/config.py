@@ -60,7 +60,7 @@ class Limits:
     idle_seconds: int = 5  # a kept-alive connection with no request
     per_address: int = 500  # open connections from one client address
     max_connections: int = 0
-    report_stall_seconds: int = 30  # a report reader that takes nothing for this long is cut off
+    stall_seconds: int = 30  # a client that takes nothing of an answer for this long is cut off
 
     @classmethod
     def from_env(cls) -> Limits:
@@ -78,7 +78,7 @@ LIMIT_VARIABLES = {
     "idle_seconds": ("LIFELINE_IDLE_TIMEOUT", 1, 3600),
     "per_address": ("LIFELINE_MAX_CONNECTIONS_PER_ADDRESS", 1, 1_000_000),
     "max_connections": ("LIFELINE_MAX_CONNECTIONS", 0, 1_000_000),
-    "report_stall_seconds": ("LIFELINE_REPORT_STALL_TIMEOUT", 1, 3600),
+    "stall_seconds": ("LIFELINE_STALL_TIMEOUT", 1, 3600),
 }
 
 

@@ -6,7 +6,9 @@ requests ("slowloris") used up the process's file handles and HTTPS with them. H
 connection must send its request headers within `header_seconds` of connecting or of its
 previous answer, one client address may hold at most `per_address` connections, and all
 together at most `total` (below the file-handle limit, and plain HTTP only a quarter of
-it, so HTTPS keeps room). When a limit bites the connection is closed at once and the
+it, so HTTPS keeps room). A client that takes nothing of an answer for `stall_seconds`
+(the server's sending is paused all that time) is cut off: closing would wait forever to
+send what it never reads. When a limit bites the connection is closed at once and the
 log says so, at most once per `LOG_EVERY` seconds for each kind of limit.
 
 The limits ride on uvicorn's own protocols (`GuardedHttp`, `GuardedWebSockets` built by
@@ -57,6 +59,7 @@ class ConnectionLimits:
 
     def __init__(self, limits: Limits, total: int) -> None:
         self.header_seconds = limits.header_seconds
+        self.stall_seconds = limits.stall_seconds
         self.per_address = limits.per_address
         self.total = total
         self.plain_total = max(total // PLAIN_SHARE, 1)
@@ -113,6 +116,7 @@ def guarded_protocols(
 
     class GuardedHttp(HttpToolsProtocol):
         _header_timer: asyncio.TimerHandle | None = None
+        _stall_timer: asyncio.TimerHandle | None = None
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
@@ -124,8 +128,29 @@ def guarded_protocols(
 
         def connection_lost(self, exc: Exception | None) -> None:
             self._stop_waiting()
+            self._sending_again()
             limits.release(self.transport)
             super().connection_lost(exc)
+
+        def pause_writing(self) -> None:
+            super().pause_writing()
+            if self._stall_timer is None:
+                self._stall_timer = self.loop.call_later(limits.stall_seconds, self._stalled)
+
+        def resume_writing(self) -> None:
+            self._sending_again()
+            super().resume_writing()
+
+        def _sending_again(self) -> None:
+            if self._stall_timer is not None:
+                self._stall_timer.cancel()
+                self._stall_timer = None
+
+        def _stalled(self) -> None:
+            self._stall_timer = None
+            address = self.client[0] if self.client else ""
+            limits.note(f"nothing read for {limits.stall_seconds} s from {address}")
+            self.transport.abort()
 
         def on_headers_complete(self) -> None:
             self._stop_waiting()

@@ -12,6 +12,7 @@ import socket
 import ssl
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -29,7 +30,7 @@ CHAT_LINE = "The printer log says: " + "paper jam in tray two; " * 360  # about 
 
 @pytest.fixture(scope="module")
 def appliance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAppliance]:
-    env = {"LIFELINE_REPORT_STALL_TIMEOUT": str(STALL_SECONDS)}
+    env = {"LIFELINE_STALL_TIMEOUT": str(STALL_SECONDS)}
     with running_appliance(tmp_path_factory.mktemp("appliance"), env=env) as running:
         yield running
 
@@ -99,11 +100,30 @@ def test_stalled_readers_are_cut_off_and_free_their_slots(
     appliance: RunningAppliance, reporting: ReportingApi, reporters: Reporters, big_report: str
 ) -> None:
     callers = [reporter(appliance, f"stalling{n}") for n in range(4)]
-    with stalled_readers(appliance, callers * 2):
+    with stalled_readers(appliance, callers * 2) as readers:
+        ports = {reader.getsockname()[1] for reader in readers}
+        assert held_by_appliance(appliance, ports) == 8
         seconds = listing_seconds(reporting, reporters.no_recordings)
         assert seconds < STALL_SECONDS + 10
         eventually(lambda: _cut_off_logged(appliance), timeout=10)
+        # And the appliance let go of their connections, though they never read what was sent.
+        eventually(lambda: _none(held_by_appliance(appliance, ports)), timeout=STALL_SECONDS + 10)
+
+
+def held_by_appliance(appliance: RunningAppliance, client_ports: set[int]) -> int:
+    """The appliance's ends of connections from these ports that a process still holds
+    (/proc/net/tcp; a socket the process closed, left to the kernel to finish, has inode 0)."""
+    held = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local_port, remote_port, inode = int(fields[1].split(":")[1], 16), int(fields[2].split(":")[1], 16), fields[9]
+        held += local_port == appliance.https_port and remote_port in client_ports and inode != "0"
+    return held
+
+
+def _none(count: int) -> None:
+    assert count == 0
 
 
 def _cut_off_logged(appliance: RunningAppliance) -> None:
-    assert "read nothing for" in appliance.log_tail()
+    assert f"nothing read for {STALL_SECONDS} s from 127.0.0.1" in appliance.log_tail()

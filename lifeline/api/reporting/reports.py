@@ -160,7 +160,7 @@ def _stream(
         error_document,
         root,
         caller=f"{context.principal.kind}:{context.principal.id}",
-        stall_seconds=context.runtime.config.limits.report_stall_seconds,
+        stall_seconds=context.runtime.config.limits.stall_seconds,
     )
 
 

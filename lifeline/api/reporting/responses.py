@@ -27,7 +27,8 @@ class StreamedXml:
     """Sends a report as it is produced (chunked). A failure before the first chunk is
     still answered with an error document; one after it ends the connection, so the
     client sees a broken download rather than a report that looks complete. A client that
-    takes nothing for `stall_seconds` is cut off, and its database read ends."""
+    takes nothing for `stall_seconds` has its read ended (`stream_read`), and its connection
+    closed by the listener (`lifeline.listeners`)."""
 
     def __init__(
         self,
@@ -66,14 +67,13 @@ class StreamedXml:
             )
             gone = asyncio.ensure_future(_disconnected(receive))
             try:
-                await self._send_body(send, first)
+                await send({"type": "http.response.body", "body": first, "more_body": True})
                 async for chunk in chunks:
                     if gone.done():
                         return  # the client went away: stop reading the database
-                    await self._send_body(send, chunk)
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
-            except (ReaderStalled, TimeoutError):
-                # Ending the answer unfinished makes the server close the connection.
+            except ReaderStalled:
                 log.warning("report %s: the client read nothing for %s s; cut off", self.what, self.stall_seconds)
             except Exception:
                 log.exception("report %s failed while streaming", self.what)
@@ -82,10 +82,6 @@ class StreamedXml:
                 gone.cancel()
         finally:
             await chunks.aclose()
-
-    async def _send_body(self, send: Send, chunk: bytes) -> None:
-        async with asyncio.timeout(self.stall_seconds):  # a client that stopped reading blocks here
-            await send({"type": "http.response.body", "body": chunk, "more_body": True})
 
 
 def recording_file(path: Path, content_type: str, download_name: str) -> FileResponse:
