@@ -11,7 +11,7 @@ them again and hide the mistake). WebSockets are refused over ws://.
 
 from __future__ import annotations
 
-from starlette.datastructures import URL, Headers
+from starlette.datastructures import URL
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -92,12 +92,13 @@ class TransportSecurity:
 def _with_headers(send: Send, secure: bool) -> Send:
     async def sending(message: Message) -> None:
         if message["type"] == "http.response.start":
-            present = Headers(raw=message.get("headers", []))
-            added = [header for header in _EVERY_ANSWER if header[0].decode() not in present]
+            headers = message.get("headers", [])
+            present = {name.lower() for name, _ in headers}
+            added = [header for header in _EVERY_ANSWER if header[0] not in present]
             if secure:
                 added.append(_HSTS)
             if added:
-                message = {**message, "headers": [*message.get("headers", []), *added]}
+                message = {**message, "headers": [*headers, *added]}
         await send(message)
 
     return sending
