@@ -4,7 +4,8 @@ uvicorn closes an idle kept-alive connection, but waits as long as a client like
 request's headers, and takes every connection it can accept; a few thousand half-sent
 requests ("slowloris") used up the process's file handles and HTTPS with them. Here each
 connection must send its request headers within `header_seconds` of connecting or of its
-previous answer, one client address may hold at most `per_address` connections, and all
+previous answer (and each piece of a request body within `stall_seconds` of the last),
+one client address may hold at most `per_address` connections, and all
 together at most `total` (below the file-handle limit, and plain HTTP only a quarter of
 it, so HTTPS keeps room). A client that takes nothing of an answer for `stall_seconds`
 (the server's sending is paused all that time) is cut off: closing would wait forever to
@@ -115,8 +116,8 @@ def guarded_protocols(
     """uvicorn's HTTP and WebSocket protocols, counting and timing each connection."""
 
     class GuardedHttp(HttpToolsProtocol):
-        _header_timer: asyncio.TimerHandle | None = None
-        _stall_timer: asyncio.TimerHandle | None = None
+        _client_timer: asyncio.TimerHandle | None = None  # waiting for the client to send
+        _stall_timer: asyncio.TimerHandle | None = None  # waiting for the client to read
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
@@ -132,6 +133,27 @@ def guarded_protocols(
             limits.release(self.transport)
             super().connection_lost(exc)
 
+        def on_headers_complete(self) -> None:
+            super().on_headers_complete()
+            self._await_body()  # ended at once by on_message_complete when there is none
+
+        def on_body(self, body: bytes) -> None:
+            super().on_body(body)
+            self._await_body()
+
+        def on_message_complete(self) -> None:
+            self._stop_waiting()
+            super().on_message_complete()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            if not self.transport.is_closing() and self.cycle.response_complete:  # none pipelined runs now
+                self._await_headers()  # the next request's, on a kept-alive connection
+
+        def handle_websocket_upgrade(self) -> None:
+            self._stop_waiting()
+            super().handle_websocket_upgrade()  # the WebSocket protocol releases the place
+
         def pause_writing(self) -> None:
             super().pause_writing()
             if self._stall_timer is None:
@@ -140,6 +162,36 @@ def guarded_protocols(
         def resume_writing(self) -> None:
             self._sending_again()
             super().resume_writing()
+
+        # --- the client must send ... ---------------------------------------------------
+
+        def _await_headers(self) -> None:
+            self._await_client(limits.header_seconds, "no complete request headers")
+
+        def _await_body(self) -> None:
+            self._await_client(limits.stall_seconds, "no more of a request body")
+
+        def _await_client(self, seconds: int, late: str) -> None:
+            self._stop_waiting()
+            self._client_timer = self.loop.call_later(seconds, self._client_late, seconds, late)
+
+        def _stop_waiting(self) -> None:
+            if self._client_timer is not None:
+                self._client_timer.cancel()
+                self._client_timer = None
+
+        def _client_late(self, seconds: int, late: str) -> None:
+            self._client_timer = None
+            if self.transport.is_closing():
+                return
+            if self.flow.read_paused:  # the application is not reading yet: not the client's fault
+                self._await_client(seconds, late)
+                return
+            address = self.client[0] if self.client else ""
+            limits.note(f"{late} in {seconds} s from {address}")
+            self.transport.abort()
+
+        # --- ... and read what it asked for -----------------------------------------------
 
         def _sending_again(self) -> None:
             if self._stall_timer is not None:
@@ -150,36 +202,6 @@ def guarded_protocols(
             self._stall_timer = None
             address = self.client[0] if self.client else ""
             limits.note(f"nothing read for {limits.stall_seconds} s from {address}")
-            self.transport.abort()
-
-        def on_headers_complete(self) -> None:
-            self._stop_waiting()
-            super().on_headers_complete()
-
-        def on_response_complete(self) -> None:
-            super().on_response_complete()
-            if not self.transport.is_closing():
-                self._await_headers()  # the next request's, on a kept-alive connection
-
-        def handle_websocket_upgrade(self) -> None:
-            self._stop_waiting()
-            super().handle_websocket_upgrade()  # the WebSocket protocol releases the place
-
-        def _await_headers(self) -> None:
-            self._stop_waiting()
-            self._header_timer = self.loop.call_later(limits.header_seconds, self._headers_late)
-
-        def _stop_waiting(self) -> None:
-            if self._header_timer is not None:
-                self._header_timer.cancel()
-                self._header_timer = None
-
-        def _headers_late(self) -> None:
-            self._header_timer = None
-            if self.transport.is_closing():
-                return
-            address = self.client[0] if self.client else ""
-            limits.note(f"no complete request headers in {limits.header_seconds} s from {address}")
             self.transport.abort()
 
     class GuardedWebSockets(WebSocketsSansIOProtocol):

@@ -24,7 +24,11 @@ HALF_SENT = b"GET / HTTP/1.1\r\nHost: support.example.com\r\nUser-Agent: slow"
 
 @pytest.fixture(scope="module")
 def appliance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAppliance]:
-    env = {"LIFELINE_HEADER_TIMEOUT": str(HEADER_SECONDS), "LIFELINE_MAX_CONNECTIONS_PER_ADDRESS": str(PER_ADDRESS)}
+    env = {
+        "LIFELINE_HEADER_TIMEOUT": str(HEADER_SECONDS),
+        "LIFELINE_STALL_TIMEOUT": str(HEADER_SECONDS),
+        "LIFELINE_MAX_CONNECTIONS_PER_ADDRESS": str(PER_ADDRESS),
+    }
     with running_appliance(tmp_path_factory.mktemp("appliance"), env=env) as running:
         yield running
 
@@ -84,6 +88,21 @@ def test_a_kept_alive_connection_cannot_stall_its_next_request(appliance: Runnin
         started = time.monotonic()
         assert closed_by_server(sock, HEADER_SECONDS + 5)
         assert time.monotonic() - started < HEADER_SECONDS + 3
+
+
+def test_a_request_body_that_stops_coming_is_cut_off(appliance: RunningAppliance) -> None:
+    context = ssl.create_default_context(cafile=str(appliance.cert_path))
+    context.check_hostname = False
+    raw = socket.create_connection(("127.0.0.1", appliance.https_port), timeout=10, source_address=("127.0.0.6", 0))
+    with context.wrap_socket(raw) as sock:
+        sock.sendall(
+            b"POST /console/login HTTP/1.1\r\nHost: support.example.com\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nusername=ad"
+        )
+        started = time.monotonic()
+        assert closed_by_server(sock, HEADER_SECONDS + 5)
+        assert time.monotonic() - started < HEADER_SECONDS + 3
+    eventually(lambda: _logged(appliance, f"no more of a request body in {HEADER_SECONDS} s from 127.0.0.6"))
 
 
 def test_one_address_holds_at_most_its_share_and_https_stays_reachable(appliance: RunningAppliance) -> None:
