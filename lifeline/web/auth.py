@@ -65,7 +65,7 @@ class WebAuth:
 
     # --- the session cookie ------------------------------------------------------------
 
-    async def sign_in(self, response: Response, user: User, *, secure: bool) -> None:
+    async def sign_in(self, response: Response, user: User) -> None:
         payload = {"u": user.id, "p": user.password_changed_at.timestamp(), "n": secrets.token_urlsafe(16)}
         value = (await self._serializer()).dumps(payload)
         response.set_cookie(
@@ -73,7 +73,7 @@ class WebAuth:
             value,
             max_age=SESSION_HOURS * 3600,
             httponly=True,
-            secure=secure,
+            secure=True,  # pages are served only over HTTPS (web/transport.py)
             samesite="lax",
             path="/",
         )
@@ -133,8 +133,8 @@ class WebAuth:
         return existing if 20 <= len(existing) <= 64 else secrets.token_urlsafe(24)
 
     @staticmethod
-    def remember_prelogin(response: Response, token: str, *, secure: bool) -> None:
-        response.set_cookie(PRELOGIN_COOKIE, token, httponly=True, secure=secure, samesite="strict", path="/")
+    def remember_prelogin(response: Response, token: str) -> None:
+        response.set_cookie(PRELOGIN_COOKIE, token, httponly=True, secure=True, samesite="strict", path="/")
 
     @staticmethod
     def check_prelogin(connection: HTTPConnection, token: str) -> bool:

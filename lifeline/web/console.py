@@ -18,7 +18,7 @@ from lifeline.sessions.models import SessionFile, SessionParticipant, SupportSes
 from lifeline.sessions.queries import session_by_lsid
 from lifeline.web.context import Web
 from lifeline.web.files import download, store_and_record
-from lifeline.web.pages import field, is_https, render, small_form
+from lifeline.web.pages import field, render, small_form
 from lifeline.web.signin import CHANGE_PASSWORD_URL, TOO_MANY, browser_sign_in
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -34,13 +34,13 @@ def login_page(web: Web) -> Endpoint:
             if signed_in is not None and signed_in.support and not signed_in.password_change_due:
                 return RedirectResponse("/console", status_code=303)
             response = render(request, "console_login.html", context)
-            web.auth.remember_prelogin(response, token, secure=is_https(request))
+            web.auth.remember_prelogin(response, token)
             return response
         form = await small_form(request)
         if form is None or not web.auth.check_prelogin(request, field(form, "csrf")):
             context["error"] = "The form expired. Please sign in again."
             response = render(request, "console_login.html", context, status=400)
-            web.auth.remember_prelogin(response, token, secure=is_https(request))
+            web.auth.remember_prelogin(response, token)
             return response
         username = field(form, "username", 64)
         outcome = await browser_sign_in(web, request, username, field(form, "password", 256))
@@ -49,12 +49,12 @@ def login_page(web: Web) -> Endpoint:
         if isinstance(outcome, str) or outcome.user is None:
             context.update(error=outcome, username=username)
             response = render(request, "console_login.html", context, status=429 if outcome == TOO_MANY else 401)
-            web.auth.remember_prelogin(response, token, secure=is_https(request))
+            web.auth.remember_prelogin(response, token)
             return response
         # Same cookie as /login: one sign-in for the whole appliance.
         target = f"{CHANGE_PASSWORD_URL}?next=/console" if outcome.password_change_due else "/console"
         response = RedirectResponse(target, status_code=303)
-        await web.auth.sign_in(response, outcome.user, secure=is_https(request))
+        await web.auth.sign_in(response, outcome.user)
         return response
 
     return login
