@@ -5,10 +5,11 @@ Verifying a password costs an argon2 hash, so a verified credential is remembere
 changes. Polling integrations therefore cost a dictionary lookup per call.
 
 Usernames and passwords go through the same sign-in rules as the /login pages
-(`directory.logins`): wrong passwords count towards the account's lockout, and a locked
-account, a disabled one, or one whose password has expired or must be changed answers
-`Login failed`. Unknown credentials from an address with many recent failures are refused
-without being checked; credentials already verified keep working.
+(`directory.logins`): wrong passwords make the next attempt for that name from that
+address wait, and an attempt during a wait, a disabled account, or one whose password has
+expired or must be changed answers `Login failed`. Unknown credentials from an address
+with many recent failures (at any door: `Runtime.sign_in_failures`) are refused without
+being checked; credentials already verified keep working.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from lifeline.directory.logins import LoginPolicy, Outcome, attempt_login
 from lifeline.directory.passwords import sha256_hex
 from lifeline.directory.queries import Principal, principal_for_user
 from lifeline.runtime import Runtime
-from lifeline.web.limits import FailureLimit
 
 BAD_CREDENTIALS = "Login failed"
 BAD_TOKEN = "Invalid or expired access token"
@@ -34,9 +34,6 @@ NO_CREDENTIALS = "Missing credentials: send username and password, or an OAuth b
 
 _CACHE_LIMIT = 10_000
 _MAX_CREDENTIAL = 256
-# Per client address: more than a person mistyping, fewer than a password sprayer needs.
-ADDRESS_FAILURES = 30
-ADDRESS_WINDOW_SECONDS = 300
 
 
 class Authenticator:
@@ -46,7 +43,6 @@ class Authenticator:
         self._generation = -1
         self._passwords: dict[bytes, Principal] = {}
         self._tokens: dict[str, tuple[Principal, datetime]] = {}
-        self.failures = FailureLimit(ADDRESS_FAILURES, ADDRESS_WINDOW_SECONDS)
 
     def _fresh(self) -> None:
         generation = self.runtime.generations[stamps.DIRECTORY]
@@ -69,14 +65,15 @@ class Authenticator:
         cache_key = hmac.digest(self._key, f"{username}\0{password}".encode(), "sha256")
         principal = self._passwords.get(cache_key)
         if principal is None:
-            if self.failures.blocked(request.client_ip):
+            limit = self.runtime.sign_in_failures
+            if not limit.attempt(request.client_ip):
                 raise ApiError(BAD_CREDENTIALS)
             generation = self._generation
             policy = LoginPolicy.from_settings(await self.runtime.settings())
-            check = await attempt_login(self.runtime.db, username, password, policy)
+            check = await attempt_login(self.runtime.db, username, password, policy, request.client_ip)
+            if check.outcome is Outcome.SIGNED_IN:
+                limit.succeeded(request.client_ip)
             if check.outcome is not Outcome.SIGNED_IN or check.user is None or check.password_change_due:
-                if check.outcome is Outcome.WRONG:  # not LOCKED: an integration polling through its lock
-                    self.failures.failed(request.client_ip)
                 raise ApiError(BAD_CREDENTIALS)
             principal = principal_for_user(check.user)
             if generation == self.runtime.generations[stamps.DIRECTORY]:

@@ -1,4 +1,5 @@
-"""Every write to the directory. Each bumps the directory stamp so caches everywhere rebuild."""
+"""Every write to the directory. Each bumps the directory stamp so caches everywhere rebuild,
+except the counts of wrong passwords, which no cache holds."""
 
 from __future__ import annotations
 
@@ -6,9 +7,12 @@ import re
 import secrets
 import string
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from lifeline.appliance import stamps
@@ -22,6 +26,7 @@ from lifeline.directory.models import (
     PublicSite,
     PublicSiteHostname,
     RepKind,
+    SignInWait,
     Team,
     TeamMember,
     User,
@@ -158,31 +163,51 @@ def set_password(session: Session, user: User, password: str, *, must_change: bo
     stamps.bump(session, stamps.DIRECTORY)
 
 
-def record_failed_login(session: Session, user_id: int, lockout_attempts: int, lockout_minutes: int) -> bool:
-    """Count a wrong password; at `lockout_attempts` in a row (0: never) the account locks for
-    `lockout_minutes`. True when this failure locked it."""
-    session.execute(update(User).where(User.id == user_id).values(failed_logins=User.failed_logins + 1))
-    user = session.get(User, user_id)
-    if user is None:
-        return False
-    session.refresh(user, ["failed_logins"])
-    if lockout_attempts <= 0 or user.failed_logins < lockout_attempts:
-        return False
-    user.failed_logins = 0
-    user.locked_until = utcnow() + timedelta(minutes=lockout_minutes)
-    stamps.bump(session, stamps.DIRECTORY)  # credentials the APIs remember stop working now
-    return True
+def begin_sign_in_attempt(
+    session: Session, account: str, address: str, free_attempts: int, longest_wait: timedelta
+) -> datetime | None:
+    """Before a password is checked: when this name must still wait at this address, that
+    time (and nothing is checked). Otherwise the attempt is counted as a wrong password up
+    front, so attempts sent at once cannot all slip in before the first failure is written;
+    beyond `free_attempts`, each one makes the next wait twice as long, up to `longest_wait`."""
+    now = utcnow()
+    insert = (sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert)(SignInWait)
+    added = session.execute(
+        insert.values(account=account, address=address, failures=0, last_attempt_at=now).on_conflict_do_nothing()
+    )
+    if added.rowcount:  # type: ignore[attr-defined]
+        # A day without a wrong password from an address forgets its count.
+        session.execute(delete(SignInWait).where(SignInWait.last_attempt_at < now - timedelta(days=1)))
+    wait = session.scalars(
+        select(SignInWait).where(SignInWait.account == account, SignInWait.address == address).with_for_update()
+    ).one()
+    if wait.wait_until is not None and wait.wait_until > now:
+        return wait.wait_until
+    wait.failures += 1
+    wait.last_attempt_at = now
+    beyond = wait.failures - free_attempts
+    values: dict[str, Any] = {"failed_logins": User.failed_logins + 1}
+    if beyond > 0:
+        wait.wait_until = now + min(timedelta(seconds=2 ** min(beyond - 1, 20)), longest_wait)
+        values["locked_until"] = wait.wait_until
+    session.execute(update(User).where(func.lower(User.username) == account).values(**values))
+    return None
 
 
-def clear_failed_logins(session: Session, user_id: int) -> None:
-    """A right password: the count of failures starts again (a lock ends only by time or an admin)."""
-    session.execute(update(User).where(User.id == user_id, User.failed_logins != 0).values(failed_logins=0))
+def forget_sign_in_failures(session: Session, account: str, address: str) -> None:
+    """A right password from `address`: its count and wait end (other addresses keep theirs)."""
+    session.execute(delete(SignInWait).where(SignInWait.account == account, SignInWait.address == address))
+    latest = session.scalar(select(func.max(SignInWait.wait_until)).where(SignInWait.account == account))
+    session.execute(
+        update(User).where(func.lower(User.username) == account).values(failed_logins=0, locked_until=latest)
+    )
 
 
 def unlock_user(session: Session, user: User) -> None:
+    """An admin ends every wait wrong passwords earned for this account, at every address."""
+    session.execute(delete(SignInWait).where(SignInWait.account == user.username.lower()))
     user.locked_until = None
     user.failed_logins = 0
-    stamps.bump(session, stamps.DIRECTORY)
 
 
 # --- teams and issues ------------------------------------------------------------------

@@ -18,7 +18,7 @@ from lifeline.sessions.queries import session_by_lsid
 from lifeline.web.context import Web
 from lifeline.web.files import download, store_and_record
 from lifeline.web.pages import field, is_https, render, small_form
-from lifeline.web.signin import CHANGE_PASSWORD_URL, TOO_MANY, browser_sign_in
+from lifeline.web.signin import CHANGE_PASSWORD_URL, browser_sign_in, is_throttled
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -47,7 +47,7 @@ def login_page(web: Web) -> Endpoint:
             outcome = "This account may not use the representative console."
         if isinstance(outcome, str) or outcome.user is None:
             context.update(error=outcome, username=username)
-            response = render(request, "console_login.html", context, status=429 if outcome == TOO_MANY else 401)
+            response = render(request, "console_login.html", context, status=429 if is_throttled(outcome) else 401)
             web.auth.remember_prelogin(response, token, secure=is_https(request))
             return response
         # Same cookie as /login: one sign-in for the whole appliance.
