@@ -16,7 +16,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from lifeline.appliance import stamps
+from lifeline.bus.wire import live_event
 from lifeline.db.base import utcnow
+from lifeline.db.engine import on_commit
 from lifeline.directory.models import (
     ApiAccount,
     ApiToken,
@@ -26,6 +28,7 @@ from lifeline.directory.models import (
     PublicSite,
     PublicSiteHostname,
     RepKind,
+    SignIn,
     SignInWait,
     Team,
     TeamMember,
@@ -141,6 +144,8 @@ def update_user(session: Session, user: User, changes: UserChanges) -> User:
         value = getattr(changes, name)
         if value is not None:
             setattr(user, name, value.value if isinstance(value, RepKind | ViewReports) else value)
+    if changes.enabled is False and user.id is not None:
+        end_sign_ins(session, user.id)  # enabling the account again brings none back
     if was_admin and not (user.perm_admin and user.enabled):
         others = session.scalar(
             select(func.count(User.id)).where(User.id != user.id, User.perm_admin.is_(True), User.enabled.is_(True))
@@ -152,15 +157,49 @@ def update_user(session: Session, user: User, changes: UserChanges) -> User:
 
 
 def set_password(session: Session, user: User, password: str, *, must_change: bool = False) -> None:
-    """A new password; every signed-in browser of the user signs out. `must_change`: an admin
-    set it, and the user must choose their own at their next sign-in."""
+    """A new password; every signed-in browser of the user signs out (one changing its own
+    password signs in afresh). `must_change`: an admin set it, and the user must choose
+    their own at their next sign-in."""
     problem = check_password_rules(password, user.username)
     if problem:
         raise DirectoryError(problem)
     user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()
     user.must_change_password = must_change
+    if user.id is not None:
+        end_sign_ins(session, user.id)
     stamps.bump(session, stamps.DIRECTORY)
+
+
+# --- signed-in browsers ------------------------------------------------------------------
+
+
+@live_event
+@dataclass(frozen=True)
+class SignInsEnded:
+    """Live event: sign-ins of this user ended (signed out, or a new password); open consoles
+    on every node check theirs."""
+
+    user_id: int
+
+
+def start_sign_in(session: Session, user_id: int, nonce_sha256: str, lifetime: timedelta) -> None:
+    now = utcnow()
+    session.execute(delete(SignIn).where(SignIn.expires_at <= now))  # those that ran out, anyone's
+    session.add(SignIn(nonce_sha256=nonce_sha256, user_id=user_id, created_at=now, expires_at=now + lifetime))
+
+
+def end_sign_in(session: Session, nonce_sha256: str) -> None:
+    """Signing out: this browser's sign-in ends on the server, whatever its cookie says later."""
+    user_id = session.scalar(delete(SignIn).where(SignIn.nonce_sha256 == nonce_sha256).returning(SignIn.user_id))
+    if user_id is not None:
+        on_commit(session, SignInsEnded(user_id))
+
+
+def end_sign_ins(session: Session, user_id: int) -> None:
+    """Every sign-in of the user ends (a new password, or the account disabled)."""
+    session.execute(delete(SignIn).where(SignIn.user_id == user_id))
+    on_commit(session, SignInsEnded(user_id))
 
 
 def begin_sign_in_attempt(

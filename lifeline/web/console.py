@@ -66,7 +66,7 @@ def logout_page(web: Web) -> Endpoint:
         if signed_in is not None and (form is None or not await web.auth.check_csrf(signed_in, field(form, "csrf"))):
             return Response("The form expired; reload the page.", status_code=400, media_type="text/plain")
         response = RedirectResponse("/console/login", status_code=303)
-        web.auth.sign_out(response)
+        await web.auth.sign_out(request, response)
         return response
 
     return logout

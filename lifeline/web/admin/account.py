@@ -74,7 +74,7 @@ def sign_out_page(web: Web) -> Endpoint:
         if me is not None and (form is None or not await web.auth.check_csrf(me, field(form, "csrf", 128))):
             return Response("The form expired; reload the page.", status_code=400, media_type="text/plain")
         response = RedirectResponse("/login", status_code=303)
-        web.auth.sign_out(response)
+        await web.auth.sign_out(request, response)
         return response
 
     return sign_out
