@@ -208,5 +208,19 @@ def test_the_api_refuses_unknown_credentials_from_a_busy_address_but_keeps_known
         assert api_info(api, "api_user", personas.api_user.password) == "error: Login failed"  # not checked now
 
 
+def test_a_change_to_one_account_leaves_the_others_remembered_api_logins(
+    appliance: RunningAppliance, personas: Personas
+) -> None:
+    password = user(appliance, "changing")
+    with api_from(appliance, "127.0.0.13") as api:
+        assert api_info(api, "rep_b", personas.rep_b.password) == "api_information"
+        assert api_info(api, "changing", password) == "api_information"
+        for n in range(30):  # from here on, nothing this address sends is checked again
+            api_info(api, f"nobody{n}", "whatever-password")
+        appliance.cli_settled("user", "set", "changing", "--no-command-api")
+        assert api_info(api, "rep_b", personas.rep_b.password) == "api_information"  # still remembered
+        assert api_info(api, "changing", password) == "error: Login failed"  # forgotten, so checked: refused
+
+
 def _check(condition: bool) -> None:
     assert condition
