@@ -85,6 +85,19 @@ def test_beyond_the_free_wrong_passwords_the_next_attempt_waits_unchecked(db: Da
     assert wait_of(db).failures == 4  # a refused attempt is not counted
 
 
+def test_a_burst_sent_at_once_gets_no_more_checks_than_one_by_one(db: Database) -> None:
+    """The report's attack: wrong passwords sent together. Each is counted before it is
+    checked, so only the free ones and the one that starts the wait are checked."""
+    make_user(db)
+
+    async def burst() -> list[LoginCheck]:
+        return await asyncio.gather(*(attempt_login(db, "alice", f"guess-{n}", POLICY, HOME) for n in range(20)))
+
+    outcomes = [check.outcome for check in asyncio.run(burst())]
+    assert outcomes.count(Outcome.WRONG) == 4
+    assert outcomes.count(Outcome.WAIT) == 16
+
+
 def test_each_wrong_password_doubles_the_wait_up_to_the_longest(db: Database) -> None:
     make_user(db)
     for n in range(3):
