@@ -30,6 +30,7 @@ from lifeline.directory.models import User
 from lifeline.directory.passwords import verify_password
 
 USERNAME_MAX = 64  # the users table's: a longer name names nobody
+ADDRESS_MAX = 64  # sign_in_waits.address: an IPv6 address with a zone fits
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,7 @@ async def attempt_login(db: Database, username: str, password: str, policy: Logi
     account = username.lower()
     if len(account) > USERNAME_MAX:
         return LoginCheck(Outcome.WRONG)
+    address = address[:ADDRESS_MAX]
     if policy.free_attempts > 0:
         longest = timedelta(minutes=policy.longest_wait_minutes)
         wait_until = await db.write(actions.begin_sign_in_attempt, account, address, policy.free_attempts, longest)

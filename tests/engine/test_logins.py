@@ -124,6 +124,12 @@ def test_the_owner_at_another_address_is_not_slowed_and_the_account_never_locks(
     assert user(db, user_id).locked_until is not None  # shown to admins: some address waits
 
 
+@pytest.mark.parametrize("username", ["al\x00ice", "\ud800", "a" * 65])
+def test_names_no_database_stores_are_just_wrong(db: Database, username: str) -> None:
+    make_user(db)
+    assert attempt(db, "alice-password", username=username, address="f" * 100).outcome is Outcome.WRONG
+
+
 def test_unknown_names_are_slowed_the_same_way(db: Database) -> None:
     for n in range(4):
         assert attempt(db, f"wrong-{n}", username="nobody").outcome is Outcome.WRONG
