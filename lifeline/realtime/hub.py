@@ -285,10 +285,15 @@ class Hub:
                     log.exception("closing the consoles of ended sign-ins failed")
 
     async def close_signed_out_consoles(self) -> None:
+        if self.runtime.generations[stamps.RESTORED] != self._restored:
+            return  # a restored backup replaced the data: `data_replaced` closes every socket (1012)
+        # (A restore ends every sign-in too: reconnecting consoles are then sent to sign in.)
         consoles = [peer for peer in self.consoles if not peer.signed_out]
         in_force = await self.runtime.db.read(
             directory_queries.console_sign_ins_in_force, {peer.sign_in_id for peer in consoles}
         )
+        if self.runtime.generations[stamps.RESTORED] != self._restored:
+            return  # read from restored data: as above
         for peer in consoles:
             if peer.sign_in_id not in in_force:
                 peer.signed_out = True
