@@ -143,6 +143,10 @@ class Runtime:
             self._db_stamps[event.name] = event.value
             self.generations.bump(event.name)
 
+    def stamp_seen(self, name: str) -> int:
+        """The value of a change stamp this process has caught up with."""
+        return self._db_stamps.get(name, 0)
+
     # --- cached reads ------------------------------------------------------------------------
 
     async def settings(self) -> dict[str, Any]:

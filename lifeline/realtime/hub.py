@@ -285,17 +285,25 @@ class Hub:
                     log.exception("closing the consoles of ended sign-ins failed")
 
     async def close_signed_out_consoles(self) -> None:
-        if self.runtime.generations[stamps.RESTORED] != self._restored:
+        restored = self.runtime.generations[stamps.RESTORED]
+        if restored != self._restored:
             return  # a restored backup replaced the data: `data_replaced` closes every socket (1012)
         # (A restore ends every sign-in too: reconnecting consoles are then sent to sign in.)
         consoles = [peer for peer in self.consoles if not peer.signed_out]
-        in_force = await self.runtime.db.read(
-            directory_queries.console_sign_ins_in_force, {peer.sign_in_id for peer in consoles}
-        )
-        if self.runtime.generations[stamps.RESTORED] != self._restored:
-            return  # read from restored data: as above
+        ids = {peer.sign_in_id for peer in consoles}
+
+        def read(session: Session) -> tuple[int, set[str]]:
+            return stamps.read_all(session)[stamps.RESTORED], directory_queries.console_sign_ins_in_force(session, ids)
+
+        restored_in_data, in_force = await self.runtime.db.read(read)
+        if (
+            restored_in_data != self.runtime.stamp_seen(stamps.RESTORED)
+            or self.runtime.generations[stamps.RESTORED] != restored
+        ):
+            return  # read from restored data this process has not caught up with: as above
         for peer in consoles:
-            if peer.sign_in_id not in in_force:
+            # Still open here: not closed meanwhile (logged out, or by a restore) with a code of its own.
+            if peer in self.consoles and not peer.dropped and peer.sign_in_id not in in_force:
                 peer.signed_out = True
                 peer.close(SIGNED_OUT, "signed out: sign in again")
                 log.info("closed the console of user %d: its sign-in ended", peer.user_id)
