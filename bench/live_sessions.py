@@ -22,6 +22,7 @@ import os
 import random
 import re
 import resource
+import ssl
 import statistics
 import subprocess
 import sys
@@ -41,6 +42,14 @@ from lifeline.directory import actions as directory
 from lifeline.directory.passwords import hash_password
 
 CONNECT_CONCURRENCY = 100
+# As long as the HTTP requests may take: on a busy machine an opening handshake waits
+# behind the start_session posts, and websockets' default of 10 s ended runs half way.
+OPEN_TIMEOUT = 60
+# Consoles and customers speak HTTPS and wss only (plain HTTP sends people to HTTPS); the
+# appliance's certificate is its own self-signed one, on loopback.
+TLS = ssl.create_default_context()
+TLS.check_hostname = False
+TLS.verify_mode = ssl.CERT_NONE
 
 
 def rss_mb(pid: int) -> tuple[float, float]:
@@ -50,7 +59,8 @@ def rss_mb(pid: int) -> tuple[float, float]:
 
 
 def provision(data_dir: Path, reps: int) -> int:
-    """Reps (one password hash for all: provisioning speed only) and a team nobody watches."""
+    """Reps (one password hash for all: provisioning speed only) and a team only a watcher is
+    in: someone must be on duty for a queue, or customers are not queued there."""
     db = open_database(Config(data_dir=data_dir))
     db.call(ensure_appliance, "bench.example.com")
     shared = hash_password("rep-password")
@@ -62,7 +72,16 @@ def provision(data_dir: Path, reps: int) -> int:
                     username=f"rep{n:03d}", password_hash=shared, display_name=f"Rep {n:03d}", perm_support=True
                 )
             )
+        watcher = directory.User(
+            username="watcher",
+            password_hash=shared,
+            display_name="Watcher",
+            perm_support=True,
+            perm_general_queue=False,
+        )
+        session.add(watcher)
         overflow = directory.add_team(session, "Overflow")
+        directory.add_team_member(session, overflow, watcher)
         directory.add_issue(session, overflow, "Waiting room", code_name="waiting_room")
         return overflow.id
 
@@ -72,7 +91,7 @@ def provision(data_dir: Path, reps: int) -> int:
 
 
 async def sign_in(base: str, username: str) -> str:
-    async with httpx.AsyncClient(base_url=base) as client:
+    async with httpx.AsyncClient(base_url=base, verify=TLS) as client:
         page = await client.get("/console/login")
         csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
         assert csrf is not None
@@ -89,14 +108,16 @@ async def arrive(base: str, ws_base: str, count: int, params: Any, limit: asynci
     limits = httpx.Limits(max_connections=50, max_keepalive_connections=0)
     # Accept as a browser navigating: without text/html, /api/start_session answers with a download.
     browser = {"Accept": "text/html,*/*;q=0.8"}
-    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits, headers=browser) as client:
+    async with httpx.AsyncClient(base_url=base, verify=TLS, timeout=60, limits=limits, headers=browser) as client:
 
         async def one(n: int) -> tuple[Any, str]:
             async with limit:
                 response = await client.post("/api/start_session", data=params(n))
                 assert response.status_code == 303, response.text[:300]
                 token = response.headers["location"].rsplit("/", 1)[1]
-                socket = await websockets.connect(f"{ws_base}/ws/customer", max_size=None)
+                socket = await websockets.connect(
+                    f"{ws_base}/ws/customer", ssl=TLS, max_size=None, open_timeout=OPEN_TIMEOUT
+                )
                 await socket.send(json.dumps({"type": "hello", "token": token}))
                 welcome = await receive(socket, {"welcome"})
                 return socket, welcome["session"]["status"]
@@ -109,6 +130,11 @@ async def receive(socket: Any, wanted: set[str]) -> dict[str, Any]:
         message: dict[str, Any] = json.loads(await socket.recv())
         if message["type"] in wanted:
             return message
+
+
+async def drain(socket: Any) -> None:
+    async for _ in socket:
+        pass
 
 
 class Rep:
@@ -173,11 +199,24 @@ async def load(args: argparse.Namespace, base: str, ws_base: str, team: int, ser
     cookies = [await sign_in(base, f"rep{n:03d}") for n in range(args.reps)]
     reps = []
     for cookie in cookies:
-        socket = await websockets.connect(f"{ws_base}/ws/console", additional_headers={"Cookie": cookie}, max_size=None)
+        socket = await websockets.connect(
+            f"{ws_base}/ws/console",
+            ssl=TLS,
+            additional_headers={"Cookie": cookie},
+            max_size=None,
+            open_timeout=OPEN_TIMEOUT,
+        )
         await socket.send(json.dumps({"type": "hello"}))
         await receive(socket, {"welcome"})
         reps.append(Rep(socket))
     rep_tasks = [asyncio.create_task(rep.run()) for rep in reps]
+    # On duty for the waiting room, never taking: its console only reads what it is sent.
+    watcher = await websockets.connect(
+        f"{ws_base}/ws/console", ssl=TLS, additional_headers={"Cookie": await sign_in(base, "watcher")}, max_size=None
+    )
+    await watcher.send(json.dumps({"type": "hello"}))
+    await receive(watcher, {"welcome"})
+    rep_tasks.append(asyncio.create_task(drain(watcher)))
     print(f"{args.reps} reps logged in ({time.perf_counter() - started:.1f}s)", flush=True)
 
     started = time.perf_counter()
@@ -217,7 +256,7 @@ async def load(args: argparse.Namespace, base: str, ws_base: str, team: int, ser
     lost = sum(len(c.sent) for c in customers)
     for task in [*rep_tasks, *listeners]:
         task.cancel()
-    for socket in [*idle_sockets, *active_sockets, *(rep.socket for rep in reps)]:
+    for socket in [*idle_sockets, *active_sockets, *(rep.socket for rep in reps), watcher]:
         await socket.close()
 
     def ms(value: float) -> str:
@@ -258,7 +297,9 @@ def main() -> None:
         env.pop("REDIS_URL", None)
         os.environ["LIFELINE_ADMIN_PASSWORD"] = env["LIFELINE_ADMIN_PASSWORD"]
         team = provision(data_dir, args.reps)
-        port = free_port()
+        # Every customer and rep connects from 127.0.0.1: lift the per-address cap above them.
+        env["LIFELINE_MAX_CONNECTIONS_PER_ADDRESS"] = str(args.active + args.idle + args.reps + 100)
+        port, http_port = free_port(), free_port()
         server = subprocess.Popen(
             [
                 sys.executable,
@@ -266,9 +307,9 @@ def main() -> None:
                 "lifeline",
                 "serve",
                 "--https-port",
-                str(free_port()),
-                "--http-port",
                 str(port),
+                "--http-port",
+                str(http_port),
                 "--bind",
                 "127.0.0.1",
             ],
@@ -277,11 +318,11 @@ def main() -> None:
             stderr=(Path(tmp) / "serve.log").open("wb"),
         )
         try:
-            base = f"http://127.0.0.1:{port}"
-            wait_for(f"{base}/check_health")
+            base = f"https://127.0.0.1:{port}"
+            wait_for(f"http://127.0.0.1:{http_port}/check_health")
             time.sleep(1)
             args.idle_rss = rss_mb(server.pid)[0]
-            asyncio.run(load(args, base, f"ws://127.0.0.1:{port}", team, server.pid))
+            asyncio.run(load(args, base, f"wss://127.0.0.1:{port}", team, server.pid))
         except BaseException:
             print((Path(tmp) / "serve.log").read_text()[-3000:], file=sys.stderr)
             raise

@@ -17,6 +17,7 @@ from lifeline.runtime import Runtime
 from lifeline.web.auth import WebAuth
 from lifeline.web.context import Web
 from lifeline.web.routes import web_routes
+from lifeline.web.transport import TransportSecurity
 
 
 class Appliance:
@@ -52,4 +53,4 @@ class Appliance:
 
 
 def build_app(runtime: Runtime) -> ASGIApp:
-    return Appliance(runtime)
+    return TransportSecurity(Appliance(runtime), runtime)

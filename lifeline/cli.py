@@ -11,6 +11,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
@@ -19,9 +20,10 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from lifeline.appliance.bootstrap import ensure_appliance, open_database
+from lifeline.appliance.bootstrap import NoAppliance, ensure_appliance, open_appliance, open_database
 from lifeline.appliance.settings import APPLIANCE_ID, SETTINGS, SettingError, load_settings, set_setting
 from lifeline.backup.archive import backup_to_file, write_backup
 from lifeline.backup.restore import (
@@ -55,6 +57,13 @@ from lifeline.surveys.models import SurveyQuestion
 
 class CliError(Exception):
     """Printed as one line, exit status 1."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and status 1 like every other failure."""
+
+    def error(self, message: str) -> NoReturn:
+        _fail(f"{message} (see {self.prog} --help)")
 
 
 # --- argument definitions ----------------------------------------------------------------
@@ -105,7 +114,7 @@ def _user_flags(parser: argparse.ArgumentParser, *, creating: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lifeline", description="Lifeline remote support appliance")
+    parser = Parser(prog="lifeline", description="Lifeline remote support appliance")
     commands = parser.add_subparsers(dest="subcommand", required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="run the appliance (creates everything on first start)")
@@ -288,7 +297,7 @@ def _config(args: argparse.Namespace) -> Config:
 
 
 def _with_db(args: argparse.Namespace, work: Callable[[Session], Any]) -> Any:
-    db: Database = open_database(_config(args))
+    db: Database = open_appliance(_config(args))
     try:
         first = db.call(ensure_appliance, None)
         if first.admin_password:
@@ -621,20 +630,27 @@ def _shown_setting(key: str, value: Any) -> Any:
     return value if isinstance(value, bool | int | str) else str(value)
 
 
+def _as_written(value: Any) -> str:
+    """A setting's value as `lifeline settings set` takes it (true, not Python's True)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 def cmd_settings(args: argparse.Namespace) -> None:
     if args.action == "set":
         raw = args.value
         if SETTINGS[args.key].secret and raw == "-":
             raw = sys.stdin.readline().rstrip("\r\n")  # a secret kept off the command line
         value = _shown_setting(args.key, _with_db(args, lambda s: set_setting(s, args.key, raw)))
-        _emit(args, {args.key: value}, f"{args.key} = {value}")
+        _emit(args, {args.key: value}, f"{args.key} = {_as_written(value)}")
         return
     values = _with_db(args, load_settings)
     shown = {key: _shown_setting(key, values[key]) for key in sorted(SETTINGS)}
     if args.action == "get":
-        _emit(args, {args.key: shown[args.key]}, str(shown[args.key]))
+        _emit(args, {args.key: shown[args.key]}, _as_written(shown[args.key]))
     else:
-        _emit(args, shown, "\n".join(f"{key} = {value!r}" for key, value in shown.items()))
+        _emit(args, shown, "\n".join(f"{key} = {_as_written(value)}" for key, value in shown.items()))
 
 
 def cmd_survey(args: argparse.Namespace) -> None:
@@ -702,7 +718,9 @@ def _backup_password(args: argparse.Namespace) -> str | None:
 def cmd_backup(args: argparse.Namespace) -> None:
     config = _config(args)
     output = args.output or f"lifeline-{datetime.now(UTC):%Y-%m-%d}.nsb"
-    db = open_database(config)
+    if output != "-" and not Path(output).parent.is_dir():
+        raise CliError(f"the folder {Path(output).parent} does not exist; create it first")
+    db = open_appliance(config)
     try:
         files = FileStore(config.file_store_dir)
         if output == "-":
@@ -739,9 +757,9 @@ def cmd_restore(args: argparse.Namespace) -> None:
 def _replace_data(config: Config, source: Path, password: str | None) -> Restored:
     """The same replacement as /login's: staged and checked first, then one transaction;
     running appliance processes notice it within a second."""
-    backup = stage_backup(source, password, stage_folder(config.scratch_dir, secrets.token_hex(16)))
+    db = open_appliance(config)
     try:
-        db = open_database(config)
+        backup = stage_backup(source, password, stage_folder(config.scratch_dir, secrets.token_hex(16)))
         try:
             files = copy_staged_files(backup, FileStore(config.file_store_dir))
             appliance_id = db.call(load_settings)[APPLIANCE_ID]
@@ -749,9 +767,9 @@ def _replace_data(config: Config, source: Path, password: str | None) -> Restore
                 replace_data, backup, appliance_id=appliance_id, performed_by="lifeline restore", file_name=source.name
             )
         finally:
-            db.close()
+            shutil.rmtree(backup.folder, ignore_errors=True)
     finally:
-        shutil.rmtree(backup.folder, ignore_errors=True)
+        db.close()
     return Restored(backup.manifest, rows, files)
 
 
@@ -775,14 +793,46 @@ def _fail(message: str) -> NoReturn:
     raise SystemExit(1)
 
 
+def _file_problem(error: OSError) -> str:
+    """The system's reason and the path: an OSError's text holds nothing else."""
+    reason = error.strerror or type(error).__name__
+    return f"{reason}: {error.filename}" if error.filename else reason
+
+
+def _database_problem(error: SQLAlchemyError) -> str:
+    """The driver's own one-line reason, never SQLAlchemy's text of the error: that quotes
+    the statement's parameters, and they can be a password hash or a secret."""
+    if isinstance(error, DBAPIError) and error.orig is not None:
+        reason = str(error.orig).strip().splitlines()
+        return f"the database refused: {reason[0] if reason else type(error.orig).__name__}"
+    return f"the database refused: {type(error).__name__}"
+
+
+def _reader_went_away() -> NoReturn:
+    """`lifeline user list --json | head`: stop quietly, as Unix tools do on SIGPIPE."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # the interpreter's last flush then goes nowhere
+    raise SystemExit(128 + signal.SIGPIPE)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
-    args = build_parser().parse_args(argv)
     try:
+        args = build_parser().parse_args(argv)
         COMMANDS[args.subcommand](args)
-    except (CliError, directory.DirectoryError, SettingError, ConfigError, SurveyError) as error:
+        sys.stdout.flush()  # a reader that went away shows here, not at the interpreter's exit
+    except (CliError, directory.DirectoryError, SettingError, ConfigError, SurveyError, NoAppliance) as error:
         _fail(str(error))
+    except BrokenPipeError:
+        _reader_went_away()
     except KeyboardInterrupt:
         raise SystemExit(130) from None
+    except OSError as error:
+        _fail(_file_problem(error))
+    except SQLAlchemyError as error:
+        _fail(_database_problem(error))
+    except Exception as error:
+        # Its text may hold what the command was given (a password): the kind only.
+        _fail(f"unexpected {type(error).__name__} (a bug: please report it with the command that caused it)")
 
 
 if __name__ == "__main__":

@@ -51,10 +51,43 @@ def normalize_database_url(url: str) -> str:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """How long and how much one client may hold of the appliance (see docs/install.md,
+    "Limits that keep one client from taking the appliance"), in seconds and counts;
+    0 for `max_connections` means "from the process's file-handle limit"."""
+
+    header_seconds: int = 10  # to send a request's headers, from connecting or the previous answer
+    idle_seconds: int = 5  # a kept-alive connection with no request
+    per_address: int = 500  # open connections from one client address
+    max_connections: int = 0
+    stall_seconds: int = 30  # a client that takes nothing of an answer for this long is cut off
+
+    @classmethod
+    def from_env(cls) -> Limits:
+        return cls(
+            **{
+                name: env_int(variable, getattr(cls, name), low=low, high=high)
+                for name, (variable, low, high) in LIMIT_VARIABLES.items()
+            }
+        )
+
+
+# Each limit's variable in the environment, and the values it accepts.
+LIMIT_VARIABLES = {
+    "header_seconds": ("LIFELINE_HEADER_TIMEOUT", 1, 3600),
+    "idle_seconds": ("LIFELINE_IDLE_TIMEOUT", 1, 3600),
+    "per_address": ("LIFELINE_MAX_CONNECTIONS_PER_ADDRESS", 1, 1_000_000),
+    "max_connections": ("LIFELINE_MAX_CONNECTIONS", 0, 1_000_000),
+    "stall_seconds": ("LIFELINE_STALL_TIMEOUT", 1, 3600),
+}
+
+
+@dataclass(frozen=True)
 class Config:
     data_dir: Path = field(default_factory=default_data_dir)
     database_url: str = ""
     redis_url: str = ""
+    limits: Limits = field(default_factory=Limits)
 
     @classmethod
     def from_env(cls, data_dir: Path | None = None) -> Config:
@@ -63,11 +96,17 @@ class Config:
             data_dir=(data_dir or default_data_dir()).resolve(),
             database_url=normalize_database_url(raw_db) if raw_db else "",
             redis_url=os.environ.get("REDIS_URL", ""),
+            limits=Limits.from_env(),
         )
 
     @property
+    def sqlite_file(self) -> Path:
+        """The database when DATABASE_URL names none."""
+        return self.data_dir / "lifeline.db"
+
+    @property
     def effective_database_url(self) -> str:
-        return self.database_url or f"sqlite:///{self.data_dir / 'lifeline.db'}"
+        return self.database_url or f"sqlite:///{self.sqlite_file}"
 
     @property
     def is_sqlite(self) -> bool:

@@ -29,6 +29,7 @@ from lifeline.presence import actions as presence
 from lifeline.presence import queries as presence_queries
 from lifeline.presence.queries import LoggedInRep
 from lifeline.recordings.filestore import FileStore
+from lifeline.sessions.queries import referenced_files
 from lifeline.web.limits import FailureLimit
 
 T = TypeVar("T")
@@ -42,6 +43,9 @@ ADDRESS_SIGN_IN_FAILURES = 30
 ADDRESS_SIGN_IN_WINDOW_SECONDS = 300
 HEARTBEAT_SECONDS = 5.0
 SWEEP_SECONDS = 10.0
+# Files no session references are removed once this old (no write in flight waits that
+# long to commit), at start and then at this interval.
+ORPHAN_FILE_SECONDS = 3600.0
 
 
 @dataclass(frozen=True)
@@ -180,6 +184,7 @@ class Runtime:
             asyncio.create_task(self._every(STAMP_POLL_SECONDS, self._poll_stamps)),
             asyncio.create_task(self._every(HEARTBEAT_SECONDS, self._heartbeat)),
             asyncio.create_task(self._every(SWEEP_SECONDS, self._sweep_dead_nodes)),
+            asyncio.create_task(self._every(ORPHAN_FILE_SECONDS / 6, self._sweep_orphan_files, first_now=True)),
             asyncio.create_task(self.backups.run()),
             *(asyncio.create_task(job()) for job in self.jobs),
         ]
@@ -195,13 +200,25 @@ class Runtime:
         # another process) and keep their gsnumbers; those that do not come back are closed
         # by the dead-node sweep once this node's heartbeat is 30 seconds old.
 
-    async def _every(self, seconds: float, job: Callable[[], Any]) -> None:
+    async def _every(self, seconds: float, job: Callable[[], Any], *, first_now: bool = False) -> None:
         while True:
-            await asyncio.sleep(seconds)
+            if not first_now:
+                await asyncio.sleep(seconds)
+            first_now = False
             try:
                 await job()
             except Exception:  # a failed round is retried at the next tick
                 log.exception("background job %s failed", getattr(job, "__name__", job))
+
+    async def _sweep_orphan_files(self) -> None:
+        files = FileStore(self.config.file_store_dir)
+
+        def referenced(digests: list[str]) -> set[str]:
+            return self.db.call(referenced_files, digests)
+
+        removed = await asyncio.to_thread(files.sweep, referenced, older_than=ORPHAN_FILE_SECONDS)
+        if removed:
+            log.info("removed %d files no session references from the file store", removed)
 
     async def _poll_stamps(self) -> None:
         """Notice changes other processes (or the `lifeline` command) made."""

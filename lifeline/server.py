@@ -19,9 +19,13 @@ from lifeline.appliance.tls import ensure_certificate
 from lifeline.config import Config
 from lifeline.db.engine import Database
 from lifeline.directory.queries import DirectorySnapshot, load_directory
+from lifeline.listeners import ConnectionLimits, connection_cap, guarded_protocols
 from lifeline.runtime import Ports, Runtime
 
 log = logging.getLogger("lifeline")
+
+# TLS 1.2 suites: forward secrecy (ECDHE) and AEAD only, no CBC. TLS 1.3 offers only AEAD suites anyway.
+TLS12_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20"
 
 
 @dataclass(frozen=True)
@@ -76,12 +80,21 @@ def serve(config: Config, options: ServeOptions) -> None:
     cert, key = ensure_certificate(config.tls_dir, hostname)
     runtime = Runtime(config, db, ports=Ports(https=options.https_port, http=options.http_port or None))
     app = build_app(runtime)
+    limits = ConnectionLimits(config.limits, connection_cap(config.limits))
+    log.info(
+        "connection limits: %d in all, %d of them plain HTTP, %d per address; request headers within %d s",
+        limits.total, limits.plain_total, limits.per_address, limits.header_seconds,
+    )  # fmt: skip
+    http_protocol, ws_protocol = guarded_protocols(limits)
     common = {
         "host": options.bind,
         "access_log": options.access_log,
         # uvicorn logs every WebSocket opening at info; with thousands of customers that is noise.
         "log_level": "info" if options.access_log else "warning",
         "proxy_headers": False,
+        "http": http_protocol,
+        "ws": ws_protocol,
+        "timeout_keep_alive": config.limits.idle_seconds,
         "server_header": False,
         "ws_max_size": 1024 * 1024,
         # Chat frames are small; a deflate context per socket would cost far more memory
@@ -94,6 +107,7 @@ def serve(config: Config, options: ServeOptions) -> None:
             port=options.https_port,
             ssl_certfile=str(cert),
             ssl_keyfile=str(key),
+            ssl_ciphers=TLS12_CIPHERS,
             lifespan="on",
             **common,  # type: ignore[arg-type]
         )

@@ -1,8 +1,11 @@
-"""Text rules shared by every input: lengths and characters XML 1.0 can carry."""
+"""Text rules shared by every input: lengths and characters XML 1.0 can carry, and JSON
+read from outside."""
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 # Characters outside XML 1.0's Char production (C0 controls other than tab, LF, CR;
 # surrogates; U+FFFE and U+FFFF).
@@ -27,3 +30,12 @@ def check_text(value: str, limit: int, *, allow_empty: bool = False) -> str | No
     if not is_xml_safe(value):
         return "contains control characters"
     return None
+
+
+def parse_json(data: str | bytes | bytearray) -> Any:
+    """JSON that came from outside; ValueError for anything unreadable. Nesting deeper than
+    the parser recurses (a few thousand `[`) is unreadable too, not a RecursionError."""
+    try:
+        return json.loads(data)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None

@@ -56,6 +56,15 @@ def node(appliance: RunningAppliance) -> Iterator[ConsoleNode]:
     console.close()
 
 
+@pytest.fixture(scope="module")
+def team_a_on_duty(node: ConsoleNode, personas: Personas) -> Iterator[None]:
+    """rep_a is logged into a console: Team A's issues and the general queue have someone on
+    duty, so the public site's issue form starts sessions."""
+    gsnumber = node.log_in("rep_a")
+    yield
+    node.log_out(gsnumber)
+
+
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"

@@ -7,6 +7,7 @@ from pathlib import Path
 from lifeline.api.command import ACTIONS
 from lifeline.api.reporting import REPORTS
 from lifeline.appliance.settings import SETTINGS
+from lifeline.config import LIMIT_VARIABLES
 from lifeline.web.launchers import MAC_APP, MAC_EXECUTABLE, Platform, launcher_for
 
 DOCS = Path(__file__).parent.parent / "docs"
@@ -48,3 +49,8 @@ def test_the_session_generation_reference_names_every_launcher() -> None:
             assert f"`{needed}`" in text, needed
     for needed in ("winNT-32", "winNT-64", MAC_APP, MAC_EXECUTABLE, "HEAD", "text/html"):
         assert needed in text, needed
+
+
+def test_every_limit_is_documented_by_its_variable() -> None:
+    text = (DOCS / "install.md").read_text()
+    assert [variable for variable, _, _ in LIMIT_VARIABLES.values() if f"`{variable}`" not in text] == []

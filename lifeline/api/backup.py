@@ -9,7 +9,6 @@ in later versions, in a JSON body: `{"password": "..."}`.
 
 from __future__ import annotations
 
-import json
 import logging
 
 from starlette.background import BackgroundTask
@@ -21,6 +20,7 @@ from lifeline.api.errors import ApiError
 from lifeline.backup.download import take_backup
 from lifeline.backup.models import BackupKind
 from lifeline.recordings.filestore import FileStore
+from lifeline.text import parse_json
 
 log = logging.getLogger("lifeline.api")
 
@@ -46,7 +46,7 @@ def backup_password(context: ApiContext) -> str | None:
     if not body:
         return None
     try:
-        parsed = json.loads(body)
+        parsed = parse_json(body)
     except ValueError:
         parsed = None
     if not isinstance(parsed, dict) or not isinstance(parsed.get("password", ""), str):

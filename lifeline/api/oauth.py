@@ -21,6 +21,7 @@ from lifeline.directory import actions as directory
 from lifeline.directory import queries
 from lifeline.directory.models import ApiAccount
 from lifeline.runtime import Runtime
+from lifeline.text import parse_json
 
 MAX_BODY = 16 * 1024
 
@@ -43,7 +44,7 @@ async def _read_fields(request: Request) -> dict[str, str] | None:
     fields: dict[str, str] = {}
     if request.headers.get("content-type", "").split(";")[0].strip().lower() == "application/json":
         try:
-            parsed = json.loads(body or b"{}")
+            parsed = parse_json(body or b"{}")
         except (ValueError, UnicodeDecodeError):
             return None
         if not isinstance(parsed, dict):
@@ -78,7 +79,9 @@ def token_endpoint(runtime: Runtime) -> Callable[[Request], Awaitable[Response]]
         fields = await _read_fields(request)
         if fields is None:
             return _client_error(400, "invalid_request", "The request body could not be read.")
-        grant_type = fields.get("grant_type", "client_credentials")
+        grant_type = fields.get("grant_type")
+        if grant_type is None:  # RFC 6749 5.2: a required parameter is missing
+            return _client_error(400, "invalid_request", "grant_type is required (client_credentials).")
         if grant_type != "client_credentials":
             return _client_error(400, "unsupported_grant_type", "Only client_credentials is supported.")
         credentials = _basic_credentials(request.headers.get("authorization", ""))

@@ -162,6 +162,14 @@ SETTINGS: dict[str, SettingSpec] = {
             "Maximum session key lifetime in seconds; also the lifetime of a key generated without ttl.",
             "number",
         ),
+        SettingSpec(
+            "session_starts_per_address",
+            "60",
+            _int_between(0, 100_000),
+            "Support sessions one network address may start in 10 minutes (customers behind one office's "
+            "router share an address); 0 means no limit.",
+            "number",
+        ),
         SettingSpec("timezone", "UTC", _timezone, "Time zone of the times the appliance reports."),
         SettingSpec("company_name", "Lifeline", _text(100), "Company name shown to customers and in get_api_info."),
         SettingSpec(
@@ -186,6 +194,23 @@ SETTINGS: dict[str, SettingSpec] = {
             "0",
             _int_between(0, 65535),
             "HTTPS port in the URLs the appliance hands out (key URLs, links); 0 means the port it listens on.",
+            "number",
+        ),
+        SettingSpec(
+            "customer_reconnect_seconds",
+            "45",
+            _int_between(1, 3600),
+            "Seconds a customer whose client closed (a reload, a network blip, a closed tab) has to come "
+            "back before they are gone: a session nobody took ends as abandoned, a session with a "
+            "representative ends at the moment the customer left.",
+            "number",
+        ),
+        SettingSpec(
+            "console_reconnect_seconds",
+            "120",
+            _int_between(1, 3600),
+            "Seconds a representative's console whose connection closed has to come back before the "
+            "representative is logged out (their sessions go back to the queues).",
             "number",
         ),
         SettingSpec(

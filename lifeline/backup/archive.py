@@ -204,8 +204,7 @@ def write_backup(db: Database, files: FileStore, out: BinaryIO, *, password: str
 
 def backup_to_file(db: Database, files: FileStore, path: Path, *, password: str | None = None) -> Manifest:
     """Write a backup to `path`, made private to its owner, replacing it only once complete;
-    one at a time in this process."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    one at a time in this process. The folder must exist: a mistyped one is not made."""
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".backup-", suffix=".nsb")
     try:
         with os.fdopen(fd, "wb") as handle, _one_at_a_time:

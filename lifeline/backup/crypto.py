@@ -25,6 +25,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from lifeline.text import parse_json
+
 MAGIC = b"LIFELINE-NSB-ENCRYPTED\n"
 CHUNK = 64 * 1024
 SCRYPT = {"n": 2**15, "r": 8, "p": 1}
@@ -97,7 +99,7 @@ def decrypt(source: BinaryIO, password: str, write: Callable[[bytes], object]) -
         raise DecryptionError("This is not an encrypted Lifeline backup.")
     header = source.readline(MAX_HEADER)
     try:
-        params = json.loads(header)
+        params = parse_json(header)
         salt, prefix = base64.b64decode(params["salt"]), base64.b64decode(params["nonce"])
         n, r, p = int(params["n"]), int(params["r"]), int(params["p"])
         # Bounded, so a crafted header cannot make us spend gigabytes deriving a key.

@@ -50,6 +50,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from lifeline.appliance import stamps
+from lifeline.appliance.bootstrap import make_data_dir, make_database_file
 from lifeline.appliance.settings import APPLIANCE_ID
 from lifeline.backup.actions import log_backup
 from lifeline.backup.archive import FORMAT, FORMAT_VERSION, LEFT_OUT, Manifest, backed_up_tables
@@ -61,6 +62,7 @@ from lifeline.db.base import UtcDateTime, utcnow
 from lifeline.db.engine import make_engine
 from lifeline.db.models import Base
 from lifeline.recordings.filestore import FileStore
+from lifeline.text import parse_json
 
 ZIP_MAGIC = b"PK\x03\x04"
 DATABASES = ("sqlite", "postgresql")
@@ -113,7 +115,7 @@ def _archive(source: Path, password: str | None, scratch: Path) -> Iterator[zipf
 
 def read_manifest(archive: zipfile.ZipFile) -> Manifest:
     try:
-        raw = json.loads(archive.read("manifest.json"))
+        raw = parse_json(archive.read("manifest.json"))
     except (KeyError, ValueError):
         raise RestoreError("This is not a Lifeline backup (it has no manifest).") from None
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
@@ -197,7 +199,7 @@ def _load_table(conn: Connection, archive: zipfile.ZipFile, table: Table) -> int
     count = 0
     with archive.open(f"tables/{table.name}.jsonl") as lines:
         for raw in lines:
-            row = json.loads(raw)
+            row = parse_json(raw)
             unknown = set(row) - set(decoders)
             if unknown:
                 raise RestoreError(
@@ -290,8 +292,9 @@ def _load(engine: Engine, backup: OpenedBackup) -> int:
 
 def restore_backup(config: Config, source: Path, *, password: str | None = None) -> Restored:
     """Into a new, empty appliance (or one with only what a first start made)."""
+    make_data_dir(config)  # before the scratch folder inside it, which would make it 0755
     with opened_backup(source, password, config.scratch_dir) as backup:
-        config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_database_file(config)
         engine = make_engine(config.effective_database_url)
         try:
             _make_fresh(engine)

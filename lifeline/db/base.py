@@ -22,6 +22,21 @@ NAMING = {
 }
 
 
+# The largest values the id columns hold: INTEGER ids (users, teams, files ...) and BIGINT
+# ones (gsnumbers, event ids). A larger number from outside names nothing: say so before
+# the database driver refuses it.
+MAX_ID = 2**31 - 1
+MAX_BIG_ID = 2**63 - 1
+
+
+def parse_id(text: str, *, most: int = MAX_ID) -> int | None:
+    """The id written in `text` (digits only), or None when it is not one the column holds."""
+    if not text.isascii() or not text.isdigit() or len(text) > len(str(most)):
+        return None
+    value = int(text)
+    return value if value <= most else None
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 

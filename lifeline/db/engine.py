@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine.interfaces import ExecuteStyle
 from sqlalchemy.orm import Session, sessionmaker
 
 from lifeline.db.base import UNSTORABLE
@@ -92,14 +93,18 @@ def _storable(values: Any) -> Any:
 
 
 def _storable_parameters(
-    _conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, executemany: bool
+    _conn: Any, _cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
 ) -> tuple[str, Any]:
     """Text from outside (a username, a session key, a form field) reaches queries as it
     came. A NUL or a lone surrogate in it would make the driver or PostgreSQL fail the whole
     request, and only on one database; as U+FFFD it is stored as the replacement character
     and never matches a stored name or key, on both. (Text that must be kept exactly, such
-    as chat, is `ExactText` and already encoded by then.)"""
-    if executemany:
+    as chat, is `ExactText` and already encoded by then.)
+
+    Only a true executemany hands over a list of rows: SQLAlchemy's insertmanyvalues (one
+    flush inserting several rows of a table) also says executemany, but sends one INSERT
+    whose parameters are a single flat row."""
+    if executemany and getattr(context, "execute_style", ExecuteStyle.EXECUTEMANY) is ExecuteStyle.EXECUTEMANY:
         if any(_unstorable(row) for row in parameters):
             parameters = [_storable(row) for row in parameters]
         return statement, parameters

@@ -11,7 +11,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
 from lifeline.appliance import stamps
@@ -183,6 +183,33 @@ def expire_if_still_held(session: Session, gsnumber: int, node_id: str) -> bool:
         return False
     disconnect(session, connection)
     return True
+
+
+def _away_before(cutoff: datetime) -> tuple[ColumnElement[bool], ...]:
+    return (
+        ClientConnection.away_since < cutoff,
+        ClientConnection.disconnected_at.is_(None),
+        ClientConnection.kind == ClientKind.SUPPORT_CUSTOMER.value,
+    )
+
+
+def any_away_before(session: Session, cutoff: datetime) -> bool:
+    """A cheap read first: most of the time nobody is due and nothing needs writing."""
+    return session.scalar(select(ClientConnection.gsnumber).where(*_away_before(cutoff)).limit(1)) is not None
+
+
+def expire_away_customers(session: Session, cutoff: datetime) -> int:
+    """Customers whose socket closed before `cutoff` and who never came back are gone: their
+    connections end (and so their sessions). Kept in the database, so any process does it,
+    and a restarted one too."""
+    gone = session.scalars(
+        select(ClientConnection)
+        .where(*_away_before(cutoff))
+        .with_for_update(skip_locked=True)  # two processes sweeping at once end each one once
+    ).all()
+    for connection in gone:
+        disconnect(session, connection)
+    return len(gone)
 
 
 def disconnect_by_gsnumber(session: Session, gsnumber: int) -> None:

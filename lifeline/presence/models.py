@@ -14,7 +14,10 @@ class ClientConnection(Base):
     """One connection of a client to the appliance. Its primary key is the connection's gsnumber."""
 
     __tablename__ = "client_connections"
-    __table_args__ = (Index("ix_client_connections_live", "kind", "disconnected_at"),)
+    __table_args__ = (
+        Index("ix_client_connections_live", "kind", "disconnected_at"),
+        Index("ix_client_connections_away_since", "away_since"),
+    )
 
     gsnumber: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     node_id: Mapped[str] = mapped_column(String(32), index=True)
@@ -31,3 +34,7 @@ class ClientConnection(Base):
     resume_token_sha256: Mapped[str] = mapped_column(String(64), default="")
     connected_since: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     disconnected_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # When its client's socket closed, while the client has not come back (a reload, a blip,
+    # or a closed tab): the customer shows as reconnecting, and a session that ends because
+    # they never came back ends at this moment.
+    away_since: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

@@ -9,10 +9,11 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lifeline.directory.models import User
+from lifeline.directory.models import TeamMember, User
 from lifeline.presence.actions import ClientKind
 from lifeline.presence.models import ClientConnection
 from lifeline.sessions.models import SessionParticipant, SupportSession
+from lifeline.sessions.queues import Queue, QueueKind
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,41 @@ def logged_in_reps(session: Session) -> list[LoggedInRep]:
         )
         for user in users.values()
     ]
+
+
+@dataclass(frozen=True)
+class OnDuty:
+    """The queues someone could take a session from now: those of the representatives
+    logged into a console (enabled, allowed to support)."""
+
+    general: bool
+    rep_ids: frozenset[int]
+    team_ids: frozenset[int]  # teams and embassies
+
+    def covers(self, queue: Queue) -> bool:
+        if queue.kind is QueueKind.GENERAL:
+            return self.general
+        if queue.kind is QueueKind.REP:
+            return queue.ref_id in self.rep_ids
+        return queue.ref_id in self.team_ids
+
+
+def on_duty(session: Session) -> OnDuty:
+    reps = session.execute(
+        select(User.id, User.perm_general_queue)
+        .join(ClientConnection, ClientConnection.user_id == User.id)
+        .where(
+            ClientConnection.kind == ClientKind.REPRESENTATIVE.value,
+            ClientConnection.disconnected_at.is_(None),
+            User.enabled.is_(True),
+            User.perm_support.is_(True),
+        )
+        .distinct()
+    ).all()
+    rep_ids = frozenset(rep_id for rep_id, _ in reps)
+    teams = select(TeamMember.team_id).where(TeamMember.user_id.in_(rep_ids)).distinct()
+    team_ids = frozenset(session.scalars(teams)) if rep_ids else frozenset()
+    return OnDuty(any(general for _, general in reps), rep_ids, team_ids)
 
 
 @dataclass(frozen=True)

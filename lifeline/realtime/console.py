@@ -38,7 +38,9 @@ from lifeline.realtime.socket import (
     CLOSE_GONE,
     CLOSE_UNAUTHORIZED,
     ProtocolError,
+    TypingThrottle,
     ack,
+    id_field,
     receive_message,
     ref_of,
     run_peer,
@@ -50,7 +52,7 @@ from lifeline.runtime import Runtime
 from lifeline.sessions import actions as engine
 from lifeline.sessions import activity
 from lifeline.sessions.keys import IssuedKey, KeyRequest, SessionKeyError, generate_session_key
-from lifeline.sessions.live import event_payload, file_ids_by_event, session_state
+from lifeline.sessions.live import SomeoneTyping, event_payload, file_ids_by_event, session_state
 from lifeline.sessions.models import SupportSession
 from lifeline.sessions.queries import events_after, session_by_lsid, sessions_joined_by
 from lifeline.sessions.queues import QueueError, rep_queue, resolve_queue
@@ -244,23 +246,30 @@ class ConsoleSocket:
         )
         peer.release()
         self.hub.console_ready(peer)
-        actions = ConsoleActions(self.runtime, peer, signed_in)
-        outcome = await run_peer(websocket, peer, actions.handle)
-        if peer.signed_out:  # the rep is logged out at once, not kept for a reconnect
-            await self.runtime.db.write(presence.disconnect_by_gsnumber, peer.gsnumber)
-        self.hub.remove(peer, detached=outcome != "done" and not peer.signed_out)
+        actions = ConsoleActions(self.runtime, peer, signed_in, self.hub)
+        grace = (await self.runtime.settings())["console_reconnect_seconds"]
+        outcome = "closed"
+        try:
+            outcome = await run_peer(websocket, peer, actions.handle)
+            if peer.signed_out:  # the rep is logged out at once, not kept for a reconnect
+                await self.runtime.db.write(presence.disconnect_by_gsnumber, peer.gsnumber)
+        finally:
+            self.hub.remove(peer, detached=outcome != "done" and not peer.signed_out, grace=grace)
 
 
 class ConsoleActions:
     """What a representative can do from the console, one handler per message type."""
 
-    def __init__(self, runtime: Runtime, peer: ConsolePeer, signed_in: SignedIn) -> None:
+    def __init__(self, runtime: Runtime, peer: ConsolePeer, signed_in: SignedIn, hub: Hub) -> None:
         self.runtime = runtime
         self.peer = peer
         self.signed_in = signed_in
+        self.hub = hub
+        self.typing_throttle = TypingThrottle()
         self.handlers: dict[str, Callable[[dict[str, Any]], Any]] = {
             "take": self.take,
             "chat": self.chat,
+            "typing": self.typing,
             "note": self.note,
             "external_key": self.external_key,
             "transfer": self.transfer,
@@ -331,6 +340,16 @@ class ConsoleActions:
             raise ProtocolError(str(error)) from None
         return ack(message, result=event_id)
 
+    async def typing(self, message: dict[str, Any]) -> None:
+        """The rep is typing a chat line: the others in the session see it (no answer)."""
+        lsid = text_field(message, "lsid", 32)
+        if not self.hub.follows(self.peer, lsid):
+            raise ProtocolError("You are not in this session")
+        if self.typing_throttle.due(lsid):
+            self.runtime.bus.publish_local(
+                SomeoneTyping(lsid, self.peer.gsnumber, "representative", self.signed_in.display_name)
+            )
+
     async def note(self, message: dict[str, Any]) -> dict[str, Any]:
         text = text_field(message, "text", activity.MAX_NOTE_LENGTH)
         ref = ref_of(message)
@@ -359,9 +378,7 @@ class ConsoleActions:
         return await self._in_session(message, work)
 
     async def invite(self, message: dict[str, Any]) -> dict[str, Any]:
-        rep_id = message.get("rep_id")
-        if not isinstance(rep_id, int):
-            raise ProtocolError("rep_id must be a number")
+        rep_id = id_field(message, "rep_id")
 
         def work(s: Session, ss: SupportSession, c: ClientConnection, u: User) -> None:
             _require_member(s, ss, c)
@@ -456,7 +473,7 @@ class ConsoleActions:
         try:
             script = parse_script(text)
         except ScriptError as error:
-            raise ProtocolError(f"That is not a client script this console can run: {error.message}") from None
+            raise ProtocolError(error.message) from None  # already worded for the rep
         directory = await self.runtime.directory()
         commands = [_console_command(command) for command in script.commands]
         foreign = directory.site_for_hostname(script.login.hostname) is None

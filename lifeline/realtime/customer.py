@@ -4,6 +4,7 @@ queue, chat, end the session, answer the exit survey."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.websockets import WebSocket
 
+from lifeline.db.base import utcnow
 from lifeline.presence import actions as presence
 from lifeline.presence.actions import ClientKind
 from lifeline.presence.models import ClientConnection
@@ -20,6 +22,7 @@ from lifeline.realtime.socket import (
     CLOSE_BAD_HELLO,
     CLOSE_GONE,
     ProtocolError,
+    TypingThrottle,
     ack,
     receive_message,
     ref_of,
@@ -31,11 +34,13 @@ from lifeline.runtime import Runtime
 from lifeline.sessions import actions as engine
 from lifeline.sessions import activity
 from lifeline.sessions.events import Actor, ActorType
-from lifeline.sessions.live import event_payload, file_ids_by_event, session_state
+from lifeline.sessions.live import SomeoneTyping, event_payload, file_ids_by_event, mark_changed, session_state
 from lifeline.sessions.models import SupportSession
 from lifeline.sessions.queries import events_after
 from lifeline.surveys import actions as surveys
 from lifeline.surveys.models import SurveyResponse
+
+log = logging.getLogger("lifeline.realtime")
 
 
 def token_hash(token: str) -> str:
@@ -59,6 +64,9 @@ def attach(session: Session, token: str, node_id: str, after_id: int) -> Custome
     support_session = session.get(SupportSession, connection.session_id)
     if support_session is None:
         return None
+    if connection.away_since is not None:
+        connection.away_since = None  # back: the reps see the customer connected again
+        mark_changed(session, support_session)
     events = [e for e in events_after(session, support_session, after_id) if e.event_type in CUSTOMER_EVENTS]
     files = file_ids_by_event(session, [e.id for e in events])
     done = (
@@ -81,6 +89,19 @@ def attach(session: Session, token: str, node_id: str, after_id: int) -> Custome
         ],
         survey_done=done,
     )
+
+
+def went_away(session: Session, gsnumber: int, node_id: str) -> None:
+    """The customer's socket closed: they are reconnecting until they come back or are gone."""
+    connection = session.get(ClientConnection, gsnumber)
+    if connection is None or connection.node_id != node_id or connection.disconnected_at is not None:
+        return  # another process has it now, or it is over
+    if connection.away_since is not None or connection.session_id is None:
+        return
+    connection.away_since = utcnow()
+    support_session = session.get(SupportSession, connection.session_id)
+    if support_session is not None and support_session.status != engine.SessionStatus.ENDED.value:
+        mark_changed(session, support_session)
 
 
 class CustomerSocket:
@@ -129,14 +150,23 @@ class CustomerSocket:
         self.hub.add_customer(peer, attached.state.get("version", 0))
         peer.release()
         actions = CustomerActions(self.runtime, peer)
-        outcome = await run_peer(websocket, peer, actions.handle)
-        self.hub.remove(peer, detached=outcome != "done")
+        outcome = "closed"
+        try:
+            outcome = await run_peer(websocket, peer, actions.handle)
+        finally:
+            self.hub.remove(peer, detached=outcome != "done", grace=settings["customer_reconnect_seconds"])
+        if outcome != "done" and not peer.dropped:
+            try:
+                await self.runtime.db.write(went_away, peer.gsnumber, self.runtime.node_id)
+            except Exception as error:  # stopping: the dead-node sweep ends what nobody comes back for
+                log.warning("could not mark customer %d as reconnecting: %s", peer.gsnumber, error)
 
 
 class CustomerActions:
     def __init__(self, runtime: Runtime, peer: CustomerPeer) -> None:
         self.runtime = runtime
         self.peer = peer
+        self.typing_throttle = TypingThrottle()
 
     async def handle(self, message: dict[str, Any]) -> dict[str, Any] | None:
         kind = message["type"]
@@ -150,6 +180,10 @@ class CustomerActions:
             except engine.SessionError as error:
                 raise ProtocolError(str(error)) from None
             return ack(message, result=event_id)
+        if kind == "typing":  # the reps in the session see it (no answer)
+            if self.typing_throttle.due(self.peer.lsid):
+                self.runtime.bus.publish_local(SomeoneTyping(self.peer.lsid, self.peer.gsnumber, "customer", ""))
+            return None
         if kind == "end":
             return await self._run(
                 message, lambda s, ss, c: engine.end_session(s, ss, _me(s, ss, c), reason="ended by customer")

@@ -17,19 +17,30 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from lifeline.appliance import stamps
 from lifeline.appliance.stamps import StampBumped
+from lifeline.db.base import utcnow
 from lifeline.directory import queries as directory_queries
 from lifeline.directory.actions import SignInsEnded
 from lifeline.presence import actions as presence
+from lifeline.presence.queries import on_duty
 from lifeline.runtime import STAMP_POLL_SECONDS, Runtime
-from lifeline.sessions.live import SessionEventAdded, SessionState, event_payload, file_ids_by_event, session_state
+from lifeline.sessions.live import (
+    SessionEventAdded,
+    SessionState,
+    SomeoneTyping,
+    event_payload,
+    file_ids_by_event,
+    session_state,
+)
 from lifeline.sessions.models import SupportSession
 from lifeline.sessions.queries import events_after, waiting_sessions
+from lifeline.sessions.queues import Queue, QueueKind
 
 log = logging.getLogger("lifeline.realtime")
 
@@ -38,6 +49,8 @@ DETACH_GRACE_SECONDS = 120.0
 # A customer who downloaded a launcher still has to find and run it (and get past the
 # warnings their system shows for downloaded programs).
 DOWNLOAD_GRACE_SECONDS = 600.0
+# How often dropped connections are checked: a customer's grace is a setting of seconds.
+EXPIRE_EVERY_SECONDS = 1.0
 REFRESH_DELAY = 0.3
 RESTART = 1012  # close code: the appliance's data was replaced (a restored backup); reconnect
 SIGNED_OUT = 4401  # close code (socket.CLOSE_UNAUTHORIZED): the console goes to its sign-in page
@@ -137,6 +150,7 @@ class CustomerPeer(Peer):
         super().__init__(gsnumber)
         self.lsid = lsid
         self.position: int | None = None
+        self.on_duty: bool | None = None  # whether someone could take its queue now, as last told
         self.pending_states: list[SessionState] = []  # arrived while its session was being read
 
     def wants(self, event: dict[str, Any]) -> bool:
@@ -328,7 +342,7 @@ class Hub:
 
     async def _expire_regularly(self) -> None:
         while True:
-            await asyncio.sleep(5)
+            await asyncio.sleep(EXPIRE_EVERY_SECONDS)
             try:
                 await self.expire_detached()
             except Exception:
@@ -379,9 +393,11 @@ class Hub:
         peer.pending_states = []
         if newer:
             peer.send({"type": "state", "session": customer_view(newer[-1].state)})
+        self._later("duty", self._send_duty)
 
-    def remove(self, peer: Peer, *, detached: bool) -> None:
-        """A socket closed. `detached`: the client may come back (the connection stays for a while)."""
+    def remove(self, peer: Peer, *, detached: bool, grace: float = DETACH_GRACE_SECONDS) -> None:
+        """A socket closed. `detached`: the client may come back (the connection stays for
+        `grace` seconds)."""
         self.attaching.discard(peer)
         for lsid in list(self.watchers):
             self.unwatch(peer, lsid)
@@ -391,7 +407,7 @@ class Hub:
             del self.customers[peer.lsid]
         # A dropped peer's gsnumber may now be someone else's (numbers restart after the restored ones).
         if detached and not peer.dropped:
-            self.detached[peer.gsnumber] = time.monotonic() + DETACH_GRACE_SECONDS
+            self.detached[peer.gsnumber] = time.monotonic() + grace
 
     def expect(self, gsnumber: int, *, grace: float = DETACH_GRACE_SECONDS) -> None:
         """A connection made here over HTTP whose socket has not opened yet (a customer arriving
@@ -399,7 +415,13 @@ class Hub:
         self.detached.setdefault(gsnumber, time.monotonic() + grace)
 
     async def expire_detached(self) -> None:
-        """Connections whose client did not come back within the grace period end."""
+        """Connections whose client did not come back within the grace period end: customers
+        by the time their socket closed (any process's, before a restart too), the rest by
+        this process's timers."""
+        grace = (await self.runtime.settings())["customer_reconnect_seconds"]
+        cutoff = utcnow() - timedelta(seconds=grace)
+        if await self.runtime.db.read(presence.any_away_before, cutoff):
+            await self.runtime.db.write(presence.expire_away_customers, cutoff)
         now = time.monotonic()
         for gsnumber, deadline in list(self.detached.items()):
             if deadline < now:
@@ -416,10 +438,30 @@ class Hub:
                 peer.session_event(event.lsid, event.event, text)
         elif isinstance(event, SessionState):
             self._on_state(event)
+        elif isinstance(event, SomeoneTyping):
+            self._on_typing(event)
         elif isinstance(event, StampBumped) and event.name in (stamps.PRESENCE, stamps.DIRECTORY):
             self._later("reps", self._send_reps)
+            self._later("duty", self._send_duty)
         elif isinstance(event, SignInsEnded) and any(peer.user_id == event.user_id for peer in self.consoles):
             self._later("sign-ins", self.close_signed_out_consoles)
+
+    def follows(self, peer: Peer, lsid: str) -> bool:
+        """Whether this socket is in the session (a console that is a member, its customer)."""
+        return peer in self.watchers.get(lsid, ())
+
+    def _on_typing(self, event: SomeoneTyping) -> None:
+        message = json.dumps(
+            {
+                "type": "typing",
+                "lsid": event.lsid,
+                "who": {"type": event.who, "gsnumber": event.gsnumber, "name": event.name},
+            },
+            separators=(",", ":"),
+        )
+        for peer in self.watchers.get(event.lsid, ()):
+            if peer.gsnumber != event.gsnumber:
+                peer.send_text(message)
 
     def _on_state(self, event: SessionState) -> None:
         state = event.state
@@ -437,6 +479,8 @@ class Hub:
                 peer.pending_states.append(event)
         for queue in changed_queues:
             self._later(f"positions:{queue}", functools.partial(self._send_positions, queue))
+        if changed_queues:
+            self._later("duty", self._send_duty)
 
     def _spawn(self, job: Any) -> None:
         task = asyncio.get_running_loop().create_task(job)
@@ -498,6 +542,22 @@ class Hub:
 
     def position_of(self, lsid: str) -> int | None:
         return self.waiting.position_of(lsid)
+
+    async def _send_duty(self) -> None:
+        """Tell each waiting customer of this process whether anyone on duty could take their
+        queue now: a session stays queued when the last rep leaves, and its customer is told."""
+        waiting = [
+            (peer, self.waiting.states[lsid]) for lsid, peer in self.customers.items() if lsid in self.waiting.states
+        ]
+        if not waiting:
+            return
+        duty = await self.runtime.db.read(on_duty)
+        for peer, state in waiting:
+            queue = state["queue"]
+            covered = duty.covers(Queue(QueueKind(queue["kind"]), queue["id"] or 0, queue["name"]))
+            if peer.on_duty is not covered:
+                peer.on_duty = covered
+                peer.send({"type": "duty", "on_duty": covered})
 
     async def _send_reps(self) -> None:
         if not self.consoles:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -13,7 +12,9 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from lifeline.db.base import MAX_ID
 from lifeline.realtime.hub import Peer
+from lifeline.text import parse_json
 
 log = logging.getLogger("lifeline.realtime")
 
@@ -43,11 +44,18 @@ def same_origin(websocket: WebSocket) -> bool:
 
 
 async def receive_message(websocket: WebSocket, *, timeout: float | None = None) -> dict[str, Any]:
-    text = await asyncio.wait_for(websocket.receive_text(), timeout) if timeout else await websocket.receive_text()
+    """The next message. Anything but a JSON object with a type in a text frame is a
+    ProtocolError (binary frames included: Starlette's receive_text would fail on them)."""
+    frame = await (asyncio.wait_for(websocket.receive(), timeout) if timeout else websocket.receive())
+    if frame["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(frame.get("code", 1000), frame.get("reason"))
+    text = frame.get("text")
+    if not isinstance(text, str):
+        raise ProtocolError("messages are JSON objects in text frames")
     if len(text) > MAX_MESSAGE:
         raise ProtocolError(f"messages are limited to {MAX_MESSAGE} bytes")
     try:
-        message = json.loads(text)
+        message = parse_json(text)
     except ValueError:
         raise ProtocolError("messages are JSON objects") from None
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
@@ -103,6 +111,10 @@ async def run_peer(
                 peer.send(reply)
     except (WebSocketDisconnect, RuntimeError, asyncio.CancelledError):
         return "closed"
+    except Exception:
+        # Whatever went wrong, the socket is over; the caller still lets go of its peer.
+        log.exception("a socket failed")
+        return "closed"
     finally:
         writer.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -110,6 +122,26 @@ async def run_peer(
         if websocket.application_state != WebSocketState.DISCONNECTED:
             with contextlib.suppress(Exception):
                 await websocket.close()
+
+
+TYPING_EVERY_SECONDS = 2.0  # "is typing" signals passed on per person and session, at most
+
+
+class TypingThrottle:
+    """One "is typing" signal per session every TYPING_EVERY_SECONDS; the rest are dropped
+    (the clients send one every few seconds while someone types; a flood goes nowhere)."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, float] = {}
+
+    def due(self, lsid: str) -> bool:
+        now = time.monotonic()
+        if now - self._last.get(lsid, -TYPING_EVERY_SECONDS) < TYPING_EVERY_SECONDS:
+            return False
+        if len(self._last) > 100:
+            self._last.clear()  # a console in many sessions over a day: forget old ones
+        self._last[lsid] = now
+        return True
 
 
 def ack(message: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -124,6 +156,15 @@ def text_field(message: dict[str, Any], name: str, limit: int, *, required: bool
         raise ProtocolError(f"{name} is missing")
     if len(value) > limit:
         raise ProtocolError(f"{name} is longer than {limit} characters")
+    return value
+
+
+def id_field(message: dict[str, Any], name: str) -> int:
+    """A record's id: a whole number (not true or false) that an id can be."""
+    value = message.get(name)
+    # Ids are 32-bit in the database; past that a lookup fails instead of finding nothing.
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_ID:
+        raise ProtocolError(f"{name} must be a number")
     return value
 
 

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import IO, Any, Protocol
 
+from lifeline.text import parse_json
+
 CONTENT_TYPE = "application/x-asciicast"
 
 # CSI and OSC sequences and lone escapes: what a terminal interprets rather than shows.
@@ -63,7 +65,7 @@ def bounded_lines(handle: IO[bytes], limit: int) -> Iterator[bytes]:
 def read_header(line: bytes) -> dict[str, Any]:
     """The header line's fields ({} when it is not a JSON object)."""
     try:
-        header = json.loads(line)
+        header = parse_json(line)
     except ValueError:
         return {}
     return header if isinstance(header, dict) else {}
@@ -75,7 +77,7 @@ def read_events(lines: Iterable[bytes]) -> Iterator[tuple[float, str, str]]:
         if number == 0 or not raw.strip():
             continue
         try:
-            seconds, code, data = json.loads(raw)
+            seconds, code, data = parse_json(raw)
         except (ValueError, TypeError):
             continue
         yield float(seconds), str(code), str(data)

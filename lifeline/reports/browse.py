@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, exists, select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session
 
 from lifeline.directory.models import CustomAttribute, PublicSite, Team, ViewReports
 from lifeline.recordings.models import Recording
-from lifeline.reports.criteria import Viewer
+from lifeline.reports.criteria import Viewer, session_has
 from lifeline.sessions.events import EventType
 from lifeline.sessions.models import (
     SessionAttribute,
@@ -25,6 +25,7 @@ from lifeline.sessions.models import (
     SessionTeam,
     SupportSession,
 )
+from lifeline.sessions.queries import issues_picked
 from lifeline.surveys.models import SurveyQuestion, SurveyResponse
 
 MAX_ROWS = 200
@@ -94,7 +95,7 @@ def find_sessions(session: Session, search: Search, viewer: Viewer) -> tuple[lis
     query = select(SupportSession).where(search.window.condition(), viewer.condition())
     if search.rep_id is not None:
         query = query.where(
-            exists().where(
+            session_has(
                 SessionParticipant.session_id == SupportSession.id,
                 SessionParticipant.role == "representative",
                 SessionParticipant.user_id == search.rep_id,
@@ -102,7 +103,7 @@ def find_sessions(session: Session, search: Search, viewer: Viewer) -> tuple[lis
         )
     if search.team_id is not None:
         query = query.where(
-            exists().where(SessionTeam.session_id == SupportSession.id, SessionTeam.team_id == search.team_id)
+            session_has(SessionTeam.session_id == SupportSession.id, SessionTeam.team_id == search.team_id)
         )
     if search.site_id is not None:
         query = query.where(SupportSession.public_site_id == search.site_id)
@@ -126,6 +127,7 @@ def _rows(session: Session, sessions: list[SupportSession]) -> list[SessionRow]:
             reps[session_id].append((not owner, name))
     teams = dict(session.execute(select(Team.id, Team.name)).all())
     sites = dict(session.execute(select(PublicSite.id, PublicSite.name)).all())
+    issues = issues_picked(session, ids)
     return [
         SessionRow(
             lsid=s.lsid,
@@ -135,7 +137,7 @@ def _rows(session: Session, sessions: list[SupportSession]) -> list[SessionRow]:
             end_time=s.end_time,
             duration=int((s.end_time - s.start_time).total_seconds()) if s.end_time else None,
             customer=s.customer_name,
-            issue=s.customer_issue,
+            issue=issues.get(s.id, ""),
             reps=tuple(name for _, name in sorted(reps[s.id], key=lambda r: r[0])),
             team=teams.get(s.primary_team_id, "") if s.primary_team_id else "",
             site=sites.get(s.public_site_id, ""),
@@ -266,7 +268,10 @@ def session_report(session: Session, lsid: str, viewer: Viewer) -> SessionReport
         )
     )
     names = {p.gsnumber: p.display_name for p in participants}
-    events = session.scalars(select(SessionEvent).where(SessionEvent.session_id == found.id).order_by(SessionEvent.id))
+    events = list(
+        session.scalars(select(SessionEvent).where(SessionEvent.session_id == found.id).order_by(SessionEvent.id))
+    )
+    joined = _first_joined(events)
     files = session.scalars(select(SessionFile).where(SessionFile.session_id == found.id).order_by(SessionFile.id))
     return SessionReport(
         summary=_rows(session, [found])[0],
@@ -280,7 +285,7 @@ def session_report(session: Session, lsid: str, viewer: Viewer) -> SessionReport
                 p.display_name,
                 p.username,
                 p.session_owner,
-                p.joined_at,
+                joined.get((p.role, p.gsnumber), p.joined_at),
                 p.seconds_involved,
                 p.hostname,
                 p.os,
@@ -293,6 +298,18 @@ def session_report(session: Session, lsid: str, viewer: Viewer) -> SessionReport
         surveys=_surveys(session, found),
         recordings=tuple(_recording_row(found.lsid, r) for r in _recordings_of(session, found.id)),
     )
+
+
+def _first_joined(events: list[SessionEvent]) -> dict[tuple[str, int], datetime]:
+    """When each participant first joined, by role and gsnumber, from the event log (the
+    participant row's joined_at is only set while they are in the session)."""
+    joined: dict[tuple[str, int], datetime] = {}
+    for e in events:
+        if e.event_type == EventType.SESSION_START and e.performed_by_type == "customer":
+            joined.setdefault(("customer", e.performed_by_gsnumber), e.occurred_at)
+        elif e.event_type == EventType.CONFERENCE_MEMBER_ADDED and e.destination_gsnumber is not None:
+            joined.setdefault((e.destination_type or "representative", e.destination_gsnumber), e.occurred_at)
+    return joined
 
 
 def _recordings_of(session: Session, session_id: int) -> list[Recording]:
@@ -404,7 +421,7 @@ def team_summaries(session: Session, window: DayRange, viewer: Viewer) -> list[T
 def sessions_per_day(session: Session, window: DayRange, viewer: Viewer, team_id: int | None) -> list[tuple[date, int]]:
     query = select(SupportSession.start_time).where(window.condition(), viewer.condition())
     if team_id is not None:
-        query = query.where(exists().where(SessionTeam.session_id == SupportSession.id, SessionTeam.team_id == team_id))
+        query = query.where(session_has(SessionTeam.session_id == SupportSession.id, SessionTeam.team_id == team_id))
     per_day = Counter(start.astimezone(window.zone).date() for start in session.scalars(query))
     return [(day, per_day[day]) for day in window.days()]
 

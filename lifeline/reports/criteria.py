@@ -7,7 +7,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select, true
+from sqlalchemy import ColumnElement, Exists, and_, exists, or_, select, true
 
 from lifeline.directory.models import TeamMember, ViewReports
 from lifeline.sessions.models import SessionParticipant, SessionTeam, SupportSession
@@ -59,9 +59,9 @@ class Limit:
         if self.kind is LimitKind.REP:
             return _owned_by(SessionParticipant.user_id == self.id)
         if self.kind is LimitKind.ALL_TEAMS:
-            return exists().where(SessionTeam.session_id == SupportSession.id)
+            return session_has(SessionTeam.session_id == SupportSession.id)
         if self.kind is LimitKind.TEAM:
-            return exists().where(SessionTeam.session_id == SupportSession.id, SessionTeam.team_id == self.id)
+            return session_has(SessionTeam.session_id == SupportSession.id, SessionTeam.team_id == self.id)
         if self.kind is LimitKind.MEMBERS:
             members = select(TeamMember.user_id).where(TeamMember.team_id == self.id)
             return _owned_by(SessionParticipant.user_id.in_(members))
@@ -73,8 +73,15 @@ class Limit:
 ALL = Limit()
 
 
+def session_has(*conditions: ColumnElement[bool]) -> Exists:
+    """EXISTS over rows of a session, correlated to SupportSession alone: it still holds in a
+    query that itself selects from the table searched (the team summaries read session_teams,
+    where automatic correlation left the subquery without a FROM)."""
+    return exists().where(*conditions).correlate(SupportSession)
+
+
 def _owned_by(who: ColumnElement[bool]) -> ColumnElement[bool]:
-    return exists().where(
+    return session_has(
         SessionParticipant.session_id == SupportSession.id,
         SessionParticipant.role == "representative",
         SessionParticipant.session_owner.is_(True),
@@ -83,7 +90,7 @@ def _owned_by(who: ColumnElement[bool]) -> ColumnElement[bool]:
 
 
 def _took_part(who: ColumnElement[bool]) -> ColumnElement[bool]:
-    return exists().where(
+    return session_has(
         SessionParticipant.session_id == SupportSession.id,
         SessionParticipant.role == "representative",
         who,
@@ -118,7 +125,7 @@ class Viewer:
         return or_(
             mine,
             _took_part(SessionParticipant.user_id.in_(teammates)),
-            exists().where(SessionTeam.session_id == SupportSession.id, SessionTeam.team_id.in_(my_teams)),
+            session_has(SessionTeam.session_id == SupportSession.id, SessionTeam.team_id.in_(my_teams)),
         )
 
 
@@ -154,8 +161,6 @@ class Selection:
             parts.append(SupportSession.primary_team_id.is_not(None))
         if self.with_survey is not None:
             parts.append(
-                exists().where(
-                    SurveyResponse.session_id == SupportSession.id, SurveyResponse.survey == self.with_survey
-                )
+                session_has(SurveyResponse.session_id == SupportSession.id, SurveyResponse.survey == self.with_survey)
             )
         return parts

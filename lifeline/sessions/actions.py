@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,6 +30,7 @@ from lifeline.sessions.models import (
     SupportSession,
 )
 from lifeline.sessions.queues import GENERAL, Queue, QueueKind
+from lifeline.text import is_xml_safe
 
 
 class SessionStatus(enum.StrEnum):
@@ -391,6 +393,29 @@ def _into_queue(session: Session, support_session: SupportSession, queue: Queue,
 
 # --- attributes --------------------------------------------------------------------------
 
+MAX_ATTRIBUTE_LENGTH = 1024
+MAX_ATTRIBUTES_TOTAL = 10 * 1024
+
+
+def attributes_problem(values: Mapping[str, str], defined: Collection[str]) -> str | None:
+    """Why these `session.custom.*` values (by code name, external_key among them) cannot be
+    set, or None: each names an attribute an admin defined, is at most 1,024 characters and
+    XML-safe, and all together are at most 10 KB. The Command API and /api/start_session
+    both ask here."""
+    total = 0
+    for code_name, value in values.items():
+        if code_name != "external_key" and code_name not in defined:
+            return f"Unknown custom attribute session.custom.{code_name}"
+        if len(value) > MAX_ATTRIBUTE_LENGTH:
+            return f"The parameter session.custom.{code_name} is longer than {MAX_ATTRIBUTE_LENGTH} characters."
+        total += len(value)
+    if total > MAX_ATTRIBUTES_TOTAL:
+        return "The custom attributes are longer than 10 KB together."
+    for code_name, value in values.items():
+        if not is_xml_safe(value):
+            return f"The parameter session.custom.{code_name} contains characters that are not allowed."
+    return None
+
 
 def set_attributes(
     session: Session, support_session: SupportSession, changes: Mapping[str, str | None], performed_by: Actor
@@ -438,11 +463,13 @@ def end_session(
     *,
     reason: str = "",
     abnormal: bool = False,
+    at: datetime | None = None,
 ) -> None:
-    """End the session once; everyone still in it is counted out at this moment."""
+    """End the session once; everyone still in it is counted out at this moment, or at `at`
+    (earlier: when the customer left a session that ends because they never came back)."""
     if SessionStatus(support_session.status) is SessionStatus.ENDED:
         raise SessionError("The session has already ended")
-    now = utcnow()
+    now = utcnow() if at is None else min(at, utcnow())
     for row in session.scalars(
         select(SessionParticipant).where(
             SessionParticipant.session_id == support_session.id, SessionParticipant.joined_at.is_not(None)
@@ -470,7 +497,10 @@ def connection_gone(session: Session, connection: ClientConnection) -> None:
         support_session = session.get(SupportSession, connection.session_id)
         if support_session is not None and support_session.status != SessionStatus.ENDED.value:
             who = Actor(ActorType.CUSTOMER, connection.gsnumber, support_session.customer_name or "Customer")
-            end_session(session, support_session, who, reason="customer disconnected", abnormal=True)
+            # Nobody took it: the customer gave up waiting. Either way the session lasted
+            # until the customer left, not until the appliance gave up on them.
+            reason = "abandoned" if support_session.status == SessionStatus.WAITING.value else "customer disconnected"
+            end_session(session, support_session, who, reason=reason, abnormal=True, at=connection.away_since)
         return
     if connection.kind != ClientKind.REPRESENTATIVE.value or connection.user_id is None:
         return

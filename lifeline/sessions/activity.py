@@ -174,6 +174,13 @@ class FileSent:
     content_type: str = "application/octet-stream"
 
 
+def check_file_sender(session: Session, support_session: SupportSession, sender: Actor) -> None:
+    """Raises SessionError unless `sender` may send a file into the session now: checked
+    before a byte of the file is read, and again by record_file when it is logged."""
+    _live(support_session)
+    _in_session(session, support_session, sender)
+
+
 def record_file(
     session: Session,
     support_session: SupportSession,

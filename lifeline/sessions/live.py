@@ -2,7 +2,8 @@
 
 Two live events leave after commit: `SessionEventAdded` for every entry of a session's
 log (chat lines included), and `SessionState` with the session as a transaction left it
-(queue, owner, members, customer) for the queues and tabs of the consoles.
+(queue, owner, members, customer) for the queues and tabs of the consoles. A third,
+`SomeoneTyping`, never touches the database.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from lifeline.bus.wire import live_event
 from lifeline.db.engine import snapshot_on_commit
-from lifeline.directory.models import Issue, Team, User
+from lifeline.directory.models import Team, User
+from lifeline.presence.models import ClientConnection
 from lifeline.sessions.models import SessionAttribute, SessionEvent, SessionFile, SessionParticipant, SupportSession
 
 
@@ -34,6 +36,17 @@ class SessionState:
     lsid: str
     session_id: int
     state: dict[str, Any]
+
+
+@live_event
+@dataclass(frozen=True)
+class SomeoneTyping:
+    """Someone in a session is typing a chat line. Not logged: it only shows for a moment."""
+
+    lsid: str
+    gsnumber: int
+    who: str  # representative or customer
+    name: str
 
 
 def _actor(kind: str | None, gsnumber: int | None, name: str) -> dict[str, Any] | None:
@@ -109,10 +122,9 @@ def session_state(session: Session, support_session: SupportSession) -> dict[str
     elif support_session.queue_kind == "general":
         queue_name = "General"
     customer = next((p for p in participants if p.role == "customer"), None)
-    issue_title = ""
-    if support_session.customer_issue.isdigit():
-        issue = session.get(Issue, int(support_session.customer_issue))
-        issue_title = issue.title if issue else ""
+    from lifeline.sessions.queries import issues_picked  # queries -> events -> this module
+
+    issue_title = issues_picked(session, [support_session.id]).get(support_session.id, "")
     version = session.scalar(select(func.max(SessionEvent.id)).where(SessionEvent.session_id == support_session.id))
     attributes = dict(
         session.execute(
@@ -143,6 +155,7 @@ def session_state(session: Session, support_session: SupportSession) -> dict[str
             "details": support_session.customer_details,
             "gsnumber": customer.gsnumber if customer else None,
             "connected": customer is not None,
+            "connection": _customer_connection(session, support_session, customer),
         },
         "owner": support_session.owner_gsnumber,
         "owner_user_id": support_session.owner_user_id,
@@ -154,6 +167,16 @@ def session_state(session: Session, support_session: SupportSession) -> dict[str
         "primary_team_id": support_session.primary_team_id,
         "public_site_id": support_session.public_site_id,
     }
+
+
+def _customer_connection(session: Session, support_session: SupportSession, customer: SessionParticipant | None) -> str:
+    """connected, reconnecting (their socket closed; a reload comes back within seconds) or gone."""
+    if support_session.status == "ended" or customer is None:
+        return "gone"
+    connection = session.get(ClientConnection, customer.gsnumber)
+    if connection is None or connection.disconnected_at is not None:
+        return "gone"
+    return "reconnecting" if connection.away_since is not None else "connected"
 
 
 def mark_changed(session: Session, support_session: SupportSession) -> None:

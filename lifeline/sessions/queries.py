@@ -5,7 +5,15 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lifeline.sessions.models import SessionAttribute, SessionEvent, SessionParticipant, SupportSession
+from lifeline.directory.models import Issue
+from lifeline.sessions.events import EventType
+from lifeline.sessions.models import (
+    SessionAttribute,
+    SessionEvent,
+    SessionFile,
+    SessionParticipant,
+    SupportSession,
+)
 
 
 def session_by_lsid(session: Session, lsid: str) -> SupportSession | None:
@@ -79,3 +87,27 @@ def events_after(session: Session, support_session: SupportSession, after_id: in
             .order_by(SessionEvent.id)
         )
     )
+
+
+def referenced_files(session: Session, digests: list[str]) -> set[str]:
+    """Which of these file store digests a session's file still references."""
+    return set(session.scalars(select(SessionFile.sha256).where(SessionFile.sha256.in_(digests))))
+
+
+def issues_picked(session: Session, session_ids: list[int]) -> dict[int, str]:
+    """The issue each session's customer picked, by its title (by its code name if the issue
+    was removed since): read from the Session Start event, which logs the issue's code name
+    however it was picked (the session's customer_issue is the numeric id the reports give)."""
+    codes: dict[int, str] = {}
+    for session_id, data in session.execute(
+        select(SessionEvent.session_id, SessionEvent.data).where(
+            SessionEvent.session_id.in_(session_ids), SessionEvent.event_type == EventType.SESSION_START.value
+        )
+    ):
+        code = next((str(value) for name, value in data if name == "issue"), "")
+        if code:
+            codes[session_id] = code
+    titles = dict(
+        session.execute(select(Issue.code_name, Issue.title).where(Issue.code_name.in_(set(codes.values())))).all()
+    )
+    return {session_id: titles.get(code, code) for session_id, code in codes.items()}

@@ -11,18 +11,19 @@ import enum
 import hashlib
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lifeline.directory.models import Issue, PublicSite, User
+from lifeline.directory.models import ApiAccount, Issue, PublicSite, User
 from lifeline.presence import actions as presence
 from lifeline.presence.actions import ClientInfo, ClientKind
 from lifeline.presence.models import ClientConnection
 from lifeline.presence.queries import live_rep_connection
 from lifeline.sessions import actions as engine
-from lifeline.sessions.actions import CustomerDetails
+from lifeline.sessions.actions import CustomerDetails, attributes_problem
+from lifeline.sessions.events import SYSTEM, Actor, ActorType, api_actor
 from lifeline.sessions.keys import KeyState, find_key
 from lifeline.sessions.models import SessionKey
 from lifeline.sessions.queues import GENERAL, Queue, QueueError, issue_queue, rep_queue, resolve_queue
@@ -66,29 +67,31 @@ class Started:
     token: str  # the customer's credential for their client; only its SHA-256 is stored
 
 
-def _queue_for(session: Session, request: CustomerStart, site: PublicSite) -> tuple[Queue, str] | Refusal:
-    """The queue to wait in, and the start method the reports will show."""
+def _queue_for(session: Session, request: CustomerStart, site: PublicSite) -> tuple[Queue, str, str] | Refusal:
+    """The queue to wait in, the start method the reports will show, and the issue as the
+    reports give it: the numeric id of the issue picked (by id or by code name), or of the
+    representative when the site lists reps in the issue menu."""
     if request.rep_id is not None and not request.issue_menu:
         user = session.get(User, request.rep_id)
         if user is None or not user.enabled or live_rep_connection(session, user.id) is None:
             return Refusal.REP_UNAVAILABLE
         try:
-            return rep_queue(user), "representative"
+            return rep_queue(user), "representative", ""
         except QueueError:
             return Refusal.REP_UNAVAILABLE
     if request.issue_menu:
         if request.issue_code:
             issue = session.scalars(select(Issue).where(Issue.code_name == request.issue_code)).first()
-            return (issue_queue(issue), "issue") if issue else Refusal.ISSUE_UNKNOWN
+            return (issue_queue(issue), "issue", str(issue.id)) if issue else Refusal.ISSUE_UNKNOWN
         if request.issue_id:
             if site.show_reps_in_issue_menu:
                 user = session.get(User, request.issue_id)
                 if user is None or live_rep_connection(session, user.id) is None:
                     return Refusal.REP_UNAVAILABLE
-                return rep_queue(user), "issue"
+                return rep_queue(user), "issue", str(user.id)
             issue = session.get(Issue, request.issue_id)
-            return (issue_queue(issue), "issue") if issue else Refusal.ISSUE_UNKNOWN
-        return (GENERAL, "issue") if site.general_queue_open else Refusal.GENERAL_CLOSED
+            return (issue_queue(issue), "issue", str(issue.id)) if issue else Refusal.ISSUE_UNKNOWN
+        return (GENERAL, "issue", "") if site.general_queue_open else Refusal.GENERAL_CLOSED
     return Refusal.NOTHING
 
 
@@ -99,8 +102,9 @@ class Plan:
     site: PublicSite
     queue: Queue
     method: str
-    external_key: str
-    attributes: dict[str, str]
+    issue: str
+    typed: dict[str, str]  # session.custom.* values from the customer's request, external_key among them
+    from_key: dict[str, str]  # those the session key carries: set by whoever made the key
     key: SessionKey | None
 
 
@@ -108,12 +112,13 @@ def plan(session: Session, request: CustomerStart) -> Plan | Refusal:
     """Where the customer would wait, or why they cannot. Reads only, so it also answers HEAD."""
     site = session.get(PublicSite, request.public_site_id) or session.get(PublicSite, 1)
     assert site is not None
+    typed = {**request.attributes, **({"external_key": request.external_key} if request.external_key else {})}
     if not (request.short_key or request.url_key):
         chosen = _queue_for(session, request, site)
         if isinstance(chosen, Refusal):
             return chosen
-        queue, method = chosen
-        return Plan(site, queue, method, request.external_key, dict(request.attributes), None)
+        queue, method, issue = chosen
+        return Plan(site, queue, method, issue, typed, {}, None)
     state, key = find_key(session, short_key=request.short_key, url_key=request.url_key)
     if state is not KeyState.USABLE or key is None:
         return {
@@ -127,14 +132,34 @@ def plan(session: Session, request: CustomerStart) -> Plan | Refusal:
         )
     except QueueError:
         queue = GENERAL  # the rep or team the key named is gone: someone can still help
-    return Plan(
-        site,
-        queue,
-        "session_key_url" if request.url_key else "session_key",
-        request.external_key or key.external_key,
-        {**key.attributes, **request.attributes},
-        key,
-    )
+    method = "session_key_url" if request.url_key else "session_key"
+    return Plan(site, queue, method, "", *_typed_and_from_key(typed, key), key)
+
+
+def _typed_and_from_key(typed: dict[str, str], key: SessionKey) -> tuple[dict[str, str], dict[str, str]]:
+    """An external key typed with the session key wins over the key's own (the guide's form
+    offers it); custom attributes the integration set on the key stand, and the customer's
+    request only adds names the key left out, while all together stay within 10 KB."""
+    from_key = {**key.attributes, **({"external_key": key.external_key} if key.external_key else {})}
+    if "external_key" in typed:
+        from_key.pop("external_key", None)
+    added = {name: value for name, value in typed.items() if name not in from_key}
+    if attributes_problem({**added, **from_key}, [*added, *from_key]) is not None:
+        added = {name: value for name, value in added.items() if name == "external_key"}
+    return added, from_key
+
+
+def key_maker(session: Session, key: SessionKey) -> Actor:
+    """Who made a session key, as the event log names them: the representative (on their
+    console connection, if they are logged in) or the API account."""
+    if key.created_by_api_account_id is not None:
+        account = session.get(ApiAccount, key.created_by_api_account_id)
+        return api_actor(account.name if account else "deleted account")
+    user = session.get(User, key.created_by_user_id) if key.created_by_user_id is not None else None
+    if user is None:
+        return SYSTEM
+    connection = live_rep_connection(session, user.id)
+    return Actor(ActorType.REPRESENTATIVE, connection.gsnumber if connection else 0, user.display_name, user.id)
 
 
 def begin(session: Session, request: CustomerStart, *, node_id: str) -> Started | Refusal:
@@ -151,15 +176,18 @@ def begin(session: Session, request: CustomerStart, *, node_id: str) -> Started 
         info=request.client,
         resume_token_sha256=hashlib.sha256(token.encode()).hexdigest(),
     )
+    typed = dict(planned.typed)
     support_session = engine.start_session(
         session,
         queue=planned.queue,
         public_site_id=planned.site.id,
         customer_connection=customer,
-        details=request.details,
+        details=replace(request.details, issue=planned.issue),
         start_method=planned.method,
-        external_key=planned.external_key,
-        attributes=planned.attributes,
+        external_key=typed.pop("external_key", ""),
+        attributes=typed,
         session_key=planned.key,
     )
+    if planned.from_key and planned.key is not None:
+        engine.set_attributes(session, support_session, planned.from_key, key_maker(session, planned.key))
     return Started(support_session.lsid, customer.gsnumber, token)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from lifeline.sessions.actions import SessionError, SessionStatus
 from lifeline.sessions.events import Actor, ActorType, EventType, log_event
-from lifeline.sessions.models import SupportSession
+from lifeline.sessions.models import SessionEvent, SupportSession
 from lifeline.surveys.models import SurveyQuestion, SurveyResponse
 from lifeline.text import check_text
 
@@ -160,6 +160,8 @@ def submit_survey(
     expected = ActorType.CUSTOMER if survey is SurveyKind.CUSTOMER else ActorType.REPRESENTATIVE
     if submitter.type is not expected:
         raise SurveyError(f"the {survey.value} exit survey is for the {survey.value}")
+    if survey is SurveyKind.REPRESENTATIVE and not _ended_by(session, support_session, submitter):
+        raise SurveyError("the representative exit survey is for the representative who ended the session")
     already = session.scalars(
         select(SurveyResponse.id).where(
             SurveyResponse.session_id == support_session.id,
@@ -192,6 +194,16 @@ def submit_survey(
     log_event(session, support_session, event_type, submitter, data=data)
     session.flush()
     return response
+
+
+def _ended_by(session: Session, support_session: SupportSession, rep: Actor) -> bool:
+    """Whether this representative's connection ended the session (its Session End event says who)."""
+    ended_by = session.execute(
+        select(SessionEvent.performed_by_type, SessionEvent.performed_by_gsnumber).where(
+            SessionEvent.session_id == support_session.id, SessionEvent.event_type == EventType.SESSION_END.value
+        )
+    ).first()
+    return ended_by is not None and tuple(ended_by) == (ActorType.REPRESENTATIVE.value, rep.gsnumber)
 
 
 def _checked(question: SurveyQuestion, values: list[str]) -> list[str]:

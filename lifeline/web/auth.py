@@ -75,7 +75,7 @@ class WebAuth:
 
     # --- the session cookie ------------------------------------------------------------
 
-    async def sign_in(self, response: Response, user: User, *, secure: bool) -> None:
+    async def sign_in(self, response: Response, user: User) -> None:
         nonce = secrets.token_urlsafe(16)
         await self.runtime.db.write(directory.start_sign_in, user.id, sha256_hex(nonce), timedelta(hours=SESSION_HOURS))
         value = (await self._serializer()).dumps({"u": user.id, "n": nonce})
@@ -84,7 +84,7 @@ class WebAuth:
             value,
             max_age=SESSION_HOURS * 3600,
             httponly=True,
-            secure=secure,
+            secure=True,  # pages are served only over HTTPS (web/transport.py)
             samesite="lax",
             path="/",
         )
@@ -148,8 +148,8 @@ class WebAuth:
         return existing if 20 <= len(existing) <= 64 else secrets.token_urlsafe(24)
 
     @staticmethod
-    def remember_prelogin(response: Response, token: str, *, secure: bool) -> None:
-        response.set_cookie(PRELOGIN_COOKIE, token, httponly=True, secure=secure, samesite="strict", path="/")
+    def remember_prelogin(response: Response, token: str) -> None:
+        response.set_cookie(PRELOGIN_COOKIE, token, httponly=True, secure=True, samesite="strict", path="/")
 
     @staticmethod
     def check_prelogin(connection: HTTPConnection, token: str) -> bool:

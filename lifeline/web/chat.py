@@ -70,7 +70,7 @@ def customer_upload(web: Web) -> Callable[[Request], Awaitable[Response]]:
                 else Actor(ActorType.CUSTOMER, connection.gsnumber, "Customer")
             )
 
-        return await store_and_record(request, web.files, web.runtime.db.write, who, find_session)
+        return await store_and_record(request, web.files, web.runtime.db, who, find_session)
 
     return upload
 

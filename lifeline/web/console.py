@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from lifeline.db.base import MAX_BIG_ID, parse_id
 from lifeline.directory.models import User
 from lifeline.presence.models import ClientConnection
 from lifeline.sessions import actions as engine
@@ -17,7 +18,7 @@ from lifeline.sessions.models import SessionFile, SessionParticipant, SupportSes
 from lifeline.sessions.queries import session_by_lsid
 from lifeline.web.context import Web
 from lifeline.web.files import download, store_and_record
-from lifeline.web.pages import field, is_https, render, small_form
+from lifeline.web.pages import field, render, small_form
 from lifeline.web.signin import CHANGE_PASSWORD_URL, browser_sign_in, is_throttled
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -33,13 +34,13 @@ def login_page(web: Web) -> Endpoint:
             if signed_in is not None and signed_in.support and not signed_in.password_change_due:
                 return RedirectResponse("/console", status_code=303)
             response = render(request, "console_login.html", context)
-            web.auth.remember_prelogin(response, token, secure=is_https(request))
+            web.auth.remember_prelogin(response, token)
             return response
         form = await small_form(request)
         if form is None or not web.auth.check_prelogin(request, field(form, "csrf")):
             context["error"] = "The form expired. Please sign in again."
             response = render(request, "console_login.html", context, status=400)
-            web.auth.remember_prelogin(response, token, secure=is_https(request))
+            web.auth.remember_prelogin(response, token)
             return response
         username = field(form, "username", 64)
         outcome = await browser_sign_in(web, request, username, field(form, "password", 256))
@@ -48,12 +49,12 @@ def login_page(web: Web) -> Endpoint:
         if isinstance(outcome, str) or outcome.user is None:
             context.update(error=outcome, username=username)
             response = render(request, "console_login.html", context, status=429 if is_throttled(outcome) else 401)
-            web.auth.remember_prelogin(response, token, secure=is_https(request))
+            web.auth.remember_prelogin(response, token)
             return response
         # Same cookie as /login: one sign-in for the whole appliance.
         target = f"{CHANGE_PASSWORD_URL}?next=/console" if outcome.password_change_due else "/console"
         response = RedirectResponse(target, status_code=303)
-        await web.auth.sign_in(response, outcome.user, secure=is_https(request))
+        await web.auth.sign_in(response, outcome.user)
         return response
 
     return login
@@ -100,10 +101,9 @@ def rep_upload(web: Web) -> Endpoint:
             return JSONResponse({"ok": False, "error": "sign in first"}, status_code=401)
         if not await web.auth.check_csrf(signed_in, request.headers.get("x-csrf-token", "")):
             return JSONResponse({"ok": False, "error": "the page expired; reload it"}, status_code=403)
-        gsnumber_text = request.headers.get("x-gsnumber", "")
-        if not gsnumber_text.isdigit():
+        gsnumber = parse_id(request.headers.get("x-gsnumber", ""), most=MAX_BIG_ID)
+        if gsnumber is None:
             return JSONResponse({"ok": False, "error": "x-gsnumber is missing"}, status_code=400)
-        gsnumber = int(gsnumber_text)
         lsid = request.path_params["lsid"]
 
         def who(session: Session, support_session: SupportSession) -> Actor:
@@ -114,7 +114,7 @@ def rep_upload(web: Web) -> Endpoint:
             return engine.rep_actor(connection, user)
 
         return await store_and_record(
-            request, web.files, web.runtime.db.write, who, lambda session: session_by_lsid(session, lsid)
+            request, web.files, web.runtime.db, who, lambda session: session_by_lsid(session, lsid)
         )
 
     return upload

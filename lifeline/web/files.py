@@ -1,26 +1,30 @@
-"""Files sent in sessions: uploads into the file store (bounded, streamed to disk) and
-downloads for the people of the session."""
+"""Files sent in sessions: uploads into the file store (authorized first, bounded, streamed
+straight into the store's temporary file) and downloads for the people of the session."""
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from python_multipart import MultipartParser
+from python_multipart.multipart import parse_options_header
 from sqlalchemy.orm import Session
-from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
-from starlette.types import Message, Receive
 
+from lifeline.db.engine import Database
 from lifeline.recordings.filestore import FileStore, FileTooLarge
 from lifeline.sessions import actions as engine
-from lifeline.sessions.activity import FileSent, record_file
+from lifeline.sessions.activity import FileSent, check_file_sender, record_file
 from lifeline.sessions.events import Actor
 from lifeline.sessions.models import SessionFile, SupportSession
 
 FORM_OVERHEAD = 64 * 1024
+MAX_FIELDS = 10
+MAX_FIELD_BYTES = 4096
+NO_FILE = "send the file in a multipart field named file"
 
 
 class UploadRefused(Exception):
@@ -29,92 +33,153 @@ class UploadRefused(Exception):
         self.status = status
 
 
-@dataclass(frozen=True)
-class Upload:
-    name: str
-    content_type: str
-    fields: dict[str, str]
-    upload: UploadFile
+@dataclass
+class SessionFileForm:
+    """A session file's multipart form as it streams in: the bytes of its `file` part are
+    handed on as they arrive (into the file store's temporary file, never spooled anywhere
+    else), its few small text fields kept."""
+
+    name: str = "file"
+    content_type: str = "application/octet-stream"
+    fields: dict[str, str] = field(default_factory=dict)
+    pending: list[bytes] = field(default_factory=list)
+    has_file: bool = False
+    in_file: bool = False
+    _headers: dict[str, str] = field(default_factory=dict)
+    _header: tuple[bytearray, bytearray] = field(default_factory=lambda: (bytearray(), bytearray()))
+    _field: str = ""
+    _value: bytearray = field(default_factory=bytearray)
+
+    def callbacks(self) -> dict[str, object]:
+        return {
+            "on_part_begin": self._part_begin,
+            "on_header_field": lambda data, start, end: self._header[0].extend(data[start:end]),
+            "on_header_value": lambda data, start, end: self._header[1].extend(data[start:end]),
+            "on_header_end": self._header_end,
+            "on_headers_finished": self._headers_finished,
+            "on_part_data": self._part_data,
+            "on_part_end": self._part_end,
+        }
+
+    def _part_begin(self) -> None:
+        self._headers, self._field, self._value = {}, "", bytearray()
+
+    def _header_end(self) -> None:
+        name, value = self._header
+        self._headers[name.decode("latin-1").lower()] = value.decode("latin-1")
+        name.clear()
+        value.clear()
+
+    def _headers_finished(self) -> None:
+        _, options = parse_options_header(self._headers.get("content-disposition", ""))
+        self._field = options.get(b"name", b"").decode("utf-8", "replace")
+        filename = options.get(b"filename")
+        if filename is None:
+            if len(self.fields) >= MAX_FIELDS:
+                raise UploadRefused("the form has too many fields")
+            return
+        if self._field != "file" or self.has_file:
+            raise UploadRefused("send one file, in a multipart field named file")
+        self.has_file = self.in_file = True
+        self.name = filename.decode("utf-8", "replace") or "file"
+        self.content_type = self._headers.get("content-type", "") or "application/octet-stream"
+
+    def _part_data(self, data: bytes, start: int, end: int) -> None:
+        if self.in_file:
+            self.pending.append(bytes(data[start:end]))
+            return
+        self._value.extend(data[start:end])
+        if len(self._value) > MAX_FIELD_BYTES:
+            raise UploadRefused(f"form fields are limited to {MAX_FIELD_BYTES} bytes")
+
+    def _part_end(self) -> None:
+        if self.in_file:
+            self.in_file = False
+        else:
+            self.fields.setdefault(self._field, self._value.decode("utf-8", "replace"))
 
 
-def _bounded(receive: Receive, limit: int) -> Receive:
-    seen = 0
-
-    async def bounded_receive() -> Message:
-        nonlocal seen
-        message = await receive()
-        seen += len(message.get("body", b""))
-        if seen > limit:
-            raise UploadRefused(f"files are limited to {limit - FORM_OVERHEAD} bytes", 413)
-        return message
-
-    return bounded_receive
-
-
-@contextlib.asynccontextmanager
-async def read_upload(request: Request, store: FileStore) -> AsyncIterator[Upload]:
-    """The one file of a multipart upload, plus its small text fields."""
-    limit = store.max_size + FORM_OVERHEAD
+async def file_chunks(request: Request, form: SessionFileForm, max_size: int) -> AsyncIterator[bytes]:
+    """The bytes of the form's file as the body streams in; UploadRefused for a body that is
+    too large or not a form with one file."""
+    limit = max_size + FORM_OVERHEAD
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > limit):
-        raise UploadRefused(f"files are limited to {store.max_size} bytes", 413)
-    bounded = Request(request.scope, _bounded(request.receive, limit))
+        raise UploadRefused(f"files are limited to {max_size} bytes", 413)
+    content_type, options = parse_options_header(request.headers.get("content-type", ""))
+    boundary = options.get(b"boundary")
+    if content_type != b"multipart/form-data" or not boundary:
+        raise UploadRefused(NO_FILE)
+    parser = MultipartParser(boundary, form.callbacks())  # type: ignore[arg-type]
+    seen = 0
     try:
-        async with bounded.form(max_files=1, max_fields=10, max_part_size=4096) as form:
-            upload = form.get("file")
-            if not isinstance(upload, UploadFile):
-                raise UploadRefused("send the file in a multipart field named file")
-            fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
-            yield Upload(upload.filename or "file", upload.content_type or "application/octet-stream", fields, upload)
-    except UploadRefused:
+        async for chunk in request.stream():
+            seen += len(chunk)
+            if seen > limit:
+                raise UploadRefused(f"files are limited to {max_size} bytes", 413)
+            if chunk:
+                await asyncio.to_thread(parser.write, chunk)
+            if form.pending:
+                yield b"".join(form.pending)
+                form.pending.clear()
+        parser.finalize()
+    except (UploadRefused, FileTooLarge):
         raise
-    except Exception:
+    except Exception:  # python-multipart's errors, a client gone mid-body
         raise UploadRefused("the upload could not be read") from None
-
-
-async def _chunks(upload: UploadFile) -> AsyncIterator[bytes]:
-    while chunk := await upload.read(64 * 1024):
-        yield chunk
+    if not form.has_file or form.in_file:
+        raise UploadRefused(NO_FILE)
 
 
 async def store_and_record(
     request: Request,
     store: FileStore,
-    db_write: Callable[..., Any],
+    db: Database,
     who: Callable[[Session, SupportSession], Actor],
     find_session: Callable[[Session], SupportSession | None],
 ) -> Response:
-    """The shared upload flow: read, store, log the transfer in the session; JSON answer."""
-    try:
-        async with read_upload(request, store) as upload:
-            stored = await store.put_stream(_chunks(upload.upload))
-            ref = upload.fields.get("ref") or None
-            name = upload.name[:255]
-            content_type = upload.content_type
-    except UploadRefused as refused:
-        return JSONResponse({"ok": False, "error": str(refused)}, status_code=refused.status)
-    except FileTooLarge as error:
-        return JSONResponse({"ok": False, "error": str(error)}, status_code=413)
-    if ref is not None and len(ref) > 64:
-        return JSONResponse({"ok": False, "error": "ref is at most 64 characters"}, status_code=400)
+    """The shared upload flow: authorize before reading a byte of the body, receive the file
+    under a temporary name, then log the transfer and place the file in one transaction
+    (the temporary file is removed on every failure); JSON answer."""
 
-    def record(session: Session) -> dict[str, Any] | str:
+    def sender(session: Session) -> tuple[SupportSession, Actor] | str:
         support_session = find_session(session)
         if support_session is None:
             return "no such session"
         try:
-            row = record_file(
-                session,
-                support_session,
-                who(session, support_session),
-                FileSent(name, stored.size, stored.sha256, content_type),
-                client_ref=ref,
-            )
+            actor = who(session, support_session)
+            check_file_sender(session, support_session, actor)
         except engine.SessionError as error:
             return str(error)
-        return {"ok": True, "file_id": row.id, "event_id": row.event_id, "size": row.size, "name": row.name}
+        return support_session, actor
 
-    outcome = await db_write(record)
+    refusal = await db.read(sender)
+    if isinstance(refusal, str):
+        return JSONResponse({"ok": False, "error": refusal}, status_code=409)
+    form = SessionFileForm()
+    try:
+        async with store.receive(file_chunks(request, form, store.max_size)) as incoming:
+            ref = form.fields.get("ref") or None
+            if ref is not None and len(ref) > 64:
+                return JSONResponse({"ok": False, "error": "ref is at most 64 characters"}, status_code=400)
+            file = FileSent(form.name[:255], incoming.size, incoming.sha256, form.content_type)
+
+            def record(session: Session) -> dict[str, Any] | str:
+                found = sender(session)
+                if isinstance(found, str):
+                    return found
+                try:
+                    row = record_file(session, found[0], found[1], file, client_ref=ref)
+                except engine.SessionError as error:
+                    return str(error)
+                incoming.place()  # before the commit; a failed commit leaves an orphan the sweep removes
+                return {"ok": True, "file_id": row.id, "event_id": row.event_id, "size": row.size, "name": row.name}
+
+            outcome = await db.write(record)
+    except UploadRefused as refused:
+        return JSONResponse({"ok": False, "error": str(refused)}, status_code=refused.status)
+    except FileTooLarge as error:
+        return JSONResponse({"ok": False, "error": str(error)}, status_code=413)
     if isinstance(outcome, str):
         return JSONResponse({"ok": False, "error": outcome}, status_code=409)
     return JSONResponse(outcome)

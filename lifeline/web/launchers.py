@@ -16,7 +16,9 @@ import zipfile
 from dataclasses import dataclass
 
 MAC_APP = "Double-Click To Start Support Session.app"
-MAC_EXECUTABLE = "lifeline-scc"
+# The bundle's executable, named as real appliances name it: session-start scripts written
+# for them unzip the app and exec this path.
+MAC_EXECUTABLE = "mount_dmg_and_exec_bundle.sh"
 # Fixed, so that the same URL always makes the same bytes.
 ZIP_TIME = (2024, 1, 1, 0, 0, 0)
 UNIX = 3  # "made by" a Unix system: unzip and Archive Utility then honour the modes below
@@ -107,9 +109,10 @@ echo "Open this address in your web browser: $url"
 
 
 def mac_executable(url: str) -> bytes:
+    # open(1) is /usr/bin/open, in the PATH of every Mac program (Finder's included).
     return f"""#!/bin/sh
 # Opens your support session in your web browser.
-exec /usr/bin/open '{url}'
+exec open '{url}'
 """.encode("ascii")
 
 

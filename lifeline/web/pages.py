@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from starlette.datastructures import FormData
-from starlette.requests import HTTPConnection, Request
+from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.templating import Jinja2Templates
 
@@ -33,10 +33,6 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     response: HTMLResponse = templates.TemplateResponse(request, template, context or {}, status_code=status)
     response.headers.update(SECURITY_HEADERS)
     return response
-
-
-def is_https(connection: HTTPConnection) -> bool:
-    return connection.url.scheme in ("https", "wss")
 
 
 async def small_form(request: Request) -> FormData | None:

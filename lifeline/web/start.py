@@ -11,7 +11,7 @@ HEAD answers what GET would, and starts nothing.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +26,7 @@ from lifeline.appliance.urls import public_base_url
 from lifeline.directory.queries import SiteRecord
 from lifeline.presence.actions import ClientInfo
 from lifeline.realtime.hub import DOWNLOAD_GRACE_SECONDS
-from lifeline.sessions.actions import CustomerDetails
+from lifeline.sessions.actions import CustomerDetails, attributes_problem
 from lifeline.sessions.starting import TOKEN_BYTES, CustomerStart, Plan, Refusal, Started, begin, plan
 from lifeline.text import is_xml_safe
 from lifeline.web.context import Web, client_address
@@ -75,7 +75,9 @@ def _int(value: str | None) -> int | None:
     return int(value.strip())
 
 
-def parse_start(params: dict[str, str], *, site_id: int, client: ClientInfo) -> CustomerStart | Problem:
+def parse_start(
+    params: dict[str, str], *, site_id: int, client: ClientInfo, defined_attributes: Collection[str]
+) -> CustomerStart | Problem:
     """Read any of the documented parameter sets; the first problem is what the customer sees."""
     for name, limit in LIMITS.items():
         value = params.get(name, "")
@@ -84,7 +86,9 @@ def parse_start(params: dict[str, str], *, site_id: int, client: ClientInfo) -> 
             return Problem("Too long", f"{label} can be at most {limit} characters.")
         if value and not is_xml_safe(value):
             return Problem("Not accepted", f"{FIELD_NAMES.get(name, name)} contains characters that are not allowed.")
-    attributes = {k: v for k, v in prefixed(params, "session.custom.").items() if len(v) <= 1024 and is_xml_safe(v)}
+    attributes = custom_attributes(params, defined_attributes)
+    if isinstance(attributes, Problem):
+        return attributes
     external_key = params.get("external_key") or attributes.pop("external_key", "")
     attributes.pop("external_key", None)
     issue_menu = params.get("issue_menu", "") == "1" or bool(params.get("codeName"))
@@ -93,7 +97,6 @@ def parse_start(params: dict[str, str], *, site_id: int, client: ClientInfo) -> 
         name=(params.get("customer_name") or params.get("customer.name") or "").strip(),
         company=(params.get("customer_company") or params.get("customer.company") or "").strip(),
         company_code=(params.get("customer_company_code") or params.get("customer.company_code") or "").strip(),
-        issue=str(_int(raw_id) or "") if issue_menu else "",
         details=(params.get("customer_desc") or params.get("customer.details") or "").strip(),
     )
     short_key = "".join((params.get("short_key") or "").split())
@@ -112,6 +115,22 @@ def parse_start(params: dict[str, str], *, site_id: int, client: ClientInfo) -> 
     )
 
 
+def custom_attributes(params: dict[str, str], defined: Collection[str]) -> dict[str, str] | Problem:
+    """The `session.custom.*` parameters, under the Command API's rules (one rule, in the
+    engine). A name no admin defined is left out, not refused: the spec names only defined
+    code names here and gives start_session no error for others, and a customer's start
+    should not fail on an integration's stale link."""
+    values = {
+        code_name: value
+        for code_name, value in prefixed(params, "session.custom.").items()
+        if code_name == "external_key" or code_name in defined
+    }
+    if params.get("external_key"):
+        values["external_key"] = params["external_key"]  # the typed one wins; it counts instead
+    problem = attributes_problem(values, defined)
+    return Problem("Not accepted", problem) if problem is not None else values
+
+
 REFUSAL_STATUS = {
     Refusal.KEY_UNKNOWN: 404,
     Refusal.ISSUE_UNKNOWN: 404,
@@ -119,6 +138,11 @@ REFUSAL_STATUS = {
     Refusal.KEY_USED: 410,
     Refusal.REP_UNAVAILABLE: 409,
 }
+TOO_MANY_STARTS = Problem(
+    "Too many sessions",
+    "Too many support sessions were started from your network. Wait a few minutes, then try again.",
+    429,
+)
 TOO_MANY_GUESSES = Problem(
     "Too many attempts",
     "Too many session keys were tried from your network. Wait a few minutes, then try again.",
@@ -161,11 +185,28 @@ class WouldStart:
     """HEAD's outcome: a GET would start the session."""
 
 
-Outcome = Started | WouldStart | Refusal | Problem
+@dataclass(frozen=True)
+class NameNeeded:
+    """A rep link (`id` and `name`, the rep's) names no customer: the browser asks first."""
+
+    rep_name: str
 
 
-async def attempt(web: Web, request: Request, params: dict[str, str], site: SiteRecord) -> Outcome:
-    """Start the session the parameters ask for (on HEAD: only see whether a GET would)."""
+Outcome = Started | WouldStart | NameNeeded | Refusal | Problem
+
+
+def is_nameless_rep_link(start: CustomerStart) -> bool:
+    return start.rep_id is not None and not start.issue_menu and not start.details.name
+
+
+NAME_FIELDS = ("customer_name", "customer.name")
+
+
+async def attempt(
+    web: Web, request: Request, params: dict[str, str], site: SiteRecord, *, ask_name: bool = False
+) -> Outcome:
+    """Start the session the parameters ask for (on HEAD: only see whether a GET would).
+    With `ask_name`, a rep link without the customer's name starts nothing yet."""
     address = client_address(request)
     client = ClientInfo(
         hostname="",
@@ -173,13 +214,19 @@ async def attempt(web: Web, request: Request, params: dict[str, str], site: Site
         os=request.headers.get("user-agent", "")[:255],
         public_ip=address,
     )
-    start = parse_start(params, site_id=site.id, client=client)
+    directory = await web.runtime.directory()
+    start = parse_start(params, site_id=site.id, client=client, defined_attributes=directory.custom_attributes)
     if isinstance(start, Problem):
         return start
+    if await web.starts_blocked(address):
+        return TOO_MANY_STARTS
     guessing = bool(start.short_key or start.url_key)
     if guessing and web.key_guesses.blocked(address):
         return TOO_MANY_GUESSES
     outcome: Started | Plan | Refusal
+    if ask_name and not guessing and is_nameless_rep_link(start):
+        planned = await web.runtime.db.read(plan, start)
+        return planned if isinstance(planned, Refusal) else NameNeeded(planned.queue.name)
     if request.method == "HEAD":
         outcome = await web.runtime.db.read(plan, start)
     else:
@@ -188,6 +235,8 @@ async def attempt(web: Web, request: Request, params: dict[str, str], site: Site
         if guessing and outcome is Refusal.KEY_UNKNOWN:
             web.key_guesses.failed(address)  # HEAD too: it must not be a free way to try keys
         return outcome
+    if isinstance(outcome, Started):
+        web.session_starts.failed(address)  # the limit counts starts the way it counts failures
     return WouldStart() if isinstance(outcome, Plan) else outcome
 
 
@@ -215,9 +264,22 @@ def refused_page(request: Request, refusal: Refusal, common: dict[str, Any]) -> 
     )
 
 
+def name_page(request: Request, asked: NameNeeded, params: dict[str, str], common: dict[str, Any]) -> Response:
+    """Ask the customer's name, then send the same request again with it."""
+    carried = {name: value for name, value in params.items() if name not in NAME_FIELDS}
+    context = {
+        **common,
+        "rep_name": asked.rep_name,
+        "carried": carried,
+        "again": any(name in params for name in NAME_FIELDS),
+        "limit": LIMITS["customer_name"],
+    }
+    return render(request, "customer_name.html", context)
+
+
 async def start_from(web: Web, request: Request, params: dict[str, str]) -> Response:
     """Start the session the parameters ask for and send the customer to their client."""
-    outcome = await attempt(web, request, params, await web.site_for(request))
+    outcome = await attempt(web, request, params, await web.site_for(request), ask_name=True)
     if isinstance(outcome, Started):
         web.hub.expect(outcome.gsnumber)
         return RedirectResponse(client_url(outcome), status_code=303, headers={"cache-control": "no-store"})
@@ -225,6 +287,8 @@ async def start_from(web: Web, request: Request, params: dict[str, str]) -> Resp
         # Only a GET starts a session, so HEAD has no client to point at.
         return Response(status_code=200, media_type="text/html; charset=utf-8", headers={"cache-control": "no-store"})
     common = await web.common()
+    if isinstance(outcome, NameNeeded):
+        return name_page(request, outcome, params, common)
     if isinstance(outcome, Refusal):
         return refused_page(request, outcome, common)
     return problem_page(request, outcome, common)

@@ -187,4 +187,12 @@ def test_reps_see_only_the_reports_their_permission_allows(
     options = teammate.get("/login/reports").text.split('name="team"')[1].split("</select>")[0]
     assert "Team B" in options
     assert "Team A" not in options
+    teams_page = teammate.get("/login/reports/teams")
+    assert teams_page.status_code == 200, teams_page.text[:300]
+    assert 'aria-label="Sessions per day: 1 in all"' in teams_page.text
+    team_b = teams_page.text.split('id="team-summaries"')[1].split(">Team B</a>")[1].split("</tr>")[0]
+    assert re.findall(r'class="num">([^<]*)<', team_b)[:2] == ["1", "1"]
+    activity = teammate.get("/login/reports/teams", params={"team": str(personas.team_b)})
+    assert activity.status_code == 200
+    assert "Val VPN" in activity.text.split('id="team-activity"')[1]
     teammate.close()

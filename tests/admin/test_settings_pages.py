@@ -160,8 +160,11 @@ def test_appliance_settings_reach_the_public_site(admin: AdminClient, client: ht
         "timezone": "Europe/Paris",
         "public_https_port": "0",
         "session_key_max_ttl": "86400",
+        "session_starts_per_address": "60",
         "session_key_mail_subject": "Remote Support Invitation",
         "session_key_mail_body": "Go to {url}",
+        "customer_reconnect_seconds": "45",
+        "console_reconnect_seconds": "120",
     }
     assert admin.post("/login/appliance", fields).status_code == 303
     eventually(lambda: _check("Acme Help" in client.get("/").text))

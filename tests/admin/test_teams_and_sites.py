@@ -8,6 +8,7 @@ import httpx
 from tests.admin.helpers import AdminClient
 from tests.support.appliance import RunningAppliance, eventually
 from tests.support.command import CommandApi, local
+from tests.support.engine import ConsoleNode
 from tests.support.personas import Personas
 
 
@@ -25,7 +26,7 @@ def support_teams(api: CommandApi, personas: Personas) -> dict[str, dict[str, ob
 
 
 def test_an_admin_makes_a_team_with_members_and_issues(
-    admin: AdminClient, api: CommandApi, personas: Personas, client: httpx.Client
+    admin: AdminClient, api: CommandApi, personas: Personas, client: httpx.Client, node: ConsoleNode
 ) -> None:
     created = admin.post("/login/teams", {"name": "Service Desk", "code_name": ""})
     team_url = created.headers["location"]
@@ -38,7 +39,9 @@ def test_an_admin_makes_a_team_with_members_and_issues(
     eventually(lambda: _assert(support_teams(api, personas)["Service Desk"] == {"embassy": "0", "members": 1}))
     key = api.call("generate_session_key", personas.api_user.params, type="support", queue_id="issue:printers")
     assert local(key) == "session_key"
+    bob = node.log_in("rep_b")  # the public site offers an issue while a member is on duty
     public = client.get("/", headers={"host": "support.example.com"})
+    node.log_out(bob)
     assert "Printer trouble" in public.text
 
 
@@ -84,7 +87,7 @@ def test_team_names_are_checked(admin: AdminClient) -> None:
 
 
 def test_an_admin_makes_a_public_site_and_sets_its_flags(
-    admin: AdminClient, appliance: RunningAppliance, client: httpx.Client
+    admin: AdminClient, appliance: RunningAppliance, client: httpx.Client, team_a_on_duty: None
 ) -> None:
     created = admin.post("/login/sites", {"hostname": "partner.example.org", "name": "Partners"})
     site_url = created.headers["location"]

@@ -127,3 +127,5 @@ def test_only_administrators_and_api_accounts_with_the_backup_permission(
 def test_a_bad_password_body_is_an_error(client: httpx.Client) -> None:
     response = client.post(EXAMPLE, json={"password": 42})
     assert b"<error" in response.content and b"JSON like" in response.content
+    nested = client.post(EXAMPLE, content=b"[" * 5000, headers={"content-type": "application/json"})
+    assert nested.status_code == 200 and b"JSON like" in nested.content

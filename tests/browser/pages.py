@@ -94,3 +94,12 @@ class Customer:
 
     def close(self) -> None:
         self.context.close()
+
+
+def start_with_issue(customer: Customer, issue_id: int, name: str) -> None:
+    """The customer picks an issue on the public site's form with their name."""
+    customer.page.goto(customer.base + "/")
+    customer.page.select_option("#issue select[name=id]", str(issue_id))
+    customer.page.fill("#issue input[name=customer_name]", name)
+    customer.page.click("#issue button[type=submit]")
+    customer.wait_for_client()

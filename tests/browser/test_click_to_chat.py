@@ -24,6 +24,8 @@ from tests.support.engine import ConsoleNode
 from tests.support.personas import Personas
 from tests.support.xmlcheck import text_of
 
+pytestmark = pytest.mark.usefixtures("team_a_on_duty")
+
 # The snippets of "Starting Sessions with Click-To-Chat", as the guide prints them.
 GUIDE_PAGE = """<!doctype html>
 <html>
@@ -144,12 +146,19 @@ def session_for(appliance: RunningAppliance, token: str) -> SupportSession:
     return found
 
 
-def chat_popup(page: Page, click: str) -> Page:
+def chat_popup(page: Page, click: str, *, customer_name: str = "") -> Page:
     with page.expect_popup() as popup:
         page.click(click)
     chat = popup.value
+    if customer_name:  # a rep link names the rep: the customer is asked their own name first
+        give_name(chat, customer_name)
     expect(chat.locator("#status")).to_contain_text("Waiting for a representative")
     return chat
+
+
+def give_name(page: Page, customer_name: str) -> None:
+    page.fill("#customer-name input[name=customer_name]", customer_name)
+    page.click("#customer-name button[type=submit]")
 
 
 def new_key(api: CommandApi, personas: Personas, **params: str) -> str:
@@ -189,9 +198,9 @@ def test_start_chat_with_rep_id_and_name(
     page: Page, other_origin: str, on_duty: None, appliance: RunningAppliance, link: str
 ) -> None:
     page.goto(f"{other_origin}/guide.html")
-    chat = chat_popup(page, link)
+    chat = chat_popup(page, link, customer_name="Lee Linked")
     found = session_for(appliance, token_of(chat))
-    assert (found.queue_kind, found.queue_ref_id) == ("rep", 1)
+    assert (found.queue_kind, found.queue_ref_id, found.customer_name) == ("rep", 1, "Lee Linked")
 
 
 def test_start_chat_with_issue_id(
@@ -252,6 +261,7 @@ def test_the_later_start_session_js(
     page.click("#bad-type")
     assert "must be a valid START_TYPE" in page.title()
     page.click("#full-rep")
+    give_name(page, "Fay Full")
     expect(page.locator("#status")).to_contain_text("Waiting for a representative")
     assert session_for(appliance, token_of(page)).queue_ref_id == 1
 

@@ -23,6 +23,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         # monkeypatch puts the server's URL back afterwards: later tests make their own
         # databases on it.
         monkeypatch.setenv("DATABASE_URL", database.url)
+    cli_main(["init", "--data-dir", str(tmp_path / "data")])
     yield tmp_path / "data"
     database.drop()
 

@@ -46,6 +46,7 @@ def test_init_creates_the_data_directory_and_prints_a_generated_admin_password_o
 
 
 def test_a_whole_help_desk_is_provisioned_with_json_answers(data_dir: Path) -> None:
+    run(data_dir, "init")
     user = json.loads(
         run(
             data_dir,
@@ -104,6 +105,7 @@ def test_bad_input_fails_with_one_line_and_a_nonzero_status(data_dir: Path, args
 
 
 def test_a_duplicate_is_refused_and_changes_nothing(data_dir: Path) -> None:
+    run(data_dir, "init")
     assert run(data_dir, "user", "add", "bob", "--password", "bob-password").returncode == 0
     again = run(data_dir, "user", "add", "BOB", "--password", "bob-password")
     assert again.returncode == 1

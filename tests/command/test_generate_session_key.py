@@ -229,3 +229,24 @@ def test_php_integrations_can_post_multipart_to_the_ns_url(
     root = api.schemas.check(response, NS_17)
     assert text_of(root, NS_17, "external_key") == "T-77"
     assert int(text_of(root, NS_17, "expires")) > time.time()
+
+
+def test_the_general_queue_is_available_only_with_a_rep_who_may_take_from_it(
+    api: CommandApi, personas: Personas, node: ConsoleNode, appliance: RunningAppliance
+) -> None:
+    appliance.cli("user", "add", "teams_only", "--password", "teams_only-password", "--support", "--no-general-queue")
+
+    def available() -> str:
+        root = key_of(api, personas.admin.params, queue_id="general")
+        return root.find(f"{{{NS_LATER}}}queue").get("available")  # type: ignore[union-attr]
+
+    only_teams = node.log_in("teams_only")
+    try:
+        assert available() == "0"  # logged in, but may not take from the general queue
+        anyone = node.log_in("rep_b")
+        try:
+            assert available() == "1"
+        finally:
+            node.log_out(anyone)
+    finally:
+        node.log_out(only_teams)

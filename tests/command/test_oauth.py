@@ -8,6 +8,7 @@ import re
 import httpx
 import pytest
 
+from tests.support.appliance import RunningAppliance
 from tests.support.command import CommandApi, local
 from tests.support.personas import Personas
 
@@ -70,6 +71,18 @@ def test_other_grants_are_unsupported(personas: Personas, client: httpx.Client) 
     assert (response.status_code, response.json()["error"]) == (400, "unsupported_grant_type")
 
 
+@pytest.mark.parametrize("body", [{"data": {}}, {"json": {}}, {"data": {"client_id": "x"}}])
+def test_a_request_without_grant_type_gets_no_token(
+    personas: Personas, client: httpx.Client, body: dict[str, dict[str, str]]
+) -> None:
+    """RFC 6749 5.2: a missing required parameter is invalid_request, not a default grant."""
+    account = personas.readonly
+    response = client.post("/oauth2/token", auth=(account.client_id, account.client_secret), **body)  # type: ignore[arg-type]
+    assert response.status_code == 400
+    assert response.json() == {"error": "invalid_request", "message": "grant_type is required (client_credentials)."}
+    assert "access_token" not in response.text
+
+
 def test_garbage_bodies_are_bad_requests_not_errors(client: httpx.Client) -> None:
     for body, kind in (
         (b"{not json", "application/json"),
@@ -79,3 +92,11 @@ def test_garbage_bodies_are_bad_requests_not_errors(client: httpx.Client) -> Non
         response = client.post("/oauth2/token", content=body, headers={"content-type": kind})
         assert response.status_code == 400
         assert response.json()["error"] == "invalid_request"
+
+
+def test_json_nested_deeper_than_the_parser_goes_is_a_bad_request(
+    appliance: RunningAppliance, client: httpx.Client
+) -> None:
+    response = client.post("/oauth2/token", content=b"[" * 5000, headers={"content-type": "application/json"})
+    assert (response.status_code, response.json()["error"]) == (400, "invalid_request")
+    assert "RecursionError" not in appliance.log_tail()

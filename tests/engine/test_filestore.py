@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import IO, Any
@@ -75,3 +76,58 @@ def test_a_failure_after_the_file_is_closed_closes_nothing_else(
         other.close()
     assert (tmp_path / "someone-elses").read_bytes() == b"still mine"
     assert _leftovers(tmp_path / "files") == []
+
+
+def _age(path: Path, seconds: float) -> None:
+    then = time.time() - seconds
+    os.utime(path, (then, then))
+
+
+def test_the_sweep_removes_old_files_no_row_references_and_interrupted_uploads(tmp_path: Path) -> None:
+    store = FileStore(tmp_path / "files")
+    kept, orphan, young = (store.put_bytes(data) for data in (b"referenced", b"orphan", b"young orphan"))
+    leftover = tmp_path / "files" / ".incoming-crash"
+    leftover.write_bytes(b"half")
+    for path in (store.path_for(kept.sha256), store.path_for(orphan.sha256), leftover):
+        _age(path, 7200)
+    asked: list[list[str]] = []
+
+    def referenced(digests: list[str]) -> set[str]:
+        asked.append(sorted(digests))
+        return {kept.sha256} & set(digests)
+
+    assert store.sweep(referenced, older_than=3600) == 2
+    assert asked == [sorted([kept.sha256, orphan.sha256])]  # young files are not even asked about
+    assert store.exists(kept.sha256) and store.exists(young.sha256)
+    assert not store.exists(orphan.sha256) and not leftover.exists()
+
+
+def test_a_file_uploaded_again_while_the_sweep_decides_is_kept(tmp_path: Path) -> None:
+    """The sweep found the file old and unreferenced; meanwhile the same content was sent
+    again and placed (a commit about to reference it): the new file stays."""
+    store = FileStore(tmp_path / "files")
+    data = b"sent twice"
+    stored = store.put_bytes(data)
+    _age(store.path_for(stored.sha256), 7200)
+
+    def referenced(digests: list[str]) -> set[str]:
+        store.put_bytes(data)  # the new upload is placed before its row commits
+        return set()
+
+    assert store.sweep(referenced, older_than=3600) == 0
+    assert store.exists(stored.sha256)
+
+
+def test_an_incoming_file_is_removed_unless_placed(tmp_path: Path) -> None:
+    store = FileStore(tmp_path / "files")
+
+    async def receive(place: bool) -> None:
+        async with store.receive(_chunks(b"a ", b"file")) as incoming:
+            if place:
+                incoming.place()
+                incoming.place()  # a batched write run again alone places once
+
+    asyncio.run(receive(False))
+    assert _leftovers(tmp_path / "files") == [] and not store.exists(hashlib.sha256(b"a file").hexdigest())
+    asyncio.run(receive(True))
+    assert _leftovers(tmp_path / "files") == [] and store.exists(hashlib.sha256(b"a file").hexdigest())

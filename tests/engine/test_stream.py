@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from lifeline.db.engine import Database
-from lifeline.db.stream import ChunkWriter, stream_read
+from lifeline.db.stream import PER_CALLER, ChunkWriter, ReaderStalled, stream_read
 
 
 def collect(db: Database, produce, **kw) -> list[bytes]:  # type: ignore[no-untyped-def]
@@ -80,3 +80,52 @@ def test_a_failing_producer_raises_in_the_consumer(db: Database) -> None:
 
     with pytest.raises(RuntimeError, match="on fire"):
         collect(db, produce)
+
+
+def test_one_caller_reads_at_most_its_share_of_the_slots(db: Database) -> None:
+    go_on = threading.Event()
+
+    def produce(session: Session, out: ChunkWriter) -> None:
+        out.write(b"first")
+        out.flush()
+        go_on.wait(10)
+
+    async def run() -> None:
+        greedy = [stream_read(db, produce, caller="greedy") for _ in range(PER_CALLER + 1)]
+        for stream in greedy[:PER_CALLER]:
+            assert await anext(stream) == b"first"
+        waiting = asyncio.ensure_future(anext(greedy[-1]))
+        done, _ = await asyncio.wait({waiting}, timeout=0.5)
+        assert not done  # its next read waits for one of its own to end
+        other = stream_read(db, produce, caller="other")
+        assert await asyncio.wait_for(anext(other), 5) == b"first"  # another caller's does not
+        go_on.set()
+        assert [chunk async for chunk in greedy[0]] == []
+        assert await asyncio.wait_for(waiting, 5) == b"first"
+        for stream in [*greedy, other]:
+            await stream.aclose()
+
+    asyncio.run(run())
+
+
+def test_a_consumer_that_stops_taking_chunks_ends_the_producer(db: Database) -> None:
+    ended = threading.Event()
+
+    def produce(session: Session, out: ChunkWriter) -> None:
+        try:
+            while True:
+                out.write(b"z" * 10)
+        finally:
+            ended.set()
+
+    async def run() -> None:
+        stream = stream_read(db, produce, chunk_size=10, window=1, stall_seconds=0.5)
+        await anext(stream)
+        started = time.monotonic()
+        assert await asyncio.to_thread(ended.wait, 5)  # the consumer took nothing more
+        assert time.monotonic() - started >= 0.4
+        with pytest.raises(ReaderStalled):
+            while True:
+                await anext(stream)
+
+    asyncio.run(run())

@@ -4,11 +4,12 @@ looked up as U+FFFD on both databases, where PostgreSQL alone used to fail the r
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from lifeline.db.engine import Database
 from lifeline.directory import actions as directory
+from lifeline.directory.models import CustomAttribute
 from lifeline.sessions.keys import KeyState, find_key
 
 
@@ -35,3 +36,21 @@ def test_lookups_with_such_text_find_nothing(db: Database) -> None:
     assert db.call(lambda session: directory.find_user(session, "\ud800alice")) is None
     state, key = db.call(lambda session: find_key(session, url_key="k\x00y"))
     assert (state, key) == (KeyState.UNKNOWN, None)
+
+
+def test_one_flush_that_inserts_several_rows_of_a_table_is_made_storable(db: Database) -> None:
+    """SQLAlchemy's insertmanyvalues sends several ORM rows as one INSERT whose parameters
+    are one flat row, not a list of rows (bench/live_sessions.py's reps crashed on it)."""
+
+    def work(session: Session) -> list[str]:
+        session.add_all(
+            [
+                CustomAttribute(code_name="ticket", display_name="Ticket"),
+                CustomAttribute(code_name="asset", display_name="Asset\x00tag"),
+                CustomAttribute(code_name="site", display_name="Site"),
+            ]
+        )
+        session.flush()
+        return list(session.scalars(select(CustomAttribute.display_name).order_by(CustomAttribute.id)))
+
+    assert db.call(work) == ["Ticket", "Asset\ufffdtag", "Site"]

@@ -20,6 +20,7 @@ from lifeline.realtime.hub import DETACH_GRACE_SECONDS, DOWNLOAD_GRACE_SECONDS, 
 from lifeline.runtime import Ports, Runtime
 from lifeline.sessions.starting import CustomerStart, Started, begin
 from tests.support.appliance import ScratchDatabase
+from tests.support.engine import ConsoleNode
 
 
 @pytest.fixture
@@ -29,9 +30,12 @@ def runtime(tmp_path: Path) -> Iterator[Runtime]:
     config = Config(data_dir=tmp_path / "data", database_url=url)
     db = open_database(config)
     db.call(ensure_appliance, "support.example.com")
+    node = ConsoleNode(db)
+    node.log_in("admin")  # someone on duty, or the general queue takes no one
     try:
         yield Runtime(config, db, ports=Ports(https=None, http=None))
     finally:
+        node.close()
         db.close()
         database.drop()
 

@@ -119,6 +119,8 @@ def test_bad_requests_get_an_error_and_the_socket_stays(console: Console, messag
 def test_garbage_frames_are_answered_not_fatal(console: Console) -> None:
     console.socket.send("this is not json")
     assert "JSON" in console.until("error")["error"]
+    console.socket.send("[" * 5000)  # deeper than the parser recurses
+    assert "JSON" in console.until("error")["error"]
     console.socket.send(json.dumps([1, 2, 3]))
     assert "type" in console.until("error")["error"]
     console.send({"type": "ping"})

@@ -111,3 +111,47 @@ def test_an_ended_sign_in_closes_its_consoles_on_every_process(
     consoles = [Console(appliance, sign_in(first, "leaver", "leaver-password")) for appliance in pair]
     first.cli("user", "set", "leaver", "--no-enabled")
     assert [console.close_code(timeout=5) for console in consoles] == [4401, 4401]
+
+
+def test_a_customer_leaving_one_process_shows_on_the_other_and_ends_there_too(
+    pair: tuple[RunningAppliance, RunningAppliance], people: Personas
+) -> None:
+    first, second = pair
+    first.cli_settled("settings", "set", "customer_reconnect_seconds", "2")
+    console = Console(first, sign_in(first, "rep_a", people.rep_a.password))
+    token = start_by_issue(second, "Pat Leaving", id=str(people.issue_started))
+    customer = CustomerClient(second, token=token)
+    lsid = customer.welcome["session"]["lsid"]
+    console.send({"type": "take", "ref": "take", "lsid": lsid})
+    assert console.ack("take")["ok"]
+    customer.send({"type": "typing"})  # crosses to the other process like any live message
+    assert console.until("typing")["lsid"] == lsid
+    console.send({"type": "typing", "lsid": lsid})
+    assert customer.until("typing")["who"]["name"] == "Alice Rep"
+    customer.close()
+    seen = []
+    while not seen or seen[-1] != ("ended", "gone"):
+        state = console.until("session")["session"]
+        if state["lsid"] == lsid:
+            seen.append((state["status"], state["customer"]["connection"]))
+    assert ("active", "reconnecting") in seen
+
+    # A reload that lands on the other process takes the connection along: connected again.
+    token = start_by_issue(second, "Pat Reloading", id=str(people.issue_started))
+    customer = CustomerClient(second, token=token)
+    lsid = customer.welcome["session"]["lsid"]
+    customer.close()
+    back = CustomerClient(first, token=token)
+    assert back.welcome["type"] == "welcome"
+    time.sleep(3.5)  # past the grace: still there
+    back.send({"type": "ping"})
+    assert back.until("pong")
+    state = console.until("session")["session"]
+    while state["lsid"] != lsid or state["customer"]["connection"] != "connected":
+        state = console.until("session")["session"]
+    assert state["status"] == "waiting"
+    back.send({"type": "end", "ref": "end"})
+    assert back.ack("end")["ok"]
+    back.close()
+    console.send({"type": "logout"})
+    console.close()

@@ -4,6 +4,7 @@ transcript and recording links in reports open."""
 from __future__ import annotations
 
 import json
+import re
 
 import httpx
 import pytest
@@ -133,12 +134,30 @@ def test_the_chat_transcript_link_opens_a_page(
     assert "Pat Customer:" in page.text
 
 
+def test_the_pages_links_open_run_no_script_and_cannot_be_framed(
+    client: httpx.Client, reporting: ReportingApi, reporters: Reporters, history: History
+) -> None:
+    found = links(reporting, reporters, history.full)
+    for name in ("session_chat_view_url", "session_recording_view_url", "shell1_view"):
+        page = client.get(local(found[name]))
+        policy = dict(part.strip().split(" ", 1) for part in page.headers["content-security-policy"].split(";"))
+        assert (policy["default-src"], policy["frame-ancestors"], policy["base-uri"]) == ("'none'",) * 3
+        assert "script-src" not in policy
+        nonce = re.search(r'<style nonce="([^"]+)">', page.text)
+        assert nonce is not None and policy["style-src"] == f"'nonce-{nonce.group(1)}'"
+        assert page.headers["x-frame-options"] == "DENY"
+        assert page.headers["x-content-type-options"] == "nosniff"
+    chat = [client.get(local(found["session_chat_view_url"])).headers["content-security-policy"] for _ in range(2)]
+    assert chat[0] != chat[1]  # a nonce per answer
+
+
 def test_the_chat_download_link_is_a_text_file(
     client: httpx.Client, reporting: ReportingApi, reporters: Reporters, history: History
 ) -> None:
     response = client.get(local(links(reporting, reporters, history.full)["session_chat_download_url"]))
     assert response.headers["content-type"] == "text/plain; charset=utf-8"
     assert response.headers["content-disposition"] == f"attachment; filename={history.full}-chat.txt"
+    assert response.headers["x-content-type-options"] == "nosniff"
     lines = response.text.splitlines()
     assert lines[0] == f"Chat transcript of session {history.full}"
     assert any(line.endswith("] Pat Customer: Hello, my printer is jammed") for line in lines)

@@ -8,6 +8,7 @@ import contextlib
 import io
 import json
 import os
+import resource
 import secrets
 import socket
 import ssl
@@ -87,9 +88,11 @@ class RunningAppliance:
         database: ScratchDatabase | None = None,
         database_server: str | None = None,
         env: dict[str, str] | None = None,
+        file_limit: int | None = None,
     ) -> None:
         """`database`: share another appliance process's database (two processes, one appliance);
-        `database_server`: make this appliance's database on that server instead of DATABASE_URL's."""
+        `database_server`: make this appliance's database on that server instead of DATABASE_URL's;
+        `file_limit`: the process's limit of open files (RLIMIT_NOFILE), for running out of them."""
         self.data_dir = data_dir
         self.hostname = hostname
         self.https_port = free_port()
@@ -103,6 +106,7 @@ class RunningAppliance:
             "DATABASE_URL": self.database.url,
             **(env or {}),
         }
+        self.file_limit = file_limit
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = data_dir / "serve.log"
         self._db: Database | None = None
@@ -158,7 +162,12 @@ class RunningAppliance:
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            preexec_fn=self._limit_files if self.file_limit else None,
         )
+
+    def _limit_files(self) -> None:
+        assert self.file_limit is not None
+        resource.setrlimit(resource.RLIMIT_NOFILE, (self.file_limit, self.file_limit))
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

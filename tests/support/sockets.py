@@ -69,6 +69,18 @@ class WebSocket:
     def send(self, text: str) -> None:
         _SocketLoop.run(self._connection.send(text), 10)
 
+    def send_binary(self, data: bytes) -> None:
+        """A binary frame (the protocol has none; the appliance must answer it with an error)."""
+        _SocketLoop.run(self._connection.send(data), 10)
+
+    def go_silent(self) -> None:
+        """Stop reading, as a laptop that slept or lost its network would: pings go unanswered."""
+
+        async def pause() -> None:
+            self._connection.transport.pause_reading()
+
+        _SocketLoop.run(pause(), 10)
+
     def recv(self, *, timeout: float = 10) -> str:
         """The next message; TimeoutError when none comes in `timeout` seconds."""
         message = _SocketLoop.run(asyncio.wait_for(self._connection.recv(decode=True), timeout), timeout + 5)

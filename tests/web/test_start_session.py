@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import ssl
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -17,12 +18,14 @@ from lifeline.appliance import stamps
 from lifeline.db.base import utcnow
 from lifeline.directory.models import PublicSite
 from lifeline.presence.models import ClientConnection
-from lifeline.sessions.models import SessionKey, SupportSession
+from lifeline.sessions.models import SessionAttribute, SessionKey, SupportSession
 from tests.support.appliance import RunningAppliance, eventually
 from tests.support.command import CommandApi
 from tests.support.personas import Personas
 from tests.support.sockets import BROWSER
 from tests.web.conftest import key
+
+pytestmark = pytest.mark.usefixtures("team_a_on_duty")
 
 
 @pytest.fixture(scope="module")
@@ -76,11 +79,32 @@ def test_an_external_key_typed_with_the_session_key_wins(
 def test_a_rep_link_starts_in_the_reps_queue_when_they_are_logged_in(
     web: httpx.Client, appliance: RunningAppliance, admin_on_duty: None
 ) -> None:
-    found = started(appliance, web.get("/api/start_session.ns", params={"id": "1", "name": "Admin"}))
+    link = {"id": "1", "name": "Admin", "customer_name": "Rhea Link"}
+    found = started(appliance, web.get("/api/start_session.ns", params=link))
     assert (found.queue_kind, found.queue_ref_id, found.start_method) == ("rep", 1, "representative")
+    assert found.customer_name == "Rhea Link"
     # The guide's platform link is a download even from a browser; tests/web/test_start_session_download.py.
-    found = started(appliance, web.get("/api/start_session.ns", params={"id": "1", "name": "Admin", "platform": "web"}))
+    found = started(appliance, web.get("/api/start_session.ns", params={**link, "platform": "web"}))
     assert found.queue_kind == "rep"
+
+
+def test_a_rep_link_without_the_customers_name_asks_it_and_starts_nothing(
+    web: httpx.Client, appliance: RunningAppliance, admin_on_duty: None
+) -> None:
+    def sessions(session: Session) -> int:
+        return session.scalar(select(func.count()).select_from(SupportSession)) or 0
+
+    before = appliance.with_session(sessions)
+    for params in ({"id": "1", "name": "Admin"}, {"id": "1", "name": "Admin", "customer_name": " "}):
+        response = web.get("/api/start_session.ns", params=params)
+        assert response.status_code == 200
+        assert 'name="customer_name"' in response.text
+        assert '<input type="hidden" name="id" value="1">' in response.text
+        assert web.head("/api/start_session.ns", params=params).status_code == 200
+    assert appliance.with_session(sessions) == before
+    # Carried values are escaped like every other.
+    response = web.get("/api/start_session.ns", params={"id": "1", "name": '"><script>'})
+    assert 'value="&#34;&gt;&lt;script&gt;"' in response.text
 
 
 def test_the_issue_submission_survey_with_every_field(
@@ -150,7 +174,7 @@ def test_the_session_belongs_to_the_site_of_the_requests_host(
     ("params", "status", "says"),
     [
         ({"short_key": "1111111"}, 404, "That session key is not valid"),
-        ({"id": "2", "name": "Alice Rep"}, 409, "not available right now"),
+        ({"id": "3", "name": "Bob Rep"}, 409, "not available right now"),
         ({"id": "999999", "name": "Nobody"}, 409, "not available right now"),
         ({"issue_menu": "1", "id": "424242"}, 404, "That issue is not offered here"),
         ({"issue_menu": "1", "codeName": "no_such_issue"}, 404, "That issue is not offered here"),
@@ -227,3 +251,92 @@ def test_guessing_keys_is_limited_per_address(web: httpx.Client) -> None:
     ]
     assert statuses[:19] == [404] * 19
     assert statuses[-1] == 429
+
+
+def attributes_of(appliance: RunningAppliance, found: SupportSession) -> dict[str, str]:
+    return appliance.with_session(
+        lambda session: {
+            row.code_name: row.value
+            for row in session.scalars(select(SessionAttribute).where(SessionAttribute.session_id == found.id))
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def eleven_attributes(appliance: RunningAppliance) -> list[str]:
+    names = [f"field_{n}" for n in range(11)]
+    for name in names:
+        appliance.cli("custom-attribute", "add", name, name.replace("_", " ").title())
+    return names
+
+
+def test_a_customer_sets_only_defined_attributes_within_the_command_apis_limits(
+    web: httpx.Client, appliance: RunningAppliance, personas: Personas, eleven_attributes: list[str]
+) -> None:
+    issue = {"issue_menu": "1", "id": str(personas.issue_started)}
+
+    def defined_ones_only() -> None:
+        response = web.post(
+            "/api/start_session",
+            data={**issue, "session.custom.field_0": "kept", "session.custom.made_up": "dropped"},
+        )
+        assert attributes_of(appliance, started(appliance, response)) == {"field_0": "kept"}
+
+    eventually(defined_ones_only)
+    too_long = web.post("/api/start_session", data={**issue, "session.custom.field_1": "x" * 1025})
+    assert too_long.status_code == 400
+    assert "session.custom.field_1 is longer than 1024 characters" in too_long.text
+    together = {f"session.custom.{name}": "y" * 1000 for name in eleven_attributes}
+    over = web.post("/api/start_session", data={**issue, **together})
+    assert over.status_code == 400
+    assert "longer than 10 KB together" in over.text
+    undefined_and_huge = {f"session.custom.junk_{n}": "z" * 1024 for n in range(195)}
+    response = web.post("/api/start_session", data={**issue, **undefined_and_huge})
+    assert attributes_of(appliance, started(appliance, response)) == {}
+
+
+def test_the_customer_cannot_overwrite_what_the_integration_set_on_the_key(
+    web: httpx.Client, appliance: RunningAppliance, api: CommandApi, personas: Personas, eleven_attributes: list[str]
+) -> None:
+    def keyed() -> str:
+        return key(api, personas, queue_id="general", **{"session.custom.field_2": "FROM-API"})
+
+    short_key = eventually(keyed)
+    with from_address(appliance, "127.0.0.6") as customer:  # this module's wrong keys blocked 127.0.0.1
+        response = customer.post(
+            "/api/start_session",
+            data={"short_key": short_key, "session.custom.field_2": "FORGED", "session.custom.field_3": "added"},
+        )
+    assert attributes_of(appliance, started(appliance, response)) == {"field_2": "FROM-API", "field_3": "added"}
+
+
+def test_an_address_starts_at_most_so_many_sessions_in_ten_minutes(
+    appliance: RunningAppliance, personas: Personas
+) -> None:
+    issue = {"issue_menu": "1", "id": str(personas.issue_started)}
+    appliance.cli_settled("settings", "set", "session_starts_per_address", "3")
+    try:
+        with from_address(appliance, "127.0.0.7") as office:
+            for _ in range(3):
+                started(appliance, office.post("/api/start_session", data=issue))
+            refused = office.post("/api/start_session", data=issue)
+            assert refused.status_code == 429
+            assert "Too many support sessions were started from your network" in refused.text
+            assert office.head("/api/start_session", params={**issue}).status_code == 429
+        with from_address(appliance, "127.0.0.8") as elsewhere:
+            started(appliance, elsewhere.post("/api/start_session", data=issue))
+    finally:
+        appliance.cli_settled("settings", "set", "session_starts_per_address", "60")
+
+
+def from_address(appliance: RunningAppliance, address: str) -> httpx.Client:
+    """A browser on another loopback address (another customer network, as the appliance sees it)."""
+    context = ssl.create_default_context(cafile=str(appliance.cert_path))
+    context.check_hostname = False
+    return httpx.Client(
+        base_url=appliance.https,
+        transport=httpx.HTTPTransport(verify=context, local_address=address),
+        follow_redirects=False,
+        headers={"Host": "support.example.com", **BROWSER},
+        timeout=30,
+    )

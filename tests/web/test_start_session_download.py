@@ -37,17 +37,24 @@ from tests.support.sockets import BROWSER
 from tests.support.xmlcheck import text_of
 from tests.web.conftest import key
 
+pytestmark = pytest.mark.usefixtures("team_a_on_duty")
+
 CURL = {"User-Agent": "curl/8.5.0", "Accept": "*/*"}
 POWERSHELL = {"User-Agent": "Mozilla/5.0 (Windows NT 10.0; Microsoft Windows 10.0.19045; en-US) PowerShell/7.4.1"}
 MAC_DOWNLOADER = {"User-Agent": "SupportDownloader/2.1 CFNetwork/1410.0.3 Darwin/22.6.0", "Accept": "*/*"}
 WGET = {"User-Agent": "Wget/1.21.3 (linux-gnu)", "Accept": "*/*"}
 APP = "Double-Click To Start Support Session.app"
+# What session-start scripts written for real appliances exec after unzipping.
+MAC_SCRIPT = f"{APP}/Contents/MacOS/mount_dmg_and_exec_bundle.sh"
 CLIENT_URL = re.compile(r"https://[^\s'\"<>]+/chat/([\w-]+)")
 
 
 @pytest.fixture(scope="module")
 def script(appliance: RunningAppliance) -> Iterator[httpx.Client]:
-    """A script or downloader asking the support site, by its name, for the customer client."""
+    """A script or downloader asking the support site, by its name, for the customer client.
+    This module starts hundreds of sessions from one address: no per-address limit here
+    (tests/web/test_start_session.py tests it)."""
+    appliance.cli_settled("settings", "set", "session_starts_per_address", "0")
     with appliance.client(follow_redirects=False, headers={"Host": "support.example.com", **CURL}) as client:
         yield client
 
@@ -99,7 +106,7 @@ def download(response: httpx.Response) -> tuple[str, bytes]:
 def launcher_url(name: str, body: bytes) -> str:
     """The customer client URL a launcher opens (from the zip's executable for a Mac)."""
     if name.endswith(".zip"):
-        body = zipfile.ZipFile(io.BytesIO(body)).read(f"{APP}/Contents/MacOS/lifeline-scc")
+        body = zipfile.ZipFile(io.BytesIO(body)).read(MAC_SCRIPT)
     found = CLIENT_URL.search(body.decode("ascii"))
     assert found is not None, body
     return found.group(0)
@@ -283,7 +290,7 @@ def test_a_mac_gets_a_zipped_app_whose_executable_opens_the_client(
     archive = zipfile.ZipFile(io.BytesIO(body))
     assert archive.testzip() is None
     modes = {info.filename: info.external_attr >> 16 for info in archive.infolist()}
-    executable = f"{APP}/Contents/MacOS/lifeline-scc"
+    executable = MAC_SCRIPT
     assert modes == {
         f"{APP}/": 0o40755,
         f"{APP}/Contents/": 0o40755,
@@ -292,11 +299,40 @@ def test_a_mac_gets_a_zipped_app_whose_executable_opens_the_client(
         executable: 0o100755,
     }
     info = plistlib.loads(archive.read(f"{APP}/Contents/Info.plist"))
-    assert (info["CFBundleExecutable"], info["CFBundlePackageType"]) == ("lifeline-scc", "APPL")
+    assert (info["CFBundleExecutable"], info["CFBundlePackageType"]) == ("mount_dmg_and_exec_bundle.sh", "APPL")
     url = launcher_url(name, body)
     assert archive.read(executable).decode("ascii").splitlines()[0] == "#!/bin/sh"
-    assert f"exec /usr/bin/open '{url}'" in archive.read(executable).decode("ascii")
+    assert f"exec open '{url}'" in archive.read(executable).decode("ascii")
     session_of(appliance, token_of(url))
+
+
+def test_a_session_start_script_unzips_the_mac_app_and_execs_its_bundle_script(
+    script: httpx.Client, appliance: RunningAppliance, tmp_path: Path
+) -> None:
+    """What public session-start scripts written for real appliances do on a Mac: unzip the
+    download and exec the bundle's mount_dmg_and_exec_bundle.sh (exit 127 when it was
+    missing). Here with unzip (and Python's zipfile), and an `open` that writes down what
+    it was asked to open, as far as a Linux machine can go."""
+    name, body = download(script.get("/api/start_session", params={"issue_menu": "1", "platform": "mac-osx"}))
+    (tmp_path / name).write_bytes(body)
+    with zipfile.ZipFile(tmp_path / name) as archive:
+        assert archive.getinfo(MAC_SCRIPT).external_attr >> 16 == 0o100755
+    unzipped = tmp_path / "unzipped"
+    subprocess.run(["unzip", "-q", str(tmp_path / name), "-d", str(unzipped)], check=True, timeout=10)
+    bundle_script = unzipped / MAC_SCRIPT
+    assert stat.S_IMODE(bundle_script.stat().st_mode) == 0o755
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    opener = bin_dir / "open"
+    opener.write_text(f'#!/bin/sh\nprintf %s "$1" > {tmp_path}/opened\n')
+    opener.chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:/usr/bin:/bin"}
+    subprocess.run(
+        ["sh", "-c", 'cd "$1" && exec "./$2"', "sh", str(unzipped), MAC_SCRIPT], env=env, check=True, timeout=10
+    )
+    opened = (tmp_path / "opened").read_text()
+    assert opened == launcher_url(name, body)
+    session_of(appliance, token_of(opened))
 
 
 @pytest.mark.parametrize(("headers", "platform"), [({}, "linux"), (WGET, None)], ids=["param", "wget"])
@@ -393,7 +429,7 @@ def test_the_launcher_points_at_the_site_the_request_was_made_to(
     ("params", "status", "says"),
     [
         ({"short_key": "1111111"}, 404, "That session key is not valid"),
-        ({"id": "2", "name": "Alice Rep"}, 409, "not available right now"),
+        ({"id": "3", "name": "Bob Rep"}, 409, "not available right now"),
         ({"id": "999999", "name": "Nobody"}, 409, "not available right now"),
         ({"issue_menu": "1", "id": "424242"}, 404, "That issue is not offered here"),
         ({"issue_menu": "1", "codeName": "no_such_issue", "platform": "mac"}, 404, "That issue is not offered here"),

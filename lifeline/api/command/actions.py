@@ -30,12 +30,9 @@ from lifeline.sessions.events import api_actor
 from lifeline.sessions.keys import KeyRequest, SessionKeyError, generate_session_key
 from lifeline.sessions.models import SupportSession
 from lifeline.sessions.queues import Queue, QueueError, resolve_queue
-from lifeline.text import is_xml_safe
 
 INVALID_ACTION = "Invalid action"
 NO_SUCH_SESSION = "No session with the given lsid exists"
-MAX_ATTRIBUTE_LENGTH = 1024
-MAX_ATTRIBUTES_TOTAL = 10 * 1024
 
 
 class UserNeeds(enum.Enum):
@@ -111,20 +108,9 @@ def error_wrapper(params: dict[str, str], era: Era) -> str | None:
 def custom_attributes(context: ApiContext, directory: DirectorySnapshot) -> dict[str, str]:
     """The `session.custom.*` parameters, checked against the attributes an admin defined."""
     values = prefixed(context.request.params, "session.custom.")
-    total = 0
-    for code_name, value in values.items():
-        if code_name != "external_key" and code_name not in directory.custom_attributes:
-            raise ApiError(f"Unknown custom attribute session.custom.{code_name}")
-        if len(value) > MAX_ATTRIBUTE_LENGTH:
-            raise ApiError(
-                f"The parameter session.custom.{code_name} is longer than {MAX_ATTRIBUTE_LENGTH} characters."
-            )
-        total += len(value)
-    if total > MAX_ATTRIBUTES_TOTAL:
-        raise ApiError("The custom attributes are longer than 10 KB together.")
-    for code_name, value in values.items():
-        if not is_xml_safe(value):
-            raise ApiError(f"The parameter session.custom.{code_name} contains characters that are not allowed.")
+    problem = engine.attributes_problem(values, directory.custom_attributes)
+    if problem is not None:
+        raise ApiError(problem)
     return values
 
 
@@ -194,8 +180,7 @@ async def generate_session_key_action(context: ApiContext, params: p.GenerateSes
         )
 
     generated = await context.runtime.db.write(generate)
-    reps = await context.runtime.logged_in_reps()
-    available = render.queue_available(generated.queue, reps, directory)
+    available = (await context.runtime.db.read(presence.on_duty)).covers(generated.queue)
     return render.session_key(context, generated, hostname, available)
 
 

@@ -19,7 +19,7 @@ from lifeline.appliance.settings import APPLIANCE_ID
 from lifeline.directory.models import CommandAccess
 from lifeline.directory.queries import DirectorySnapshot
 from lifeline.presence.queries import ConnectedClient, LoggedInRep
-from lifeline.sessions.queues import Queue, QueueKind
+from lifeline.sessions.queues import Queue
 
 API_VERSION = "1.19.0"
 
@@ -66,17 +66,6 @@ class GeneratedKey:
     expires_at: datetime
     queue: Queue
     external_key: str
-
-
-def queue_available(queue: Queue, reps: list[LoggedInRep], directory: DirectorySnapshot) -> bool:
-    """Whether a logged-in representative could take a session from this queue now."""
-    if queue.kind is QueueKind.GENERAL:
-        return bool(reps)
-    logged_in = {rep.id for rep in reps}
-    if queue.kind is QueueKind.REP:
-        return queue.ref_id in logged_in
-    team = next((t for t in directory.teams if t.id == queue.ref_id), None)
-    return team is not None and any(member.id in logged_in for member in team.members)
 
 
 def session_key(context: ApiContext, key: GeneratedKey, hostname: str, available: bool) -> bytes:

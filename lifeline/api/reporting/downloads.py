@@ -4,6 +4,7 @@ The link's signed token is the permission (see `links.py`)."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
@@ -32,6 +33,12 @@ RECORDING_ACTIONS = {
 }
 MAX_SHELL_PAGE = 4 * 1024 * 1024  # a longer shell recording is offered as a download only
 TOO_LONG = "(This recording is too long to show here; download it.)"
+
+# The pages carry their own style and nothing else: no scripts, no frames, no forms.
+PAGE_POLICY = (
+    "default-src 'none'; style-src 'nonce-{nonce}'; media-src 'self'; img-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
 
 _pages = Environment(loader=PackageLoader("lifeline.api.reporting", "templates"), autoescape=select_autoescape())
 
@@ -81,12 +88,19 @@ def _transcript_answer(request: Request, found: Transcript, zone: ZoneInfo, view
             headers={"content-disposition": f"attachment; filename={found.lsid}-chat.txt", "cache-control": "no-store"},
         )
     download = str(request.url.remove_query_params("view"))
-    page = _pages.get_template("transcript.html").render(
+    return _page(
+        "transcript.html",
         transcript=_safe(found),
         download_url=download,
         when=lambda moment: moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %z"),
     )
-    return HTMLResponse(page, headers={"cache-control": "no-store"})
+
+
+def _page(template: str, **context: object) -> HTMLResponse:
+    nonce = secrets.token_urlsafe(16)
+    page = _pages.get_template(template).render(nonce=nonce, **context)
+    headers = {"content-security-policy": PAGE_POLICY.format(nonce=nonce), "cache-control": "no-store"}
+    return HTMLResponse(page, headers=headers)
 
 
 def _safe(found: Transcript) -> Transcript:
@@ -112,7 +126,9 @@ async def _recording_answer(
             with path.open("rb") as handle:
                 shell_output = xml_safe(plain_output(handle))
     title = f"Session {lsid}: " + (f"command shell {instance}" if kind is RecordingKind.COMMAND_SHELL else kind.value)
-    page = _pages.get_template("recording.html").render(
-        title=title, shell_output=shell_output, download_url=str(request.url.remove_query_params("view"))
+    return _page(
+        "recording.html",
+        title=title,
+        shell_output=shell_output,
+        download_url=str(request.url.remove_query_params("view")),
     )
-    return HTMLResponse(page, headers={"cache-control": "no-store"})

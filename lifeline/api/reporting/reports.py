@@ -154,7 +154,14 @@ def _stream(
             holder.text = message
         return document(holder)
 
-    return StreamedXml(context.runtime.db, write, error_document, root)
+    return StreamedXml(
+        context.runtime.db,
+        write,
+        error_document,
+        root,
+        caller=f"{context.principal.kind}:{context.principal.id}",
+        stall_seconds=context.runtime.config.limits.stall_seconds,
+    )
 
 
 def _load_questions(db: Session, view: render.View) -> None:

@@ -13,7 +13,7 @@ from starlette.types import Receive, Scope, Send
 from lifeline.api.endpoint import INTERNAL, send_bytes
 from lifeline.api.xml import XML_CONTENT_TYPE
 from lifeline.db.engine import Database
-from lifeline.db.stream import Producer, stream_read
+from lifeline.db.stream import STALL_SECONDS, Producer, ReaderStalled, stream_read
 
 log = logging.getLogger("lifeline.api")
 
@@ -26,16 +26,31 @@ async def _disconnected(receive: Receive) -> None:
 class StreamedXml:
     """Sends a report as it is produced (chunked). A failure before the first chunk is
     still answered with an error document; one after it ends the connection, so the
-    client sees a broken download rather than a report that looks complete."""
+    client sees a broken download rather than a report that looks complete. A client that
+    takes nothing for `stall_seconds` has its read ended (`stream_read`), and its connection
+    closed by the listener (`lifeline.listeners`)."""
 
-    def __init__(self, db: Database, produce: Producer, error_document: Callable[[str], bytes], what: str) -> None:
+    def __init__(
+        self,
+        db: Database,
+        produce: Producer,
+        error_document: Callable[[str], bytes],
+        what: str,
+        *,
+        caller: str,
+        stall_seconds: float = STALL_SECONDS,
+    ) -> None:
         self.db = db
         self.produce = produce
         self.error_document = error_document
         self.what = what
+        self.caller = caller
+        self.stall_seconds = stall_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        chunks: AsyncGenerator[bytes] = stream_read(self.db, self.produce)
+        chunks: AsyncGenerator[bytes] = stream_read(
+            self.db, self.produce, caller=self.caller, stall_seconds=self.stall_seconds
+        )
         try:
             try:
                 first = await anext(chunks, b"")
@@ -58,6 +73,8 @@ class StreamedXml:
                         return  # the client went away: stop reading the database
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
+            except ReaderStalled:
+                log.warning("report %s: the client read nothing for %s s; cut off", self.what, self.stall_seconds)
             except Exception:
                 log.exception("report %s failed while streaming", self.what)
                 raise

@@ -18,7 +18,7 @@ from lifeline.directory.models import Team, TeamMember, User
 from lifeline.web.admin.base import HOME_ADMIN, HOME_REP, Access, AdminPage, Page
 from lifeline.web.auth import SignedIn
 from lifeline.web.context import Web, client_address
-from lifeline.web.pages import field, is_https, render, small_form
+from lifeline.web.pages import field, render, small_form
 from lifeline.web.signin import browser_sign_in, is_throttled, policy, safe_next, waiting
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -36,7 +36,7 @@ def sign_in_page(web: Web) -> Endpoint:
 
         def page(status: int = 200) -> Response:
             response = render(request, "admin/login.html", context, status=status)
-            web.auth.remember_prelogin(response, token, secure=is_https(request))
+            web.auth.remember_prelogin(response, token)
             return response
 
         if request.method == "GET":
@@ -61,7 +61,7 @@ def sign_in_page(web: Web) -> Endpoint:
         if outcome.password_change_due:
             target = f"/login/password?next={target}"
         response = RedirectResponse(target, status_code=303)
-        await web.auth.sign_in(response, user, secure=is_https(request))
+        await web.auth.sign_in(response, user)
         return response
 
     return sign_in
@@ -122,7 +122,7 @@ async def change_password(page: Page) -> Response:
             context["error"] = f"That password cannot be used: {error}."
         else:
             response = page.done(after, "Your password was changed.")
-            await page.web.auth.sign_in(response, user, secure=is_https(page.request))  # the old cookie just ended
+            await page.web.auth.sign_in(response, user)  # the old cookie just ended
             return response
     return await page.render("admin/password.html", "Change your password", status=400, **context)
 

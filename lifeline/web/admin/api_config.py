@@ -180,9 +180,9 @@ async def remove_attribute(page: Page) -> Response:
 PAGES = [
     AdminPage("/login/api", api_page, ("GET", "POST")),
     AdminPage("/login/api/accounts", add_account, ("POST",)),
-    AdminPage("/login/api/accounts/{account_id:int}", account_page, ("GET", "POST")),
-    AdminPage("/login/api/accounts/{account_id:int}/secret", new_secret, ("POST",)),
+    AdminPage("/login/api/accounts/{account_id:id}", account_page, ("GET", "POST")),
+    AdminPage("/login/api/accounts/{account_id:id}/secret", new_secret, ("POST",)),
     AdminPage("/login/api/attributes", add_attribute, ("POST",)),
-    AdminPage("/login/api/attributes/{attribute_id:int}", rename_attribute, ("POST",)),
-    AdminPage("/login/api/attributes/{attribute_id:int}/remove", remove_attribute, ("POST",)),
+    AdminPage("/login/api/attributes/{attribute_id:id}", rename_attribute, ("POST",)),
+    AdminPage("/login/api/attributes/{attribute_id:id}/remove", remove_attribute, ("POST",)),
 ]

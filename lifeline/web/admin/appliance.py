@@ -1,5 +1,6 @@
 """Appliance settings that are neither security nor API: the company name customers see,
-the time zone of every time shown, the port in links, and session key invitations."""
+the time zone of every time shown, the port in links, session key invitations, and how long
+dropped customers and consoles have to come back."""
 
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ KEYS = (
     "timezone",
     "public_https_port",
     "session_key_max_ttl",
+    "session_starts_per_address",
     "session_key_mail_subject",
     "session_key_mail_body",
+    "customer_reconnect_seconds",
+    "console_reconnect_seconds",
 )
 
 

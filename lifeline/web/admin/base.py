@@ -20,7 +20,7 @@ from lifeline.reports.browse import viewer_for
 from lifeline.reports.criteria import Viewer
 from lifeline.web.auth import SignedIn
 from lifeline.web.context import Web
-from lifeline.web.pages import field, is_https, render, small_form, templates
+from lifeline.web.pages import field, render, small_form, templates
 from lifeline.web.signin import CHANGE_PASSWORD_URL
 from lifeline.web.uploads import MB, FormExpired, Upload, UploadRefused, is_multipart, read_upload
 
@@ -147,7 +147,7 @@ class Page:
             max_age=60,
             path="/login",
             httponly=True,
-            secure=is_https(self.request),
+            secure=True,  # cookies only ever travel over HTTPS (web/transport.py)
             samesite="strict",
         )
         return response

@@ -157,6 +157,6 @@ def screens(path: Path) -> Iterator[bytes]:
 
 
 PAGES = [
-    AdminPage("/login/reports/recordings/{recording_id:int}", recording_file, access=Access.REPORTS),
-    AdminPage("/login/reports/recordings/{recording_id:int}/screens", shell_screens, access=Access.REPORTS),
+    AdminPage("/login/reports/recordings/{recording_id:id}", recording_file, access=Access.REPORTS),
+    AdminPage("/login/reports/recordings/{recording_id:id}/screens", shell_screens, access=Access.REPORTS),
 ]

@@ -216,5 +216,5 @@ PAGES = [
     AdminPage("/login/reports", find_sessions, access=Access.REPORTS),
     AdminPage("/login/reports/teams", teams_page, access=Access.REPORTS),
     AdminPage("/login/reports/sessions/{lsid}", session_page, access=Access.REPORTS),
-    AdminPage("/login/reports/files/{file_id:int}", session_file, access=Access.REPORTS),
+    AdminPage("/login/reports/files/{file_id:id}", session_file, access=Access.REPORTS),
 ]

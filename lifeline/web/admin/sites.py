@@ -141,8 +141,8 @@ async def remove_hostname(page: Page) -> Response:
 
 PAGES = [
     AdminPage("/login/sites", sites_page, ("GET", "POST")),
-    AdminPage("/login/sites/{site_id:int}", site_page, ("GET", "POST")),
-    AdminPage("/login/sites/{site_id:int}/hostnames", add_hostname, ("POST",)),
-    AdminPage("/login/sites/{site_id:int}/hostnames/primary", make_primary, ("POST",)),
-    AdminPage("/login/sites/{site_id:int}/hostnames/remove", remove_hostname, ("POST",)),
+    AdminPage("/login/sites/{site_id:id}", site_page, ("GET", "POST")),
+    AdminPage("/login/sites/{site_id:id}/hostnames", add_hostname, ("POST",)),
+    AdminPage("/login/sites/{site_id:id}/hostnames/primary", make_primary, ("POST",)),
+    AdminPage("/login/sites/{site_id:id}/hostnames/remove", remove_hostname, ("POST",)),
 ]

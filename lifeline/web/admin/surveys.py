@@ -148,8 +148,8 @@ async def disable(page: Page) -> Response:
 
 PAGES = [
     AdminPage("/login/surveys", surveys_page, ("GET", "POST")),
-    AdminPage("/login/surveys/{question_id:int}", question_page, ("GET", "POST")),
-    AdminPage("/login/surveys/{question_id:int}/move", move, ("POST",)),
-    AdminPage("/login/surveys/{question_id:int}/enable", enable, ("POST",)),
-    AdminPage("/login/surveys/{question_id:int}/disable", disable, ("POST",)),
+    AdminPage("/login/surveys/{question_id:id}", question_page, ("GET", "POST")),
+    AdminPage("/login/surveys/{question_id:id}/move", move, ("POST",)),
+    AdminPage("/login/surveys/{question_id:id}/enable", enable, ("POST",)),
+    AdminPage("/login/surveys/{question_id:id}/disable", disable, ("POST",)),
 ]

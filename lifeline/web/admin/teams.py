@@ -173,10 +173,10 @@ async def remove_issue(page: Page) -> Response:
 
 PAGES = [
     AdminPage("/login/teams", teams_page, ("GET", "POST")),
-    AdminPage("/login/teams/{team_id:int}", team_page, ("GET", "POST")),
-    AdminPage("/login/teams/{team_id:int}/members", add_member, ("POST",)),
-    AdminPage("/login/teams/{team_id:int}/members/{user_id:int}/remove", remove_member, ("POST",)),
-    AdminPage("/login/teams/{team_id:int}/issues", add_issue, ("POST",)),
-    AdminPage("/login/teams/{team_id:int}/issues/{issue_id:int}", edit_issue, ("POST",)),
-    AdminPage("/login/teams/{team_id:int}/issues/{issue_id:int}/remove", remove_issue, ("POST",)),
+    AdminPage("/login/teams/{team_id:id}", team_page, ("GET", "POST")),
+    AdminPage("/login/teams/{team_id:id}/members", add_member, ("POST",)),
+    AdminPage("/login/teams/{team_id:id}/members/{user_id:id}/remove", remove_member, ("POST",)),
+    AdminPage("/login/teams/{team_id:id}/issues", add_issue, ("POST",)),
+    AdminPage("/login/teams/{team_id:id}/issues/{issue_id:id}", edit_issue, ("POST",)),
+    AdminPage("/login/teams/{team_id:id}/issues/{issue_id:id}/remove", remove_issue, ("POST",)),
 ]

@@ -207,7 +207,7 @@ async def unlock(page: Page) -> Response:
 PAGES = [
     AdminPage("/login/users", list_users),
     AdminPage("/login/users/new", new_user, ("GET", "POST")),
-    AdminPage("/login/users/{user_id:int}", edit_user, ("GET", "POST")),
-    AdminPage("/login/users/{user_id:int}/password", set_user_password, ("POST",)),
-    AdminPage("/login/users/{user_id:int}/unlock", unlock, ("POST",)),
+    AdminPage("/login/users/{user_id:id}", edit_user, ("GET", "POST")),
+    AdminPage("/login/users/{user_id:id}/password", set_user_password, ("POST",)),
+    AdminPage("/login/users/{user_id:id}/unlock", unlock, ("POST",)),
 ]

@@ -84,10 +84,29 @@ const Lifeline = (() => {
       });
     }
 
+    // A signal nobody answers ("typing"): sent if connected, else dropped.
+    notify(type, fields = {}) {
+      if (this.ready) this.socket.send(JSON.stringify({ type, ...fields }));
+    }
+
     close() {
       this.stopped = true;
       this.socket.close();
     }
+  }
+
+  // The typing indicator (docs/realtime.md): while someone types, one signal every few
+  // seconds; the other side shows "… is typing" until a little after the last one.
+  const TYPING_EVERY_MS = 3000;
+  const TYPING_SHOWN_MS = 6000;
+
+  function typingSignal(send) {
+    let last = 0;
+    return () => {
+      if (Date.now() - last < TYPING_EVERY_MS) return;
+      last = Date.now();
+      send();
+    };
   }
 
   function el(tag, attributes = {}, ...children) {
@@ -198,5 +217,5 @@ const Lifeline = (() => {
     };
   }
 
-  return { LiveSocket, el, time, waited, size, surveyForm, newRef, keepingInput };
+  return { LiveSocket, el, time, waited, size, surveyForm, newRef, keepingInput, typingSignal, TYPING_SHOWN_MS };
 })();

@@ -3,7 +3,7 @@
 "use strict";
 
 (() => {
-  const { LiveSocket, el, time, waited, size, surveyForm, newRef, keepingInput } = Lifeline;
+  const { LiveSocket, el, time, waited, size, surveyForm, newRef, keepingInput, typingSignal, TYPING_SHOWN_MS } = Lifeline;
   const root = document.getElementById("console");
   const csrf = root.dataset.csrf;
   const RESUME = "lifeline.console.resume";
@@ -19,7 +19,9 @@
     teams: [],
     survey: [],
     open: new Set(), // tabs: sessions this console is in or was in until closed
+    unread: new Set(), // tabs with news the rep has not looked at
     surveyed: new Set(),
+    typing: new Map(), // lsid -> {name, timer}: who is typing there now
     active: null,
     clock: 0,
   };
@@ -38,6 +40,39 @@
 
   function mine(state) {
     return state.members.some((m) => m.gsnumber === view.me);
+  }
+
+  // What survives a reload, per rep (two reps may share a browser): the open tab, and what
+  // was typed and not sent in each session.
+  function remembered(name) {
+    return `lifeline.console.${view.user.id}.${name}`;
+  }
+
+  function makeActive(lsid) {
+    view.active = lsid;
+    view.unread.delete(lsid);
+    if (lsid) sessionStorage.setItem(remembered("active"), lsid);
+    else sessionStorage.removeItem(remembered("active"));
+  }
+
+  function select(lsid) {
+    makeActive(lsid);
+    render();
+  }
+
+  function forgetDrafts(lsid) {
+    const prefix = remembered(`draft.${lsid}.`);
+    for (const key of Object.keys(sessionStorage)) if (key.startsWith(prefix)) sessionStorage.removeItem(key);
+  }
+
+  function keepDraft(lsid, field) {
+    const key = remembered(`draft.${lsid}.${field.name}`);
+    field.value = sessionStorage.getItem(key) || "";
+    field.addEventListener("input", () => {
+      if (field.value) sessionStorage.setItem(key, field.value);
+      else sessionStorage.removeItem(key);
+    });
+    return () => sessionStorage.removeItem(key);
   }
 
   // --- the socket ------------------------------------------------------------------------
@@ -84,6 +119,10 @@
         for (const state of message.sessions) view.sessions.set(state.lsid, state);
         for (const [lsid, events] of Object.entries(message.history)) events.forEach((e) => addEvent(lsid, e));
         for (const state of message.sessions) if (mine(state)) view.open.add(state.lsid);
+        if (!view.active) {
+          const kept = sessionStorage.getItem(remembered("active"));
+          view.active = kept && view.open.has(kept) ? kept : null;
+        }
         render();
         break;
       case "gone":
@@ -93,19 +132,27 @@
         if (message.type === "gone") setTimeout(() => location.reload(), 500);
         break;
       case "session":
+        noticeArrival(message.session);
         view.sessions.set(message.session.lsid, message.session);
         if (mine(message.session)) {
           if (!view.open.has(message.session.lsid)) {
             view.open.add(message.session.lsid);
-            if (!view.active) view.active = message.session.lsid;
+            if (!view.active) makeActive(message.session.lsid);
           }
         }
         render();
         break;
+      case "typing":
+        showTyping(message.lsid, message.who);
+        break;
       case "event":
+        if (message.event.type === "Chat Message") hideTyping(message.lsid, message.event.performed_by);
         addEvent(message.lsid, message.event);
         if (message.lsid === view.active) renderSession();
-        else renderTabs();
+        else {
+          if (view.open.has(message.lsid) && !byMe(message.event)) view.unread.add(message.lsid);
+          renderTabs();
+        }
         break;
       case "reps":
         view.reps = message.reps;
@@ -115,6 +162,27 @@
         say(message.error);
         break;
     }
+  }
+
+  function showTyping(lsid, who) {
+    const state = view.sessions.get(lsid);
+    const name = who.type === "customer" ? (state ? state.customer.name : "The customer") : who.name;
+    const shown = view.typing.get(lsid);
+    if (shown) clearTimeout(shown.timer);
+    const timer = setTimeout(() => { view.typing.delete(lsid); if (lsid === view.active) renderSession(); }, TYPING_SHOWN_MS);
+    view.typing.set(lsid, { gsnumber: who.gsnumber, name, timer });
+    if (lsid === view.active) renderSession();
+  }
+
+  function hideTyping(lsid, who) {
+    const shown = view.typing.get(lsid);
+    if (!shown || !who || who.gsnumber !== shown.gsnumber) return;
+    clearTimeout(shown.timer);
+    view.typing.delete(lsid);
+  }
+
+  function byMe(event) {
+    return Boolean(event.performed_by) && event.performed_by.gsnumber === view.me;
   }
 
   function addEvent(lsid, event) {
@@ -143,8 +211,14 @@
     return q.kind === "general" ? "general" : `${q.kind}:${q.id}`;
   }
 
+  function inMyQueues(state) {
+    return state.status === "waiting" && view.queues.some((queue) => queue.key === queueKey(state));
+  }
+
   function renderQueues() {
     const now = Date.now() / 1000 + view.clock;
+    const waitingForMe = [...view.sessions.values()].filter(inMyQueues).length;
+    document.title = waitingForMe ? `(${waitingForMe}) ${pageTitle}` : pageTitle;
     const sections = view.queues.map((queue) => {
       const waiting = [...view.sessions.values()]
         .filter((s) => s.status === "waiting" && queueKey(s) === queue.key)
@@ -157,11 +231,59 @@
             s.customer.issue_title ? el("div", { class: "issue" }, s.customer.issue_title) : null,
             s.external_key ? el("div", { class: "external-key" }, `Ticket ${s.external_key}`) : null,
             el("div", { class: "waited" }, `waiting ${waited(s.start_time, now)}`),
-            el("button", { type: "button", onclick: () => act("take", { lsid: s.lsid }, () => { view.active = s.lsid; }) }, "Take"),
+            customerConnection(s),
+            el("button", { type: "button", onclick: () => act("take", { lsid: s.lsid }, () => select(s.lsid)) }, "Take"),
           ))));
     });
     queuesPanel.replaceChildren(...sections);
   }
+
+  // --- noticing work: a chime, a browser notification and the title's count ----------------
+
+  const pageTitle = document.title;
+  let sound = null; // one AudioContext, made when first needed
+  let woken = false;
+
+  // Called before the console's view of the session changes: only a session newly waiting
+  // in one of this rep's queues is news.
+  function noticeArrival(state) {
+    const before = view.sessions.get(state.lsid);
+    if (!inMyQueues(state) || (before && inMyQueues(before) && queueKey(before) === queueKey(state))) return;
+    chime();
+    if ("Notification" in window && Notification.permission === "granted") {
+      const queue = view.queues.find((q) => q.key === queueKey(state));
+      const notification = new Notification(`${state.customer.name} is waiting`, {
+        body: queue ? `In ${queue.name}` : "", tag: state.lsid,
+      });
+      notification.onclick = () => { window.focus(); notification.close(); };
+    }
+  }
+
+  function chime() {
+    if (!sound && window.AudioContext) sound = new AudioContext();
+    if (!sound) return;
+    const tone = sound.createOscillator();
+    const volume = sound.createGain();
+    const now = sound.currentTime;
+    tone.frequency.setValueAtTime(880, now);
+    tone.frequency.setValueAtTime(660, now + 0.15);
+    volume.gain.setValueAtTime(0.2, now);
+    volume.gain.exponentialRampToValueAtTime(0.001, now + 0.4);
+    tone.connect(volume).connect(sound.destination);
+    tone.start(now);
+    tone.stop(now + 0.4);
+  }
+
+  // Browsers play sound and ask about notifications only once the person has acted on the page.
+  function wake() {
+    if (woken) return;
+    woken = true;
+    if (!sound && window.AudioContext) sound = new AudioContext();
+    if (sound && sound.state === "suspended") sound.resume();
+    if ("Notification" in window && Notification.permission === "default") Notification.requestPermission();
+  }
+  document.addEventListener("pointerdown", wake, true);
+  document.addEventListener("keydown", wake, true);
 
   // --- tabs and the session view -----------------------------------------------------------
 
@@ -169,12 +291,13 @@
     const tabs = [...view.open].map((lsid) => {
       const state = view.sessions.get(lsid);
       if (!state) return null;
-      const unread = lsid !== view.active;
+      const unread = view.unread.has(lsid);
+      const classes = ["tab", lsid === view.active && "active", state.status === "ended" && "ended", unread && "unread"];
       return el("button", {
-        type: "button", role: "tab", class: `tab${lsid === view.active ? " active" : ""}${state.status === "ended" ? " ended" : ""}`,
+        type: "button", role: "tab", class: classes.filter(Boolean).join(" "),
         "data-lsid": lsid, "aria-selected": lsid === view.active ? "true" : "false",
-        onclick: () => { view.active = lsid; render(); },
-      }, state.customer.name, unread ? null : null);
+        onclick: () => select(lsid),
+      }, state.customer.name, unread ? el("span", { class: "unread-mark", "aria-label": "unread" }) : null);
     });
     tabsBar.replaceChildren(...tabs.filter(Boolean));
   }
@@ -182,17 +305,21 @@
   function renderSession() {
     const state = view.active && view.sessions.get(view.active);
     if (!state) {
+      delete sessionPanel.dataset.lsid;
       sessionPanel.replaceChildren(el("p", { class: "empty" }, "Take a session from a queue to start."));
       return;
     }
     const ended = state.status === "ended" || !mine(state);
-    keepingInput(sessionPanel, () => {
+    // What is typed carries over a redraw of the same session, never into another one's.
+    const redraw = sessionPanel.dataset.lsid === state.lsid ? keepingInput : (panel, draw) => draw();
+    sessionPanel.dataset.lsid = state.lsid;
+    redraw(sessionPanel, () => {
       sessionPanel.replaceChildren(...[
         summary(state),
         conversation(state),
         ended ? afterwards(state) : composer(state),
         ended ? null : el("div", { id: "actions" }),
-      ].filter(Boolean));
+      ].flat().filter(Boolean));
       if (!ended) renderActions();
     });
     const log = sessionPanel.querySelector(".conversation");
@@ -218,12 +345,26 @@
         el("dt", {}, "Started"), el("dd", {}, time(state.start_time)),
         el("dt", {}, "Representatives"), el("dd", { class: "members" }, state.members.map((m) => m.name).join(", ") || "—"),
         el("dt", {}, "Status"), el("dd", { class: "status" }, state.status),
+        el("dt", {}, "Customer is"), el("dd", {}, customerConnection(state)),
       ));
+  }
+
+  // Live from the appliance: the customer's socket closed (a reload comes back within
+  // seconds) or they did not come back (see docs/consoles.md).
+  const CONNECTION = { connected: "connected", reconnecting: "reconnecting…", gone: "gone" };
+
+  function customerConnection(state) {
+    const value = state.customer.connection || "connected";
+    return el("span", { class: `customer-connection ${value}`, "data-connection": value }, CONNECTION[value] || value);
   }
 
   function conversation(state) {
     const events = view.history.get(state.lsid) || [];
-    return el("section", { class: "conversation", "aria-live": "polite" }, events.map(describe));
+    const typing = view.typing.get(state.lsid);
+    return [
+      el("section", { class: "conversation", "aria-live": "polite" }, events.map(describe)),
+      typing && state.status !== "ended" ? el("p", { class: "typing" }, `${typing.name} is typing…`) : null,
+    ];
   }
 
   function describe(event) {
@@ -253,7 +394,10 @@
 
   function composer(state) {
     const input = el("input", { name: "message", maxlength: 16384, placeholder: "Message to the customer", "aria-label": "Message" });
+    input.addEventListener("input", typingFor(state.lsid));
     const note = el("input", { name: "note", maxlength: 16384, placeholder: "Private note", "aria-label": "Note" });
+    const forgetMessage = keepDraft(state.lsid, input);
+    const forgetNote = keepDraft(state.lsid, note);
     const file = el("input", { type: "file", "aria-label": "Send a file", onchange: () => sendFile(state.lsid, file) });
     return el("div", { class: "composer" },
       el("form", { class: "chat-form", onsubmit: (event) => {
@@ -261,6 +405,7 @@
         const body = input.value;
         if (!body.trim()) return;
         input.value = "";
+        forgetMessage();
         act("chat", { lsid: state.lsid, body });
       } }, input, el("button", { type: "submit" }, "Send")),
       el("label", { class: "file-button" }, "Send a file", file),
@@ -269,8 +414,15 @@
         const text = note.value;
         if (!text.trim()) return;
         note.value = "";
+        forgetNote();
         act("note", { lsid: state.lsid, text });
       } }, note, el("button", { type: "submit" }, "Add note")));
+  }
+
+  const typingSignals = new Map(); // lsid -> its throttled signal (the composer is redrawn often)
+  function typingFor(lsid) {
+    if (!typingSignals.has(lsid)) typingSignals.set(lsid, typingSignal(() => socket.notify("typing", { lsid })));
+    return typingSignals.get(lsid);
   }
 
   async function sendFile(lsid, input) {
@@ -297,17 +449,19 @@
       el("option", { value: "general" }, "General queue"),
       view.teams.map((t) => el("option", { value: `${t.embassy ? "embassy" : "team"}:${t.id}` }, `${t.embassy ? "Embassy" : "Team"}: ${t.name}`)),
       others.map((r) => el("option", { value: `rep:${r.id}` }, `Rep: ${r.name}`)));
+    const invitable = others.filter((r) => !state.members.some((m) => m.user_id === r.id));
     const invitees = el("select", { name: "rep", "aria-label": "Invite" },
-      others.filter((r) => !state.members.some((m) => m.user_id === r.id)).map((r) => el("option", { value: r.id }, r.name)));
+      invitable.map((r) => el("option", { value: r.id }, r.name)));
     keepingInput(box, () => box.replaceChildren(...[
       owner ? el("form", { class: "transfer-form", onsubmit: (event) => {
         event.preventDefault();
         act("transfer", { lsid: state.lsid, queue: targets.value });
       } }, targets, el("button", { type: "submit" }, "Transfer")) : null,
-      el("form", { class: "invite-form", onsubmit: (event) => {
+      invitable.length ? el("form", { class: "invite-form", onsubmit: (event) => {
         event.preventDefault();
         if (invitees.value) act("invite", { lsid: state.lsid, rep_id: Number(invitees.value) });
-      } }, invitees, el("button", { type: "submit", disabled: invitees.options.length === 0 }, "Invite")),
+      } }, invitees, el("button", { type: "submit" }, "Invite"))
+        : el("p", { class: "invite-none" }, "No other representative is online to invite."),
       owner ? null : el("button", { type: "button", class: "leave", onclick: () => act("leave", { lsid: state.lsid }) }, "Leave session"),
       owner ? el("button", { type: "button", class: "end danger", onclick: () => act("end", { lsid: state.lsid }) }, "End session") : null,
     ].filter(Boolean)));
@@ -316,11 +470,11 @@
   function afterwards(state) {
     const close = el("button", { type: "button", onclick: () => {
       view.open.delete(state.lsid);
-      view.active = [...view.open][0] || null;
-      render();
+      forgetDrafts(state.lsid);
+      select([...view.open][0] || null);
     } }, "Close");
     if (state.status !== "ended") return el("section", { class: "afterwards" }, el("p", {}, "You left this session."), close);
-    if (!view.survey.length || view.surveyed.has(state.lsid)) {
+    if (!view.survey.length || view.surveyed.has(state.lsid) || !endedByMe(state)) {
       return el("section", { class: "afterwards" }, el("p", {}, "The session has ended."), close);
     }
     const form = el("form", { class: "rep-survey" });
@@ -329,6 +483,12 @@
       renderSession();
     }));
     return el("section", { class: "afterwards" }, el("h2", {}, "Representative exit survey"), form, close);
+  }
+
+  // The representative exit survey is for the rep who ended the session, not the members.
+  function endedByMe(state) {
+    const end = (view.history.get(state.lsid) || []).find((e) => e.type === "Session End");
+    return Boolean(end && end.performed_by && end.performed_by.type === "representative" && end.performed_by.gsnumber === view.me);
   }
 
   function render() {

@@ -2,7 +2,7 @@
 "use strict";
 
 (() => {
-  const { LiveSocket, el, time, size, surveyForm, newRef } = Lifeline;
+  const { LiveSocket, el, time, size, surveyForm, newRef, typingSignal, TYPING_SHOWN_MS } = Lifeline;
   const root = document.getElementById("customer");
   const token = root.dataset.token;
   const conversation = document.getElementById("conversation");
@@ -18,7 +18,24 @@
   let ended = false;
   let survey = [];
   let surveyDone = false;
+  let waiting = null; // {queueName, position} while in a queue
+  let onDuty = true;
   const seen = new Set();
+  const typing = el("p", { id: "typing", class: "typing", "aria-live": "polite", hidden: true });
+  conversation.after(typing);
+  let typingTimer = null;
+
+  function showTyping(who) {
+    typing.textContent = `${who.name || "The representative"} is typing…`;
+    typing.hidden = false;
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(hideTyping, TYPING_SHOWN_MS);
+  }
+
+  function hideTyping() {
+    typing.hidden = true;
+    clearTimeout(typingTimer);
+  }
 
   function setStatus(text) {
     statusLine.textContent = text;
@@ -29,12 +46,18 @@
   }
 
   function describe(session, position) {
+    waiting = session.status === "waiting" ? { queueName: session.queue_name, position } : null;
     if (session.status === "ended") return "The session has ended.";
     if (session.status === "waiting") {
       const line = position ? ` You are number ${position} in line.` : "";
-      return `Waiting for a representative${session.queue_name ? ` (${session.queue_name})` : ""}.${line}`;
+      const away = onDuty ? "" : " Nobody is on duty right now: you keep your place if you wait, or come back later.";
+      return `Waiting for a representative${session.queue_name ? ` (${session.queue_name})` : ""}.${line}${away}`;
     }
     return `You are chatting with ${session.reps.join(", ") || "a representative"}.`;
+  }
+
+  function describeWaiting() {
+    return describe({ status: "waiting", queue_name: waiting ? waiting.queueName : "", reps: [] }, waiting && waiting.position);
   }
 
   function line(event) {
@@ -46,6 +69,7 @@
     let content;
     switch (event.type) {
       case "Chat Message":
+        if (!mine) hideTyping();
         content = [el("span", { class: "who" }, mine ? "You" : who), el("span", { class: "body" }, event.body)];
         break;
       case "File Upload":
@@ -118,9 +142,15 @@
       } else if (message.type === "event") {
         line(message.event);
       } else if (message.type === "state") {
-        if (message.session.status !== "ended") setStatus(describe(message.session, null));
+        if (message.session.status !== "ended") setStatus(describe(message.session, waiting && waiting.position));
       } else if (message.type === "position") {
-        setStatus(describe({ status: "waiting", queue_name: "", reps: [] }, message.position));
+        if (waiting) waiting.position = message.position;
+        setStatus(describeWaiting());
+      } else if (message.type === "duty") {
+        onDuty = message.on_duty;
+        if (waiting && !ended) setStatus(describeWaiting());
+      } else if (message.type === "typing") {
+        if (!ended) showTyping(message.who);
       } else if (message.type === "gone") {
         setStatus(message.error);
       }
@@ -139,6 +169,8 @@
       input.value = body;
     }
   });
+
+  input.addEventListener("input", typingSignal(() => socket.notify("typing")));
 
   fileInput.addEventListener("change", async () => {
     const file = fileInput.files[0];

@@ -1,7 +1,7 @@
 """sign-in waits and sign-ins
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-05 05:59:30.597337
 """
 
@@ -11,8 +11,8 @@ from alembic import op
 import lifeline.db.base
 
 
-revision = '0005'
-down_revision = '0004'
+revision = '0006'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,70 @@
+"""Every bench in bench/ run end to end in a tiny configuration, so none can rot unnoticed
+(bench/live_sessions.py once crashed while provisioning and nobody knew until it was run).
+Each must finish and print the figure it exists for."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.appliance import ScratchDatabase
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.slow
+
+
+def run_bench(module: str, *args: str, env: dict[str, str] | None = None) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", f"bench.{module}", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    return result.stdout
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    """The reporting bench fills DATABASE_URL when it is set: give it a database of its own."""
+    database = ScratchDatabase(tmp_path)
+    yield database.url
+    database.drop()
+
+
+def test_every_bench_has_a_test() -> None:
+    benches = {path.stem for path in (ROOT / "bench").glob("*.py")} - {"__init__", "bare_asgi"}
+    tested = {"command_api", "live_sessions", "reporting"}
+    assert benches == tested, "a new bench needs its tiny run here"
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="needs wrk (scripts/install --test installs it)")
+def test_command_api_bench_prints_its_ratios() -> None:
+    out = run_bench("command_api", "--duration", "1", "--connections", "4")
+    for action in ("get_logged_in_reps", "get_support_teams&showmembers", "generate_session_key"):
+        assert re.search(rf"{re.escape(action)} .* req/s  \(\d\.\d\d of bare ASGI at \d+ req/s\)", out), out
+
+
+def test_live_sessions_bench_prints_its_round_trips() -> None:
+    out = run_bench(
+        "live_sessions", "--reps", "2", "--idle", "3", "--active", "4", "--interval", "0.5", "--duration", "2"
+    )
+    assert "unanswered at the end: 0" in out, out
+    assert re.search(r"round trip p50 [\d.]+ ms, p99 [\d.]+ ms, max [\d.]+ ms", out), out
+    assert re.search(r"server memory: idle \d+ MB", out), out
+
+
+def test_reporting_bench_prints_its_ratio(database_url: str) -> None:
+    out = run_bench("reporting", "--sessions", "12", "--template", "4", env={"DATABASE_URL": database_url})
+    assert "SupportSession for 12 sessions" in out, out
+    assert re.search(r"lxml serializing the elements already built .*: [\d.]+ MB/s \([\d.]+ of it\)", out), out
