@@ -30,12 +30,17 @@ from lifeline.presence import queries as presence_queries
 from lifeline.presence.queries import LoggedInRep
 from lifeline.recordings.filestore import FileStore
 from lifeline.sessions.queries import referenced_files
+from lifeline.web.limits import FailureLimit
 
 T = TypeVar("T")
 
 log = logging.getLogger("lifeline")
 
 STAMP_POLL_SECONDS = 0.5
+# Failed sign-ins per client address, at every door (the XML APIs, /login, /console/login,
+# /oauth2/token): more than people mistyping, fewer than a password sprayer needs.
+ADDRESS_SIGN_IN_FAILURES = 30
+ADDRESS_SIGN_IN_WINDOW_SECONDS = 300
 HEARTBEAT_SECONDS = 5.0
 SWEEP_SECONDS = 10.0
 # Files no session references are removed once this old (no write in flight waits that
@@ -102,6 +107,8 @@ class Runtime:
         self._reps_cache: Snapshot[list[LoggedInRep]] = Snapshot(
             (stamps.DIRECTORY, stamps.PRESENCE), presence_queries.logged_in_reps
         )
+        # In this process's memory; the waits per name and address are in the database (directory.logins).
+        self.sign_in_failures = FailureLimit(ADDRESS_SIGN_IN_FAILURES, ADDRESS_SIGN_IN_WINDOW_SECONDS)
         # Rendered answers that integrations poll, keyed by what they depend on (see api.command.render).
         self.rendered: dict[Any, tuple[tuple[int, ...], bytes]] = {}
         self._tasks: list[asyncio.Task[None]] = []
@@ -139,6 +146,10 @@ class Runtime:
         if isinstance(event, StampBumped) and event.value > self._db_stamps.get(event.name, 0):
             self._db_stamps[event.name] = event.value
             self.generations.bump(event.name)
+
+    def stamp_seen(self, name: str) -> int:
+        """The value of a change stamp this process has caught up with."""
+        return self._db_stamps.get(name, 0)
 
     # --- cached reads ------------------------------------------------------------------------
 

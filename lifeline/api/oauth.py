@@ -89,9 +89,13 @@ def token_endpoint(runtime: Runtime) -> Callable[[Request], Awaitable[Response]]
             credentials = (fields["client_id"], fields.get("client_secret", ""))
         if credentials is None or not all(0 < len(part) <= 256 for part in credentials):
             return _client_error(401, "invalid_client", "Client authentication failed.")
+        address = request.client.host if request.client else ""
+        if not runtime.sign_in_failures.attempt(address):  # refused before the secret's hash is checked
+            return _client_error(401, "invalid_client", "Client authentication failed.")
         account = await runtime.db.read(queries.verify_api_client, *credentials)
         if account is None:
             return _client_error(401, "invalid_client", "Client authentication failed.")
+        runtime.sign_in_failures.succeeded(address)
         lifetime = int(settings["api_token_lifetime"])
         access_token = await runtime.db.write(_issue, account.id, lifetime)
         return _json(200, {"access_token": access_token, "token_type": "Bearer", "expires_in": lifetime})

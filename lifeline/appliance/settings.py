@@ -232,14 +232,15 @@ SETTINGS: dict[str, SettingSpec] = {
             "login_lockout_attempts",
             "10",
             _int_between(0, 1000),
-            "Wrong passwords in a row that lock an account (sign-in pages and the APIs alike); 0 means never.",
+            "Wrong passwords for one account from one client address (sign-in pages and the APIs alike) before "
+            "each further one makes the next attempt from there wait twice as long; 0 means never wait.",
             "number",
         ),
         SettingSpec(
             "login_lockout_minutes",
             "15",
             _int_between(1, 10080),
-            "Minutes a locked account stays locked, unless an admin unlocks it sooner.",
+            "The longest wait, in minutes, between attempts after wrong passwords (an admin can end waits sooner).",
             "number",
         ),
         SettingSpec(

@@ -10,7 +10,8 @@ An archive is a ZIP file (or, with a password, that ZIP encrypted; see `crypto.p
   them (the most recent), as the Backup API promises. Recordings are never included; their
   rows are, so reports still list them (and say they have expired).
 
-Left out: the appliance processes (`nodes`), live OAuth tokens (`api_tokens`), cache
+Left out: the appliance processes (`nodes`), live OAuth tokens (`api_tokens`), signed-in
+browsers and waits after wrong passwords (`sign_ins`, `sign_in_waits`), cache
 counters (`change_stamps`) and the appliance's own record of its backups (`backup_log`,
 `backup_schedule`), none of which mean anything on another appliance.
 
@@ -52,7 +53,16 @@ MAX_FILES = 50
 # Not backed up: what belongs to running processes, the log of backups itself, and
 # what the appliance derives again (sealed session details are rebuilt from the events).
 LEFT_OUT = frozenset(
-    {"nodes", "api_tokens", "change_stamps", "backup_log", "backup_schedule", "sealed_session_details"}
+    {
+        "nodes",
+        "api_tokens",
+        "sign_ins",
+        "sign_in_waits",
+        "change_stamps",
+        "backup_log",
+        "backup_schedule",
+        "sealed_session_details",
+    }
 )
 ROWS_PER_READ = 1000
 

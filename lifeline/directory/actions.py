@@ -1,4 +1,5 @@
-"""Every write to the directory. Each bumps the directory stamp so caches everywhere rebuild."""
+"""Every write to the directory. Each bumps the directory stamp so caches everywhere rebuild,
+except the counts of wrong passwords, which no cache holds."""
 
 from __future__ import annotations
 
@@ -6,13 +7,18 @@ import re
 import secrets
 import string
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from lifeline.appliance import stamps
+from lifeline.bus.wire import live_event
 from lifeline.db.base import utcnow
+from lifeline.db.engine import on_commit
 from lifeline.directory.models import (
     ApiAccount,
     ApiToken,
@@ -22,6 +28,8 @@ from lifeline.directory.models import (
     PublicSite,
     PublicSiteHostname,
     RepKind,
+    SignIn,
+    SignInWait,
     Team,
     TeamMember,
     User,
@@ -136,6 +144,8 @@ def update_user(session: Session, user: User, changes: UserChanges) -> User:
         value = getattr(changes, name)
         if value is not None:
             setattr(user, name, value.value if isinstance(value, RepKind | ViewReports) else value)
+    if changes.enabled is False and user.id is not None:
+        end_sign_ins(session, user.id)  # enabling the account again brings none back
     if was_admin and not (user.perm_admin and user.enabled):
         others = session.scalar(
             select(func.count(User.id)).where(User.id != user.id, User.perm_admin.is_(True), User.enabled.is_(True))
@@ -147,42 +157,96 @@ def update_user(session: Session, user: User, changes: UserChanges) -> User:
 
 
 def set_password(session: Session, user: User, password: str, *, must_change: bool = False) -> None:
-    """A new password; every signed-in browser of the user signs out. `must_change`: an admin
-    set it, and the user must choose their own at their next sign-in."""
+    """A new password; every signed-in browser of the user signs out (one changing its own
+    password signs in afresh). `must_change`: an admin set it, and the user must choose
+    their own at their next sign-in."""
     problem = check_password_rules(password, user.username)
     if problem:
         raise DirectoryError(problem)
     user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()
     user.must_change_password = must_change
+    if user.id is not None:
+        end_sign_ins(session, user.id)
     stamps.bump(session, stamps.DIRECTORY)
 
 
-def record_failed_login(session: Session, user_id: int, lockout_attempts: int, lockout_minutes: int) -> bool:
-    """Count a wrong password; at `lockout_attempts` in a row (0: never) the account locks for
-    `lockout_minutes`. True when this failure locked it."""
-    session.execute(update(User).where(User.id == user_id).values(failed_logins=User.failed_logins + 1))
-    user = session.get(User, user_id)
-    if user is None:
-        return False
-    session.refresh(user, ["failed_logins"])
-    if lockout_attempts <= 0 or user.failed_logins < lockout_attempts:
-        return False
-    user.failed_logins = 0
-    user.locked_until = utcnow() + timedelta(minutes=lockout_minutes)
-    stamps.bump(session, stamps.DIRECTORY)  # credentials the APIs remember stop working now
-    return True
+# --- signed-in browsers ------------------------------------------------------------------
 
 
-def clear_failed_logins(session: Session, user_id: int) -> None:
-    """A right password: the count of failures starts again (a lock ends only by time or an admin)."""
-    session.execute(update(User).where(User.id == user_id, User.failed_logins != 0).values(failed_logins=0))
+@live_event
+@dataclass(frozen=True)
+class SignInsEnded:
+    """Live event: sign-ins of this user ended (signed out, or a new password); open consoles
+    on every node check theirs."""
+
+    user_id: int
+
+
+def start_sign_in(session: Session, user_id: int, nonce_sha256: str, lifetime: timedelta) -> None:
+    now = utcnow()
+    session.execute(delete(SignIn).where(SignIn.expires_at <= now))  # those that ran out, anyone's
+    session.add(SignIn(nonce_sha256=nonce_sha256, user_id=user_id, created_at=now, expires_at=now + lifetime))
+
+
+def end_sign_in(session: Session, nonce_sha256: str) -> None:
+    """Signing out: this browser's sign-in ends on the server, whatever its cookie says later."""
+    user_id = session.scalar(delete(SignIn).where(SignIn.nonce_sha256 == nonce_sha256).returning(SignIn.user_id))
+    if user_id is not None:
+        on_commit(session, SignInsEnded(user_id))
+
+
+def end_sign_ins(session: Session, user_id: int) -> None:
+    """Every sign-in of the user ends (a new password, or the account disabled)."""
+    session.execute(delete(SignIn).where(SignIn.user_id == user_id))
+    on_commit(session, SignInsEnded(user_id))
+
+
+def begin_sign_in_attempt(
+    session: Session, account: str, address: str, free_attempts: int, longest_wait: timedelta
+) -> datetime | None:
+    """Before a password is checked: when this name must still wait at this address, that
+    time (and nothing is checked). Otherwise the attempt is counted as a wrong password up
+    front, so attempts sent at once cannot all slip in before the first failure is written;
+    beyond `free_attempts`, each one makes the next wait twice as long, up to `longest_wait`."""
+    now = utcnow()
+    insert = (sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert)(SignInWait)
+    added = session.execute(
+        insert.values(account=account, address=address, failures=0, last_attempt_at=now).on_conflict_do_nothing()
+    )
+    if added.rowcount:  # type: ignore[attr-defined]
+        # A day without a wrong password from an address forgets its count.
+        session.execute(delete(SignInWait).where(SignInWait.last_attempt_at < now - timedelta(days=1)))
+    wait = session.scalars(
+        select(SignInWait).where(SignInWait.account == account, SignInWait.address == address).with_for_update()
+    ).one()
+    if wait.wait_until is not None and wait.wait_until > now:
+        return wait.wait_until
+    wait.failures += 1
+    wait.last_attempt_at = now
+    beyond = wait.failures - free_attempts
+    values: dict[str, Any] = {"failed_logins": User.failed_logins + 1}
+    if beyond > 0:
+        wait.wait_until = now + min(timedelta(seconds=2 ** min(beyond - 1, 20)), longest_wait)
+        values["locked_until"] = wait.wait_until
+    session.execute(update(User).where(func.lower(User.username) == account).values(**values))
+    return None
+
+
+def forget_sign_in_failures(session: Session, account: str, address: str) -> None:
+    """A right password from `address`: its count and wait end (other addresses keep theirs)."""
+    session.execute(delete(SignInWait).where(SignInWait.account == account, SignInWait.address == address))
+    latest = session.scalar(select(func.max(SignInWait.wait_until)).where(SignInWait.account == account))
+    session.execute(
+        update(User).where(func.lower(User.username) == account).values(failed_logins=0, locked_until=latest)
+    )
 
 
 def unlock_user(session: Session, user: User) -> None:
+    """An admin ends every wait wrong passwords earned for this account, at every address."""
+    session.execute(delete(SignInWait).where(SignInWait.account == user.username.lower()))
     user.locked_until = None
     user.failed_logins = 0
-    stamps.bump(session, stamps.DIRECTORY)
 
 
 # --- teams and issues ------------------------------------------------------------------

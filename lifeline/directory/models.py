@@ -59,7 +59,9 @@ class User(Base):
     password_never_expires: Mapped[bool] = mapped_column(Boolean, default=False)
     password_changed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)  # wrong passwords since the last sign-in
+    # The end of the latest wait wrong passwords earned at some address (sign_in_waits); the
+    # account itself never locks: other addresses, signed-in browsers and tokens are unaffected.
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
@@ -176,3 +178,30 @@ class CustomAttribute(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code_name: Mapped[str] = mapped_column(String(64))
     display_name: Mapped[str] = mapped_column(String(100))
+
+
+class SignInWait(Base):
+    """Wrong passwords for one sign-in name from one client address: beyond a few free ones,
+    each makes the next attempt from there wait twice as long (`directory.logins`). Keyed by
+    the name as typed (lower case), so names that do not exist are slowed the same way."""
+
+    __tablename__ = "sign_in_waits"
+
+    account: Mapped[str] = mapped_column(String(64), primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    wait_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    last_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+
+
+class SignIn(Base):
+    """A browser signed in (the /login pages and the console): its cookie names it by a
+    random nonce, stored as SHA-256. Signing out deletes it; a password change deletes the
+    user's others."""
+
+    __tablename__ = "sign_ins"
+
+    nonce_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

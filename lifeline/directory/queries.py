@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,6 +16,7 @@ from lifeline.directory.models import (
     CommandAccess,
     CustomAttribute,
     PublicSite,
+    SignIn,
     Team,
     TeamMember,
     User,
@@ -73,6 +75,25 @@ def principal_for_account(account: ApiAccount) -> Principal:
         view_reports=ViewReports.ALL_SESSIONS if account.perm_reporting else ViewReports.NONE,
         view_recordings=account.perm_reporting,
     )
+
+
+def console_sign_ins_in_force(session: Session, sign_in_ids: Iterable[str]) -> set[str]:
+    """Of these sign-ins, those that may still work the console: not signed out nor ended by
+    a new password, not run out, of an enabled user who may still give support."""
+    wanted = set(sign_in_ids)
+    if not wanted:
+        return set()
+    rows = session.scalars(
+        select(SignIn.nonce_sha256)
+        .join(User, User.id == SignIn.user_id)
+        .where(
+            SignIn.nonce_sha256.in_(wanted),
+            SignIn.expires_at > utcnow(),
+            User.enabled.is_(True),
+            User.perm_support.is_(True),
+        )
+    )
+    return set(rows)
 
 
 def verify_api_client(session: Session, client_id: str, secret: str) -> ApiAccount | None:

@@ -164,11 +164,14 @@ def adopt(
     if not resume_token_sha256:
         return None
     connection = session.scalars(
-        select(ClientConnection).where(
+        select(ClientConnection)
+        .where(
             ClientConnection.resume_token_sha256 == resume_token_sha256,
             ClientConnection.kind == kind.value,
             ClientConnection.disconnected_at.is_(None),
         )
+        # Locked: the node it leaves may be marking it away at this moment (realtime.customer.went_away).
+        .with_for_update()
     ).first()
     if connection is None or (user_id is not None and connection.user_id != user_id):
         return None

@@ -27,6 +27,7 @@ from lifeline.clientscript import (
     parse_script,
 )
 from lifeline.directory.models import Team, TeamMember, User
+from lifeline.directory.queries import console_sign_ins_in_force
 from lifeline.presence import actions as presence
 from lifeline.presence.actions import ClientInfo, ClientKind, PresenceError
 from lifeline.presence.models import ClientConnection
@@ -59,6 +60,7 @@ from lifeline.surveys import actions as surveys
 from lifeline.web.auth import SignedIn, WebAuth
 
 MAX_CHAT = activity.MAX_CHAT_LENGTH
+SIGNED_OUT = "your sign-in has ended; sign in again"
 
 
 @dataclass(frozen=True)
@@ -197,7 +199,7 @@ class ConsoleSocket:
             if isinstance(hello.get("timezone_offset"), int)
             else 0,
         )
-        peer = ConsolePeer(0, signed_in.user_id)
+        peer = ConsolePeer(0, signed_in.user_id, signed_in.sign_in_id)
         self.hub.add_console(peer)
         attached = await self.runtime.db.write(
             _attach,
@@ -249,8 +251,10 @@ class ConsoleSocket:
         outcome = "closed"
         try:
             outcome = await run_peer(websocket, peer, actions.handle)
+            if peer.signed_out:  # the rep is logged out at once, not kept for a reconnect
+                await self.runtime.db.write(presence.disconnect_by_gsnumber, peer.gsnumber)
         finally:
-            self.hub.remove(peer, detached=outcome != "done", grace=grace)
+            self.hub.remove(peer, detached=outcome != "done" and not peer.signed_out, grace=grace)
 
 
 class ConsoleActions:
@@ -283,6 +287,8 @@ class ConsoleActions:
         handler = self.handlers.get(message["type"])
         if handler is None:
             raise ProtocolError(f"unknown message type {message['type'][:40]!r}")
+        if self.peer.signed_out:
+            raise ProtocolError(SIGNED_OUT)
         result: dict[str, Any] | None = await handler(message)
         return result
 
@@ -294,6 +300,7 @@ class ConsoleActions:
         gsnumber, user_id = self.peer.gsnumber, self.signed_in.user_id
 
         def run(session: Session) -> Any:
+            self._check_signed_in(session)
             support_session = session_by_lsid(session, lsid)
             connection = session.get(ClientConnection, gsnumber)
             user = session.get(User, user_id)
@@ -308,6 +315,12 @@ class ConsoleActions:
 
         return ack(message, result=await self.runtime.db.write(run))
 
+    def _check_signed_in(self, session: Session) -> None:
+        """Defence in depth, in the action's own transaction: the sign-in that opened this
+        socket still holds (the hub closes sockets whose sign-in ended within half a second)."""
+        if not console_sign_ins_in_force(session, [self.signed_in.sign_in_id]):
+            raise ProtocolError(SIGNED_OUT)
+
     async def take(self, message: dict[str, Any]) -> dict[str, Any]:
         return await self._in_session(message, lambda s, ss, c, u: engine.take_session(s, ss, c, u))
 
@@ -315,10 +328,14 @@ class ConsoleActions:
         body = text_field(message, "body", MAX_CHAT)
         lsid = text_field(message, "lsid", 32)
         ref = ref_of(message)
+        gsnumber = self.peer.gsnumber
+
+        def send(session: Session) -> int:
+            self._check_signed_in(session)
+            return activity.chat(session, lsid=lsid, gsnumber=gsnumber, body=body, client_ref=ref)
+
         try:
-            event_id = await self.runtime.db.write(
-                activity.chat, lsid=lsid, gsnumber=self.peer.gsnumber, body=body, client_ref=ref
-            )
+            event_id = await self.runtime.db.write(send)
         except engine.SessionError as error:
             raise ProtocolError(str(error)) from None
         return ack(message, result=event_id)
@@ -400,6 +417,7 @@ class ConsoleActions:
         gsnumber = self.peer.gsnumber
 
         def work(session: Session) -> None:
+            self._check_signed_in(session)
             connection = session.get(ClientConnection, gsnumber)
             if connection is not None:
                 presence.set_showing_on_rep_list(session, connection, value)
@@ -419,6 +437,7 @@ class ConsoleActions:
         user_id = self.signed_in.user_id
 
         def generate(session: Session) -> IssuedKey:
+            self._check_signed_in(session)
             user = session.get(User, user_id)
             if user is None:
                 raise ProtocolError("your account is gone")

@@ -93,7 +93,9 @@ def attach(session: Session, token: str, node_id: str, after_id: int) -> Custome
 
 def went_away(session: Session, gsnumber: int, node_id: str) -> None:
     """The customer's socket closed: they are reconnecting until they come back or are gone."""
-    connection = session.get(ClientConnection, gsnumber)
+    # Locked, so a reload adopting it on another process either comes first (and is seen
+    # here) or waits for this and clears it: unlocked, each could miss the other's write.
+    connection = session.get(ClientConnection, gsnumber, with_for_update=True)
     if connection is None or connection.node_id != node_id or connection.disconnected_at is not None:
         return  # another process has it now, or it is over
     if connection.away_since is not None or connection.session_id is None:

@@ -25,6 +25,8 @@ from sqlalchemy.orm import Session
 from lifeline.appliance import stamps
 from lifeline.appliance.stamps import StampBumped
 from lifeline.db.base import utcnow
+from lifeline.directory import queries as directory_queries
+from lifeline.directory.actions import SignInsEnded
 from lifeline.presence import actions as presence
 from lifeline.presence.queries import on_duty
 from lifeline.runtime import STAMP_POLL_SECONDS, Runtime
@@ -51,6 +53,7 @@ DOWNLOAD_GRACE_SECONDS = 600.0
 EXPIRE_EVERY_SECONDS = 1.0
 REFRESH_DELAY = 0.3
 RESTART = 1012  # close code: the appliance's data was replaced (a restored backup); reconnect
+SIGNED_OUT = 4401  # close code (socket.CLOSE_UNAUTHORIZED): the console goes to its sign-in page
 
 # What a customer may see of a session's log: never notes, never system information.
 CUSTOMER_EVENTS = frozenset(
@@ -83,6 +86,7 @@ class Peer:
         self.follows: set[str] | None = None  # while attaching: which held events will matter
         self.overflowed = False
         self.close_code = 1000
+        self.close_reason = ""
         # Its connection went with the data a restored backup replaced: nothing to keep for it.
         self.dropped = False
 
@@ -100,8 +104,9 @@ class Peer:
                 self.outbox.get_nowait()
                 self.outbox.put_nowait(None)  # tells the writer to close the socket
 
-    def close(self, code: int = 1000) -> None:
+    def close(self, code: int = 1000, reason: str = "") -> None:
         self.close_code = code
+        self.close_reason = reason
         with contextlib.suppress(asyncio.QueueFull):
             self.outbox.put_nowait(None)
 
@@ -156,9 +161,11 @@ class ConsolePeer(Peer):
     """A representative's console. It sees waiting sessions of the queues it may take from,
     and everything of the sessions its connection is in."""
 
-    def __init__(self, gsnumber: int, user_id: int) -> None:
+    def __init__(self, gsnumber: int, user_id: int, sign_in_id: str = "") -> None:
         super().__init__(gsnumber)
         self.user_id = user_id
+        self.sign_in_id = sign_in_id  # the browser sign-in it was opened with (web.auth)
+        self.signed_out = False  # that sign-in ended: the socket is closing, nothing more is done
         self.queues: set[tuple[str, int]] = set()
         self.known: set[str] = set()
         # Session states that arrive while the console logs in wait here: until then it
@@ -235,6 +242,7 @@ class Hub:
         self._unsubscribe = runtime.bus.subscribe(self.on_event)
         self._loops: list[asyncio.Task[None]] = []
         self._restored = runtime.generations[stamps.RESTORED]
+        self._directory = runtime.generations[stamps.DIRECTORY]
 
     async def start(self) -> None:
         """Learn what waits in the queues now; from here on live events keep it current."""
@@ -242,6 +250,7 @@ class Hub:
         self._loops = [
             asyncio.create_task(self._expire_regularly()),
             asyncio.create_task(self._follow_restores()),
+            asyncio.create_task(self._follow_sign_ins()),
         ]
 
     async def _load_waiting(self) -> None:
@@ -275,6 +284,43 @@ class Hub:
                     await self.data_replaced()
                 except Exception:
                     log.exception("starting afresh after a restore failed")
+
+    async def _follow_sign_ins(self) -> None:
+        """Users changed (here, in another process, or with the `lifeline` command): consoles
+        whose sign-in ended (disabled, deleted, a new password) close, on every node."""
+        while True:
+            await asyncio.sleep(STAMP_POLL_SECONDS)
+            generation = self.runtime.generations[stamps.DIRECTORY]
+            if generation != self._directory:
+                self._directory = generation
+                try:
+                    await self.close_signed_out_consoles()
+                except Exception:
+                    log.exception("closing the consoles of ended sign-ins failed")
+
+    async def close_signed_out_consoles(self) -> None:
+        restored = self.runtime.generations[stamps.RESTORED]
+        if restored != self._restored:
+            return  # a restored backup replaced the data: `data_replaced` closes every socket (1012)
+        # (A restore ends every sign-in too: reconnecting consoles are then sent to sign in.)
+        consoles = [peer for peer in self.consoles if not peer.signed_out]
+        ids = {peer.sign_in_id for peer in consoles}
+
+        def read(session: Session) -> tuple[int, set[str]]:
+            return stamps.read_all(session)[stamps.RESTORED], directory_queries.console_sign_ins_in_force(session, ids)
+
+        restored_in_data, in_force = await self.runtime.db.read(read)
+        if (
+            restored_in_data != self.runtime.stamp_seen(stamps.RESTORED)
+            or self.runtime.generations[stamps.RESTORED] != restored
+        ):
+            return  # read from restored data this process has not caught up with: as above
+        for peer in consoles:
+            # Still open here: not closed meanwhile (logged out, or by a restore) with a code of its own.
+            if peer in self.consoles and not peer.dropped and peer.sign_in_id not in in_force:
+                peer.signed_out = True
+                peer.close(SIGNED_OUT, "signed out: sign in again")
+                log.info("closed the console of user %d: its sign-in ended", peer.user_id)
 
     async def data_replaced(self) -> None:
         """Every socket's connection and session are gone with the old data: close them all
@@ -397,6 +443,8 @@ class Hub:
         elif isinstance(event, StampBumped) and event.name in (stamps.PRESENCE, stamps.DIRECTORY):
             self._later("reps", self._send_reps)
             self._later("duty", self._send_duty)
+        elif isinstance(event, SignInsEnded) and any(peer.user_id == event.user_id for peer in self.consoles):
+            self._later("sign-ins", self.close_signed_out_consoles)
 
     def follows(self, peer: Peer, lsid: str) -> bool:
         """Whether this socket is in the session (a console that is a member, its customer)."""

@@ -69,7 +69,7 @@ async def _write(websocket: WebSocket, peer: Peer) -> None:
         if text is None:
             code = CLOSE_TOO_SLOW if peer.overflowed else peer.close_code
             with contextlib.suppress(Exception):
-                await websocket.close(code)
+                await websocket.close(code, peer.close_reason or None)
             return
         await websocket.send_text(text)
 

@@ -1,9 +1,11 @@
 """Signed-in browsers: a signed session cookie, CSRF tokens for forms, and who is signed in.
 
-The cookie carries the user's id, a nonce, and when their password last changed, signed
-with the appliance's secret; changing a password or disabling the account ends every
-session of that user. Forms carry a CSRF token derived from the session nonce (or, before
-signing in, from a random cookie the form must echo).
+The cookie carries the user's id and a random nonce, signed with the appliance's secret.
+The nonce names a sign-in kept on the server (`sign_ins`, by its SHA-256), read with the
+user on every request: signing out deletes it, so the old cookie opens nothing, and a new
+password or a disabled account ends every sign-in of the user. Forms carry a CSRF token
+derived from the session nonce (or, before signing in, from a random cookie the form must
+echo).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -19,8 +22,11 @@ from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
 from lifeline.appliance.settings import APPLIANCE_SECRET
+from lifeline.db.base import utcnow
+from lifeline.directory import actions as directory
 from lifeline.directory.logins import LoginPolicy, password_change_due
-from lifeline.directory.models import User
+from lifeline.directory.models import SignIn, User
+from lifeline.directory.passwords import sha256_hex
 from lifeline.runtime import Runtime
 
 SESSION_COOKIE = "lifeline_session"
@@ -43,11 +49,15 @@ class SignedIn:
     password_change_due: bool = False
     view_recordings: bool = False  # perm_view_sd_recordings
 
+    @property
+    def sign_in_id(self) -> str:
+        """The server's name for this sign-in (what `sign_ins` stores)."""
+        return sha256_hex(self.nonce)
+
 
 @dataclass(frozen=True)
 class _CookieUser:
     user_id: int
-    password_stamp: float
     nonce: str
 
 
@@ -66,8 +76,9 @@ class WebAuth:
     # --- the session cookie ------------------------------------------------------------
 
     async def sign_in(self, response: Response, user: User) -> None:
-        payload = {"u": user.id, "p": user.password_changed_at.timestamp(), "n": secrets.token_urlsafe(16)}
-        value = (await self._serializer()).dumps(payload)
+        nonce = secrets.token_urlsafe(16)
+        await self.runtime.db.write(directory.start_sign_in, user.id, sha256_hex(nonce), timedelta(hours=SESSION_HOURS))
+        value = (await self._serializer()).dumps({"u": user.id, "n": nonce})
         response.set_cookie(
             SESSION_COOKIE,
             value,
@@ -78,8 +89,11 @@ class WebAuth:
             path="/",
         )
 
-    @staticmethod
-    def sign_out(response: Response) -> None:
+    async def sign_out(self, connection: HTTPConnection, response: Response) -> None:
+        """Ends the browser's sign-in on the server, then forgets its cookie."""
+        cookie = await self._cookie_user(connection)
+        if cookie is not None:
+            await self.runtime.db.write(directory.end_sign_in, sha256_hex(cookie.nonce))
         response.delete_cookie(SESSION_COOKIE, path="/")
 
     async def _cookie_user(self, connection: HTTPConnection) -> _CookieUser | None:
@@ -88,7 +102,7 @@ class WebAuth:
             return None
         try:
             payload: Any = (await self._serializer()).loads(raw, max_age=SESSION_HOURS * 3600)
-            return _CookieUser(int(payload["u"]), float(payload["p"]), str(payload["n"]))
+            return _CookieUser(int(payload["u"]), str(payload["n"]))
         except (BadSignature, KeyError, TypeError, ValueError):
             return None
 
@@ -103,8 +117,9 @@ class WebAuth:
             user = session.get(User, cookie.user_id)
             if user is None or not user.enabled:
                 return None
-            if abs(user.password_changed_at.timestamp() - cookie.password_stamp) > 0.001:
-                return None  # the password changed since: every earlier session ends
+            sign_in = session.get(SignIn, sha256_hex(cookie.nonce))
+            if sign_in is None or sign_in.user_id != user.id or sign_in.expires_at <= utcnow():
+                return None  # signed out, or ended by a new password
             return SignedIn(
                 user.id,
                 user.username,

@@ -19,7 +19,7 @@ from lifeline.sessions.queries import session_by_lsid
 from lifeline.web.context import Web
 from lifeline.web.files import download, store_and_record
 from lifeline.web.pages import field, render, small_form
-from lifeline.web.signin import CHANGE_PASSWORD_URL, TOO_MANY, browser_sign_in
+from lifeline.web.signin import CHANGE_PASSWORD_URL, browser_sign_in, is_throttled
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -48,7 +48,7 @@ def login_page(web: Web) -> Endpoint:
             outcome = "This account may not use the representative console."
         if isinstance(outcome, str) or outcome.user is None:
             context.update(error=outcome, username=username)
-            response = render(request, "console_login.html", context, status=429 if outcome == TOO_MANY else 401)
+            response = render(request, "console_login.html", context, status=429 if is_throttled(outcome) else 401)
             web.auth.remember_prelogin(response, token)
             return response
         # Same cookie as /login: one sign-in for the whole appliance.
@@ -67,7 +67,7 @@ def logout_page(web: Web) -> Endpoint:
         if signed_in is not None and (form is None or not await web.auth.check_csrf(signed_in, field(form, "csrf"))):
             return Response("The form expired; reload the page.", status_code=400, media_type="text/plain")
         response = RedirectResponse("/console/login", status_code=303)
-        web.auth.sign_out(response)
+        await web.auth.sign_out(request, response)
         return response
 
     return logout

@@ -23,9 +23,6 @@ class Web:
     files: FileStore
     # Session keys are seven digits: a client gets 20 wrong guesses per 10 minutes.
     key_guesses: FailureLimit = field(default_factory=lambda: FailureLimit(20, 600))
-    # Sign-in failures per address (/login and the console): 20 per 5 minutes. Per process,
-    # in memory; the per-account lockout is in the database (directory.logins).
-    logins: FailureLimit = field(default_factory=lambda: FailureLimit(20, 300))
     # Sessions started per address in 10 minutes; how many is the session_starts_per_address setting.
     session_starts: FailureLimit = field(default_factory=lambda: FailureLimit(0, 600))
 

@@ -1,4 +1,4 @@
-"""Simple in-process rate limits, for guesses that must stay expensive (session keys)."""
+"""Simple in-process rate limits, for guesses that must stay expensive (session keys, passwords)."""
 
 from __future__ import annotations
 
@@ -35,3 +35,17 @@ class FailureLimit:
         self._failures.move_to_end(key)
         while len(self._failures) > self.max_keys:
             self._failures.popitem(last=False)
+
+    def attempt(self, key: str) -> bool:
+        """Count an attempt as a failure before it is checked, so attempts sent at once all
+        count; False (and nothing counted) when the key is blocked."""
+        if self.blocked(key):
+            return False
+        self.failed(key)
+        return True
+
+    def succeeded(self, key: str) -> None:
+        """The attempt `attempt` counted was right after all: it stops counting."""
+        times = self._failures.get(key)
+        if times:
+            times.pop()

@@ -1,21 +1,21 @@
 """Signing in from a browser, the same at /login and /console/login: a limit per client
-address (in memory, per process), the account lockout, password expiry and rules
-(`directory.logins`), and what the person is told."""
+address shared with the APIs (in memory, per process), waits after wrong passwords per
+name and address, password expiry and rules (`directory.logins`), and what the person is told."""
 
 from __future__ import annotations
 
+import math
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
 
+from lifeline.db.base import utcnow
 from lifeline.directory.logins import LoginCheck, LoginPolicy, Outcome, attempt_login
 from lifeline.web.context import Web, client_address
 
 WRONG = "The username or password is not right."
-LOCKED = (
-    "This account is locked after too many wrong passwords. "
-    "Try again in a few minutes, or ask an administrator to unlock it."
-)
+WAIT = "Too many wrong passwords for this account from your address. Wait {seconds} seconds, then try again."
 TOO_MANY = "Too many attempts from your address. Wait a few minutes, then try again."
 CHANGE_PASSWORD_URL = "/login/password"
 
@@ -27,13 +27,31 @@ async def policy(web: Web) -> LoginPolicy:
 async def browser_sign_in(web: Web, request: Request, username: str, password: str) -> LoginCheck | str:
     """The checked sign-in, or what to tell the person when it is refused."""
     address = client_address(request)
-    if web.logins.blocked(address):
+    limit = web.runtime.sign_in_failures
+    if not limit.attempt(address):
         return TOO_MANY
-    check = await attempt_login(web.runtime.db, username, password, await policy(web))
+    check = await attempt_login(web.runtime.db, username, password, await policy(web), address)
     if check.outcome is Outcome.SIGNED_IN:
+        limit.succeeded(address)
         return check
-    web.logins.failed(address)
-    return LOCKED if check.outcome is Outcome.LOCKED else WRONG
+    return refusal(check)
+
+
+def refusal(check: LoginCheck) -> str:
+    """What a person is told when a sign-in is refused."""
+    if check.outcome is Outcome.WAIT and check.wait_until is not None:
+        return waiting(check.wait_until)
+    return WRONG
+
+
+def waiting(until: datetime) -> str:
+    seconds = max(1, math.ceil((until - utcnow()).total_seconds()))
+    return WAIT.format(seconds=seconds)
+
+
+def is_throttled(outcome: LoginCheck | str) -> bool:
+    """A refusal that asks to come back later (answered 429), not a wrong password."""
+    return isinstance(outcome, str) and outcome != WRONG
 
 
 def safe_next(value: str | None, default: str) -> str:

@@ -21,8 +21,8 @@ def csrf_of(page: httpx.Response) -> str:
 class AdminClient:
     """One browser's worth of /login: a cookie jar, signed in as someone."""
 
-    def __init__(self, appliance: RunningAppliance) -> None:
-        self.client = appliance.client()
+    def __init__(self, appliance: RunningAppliance, *, source: str | None = None) -> None:
+        self.client = appliance.client(source=source)
         self.csrf = ""
 
     def sign_in(self, username: str, password: str) -> httpx.Response:

@@ -59,7 +59,7 @@ def test_a_bad_setting_is_refused_with_its_reason_and_nothing_is_saved(
         "/login/security", {**SECURE_DEFAULTS, "login_lockout_minutes": "lots", "password_max_age_days": "30"}
     )
     assert response.status_code == 400
-    assert "Keep it locked for (minutes): expected an integer, not &#39;lots&#39;." in response.text
+    assert "Longest wait between attempts (minutes): expected an integer, not &#39;lots&#39;." in response.text
     assert 'value="lots"' in response.text  # what was typed stays in the form
     assert appliance.cli_json("settings", "get", "password_max_age_days") == {"password_max_age_days": 0}
 

@@ -87,6 +87,49 @@ def test_signing_out_needs_the_form_token_and_ends_the_session(appliance: Runnin
     rep.close()
 
 
+def replay(appliance: RunningAppliance, cookie: str, path: str) -> int:
+    """What an old cookie, kept by someone, still opens."""
+    with appliance.client(cookies={"lifeline_session": cookie}) as thief:
+        return thief.get(path).status_code
+
+
+def test_a_signed_out_cookie_opens_nothing_any_more(appliance: RunningAppliance, personas: Personas) -> None:
+    for door in ("/login/logout", "/console/logout"):
+        rep = signed_in(appliance, "rep_a", personas.rep_a.password)
+        cookie = rep.client.cookies["lifeline_session"]
+        assert replay(appliance, cookie, "/console") == 200
+        if door == "/console/logout":
+            rep.client.post(door, data={"csrf": csrf_of(rep.get("/console"))})
+        else:
+            rep.post(door)
+        assert replay(appliance, cookie, "/console") == 303  # to the console's sign-in page
+        assert replay(appliance, cookie, "/login/account") == 303
+        rep.close()
+
+
+def test_a_new_password_ends_every_other_sign_in(appliance: RunningAppliance, personas: Personas) -> None:
+    appliance.cli("user", "add", "twice", "--password", "first-password", "--support")
+    here, there = signed_in(appliance, "twice", "first-password"), signed_in(appliance, "twice", "first-password")
+    changed = here.post("/login/password", {"current": "first-password", "new": "second-pass", "again": "second-pass"})
+    assert changed.status_code == 303
+    assert here.get("/login/account").status_code == 200  # the browser that changed it stays signed in
+    assert there.get("/login/account").status_code == 303
+    there.close()
+    there = signed_in(appliance, "twice", "second-pass")
+    with AdminClient(appliance) as admin:
+        admin.sign_in("admin", personas.admin.password)
+        user_id = next(u["id"] for u in appliance.cli_json("user", "list") if u["username"] == "twice")
+        admin.post(f"/login/users/{user_id}/password", {"password": "third-pass", "password_again": "third-pass"})
+    assert here.get("/login/account").status_code == 303  # an admin's new password: both end
+    assert there.get("/login/account").status_code == 303
+    here.close()
+    there.close()
+    here = signed_in(appliance, "twice", "third-pass")
+    appliance.cli("user", "set", "twice", "--password", "fourth-pass")
+    assert here.get("/login/account").status_code == 303  # and the command's
+    here.close()
+
+
 def test_one_sign_in_serves_the_console_too(appliance: RunningAppliance, personas: Personas) -> None:
     rep = signed_in(appliance, "rep_b", personas.rep_b.password)
     assert rep.get("/console").status_code == 200

@@ -6,6 +6,7 @@ import asyncio
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from lifeline.appliance import stamps
@@ -13,9 +14,11 @@ from lifeline.db.base import utcnow
 from lifeline.db.engine import Database
 from lifeline.directory import actions as directory
 from lifeline.directory.logins import LoginCheck, LoginPolicy, Outcome, attempt_login
-from lifeline.directory.models import User
+from lifeline.directory.models import SignInWait, User
 
-POLICY = LoginPolicy(lockout_attempts=3, lockout_minutes=15, password_max_age_days=0)
+POLICY = LoginPolicy(free_attempts=3, longest_wait_minutes=15, password_max_age_days=0)
+HOME = "192.0.2.10"
+ELSEWHERE = "198.51.100.7"
 
 
 def make_user(db: Database, username: str = "alice", **changes: object) -> int:
@@ -26,14 +29,33 @@ def make_user(db: Database, username: str = "alice", **changes: object) -> int:
     return db.call(add)
 
 
-def attempt(db: Database, password: str, policy: LoginPolicy = POLICY, username: str = "alice") -> LoginCheck:
-    return asyncio.run(attempt_login(db, username, password, policy))
+def attempt(
+    db: Database, password: str, policy: LoginPolicy = POLICY, username: str = "alice", address: str = HOME
+) -> LoginCheck:
+    return asyncio.run(attempt_login(db, username, password, policy, address))
 
 
 def user(db: Database, user_id: int) -> User:
     found = db.call(lambda session: session.get(User, user_id))
     assert found is not None
     return found
+
+
+def wait_of(db: Database, address: str = HOME, account: str = "alice") -> SignInWait:
+    found = db.call(lambda session: session.get(SignInWait, (account, address)))
+    assert found is not None
+    return found
+
+
+def end_the_wait(db: Database, address: str = HOME, account: str = "alice") -> None:
+    """As if the wait had passed."""
+    db.call(
+        lambda session: session.execute(
+            update(SignInWait)
+            .where(SignInWait.account == account, SignInWait.address == address)
+            .values(wait_until=utcnow() - timedelta(seconds=1))
+        )
+    )
 
 
 def test_a_right_password_signs_in(db: Database) -> None:
@@ -51,40 +73,97 @@ def test_usernames_are_matched_regardless_of_case_and_unknown_ones_are_just_wron
     assert attempt(db, "alice-password", username="nobody").outcome is Outcome.WRONG
 
 
-def test_wrong_passwords_in_a_row_lock_the_account_even_against_the_right_one(db: Database) -> None:
+def test_beyond_the_free_wrong_passwords_the_next_attempt_waits_unchecked(db: Database) -> None:
     user_id = make_user(db)
-    assert attempt(db, "wrong-1").outcome is Outcome.WRONG
-    assert attempt(db, "wrong-2").outcome is Outcome.WRONG
-    assert user(db, user_id).failed_logins == 2
-    assert attempt(db, "wrong-3").outcome is Outcome.LOCKED
-    locked = user(db, user_id)
-    assert locked.locked_until is not None
-    assert locked.locked_until > utcnow() + timedelta(minutes=14)
-    assert attempt(db, "alice-password").outcome is Outcome.LOCKED
+    for n in range(4):  # three free, the fourth earns a wait of a second
+        assert attempt(db, f"wrong-{n}").outcome is Outcome.WRONG
+    assert user(db, user_id).failed_logins == 4
+    refused = attempt(db, "alice-password")  # even the right one is not checked now
+    assert refused.outcome is Outcome.WAIT
+    assert refused.wait_until is not None
+    assert utcnow() < refused.wait_until <= utcnow() + timedelta(seconds=1)
+    assert wait_of(db).failures == 4  # a refused attempt is not counted
 
 
-def test_locking_drops_what_the_apis_remember(db: Database) -> None:
+def test_a_burst_sent_at_once_gets_no_more_checks_than_one_by_one(db: Database) -> None:
+    """The report's attack: wrong passwords sent together. Each is counted before it is
+    checked, so only the free ones and the one that starts the wait are checked."""
     make_user(db)
-    before = db.call(stamps.read_all)[stamps.DIRECTORY]
+
+    async def burst() -> list[LoginCheck]:
+        return await asyncio.gather(*(attempt_login(db, "alice", f"guess-{n}", POLICY, HOME) for n in range(20)))
+
+    outcomes = [check.outcome for check in asyncio.run(burst())]
+    assert outcomes.count(Outcome.WRONG) == 4
+    assert outcomes.count(Outcome.WAIT) == 16
+
+
+def test_each_wrong_password_doubles_the_wait_up_to_the_longest(db: Database) -> None:
+    make_user(db)
     for n in range(3):
         attempt(db, f"wrong-{n}")
-    assert db.call(stamps.read_all)[stamps.DIRECTORY] == before + 1  # the lock, not every failure
+    waits = []
+    for n in range(14):
+        end_the_wait(db)
+        before = utcnow()
+        assert attempt(db, f"again-{n}").outcome is Outcome.WRONG
+        wait_until = wait_of(db).wait_until
+        assert wait_until is not None
+        waits.append(round((wait_until - before).total_seconds()))
+    assert waits[:11] == [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 900]
+    assert waits[11:] == [900, 900, 900]  # 15 minutes at most
 
 
-def test_a_right_password_starts_the_count_again(db: Database) -> None:
+def test_the_owner_at_another_address_is_not_slowed_and_the_account_never_locks(db: Database) -> None:
+    user_id = make_user(db)
+    for n in range(4):
+        attempt(db, f"wrong-{n}")
+    assert attempt(db, "alice-password").outcome is Outcome.WAIT
+    assert attempt(db, "alice-password", address=ELSEWHERE).outcome is Outcome.SIGNED_IN
+    assert attempt(db, "alice-password").outcome is Outcome.WAIT  # the other address's success is not this one's
+    assert user(db, user_id).locked_until is not None  # shown to admins: some address waits
+
+
+@pytest.mark.parametrize("username", ["al\x00ice", "\ud800", "a" * 65])
+def test_names_no_database_stores_are_just_wrong(db: Database, username: str) -> None:
+    make_user(db)
+    assert attempt(db, "alice-password", username=username, address="f" * 100).outcome is Outcome.WRONG
+
+
+def test_unknown_names_are_slowed_the_same_way(db: Database) -> None:
+    for n in range(4):
+        assert attempt(db, f"wrong-{n}", username="nobody").outcome is Outcome.WRONG
+    assert attempt(db, "whatever", username="NOBODY").outcome is Outcome.WAIT
+
+
+def test_wrong_passwords_leave_the_directory_stamp_alone(db: Database) -> None:
+    """Nothing that caches the directory (the APIs' remembered credentials) is dropped."""
+    make_user(db)
+    before = db.call(stamps.read_all)[stamps.DIRECTORY]
+    for n in range(6):
+        attempt(db, f"wrong-{n}")
+    assert db.call(stamps.read_all)[stamps.DIRECTORY] == before
+
+
+def test_a_right_password_ends_the_count_at_that_address(db: Database) -> None:
     user_id = make_user(db)
     attempt(db, "wrong-1")
     attempt(db, "wrong-2")
+    attempt(db, "wrong-3", address=ELSEWHERE)
     assert attempt(db, "alice-password").outcome is Outcome.SIGNED_IN
+    assert db.call(lambda session: session.get(SignInWait, ("alice", HOME))) is None
+    assert wait_of(db, ELSEWHERE).failures == 1
     assert user(db, user_id).failed_logins == 0
-    attempt(db, "wrong-3")
+    for n in range(3):
+        assert attempt(db, f"wrong-{n}").outcome is Outcome.WRONG
     assert attempt(db, "alice-password").outcome is Outcome.SIGNED_IN
 
 
-def test_an_admin_unlocks_an_account(db: Database) -> None:
+def test_an_admin_ends_the_waits_at_every_address(db: Database) -> None:
     user_id = make_user(db)
-    for n in range(3):
-        attempt(db, f"wrong-{n}")
+    for address in (HOME, ELSEWHERE):
+        for n in range(4):
+            attempt(db, f"wrong-{n}", address=address)
 
     def unlock(session: Session) -> None:
         found = session.get(User, user_id)
@@ -92,24 +171,14 @@ def test_an_admin_unlocks_an_account(db: Database) -> None:
         directory.unlock_user(session, found)
 
     db.call(unlock)
+    assert user(db, user_id).locked_until is None
     assert attempt(db, "alice-password").outcome is Outcome.SIGNED_IN
+    assert attempt(db, "alice-password", address=ELSEWHERE).outcome is Outcome.SIGNED_IN
 
 
-def test_a_lock_ends_by_itself(db: Database) -> None:
-    user_id = make_user(db)
-
-    def lapsed(session: Session) -> None:
-        found = session.get(User, user_id)
-        assert found is not None
-        found.locked_until = utcnow() - timedelta(seconds=1)
-
-    db.call(lapsed)
-    assert attempt(db, "alice-password").outcome is Outcome.SIGNED_IN
-
-
-def test_no_lockout_when_the_setting_is_zero(db: Database) -> None:
+def test_no_waits_when_the_setting_is_zero(db: Database) -> None:
     make_user(db)
-    never = LoginPolicy(lockout_attempts=0)
+    never = LoginPolicy(free_attempts=0)
     for n in range(12):
         assert attempt(db, f"wrong-{n}", never).outcome is Outcome.WRONG
     assert attempt(db, "alice-password", never).outcome is Outcome.SIGNED_IN

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.admin.helpers import csrf_of
 from tests.support.appliance import RunningAppliance
 from tests.support.command import CommandApi
 from tests.support.personas import Personas, provision
@@ -93,6 +94,23 @@ def test_a_rep_on_one_process_and_a_customer_on_the_other_chat(
     while str(people.rep_a.id) in reps_listed(second, people):
         assert time.monotonic() < deadline, "the other process still lists the rep"
         time.sleep(0.05)
+
+
+def test_an_ended_sign_in_closes_its_consoles_on_every_process(
+    pair: tuple[RunningAppliance, RunningAppliance], people: Personas
+) -> None:
+    first, second = pair
+    first.cli("user", "add", "leaver", "--password", "leaver-password", "--support")
+    cookie = sign_in(first, "leaver", "leaver-password")
+    on_second = Console(second, cookie)
+    name, value = cookie.split("=", 1)
+    with first.client(cookies={name: value}) as browser:  # signs out through the other process
+        browser.post("/console/logout", data={"csrf": csrf_of(browser.get("/console"))})
+    assert on_second.close_code(timeout=5) == 4401  # Redis carried the sign-out
+
+    consoles = [Console(appliance, sign_in(first, "leaver", "leaver-password")) for appliance in pair]
+    first.cli("user", "set", "leaver", "--no-enabled")
+    assert [console.close_code(timeout=5) for console in consoles] == [4401, 4401]
 
 
 def test_a_customer_leaving_one_process_shows_on_the_other_and_ends_there_too(

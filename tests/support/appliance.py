@@ -200,10 +200,14 @@ class RunningAppliance:
     def cert_path(self) -> Path:
         return self.data_dir / "tls" / "appliance.crt"
 
-    def client(self, **kwargs: Any) -> httpx.Client:
-        """An HTTPS client that trusts the appliance's own certificate (and nothing else)."""
+    def client(self, *, source: str | None = None, **kwargs: Any) -> httpx.Client:
+        """An HTTPS client that trusts the appliance's own certificate (and nothing else).
+        `source`: another loopback address to connect from (127.0.0.2 ...), as a second
+        client address would."""
         context = ssl.create_default_context(cafile=str(self.cert_path))
         context.check_hostname = False  # we connect by IP; the certificate names the site hostname
+        if source is not None:
+            kwargs["transport"] = httpx.HTTPTransport(verify=context, local_address=source)
         return httpx.Client(base_url=self.https, verify=context, timeout=30, **kwargs)
 
     def cli(self, *args: str) -> str:

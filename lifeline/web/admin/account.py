@@ -17,9 +17,9 @@ from lifeline.directory.logins import LoginPolicy, Outcome, attempt_login, passw
 from lifeline.directory.models import Team, TeamMember, User
 from lifeline.web.admin.base import HOME_ADMIN, HOME_REP, Access, AdminPage, Page
 from lifeline.web.auth import SignedIn
-from lifeline.web.context import Web
+from lifeline.web.context import Web, client_address
 from lifeline.web.pages import field, render, small_form
-from lifeline.web.signin import LOCKED, TOO_MANY, browser_sign_in, policy, safe_next
+from lifeline.web.signin import browser_sign_in, is_throttled, policy, safe_next, waiting
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -54,7 +54,7 @@ def sign_in_page(web: Web) -> Endpoint:
         outcome = await browser_sign_in(web, request, username, field(form, "password", 256))
         if isinstance(outcome, str) or outcome.user is None:
             context["error"] = outcome
-            return page(429 if outcome == TOO_MANY else 401)
+            return page(429 if is_throttled(outcome) else 401)
         user = outcome.user
         home = HOME_ADMIN if user.perm_admin else HOME_REP
         target = safe_next(context["next"], home)
@@ -74,7 +74,7 @@ def sign_out_page(web: Web) -> Endpoint:
         if me is not None and (form is None or not await web.auth.check_csrf(me, field(form, "csrf", 128))):
             return Response("The form expired; reload the page.", status_code=400, media_type="text/plain")
         response = RedirectResponse("/login", status_code=303)
-        web.auth.sign_out(response)
+        await web.auth.sign_out(request, response)
         return response
 
     return sign_out
@@ -103,9 +103,9 @@ async def change_password(page: Page) -> Response:
         context["error"] = "Choose a password different from the current one."
     if context["error"] is None:
         rules: LoginPolicy = await policy(page.web)
-        check = await attempt_login(page.web.runtime.db, page.me.username, current, rules)
-        if check.outcome is Outcome.LOCKED:
-            context["error"] = LOCKED
+        check = await attempt_login(page.web.runtime.db, page.me.username, current, rules, client_address(page.request))
+        if check.outcome is Outcome.WAIT and check.wait_until is not None:
+            context["error"] = waiting(check.wait_until)
         elif check.outcome is not Outcome.SIGNED_IN or check.user_id != page.me.user_id:
             context["error"] = "The current password is not right."
     if context["error"] is None:

@@ -1,5 +1,5 @@
 """Security: the XML API switches (the Test Scenario's first step), password expiry and
-lockout, and the accounts locked right now."""
+the waits after wrong passwords, and the accounts some address waits for right now."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Users: representatives, administrators and API users, with every permission the APIs use;
-passwords set by an admin, and unlocking accounts locked after wrong passwords."""
+passwords set by an admin, and ending the waits wrong passwords earned."""
 
 from __future__ import annotations
 
@@ -201,7 +201,7 @@ async def unlock(page: Page) -> Response:
     username = await page.write(run)
     if username is None:
         return await page.not_found("user")
-    return page.done(f"/login/users/{user_id}", f"{username} is unlocked and may sign in again.")
+    return page.done(f"/login/users/{user_id}", f"The waits of {username} ended: every address may sign in again.")
 
 
 PAGES = [
