@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from python_multipart import MultipartParser
 from python_multipart.multipart import parse_options_header
 from sqlalchemy.orm import Session
 from starlette.requests import Request
@@ -20,6 +19,7 @@ from lifeline.sessions import actions as engine
 from lifeline.sessions.activity import FileSent, check_file_sender, record_file
 from lifeline.sessions.events import Actor
 from lifeline.sessions.models import SessionFile, SupportSession
+from lifeline.web.uploads import FormParts, UploadRefused
 
 FORM_OVERHEAD = 64 * 1024
 MAX_FIELDS = 10
@@ -27,14 +27,8 @@ MAX_FIELD_BYTES = 4096
 NO_FILE = "send the file in a multipart field named file"
 
 
-class UploadRefused(Exception):
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
-
-
 @dataclass
-class SessionFileForm:
+class SessionFileForm(FormParts):
     """A session file's multipart form as it streams in: the bytes of its `file` part are
     handed on as they arrive (into the file store's temporary file, never spooled anywhere
     else), its few small text fields kept."""
@@ -45,43 +39,16 @@ class SessionFileForm:
     pending: list[bytes] = field(default_factory=list)
     has_file: bool = False
     in_file: bool = False
-    _headers: dict[str, str] = field(default_factory=dict)
-    _header: tuple[bytearray, bytearray] = field(default_factory=lambda: (bytearray(), bytearray()))
-    _field: str = ""
-    _value: bytearray = field(default_factory=bytearray)
 
-    def callbacks(self) -> dict[str, object]:
-        return {
-            "on_part_begin": self._part_begin,
-            "on_header_field": lambda data, start, end: self._header[0].extend(data[start:end]),
-            "on_header_value": lambda data, start, end: self._header[1].extend(data[start:end]),
-            "on_header_end": self._header_end,
-            "on_headers_finished": self._headers_finished,
-            "on_part_data": self._part_data,
-            "on_part_end": self._part_end,
-        }
-
-    def _part_begin(self) -> None:
-        self._headers, self._field, self._value = {}, "", bytearray()
-
-    def _header_end(self) -> None:
-        name, value = self._header
-        self._headers[name.decode("latin-1").lower()] = value.decode("latin-1")
-        name.clear()
-        value.clear()
-
-    def _headers_finished(self) -> None:
-        _, options = parse_options_header(self._headers.get("content-disposition", ""))
-        self._field = options.get(b"name", b"").decode("utf-8", "replace")
-        filename = options.get(b"filename")
+    def _part_starts(self, filename: str | None) -> None:
         if filename is None:
             if len(self.fields) >= MAX_FIELDS:
                 raise UploadRefused("the form has too many fields")
             return
-        if self._field != "file" or self.has_file:
+        if self._name != "file" or self.has_file:
             raise UploadRefused("send one file, in a multipart field named file")
         self.has_file = self.in_file = True
-        self.name = filename.decode("utf-8", "replace") or "file"
+        self.name = filename or "file"
         self.content_type = self._headers.get("content-type", "") or "application/octet-stream"
 
     def _part_data(self, data: bytes, start: int, end: int) -> None:
@@ -96,7 +63,7 @@ class SessionFileForm:
         if self.in_file:
             self.in_file = False
         else:
-            self.fields.setdefault(self._field, self._value.decode("utf-8", "replace"))
+            self.fields.setdefault(self._name, self._value.decode("utf-8", "replace"))
 
 
 async def file_chunks(request: Request, form: SessionFileForm, max_size: int) -> AsyncIterator[bytes]:
@@ -110,7 +77,7 @@ async def file_chunks(request: Request, form: SessionFileForm, max_size: int) ->
     boundary = options.get(b"boundary")
     if content_type != b"multipart/form-data" or not boundary:
         raise UploadRefused(NO_FILE)
-    parser = MultipartParser(boundary, form.callbacks())  # type: ignore[arg-type]
+    parser = form.parser(boundary)
     seen = 0
     try:
         async for chunk in request.stream():

@@ -1,7 +1,9 @@
-"""Reading a form that carries one file (a backup to restore): streamed into a private file
-under the data directory, never held in memory or put in the system's temporary folder,
-refused beyond a size limit, and its CSRF token checked before the file's first byte is
-written (the token field comes first in the form)."""
+"""Multipart forms that carry a file, read as they stream in and never held in memory: the
+part bookkeeping every such form shares (FormParts, which session files in files.py build on
+too), and a form with one file to restore (a backup): streamed into a private file under the
+data directory, never put in the system's temporary folder, refused beyond a size limit, and
+its CSRF token checked before the file's first byte is written (the token field comes first in
+the form)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import contextlib
 import hmac
 import os
 import tempfile
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -26,9 +29,10 @@ MB = 1024 * 1024
 
 
 class UploadRefused(Exception):
-    """Why the form was not read; said on the page, with this HTTP status."""
+    """Why the form was not read; said to the person (on the page, or in the JSON answer), with
+    this HTTP status."""
 
-    def __init__(self, message: str, status: int) -> None:
+    def __init__(self, message: str, status: int = 400) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
@@ -57,22 +61,19 @@ def is_multipart(request: Request) -> bool:
 
 
 @dataclass
-class _Reader:
-    file_field: str
-    folder: Path
-    limit: int
-    csrf: str
-    fields: list[tuple[str, str]] = field(default_factory=list)
-    upload: Upload | None = None
-    _handle: IO[bytes] | None = None
-    _headers: dict[str, str] = field(default_factory=dict)
-    _header: tuple[bytearray, bytearray] = field(default_factory=lambda: (bytearray(), bytearray()))
-    _name: str = ""
-    _value: bytearray = field(default_factory=bytearray)
-    _is_file: bool = False
+class FormParts(ABC):
+    """python-multipart's callbacks for a form read part by part: each part's headers are
+    collected here and its Content-Disposition read (the part's name, and its filename if it is
+    a file); what becomes of the part is the subclass's to say."""
 
-    def callbacks(self) -> dict[str, object]:
-        return {
+    # not __init__ arguments: the subclasses' own fields come first, without defaults
+    _headers: dict[str, str] = field(default_factory=dict, init=False)
+    _header: tuple[bytearray, bytearray] = field(default_factory=lambda: (bytearray(), bytearray()), init=False)
+    _name: str = field(default="", init=False)
+    _value: bytearray = field(default_factory=bytearray, init=False)  # a text field's bytes so far
+
+    def parser(self, boundary: bytes) -> MultipartParser:
+        callbacks = {
             "on_part_begin": self._part_begin,
             "on_header_field": lambda data, start, end: self._header[0].extend(data[start:end]),
             "on_header_value": lambda data, start, end: self._header[1].extend(data[start:end]),
@@ -81,9 +82,10 @@ class _Reader:
             "on_part_data": self._part_data,
             "on_part_end": self._part_end,
         }
+        return MultipartParser(boundary, callbacks)  # type: ignore[arg-type]
 
     def _part_begin(self) -> None:
-        self._headers, self._name, self._value, self._is_file = {}, "", bytearray(), False
+        self._headers, self._name, self._value = {}, "", bytearray()
 
     def _header_end(self) -> None:
         name, value = self._header
@@ -95,6 +97,31 @@ class _Reader:
         _, options = parse_options_header(self._headers.get("content-disposition", ""))
         self._name = options.get(b"name", b"").decode("utf-8", "replace")
         filename = options.get(b"filename")
+        self._part_starts(None if filename is None else filename.decode("utf-8", "replace"))
+
+    @abstractmethod
+    def _part_starts(self, filename: str | None) -> None:
+        """The part's headers are in: a text field (no filename) or a file. A part the form does
+        not take is refused here, before any of its bytes."""
+
+    @abstractmethod
+    def _part_data(self, data: bytes, start: int, end: int) -> None: ...
+
+    @abstractmethod
+    def _part_end(self) -> None: ...
+
+
+@dataclass
+class _Reader(FormParts):
+    file_field: str
+    folder: Path
+    limit: int
+    csrf: str
+    fields: list[tuple[str, str]] = field(default_factory=list)
+    upload: Upload | None = None
+    _handle: IO[bytes] | None = None  # open while the file part streams in
+
+    def _part_starts(self, filename: str | None) -> None:
         if filename is None:
             if len(self.fields) >= MAX_FIELDS:
                 raise FormExpired()
@@ -104,16 +131,14 @@ class _Reader:
         token = dict(self.fields).get("csrf", "")
         if not hmac.compare_digest(token, self.csrf):
             raise FormExpired()  # before a byte of the file is written
-        self._is_file = True
-        shown = Path(filename.decode("utf-8", "replace").replace("\\", "/")).name[:255]
+        shown = Path(filename.replace("\\", "/")).name[:255]
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, path = tempfile.mkstemp(dir=self.folder, prefix="upload-", suffix=".nsb")
         self._handle = os.fdopen(fd, "wb")
         self.upload = Upload(Path(path), shown, 0)
 
     def _part_data(self, data: bytes, start: int, end: int) -> None:
-        if self._is_file:
-            assert self._handle is not None
+        if self._handle is not None:
             assert self.upload is not None
             self.upload.size += end - start
             if self.upload.size > self.limit:
@@ -125,8 +150,7 @@ class _Reader:
                 raise FormExpired()
 
     def _part_end(self) -> None:
-        if self._is_file:
-            assert self._handle is not None
+        if self._handle is not None:
             self._handle.close()
             self._handle = None
         else:
@@ -161,7 +185,7 @@ async def read_upload(
         raise FormExpired()
     reader = _Reader(file_field, folder, limit, csrf)
     try:
-        parser = MultipartParser(boundary, reader.callbacks())  # type: ignore[arg-type]
+        parser = reader.parser(boundary)
         async for chunk in request.stream():
             if chunk:
                 await asyncio.to_thread(parser.write, chunk)
