@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from bench.command_api import free_port, wait_for
 from lifeline.appliance.bootstrap import ensure_appliance, open_database
+from lifeline.appliance.settings import set_setting
 from lifeline.config import Config
 from lifeline.directory import actions as directory
 from lifeline.directory.passwords import hash_password
@@ -83,6 +84,8 @@ def provision(data_dir: Path, reps: int) -> int:
         overflow = directory.add_team(session, "Overflow")
         directory.add_team_member(session, overflow, watcher)
         directory.add_issue(session, overflow, "Waiting room", code_name="waiting_room")
+        # Every customer starts from 127.0.0.1: no per-address limit on starting sessions.
+        set_setting(session, "session_starts_per_address", "0")
         return overflow.id
 
     team = db.call(work)

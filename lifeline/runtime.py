@@ -27,7 +27,7 @@ from lifeline.db.engine import Database
 from lifeline.directory.queries import DirectorySnapshot, load_directory
 from lifeline.presence import actions as presence
 from lifeline.presence import queries as presence_queries
-from lifeline.presence.queries import LoggedInRep
+from lifeline.presence.queries import LoggedInRep, OnDuty
 from lifeline.recordings.filestore import FileStore
 from lifeline.sessions.queries import referenced_files
 from lifeline.web.limits import FailureLimit
@@ -107,6 +107,7 @@ class Runtime:
         self._reps_cache: Snapshot[list[LoggedInRep]] = Snapshot(
             (stamps.DIRECTORY, stamps.PRESENCE), presence_queries.logged_in_reps
         )
+        self._duty_cache: Snapshot[OnDuty] = Snapshot((stamps.DIRECTORY, stamps.PRESENCE), presence_queries.on_duty)
         # In this process's memory; the waits per name and address are in the database (directory.logins).
         self.sign_in_failures = FailureLimit(ADDRESS_SIGN_IN_FAILURES, ADDRESS_SIGN_IN_WINDOW_SECONDS)
         # Rendered answers that integrations poll, keyed by what they depend on (see api.command.render).
@@ -161,6 +162,12 @@ class Runtime:
 
     async def logged_in_reps(self) -> list[LoggedInRep]:
         return await self._reps_cache.get(self)
+
+    async def on_duty(self) -> OnDuty:
+        """Which queues someone could take from now, read again only when reps or the directory
+        change (generate_session_key answers it per key; another process's change is seen within
+        the stamp poll)."""
+        return await self._duty_cache.get(self)
 
     async def _public_hostname(self) -> str:
         return (await self.directory()).default_site.primary_hostname

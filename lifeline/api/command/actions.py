@@ -180,7 +180,7 @@ async def generate_session_key_action(context: ApiContext, params: p.GenerateSes
         )
 
     generated = await context.runtime.db.write(generate)
-    available = (await context.runtime.db.read(presence.on_duty)).covers(generated.queue)
+    available = (await context.runtime.on_duty()).covers(generated.queue)
     return render.session_key(context, generated, hostname, available)
 
 
