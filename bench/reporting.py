@@ -6,7 +6,7 @@ lxml serializing the same elements from memory in the same run.
 Fills a fresh appliance (SQLite, or DATABASE_URL) with `--sessions` support sessions of
 about 20 events each, starts `lifeline serve`, waits for its sealer to seal every ended
 session (an appliance's steady state: sessions are sealed seconds after they end; see
-lifeline/api/reporting/sealing.py) and pulls SupportSession for all of them over plain
+lifeline/reports/sealing.py) and pulls SupportSession for all of them over plain
 HTTP on loopback, three times. Before each pull it times one pass of lxml serializing
 SupportSession elements for a sample of the same sessions, built in this process from
 their rows (not from seals): the baseline the aim is set against, measured in the same

@@ -12,7 +12,7 @@ class SealedSessionDetails(Base):
     """What SupportSession writes of an ended session's participants and event log
     (`session_details`), LZ4-compressed, so a large report reads one value per session
     instead of every event. Derived data: left out of backups and rebuilt by
-    `lifeline.api.reporting.sealing`; a report uses it only while `through_event_id` is
+    `lifeline.reports.sealing`; a report uses it only while `through_event_id` is
     still the session's last event and `format` the writer's current one."""
 
     __tablename__ = "sealed_session_details"

@@ -1,5 +1,5 @@
 """What a seal holds, and when it may stand in for a session's rows (see
-`lifeline.api.reporting.sealing`, which writes seals)."""
+`lifeline.reports.sealing`, which writes seals)."""
 
 from __future__ import annotations
 

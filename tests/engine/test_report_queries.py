@@ -13,11 +13,12 @@ from hypothesis import strategies as st
 from sqlalchemy import event, literal, select
 from sqlalchemy.orm import Session
 
-from lifeline.api.reporting.sealing import seal_stale, store_seals
+from lifeline.api.reporting.session_xml import sealed_parts
 from lifeline.db.base import UtcDateTime
 from lifeline.db.engine import BINARY_RESULTS, Database
 from lifeline.directory.models import ViewReports
 from lifeline.reports.criteria import Selection, Viewer
+from lifeline.reports.sealing import seal_stale, store_seals
 from lifeline.reports.sessions import Part, _json, matching_sessions, session_chunks
 from lifeline.reports.sql import unix_seconds
 from lifeline.sessions import actions as engine
@@ -74,7 +75,7 @@ def test_on_postgresql_report_rows_come_in_the_binary_format_with_the_same_value
     if db.is_sqlite:
         pytest.skip("result formats are PostgreSQL's")
     make_sessions(db, 4)
-    db.call(lambda s: store_seals(s, seal_stale(s, 0, 0)[1][:2]))  # two sealed, two not
+    db.call(lambda s: store_seals(s, seal_stale(s, sealed_parts, 0, 0)[1][:2]))  # two sealed, two not
     formats: list[str] = []
 
     def seen(_conn, cursor, statement, _params, _context, _many) -> None:  # type: ignore[no-untyped-def]

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from lifeline.api.endpoint import Era
 from lifeline.api.reporting import render, session_xml
 from lifeline.api.reporting.links import DownloadLinks
-from lifeline.api.reporting.sealing import RECHECK_EVENTS, Sealer, seal_stale, store_seals
 from lifeline.db.engine import Database
 from lifeline.directory import actions as directory
 from lifeline.directory.models import Team, ViewReports
@@ -23,6 +22,7 @@ from lifeline.reports.criteria import Selection, Viewer
 from lifeline.reports.models import SealedSessionDetails
 from lifeline.reports.records import SessionReport
 from lifeline.reports.sealed import FORMAT
+from lifeline.reports.sealing import RECHECK_EVENTS, Sealer, seal_stale, store_seals
 from lifeline.reports.sessions import Part, session_chunks
 from lifeline.sessions import actions as engine
 from lifeline.sessions import activity
@@ -92,7 +92,7 @@ def test_ended_sessions_are_sealed_and_reports_then_read_one_value_per_session(
     before = reports(db)
     assert [s.sealed_details is None for s in before] == [True] * 4
 
-    assert seal_round(Sealer(db)) == 3  # the session still in progress is left alone
+    assert seal_round(Sealer(db, session_xml.sealed_parts)) == 3  # the session still in progress is left alone
     queries.statements.clear()
     after = reports(db)
     assert [s.sealed_details is not None for s in after] == [True, True, True, False]
@@ -110,7 +110,7 @@ def test_ended_sessions_are_sealed_and_reports_then_read_one_value_per_session(
         engine.end_session(session, last, SYSTEM)
 
     db.call(end_the_last)
-    assert seal_round(Sealer(db)) == 1
+    assert seal_round(Sealer(db, session_xml.sealed_parts)) == 1
     queries.statements.clear()
     assert all(s.sealed_details is not None for s in reports(db))
     # ...and not at all once every session is sealed (but for the teams' names now).
@@ -124,7 +124,7 @@ def reading(queries: QueryCounter, column: str) -> list[str]:
 
 def test_a_seal_stops_counting_when_the_log_grows_and_is_sealed_again(db: Database) -> None:
     make_sessions(db, 2)
-    sealer = Sealer(db)
+    sealer = Sealer(db, session_xml.sealed_parts)
     assert seal_round(sealer) == 2
     assert seal_round(sealer) == 0  # nothing new
 
@@ -148,13 +148,15 @@ def test_a_seal_stops_counting_when_the_log_grows_and_is_sealed_again(db: Databa
 
 def test_seals_of_another_format_are_not_used_and_a_full_sweep_replaces_them(db: Database) -> None:
     make_sessions(db, 2)
-    seal_round(Sealer(db))
+    seal_round(Sealer(db, session_xml.sealed_parts))
     expected = written(reports(db))
     db.call(lambda s: s.execute(update(SealedSessionDetails).values(format=FORMAT - 1, xml=b"not what we write")))
     assert [s.sealed_details for s in reports(db)] == [None, None]
     assert written(reports(db)) == expected
 
-    assert seal_round(Sealer(db)) == 2  # a new process starts with a sweep of every ended session
+    assert (
+        seal_round(Sealer(db, session_xml.sealed_parts)) == 2
+    )  # a new process starts with a sweep of every ended session
     assert db.call(lambda s: s.scalar(select(func.count()).where(SealedSessionDetails.format == FORMAT))) == 2
     assert written(reports(db)) == expected
 
@@ -162,7 +164,7 @@ def test_seals_of_another_format_are_not_used_and_a_full_sweep_replaces_them(db:
 def test_a_restore_makes_the_next_round_look_at_every_ended_session(db: Database) -> None:
     make_sessions(db, 2)
     restores = [0]
-    sealer = Sealer(db, lambda: restores[0])
+    sealer = Sealer(db, session_xml.sealed_parts, lambda: restores[0])
     assert seal_round(sealer) == 2
     # A restored backup replaced the data: no seals, and events older than the watermark.
     db.call(lambda s: s.execute(delete(SealedSessionDetails)))
@@ -181,7 +183,7 @@ def test_a_sealed_session_shows_its_teams_under_their_names_now(db: Database) ->
         engine.end_session(session, support_session, SYSTEM)
 
     db.call(work)
-    assert seal_round(Sealer(db)) == 1
+    assert seal_round(Sealer(db, session_xml.sealed_parts)) == 1
 
     def rename(session: Session) -> None:
         team = session.scalars(select(Team).where(Team.name == "Printers")).one()
@@ -197,7 +199,7 @@ def test_a_sealed_session_shows_its_teams_under_their_names_now(db: Database) ->
 
 def test_an_older_seal_does_not_replace_a_later_one(db: Database) -> None:
     make_sessions(db, 1)
-    _, [early] = db.call(seal_stale, 0, 0)
+    _, [early] = db.call(seal_stale, session_xml.sealed_parts, 0, 0)
     db.call(store_seals, [replace(early, through_event_id=early.through_event_id + 5, xml=b"later")])
     db.call(store_seals, [early])  # a slower process, with what it read before
     row = db.call(lambda s: s.get(SealedSessionDetails, early.session_id))

@@ -11,15 +11,16 @@ session's last event (a session's event ids are in commit order:
 `sessions.events.lock_session_log`). A missing or stale seal is therefore never wrong,
 only slower: the report reads the rows and writes those parts itself.
 
-Every appliance process runs the sealer: every few seconds it seals the ended sessions
-with events newer than it last looked at (less a margin, because on PostgreSQL ids of
-different sessions can commit out of order), and at start, after a restore and every ten
-minutes it looks at every ended session.
+Every appliance process runs the sealer, a background job (`Sealer.job`): every few
+seconds it seals the ended sessions with events newer than it last looked at (less a
+margin, because on PostgreSQL ids of different sessions can commit out of order), and at
+start, after a restore and every ten minutes it looks at every ended session. What a seal
+holds is written by the Reporting API (`api.reporting.session_xml.sealed_parts`), which
+hands its writer to the sealer: the parts are its XML, which no domain package writes.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -30,11 +31,11 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from lifeline.api.reporting.session_xml import sealed_parts
 from lifeline.db.engine import Database
+from lifeline.jobs import Job, Reach
 from lifeline.reports.models import SealedSessionDetails
 from lifeline.reports.records import SessionReport
-from lifeline.reports.sealed import FORMAT, current_seal
+from lifeline.reports.sealed import FORMAT, Sealed, current_seal
 from lifeline.reports.sessions import Part, sessions_by_id
 from lifeline.reports.sql import among
 from lifeline.sessions.actions import SessionStatus
@@ -47,6 +48,9 @@ ROUND_SECONDS = 2.0
 FULL_SWEEP_SECONDS = 600.0
 RECHECK_EVENTS = 1_000
 
+# Writes what a seal holds of an ended session (`api.reporting.session_xml.sealed_parts`).
+WriteSealed = Callable[[SessionReport], Sealed]
+
 
 @dataclass(frozen=True)
 class Seal:
@@ -55,12 +59,14 @@ class Seal:
     xml: bytes
 
 
-def seal(session: SessionReport) -> Seal:
+def seal(session: SessionReport, write: WriteSealed) -> Seal:
     """An ended session's seal, from its participants and all of its events."""
-    return Seal(session.id, session.events[-1].id, sealed_parts(session).packed())
+    return Seal(session.id, session.events[-1].id, write(session).packed())
 
 
-def seal_stale(db: Session, since_event: int, after_session: int, limit: int = BATCH) -> tuple[int, list[Seal]]:
+def seal_stale(
+    db: Session, write: WriteSealed, since_event: int, after_session: int, limit: int = BATCH
+) -> tuple[int, list[Seal]]:
     """Seals for the next ended sessions (by lseq, after `after_session`) that have no current
     seal, among those with an event newer than `since_event` (0: among all); and the last
     lseq looked at (0: none left)."""
@@ -87,7 +93,7 @@ def seal_stale(db: Session, since_event: int, after_session: int, limit: int = B
         last = rows[-1].id
     ids = [row.id for row in rows if row.status == SessionStatus.ENDED.value]
     sessions = sessions_by_id(db, ids, Part.EVERYTHING) if ids else []
-    return last, [seal(session) for session in sessions if session.events]
+    return last, [seal(session, write) for session in sessions if session.events]
 
 
 def store_seals(db: Session, seals: Sequence[Seal]) -> None:
@@ -114,22 +120,20 @@ def last_event_id(db: Session) -> int:
 class Sealer:
     """The background job that keeps ended sessions sealed."""
 
-    def __init__(self, db: Database, restores: Callable[[], int] = lambda: 0) -> None:
+    def __init__(self, db: Database, write: WriteSealed, restores: Callable[[], int] = lambda: 0) -> None:
         """`restores`: a count that moves when a restored backup replaces the data (whose
         events may all be older than the watermark), so the next round sweeps everything."""
         self.db = db
+        self.write = write
         self.restores = restores
         self.watermark = 0  # the last event id the previous round saw
         self._next_full_sweep = 0.0
         self._restores_seen = restores()
 
-    async def run(self) -> None:
-        while True:
-            try:
-                await self.round()
-            except Exception:  # retried at the next round; reports stay right meanwhile (only slower)
-                log.exception("sealing session details failed")
-            await asyncio.sleep(ROUND_SECONDS)
+    def job(self) -> Job:
+        # Two processes sealing the same session store the same seal (or keep the later one).
+        # A failed round is retried at the next; reports stay right meanwhile, only slower.
+        return Job("sealing ended sessions for reports", self.round, ROUND_SECONDS, Reach.SHARED, at_start=True)
 
     async def round(self) -> int:
         """Seal what needs it; how many sessions were sealed."""
@@ -140,7 +144,7 @@ class Sealer:
         since = 0 if full else max(0, self.watermark - RECHECK_EVENTS)
         sealed, after = 0, 0
         while True:
-            after, seals = await self.db.read(seal_stale, since, after)
+            after, seals = await self.db.read(seal_stale, self.write, since, after)
             if not after:
                 break
             await self.db.write(store_seals, seals)
