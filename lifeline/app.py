@@ -8,12 +8,12 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from lifeline.api.reporting.session_xml import sealed_parts
+from lifeline.api.reporting.session_xml import frozen_parts
 from lifeline.api.routes import api_routes, xml_api_endpoints
 from lifeline.appliance import stamps
 from lifeline.realtime.hub import Hub
 from lifeline.recordings.filestore import FileStore
-from lifeline.reports.sealing import Sealer
+from lifeline.reports.freezing import Freezer
 from lifeline.runtime import Runtime
 from lifeline.web.auth import WebAuth
 from lifeline.web.context import Web
@@ -28,15 +28,15 @@ class Appliance:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.fast_paths = xml_api_endpoints(runtime)
-        sealer = Sealer(runtime.db, sealed_parts, lambda: runtime.generations[stamps.RESTORED])
+        freezer = Freezer(runtime.db, frozen_parts, lambda: runtime.generations[stamps.RESTORED])
         hub = Hub(runtime)
         web = Web(runtime, hub, WebAuth(runtime), FileStore(runtime.config.file_store_dir))
 
         @asynccontextmanager
         async def lifespan(app: Starlette) -> AsyncIterator[None]:
-            # The background jobs (`lifeline.jobs`): the runtime's, the sealer, the hub's.
+            # The background jobs (`lifeline.jobs`): the runtime's, the freezer, the hub's.
             await runtime.start()
-            runtime.jobs.start(sealer.job())
+            runtime.jobs.start(freezer.job())
             await hub.start()
             try:
                 yield

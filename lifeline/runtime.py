@@ -123,7 +123,7 @@ class Runtime:
             config.scratch_dir,
         )
         # Every background job of this process: the runtime's own (`own_jobs`) from `start`,
-        # those of the layers above (the hub's, the sealer) as they start; all end with `stop`.
+        # those of the layers above (the hub's, the freezer) as they start; all end with `stop`.
         self.jobs = Jobs()
 
     # --- after-commit events -------------------------------------------------------------

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from lifeline.appliance.sealed import SealedError
+from lifeline.appliance.secrets import UnreadableSecret
 from lifeline.appliance.settings import read_secret
 from lifeline.backup.actions import SCHEDULED_BY, Claim, Plan, claim_run, finish_run, has_work, log_backup
 from lifeline.backup.archive import backup_to_file
@@ -124,7 +124,7 @@ class BackupScheduler:
             path = free_name(folder, hostname, claim.started_at)
             manifest = backup_to_file(self.db, self.files, path, password=password)
             removed = prune(folder, hostname, settings["backup_schedule_keep"])
-        except (ScheduleError, SealedError) as problem:
+        except (ScheduleError, UnreadableSecret) as problem:
             return self._failed(str(problem))
         except OSError as error:
             return self._failed(f"{error.strerror or error} ({error.filename or raw_folder})")

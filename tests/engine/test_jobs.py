@@ -163,10 +163,10 @@ def test_the_appliance_runs_every_job_while_it_serves_and_stops_them_all(db: Dat
         "expire dropped connections",
         "follow restores",
         "follow sign-ins",
+        "freezing ended sessions for reports",
         "heartbeat",
         "orphan-file sweep",
         "scheduled backup",
-        "sealing ended sessions for reports",
         "stamp poll",
     ]
     assert runtime.jobs.names == []
