@@ -4,13 +4,13 @@ lxml serializing the same elements from memory in the same run.
     .venv/bin/python -m bench.reporting [--sessions 100000] [--template 500]
 
 Fills a fresh appliance (SQLite, or DATABASE_URL) with `--sessions` support sessions of
-about 20 events each, starts `lifeline serve`, waits for its sealer to seal every ended
-session (an appliance's steady state: sessions are sealed seconds after they end; see
-lifeline/api/reporting/sealing.py) and pulls SupportSession for all of them over plain
+about 20 events each, starts `lifeline serve`, waits for its freezer to freeze every ended
+session (an appliance's steady state: sessions are frozen seconds after they end; see
+lifeline/reports/freezing.py) and pulls SupportSession for all of them over plain
 HTTP on loopback, three times. Before each pull it times one pass of lxml serializing
 SupportSession elements for a sample of the same sessions, built in this process from
-their rows (not from seals): the baseline the aim is set against, measured in the same
-stretch of time as the pull it is compared with. It prints how long sealing took, each
+their rows (not from frozen copies): the baseline the aim is set against, measured in the same
+stretch of time as the pull it is compared with. It prints how long freezing took, each
 pull's MB/s and the best beside the best pass, the slowest first byte, the server's
 resident memory as the report grows (read from /proc), and lxml building and serializing
 the elements from records.
@@ -213,9 +213,9 @@ def fill(db: Database, sessions: int, template: int) -> None:
 # --- measuring ------------------------------------------------------------------------------
 
 
-def wait_for_seals(db: Database, started: float) -> float:
-    """Seconds until the server's sealer has sealed every session's details (a day-old
-    appliance's steady state: sessions are sealed seconds after they end)."""
+def wait_for_freezing(db: Database, started: float) -> float:
+    """Seconds until the server's freezer has frozen every session's details (a day-old
+    appliance's steady state: sessions are frozen seconds after they end)."""
     count = text("SELECT COUNT(*) FROM sealed_session_details")
     total = db.call(lambda s: s.execute(text("SELECT COUNT(*) FROM support_sessions")).scalar_one())
     while db.call(lambda s: s.execute(count).scalar_one()) < total:
@@ -223,7 +223,7 @@ def wait_for_seals(db: Database, started: float) -> float:
     return time.monotonic() - started
 
 
-def sealed_mb(db: Database) -> float:
+def frozen_mb(db: Database) -> float:
     size = text("SELECT SUM(LENGTH(xml)) FROM sealed_session_details")
     return float(db.call(lambda s: s.execute(size).scalar_one()) or 0) / 1e6
 
@@ -296,7 +296,7 @@ class Baseline:
 
     def __init__(self, db: Database, port: int) -> None:
         def load(session: Session) -> tuple[list[Any], dict[str, Any]]:
-            # Every part read from its rows (not from seals), for lxml to build from.
+            # Every part read from its rows (not from frozen copies), for lxml to build from.
             records = sessions_by_id(session, list(range(1, SAMPLE + 1)), Part.EVERYTHING)
             return records, {kind: questions_now(session, kind) for kind in ("customer", "representative")}
 
@@ -352,7 +352,7 @@ def main() -> None:
         )  # fmt: skip
         try:
             wait_for(f"http://127.0.0.1:{port}/check_health")
-            sealed_in = wait_for_seals(db, started=time.monotonic())
+            frozen_in = wait_for_freezing(db, started=time.monotonic())
             baseline = Baseline(db, port)
             # Each pull beside a pass of the baseline: this machine's speed drifts over
             # minutes, so both are measured in the same stretch of time, best of three each.
@@ -364,7 +364,7 @@ def main() -> None:
             server.terminate()
             server.wait()
         build_rate, serialize_rate, sampled = baseline.build_rate, max(serialized), baseline.sampled
-        stored = sealed_mb(db)
+        stored = frozen_mb(db)
         db.close()
 
     rates = [p["bytes"] / 1e6 / p["seconds"] for p in pulls]
@@ -373,8 +373,8 @@ def main() -> None:
     rate = max(rates)
     first_byte = max(p["first_byte"] for p in pulls)
     print()
-    print(f"the server sealed the details of {args.sessions} ended sessions in {sealed_in:.1f}s "
-          f"({args.sessions / sealed_in:.0f} a second; {stored:.0f} MB stored, compressed)")  # fmt: skip
+    print(f"the server froze the details of {args.sessions} ended sessions in {frozen_in:.1f}s "
+          f"({args.sessions / frozen_in:.0f} a second; {stored:.0f} MB stored, compressed)")  # fmt: skip
     if any(p["sessions"] != args.sessions for p in pulls):
         print(f"  a pull did not hold every session: {[p['sessions'] for p in pulls]}")
     print(f"SupportSession for {result['sessions']} sessions, one appliance process, {kind}, plain HTTP on loopback")

@@ -8,11 +8,12 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from lifeline.api.reporting.sealing import Sealer
+from lifeline.api.reporting.session_xml import frozen_parts
 from lifeline.api.routes import api_routes, xml_api_endpoints
 from lifeline.appliance import stamps
 from lifeline.realtime.hub import Hub
 from lifeline.recordings.filestore import FileStore
+from lifeline.reports.freezing import Freezer
 from lifeline.runtime import Runtime
 from lifeline.web.auth import WebAuth
 from lifeline.web.context import Web
@@ -27,19 +28,21 @@ class Appliance:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.fast_paths = xml_api_endpoints(runtime)
-        runtime.jobs.append(Sealer(runtime.db, lambda: runtime.generations[stamps.RESTORED]).run)
+        freezer = Freezer(runtime.db, frozen_parts, lambda: runtime.generations[stamps.RESTORED])
         hub = Hub(runtime)
         web = Web(runtime, hub, WebAuth(runtime), FileStore(runtime.config.file_store_dir))
 
         @asynccontextmanager
         async def lifespan(app: Starlette) -> AsyncIterator[None]:
+            # The background jobs (`lifeline.jobs`): the runtime's, the freezer, the hub's.
             await runtime.start()
+            runtime.jobs.start(freezer.job())
             await hub.start()
             try:
                 yield
             finally:
                 await hub.stop()
-                await runtime.stop()
+                await runtime.stop()  # every job still running stops here
 
         self.router = Starlette(routes=api_routes(runtime) + web_routes(web), lifespan=lifespan)
 

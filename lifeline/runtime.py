@@ -5,12 +5,11 @@ write the scheduled backup."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import socket
 import threading
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -25,6 +24,7 @@ from lifeline.bus.redis import RedisBus
 from lifeline.config import Config
 from lifeline.db.engine import Database
 from lifeline.directory.queries import DirectorySnapshot, load_directory
+from lifeline.jobs import Job, Jobs, Reach
 from lifeline.presence import actions as presence
 from lifeline.presence import queries as presence_queries
 from lifeline.presence.queries import LoggedInRep, OnDuty
@@ -112,7 +112,6 @@ class Runtime:
         self.sign_in_failures = FailureLimit(ADDRESS_SIGN_IN_FAILURES, ADDRESS_SIGN_IN_WINDOW_SECONDS)
         # Rendered answers that integrations poll, keyed by what they depend on (see api.command.render).
         self.rendered: dict[Any, tuple[tuple[int, ...], bytes]] = {}
-        self._tasks: list[asyncio.Task[None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         db.after_commit = self._after_commit
         self.backups = BackupScheduler(
@@ -123,8 +122,9 @@ class Runtime:
             self._public_hostname,
             config.scratch_dir,
         )
-        # Long-running jobs of the layers above (the sealer of report details), started with the rest.
-        self.jobs: list[Callable[[], Coroutine[Any, Any, None]]] = []
+        # Every background job of this process: the runtime's own (`own_jobs`) from `start`,
+        # those of the layers above (the hub's, the freezer) as they start; all end with `stop`.
+        self.jobs = Jobs()
 
     # --- after-commit events -------------------------------------------------------------
 
@@ -187,35 +187,25 @@ class Runtime:
             self.bus.configure(node_id=self.node_id, appliance_id=settings[APPLIANCE_ID])
         self.bus.subscribe(self._remote_stamp)
         await self.bus.start()
-        self._tasks = [
-            asyncio.create_task(self._every(STAMP_POLL_SECONDS, self._poll_stamps)),
-            asyncio.create_task(self._every(HEARTBEAT_SECONDS, self._heartbeat)),
-            asyncio.create_task(self._every(SWEEP_SECONDS, self._sweep_dead_nodes)),
-            asyncio.create_task(self._every(ORPHAN_FILE_SECONDS / 6, self._sweep_orphan_files, first_now=True)),
-            asyncio.create_task(self.backups.run()),
-            *(asyncio.create_task(job()) for job in self.jobs),
+        self.jobs.start(*self.own_jobs())
+
+    def own_jobs(self) -> list[Job]:
+        """What keeps the caches and presence honest, the file store clean and backups written."""
+        return [
+            Job("stamp poll", self._poll_stamps, STAMP_POLL_SECONDS),
+            Job("heartbeat", self._heartbeat, HEARTBEAT_SECONDS),
+            # Closing a dead node's connections twice closes nothing the second time.
+            Job("dead-node sweep", self._sweep_dead_nodes, SWEEP_SECONDS, Reach.SHARED),
+            Job("orphan-file sweep", self._sweep_orphan_files, ORPHAN_FILE_SECONDS / 6, Reach.SHARED, at_start=True),
+            self.backups.job(),
         ]
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self.jobs.stop()
         await self.bus.stop()
         # Connections are not closed here: clients reconnect to the restarted appliance (or
         # another process) and keep their gsnumbers; those that do not come back are closed
         # by the dead-node sweep once this node's heartbeat is 30 seconds old.
-
-    async def _every(self, seconds: float, job: Callable[[], Any], *, first_now: bool = False) -> None:
-        while True:
-            if not first_now:
-                await asyncio.sleep(seconds)
-            first_now = False
-            try:
-                await job()
-            except Exception:  # a failed round is retried at the next tick
-                log.exception("background job %s failed", getattr(job, "__name__", job))
 
     async def _sweep_orphan_files(self) -> None:
         files = FileStore(self.config.file_store_dir)

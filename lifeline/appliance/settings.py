@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lifeline.appliance.models import Setting
-from lifeline.appliance.sealed import seal, unseal
+from lifeline.appliance.secrets import decrypt, encrypt
 from lifeline.appliance.stamps import bump
 from lifeline.backup.schedule import ScheduleError, check_folder, parse_schedule
 
@@ -116,7 +116,7 @@ class SettingSpec:
     # Checked only when the setting is changed, with the other changes of the same save
     # (the folder must exist when it is set, not every time settings are read).
     check: Callable[[Session, Any], None] | None = None
-    # Stored sealed (see sealed.py); never shown, listed or logged. Read it with read_secret.
+    # Stored encrypted (see secrets.py); never shown, listed or logged. Read it with read_secret.
     secret: bool = False
 
 
@@ -312,7 +312,7 @@ def set_setting(session: Session, key: str, raw: str) -> Any:
     if isinstance(value, bool):
         stored = "true" if value else "false"
     if spec.secret:
-        stored = seal(value, _appliance_secret(session), key) if value else ""
+        stored = encrypt(value, _appliance_secret(session), key) if value else ""
         value = bool(value)
     row = session.get(Setting, key)
     if spec.check is not None and stored != (row.value if row is not None else spec.default):
@@ -354,9 +354,9 @@ def _appliance_secret(session: Session) -> str:
 
 
 def read_secret(session: Session, key: str) -> str | None:
-    """A sealed setting in clear, or None when it is not set. SealedError when it cannot be opened."""
+    """An encrypted setting in clear, or None when it is not set. UnreadableSecret when it cannot be opened."""
     assert SETTINGS[key].secret, key
     row = session.get(Setting, key)
     if row is None or not row.value:
         return None
-    return unseal(row.value, _appliance_secret(session), key)
+    return decrypt(row.value, _appliance_secret(session), key)

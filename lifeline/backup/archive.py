@@ -51,7 +51,7 @@ FORMAT_VERSION = 1
 MAX_FILE_SIZE = 200 * 1024
 MAX_FILES = 50
 # Not backed up: what belongs to running processes, the log of backups itself, and
-# what the appliance derives again (sealed session details are rebuilt from the events).
+# what the appliance derives again (frozen session details are rebuilt from the events).
 LEFT_OUT = frozenset(
     {
         "nodes",

@@ -1,4 +1,4 @@
-"""Backup encryption with a password: scrypt derives a key, AES-256-GCM seals the archive in
+"""Backup encryption with a password: scrypt derives a key, AES-256-GCM encrypts the archive in
 chunks, so a backup of any size is encrypted and decrypted as a stream.
 
 Format (all integers big-endian):
@@ -7,7 +7,7 @@ Format (all integers big-endian):
     {"version":1,"kdf":"scrypt","n":32768,"r":8,"p":1,"salt":"<b64, 16 bytes>","nonce":"<b64, 7 bytes>","chunk":65536}\\n
     then chunks: 4-byte length, then AES-256-GCM ciphertext and tag of up to `chunk` bytes
 
-Chunk i is sealed with the nonce `nonce || i (4 bytes) || last (1 byte: 1 for the final
+Chunk i is encrypted with the nonce `nonce || i (4 bytes) || last (1 byte: 1 for the final
 chunk, else 0)` and the header line as associated data, so chunks cannot be reordered,
 dropped, truncated or moved to another backup without decryption failing.
 """
@@ -67,15 +67,15 @@ class EncryptingWriter:
         self._closed = False
         sink.write(MAGIC + self._header)
 
-    def _seal(self, plain: bytes, *, last: bool) -> None:
-        sealed = self._aead.encrypt(_nonce(self._prefix, self._index, last), plain, self._header)
-        self._sink.write(struct.pack(">I", len(sealed)) + sealed)
+    def _encrypt_chunk(self, plain: bytes, *, last: bool) -> None:
+        encrypted = self._aead.encrypt(_nonce(self._prefix, self._index, last), plain, self._header)
+        self._sink.write(struct.pack(">I", len(encrypted)) + encrypted)
         self._index += 1
 
     def write(self, data: bytes) -> int:
         self._buffer += data
         while len(self._buffer) > CHUNK:  # keep at least one byte back for the final chunk
-            self._seal(bytes(self._buffer[:CHUNK]), last=False)
+            self._encrypt_chunk(bytes(self._buffer[:CHUNK]), last=False)
             del self._buffer[:CHUNK]
         return len(data)
 
@@ -84,7 +84,7 @@ class EncryptingWriter:
 
     def close(self) -> None:
         if not self._closed:
-            self._seal(bytes(self._buffer), last=True)
+            self._encrypt_chunk(bytes(self._buffer), last=True)
             self._buffer.clear()
             self._closed = True
 
@@ -116,10 +116,10 @@ def decrypt(source: BinaryIO, password: str, write: Callable[[bytes], object]) -
         length = source.read(4)
         if len(length) != 4:
             raise DecryptionError("The encrypted backup is truncated.")
-        sealed = source.read(struct.unpack(">I", length)[0])
+        encrypted = source.read(struct.unpack(">I", length)[0])
         for last in (False, True):
             try:
-                plain = aead.decrypt(_nonce(prefix, index, last), sealed, header)
+                plain = aead.decrypt(_nonce(prefix, index, last), encrypted, header)
             except InvalidTag:
                 continue
             break

@@ -1,12 +1,11 @@
-"""The scheduled backup, a background job of every appliance process: every few seconds
-(or at once after "Run now") it claims the run that is due — only one process wins it —
+"""The scheduled backup, a background job of every appliance process (`lifeline.jobs`):
+every few seconds (or at once after "Run now") it claims the run that is due — only one process wins it —
 writes `<hostname>-<date>.nsb` into the folder, removes the oldest beyond the number to
 keep, and logs the outcome, which the Backup page shows."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from lifeline.appliance.sealed import SealedError
+from lifeline.appliance.secrets import UnreadableSecret
 from lifeline.appliance.settings import read_secret
 from lifeline.backup.actions import SCHEDULED_BY, Claim, Plan, claim_run, finish_run, has_work, log_backup
 from lifeline.backup.archive import backup_to_file
@@ -22,6 +21,7 @@ from lifeline.backup.models import BackupKind
 from lifeline.backup.restore import describe, forget_stale_stages
 from lifeline.backup.schedule import Schedule, ScheduleError, check_folder, free_name, prune
 from lifeline.db.engine import Database
+from lifeline.jobs import Job, Reach
 from lifeline.recordings.filestore import FileStore
 
 log = logging.getLogger("lifeline.backup")
@@ -71,17 +71,20 @@ class BackupScheduler:
         """Look now rather than at the next tick (after "Run now")."""
         self._wake.set()
 
-    async def run(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), CHECK_SECONDS)
-            self._wake.clear()
-            try:
-                await self.tick()
-                if self.scratch is not None:
-                    await asyncio.to_thread(forget_stale_stages, self.scratch)
-            except Exception:  # retried at the next tick
-                log.exception("the scheduled backup's check failed")
+    def job(self) -> Job:
+        return Job(
+            "scheduled backup",
+            self.round,
+            CHECK_SECONDS,
+            Reach.CLAIMED,
+            claim="the run that is due, claimed in the database by one process (backup.actions.claim_run)",
+            wake=self._wake,
+        )
+
+    async def round(self) -> None:
+        await self.tick()
+        if self.scratch is not None:
+            await asyncio.to_thread(forget_stale_stages, self.scratch)
 
     async def tick(self) -> Outcome | None:
         """Claim and write the backup that is due, if any; what came of it."""
@@ -121,7 +124,7 @@ class BackupScheduler:
             path = free_name(folder, hostname, claim.started_at)
             manifest = backup_to_file(self.db, self.files, path, password=password)
             removed = prune(folder, hostname, settings["backup_schedule_keep"])
-        except (ScheduleError, SealedError) as problem:
+        except (ScheduleError, UnreadableSecret) as problem:
             return self._failed(str(problem))
         except OSError as error:
             return self._failed(f"{error.strerror or error} ({error.filename or raw_folder})")

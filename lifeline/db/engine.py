@@ -72,7 +72,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def _postgresql_settings(dbapi_connection: Any, _record: Any) -> None:
     # PostgreSQL's JIT compiles any query its planner thinks costly, which ours (a report's
-    # session query, the sealer's reads) pass on row estimates alone: 0.4 s of compiling
+    # session query, the freezer's reads) pass on row estimates alone: 0.4 s of compiling
     # before the first row, every time, for queries that then run in milliseconds.
     with dbapi_connection.cursor() as cursor:
         cursor.execute("SET jit = off")
@@ -112,7 +112,7 @@ def _storable_parameters(
 
 
 # An execution option for queries whose rows are many and whose columns are plain (numbers,
-# text, times, bytes): PostgreSQL sends them in its binary format. A report's sealed details
+# text, times, bytes): PostgreSQL sends them in its binary format. A report's frozen details
 # then arrive as their bytes instead of as hex text twice their size, which the server
 # writes and the driver parses (all 100,000 rows of the reporting bench: 1.3-1.5 s against
 # 2.1-2.7 s). Types without a binary loader in psycopg would arrive as bytes: keep it to

@@ -27,6 +27,7 @@ from lifeline.appliance.stamps import StampBumped
 from lifeline.db.base import utcnow
 from lifeline.directory import queries as directory_queries
 from lifeline.directory.actions import SignInsEnded
+from lifeline.jobs import Job, Reach
 from lifeline.presence import actions as presence
 from lifeline.presence.queries import on_duty
 from lifeline.runtime import STAMP_POLL_SECONDS, Runtime
@@ -240,17 +241,23 @@ class Hub:
         self._pending: dict[str, asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._unsubscribe = runtime.bus.subscribe(self.on_event)
-        self._loops: list[asyncio.Task[None]] = []
+        self._jobs: list[Job] = []
         self._restored = runtime.generations[stamps.RESTORED]
         self._directory = runtime.generations[stamps.DIRECTORY]
 
     async def start(self) -> None:
         """Learn what waits in the queues now; from here on live events keep it current."""
         await self._load_waiting()
-        self._loops = [
-            asyncio.create_task(self._expire_regularly()),
-            asyncio.create_task(self._follow_restores()),
-            asyncio.create_task(self._follow_sign_ins()),
+        self._jobs = self.jobs()
+        self.runtime.jobs.start(*self._jobs)
+
+    def jobs(self) -> list[Job]:
+        return [
+            # Customers who did not come back are any process's to end (the database says
+            # who is away since when); the timers of this process's own sockets are its own.
+            Job("expire dropped connections", self.expire_detached, EXPIRE_EVERY_SECONDS, Reach.SHARED),
+            Job("follow restores", self._follow_restores, STAMP_POLL_SECONDS),
+            Job("follow sign-ins", self._follow_sign_ins, STAMP_POLL_SECONDS),
         ]
 
     async def _load_waiting(self) -> None:
@@ -264,39 +271,26 @@ class Hub:
 
     async def stop(self) -> None:
         self._unsubscribe()
-        for loop in self._loops:
-            loop.cancel()
-        for loop in self._loops:
-            with contextlib.suppress(asyncio.CancelledError):
-                await loop
+        await self.runtime.jobs.stop(*self._jobs)
         for peer in [*self.consoles, *self.customers.values()]:
             peer.close()
 
     async def _follow_restores(self) -> None:
         """A restored backup replaced the database (here, in another process, or with the
-        `lifeline` command): the restored stamp moved."""
-        while True:
-            await asyncio.sleep(STAMP_POLL_SECONDS)
-            generation = self.runtime.generations[stamps.RESTORED]
-            if generation != self._restored:
-                self._restored = generation
-                try:
-                    await self.data_replaced()
-                except Exception:
-                    log.exception("starting afresh after a restore failed")
+        `lifeline` command): the restored stamp moved. (Seen before acting: a failure is
+        logged, not retried.)"""
+        generation = self.runtime.generations[stamps.RESTORED]
+        if generation != self._restored:
+            self._restored = generation
+            await self.data_replaced()
 
     async def _follow_sign_ins(self) -> None:
         """Users changed (here, in another process, or with the `lifeline` command): consoles
         whose sign-in ended (disabled, deleted, a new password) close, on every node."""
-        while True:
-            await asyncio.sleep(STAMP_POLL_SECONDS)
-            generation = self.runtime.generations[stamps.DIRECTORY]
-            if generation != self._directory:
-                self._directory = generation
-                try:
-                    await self.close_signed_out_consoles()
-                except Exception:
-                    log.exception("closing the consoles of ended sign-ins failed")
+        generation = self.runtime.generations[stamps.DIRECTORY]
+        if generation != self._directory:
+            self._directory = generation
+            await self.close_signed_out_consoles()
 
     async def close_signed_out_consoles(self) -> None:
         restored = self.runtime.generations[stamps.RESTORED]
@@ -339,14 +333,6 @@ class Hub:
         self.detached.clear()
         await self._load_waiting()
         log.warning("the appliance's data was replaced by a restored backup; closed %d sockets", len(peers))
-
-    async def _expire_regularly(self) -> None:
-        while True:
-            await asyncio.sleep(EXPIRE_EVERY_SECONDS)
-            try:
-                await self.expire_detached()
-            except Exception:
-                log.exception("expiring dropped connections failed")
 
     # --- sockets coming and going ----------------------------------------------------------
 

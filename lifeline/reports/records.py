@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
-    from lifeline.reports.sealed import Sealed
+    from lifeline.reports.frozen import FrozenParts
 
 
 class Event(NamedTuple):
@@ -112,11 +112,11 @@ class SessionReport:
     customer_company_code: str
     customer_issue: str
     customer_details: str
-    # Its seal (packed), when current and the report asked for events; `sealed` once
-    # unpacked. A sealed session's participants, events, teams, attributes and surveys are
-    # not read: the seal holds them (`lifeline.reports.sealed`).
-    sealed_details: bytes | None = None
-    sealed: Sealed | None = None
+    # Its frozen copy (packed), when current and the report asked for events; `frozen` once
+    # unpacked. A frozen session's participants, events, teams, attributes and surveys are
+    # not read: the frozen copy holds them (`lifeline.reports.frozen`).
+    frozen_details: bytes | None = None
+    frozen: FrozenParts | None = None
     participants: list[Participant] = field(default_factory=list)
     teams: list[TeamOfSession] = field(default_factory=list)
     attributes: dict[str, str] = field(default_factory=dict)

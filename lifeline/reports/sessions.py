@@ -24,7 +24,8 @@ from lifeline.db.engine import BINARY_RESULTS
 from lifeline.directory.models import PublicSite, Team
 from lifeline.recordings.models import Recording
 from lifeline.reports.criteria import Selection, Viewer, WindowBy
-from lifeline.reports.models import SealedSessionDetails
+from lifeline.reports.frozen import FrozenParts, current_frozen
+from lifeline.reports.models import FrozenSessionDetails
 from lifeline.reports.records import (
     Event,
     Participant,
@@ -33,7 +34,6 @@ from lifeline.reports.records import (
     SurveyAnswers,
     TeamOfSession,
 )
-from lifeline.reports.sealed import Sealed, current_seal
 from lifeline.reports.sql import among, unix_seconds
 from lifeline.sessions.models import (
     SessionAttribute,
@@ -86,16 +86,16 @@ def _sessions() -> Select[*tuple[Any, ...]]:
     return select(*_SESSION_COLUMNS).join(PublicSite, PublicSite.id == SupportSession.public_site_id)
 
 
-def matching_sessions(selection: Selection, viewer: Viewer, *, sealed: bool = False) -> Select[*tuple[Any, ...]]:
+def matching_sessions(selection: Selection, viewer: Viewer, *, frozen: bool = False) -> Select[*tuple[Any, ...]]:
     """The sessions of a report, in report order: by start time (or end time for a
-    window of ended sessions), then lseq. `sealed`: with each one's current sealed details."""
+    window of ended sessions), then lseq. `frozen`: with each one's current frozen details."""
     order = SupportSession.start_time
     if selection.window is not None and selection.window.by is WindowBy.END and not selection.lsids:
         order = SupportSession.end_time  # type: ignore[assignment]
     query = _sessions()
-    if sealed:
-        query = query.add_columns(current_seal(SupportSession.id)).outerjoin(
-            SealedSessionDetails, SealedSessionDetails.session_id == SupportSession.id
+    if frozen:
+        query = query.add_columns(current_frozen(SupportSession.id)).outerjoin(
+            FrozenSessionDetails, FrozenSessionDetails.session_id == SupportSession.id
         )
     return query.where(viewer.condition(), *selection.conditions()).order_by(order, SupportSession.id)
 
@@ -111,7 +111,7 @@ def session_chunks(
 ) -> Iterator[list[SessionReport]]:
     now = now or utcnow()
     # Core rather than ORM execution: these are plain rows, and there are many of them.
-    query = matching_sessions(selection, viewer, sealed=Part.EVENTS in parts)
+    query = matching_sessions(selection, viewer, frozen=Part.EVENTS in parts)
     result = db.connection().execute(query.execution_options(yield_per=chunk, **{BINARY_RESULTS: True}))
     for rows in result.partitions():
         sessions = [SessionReport(*row) for row in rows]
@@ -129,39 +129,39 @@ def sessions_by_id(db: Session, ids: list[int], parts: Part) -> list[SessionRepo
 
 
 def load_parts(db: Session, sessions: Sequence[SessionReport], parts: Part, now: datetime) -> None:
-    """Read the parts asked for. A sealed session's come from its seal, but for team names
+    """Read the parts asked for. A frozen session's come from its frozen copy, but for team names
     (as they are now) and recordings (which may finish after the end)."""
     by_id = {s.id: s for s in sessions}
     if not by_id:
         return
     conn = db.connection()
-    unsealed = [s.id for s in sessions if s.sealed_details is None]
-    sealed = [s for s in sessions if s.sealed_details is not None]
-    for session in sealed:
-        _from_seal(session, parts)
-    if Part.TEAMS in parts and sealed:
-        _name_sealed_teams(conn, sealed)
-    if Part.PARTICIPANTS in parts and unsealed:
-        for session_id, participant in _participants(conn, unsealed, now):
+    live = [s.id for s in sessions if s.frozen_details is None]
+    frozen = [s for s in sessions if s.frozen_details is not None]
+    for session in frozen:
+        _from_frozen(session, parts)
+    if Part.TEAMS in parts and frozen:
+        _name_frozen_teams(conn, frozen)
+    if Part.PARTICIPANTS in parts and live:
+        for session_id, participant in _participants(conn, live, now):
             by_id[session_id].participants.append(participant)
-    if Part.TEAMS in parts and unsealed:
+    if Part.TEAMS in parts and live:
         for session_id, team_id, name in conn.execute(
             select(SessionTeam.session_id, Team.id, Team.name)
             .join(Team, Team.id == SessionTeam.team_id)
-            .where(among(conn, SessionTeam.session_id, unsealed))
+            .where(among(conn, SessionTeam.session_id, live))
             .order_by(SessionTeam.session_id, SessionTeam.first_at, Team.id)
         ):
             owner = by_id[session_id]
             owner.teams.append(TeamOfSession(team_id, name, team_id == owner.primary_team_id))
-    if Part.ATTRIBUTES in parts and unsealed:
+    if Part.ATTRIBUTES in parts and live:
         for session_id, code_name, value in conn.execute(
             select(SessionAttribute.session_id, SessionAttribute.code_name, SessionAttribute.value)
-            .where(among(conn, SessionAttribute.session_id, unsealed))
+            .where(among(conn, SessionAttribute.session_id, live))
             .order_by(SessionAttribute.session_id, SessionAttribute.code_name)
         ):
             by_id[session_id].attributes[code_name] = value
-    if Part.SURVEYS in parts and unsealed:
-        for session_id, survey in surveys_of(conn, unsealed):
+    if Part.SURVEYS in parts and live:
+        for session_id, survey in surveys_of(conn, live):
             by_id[session_id].surveys.append(survey)
     if Part.RECORDINGS in parts:
         for session_id, kind, instance, ended_at in conn.execute(
@@ -170,36 +170,36 @@ def load_parts(db: Session, sessions: Sequence[SessionReport], parts: Part, now:
             .order_by(Recording.session_id, Recording.kind, Recording.instance)
         ):
             by_id[session_id].recordings.append(RecordingOfSession(kind, instance, ended_at is not None))
-    if Part.EVENTS in parts and unsealed:
+    if Part.EVENTS in parts and live:
         grouped: dict[int, list[Event]] = defaultdict(list)
-        for event in events_of(conn, unsealed):
+        for event in events_of(conn, live):
             grouped[event.session_id].append(event)
         for session_id, events in grouped.items():
             by_id[session_id].events = events
 
 
-def _from_seal(session: SessionReport, parts: Part) -> None:
-    assert session.sealed_details is not None
-    seal = session.sealed = Sealed.unpacked(session.sealed_details)
+def _from_frozen(session: SessionReport, parts: Part) -> None:
+    assert session.frozen_details is not None
+    kept = session.frozen = FrozenParts.unpacked(session.frozen_details)
     if Part.ATTRIBUTES in parts:
-        session.attributes = dict(seal.attributes)
+        session.attributes = dict(kept.attributes)
     if Part.SURVEYS in parts:
-        session.surveys = list(seal.surveys)
+        session.surveys = list(kept.surveys)
 
 
-def _name_sealed_teams(conn: Connection, sessions: list[SessionReport]) -> None:
-    """Sealed sessions' teams, under their names now (a team deleted since is left out, as
-    the join of an unsealed session leaves it out)."""
-    wanted = sorted({team_id for s in sessions if s.sealed for team_id in s.sealed.team_ids})
+def _name_frozen_teams(conn: Connection, sessions: list[SessionReport]) -> None:
+    """Frozen sessions' teams, under their names now (a team deleted since is left out, as
+    the join of a live session leaves it out)."""
+    wanted = sorted({team_id for s in sessions if s.frozen for team_id in s.frozen.team_ids})
     if not wanted:
         return
     rows = conn.execute(select(Team.id, Team.name).where(among(conn, Team.id, wanted))).all()
     # Each team twice at most (primary or not), shared by the chunk's sessions.
     teams = {(t, primary): TeamOfSession(t, name, primary) for t, name in rows for primary in (False, True)}
     for s in sessions:
-        assert s.sealed is not None
+        assert s.frozen is not None
         primary = s.primary_team_id
-        s.teams = [teams[t, t == primary] for t in s.sealed.team_ids if (t, False) in teams]
+        s.teams = [teams[t, t == primary] for t in s.frozen.team_ids if (t, False) in teams]
 
 
 def _participants(conn: Connection, ids: list[int], now: datetime) -> Iterator[tuple[int, Participant]]:

@@ -271,7 +271,7 @@ def update_customer_details(
     session: Session, support_session: SupportSession, details: CustomerDetails, *, username: str = ""
 ) -> None:
     """What the customer told the front-end survey, or their computer reported. Never after
-    the end: an ended session's people are sealed for reports (`api.reporting.sealing`)."""
+    the end: an ended session's people are frozen for reports (`reports.freezing`)."""
     _live(support_session)
     support_session.customer_name = details.name[:100]
     support_session.customer_company = details.company[:100]

@@ -54,7 +54,7 @@ def statements_during(appliance: InProcessAppliance, calls: int, *actions: dict[
                 assert b"<error" not in response.content, response.text
     finally:
         event.remove(appliance.db.engine, "before_cursor_execute", record)
-    # The background jobs (stamp poll, heartbeat, the scheduled backup's look, the sealer's
+    # The background jobs (stamp poll, heartbeat, the scheduled backup's look, the freezer's
     # look at the event log, the look for customers who did not come back) run on their own
     # clock, not per call.
     background = (

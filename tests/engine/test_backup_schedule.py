@@ -1,5 +1,5 @@
 """The scheduled backup: its schedule, the claims that let exactly one appliance process
-write each run, its settings (the folder checked, the password sealed), and a run that
+write each run, its settings (the folder checked, the password encrypted), and a run that
 writes into a folder and prunes."""
 
 from __future__ import annotations
@@ -210,7 +210,7 @@ def test_the_schedule_is_turned_on_only_with_a_folder(db: Database, tmp_path: Pa
     assert db.call(set_setting, "backup_schedule_enabled", "true") is True
 
 
-def test_the_backup_password_is_sealed_and_never_read_back_as_a_setting(db: Database) -> None:
+def test_the_backup_password_is_encrypted_and_never_read_back_as_a_setting(db: Database) -> None:
     assert db.call(set_setting, "backup_schedule_password", "a secret backup password") is True
     stored = db.call(lambda s: s.scalars(select(Setting.value).where(Setting.key == "backup_schedule_password")).one())
     assert stored.startswith("sealed:1:")

@@ -13,11 +13,12 @@ from hypothesis import strategies as st
 from sqlalchemy import event, literal, select
 from sqlalchemy.orm import Session
 
-from lifeline.api.reporting.sealing import seal_stale, store_seals
+from lifeline.api.reporting.session_xml import frozen_parts
 from lifeline.db.base import UtcDateTime
 from lifeline.db.engine import BINARY_RESULTS, Database
 from lifeline.directory.models import ViewReports
 from lifeline.reports.criteria import Selection, Viewer
+from lifeline.reports.freezing import freeze_stale, store_frozen
 from lifeline.reports.sessions import Part, _json, matching_sessions, session_chunks
 from lifeline.reports.sql import unix_seconds
 from lifeline.sessions import actions as engine
@@ -68,13 +69,13 @@ def test_nobody_sees_anything_without_a_level(db: Database) -> None:
 
 
 def test_on_postgresql_report_rows_come_in_the_binary_format_with_the_same_values(db: Database) -> None:
-    """The sessions of a report, sealed details included, arrive in PostgreSQL's binary
-    format (`BINARY_RESULTS`: no hex text for the seals) and read as the same Python values
+    """The sessions of a report, frozen details included, arrive in PostgreSQL's binary
+    format (`BINARY_RESULTS`: no hex text for the frozen copies) and read as the same Python values
     as in the text format."""
     if db.is_sqlite:
         pytest.skip("result formats are PostgreSQL's")
     make_sessions(db, 4)
-    db.call(lambda s: store_seals(s, seal_stale(s, 0, 0)[1][:2]))  # two sealed, two not
+    db.call(lambda s: store_frozen(s, freeze_stale(s, frozen_parts, 0, 0)[1][:2]))  # two frozen, two not
     formats: list[str] = []
 
     def seen(_conn, cursor, statement, _params, _context, _many) -> None:  # type: ignore[no-untyped-def]
@@ -83,9 +84,9 @@ def test_on_postgresql_report_rows_come_in_the_binary_format_with_the_same_value
 
     event.listen(db.engine, "after_cursor_execute", seen)
     try:
-        reported = db.call(lambda s: [(r.id, r.start_time, r.sealed_details) for c in session_chunks(
+        reported = db.call(lambda s: [(r.id, r.start_time, r.frozen_details) for c in session_chunks(
             s, Selection(), EVERYONE, Part.EVERYTHING) for r in c])  # fmt: skip
-        query = matching_sessions(Selection(), EVERYONE, sealed=True)
+        query = matching_sessions(Selection(), EVERYONE, frozen=True)
         as_text = db.call(lambda s: [tuple(row) for row in s.execute(query)])
         as_binary = db.call(
             lambda s: [tuple(row) for row in s.execute(query.execution_options(**{BINARY_RESULTS: True}))]

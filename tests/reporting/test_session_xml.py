@@ -14,6 +14,7 @@ from lxml import etree
 from lifeline.api.endpoint import Era
 from lifeline.api.reporting import render, session_xml
 from lifeline.api.reporting.links import DownloadLinks
+from lifeline.reports.frozen import FrozenParts
 from lifeline.reports.records import (
     Event,
     Participant,
@@ -23,7 +24,6 @@ from lifeline.reports.records import (
     SurveyAnswers,
     TeamOfSession,
 )
-from lifeline.reports.sealed import Sealed
 
 EXAMPLES = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -183,19 +183,19 @@ def test_the_writer_writes_what_lxml_writes(view: render.View, session: SessionR
 
 @EXAMPLES
 @given(views(), sessions())
-def test_sealed_parts_stand_in_for_participants_and_events(view: render.View, session: SessionReport) -> None:
+def test_frozen_parts_stand_in_for_participants_and_events(view: render.View, session: SessionReport) -> None:
     whole = session_xml.session_text(view, session)
-    sealed = Sealed.unpacked(session_xml.sealed_parts(session).packed())
-    assert sealed.team_ids == [team.id for team in session.teams]
-    # A sealed session's participants and events are not read at all; its attributes and
-    # surveys come from the seal (and its teams, named as they are now: kept here).
+    frozen = FrozenParts.unpacked(session_xml.frozen_parts(session).packed())
+    assert frozen.team_ids == [team.id for team in session.teams]
+    # A frozen session's participants and events are not read at all; its attributes and
+    # surveys come from the frozen copy (and its teams, named as they are now: kept here).
     session.events, session.participants = [], []
-    session.attributes, session.surveys = sealed.attributes, sealed.surveys
-    session.sealed = sealed
+    session.attributes, session.surveys = frozen.attributes, frozen.surveys
+    session.frozen = frozen
     assert session_xml.session_text(view, session) == whole
 
 
-def test_a_seal_keeps_records_utf8_cannot_carry_as_the_report_writes_them() -> None:
+def test_a_frozen_copy_keeps_records_utf8_cannot_carry_as_the_report_writes_them() -> None:
     view = render.View(
         era=Era.LATER,
         zone=ZoneInfo("UTC"),
@@ -213,6 +213,6 @@ def test_a_seal_keeps_records_utf8_cannot_carry_as_the_report_writes_them() -> N
     )  # fmt: skip
     whole = session_xml.session_text(view, session)
     assert whole.count("\ufffd".encode()) == 2
-    sealed = Sealed.unpacked(session_xml.sealed_parts(session).packed())
-    session.attributes, session.surveys, session.sealed = sealed.attributes, sealed.surveys, sealed
+    frozen = FrozenParts.unpacked(session_xml.frozen_parts(session).packed())
+    session.attributes, session.surveys, session.frozen = frozen.attributes, frozen.surveys, frozen
     assert session_xml.session_text(view, session) == whole

@@ -7,8 +7,8 @@ large SupportSession report. This module writes the same bytes with string forma
 to producing exactly what lxml writes for the same records (`pretty_print`, a session
 at the top level of its list), text that XML cannot carry included.
 
-The parts of an ended session that can no longer change (`reports.sealed.Sealed`) are
-written once and kept (see `sealing`); everything else is written per answer, because it
+The parts of an ended session that can no longer change (`reports.frozen.FrozenParts`) are
+written once and kept (see `reports.freezing`); everything else is written per answer, because it
 shows names, questions, times and links as they are now.
 """
 
@@ -25,8 +25,8 @@ from lifeline.api.xml import unix_and_iso8601
 from lifeline.api.xml import xml_attr as attr
 from lifeline.api.xml import xml_text as text
 from lifeline.recordings.actions import RecordingKind
+from lifeline.reports.frozen import FrozenParts, XmlParts
 from lifeline.reports.records import Event, Participant, Question, SessionReport, SurveyAnswers
-from lifeline.reports.sealed import Sealed, XmlParts
 from lifeline.text import is_xml_safe, xml_safe
 
 Out = list[str]
@@ -35,12 +35,12 @@ Out = list[str]
 # --- the session -------------------------------------------------------------------------
 
 
-def sealed_parts(s: SessionReport) -> Sealed:
-    return Sealed.of(_xml_parts(s), [team.id for team in s.teams], dict(s.attributes), list(s.surveys))
+def frozen_parts(s: SessionReport) -> FrozenParts:
+    return FrozenParts.of(_xml_parts(s), [team.id for team in s.teams], dict(s.attributes), list(s.surveys))
 
 
 def _xml_parts(s: SessionReport) -> XmlParts:
-    """What a seal keeps of a session's XML, written from its records."""
+    """What a frozen copy keeps of a session's XML, written from its records."""
     people: Out = []
     _primary_customer(people, s)
     rep = s.primary_rep
@@ -72,10 +72,10 @@ class SessionWriter:
         self._questions = {kind: _question_heads(questions) for kind, questions in view.questions.items()}
 
     def session(self, s: SessionReport) -> bytes:
-        """The session element in UTF-8, with its sealed parts if it has them (else from
-        its records). Sealed parts are UTF-8 already: only the parts written now are encoded."""
+        """The session element in UTF-8, with its frozen parts if it has them (else from
+        its records). Frozen parts are UTF-8 already: only the parts written now are encoded."""
         view = self.view
-        people, lists, details = s.sealed.xml() if s.sealed else _xml_parts(s)
+        people, lists, details = s.frozen.xml() if s.frozen else _xml_parts(s)
         jumpoint = (
             f'  <jumpoint id="{s.jumpoint_id}">{text(s.jumpoint_name)}</jumpoint>\n'
             if s.jumpoint_id is not None

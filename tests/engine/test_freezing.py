@@ -1,5 +1,5 @@
-"""Sealed session details: ended sessions are sealed by the sealer's rounds, a report reads
-a seal instead of the session's events and participants while it is current, and a seal
+"""Frozen session details: ended sessions are frozen by the freezer's rounds, a report reads
+a frozen copy instead of the session's events and participants while it is current, and a frozen copy
 stops counting the moment the log grows or the writer's format changes."""
 
 from __future__ import annotations
@@ -15,14 +15,14 @@ from sqlalchemy.orm import Session
 from lifeline.api.endpoint import Era
 from lifeline.api.reporting import render, session_xml
 from lifeline.api.reporting.links import DownloadLinks
-from lifeline.api.reporting.sealing import RECHECK_EVENTS, Sealer, seal_stale, store_seals
 from lifeline.db.engine import Database
 from lifeline.directory import actions as directory
 from lifeline.directory.models import Team, ViewReports
 from lifeline.reports.criteria import Selection, Viewer
-from lifeline.reports.models import SealedSessionDetails
+from lifeline.reports.freezing import RECHECK_EVENTS, Freezer, freeze_stale, store_frozen
+from lifeline.reports.frozen import FORMAT
+from lifeline.reports.models import FrozenSessionDetails
 from lifeline.reports.records import SessionReport
-from lifeline.reports.sealed import FORMAT
 from lifeline.reports.sessions import Part, session_chunks
 from lifeline.sessions import actions as engine
 from lifeline.sessions import activity
@@ -34,7 +34,7 @@ from tests.engine.conftest import QueryCounter
 from tests.engine.helpers import customer_session, logged_in, rep
 
 EVERYONE = Viewer(ViewReports.ALL_SESSIONS, None, recordings=True)
-ROWS_A_SEAL_HOLDS = (
+ROWS_FROZEN_PARTS_HOLD = (
     "session_events.body",
     "session_participants.hostname",
     "session_teams.first_at",
@@ -68,8 +68,8 @@ def reports(db: Database) -> list[SessionReport]:
     return db.call(lambda s: [r for chunk in session_chunks(s, Selection(), EVERYONE, Part.EVERYTHING) for r in chunk])
 
 
-def seal_round(sealer: Sealer) -> int:
-    return asyncio.run(sealer.round())
+def freeze_round(freezer: Freezer) -> int:
+    return asyncio.run(freezer.round())
 
 
 def written(sessions: list[SessionReport]) -> list[bytes]:
@@ -85,22 +85,22 @@ def written(sessions: list[SessionReport]) -> list[bytes]:
     return [session_xml.session_text(view, s) for s in sessions]
 
 
-def test_ended_sessions_are_sealed_and_reports_then_read_one_value_per_session(
+def test_ended_sessions_are_frozen_and_reports_then_read_one_value_per_session(
     db: Database, queries: QueryCounter
 ) -> None:
     make_sessions(db, 3, in_progress=1)
     before = reports(db)
-    assert [s.sealed_details is None for s in before] == [True] * 4
+    assert [s.frozen_details is None for s in before] == [True] * 4
 
-    assert seal_round(Sealer(db)) == 3  # the session still in progress is left alone
+    assert freeze_round(Freezer(db, session_xml.frozen_parts)) == 3  # the session still in progress is left alone
     queries.statements.clear()
     after = reports(db)
-    assert [s.sealed_details is not None for s in after] == [True, True, True, False]
+    assert [s.frozen_details is not None for s in after] == [True, True, True, False]
     assert [len(s.events) for s in after[:3]] == [0, 0, 0] and after[3].events
     assert [s.participants for s in after[:3]] == [[], [], []]
-    # Events, participants, teams and surveys are read once for the chunk, for the unsealed
+    # Events, participants, teams and surveys are read once for the chunk, for the live
     # session only...
-    for column in ROWS_A_SEAL_HOLDS:
+    for column in ROWS_FROZEN_PARTS_HOLD:
         assert len(reading(queries, column)) == 1, column
     assert written(after) == written(before)
 
@@ -110,11 +110,11 @@ def test_ended_sessions_are_sealed_and_reports_then_read_one_value_per_session(
         engine.end_session(session, last, SYSTEM)
 
     db.call(end_the_last)
-    assert seal_round(Sealer(db)) == 1
+    assert freeze_round(Freezer(db, session_xml.frozen_parts)) == 1
     queries.statements.clear()
-    assert all(s.sealed_details is not None for s in reports(db))
-    # ...and not at all once every session is sealed (but for the teams' names now).
-    for column in ROWS_A_SEAL_HOLDS:
+    assert all(s.frozen_details is not None for s in reports(db))
+    # ...and not at all once every session is frozen (but for the teams' names now).
+    for column in ROWS_FROZEN_PARTS_HOLD:
         assert reading(queries, column) == [], column
 
 
@@ -122,11 +122,11 @@ def reading(queries: QueryCounter, column: str) -> list[str]:
     return [statement for statement in queries.statements if column in statement]
 
 
-def test_a_seal_stops_counting_when_the_log_grows_and_is_sealed_again(db: Database) -> None:
+def test_a_frozen_copy_stops_counting_when_the_log_grows_and_is_frozen_again(db: Database) -> None:
     make_sessions(db, 2)
-    sealer = Sealer(db)
-    assert seal_round(sealer) == 2
-    assert seal_round(sealer) == 0  # nothing new
+    freezer = Freezer(db, session_xml.frozen_parts)
+    assert freeze_round(freezer) == 2
+    assert freeze_round(freezer) == 0  # nothing new
 
     def survey_after_the_end(session: Session) -> None:
         first = session.scalars(select(SupportSession).order_by(SupportSession.id)).first()
@@ -135,44 +135,46 @@ def test_a_seal_stops_counting_when_the_log_grows_and_is_sealed_again(db: Databa
 
     db.call(survey_after_the_end)
     grown = reports(db)
-    assert grown[0].sealed_details is None and grown[0].events[-1].event_type == "Customer Exit Survey"
-    assert grown[1].sealed_details is not None
+    assert grown[0].frozen_details is None and grown[0].events[-1].event_type == "Customer Exit Survey"
+    assert grown[1].frozen_details is not None
     live = written(grown)
 
-    assert seal_round(sealer) == 1  # the incremental round finds it by its new event
-    resealed = reports(db)
-    assert resealed[0].sealed_details is not None
-    assert written(resealed) == live
-    assert b"Customer Exit Survey" in written(resealed)[0]
+    assert freeze_round(freezer) == 1  # the incremental round finds it by its new event
+    refrozen = reports(db)
+    assert refrozen[0].frozen_details is not None
+    assert written(refrozen) == live
+    assert b"Customer Exit Survey" in written(refrozen)[0]
 
 
-def test_seals_of_another_format_are_not_used_and_a_full_sweep_replaces_them(db: Database) -> None:
+def test_frozen_copies_of_another_format_are_not_used_and_a_full_sweep_replaces_them(db: Database) -> None:
     make_sessions(db, 2)
-    seal_round(Sealer(db))
+    freeze_round(Freezer(db, session_xml.frozen_parts))
     expected = written(reports(db))
-    db.call(lambda s: s.execute(update(SealedSessionDetails).values(format=FORMAT - 1, xml=b"not what we write")))
-    assert [s.sealed_details for s in reports(db)] == [None, None]
+    db.call(lambda s: s.execute(update(FrozenSessionDetails).values(format=FORMAT - 1, xml=b"not what we write")))
+    assert [s.frozen_details for s in reports(db)] == [None, None]
     assert written(reports(db)) == expected
 
-    assert seal_round(Sealer(db)) == 2  # a new process starts with a sweep of every ended session
-    assert db.call(lambda s: s.scalar(select(func.count()).where(SealedSessionDetails.format == FORMAT))) == 2
+    assert (
+        freeze_round(Freezer(db, session_xml.frozen_parts)) == 2
+    )  # a new process starts with a sweep of every ended session
+    assert db.call(lambda s: s.scalar(select(func.count()).where(FrozenSessionDetails.format == FORMAT))) == 2
     assert written(reports(db)) == expected
 
 
 def test_a_restore_makes_the_next_round_look_at_every_ended_session(db: Database) -> None:
     make_sessions(db, 2)
     restores = [0]
-    sealer = Sealer(db, lambda: restores[0])
-    assert seal_round(sealer) == 2
-    # A restored backup replaced the data: no seals, and events older than the watermark.
-    db.call(lambda s: s.execute(delete(SealedSessionDetails)))
-    sealer.watermark += RECHECK_EVENTS + 1000
-    assert seal_round(sealer) == 0  # an ordinary round only looks at newer events
+    freezer = Freezer(db, session_xml.frozen_parts, lambda: restores[0])
+    assert freeze_round(freezer) == 2
+    # A restored backup replaced the data: no frozen copies, and events older than the watermark.
+    db.call(lambda s: s.execute(delete(FrozenSessionDetails)))
+    freezer.watermark += RECHECK_EVENTS + 1000
+    assert freeze_round(freezer) == 0  # an ordinary round only looks at newer events
     restores[0] += 1
-    assert seal_round(sealer) == 2
+    assert freeze_round(freezer) == 2
 
 
-def test_a_sealed_session_shows_its_teams_under_their_names_now(db: Database) -> None:
+def test_a_frozen_session_shows_its_teams_under_their_names_now(db: Database) -> None:
     def work(session: Session) -> None:
         team = directory.add_team(session, "Printers")
         alice = rep(session, "alice", team=team)
@@ -181,24 +183,24 @@ def test_a_sealed_session_shows_its_teams_under_their_names_now(db: Database) ->
         engine.end_session(session, support_session, SYSTEM)
 
     db.call(work)
-    assert seal_round(Sealer(db)) == 1
+    assert freeze_round(Freezer(db, session_xml.frozen_parts)) == 1
 
     def rename(session: Session) -> None:
         team = session.scalars(select(Team).where(Team.name == "Printers")).one()
         directory.update_team(session, team, name="Printers & Scanners")
 
     db.call(rename)
-    [sealed] = reports(db)
-    assert sealed.sealed is not None
-    assert [(t.name, t.primary) for t in sealed.teams] == [("Printers & Scanners", True)]
-    team = f'<team id="{sealed.teams[0].id}" primary_team="1">Printers &amp; Scanners</team>'
-    assert team.encode() in written([sealed])[0]
+    [frozen] = reports(db)
+    assert frozen.frozen is not None
+    assert [(t.name, t.primary) for t in frozen.teams] == [("Printers & Scanners", True)]
+    team = f'<team id="{frozen.teams[0].id}" primary_team="1">Printers &amp; Scanners</team>'
+    assert team.encode() in written([frozen])[0]
 
 
-def test_an_older_seal_does_not_replace_a_later_one(db: Database) -> None:
+def test_an_older_frozen_copy_does_not_replace_a_later_one(db: Database) -> None:
     make_sessions(db, 1)
-    _, [early] = db.call(seal_stale, 0, 0)
-    db.call(store_seals, [replace(early, through_event_id=early.through_event_id + 5, xml=b"later")])
-    db.call(store_seals, [early])  # a slower process, with what it read before
-    row = db.call(lambda s: s.get(SealedSessionDetails, early.session_id))
+    _, [early] = db.call(freeze_stale, session_xml.frozen_parts, 0, 0)
+    db.call(store_frozen, [replace(early, through_event_id=early.through_event_id + 5, xml=b"later")])
+    db.call(store_frozen, [early])  # a slower process, with what it read before
+    row = db.call(lambda s: s.get(FrozenSessionDetails, early.session_id))
     assert row is not None and (row.through_event_id, row.xml) == (early.through_event_id + 5, b"later")

@@ -1,0 +1,160 @@
+"""Freezing what can no longer change of ended sessions, for SupportSession.
+
+Once a session has ended, its participants and customer details are frozen and its event
+log only grows (an exit survey answered after the end), so the parts of its `<session>`
+element written from them (`reports.frozen.FrozenParts`: primary customer and rep, the
+customer and rep lists, `session_details`, with its teams, attributes and surveys) are
+written once and kept, compressed, in `FrozenSessionDetails`. A report then reads one
+value per session instead of its events and participants, and copies it out instead of
+writing it again. A report uses a frozen copy only while it is current: its `format` is
+the writer's and its `through_event_id` is still the session's last event (a session's
+event ids are in commit order: `sessions.events.lock_session_log`). A missing or stale
+frozen copy is therefore never wrong, only slower: the report reads the rows and writes
+those parts itself.
+
+Every appliance process runs the freezer, a background job (`Freezer.job`): every few
+seconds it freezes the ended sessions with events newer than it last looked at (less a
+margin, because on PostgreSQL ids of different sessions can commit out of order), and at
+start, after a restore and every ten minutes it looks at every ended session. What a
+frozen copy holds is written by the Reporting API (`api.reporting.session_xml.frozen_parts`),
+which hands its writer to the freezer: the parts are its XML, which no domain package writes.
+
+("Sealed" in the table's name and in older notes is this: frozen report parts.)
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from lifeline.db.engine import Database
+from lifeline.jobs import Job, Reach
+from lifeline.reports.frozen import FORMAT, FrozenParts, current_frozen
+from lifeline.reports.models import FrozenSessionDetails
+from lifeline.reports.records import SessionReport
+from lifeline.reports.sessions import Part, sessions_by_id
+from lifeline.reports.sql import among
+from lifeline.sessions.actions import SessionStatus
+from lifeline.sessions.models import SessionEvent, SupportSession
+
+log = logging.getLogger("lifeline.reports")
+
+BATCH = 200
+ROUND_SECONDS = 2.0
+FULL_SWEEP_SECONDS = 600.0
+RECHECK_EVENTS = 1_000
+
+# Writes what a frozen copy holds of an ended session (`api.reporting.session_xml.frozen_parts`).
+WriteFrozen = Callable[[SessionReport], FrozenParts]
+
+
+@dataclass(frozen=True)
+class FrozenRow:
+    session_id: int
+    through_event_id: int
+    xml: bytes
+
+
+def freeze(session: SessionReport, write: WriteFrozen) -> FrozenRow:
+    """An ended session's frozen copy, from its participants and all of its events."""
+    return FrozenRow(session.id, session.events[-1].id, write(session).packed())
+
+
+def freeze_stale(
+    db: Session, write: WriteFrozen, since_event: int, after_session: int, limit: int = BATCH
+) -> tuple[int, list[FrozenRow]]:
+    """Frozen copies for the next ended sessions (by lseq, after `after_session`) that have no current
+    frozen copy, among those with an event newer than `since_event` (0: among all); and the last
+    lseq looked at (0: none left)."""
+    s = SupportSession
+    query = (
+        select(s.id, s.status)
+        .outerjoin(FrozenSessionDetails, FrozenSessionDetails.session_id == s.id)
+        .where(current_frozen(s.id).is_(None))
+        .order_by(s.id)
+    )
+    if since_event:
+        # The sessions of the recent events, read on their own and then looked up by lseq:
+        # asked in one query, both databases' planners walk every session to match them.
+        recent = db.scalars(select(SessionEvent.session_id).where(SessionEvent.id > since_event)).all()
+        looked_at = sorted({session_id for session_id in recent if session_id > after_session})[:limit]
+        if not looked_at:
+            return 0, []
+        rows = db.execute(query.where(among(db.connection(), s.id, looked_at))).all()
+        last = looked_at[-1]
+    else:
+        rows = db.execute(query.where(s.id > after_session, s.status == SessionStatus.ENDED.value).limit(limit)).all()
+        if not rows:
+            return 0, []
+        last = rows[-1].id
+    ids = [row.id for row in rows if row.status == SessionStatus.ENDED.value]
+    sessions = sessions_by_id(db, ids, Part.EVERYTHING) if ids else []
+    return last, [freeze(session, write) for session in sessions if session.events]
+
+
+def store_frozen(db: Session, copies: Sequence[FrozenRow]) -> None:
+    if not copies:
+        return
+    statement = (sqlite_insert if db.get_bind().dialect.name == "sqlite" else postgresql_insert)(FrozenSessionDetails)
+    statement = statement.on_conflict_do_update(
+        index_elements=["session_id"],
+        set_={name: statement.excluded[name] for name in ("through_event_id", "format", "xml")},
+        # Another process may have frozen a later state of the log meanwhile: keep that one.
+        where=statement.excluded.through_event_id >= FrozenSessionDetails.through_event_id,
+    )
+    db.execute(
+        statement,
+        [{"session_id": s.session_id, "through_event_id": s.through_event_id, "format": FORMAT, "xml": s.xml}
+         for s in copies],
+    )  # fmt: skip
+
+
+def last_event_id(db: Session) -> int:
+    return db.scalar(select(func.max(SessionEvent.id))) or 0
+
+
+class Freezer:
+    """The background job that keeps ended sessions frozen."""
+
+    def __init__(self, db: Database, write: WriteFrozen, restores: Callable[[], int] = lambda: 0) -> None:
+        """`restores`: a count that moves when a restored backup replaces the data (whose
+        events may all be older than the watermark), so the next round sweeps everything."""
+        self.db = db
+        self.write = write
+        self.restores = restores
+        self.watermark = 0  # the last event id the previous round saw
+        self._next_full_sweep = 0.0
+        self._restores_seen = restores()
+
+    def job(self) -> Job:
+        # Two processes freezing the same session store the same frozen copy (or keep the later one).
+        # A failed round is retried at the next; reports stay right meanwhile, only slower.
+        return Job("freezing ended sessions for reports", self.round, ROUND_SECONDS, Reach.SHARED, at_start=True)
+
+    async def round(self) -> int:
+        """Freeze what needs it; how many sessions were frozen."""
+        restores = self.restores()
+        full = time.monotonic() >= self._next_full_sweep or restores != self._restores_seen
+        self._restores_seen = restores
+        top = await self.db.read(last_event_id)
+        since = 0 if full else max(0, self.watermark - RECHECK_EVENTS)
+        frozen, after = 0, 0
+        while True:
+            after, copies = await self.db.read(freeze_stale, self.write, since, after)
+            if not after:
+                break
+            await self.db.write(store_frozen, copies)
+            frozen += len(copies)
+        self.watermark = top
+        if full:
+            self._next_full_sweep = time.monotonic() + FULL_SWEEP_SECONDS
+        if frozen:
+            log.debug("froze the details of %d ended sessions", frozen)
+        return frozen
