@@ -3,7 +3,6 @@ queue, chat, end the session, answer the exit survey."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from lifeline.db.base import utcnow
 from lifeline.presence import actions as presence
 from lifeline.presence.actions import ClientKind
 from lifeline.presence.models import ClientConnection
+from lifeline.presence.tokens import resume_token_sha256
 from lifeline.realtime.hub import CUSTOMER_EVENTS, CustomerPeer, Hub, customer_view
 from lifeline.realtime.socket import (
     CLOSE_BAD_HELLO,
@@ -43,10 +43,6 @@ from lifeline.surveys.models import SurveyResponse
 log = logging.getLogger("lifeline.realtime")
 
 
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 @dataclass(frozen=True)
 class CustomerAttached:
     gsnumber: int
@@ -58,7 +54,7 @@ class CustomerAttached:
 
 
 def attach(session: Session, token: str, node_id: str, after_id: int) -> CustomerAttached | None:
-    connection = presence.adopt(session, token_hash(token), node_id=node_id, kind=ClientKind.SUPPORT_CUSTOMER)
+    connection = presence.adopt(session, resume_token_sha256(token), node_id=node_id, kind=ClientKind.SUPPORT_CUSTOMER)
     if connection is None or connection.session_id is None:
         return None
     support_session = session.get(SupportSession, connection.session_id)
