@@ -29,6 +29,7 @@ from lifeline.sessions.models import (
     SessionTeam,
     SupportSession,
 )
+from lifeline.sessions.queries import joined_now
 from lifeline.sessions.queues import GENERAL, Queue, QueueKind
 from lifeline.text import is_xml_safe
 
@@ -343,6 +344,17 @@ def _owner_lost(session: Session, support_session: SupportSession, performed_by:
         if team is not None:
             fallback = Queue(QueueKind.EMBASSY if team.is_embassy else QueueKind.TEAM, team.id, team.name)
     _into_queue(session, support_session, fallback, SYSTEM)
+
+
+def require_member(session: Session, support_session: SupportSession, connection: ClientConnection) -> None:
+    """Only a representative in the session may change it from their console."""
+    if not joined_now(session, support_session, "representative", connection.gsnumber):
+        raise SessionError("You are not in this session")
+
+
+def require_owner(support_session: SupportSession, connection: ClientConnection) -> None:
+    if support_session.owner_gsnumber != connection.gsnumber:
+        raise SessionError("Only the session's owner can do that")
 
 
 # --- transfers ---------------------------------------------------------------------------

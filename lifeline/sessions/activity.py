@@ -22,6 +22,7 @@ from lifeline.sessions.events import (
     log_event,
 )
 from lifeline.sessions.models import SessionEvent, SessionFile, SessionParticipant, SupportSession
+from lifeline.sessions.queries import joined_now
 from lifeline.text import is_xml_safe
 
 MAX_CHAT_LENGTH = 16 * 1024
@@ -39,15 +40,7 @@ def _in_session(session: Session, support_session: SupportSession, actor: Actor)
     if actor.type is ActorType.SYSTEM:
         return
     role = "customer" if actor.type is ActorType.CUSTOMER else "representative"
-    joined = session.scalars(
-        select(SessionParticipant.id).where(
-            SessionParticipant.session_id == support_session.id,
-            SessionParticipant.role == role,
-            SessionParticipant.gsnumber == actor.gsnumber,
-            SessionParticipant.joined_at.is_not(None),
-        )
-    ).first()
-    if joined is None:
+    if not joined_now(session, support_session, role, actor.gsnumber):
         raise SessionError("Only people in the session can do that")
 
 

@@ -57,6 +57,21 @@ def live_participations(session: Session, gsnumbers: list[int]) -> dict[int, lis
     return result
 
 
+def joined_now(session: Session, support_session: SupportSession, role: str, gsnumber: int) -> bool:
+    """Whether the connection takes part in the session right now (as "customer" or "representative")."""
+    return (
+        session.scalars(
+            select(SessionParticipant.id).where(
+                SessionParticipant.session_id == support_session.id,
+                SessionParticipant.role == role,
+                SessionParticipant.gsnumber == gsnumber,
+                SessionParticipant.joined_at.is_not(None),
+            )
+        ).first()
+        is not None
+    )
+
+
 def waiting_sessions(session: Session) -> list[SupportSession]:
     return list(
         session.scalars(select(SupportSession).where(SupportSession.status == "waiting").order_by(SupportSession.id))
