@@ -48,7 +48,7 @@ from lifeline.runtime import Runtime
 from lifeline.sessions import actions as engine
 from lifeline.sessions import activity
 from lifeline.sessions.attach import RESUME_REFUSED, attach_console
-from lifeline.sessions.keys import IssuedKey, KeyRequest, SessionKeyError, generate_session_key
+from lifeline.sessions.keys import IssuedKey, KeyRequest, SessionKeyError, generate_session_key, key_site
 from lifeline.sessions.live import SomeoneTyping
 from lifeline.sessions.models import SupportSession
 from lifeline.sessions.queries import session_by_lsid
@@ -329,7 +329,7 @@ class ConsoleActions:
         external_key = text_field(message, "external_key", 1024, required=False)
         hostname = text_field(message, "hostname", 255, required=False)
         directory = await self.runtime.directory()
-        site = directory.site_for_hostname(hostname) if hostname else directory.default_site
+        site = key_site(directory, hostname)
         if site is None:
             raise ProtocolError("that is not a hostname of one of our public sites")
         settings = await self.runtime.settings()
@@ -344,7 +344,7 @@ class ConsoleActions:
                 request = KeyRequest(
                     queue=rep_queue(user),
                     external_key=external_key,
-                    url_hostname=hostname or site.primary_hostname,
+                    url_hostname=site.hostname,
                     public_site_id=site.id,
                     created_by_user_id=user.id,
                 )
@@ -353,7 +353,7 @@ class ConsoleActions:
                 raise ProtocolError(str(error)) from None
 
         key = await self.runtime.db.write(generate)
-        site_url = public_base_url(hostname or site.primary_hostname, self.runtime.https_port_for_urls(settings))
+        site_url = public_base_url(site.hostname, self.runtime.https_port_for_urls(settings))
         mail = invitation(settings, site_url, key.short_key, key.url_key, key.expires_at)
         return ack(
             message,
