@@ -13,7 +13,7 @@ from lifeline.directory.models import TeamMember, User
 from lifeline.presence.actions import ClientKind
 from lifeline.presence.models import ClientConnection
 from lifeline.presence.tokens import resume_token_sha256
-from lifeline.sessions.models import SessionParticipant, SupportSession
+from lifeline.sessions.models import SessionParticipant, SessionStatus, SupportSession
 from lifeline.sessions.queues import Queue, QueueKind
 
 
@@ -47,7 +47,7 @@ def logged_in_reps(session: Session) -> list[LoggedInRep]:
             .where(
                 SessionParticipant.role == "representative",
                 SessionParticipant.joined_at.is_not(None),
-                SupportSession.status != "ended",
+                SupportSession.status != SessionStatus.ENDED.value,
             )
             .group_by(SessionParticipant.user_id)
         ).all()

@@ -12,10 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.websockets import WebSocket
 
-from lifeline.db.base import utcnow
 from lifeline.presence import actions as presence
 from lifeline.presence.actions import ClientKind
-from lifeline.presence.models import ClientConnection
+from lifeline.presence.models import ClientConnection, ConnectionState
 from lifeline.presence.tokens import resume_token_sha256
 from lifeline.realtime.hub import CUSTOMER_EVENTS, CustomerPeer, Hub, customer_view
 from lifeline.realtime.socket import (
@@ -61,7 +60,7 @@ def attach(session: Session, token: str, node_id: str, after_id: int) -> Custome
     if support_session is None:
         return None
     if connection.away_since is not None:
-        connection.away_since = None  # back: the reps see the customer connected again
+        connection.move_to(ConnectionState.CONNECTED)  # back: the reps see the customer connected again
         mark_changed(session, support_session)
     events = [e for e in events_after(session, support_session, after_id) if e.event_type in CUSTOMER_EVENTS]
     files = file_ids_by_event(session, [e.id for e in events])
@@ -96,7 +95,7 @@ def went_away(session: Session, gsnumber: int, node_id: str) -> None:
         return  # another process has it now, or it is over
     if connection.away_since is not None or connection.session_id is None:
         return
-    connection.away_since = utcnow()
+    connection.move_to(ConnectionState.RECONNECTING)
     support_session = session.get(SupportSession, connection.session_id)
     if support_session is not None and support_session.status != engine.SessionStatus.ENDED.value:
         mark_changed(session, support_session)

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lifeline.sessions.actions import CustomerDetails, SessionError, SessionStatus
+from lifeline.sessions.actions import CustomerDetails
 from lifeline.sessions.events import (
     Actor,
     ActorType,
@@ -22,7 +22,14 @@ from lifeline.sessions.events import (
     lock_session_log,
     log_event,
 )
-from lifeline.sessions.models import SessionEvent, SessionFile, SessionParticipant, SupportSession
+from lifeline.sessions.models import (
+    SessionError,
+    SessionEvent,
+    SessionFile,
+    SessionParticipant,
+    SessionStatus,
+    SupportSession,
+)
 from lifeline.sessions.queries import joined_now
 from lifeline.text import is_xml_safe
 
@@ -32,7 +39,7 @@ MAX_FILENAME_LENGTH = 255
 
 
 def _live(support_session: SupportSession) -> None:
-    if support_session.status == SessionStatus.ENDED.value:
+    if support_session.ended:
         raise SessionError("The session has already ended")
 
 
@@ -144,7 +151,7 @@ def chat(session: Session, *, lsid: str, gsnumber: int, body: str, client_ref: s
             SessionParticipant.joined_at.is_not(None),
         )
     ).first()
-    if found is None or found.status == SessionStatus.ENDED.value:
+    if found is None or found.status == SessionStatus.ENDED:
         earlier = _earlier(session, lsid, client_ref)
         if earlier is not None:
             return earlier
