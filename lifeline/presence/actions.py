@@ -18,7 +18,8 @@ from lifeline.appliance import stamps
 from lifeline.appliance.models import Node
 from lifeline.db.base import utcnow
 from lifeline.directory.models import User
-from lifeline.presence.models import ClientConnection
+from lifeline.presence.models import ClientConnection, ConnectionState
+from lifeline.presence.models import PresenceError as PresenceError  # re-exported for its callers
 
 NODE_GRACE = timedelta(seconds=30)
 
@@ -31,10 +32,6 @@ class ClientKind(enum.StrEnum):
     PRESENTATION_ATTENDEE = "presentation_attendee"
     PUSH_AGENT = "push_agent"
     PINNED_CLIENT = "pinned_client"
-
-
-class PresenceError(ValueError):
-    """A login or connection that cannot be made; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -139,7 +136,7 @@ def disconnect(session: Session, connection: ClientConnection) -> None:
     from lifeline.sessions.actions import connection_gone
 
     connection_gone(session, connection)
-    connection.disconnected_at = utcnow()
+    connection.move_to(ConnectionState.GONE)
     stamps.bump(session, stamps.PRESENCE)
 
 

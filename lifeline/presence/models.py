@@ -2,12 +2,46 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lifeline.db.base import Base, UtcDateTime, utcnow
+
+
+class PresenceError(ValueError):
+    """A login or connection that cannot be made; the message says why."""
+
+
+class ConnectionState(enum.StrEnum):
+    """Where a connection is in its life, read from its columns (nothing else is stored);
+    the values are what consoles are told of a session's customer.
+
+    Connected until its socket closes; then reconnecting until it comes back (a reload, a
+    blip) or is given up; gone once, for good.
+    """
+
+    CONNECTED = "connected"
+    RECONNECTING = "reconnecting"  # away_since is set
+    GONE = "gone"  # disconnected_at is set
+
+
+_NEXT: dict[ConnectionState, frozenset[ConnectionState]] = {
+    ConnectionState.CONNECTED: frozenset({ConnectionState.RECONNECTING, ConnectionState.GONE}),
+    ConnectionState.RECONNECTING: frozenset({ConnectionState.CONNECTED, ConnectionState.GONE}),
+    ConnectionState.GONE: frozenset(),
+}
+
+
+def connection_move_problem(current: ConnectionState, to: ConnectionState) -> str | None:
+    """Why a connection cannot go from `current` to `to`, or None when it can."""
+    if to in _NEXT[current]:
+        return None
+    if current is ConnectionState.GONE:
+        return "The connection is over"
+    return f"The connection is already {to.value}"
 
 
 class ClientConnection(Base):
@@ -38,3 +72,19 @@ class ClientConnection(Base):
     # or a closed tab): the customer shows as reconnecting, and a session that ends because
     # they never came back ends at this moment.
     away_since: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+    @property
+    def state(self) -> ConnectionState:
+        if self.disconnected_at is not None:
+            return ConnectionState.GONE
+        return ConnectionState.CONNECTED if self.away_since is None else ConnectionState.RECONNECTING
+
+    def move_to(self, to: ConnectionState, at: datetime | None = None) -> None:
+        """The one way a connection's state changes; an impossible move is a PresenceError."""
+        problem = connection_move_problem(self.state, to)
+        if problem is not None:
+            raise PresenceError(problem)
+        if to is ConnectionState.GONE:
+            self.disconnected_at = at or utcnow()
+        else:
+            self.away_since = (at or utcnow()) if to is ConnectionState.RECONNECTING else None

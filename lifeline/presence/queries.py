@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from lifeline.directory.models import TeamMember, User
 from lifeline.presence.actions import ClientKind
 from lifeline.presence.models import ClientConnection
-from lifeline.sessions.models import SessionParticipant, SupportSession
+from lifeline.presence.tokens import resume_token_sha256
+from lifeline.sessions.models import SessionParticipant, SessionStatus, SupportSession
 from lifeline.sessions.queues import Queue, QueueKind
 
 
@@ -46,7 +47,7 @@ def logged_in_reps(session: Session) -> list[LoggedInRep]:
             .where(
                 SessionParticipant.role == "representative",
                 SessionParticipant.joined_at.is_not(None),
-                SupportSession.status != "ended",
+                SupportSession.status != SessionStatus.ENDED.value,
             )
             .group_by(SessionParticipant.user_id)
         ).all()
@@ -162,4 +163,13 @@ def live_rep_connection(session: Session, user_id: int) -> ClientConnection | No
             ClientConnection.disconnected_at.is_(None),
         )
         .order_by(ClientConnection.gsnumber.desc())
+    ).first()
+
+
+def connection_by_resume_token(session: Session, token: str) -> ClientConnection | None:
+    """The connection a resume token was handed out for, live or over; None for anything else."""
+    if not 20 <= len(token) <= 100:
+        return None
+    return session.scalars(
+        select(ClientConnection).where(ClientConnection.resume_token_sha256 == resume_token_sha256(token))
     ).first()

@@ -6,14 +6,10 @@ request resent after a reconnect under the same `ref` is not done twice.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.websockets import WebSocket
 
@@ -26,10 +22,10 @@ from lifeline.clientscript import (
     StartPinnedClientSession,
     parse_script,
 )
-from lifeline.directory.models import Team, TeamMember, User
+from lifeline.directory.models import User
 from lifeline.directory.queries import console_sign_ins_in_force
 from lifeline.presence import actions as presence
-from lifeline.presence.actions import ClientInfo, ClientKind, PresenceError
+from lifeline.presence.actions import ClientInfo
 from lifeline.presence.models import ClientConnection
 from lifeline.presence.queries import live_rep_connection
 from lifeline.realtime.hub import ConsolePeer, Hub
@@ -51,114 +47,17 @@ from lifeline.realtime.socket import (
 from lifeline.runtime import Runtime
 from lifeline.sessions import actions as engine
 from lifeline.sessions import activity
-from lifeline.sessions.keys import IssuedKey, KeyRequest, SessionKeyError, generate_session_key
-from lifeline.sessions.live import SomeoneTyping, event_payload, file_ids_by_event, session_state
+from lifeline.sessions.attach import RESUME_REFUSED, attach_console
+from lifeline.sessions.keys import IssuedKey, KeyRequest, SessionKeyError, generate_session_key, key_site
+from lifeline.sessions.live import SomeoneTyping
 from lifeline.sessions.models import SupportSession
-from lifeline.sessions.queries import events_after, session_by_lsid, sessions_joined_by
+from lifeline.sessions.queries import session_by_lsid
 from lifeline.sessions.queues import QueueError, rep_queue, resolve_queue
 from lifeline.surveys import actions as surveys
 from lifeline.web.auth import SignedIn, WebAuth
 
 MAX_CHAT = activity.MAX_CHAT_LENGTH
 SIGNED_OUT = "your sign-in has ended; sign in again"
-
-
-@dataclass(frozen=True)
-class Attached:
-    gsnumber: int
-    resume_token: str
-    queues: list[dict[str, Any]]
-    may_take: set[tuple[str, int]]
-    showing: bool
-    sessions: list[dict[str, Any]]
-    history: dict[str, list[dict[str, Any]]]
-    teams: list[dict[str, Any]]
-    survey: list[dict[str, Any]]
-
-
-def _queues_of(session: Session, user: User) -> tuple[list[dict[str, Any]], set[tuple[str, int]]]:
-    """The queues the rep sees and may take from: their own, their teams', embassies, general."""
-    queues: list[dict[str, Any]] = [{"key": f"rep:{user.id}", "name": "My queue", "kind": "rep"}]
-    may_take = {("rep", user.id)}
-    rows = session.execute(
-        select(Team.id, Team.name, Team.is_embassy)
-        .join(TeamMember, TeamMember.team_id == Team.id)
-        .where(TeamMember.user_id == user.id)
-        .order_by(Team.id)
-    ).all()
-    for team_id, name, embassy in rows:
-        kind = "embassy" if embassy else "team"
-        queues.append({"key": f"{kind}:{team_id}", "name": name, "kind": kind})
-        may_take.add((kind, team_id))
-    if user.perm_general_queue:
-        queues.append({"key": "general", "name": "General", "kind": "general"})
-        may_take.add(("general", 0))
-    return queues, may_take
-
-
-def _attach(
-    session: Session,
-    *,
-    user_id: int,
-    node_id: str,
-    resume_token: str | None,
-    last_event_ids: dict[str, int],
-    client: ClientInfo,
-) -> Attached | str:
-    """Log in (a new gsnumber) or resume (the same one). A string is why it cannot."""
-    user = session.get(User, user_id)
-    if user is None or not user.enabled or not user.perm_support:
-        return "This account may not use the representative console."
-    connection: ClientConnection | None = None
-    token = resume_token or ""
-    if resume_token:
-        connection = presence.adopt(
-            session,
-            hashlib.sha256(resume_token.encode()).hexdigest(),
-            node_id=node_id,
-            kind=ClientKind.REPRESENTATIVE,
-            user_id=user.id,
-        )
-        if connection is None:
-            return "resume"
-    if connection is None:
-        token = secrets.token_urlsafe(32)
-        try:
-            connection = presence.rep_log_in(
-                session,
-                user,
-                node_id=node_id,
-                info=client,
-                resume_token_sha256=hashlib.sha256(token.encode()).hexdigest(),
-            )
-        except PresenceError as error:
-            return str(error)
-    queues, may_take = _queues_of(session, user)
-    sessions = sessions_joined_by(session, connection.gsnumber)
-    history: dict[str, list[dict[str, Any]]] = {}
-    for joined in sessions:
-        events = events_after(session, joined, last_event_ids.get(joined.lsid, 0))
-        files = file_ids_by_event(session, [e.id for e in events])
-        history[joined.lsid] = [event_payload(e, files.get(e.id)) for e in events]
-    teams = [
-        {"id": team.id, "name": team.name, "embassy": team.is_embassy}
-        for team in session.scalars(select(Team).order_by(Team.id))
-    ]
-    questions = [
-        {"id": q.id, "name": q.name, "label": q.label, "type": q.question_type, "options": q.options}
-        for q in surveys.questions(session, surveys.SurveyKind.REPRESENTATIVE)
-    ]
-    return Attached(
-        gsnumber=connection.gsnumber,
-        resume_token=token,
-        queues=queues,
-        may_take=may_take,
-        showing=connection.showing_on_rep_list,
-        sessions=[session_state(session, joined) for joined in sessions],
-        history=history,
-        teams=teams,
-        survey=questions,
-    )
 
 
 class ConsoleSocket:
@@ -202,7 +101,7 @@ class ConsoleSocket:
         peer = ConsolePeer(0, signed_in.user_id, signed_in.sign_in_id)
         self.hub.add_console(peer)
         attached = await self.runtime.db.write(
-            _attach,
+            attach_console,
             user_id=signed_in.user_id,
             node_id=self.runtime.node_id,
             resume_token=resume_token,
@@ -211,7 +110,7 @@ class ConsoleSocket:
         )
         if isinstance(attached, str):
             self.hub.remove(peer, detached=False)
-            await websocket.send_json({"type": "gone" if attached == "resume" else "refused", "error": attached})
+            await websocket.send_json({"type": "gone" if attached == RESUME_REFUSED else "refused", "error": attached})
             await websocket.close(CLOSE_GONE)
             return
         peer.gsnumber = attached.gsnumber
@@ -363,7 +262,7 @@ class ConsoleActions:
         value = text_field(message, "value", 1024, required=False)
 
         def work(s: Session, ss: SupportSession, c: ClientConnection, u: User) -> bool:
-            _require_member(s, ss, c)
+            engine.require_member(s, ss, c)
             return engine.set_attributes(s, ss, {"external_key": value}, engine.rep_actor(c, u))
 
         return await self._in_session(message, work)
@@ -372,7 +271,7 @@ class ConsoleActions:
         spec = text_field(message, "queue", 300)
 
         def work(s: Session, ss: SupportSession, c: ClientConnection, u: User) -> None:
-            _require_owner(ss, c)
+            engine.require_owner(ss, c)
             engine.transfer_session(s, ss, resolve_queue(s, spec), engine.rep_actor(c, u))
 
         return await self._in_session(message, work)
@@ -381,7 +280,7 @@ class ConsoleActions:
         rep_id = id_field(message, "rep_id")
 
         def work(s: Session, ss: SupportSession, c: ClientConnection, u: User) -> None:
-            _require_member(s, ss, c)
+            engine.require_member(s, ss, c)
             invited = s.get(User, rep_id)
             if invited is None:
                 raise engine.SessionError("No such representative")
@@ -397,7 +296,7 @@ class ConsoleActions:
 
     async def end(self, message: dict[str, Any]) -> dict[str, Any]:
         def work(s: Session, ss: SupportSession, c: ClientConnection, u: User) -> None:
-            _require_owner(ss, c)
+            engine.require_owner(ss, c)
             engine.end_session(s, ss, engine.rep_actor(c, u), reason="ended by representative")
 
         return await self._in_session(message, work)
@@ -430,7 +329,7 @@ class ConsoleActions:
         external_key = text_field(message, "external_key", 1024, required=False)
         hostname = text_field(message, "hostname", 255, required=False)
         directory = await self.runtime.directory()
-        site = directory.site_for_hostname(hostname) if hostname else directory.default_site
+        site = key_site(directory, hostname)
         if site is None:
             raise ProtocolError("that is not a hostname of one of our public sites")
         settings = await self.runtime.settings()
@@ -445,7 +344,7 @@ class ConsoleActions:
                 request = KeyRequest(
                     queue=rep_queue(user),
                     external_key=external_key,
-                    url_hostname=hostname or site.primary_hostname,
+                    url_hostname=site.hostname,
                     public_site_id=site.id,
                     created_by_user_id=user.id,
                 )
@@ -454,7 +353,7 @@ class ConsoleActions:
                 raise ProtocolError(str(error)) from None
 
         key = await self.runtime.db.write(generate)
-        site_url = public_base_url(hostname or site.primary_hostname, self.runtime.https_port_for_urls(settings))
+        site_url = public_base_url(site.hostname, self.runtime.https_port_for_urls(settings))
         mail = invitation(settings, site_url, key.short_key, key.url_key, key.expires_at)
         return ack(
             message,
@@ -490,17 +389,6 @@ class ConsoleActions:
     async def logout(self, message: dict[str, Any]) -> dict[str, Any]:
         await self.runtime.db.write(presence.disconnect_by_gsnumber, self.peer.gsnumber)
         return {"type": "done"}
-
-
-def _require_member(session: Session, support_session: SupportSession, connection: ClientConnection) -> None:
-    state = session_state(session, support_session)
-    if not any(member["gsnumber"] == connection.gsnumber for member in state["members"]):
-        raise engine.SessionError("You are not in this session")
-
-
-def _require_owner(support_session: SupportSession, connection: ClientConnection) -> None:
-    if support_session.owner_gsnumber != connection.gsnumber:
-        raise engine.SessionError("Only the session's owner can do that")
 
 
 def _console_command(command: Any) -> dict[str, Any]:

@@ -3,7 +3,6 @@ queue, chat, end the session, answer the exit survey."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from dataclasses import dataclass
@@ -13,10 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.websockets import WebSocket
 
-from lifeline.db.base import utcnow
 from lifeline.presence import actions as presence
 from lifeline.presence.actions import ClientKind
-from lifeline.presence.models import ClientConnection
+from lifeline.presence.models import ClientConnection, ConnectionState
+from lifeline.presence.tokens import resume_token_sha256
 from lifeline.realtime.hub import CUSTOMER_EVENTS, CustomerPeer, Hub, customer_view
 from lifeline.realtime.socket import (
     CLOSE_BAD_HELLO,
@@ -43,10 +42,6 @@ from lifeline.surveys.models import SurveyResponse
 log = logging.getLogger("lifeline.realtime")
 
 
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 @dataclass(frozen=True)
 class CustomerAttached:
     gsnumber: int
@@ -58,14 +53,14 @@ class CustomerAttached:
 
 
 def attach(session: Session, token: str, node_id: str, after_id: int) -> CustomerAttached | None:
-    connection = presence.adopt(session, token_hash(token), node_id=node_id, kind=ClientKind.SUPPORT_CUSTOMER)
+    connection = presence.adopt(session, resume_token_sha256(token), node_id=node_id, kind=ClientKind.SUPPORT_CUSTOMER)
     if connection is None or connection.session_id is None:
         return None
     support_session = session.get(SupportSession, connection.session_id)
     if support_session is None:
         return None
     if connection.away_since is not None:
-        connection.away_since = None  # back: the reps see the customer connected again
+        connection.move_to(ConnectionState.CONNECTED)  # back: the reps see the customer connected again
         mark_changed(session, support_session)
     events = [e for e in events_after(session, support_session, after_id) if e.event_type in CUSTOMER_EVENTS]
     files = file_ids_by_event(session, [e.id for e in events])
@@ -100,7 +95,7 @@ def went_away(session: Session, gsnumber: int, node_id: str) -> None:
         return  # another process has it now, or it is over
     if connection.away_since is not None or connection.session_id is None:
         return
-    connection.away_since = utcnow()
+    connection.move_to(ConnectionState.RECONNECTING)
     support_session = session.get(SupportSession, connection.session_id)
     if support_session is not None and support_session.status != engine.SessionStatus.ENDED.value:
         mark_changed(session, support_session)

@@ -50,7 +50,7 @@ def download_name(lsid: str, kind: RecordingKind, instance: int) -> str:
 
 def begin_recording(session: Session, support_session: SupportSession, kind: RecordingKind) -> Recording:
     """A new recording of the session; command shells are numbered from 0 in the order opened."""
-    if support_session.status == "ended":
+    if support_session.ended:
         raise RecordingError("The session has already ended")
     instance = session.scalar(
         select(func.coalesce(func.max(Recording.instance) + 1, 0)).where(

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session
 
-from lifeline.directory.models import CustomAttribute, PublicSite, Team, ViewReports
+from lifeline.directory.models import CustomAttribute, PublicSite, Team, User, ViewReports
 from lifeline.recordings.models import Recording
 from lifeline.reports.criteria import Viewer, session_has
 from lifeline.sessions.events import EventType
@@ -72,6 +72,30 @@ class Search:
     team_id: int | None = None  # sessions that were in the team's (or embassy's) queue
     site_id: int | None = None
     external_key: str = ""  # a part of it, any case
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What the search form offers: (id, name) of representatives, teams and public sites."""
+
+    reps: list[tuple[int, str]]
+    teams: list[tuple[int, str]]
+    sites: list[tuple[int, str]]
+
+
+def search_choices(session: Session, viewer: Viewer) -> Choices:
+    """Everyone for a viewer who sees every session; for others their teams and teammates."""
+    reps = select(User.id, User.display_name).where(User.perm_support.is_(True)).order_by(User.display_name)
+    teams = select(Team.id, Team.name).order_by(Team.name)
+    if not viewer.sees_everyone:
+        teams = teams.where(Team.id.in_(viewer.teams()))
+        reps = reps.where((User.id == viewer.user_id) | User.id.in_(viewer.teammates()))
+    sites = select(PublicSite.id, PublicSite.name).order_by(PublicSite.id)
+    return Choices(
+        [(i, n) for i, n in session.execute(reps)],
+        [(i, n) for i, n in session.execute(teams)],
+        [(i, n) for i, n in session.execute(sites)],
+    )
 
 
 @dataclass(frozen=True)

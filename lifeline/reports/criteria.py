@@ -7,7 +7,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Exists, and_, exists, or_, select, true
+from sqlalchemy import ColumnElement, Exists, Select, and_, exists, or_, select, true
 
 from lifeline.directory.models import TeamMember, ViewReports
 from lifeline.sessions.models import SessionParticipant, SessionTeam, SupportSession
@@ -120,13 +120,23 @@ class Viewer:
         mine = _took_part(SessionParticipant.user_id == self.user_id)
         if self.level is ViewReports.USER_SESSIONS:
             return mine
-        my_teams = select(TeamMember.team_id).where(TeamMember.user_id == self.user_id)
-        teammates = select(TeamMember.user_id).where(TeamMember.team_id.in_(my_teams))
         return or_(
             mine,
-            _took_part(SessionParticipant.user_id.in_(teammates)),
-            session_has(SessionTeam.session_id == SupportSession.id, SessionTeam.team_id.in_(my_teams)),
+            _took_part(SessionParticipant.user_id.in_(self.teammates())),
+            session_has(SessionTeam.session_id == SupportSession.id, SessionTeam.team_id.in_(self.teams())),
         )
+
+    @property
+    def sees_everyone(self) -> bool:
+        return self.level is ViewReports.ALL_SESSIONS
+
+    def teams(self) -> Select[int]:
+        """The ids of the viewer's teams and embassies (whose sessions team_sessions shows)."""
+        return select(TeamMember.team_id).where(TeamMember.user_id == self.user_id)
+
+    def teammates(self) -> Select[int]:
+        """The ids of the viewer's teammates, the viewer among them."""
+        return select(TeamMember.user_id).where(TeamMember.team_id.in_(self.teams()))
 
 
 @dataclass(frozen=True)

@@ -58,10 +58,10 @@ def visible_teams(db: Session, viewer: Viewer, team_id: int | None) -> list[tupl
     query = select(Team.id, Team.name).order_by(Team.id)
     if team_id is not None:
         query = query.where(Team.id == team_id)
-    if viewer.level is not ViewReports.ALL_SESSIONS:
+    if not viewer.sees_everyone:
         if viewer.level is not ViewReports.TEAM_SESSIONS or viewer.user_id is None:
             return []
-        query = query.where(Team.id.in_(select(TeamMember.team_id).where(TeamMember.user_id == viewer.user_id)))
+        query = query.where(Team.id.in_(viewer.teams()))
     return [(row[0], row[1]) for row in db.execute(query)]
 
 

@@ -1,13 +1,12 @@
 """Every change to a support session. Each appends its events in the caller's transaction.
 
-The lifecycle is an explicit state machine (`SessionStatus`): a session waits in a
-queue until a representative owns it, goes back to waiting when it is transferred
-or its owner is lost, and ends once.
+The lifecycle is a state machine (`models.SessionStatus`, changed only through
+`SupportSession.move_to`): a session waits in a queue until a representative owns it,
+goes back to waiting when it is transferred or its owner is lost, and ends once.
 """
 
 from __future__ import annotations
 
-import enum
 import uuid
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -29,32 +28,13 @@ from lifeline.sessions.models import (
     SessionTeam,
     SupportSession,
 )
+
+# Re-exported: adapters catch engine.SessionError and read engine.SessionStatus.
+from lifeline.sessions.models import SessionError as SessionError
+from lifeline.sessions.models import SessionStatus as SessionStatus
+from lifeline.sessions.queries import joined_now
 from lifeline.sessions.queues import GENERAL, Queue, QueueKind
 from lifeline.text import is_xml_safe
-
-
-class SessionStatus(enum.StrEnum):
-    WAITING = "waiting"  # in a queue, no owner
-    ACTIVE = "active"  # owned by a representative
-    ENDED = "ended"
-
-
-_ALLOWED = {
-    SessionStatus.WAITING: {SessionStatus.ACTIVE, SessionStatus.WAITING, SessionStatus.ENDED},
-    SessionStatus.ACTIVE: {SessionStatus.ACTIVE, SessionStatus.WAITING, SessionStatus.ENDED},
-    SessionStatus.ENDED: set(),
-}
-
-
-class SessionError(ValueError):
-    """A session change that cannot be made; the message says why."""
-
-
-def _move(support_session: SupportSession, to: SessionStatus) -> None:
-    current = SessionStatus(support_session.status)
-    if to not in _ALLOWED[current]:
-        raise SessionError("The session has already ended" if current is SessionStatus.ENDED else "Not allowed")
-    support_session.status = to.value
 
 
 @dataclass(frozen=True)
@@ -105,7 +85,7 @@ def start_session(
     support_session = SupportSession(
         lsid=uuid.uuid4().hex,
         session_type="support",
-        status=SessionStatus.WAITING.value,
+        status=SessionStatus.WAITING.value,  # where every session starts
         queue_kind=queue.kind.value,
         queue_ref_id=queue.ref_id,
         public_site_id=public_site_id,
@@ -223,7 +203,7 @@ def join_session(
     performed_by: Actor | None = None,
 ) -> None:
     """A representative joins the session; if nobody owns it, they become its owner."""
-    if SessionStatus(support_session.status) is SessionStatus.ENDED:
+    if support_session.ended:
         raise SessionError("The session has already ended")
     if connection.kind != ClientKind.REPRESENTATIVE.value or connection.disconnected_at is not None:
         raise SessionError("The representative is not logged in")
@@ -265,7 +245,7 @@ def join_session(
 
 def take_session(session: Session, support_session: SupportSession, connection: ClientConnection, user: User) -> None:
     """A representative takes a waiting session from a queue."""
-    if SessionStatus(support_session.status) is not SessionStatus.WAITING:
+    if support_session.state is not SessionStatus.WAITING:
         raise SessionError("The session is not waiting in a queue")
     if not may_take(session, user, support_session):
         raise SessionError("The representative may not take sessions from this queue")
@@ -288,7 +268,8 @@ def may_take(session: Session, user: User, support_session: SupportSession) -> b
 def _make_owner(
     session: Session, support_session: SupportSession, row: SessionParticipant, owner: Actor, performed_by: Actor
 ) -> None:
-    _move(support_session, SessionStatus.ACTIVE)
+    if support_session.state is not SessionStatus.ACTIVE:  # an heir taking over is not a change of status
+        support_session.move_to(SessionStatus.ACTIVE)
     support_session.owner_user_id = row.user_id
     support_session.owner_gsnumber = row.gsnumber
     support_session.last_owner_user_id = row.user_id
@@ -345,12 +326,23 @@ def _owner_lost(session: Session, support_session: SupportSession, performed_by:
     _into_queue(session, support_session, fallback, SYSTEM)
 
 
+def require_member(session: Session, support_session: SupportSession, connection: ClientConnection) -> None:
+    """Only a representative in the session may change it from their console."""
+    if not joined_now(session, support_session, "representative", connection.gsnumber):
+        raise SessionError("You are not in this session")
+
+
+def require_owner(support_session: SupportSession, connection: ClientConnection) -> None:
+    if support_session.owner_gsnumber != connection.gsnumber:
+        raise SessionError("Only the session's owner can do that")
+
+
 # --- transfers ---------------------------------------------------------------------------
 
 
 def transfer_session(session: Session, support_session: SupportSession, queue: Queue, performed_by: Actor) -> None:
     """Move the session to another queue; its owner, if any, leaves it."""
-    if SessionStatus(support_session.status) is SessionStatus.ENDED:
+    if support_session.ended:
         raise SessionError("The session has already ended")
     if support_session.owner_gsnumber is not None:
         row = _participant(session, support_session, "representative", support_session.owner_gsnumber)
@@ -364,7 +356,8 @@ def transfer_session(session: Session, support_session: SupportSession, queue: Q
 
 
 def _into_queue(session: Session, support_session: SupportSession, queue: Queue, performed_by: Actor) -> None:
-    _move(support_session, SessionStatus.WAITING)
+    if support_session.state is not SessionStatus.WAITING:  # from one queue to another is not a change of status
+        support_session.move_to(SessionStatus.WAITING)
     support_session.queue_kind = queue.kind.value
     support_session.queue_ref_id = queue.ref_id
     if queue.team_id is not None:
@@ -425,7 +418,7 @@ def set_attributes(
     Logged as one External Key event whose data values name every attribute changed
     (the 1.7 event types predate custom attributes; external_key is one of them).
     """
-    if SessionStatus(support_session.status) is SessionStatus.ENDED:
+    if support_session.ended:
         raise SessionError("The session has already ended")
     changed: list[tuple[str, str]] = []
     for code_name, value in changes.items():
@@ -467,7 +460,7 @@ def end_session(
 ) -> None:
     """End the session once; everyone still in it is counted out at this moment, or at `at`
     (earlier: when the customer left a session that ends because they never came back)."""
-    if SessionStatus(support_session.status) is SessionStatus.ENDED:
+    if support_session.ended:
         raise SessionError("The session has already ended")
     now = utcnow() if at is None else min(at, utcnow())
     for row in session.scalars(
@@ -478,7 +471,7 @@ def end_session(
         assert row.joined_at is not None
         row.seconds_involved += max(0, int((now - row.joined_at).total_seconds()))
         row.joined_at = None
-    _move(support_session, SessionStatus.ENDED)
+    support_session.move_to(SessionStatus.ENDED)
     support_session.end_time = now
     support_session.closed_abnormally = abnormal
     support_session.owner_user_id = None
@@ -495,11 +488,11 @@ def connection_gone(session: Session, connection: ClientConnection) -> None:
     """A connection is over for good: its rep leaves every session, or its customer's session ends."""
     if connection.kind == ClientKind.SUPPORT_CUSTOMER.value and connection.session_id is not None:
         support_session = session.get(SupportSession, connection.session_id)
-        if support_session is not None and support_session.status != SessionStatus.ENDED.value:
+        if support_session is not None and not support_session.ended:
             who = Actor(ActorType.CUSTOMER, connection.gsnumber, support_session.customer_name or "Customer")
             # Nobody took it: the customer gave up waiting. Either way the session lasted
             # until the customer left, not until the appliance gave up on them.
-            reason = "abandoned" if support_session.status == SessionStatus.WAITING.value else "customer disconnected"
+            reason = "abandoned" if support_session.state is SessionStatus.WAITING else "customer disconnected"
             end_session(session, support_session, who, reason=reason, abnormal=True, at=connection.away_since)
         return
     if connection.kind != ClientKind.REPRESENTATIVE.value or connection.user_id is None:

@@ -10,18 +10,27 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lifeline.sessions.actions import CustomerDetails, SessionError, SessionStatus
+from lifeline.sessions.actions import CustomerDetails
 from lifeline.sessions.events import (
     Actor,
     ActorType,
     AnyEvent,
     EventType,
+    LoggedEvent,
     append_event,
     event_by_ref,
     lock_session_log,
     log_event,
 )
-from lifeline.sessions.models import SessionEvent, SessionFile, SessionParticipant, SupportSession
+from lifeline.sessions.models import (
+    SessionError,
+    SessionEvent,
+    SessionFile,
+    SessionParticipant,
+    SessionStatus,
+    SupportSession,
+)
+from lifeline.sessions.queries import joined_now
 from lifeline.text import is_xml_safe
 
 MAX_CHAT_LENGTH = 16 * 1024
@@ -30,7 +39,7 @@ MAX_FILENAME_LENGTH = 255
 
 
 def _live(support_session: SupportSession) -> None:
-    if support_session.status == SessionStatus.ENDED.value:
+    if support_session.ended:
         raise SessionError("The session has already ended")
 
 
@@ -39,16 +48,43 @@ def _in_session(session: Session, support_session: SupportSession, actor: Actor)
     if actor.type is ActorType.SYSTEM:
         return
     role = "customer" if actor.type is ActorType.CUSTOMER else "representative"
-    joined = session.scalars(
-        select(SessionParticipant.id).where(
-            SessionParticipant.session_id == support_session.id,
-            SessionParticipant.role == role,
-            SessionParticipant.gsnumber == actor.gsnumber,
-            SessionParticipant.joined_at.is_not(None),
-        )
-    ).first()
-    if joined is None:
+    if not joined_now(session, support_session, role, actor.gsnumber):
         raise SessionError("Only people in the session can do that")
+
+
+def _chat_body_problem(body: str) -> str | None:
+    if not body:
+        return "A chat message cannot be empty"
+    if len(body) > MAX_CHAT_LENGTH:
+        return f"A chat message is at most {MAX_CHAT_LENGTH} characters"
+    return None
+
+
+def _write_chat_line(
+    session: Session,
+    *,
+    session_id: int,
+    lsid: str,
+    team_id: int | None,
+    sender: Actor,
+    body: str,
+    destination: Actor | None,
+    client_ref: str | None,
+) -> LoggedEvent | None:
+    """The one place a chat line enters a session's log, kept exactly as typed (even
+    characters XML cannot carry). None: a line under this `client_ref` is there already."""
+    lock_session_log(session, session_id)
+    return append_event(
+        session,
+        session_id=session_id,
+        lsid=lsid,
+        team_id=team_id,
+        event_type=EventType.CHAT_MESSAGE,
+        performed_by=sender,
+        destination=destination,
+        body=body,
+        client_ref=client_ref,
+    )
 
 
 def send_chat(
@@ -60,7 +96,7 @@ def send_chat(
     destination: Actor | None = None,
     client_ref: str | None = None,
 ) -> AnyEvent:
-    """A chat line, kept exactly as typed (even characters XML cannot carry).
+    """A chat line from `sender`, who must be in the session.
 
     With `client_ref`, a line the client sends again (it could not tell whether the first
     try arrived) is not logged twice: the first one is returned.
@@ -71,29 +107,34 @@ def send_chat(
             return earlier
     _live(support_session)
     _in_session(session, support_session, sender)
-    if not body:
-        raise SessionError("A chat message cannot be empty")
-    if len(body) > MAX_CHAT_LENGTH:
-        raise SessionError(f"A chat message is at most {MAX_CHAT_LENGTH} characters")
-    return log_event(
+    problem = _chat_body_problem(body)
+    if problem:
+        raise SessionError(problem)
+    event = _write_chat_line(
         session,
-        support_session,
-        EventType.CHAT_MESSAGE,
-        sender,
-        destination=destination,
+        session_id=support_session.id,
+        lsid=support_session.lsid,
+        team_id=support_session.primary_team_id,
+        sender=sender,
         body=body,
+        destination=destination,
         client_ref=client_ref,
     )
+    if event is not None:
+        return event
+    assert client_ref is not None
+    first = event_by_ref(session, support_session, client_ref)
+    assert first is not None
+    return first
 
 
 def chat(session: Session, *, lsid: str, gsnumber: int, body: str, client_ref: str | None = None) -> int:
-    """A chat line from connection `gsnumber` into session `lsid`, checked and logged with one
-    query and one insert (the hot path of a busy appliance). Returns the event's id; a line
+    """A chat line from connection `gsnumber` into session `lsid`: the sender is found and
+    checked with one query (the hot path of a busy appliance). Returns the event's id; a line
     sent again under the same `client_ref` returns the first one's."""
-    if not body:
-        raise SessionError("A chat message cannot be empty")
-    if len(body) > MAX_CHAT_LENGTH:
-        raise SessionError(f"A chat message is at most {MAX_CHAT_LENGTH} characters")
+    problem = _chat_body_problem(body)
+    if problem:
+        raise SessionError(problem)
     found = session.execute(
         select(
             SupportSession.id,
@@ -110,7 +151,7 @@ def chat(session: Session, *, lsid: str, gsnumber: int, body: str, client_ref: s
             SessionParticipant.joined_at.is_not(None),
         )
     ).first()
-    if found is None or found.status == SessionStatus.ENDED.value:
+    if found is None or found.status == SessionStatus.ENDED:
         earlier = _earlier(session, lsid, client_ref)
         if earlier is not None:
             return earlier
@@ -119,16 +160,15 @@ def chat(session: Session, *, lsid: str, gsnumber: int, body: str, client_ref: s
         if session.scalar(select(SupportSession.id).where(SupportSession.lsid == lsid)) is None:
             raise SessionError("There is no such session")
         raise SessionError("Only people in the session can do that")
-    lock_session_log(session, found.id)
     kind = ActorType.CUSTOMER if found.role == "customer" else ActorType.REPRESENTATIVE
-    event = append_event(
+    event = _write_chat_line(
         session,
         session_id=found.id,
         lsid=lsid,
         team_id=found.primary_team_id,
-        event_type=EventType.CHAT_MESSAGE,
-        performed_by=Actor(kind, gsnumber, found.display_name, found.user_id),
+        sender=Actor(kind, gsnumber, found.display_name, found.user_id),
         body=body,
+        destination=None,
         client_ref=client_ref,
     )
     if event is not None:

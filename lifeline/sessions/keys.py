@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Executable
 
 from lifeline.db.base import utcnow
+from lifeline.directory.queries import DirectorySnapshot
 from lifeline.sessions.models import SessionKey
 from lifeline.sessions.queues import Queue
 
@@ -49,6 +50,23 @@ class KeyRequest:
     attributes: Mapping[str, str] = field(default_factory=dict)
     created_by_user_id: int | None = None
     created_by_api_account_id: int | None = None
+
+
+@dataclass(frozen=True)
+class KeySite:
+    """The public site a key starts its session on, and the hostname its URL is on."""
+
+    id: int
+    hostname: str
+
+
+def key_site(directory: DirectorySnapshot, hostname: str = "") -> KeySite | None:
+    """The site `hostname` names (the default site, on its primary hostname, without one);
+    None when it is not a hostname of one of our public sites."""
+    if not hostname:
+        return KeySite(directory.default_site.id, directory.default_site.primary_hostname)
+    site = directory.site_for_hostname(hostname)
+    return None if site is None else KeySite(site.id, hostname.lower().rstrip("."))
 
 
 def _random_code() -> str:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from lifeline.bus.wire import live_event
 from lifeline.db.engine import snapshot_on_commit
 from lifeline.directory.models import Team, User
-from lifeline.presence.models import ClientConnection
+from lifeline.presence.models import ClientConnection, ConnectionState
 from lifeline.sessions.models import SessionAttribute, SessionEvent, SessionFile, SessionParticipant, SupportSession
 
 
@@ -171,12 +171,10 @@ def session_state(session: Session, support_session: SupportSession) -> dict[str
 
 def _customer_connection(session: Session, support_session: SupportSession, customer: SessionParticipant | None) -> str:
     """connected, reconnecting (their socket closed; a reload comes back within seconds) or gone."""
-    if support_session.status == "ended" or customer is None:
-        return "gone"
+    if support_session.ended or customer is None:
+        return ConnectionState.GONE.value
     connection = session.get(ClientConnection, customer.gsnumber)
-    if connection is None or connection.disconnected_at is not None:
-        return "gone"
-    return "reconnecting" if connection.away_since is not None else "connected"
+    return (ConnectionState.GONE if connection is None else connection.state).value
 
 
 def mark_changed(session: Session, support_session: SupportSession) -> None:

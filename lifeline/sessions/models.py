@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +20,43 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lifeline.db.base import Base, ExactText, UtcDateTime, utcnow
+
+
+class SessionError(ValueError):
+    """A session change that cannot be made; the message says why."""
+
+
+class SessionStatus(enum.StrEnum):
+    """Where a session is in its life; the values are what `support_sessions.status` stores.
+
+    A session starts waiting in a queue, is active while a representative owns it, goes
+    back to waiting when it is transferred or its owner is lost, and ends once. Moving
+    between queues, or from one owner to the next, is not a change of status.
+    """
+
+    WAITING = "waiting"  # in a queue, no owner
+    ACTIVE = "active"  # owned by a representative
+    ENDED = "ended"
+
+
+_NEXT: dict[SessionStatus, frozenset[SessionStatus]] = {
+    SessionStatus.WAITING: frozenset({SessionStatus.ACTIVE, SessionStatus.ENDED}),
+    SessionStatus.ACTIVE: frozenset({SessionStatus.WAITING, SessionStatus.ENDED}),
+    SessionStatus.ENDED: frozenset(),
+}
+
+_REFUSED = {
+    SessionStatus.WAITING: "The session is already waiting in a queue",
+    SessionStatus.ACTIVE: "The session already has an owner",
+    SessionStatus.ENDED: "The session has already ended",
+}
+
+
+def session_move_problem(current: SessionStatus, to: SessionStatus) -> str | None:
+    """Why a session cannot go from `current` to `to`, or None when it can."""
+    if to in _NEXT[current]:
+        return None
+    return _REFUSED[SessionStatus.ENDED if current is SessionStatus.ENDED else to]
 
 
 class SessionKey(Base):
@@ -64,7 +102,7 @@ class SupportSession(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     lsid: Mapped[str] = mapped_column(String(32), unique=True)
     session_type: Mapped[str] = mapped_column(String(16), default="support")
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))  # a SessionStatus; changed only by move_to
     queue_kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
     queue_ref_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     public_site_id: Mapped[int] = mapped_column(ForeignKey("public_sites.id"))
@@ -87,6 +125,21 @@ class SupportSession(Base):
     customer_details: Mapped[str] = mapped_column(Text, default="")
     file_transfer_count: Mapped[int] = mapped_column(Integer, default=0)
     session_key_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    @property
+    def state(self) -> SessionStatus:
+        return SessionStatus(self.status)
+
+    @property
+    def ended(self) -> bool:
+        return self.status == SessionStatus.ENDED
+
+    def move_to(self, to: SessionStatus) -> None:
+        """The one way a session's status changes; an impossible move is a SessionError."""
+        problem = session_move_problem(self.state, to)
+        if problem is not None:
+            raise SessionError(problem)
+        self.status = to.value
 
 
 class SessionParticipant(Base):

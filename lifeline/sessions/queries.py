@@ -12,6 +12,7 @@ from lifeline.sessions.models import (
     SessionEvent,
     SessionFile,
     SessionParticipant,
+    SessionStatus,
     SupportSession,
 )
 
@@ -46,7 +47,7 @@ def live_participations(session: Session, gsnumbers: list[int]) -> dict[int, lis
         .where(
             SessionParticipant.gsnumber.in_(gsnumbers),
             SessionParticipant.joined_at.is_not(None),
-            SupportSession.status != "ended",
+            SupportSession.status != SessionStatus.ENDED.value,
         )
         .order_by(SupportSession.id)
     ).all()
@@ -57,9 +58,28 @@ def live_participations(session: Session, gsnumbers: list[int]) -> dict[int, lis
     return result
 
 
+def joined_now(session: Session, support_session: SupportSession, role: str, gsnumber: int) -> bool:
+    """Whether the connection takes part in the session right now (as "customer" or "representative")."""
+    return (
+        session.scalars(
+            select(SessionParticipant.id).where(
+                SessionParticipant.session_id == support_session.id,
+                SessionParticipant.role == role,
+                SessionParticipant.gsnumber == gsnumber,
+                SessionParticipant.joined_at.is_not(None),
+            )
+        ).first()
+        is not None
+    )
+
+
 def waiting_sessions(session: Session) -> list[SupportSession]:
     return list(
-        session.scalars(select(SupportSession).where(SupportSession.status == "waiting").order_by(SupportSession.id))
+        session.scalars(
+            select(SupportSession)
+            .where(SupportSession.status == SessionStatus.WAITING.value)
+            .order_by(SupportSession.id)
+        )
     )
 
 
@@ -72,7 +92,7 @@ def sessions_joined_by(session: Session, gsnumber: int) -> list[SupportSession]:
             .where(
                 SessionParticipant.gsnumber == gsnumber,
                 SessionParticipant.joined_at.is_not(None),
-                SupportSession.status != "ended",
+                SupportSession.status != SessionStatus.ENDED.value,
             )
             .order_by(SupportSession.id)
         )

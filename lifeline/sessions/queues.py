@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lifeline.directory.models import Issue, Team, User
+from lifeline.directory.models import Issue, Team, TeamMember, User
 
 
 class QueueKind(enum.StrEnum):
@@ -96,3 +96,21 @@ def _rep_queue(user: User | None, ref: str) -> Queue:
     if not user.perm_support:
         raise QueueError(f"The representative {user.username!r} is not allowed to provide remote support")
     return Queue(QueueKind.REP, user.id, user.display_name)
+
+
+def queues_of(session: Session, user: User) -> list[Queue]:
+    """The queues a representative sees and may take sessions from: their own, their teams'
+    and embassies', and the general queue if they may take from it."""
+    queues = [Queue(QueueKind.REP, user.id, user.display_name)]
+    rows = session.execute(
+        select(Team.id, Team.name, Team.is_embassy)
+        .join(TeamMember, TeamMember.team_id == Team.id)
+        .where(TeamMember.user_id == user.id)
+        .order_by(Team.id)
+    ).all()
+    queues += [
+        Queue(QueueKind.EMBASSY if embassy else QueueKind.TEAM, team_id, name) for team_id, name, embassy in rows
+    ]
+    if user.perm_general_queue:
+        queues.append(GENERAL)
+    return queues

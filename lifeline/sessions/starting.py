@@ -8,8 +8,6 @@ Pure of HTTP: the public site and /api/start_session turn their parameters into 
 from __future__ import annotations
 
 import enum
-import hashlib
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
@@ -21,6 +19,8 @@ from lifeline.presence import actions as presence
 from lifeline.presence.actions import ClientInfo, ClientKind
 from lifeline.presence.models import ClientConnection
 from lifeline.presence.queries import live_rep_connection
+from lifeline.presence.tokens import TOKEN_BYTES as TOKEN_BYTES  # web/start.py's placeholder token
+from lifeline.presence.tokens import new_resume_token, resume_token_sha256
 from lifeline.sessions import actions as engine
 from lifeline.sessions.actions import CustomerDetails, attributes_problem
 from lifeline.sessions.events import SYSTEM, Actor, ActorType, api_actor
@@ -54,10 +54,6 @@ class CustomerStart:
     issue_code: str = ""
     external_key: str = ""
     attributes: Mapping[str, str] = field(default_factory=dict)
-
-
-# The customer's token: 32 random bytes, always 43 characters of URL-safe base64.
-TOKEN_BYTES = 32
 
 
 @dataclass(frozen=True)
@@ -168,13 +164,13 @@ def begin(session: Session, request: CustomerStart, *, node_id: str) -> Started 
     planned = plan(session, request)
     if isinstance(planned, Refusal):
         return planned
-    token = secrets.token_urlsafe(TOKEN_BYTES)
+    token = new_resume_token()
     customer: ClientConnection = presence.connect(
         session,
         node_id=node_id,
         kind=ClientKind.SUPPORT_CUSTOMER,
         info=request.client,
-        resume_token_sha256=hashlib.sha256(token.encode()).hexdigest(),
+        resume_token_sha256=resume_token_sha256(token),
     )
     typed = dict(planned.typed)
     support_session = engine.start_session(

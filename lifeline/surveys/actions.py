@@ -8,9 +8,8 @@ from collections.abc import Mapping, Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lifeline.sessions.actions import SessionError, SessionStatus
 from lifeline.sessions.events import Actor, ActorType, EventType, log_event
-from lifeline.sessions.models import SessionEvent, SupportSession
+from lifeline.sessions.models import SessionError, SessionEvent, SupportSession
 from lifeline.surveys.models import SurveyQuestion, SurveyResponse
 from lifeline.text import check_text
 
@@ -155,7 +154,7 @@ def submit_survey(
     answers: Mapping[int, Sequence[str]],
 ) -> SurveyResponse:
     """Answers to the exit survey, given once per person after the session ended."""
-    if support_session.status != SessionStatus.ENDED.value:
+    if not support_session.ended:
         raise SessionError("The exit survey comes after the session ends")
     expected = ActorType.CUSTOMER if survey is SurveyKind.CUSTOMER else ActorType.REPRESENTATIVE
     if submitter.type is not expected:

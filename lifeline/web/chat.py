@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from lifeline.presence.models import ClientConnection
-from lifeline.realtime.customer import token_hash
+from lifeline.presence.queries import connection_by_resume_token
 from lifeline.sessions import actions as engine
 from lifeline.sessions.events import Actor, ActorType
 from lifeline.sessions.models import SessionFile, SupportSession
@@ -19,18 +17,10 @@ from lifeline.web.files import download, store_and_record
 from lifeline.web.pages import render
 
 
-def _connection(session: Session, token: str) -> ClientConnection | None:
-    if not 20 <= len(token) <= 100:
-        return None
-    return session.scalars(
-        select(ClientConnection).where(ClientConnection.resume_token_sha256 == token_hash(token))
-    ).first()
-
-
 def chat_page(web: Web) -> Callable[[Request], Awaitable[Response]]:
     async def page(request: Request) -> Response:
         token = request.path_params["token"]
-        connection = await web.runtime.db.read(_connection, token)
+        connection = await web.runtime.db.read(connection_by_resume_token, token)
         common = await web.common()
         if connection is None or connection.disconnected_at is not None:
             return render(
@@ -55,13 +45,13 @@ def customer_upload(web: Web) -> Callable[[Request], Awaitable[Response]]:
         token = request.path_params["token"]
 
         def find_session(session: Session) -> SupportSession | None:
-            connection = _connection(session, token)
+            connection = connection_by_resume_token(session, token)
             if connection is None or connection.disconnected_at is not None or connection.session_id is None:
                 return None
             return session.get(SupportSession, connection.session_id)
 
         def who(session: Session, support_session: SupportSession) -> Actor:
-            connection = _connection(session, token)
+            connection = connection_by_resume_token(session, token)
             assert connection is not None
             actor = engine.customer_actor(session, support_session)
             return (
@@ -81,7 +71,7 @@ def customer_download(web: Web) -> Callable[[Request], Awaitable[Response]]:
         file_id = request.path_params["file_id"]
 
         def find(session: Session) -> SessionFile | None:
-            connection = _connection(session, token)
+            connection = connection_by_resume_token(session, token)
             row = session.get(SessionFile, file_id)
             if connection is None or row is None or row.session_id != connection.session_id:
                 return None

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from lifeline.db.engine import Database
 from lifeline.directory import actions as directory
-from lifeline.sessions.queues import QueueError, QueueKind, resolve_queue
+from lifeline.sessions.queues import QueueError, QueueKind, queues_of, resolve_queue
 from tests.engine.helpers import rep
 
 
@@ -66,3 +66,22 @@ def test_a_rep_who_may_not_give_support_has_no_queue(db: Database) -> None:
     user_id = db.call(lambda s: directory.add_user(s, "viewer", "viewer-password").id)
     with pytest.raises(QueueError, match="not allowed to provide remote support"):
         db.call(resolve_queue, f"rep:{user_id}")
+
+
+def test_a_rep_takes_from_their_own_queue_their_teams_and_embassies_and_general_if_allowed(db: Database) -> None:
+    def check(session: Session) -> None:
+        team = directory.add_team(session, "Desk")
+        embassy = directory.add_team(session, "Partner", embassy=True)
+        directory.add_team(session, "Elsewhere")
+        alice = rep(session, "alice", team=team, perm_general_queue=True)
+        directory.add_team_member(session, embassy, alice)
+        bob = rep(session, "bob", perm_general_queue=False)
+        assert [q.spec for q in queues_of(session, alice)] == [
+            f"rep:{alice.id}",
+            f"team:{team.id}",
+            f"embassy:{embassy.id}",
+            "general",
+        ]
+        assert [q.spec for q in queues_of(session, bob)] == [f"rep:{bob.id}"]
+
+    db.call(check)

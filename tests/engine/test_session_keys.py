@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from lifeline.db.base import utcnow
 from lifeline.db.engine import Database
+from lifeline.directory.queries import DirectorySnapshot, SiteRecord
 from lifeline.sessions import keys
 from lifeline.sessions.keys import KeyRequest, KeyState, SessionKeyError, find_key, generate_session_key
 from lifeline.sessions.models import SessionKey
@@ -91,3 +92,12 @@ def test_it_gives_up_with_a_clear_error_when_no_code_is_free(db: Database, monke
     monkeypatch.setattr(keys, "_random_code", lambda: live.short_key)
     with pytest.raises(SessionKeyError, match="Could not find a free session key"):
         generate(db)
+
+
+def test_a_key_is_for_the_site_its_hostname_names_and_the_url_uses_that_hostname() -> None:
+    default = SiteRecord(1, "Default", ("support.example.com",), True, True, False)
+    other = SiteRecord(2, "Other", ("help.example.org", "remote.example.org"), True, True, False)
+    directory = DirectorySnapshot(teams=(), sites=(default, other), custom_attributes={})
+    assert keys.key_site(directory) == keys.KeySite(1, "support.example.com")
+    assert keys.key_site(directory, "Remote.Example.org.") == keys.KeySite(2, "remote.example.org")
+    assert keys.key_site(directory, "elsewhere.example.net") is None

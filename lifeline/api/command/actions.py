@@ -27,7 +27,7 @@ from lifeline.presence.actions import ClientKind
 from lifeline.sessions import actions as engine
 from lifeline.sessions import queries as session_queries
 from lifeline.sessions.events import api_actor
-from lifeline.sessions.keys import KeyRequest, SessionKeyError, generate_session_key
+from lifeline.sessions.keys import KeyRequest, SessionKeyError, generate_session_key, key_site
 from lifeline.sessions.models import SupportSession
 from lifeline.sessions.queues import Queue, QueueError, resolve_queue
 
@@ -144,13 +144,9 @@ async def generate_session_key_action(context: ApiContext, params: p.GenerateSes
     attributes = custom_attributes(context, directory)
     external_key = params.external_key or attributes.pop("external_key", "")
     attributes.pop("external_key", None)
-    site = directory.default_site
-    hostname = site.primary_hostname
-    if params.url_hostname:
-        chosen = directory.site_for_hostname(params.url_hostname)
-        if chosen is None:
-            raise ApiError("url_hostname is not a hostname of any public site of this appliance")
-        site, hostname = chosen, params.url_hostname.lower().rstrip(".")
+    site = key_site(directory, params.url_hostname or "")
+    if site is None:
+        raise ApiError("url_hostname is not a hostname of any public site of this appliance")
     principal = context.principal
 
     def generate(db: Session) -> render.GeneratedKey:
@@ -162,7 +158,7 @@ async def generate_session_key_action(context: ApiContext, params: p.GenerateSes
                 queue=queue,
                 ttl=params.ttl,
                 external_key=external_key,
-                url_hostname=hostname,
+                url_hostname=site.hostname,
                 public_site_id=site.id,
                 attributes=attributes,
                 created_by_user_id=principal.user_id,
@@ -181,7 +177,7 @@ async def generate_session_key_action(context: ApiContext, params: p.GenerateSes
 
     generated = await context.runtime.db.write(generate)
     available = (await context.runtime.on_duty()).covers(generated.queue)
-    return render.session_key(context, generated, hostname, available)
+    return render.session_key(context, generated, site.hostname, available)
 
 
 @action("join_session", p.JoinSession, UserNeeds.ADMIN, write=True)

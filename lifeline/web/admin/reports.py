@@ -10,11 +10,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from lifeline.directory.models import PublicSite, Team, TeamMember, User
 from lifeline.reports import browse
 from lifeline.reports.browse import DayRange, Search
 from lifeline.reports.criteria import Viewer
@@ -50,30 +48,6 @@ def chosen_id(page: Page, name: str) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-@dataclass(frozen=True)
-class Choices:
-    reps: list[tuple[int, str]]
-    teams: list[tuple[int, str]]
-    sites: list[tuple[int, str]]
-
-
-def choices_for(session: Session, viewer: Viewer, admin: bool) -> Choices:
-    """What the search form offers: everyone for admins; for others, their teams and teammates."""
-    reps = select(User.id, User.display_name).where(User.perm_support.is_(True)).order_by(User.display_name)
-    teams = select(Team.id, Team.name).order_by(Team.name)
-    if not admin:
-        mine = select(TeamMember.team_id).where(TeamMember.user_id == viewer.user_id)
-        teams = teams.where(Team.id.in_(mine))
-        mates = select(TeamMember.user_id).where(TeamMember.team_id.in_(mine))
-        reps = reps.where((User.id == viewer.user_id) | User.id.in_(mates))
-    sites = select(PublicSite.id, PublicSite.name).order_by(PublicSite.id)
-    return Choices(
-        [(i, n) for i, n in session.execute(reps)],
-        [(i, n) for i, n in session.execute(teams)],
-        [(i, n) for i, n in session.execute(sites)],
-    )
-
-
 def duration(seconds: int | None) -> str:
     if seconds is None:
         return ""
@@ -99,7 +73,7 @@ async def find_sessions(page: Page) -> Response:
     else:
         search = Search(window, chosen_id(page, "rep"), chosen_id(page, "team"), chosen_id(page, "site"), external_key)
         rows, more = await page.read(browse.find_sessions, search, viewer)
-    choices = await page.read(choices_for, viewer, page.me.admin)
+    choices = await page.read(browse.search_choices, viewer)
     return await page.render(
         "admin/reports.html",
         "Reports: sessions",
