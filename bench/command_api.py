@@ -31,7 +31,7 @@ from lifeline.db.engine import Database
 from lifeline.directory import actions as directory
 from lifeline.directory.passwords import hash_password
 from lifeline.presence import actions as presence
-from lifeline.presence.actions import ClientInfo
+from lifeline.presence.models import ClientInfo
 
 REPS_LOGGED_IN = 200
 TEAMS, TEAM_SIZE = 50, 20

@@ -29,8 +29,8 @@ from lifeline.clientscript import (
 from lifeline.directory.models import Team, TeamMember, User
 from lifeline.directory.queries import console_sign_ins_in_force
 from lifeline.presence import actions as presence
-from lifeline.presence.actions import ClientInfo, ClientKind, PresenceError
-from lifeline.presence.models import ClientConnection
+from lifeline.presence.actions import PresenceError
+from lifeline.presence.models import ClientConnection, ClientInfo, ClientKind
 from lifeline.presence.queries import live_rep_connection
 from lifeline.realtime.hub import ConsolePeer, Hub
 from lifeline.realtime.socket import (
@@ -50,7 +50,7 @@ from lifeline.realtime.socket import (
 )
 from lifeline.runtime import Runtime
 from lifeline.sessions import actions as engine
-from lifeline.sessions import activity
+from lifeline.sessions import activity, connections
 from lifeline.sessions.keys import IssuedKey, KeyRequest, SessionKeyError, generate_session_key
 from lifeline.sessions.live import SomeoneTyping, event_payload, file_ids_by_event, session_state
 from lifeline.sessions.models import SupportSession
@@ -252,7 +252,7 @@ class ConsoleSocket:
         try:
             outcome = await run_peer(websocket, peer, actions.handle)
             if peer.signed_out:  # the rep is logged out at once, not kept for a reconnect
-                await self.runtime.db.write(presence.disconnect_by_gsnumber, peer.gsnumber)
+                await self.runtime.db.write(connections.disconnect_by_gsnumber, peer.gsnumber)
         finally:
             self.hub.remove(peer, detached=outcome != "done" and not peer.signed_out, grace=grace)
 
@@ -488,7 +488,7 @@ class ConsoleActions:
         )
 
     async def logout(self, message: dict[str, Any]) -> dict[str, Any]:
-        await self.runtime.db.write(presence.disconnect_by_gsnumber, self.peer.gsnumber)
+        await self.runtime.db.write(connections.disconnect_by_gsnumber, self.peer.gsnumber)
         return {"type": "done"}
 
 

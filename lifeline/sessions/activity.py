@@ -15,13 +15,12 @@ from lifeline.sessions.events import (
     Actor,
     ActorType,
     AnyEvent,
-    EventType,
     append_event,
     event_by_ref,
     lock_session_log,
     log_event,
 )
-from lifeline.sessions.models import SessionEvent, SessionFile, SessionParticipant, SupportSession
+from lifeline.sessions.models import EventType, SessionEvent, SessionFile, SessionParticipant, SupportSession
 from lifeline.text import is_xml_safe
 
 MAX_CHAT_LENGTH = 16 * 1024

@@ -18,8 +18,7 @@ from sqlalchemy.orm import Session
 
 from lifeline.directory.models import ApiAccount, Issue, PublicSite, User
 from lifeline.presence import actions as presence
-from lifeline.presence.actions import ClientInfo, ClientKind
-from lifeline.presence.models import ClientConnection
+from lifeline.presence.models import ClientConnection, ClientInfo, ClientKind
 from lifeline.presence.queries import live_rep_connection
 from lifeline.sessions import actions as engine
 from lifeline.sessions.actions import CustomerDetails, attributes_problem

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lifeline.sessions.actions import SessionError, SessionStatus
-from lifeline.sessions.events import Actor, ActorType, EventType, log_event
-from lifeline.sessions.models import SessionEvent, SupportSession
+from lifeline.sessions.events import Actor, ActorType, log_event
+from lifeline.sessions.models import EventType, SessionEvent, SupportSession
 from lifeline.surveys.models import SurveyQuestion, SurveyResponse
 from lifeline.text import check_text
 

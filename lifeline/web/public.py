@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from lifeline.directory.queries import DirectorySnapshot, SiteRecord
-from lifeline.presence.queries import on_duty
+from lifeline.sessions.duty import on_duty
 from lifeline.web.context import Web
 from lifeline.web.pages import render
 from lifeline.web.start import start_from

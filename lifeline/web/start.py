@@ -24,7 +24,7 @@ from lifeline.api.params import prefixed
 from lifeline.api.request import read_api_request
 from lifeline.appliance.urls import public_base_url
 from lifeline.directory.queries import SiteRecord
-from lifeline.presence.actions import ClientInfo
+from lifeline.presence.models import ClientInfo
 from lifeline.realtime.hub import DOWNLOAD_GRACE_SECONDS
 from lifeline.sessions.actions import CustomerDetails, attributes_problem
 from lifeline.sessions.starting import TOKEN_BYTES, CustomerStart, Plan, Refusal, Started, begin, plan
