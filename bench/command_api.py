@@ -24,8 +24,8 @@ from urllib.parse import urlencode
 import httpx
 from sqlalchemy.orm import Session
 
-from lifeline.appliance.bootstrap import ensure_appliance, open_database
 from lifeline.appliance.settings import set_setting
+from lifeline.bootstrap import ensure_appliance, open_database
 from lifeline.config import Config
 from lifeline.db.engine import Database
 from lifeline.directory import actions as directory

@@ -46,12 +46,12 @@ from bench.command_api import free_port, wait_for
 from lifeline.api.endpoint import Era
 from lifeline.api.reporting import render
 from lifeline.api.reporting.links import DownloadLinks
-from lifeline.appliance.bootstrap import ensure_appliance, open_database
 from lifeline.appliance.settings import set_setting
+from lifeline.backup.schema import metadata
+from lifeline.bootstrap import ensure_appliance, open_database
 from lifeline.config import Config, normalize_database_url
 from lifeline.db.base import utcnow
 from lifeline.db.engine import Database
-from lifeline.db.models import Base
 from lifeline.directory import actions as directory
 from lifeline.directory.models import ViewReports
 from lifeline.presence import actions as presence
@@ -160,7 +160,7 @@ def one_session(session: Session, n: int) -> None:
 
 def copy_sessions(db: Database, template: int, total: int) -> None:
     """Copies of the template sessions' rows, each copy with new lseqs and lsids."""
-    tables = {name: Base.metadata.tables[name] for name in COPIED}
+    tables = {name: metadata.tables[name] for name in COPIED}
     sqlite = db.is_sqlite
     new_lsid = (
         func.lower(func.hex(func.randomblob(16)))

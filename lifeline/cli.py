@@ -23,7 +23,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from lifeline.appliance.bootstrap import NoAppliance, ensure_appliance, open_appliance, open_database
 from lifeline.appliance.settings import APPLIANCE_ID, SETTINGS, SettingError, load_settings, set_setting
 from lifeline.backup.archive import backup_to_file, write_backup
 from lifeline.backup.restore import (
@@ -36,6 +35,7 @@ from lifeline.backup.restore import (
     stage_backup,
     stage_folder,
 )
+from lifeline.bootstrap import NoAppliance, ensure_appliance, open_appliance, open_database
 from lifeline.config import Config, ConfigError
 from lifeline.db.engine import Database
 from lifeline.directory import actions as directory

@@ -25,12 +25,12 @@ from lifeline.bus.redis import RedisBus
 from lifeline.config import Config
 from lifeline.db.engine import Database
 from lifeline.directory.queries import DirectorySnapshot, load_directory
+from lifeline.limits import FailureLimit
 from lifeline.presence import actions as presence
 from lifeline.recordings.filestore import FileStore
 from lifeline.sessions import connections, duty
 from lifeline.sessions.duty import LoggedInRep, OnDuty
 from lifeline.sessions.queries import referenced_files
-from lifeline.web.limits import FailureLimit
 
 T = TypeVar("T")
 

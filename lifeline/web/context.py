@@ -8,11 +8,11 @@ from typing import Any
 from starlette.requests import HTTPConnection
 
 from lifeline.directory.queries import SiteRecord
+from lifeline.limits import FailureLimit
 from lifeline.realtime.hub import Hub
 from lifeline.recordings.filestore import FileStore
 from lifeline.runtime import Runtime
 from lifeline.web.auth import WebAuth
-from lifeline.web.limits import FailureLimit
 
 
 @dataclass

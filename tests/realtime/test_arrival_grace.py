@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from lifeline.appliance.bootstrap import ensure_appliance, open_database
+from lifeline.bootstrap import ensure_appliance, open_database
 from lifeline.config import Config, normalize_database_url
 from lifeline.presence.models import ClientConnection, ClientInfo
 from lifeline.realtime import hub as hub_module
