@@ -19,6 +19,10 @@ from lifeline.directory.models import User
 from lifeline.presence.models import ClientConnection, ClientInfo, ClientKind
 
 NODE_GRACE = timedelta(seconds=30)
+# How long the appliance waits for a customer who downloaded a launcher to connect: they
+# still have to find and run it (and get past the warnings their system shows for
+# downloaded programs).
+DOWNLOAD_GRACE_SECONDS = 600.0
 
 
 class PresenceError(ValueError):

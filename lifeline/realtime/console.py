@@ -28,6 +28,7 @@ from lifeline.clientscript import (
 )
 from lifeline.directory.models import Team, TeamMember, User
 from lifeline.directory.queries import console_sign_ins_in_force
+from lifeline.http.auth import SignedIn, WebAuth
 from lifeline.presence import actions as presence
 from lifeline.presence.actions import PresenceError
 from lifeline.presence.models import ClientConnection, ClientInfo, ClientKind
@@ -57,7 +58,6 @@ from lifeline.sessions.models import SupportSession
 from lifeline.sessions.queries import events_after, session_by_lsid, sessions_joined_by
 from lifeline.sessions.queues import QueueError, rep_queue, resolve_queue
 from lifeline.surveys import actions as surveys
-from lifeline.web.auth import SignedIn, WebAuth
 
 MAX_CHAT = activity.MAX_CHAT_LENGTH
 SIGNED_OUT = "your sign-in has ended; sign in again"

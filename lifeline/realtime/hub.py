@@ -46,9 +46,6 @@ log = logging.getLogger("lifeline.realtime")
 
 OUTBOX_LIMIT = 2000
 DETACH_GRACE_SECONDS = 120.0
-# A customer who downloaded a launcher still has to find and run it (and get past the
-# warnings their system shows for downloaded programs).
-DOWNLOAD_GRACE_SECONDS = 600.0
 # How often dropped connections are checked: a customer's grace is a setting of seconds.
 EXPIRE_EVERY_SECONDS = 1.0
 REFRESH_DELAY = 0.3

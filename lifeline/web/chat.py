@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
+from lifeline.http.pages import render
 from lifeline.presence.models import ClientConnection
 from lifeline.realtime.customer import token_hash
 from lifeline.sessions import actions as engine
@@ -16,7 +17,6 @@ from lifeline.sessions.events import Actor, ActorType
 from lifeline.sessions.models import SessionFile, SupportSession
 from lifeline.web.context import Web
 from lifeline.web.files import download, store_and_record
-from lifeline.web.pages import render
 
 
 def _connection(session: Session, token: str) -> ClientConnection | None:

@@ -38,9 +38,9 @@ from lifeline.backup.restore import (
     stage_folder,
     staged,
 )
+from lifeline.http.pages import SECURITY_HEADERS
 from lifeline.web.admin.base import AdminPage, Page
 from lifeline.web.admin.settings_form import save_settings, setting_fields, shown_values
-from lifeline.web.pages import SECURITY_HEADERS
 
 log = logging.getLogger("lifeline.admin")
 
