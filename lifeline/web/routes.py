@@ -1,4 +1,4 @@
-"""Routes of the pages: public site, session generation, console, customer client, /login.
+"""Routes of the pages: public site, embedded scripts, console, customer client, /login.
 The sockets are realtime/routes.py's; app.py puts both in one router."""
 
 from __future__ import annotations
