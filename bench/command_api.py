@@ -24,14 +24,14 @@ from urllib.parse import urlencode
 import httpx
 from sqlalchemy.orm import Session
 
-from lifeline.appliance.bootstrap import ensure_appliance, open_database
 from lifeline.appliance.settings import set_setting
+from lifeline.bootstrap import ensure_appliance, open_database
 from lifeline.config import Config
 from lifeline.db.engine import Database
 from lifeline.directory import actions as directory
 from lifeline.directory.passwords import hash_password
 from lifeline.presence import actions as presence
-from lifeline.presence.actions import ClientInfo
+from lifeline.presence.models import ClientInfo
 
 REPS_LOGGED_IN = 200
 TEAMS, TEAM_SIZE = 50, 20

@@ -36,8 +36,8 @@ import websockets
 from sqlalchemy.orm import Session
 
 from bench.command_api import free_port, wait_for
-from lifeline.appliance.bootstrap import ensure_appliance, open_database
 from lifeline.appliance.settings import set_setting
+from lifeline.bootstrap import ensure_appliance, open_database
 from lifeline.config import Config
 from lifeline.directory import actions as directory
 from lifeline.directory.passwords import hash_password

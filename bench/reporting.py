@@ -46,20 +46,20 @@ from bench.command_api import free_port, wait_for
 from lifeline.api.endpoint import Era
 from lifeline.api.reporting import render
 from lifeline.api.reporting.links import DownloadLinks
-from lifeline.appliance.bootstrap import ensure_appliance, open_database
 from lifeline.appliance.settings import set_setting
+from lifeline.backup.schema import metadata
+from lifeline.bootstrap import ensure_appliance, open_database
 from lifeline.config import Config, normalize_database_url
 from lifeline.db.base import utcnow
 from lifeline.db.engine import Database
-from lifeline.db.models import Base
 from lifeline.directory import actions as directory
 from lifeline.directory.models import ViewReports
 from lifeline.presence import actions as presence
-from lifeline.presence.actions import ClientInfo, ClientKind
+from lifeline.presence.models import ClientInfo, ClientKind
 from lifeline.reports.sessions import Part, sessions_by_id
 from lifeline.reports.surveys import questions_now
 from lifeline.sessions import actions as engine
-from lifeline.sessions import activity
+from lifeline.sessions import activity, connections
 from lifeline.sessions.queues import resolve_queue
 from lifeline.surveys.actions import QuestionType, SurveyKind, add_question, submit_survey
 
@@ -154,13 +154,13 @@ def one_session(session: Session, n: int) -> None:
     activity.record_file(session, support_session, rep_actor, activity.FileSent("fix.ps1", 24, "a" * 64))
     engine.end_session(session, support_session, rep_actor)
     submit_survey(session, support_session, SurveyKind.CUSTOMER, customer_actor, {1: ["Good"]})
-    presence.disconnect(session, rep)
-    presence.disconnect(session, customer)
+    connections.disconnect(session, rep)
+    connections.disconnect(session, customer)
 
 
 def copy_sessions(db: Database, template: int, total: int) -> None:
     """Copies of the template sessions' rows, each copy with new lseqs and lsids."""
-    tables = {name: Base.metadata.tables[name] for name in COPIED}
+    tables = {name: metadata.tables[name] for name in COPIED}
     sqlite = db.is_sqlite
     new_lsid = (
         func.lower(func.hex(func.randomblob(16)))

@@ -25,12 +25,12 @@ from lifeline.config import Config
 from lifeline.db.engine import Database
 from lifeline.directory.queries import DirectorySnapshot, load_directory
 from lifeline.jobs import Job, Jobs, Reach
+from lifeline.limits import FailureLimit
 from lifeline.presence import actions as presence
-from lifeline.presence import queries as presence_queries
-from lifeline.presence.queries import LoggedInRep, OnDuty
 from lifeline.recordings.filestore import FileStore
+from lifeline.sessions import connections, duty
+from lifeline.sessions.duty import LoggedInRep, OnDuty
 from lifeline.sessions.queries import referenced_files
-from lifeline.web.limits import FailureLimit
 
 T = TypeVar("T")
 
@@ -105,9 +105,9 @@ class Runtime:
         self._settings_cache: Snapshot[dict[str, Any]] = Snapshot((stamps.SETTINGS,), load_settings)
         self._directory_cache: Snapshot[DirectorySnapshot] = Snapshot((stamps.DIRECTORY,), load_directory)
         self._reps_cache: Snapshot[list[LoggedInRep]] = Snapshot(
-            (stamps.DIRECTORY, stamps.PRESENCE), presence_queries.logged_in_reps
+            (stamps.DIRECTORY, stamps.PRESENCE), duty.logged_in_reps
         )
-        self._duty_cache: Snapshot[OnDuty] = Snapshot((stamps.DIRECTORY, stamps.PRESENCE), presence_queries.on_duty)
+        self._duty_cache: Snapshot[OnDuty] = Snapshot((stamps.DIRECTORY, stamps.PRESENCE), duty.on_duty)
         # In this process's memory; the waits per name and address are in the database (directory.logins).
         self.sign_in_failures = FailureLimit(ADDRESS_SIGN_IN_FAILURES, ADDRESS_SIGN_IN_WINDOW_SECONDS)
         # Rendered answers that integrations poll, keyed by what they depend on (see api.command.render).
@@ -232,5 +232,5 @@ class Runtime:
     async def _sweep_dead_nodes(self) -> None:
         for node_id in await self.db.read(presence.dead_nodes):
             if node_id != self.node_id:
-                closed = await self.db.write(presence.close_node, node_id)
+                closed = await self.db.write(connections.close_node, node_id)
                 log.warning("node %s stopped answering; closed its %d connections", node_id, closed)

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import uvicorn
 
 from lifeline.app import build_app
-from lifeline.appliance.bootstrap import ensure_appliance, open_database
 from lifeline.appliance.tls import ensure_certificate
+from lifeline.bootstrap import ensure_appliance, open_database
 from lifeline.config import Config
 from lifeline.db.engine import Database
 from lifeline.directory.queries import DirectorySnapshot, load_directory

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from lifeline.api.command import ACTIONS
 from lifeline.api.reporting import REPORTS
+from lifeline.api.start.launchers import MAC_APP, MAC_EXECUTABLE, Platform, launcher_for
 from lifeline.appliance.settings import SETTINGS
 from lifeline.config import LIMIT_VARIABLES
-from lifeline.web.launchers import MAC_APP, MAC_EXECUTABLE, Platform, launcher_for
 
 DOCS = Path(__file__).parent.parent / "docs"
 

@@ -7,9 +7,9 @@ from pathlib import Path
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from lifeline.appliance.bootstrap import open_database
+from lifeline.backup.schema import metadata
+from lifeline.bootstrap import open_database
 from lifeline.config import Config, normalize_database_url
-from lifeline.db.models import Base
 from tests.support.appliance import ScratchDatabase
 
 
@@ -20,7 +20,7 @@ def test_the_migrated_schema_matches_the_models(tmp_path: Path) -> None:
     )
     try:
         with db.engine.connect() as conn:
-            differences = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+            differences = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
         assert differences == []
     finally:
         db.close()

@@ -17,7 +17,7 @@ from starlette.responses import FileResponse
 from lifeline.api.auth import BAD_CREDENTIALS, BAD_TOKEN, NO_CREDENTIALS
 from lifeline.api.endpoint import ApiContext, Era, Reply, XmlApiEndpoint
 from lifeline.api.errors import ApiError
-from lifeline.backup.download import take_backup
+from lifeline.backup.download import CONTENT_TYPE, MAX_PASSWORD, take_backup
 from lifeline.backup.models import BackupKind
 from lifeline.recordings.filestore import FileStore
 from lifeline.text import parse_json
@@ -26,8 +26,6 @@ log = logging.getLogger("lifeline.api")
 
 INVALID_CREDENTIALS = "Invalid credentials"
 NOT_ALLOWED = "Invalid credentials: this account may not back up the appliance"
-MAX_PASSWORD = 1024
-CONTENT_TYPE = "application/octet-stream"  # not XML or JSON: clients must not parse it
 
 
 class BackupEndpoint(XmlApiEndpoint):

@@ -14,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lifeline.appliance.models import Setting
+from lifeline.appliance.schedule import ScheduleError, check_folder, parse_schedule
 from lifeline.appliance.secrets import decrypt, encrypt
 from lifeline.appliance.stamps import bump
-from lifeline.backup.schedule import ScheduleError, check_folder, parse_schedule
 
 NS_17 = "http://www.networkstreaming.com/namespaces/API"
 NS_COMMAND_LATER = "https://www.bomgar.com/namespaces/API/command"

@@ -40,9 +40,9 @@ from sqlalchemy import Connection, create_engine, select
 from lifeline import __version__
 from lifeline.appliance.settings import APPLIANCE_ID
 from lifeline.backup.crypto import EncryptingWriter
+from lifeline.backup.schema import metadata
 from lifeline.db.base import utcnow
 from lifeline.db.engine import Database
-from lifeline.db.models import Base
 from lifeline.recordings.filestore import FileStore
 from lifeline.sessions.models import SessionFile
 
@@ -88,7 +88,7 @@ class Manifest:
 
 
 def backed_up_tables() -> list[str]:
-    return [table.name for table in Base.metadata.sorted_tables if table.name not in LEFT_OUT]
+    return [table.name for table in metadata.sorted_tables if table.name not in LEFT_OUT]
 
 
 def _encode(value: Any) -> Any:
@@ -165,7 +165,7 @@ def write_backup(db: Database, files: FileStore, out: BinaryIO, *, password: str
         revision = MigrationContext.configure(conn).get_current_revision() or ""
         counts: dict[str, int] = {}
         for name in backed_up_tables():
-            table = Base.metadata.tables[name]
+            table = metadata.tables[name]
             rows = conn.execution_options(yield_per=ROWS_PER_READ).execute(
                 select(table).order_by(*table.primary_key.columns)
             )
@@ -180,9 +180,7 @@ def write_backup(db: Database, files: FileStore, out: BinaryIO, *, password: str
         for sha256 in kept:
             archive.write(files.path_for(sha256), f"files/{sha256}")
         appliance_id = conn.execute(
-            select(Base.metadata.tables["settings"].c.value).where(
-                Base.metadata.tables["settings"].c.key == APPLIANCE_ID
-            )
+            select(metadata.tables["settings"].c.value).where(metadata.tables["settings"].c.key == APPLIANCE_ID)
         ).scalar()
         manifest = Manifest(
             format=FORMAT,

@@ -16,6 +16,11 @@ from lifeline.db.engine import Database
 from lifeline.directory.queries import DirectorySnapshot
 from lifeline.recordings.filestore import FileStore
 
+# The same for both doors: the longest password a backup may be encrypted with, and what a
+# backup is served as (not XML or JSON: clients must not parse it).
+MAX_PASSWORD = 1024
+CONTENT_TYPE = "application/octet-stream"
+
 
 @dataclass(frozen=True)
 class TakenBackup:

@@ -50,17 +50,17 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from lifeline.appliance import stamps
-from lifeline.appliance.bootstrap import make_data_dir, make_database_file
 from lifeline.appliance.settings import APPLIANCE_ID
 from lifeline.backup.actions import log_backup
 from lifeline.backup.archive import FORMAT, FORMAT_VERSION, LEFT_OUT, Manifest, backed_up_tables
 from lifeline.backup.crypto import DecryptionError, decrypt, is_encrypted
 from lifeline.backup.models import BackupKind
+from lifeline.backup.schema import metadata
+from lifeline.bootstrap import make_data_dir, make_database_file
 from lifeline.config import Config
 from lifeline.db import migrate
 from lifeline.db.base import UtcDateTime, utcnow
 from lifeline.db.engine import make_engine
-from lifeline.db.models import Base
 from lifeline.recordings.filestore import FileStore
 from lifeline.text import parse_json
 
@@ -187,7 +187,7 @@ def _target(name: str, reflected: MetaData) -> Table:
     table = reflected.tables.get(name)
     if table is None:
         raise RestoreError(f"The backup holds a table ({name}) its schema revision does not have.")
-    model = Base.metadata.tables.get(name)
+    model = metadata.tables.get(name)
     if model is not None and set(model.columns.keys()) == set(table.columns.keys()):
         return model
     return table
@@ -231,7 +231,7 @@ def _reset_sequences(conn: Connection, tables: list[Table]) -> None:
 
 def _close_connections(conn: Connection, at: datetime) -> None:
     """Nobody is connected to a restored appliance; sessions stay as they were."""
-    connections = Base.metadata.tables["client_connections"]
+    connections = metadata.tables["client_connections"]
     conn.execute(update(connections).where(connections.c.disconnected_at.is_(None)).values(disconnected_at=at))
 
 
@@ -386,7 +386,7 @@ def copy_staged_files(backup: Staged, files: FileStore) -> int:
 
 def replaced_tables() -> list[Table]:
     """What replacing the data wipes, in dependency order (rows are deleted in reverse)."""
-    return [table for table in Base.metadata.sorted_tables if table.name not in KEPT]
+    return [table for table in metadata.sorted_tables if table.name not in KEPT]
 
 
 def replace_data(session: Session, backup: Staged, *, appliance_id: str, performed_by: str, file_name: str) -> int:
@@ -420,7 +420,7 @@ def replace_data(session: Session, backup: Staged, *, appliance_id: str, perform
         source.dispose()
     if conn.dialect.name == "postgresql":
         _reset_sequences(conn, [t for t in tables if t.name in backed_up_tables()])
-    settings = Base.metadata.tables["settings"]
+    settings = metadata.tables["settings"]
     conn.execute(update(settings).where(settings.c.key == APPLIANCE_ID).values(value=appliance_id))
     for name in stamps.ALL:
         stamps.bump(session, name)

@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from lifeline.appliance.schedule import Schedule, ScheduleError, check_folder
 from lifeline.appliance.secrets import UnreadableSecret
 from lifeline.appliance.settings import read_secret
 from lifeline.backup.actions import SCHEDULED_BY, Claim, Plan, claim_run, finish_run, has_work, log_backup
 from lifeline.backup.archive import backup_to_file
+from lifeline.backup.folder import free_name, prune
 from lifeline.backup.models import BackupKind
 from lifeline.backup.restore import describe, forget_stale_stages
-from lifeline.backup.schedule import Schedule, ScheduleError, check_folder, free_name, prune
 from lifeline.db.engine import Database
 from lifeline.jobs import Job, Reach
 from lifeline.recordings.filestore import FileStore

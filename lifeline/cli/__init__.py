@@ -18,8 +18,8 @@ from typing import NoReturn
 
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from lifeline.appliance.bootstrap import NoAppliance
 from lifeline.appliance.settings import SettingError
+from lifeline.bootstrap import NoAppliance
 from lifeline.cli import api_accounts, attributes, backup, serve, settings, sites, surveys, teams, users
 from lifeline.cli.base import CliError, Parser, fail
 from lifeline.config import ConfigError

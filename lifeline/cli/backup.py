@@ -11,7 +11,6 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-from lifeline.appliance.bootstrap import open_appliance
 from lifeline.appliance.settings import APPLIANCE_ID, load_settings
 from lifeline.backup.archive import backup_to_file, write_backup
 from lifeline.backup.restore import (
@@ -24,6 +23,7 @@ from lifeline.backup.restore import (
     stage_backup,
     stage_folder,
 )
+from lifeline.bootstrap import open_appliance
 from lifeline.cli.base import CliError, Commands, config_of, data_dir_and_json, emit
 from lifeline.config import Config
 from lifeline.recordings.filestore import FileStore

@@ -12,7 +12,7 @@ from typing import Any, NoReturn, TypeAlias
 
 from sqlalchemy.orm import Session
 
-from lifeline.appliance.bootstrap import ensure_appliance, open_appliance
+from lifeline.bootstrap import ensure_appliance, open_appliance
 from lifeline.config import Config
 from lifeline.db.engine import Database
 from lifeline.directory import actions as directory

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from lifeline.appliance.bootstrap import ensure_appliance, open_database
+from lifeline.bootstrap import ensure_appliance, open_database
 from lifeline.cli.base import Commands, config_of, data_dir_option, port_number
 
 

@@ -7,41 +7,23 @@ live node, so a crashed process never leaves reps "logged in" for ever.
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from lifeline.appliance import stamps
 from lifeline.appliance.models import Node
 from lifeline.db.base import utcnow
 from lifeline.directory.models import User
-from lifeline.presence.models import ClientConnection, ConnectionState
+from lifeline.presence.models import ClientConnection, ClientInfo, ClientKind
 from lifeline.presence.models import PresenceError as PresenceError  # re-exported for its callers
 
 NODE_GRACE = timedelta(seconds=30)
-
-
-class ClientKind(enum.StrEnum):
-    """Client types, as get_connected_client_list names them."""
-
-    REPRESENTATIVE = "representative"
-    SUPPORT_CUSTOMER = "support_customer"
-    PRESENTATION_ATTENDEE = "presentation_attendee"
-    PUSH_AGENT = "push_agent"
-    PINNED_CLIENT = "pinned_client"
-
-
-@dataclass(frozen=True)
-class ClientInfo:
-    hostname: str = ""
-    platform: str = ""
-    os: str = ""
-    public_ip: str = ""
-    private_ip: str = ""
-    timezone_offset: int = 0
+# How long the appliance waits for a customer who downloaded a launcher to connect: they
+# still have to find and run it (and get past the warnings their system shows for
+# downloaded programs).
+DOWNLOAD_GRACE_SECONDS = 600.0
 
 
 def register_node(session: Session, node_id: str, hostname: str) -> None:
@@ -128,31 +110,6 @@ def set_showing_on_rep_list(session: Session, connection: ClientConnection, show
         stamps.bump(session, stamps.PRESENCE)
 
 
-def disconnect(session: Session, connection: ClientConnection) -> None:
-    """The connection is over (logout, or its node died). Sessions it took part in are told."""
-    if connection.disconnected_at is not None:
-        return
-    # Imported here: the session engine depends on presence, not the other way round.
-    from lifeline.sessions.actions import connection_gone
-
-    connection_gone(session, connection)
-    connection.move_to(ConnectionState.GONE)
-    stamps.bump(session, stamps.PRESENCE)
-
-
-def close_node(session: Session, node_id: str) -> int:
-    """Close every live connection of a node (it stopped, or stopped heartbeating)."""
-    live = session.scalars(
-        select(ClientConnection).where(ClientConnection.node_id == node_id, ClientConnection.disconnected_at.is_(None))
-    ).all()
-    for connection in live:
-        disconnect(session, connection)
-    node = session.get(Node, node_id)
-    if node is not None:
-        session.delete(node)
-    return len(live)
-
-
 def adopt(
     session: Session, resume_token_sha256: str, *, node_id: str, kind: ClientKind, user_id: int | None = None
 ) -> ClientConnection | None:
@@ -174,45 +131,3 @@ def adopt(
         return None
     connection.node_id = node_id
     return connection
-
-
-def expire_if_still_held(session: Session, gsnumber: int, node_id: str) -> bool:
-    """A client that dropped never came back: its connection ends, unless another node adopted it."""
-    connection = session.get(ClientConnection, gsnumber)
-    if connection is None or connection.node_id != node_id or connection.disconnected_at is not None:
-        return False
-    disconnect(session, connection)
-    return True
-
-
-def _away_before(cutoff: datetime) -> tuple[ColumnElement[bool], ...]:
-    return (
-        ClientConnection.away_since < cutoff,
-        ClientConnection.disconnected_at.is_(None),
-        ClientConnection.kind == ClientKind.SUPPORT_CUSTOMER.value,
-    )
-
-
-def any_away_before(session: Session, cutoff: datetime) -> bool:
-    """A cheap read first: most of the time nobody is due and nothing needs writing."""
-    return session.scalar(select(ClientConnection.gsnumber).where(*_away_before(cutoff)).limit(1)) is not None
-
-
-def expire_away_customers(session: Session, cutoff: datetime) -> int:
-    """Customers whose socket closed before `cutoff` and who never came back are gone: their
-    connections end (and so their sessions). Kept in the database, so any process does it,
-    and a restarted one too."""
-    gone = session.scalars(
-        select(ClientConnection)
-        .where(*_away_before(cutoff))
-        .with_for_update(skip_locked=True)  # two processes sweeping at once end each one once
-    ).all()
-    for connection in gone:
-        disconnect(session, connection)
-    return len(gone)
-
-
-def disconnect_by_gsnumber(session: Session, gsnumber: int) -> None:
-    connection = session.get(ClientConnection, gsnumber)
-    if connection is not None:
-        disconnect(session, connection)

@@ -1,14 +1,35 @@
-"""Tables of live connections."""
+"""Tables of live connections, and the kinds and facts of the clients that hold them."""
 
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lifeline.db.base import Base, UtcDateTime, utcnow
+
+
+class ClientKind(enum.StrEnum):
+    """Client types, as get_connected_client_list names them."""
+
+    REPRESENTATIVE = "representative"
+    SUPPORT_CUSTOMER = "support_customer"
+    PRESENTATION_ATTENDEE = "presentation_attendee"
+    PUSH_AGENT = "push_agent"
+    PINNED_CLIENT = "pinned_client"
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    hostname: str = ""
+    platform: str = ""
+    os: str = ""
+    public_ip: str = ""
+    private_ip: str = ""
+    timezone_offset: int = 0
 
 
 class PresenceError(ValueError):

@@ -24,9 +24,9 @@ from lifeline.clientscript import (
 )
 from lifeline.directory.models import User
 from lifeline.directory.queries import console_sign_ins_in_force
+from lifeline.http.auth import SignedIn, WebAuth
 from lifeline.presence import actions as presence
-from lifeline.presence.actions import ClientInfo
-from lifeline.presence.models import ClientConnection
+from lifeline.presence.models import ClientConnection, ClientInfo
 from lifeline.presence.queries import live_rep_connection
 from lifeline.realtime.hub import ConsolePeer, Hub
 from lifeline.realtime.socket import (
@@ -46,18 +46,22 @@ from lifeline.realtime.socket import (
 )
 from lifeline.runtime import Runtime
 from lifeline.sessions import actions as engine
-from lifeline.sessions import activity
-from lifeline.sessions.attach import RESUME_REFUSED, attach_console
+from lifeline.sessions import activity, connections
+from lifeline.sessions.attach import RESUME_REFUSED, Attached, attach_console
 from lifeline.sessions.keys import IssuedKey, KeyRequest, SessionKeyError, generate_session_key, key_site
 from lifeline.sessions.live import SomeoneTyping
 from lifeline.sessions.models import SupportSession
 from lifeline.sessions.queries import session_by_lsid
 from lifeline.sessions.queues import QueueError, rep_queue, resolve_queue
 from lifeline.surveys import actions as surveys
-from lifeline.web.auth import SignedIn, WebAuth
 
 MAX_CHAT = activity.MAX_CHAT_LENGTH
 SIGNED_OUT = "your sign-in has ended; sign in again"
+
+
+def _attach_with_survey(session: Session, **how: Any) -> tuple[Attached | str, list[dict[str, Any]]]:
+    """Log in or resume, and the representative exit survey the console shows, in one transaction."""
+    return attach_console(session, **how), surveys.survey_form(session, surveys.SurveyKind.REPRESENTATIVE)
 
 
 class ConsoleSocket:
@@ -100,8 +104,8 @@ class ConsoleSocket:
         )
         peer = ConsolePeer(0, signed_in.user_id, signed_in.sign_in_id)
         self.hub.add_console(peer)
-        attached = await self.runtime.db.write(
-            attach_console,
+        attached, survey = await self.runtime.db.write(
+            _attach_with_survey,
             user_id=signed_in.user_id,
             node_id=self.runtime.node_id,
             resume_token=resume_token,
@@ -139,7 +143,7 @@ class ConsoleSocket:
                 "history": attached.history,
                 "teams": attached.teams,
                 "reps": [{"id": r.id, "name": r.display_name, "sessions": r.support_session_count} for r in reps],
-                "survey": attached.survey,
+                "survey": survey,
                 "server_time": time.time(),
             }
         )
@@ -151,7 +155,7 @@ class ConsoleSocket:
         try:
             outcome = await run_peer(websocket, peer, actions.handle)
             if peer.signed_out:  # the rep is logged out at once, not kept for a reconnect
-                await self.runtime.db.write(presence.disconnect_by_gsnumber, peer.gsnumber)
+                await self.runtime.db.write(connections.disconnect_by_gsnumber, peer.gsnumber)
         finally:
             self.hub.remove(peer, detached=outcome != "done" and not peer.signed_out, grace=grace)
 
@@ -387,7 +391,7 @@ class ConsoleActions:
         )
 
     async def logout(self, message: dict[str, Any]) -> dict[str, Any]:
-        await self.runtime.db.write(presence.disconnect_by_gsnumber, self.peer.gsnumber)
+        await self.runtime.db.write(connections.disconnect_by_gsnumber, self.peer.gsnumber)
         return {"type": "done"}
 
 

@@ -13,8 +13,7 @@ from sqlalchemy.orm import Session
 from starlette.websockets import WebSocket
 
 from lifeline.presence import actions as presence
-from lifeline.presence.actions import ClientKind
-from lifeline.presence.models import ClientConnection, ConnectionState
+from lifeline.presence.models import ClientConnection, ClientKind, ConnectionState
 from lifeline.presence.tokens import resume_token_sha256
 from lifeline.realtime.hub import CUSTOMER_EVENTS, CustomerPeer, Hub, customer_view
 from lifeline.realtime.socket import (
@@ -31,7 +30,7 @@ from lifeline.realtime.socket import (
 )
 from lifeline.runtime import Runtime
 from lifeline.sessions import actions as engine
-from lifeline.sessions import activity
+from lifeline.sessions import activity, connections
 from lifeline.sessions.events import Actor, ActorType
 from lifeline.sessions.live import SomeoneTyping, event_payload, file_ids_by_event, mark_changed, session_state
 from lifeline.sessions.models import SupportSession
@@ -192,7 +191,7 @@ class CustomerActions:
                 lambda s, ss, c: surveys.submit_survey(s, ss, surveys.SurveyKind.CUSTOMER, _me(s, ss, c), answers).id,
             )
         if kind == "bye":
-            await self.runtime.db.write(presence.disconnect_by_gsnumber, self.peer.gsnumber)
+            await self.runtime.db.write(connections.disconnect_by_gsnumber, self.peer.gsnumber)
             return {"type": "done"}
         raise ProtocolError(f"unknown message type {kind[:40]!r}")
 

@@ -28,9 +28,9 @@ from lifeline.db.base import utcnow
 from lifeline.directory import queries as directory_queries
 from lifeline.directory.actions import SignInsEnded
 from lifeline.jobs import Job, Reach
-from lifeline.presence import actions as presence
-from lifeline.presence.queries import on_duty
 from lifeline.runtime import STAMP_POLL_SECONDS, Runtime
+from lifeline.sessions import connections
+from lifeline.sessions.duty import on_duty
 from lifeline.sessions.live import (
     SessionEventAdded,
     SessionState,
@@ -47,9 +47,6 @@ log = logging.getLogger("lifeline.realtime")
 
 OUTBOX_LIMIT = 2000
 DETACH_GRACE_SECONDS = 120.0
-# A customer who downloaded a launcher still has to find and run it (and get past the
-# warnings their system shows for downloaded programs).
-DOWNLOAD_GRACE_SECONDS = 600.0
 # How often dropped connections are checked: a customer's grace is a setting of seconds.
 EXPIRE_EVERY_SECONDS = 1.0
 REFRESH_DELAY = 0.3
@@ -406,13 +403,13 @@ class Hub:
         this process's timers."""
         grace = (await self.runtime.settings())["customer_reconnect_seconds"]
         cutoff = utcnow() - timedelta(seconds=grace)
-        if await self.runtime.db.read(presence.any_away_before, cutoff):
-            await self.runtime.db.write(presence.expire_away_customers, cutoff)
+        if await self.runtime.db.read(connections.any_away_before, cutoff):
+            await self.runtime.db.write(connections.expire_away_customers, cutoff)
         now = time.monotonic()
         for gsnumber, deadline in list(self.detached.items()):
             if deadline < now:
                 del self.detached[gsnumber]
-                await self.runtime.db.write(presence.expire_if_still_held, gsnumber, self.runtime.node_id)
+                await self.runtime.db.write(connections.expire_if_still_held, gsnumber, self.runtime.node_id)
 
     # --- live events -----------------------------------------------------------------------
 

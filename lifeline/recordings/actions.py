@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from lifeline.db.base import utcnow
 from lifeline.recordings import asciicast
 from lifeline.recordings.models import Recording
-from lifeline.sessions.events import Actor, EventType, log_event
-from lifeline.sessions.models import SupportSession
+from lifeline.sessions.events import Actor, log_event
+from lifeline.sessions.models import EventType, SupportSession
 
 WEBM = "video/webm"
 

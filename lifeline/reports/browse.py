@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from lifeline.directory.models import CustomAttribute, PublicSite, Team, User, ViewReports
 from lifeline.recordings.models import Recording
 from lifeline.reports.criteria import Viewer, session_has
-from lifeline.sessions.events import EventType
 from lifeline.sessions.models import (
+    EventType,
     SessionAttribute,
     SessionEvent,
     SessionFile,

@@ -11,8 +11,8 @@ import orjson
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from lifeline.reports.answers import SurveyAnswers
 from lifeline.reports.models import FrozenSessionDetails
-from lifeline.reports.records import SurveyAnswers
 from lifeline.sessions.models import SessionEvent
 from lifeline.text import xml_safe
 

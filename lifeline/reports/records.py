@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
-if TYPE_CHECKING:
-    from lifeline.reports.frozen import FrozenParts
+from lifeline.reports.answers import SurveyAnswers
+from lifeline.reports.frozen import FrozenParts
 
 
 class Event(NamedTuple):
@@ -57,17 +57,6 @@ class TeamOfSession:
     id: int
     name: str  # as the team is named now
     primary: bool  # the last team the session belonged to
-
-
-class SurveyAnswers(NamedTuple):
-    """One exit survey submitted after a session (one per session and person, hence a light tuple)."""
-
-    id: int
-    survey: str  # customer or representative
-    gsnumber: int
-    name: str
-    user_id: int | None
-    answers: dict[str, list[str]]  # question id (as text) -> answers
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from lifeline.db.base import utcnow
 from lifeline.db.engine import BINARY_RESULTS
 from lifeline.directory.models import PublicSite, Team
 from lifeline.recordings.models import Recording
+from lifeline.reports.answers import SurveyAnswers
 from lifeline.reports.criteria import Selection, Viewer, WindowBy
 from lifeline.reports.frozen import FrozenParts, current_frozen
 from lifeline.reports.models import FrozenSessionDetails
@@ -31,7 +32,6 @@ from lifeline.reports.records import (
     Participant,
     RecordingOfSession,
     SessionReport,
-    SurveyAnswers,
     TeamOfSession,
 )
 from lifeline.reports.sql import among, unix_seconds

@@ -10,8 +10,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lifeline.reports.answers import SurveyAnswers
 from lifeline.reports.criteria import Selection, Viewer
-from lifeline.reports.records import Question, SessionReport, SurveyAnswers
+from lifeline.reports.records import Question, SessionReport
 from lifeline.reports.sessions import Part, session_chunks
 from lifeline.surveys.models import SurveyQuestion
 

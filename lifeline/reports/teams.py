@@ -14,12 +14,10 @@ from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session
 
 from lifeline.directory.models import Team, TeamMember, User, ViewReports
-from lifeline.presence.actions import ClientKind
-from lifeline.presence.models import ClientConnection
+from lifeline.presence.models import ClientConnection, ClientKind
 from lifeline.reports.criteria import Viewer, Window, WindowBy
 from lifeline.reports.sessions import event_of, event_query
-from lifeline.sessions.events import EventType
-from lifeline.sessions.models import SessionEvent, SupportSession
+from lifeline.sessions.models import EventType, SessionEvent, SupportSession
 
 STREAM_CHUNK = 1000
 

@@ -10,8 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lifeline.sessions.events import EventType
-from lifeline.sessions.models import SessionEvent, SupportSession
+from lifeline.sessions.models import EventType, SessionEvent, SupportSession
 
 
 @dataclass(frozen=True)

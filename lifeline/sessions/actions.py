@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 from lifeline.appliance import stamps
 from lifeline.db.base import utcnow
 from lifeline.directory.models import Team, TeamMember, User
-from lifeline.presence.actions import ClientKind
-from lifeline.presence.models import ClientConnection
-from lifeline.sessions.events import SYSTEM, Actor, ActorType, EventType, log_event
+from lifeline.presence.models import ClientConnection, ClientKind
+from lifeline.sessions.events import SYSTEM, Actor, ActorType, log_event
 from lifeline.sessions.models import (
+    EventType,
     SessionAttribute,
     SessionKey,
     SessionParticipant,

@@ -15,7 +15,6 @@ from lifeline.sessions.events import (
     Actor,
     ActorType,
     AnyEvent,
-    EventType,
     LoggedEvent,
     append_event,
     event_by_ref,
@@ -23,6 +22,7 @@ from lifeline.sessions.events import (
     log_event,
 )
 from lifeline.sessions.models import (
+    EventType,
     SessionError,
     SessionEvent,
     SessionFile,

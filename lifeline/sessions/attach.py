@@ -12,13 +12,11 @@ from sqlalchemy.orm import Session
 
 from lifeline.directory.models import Team, User
 from lifeline.presence import actions as presence
-from lifeline.presence.actions import ClientInfo, ClientKind, PresenceError
-from lifeline.presence.models import ClientConnection
+from lifeline.presence.models import ClientConnection, ClientInfo, ClientKind, PresenceError
 from lifeline.presence.tokens import new_resume_token, resume_token_sha256
 from lifeline.sessions.live import event_payload, file_ids_by_event, session_state
 from lifeline.sessions.queries import events_after, sessions_joined_by
 from lifeline.sessions.queues import QueueKind, queues_of
-from lifeline.surveys import actions as surveys
 
 NOT_A_REP = "This account may not use the representative console."
 RESUME_REFUSED = "resume"  # the connection to resume is over (or not this rep's)
@@ -34,7 +32,6 @@ class Attached:
     sessions: list[dict[str, Any]]
     history: dict[str, list[dict[str, Any]]]
     teams: list[dict[str, Any]]
-    survey: list[dict[str, Any]]
 
 
 def attach_console(
@@ -81,10 +78,6 @@ def attach_console(
         {"id": team.id, "name": team.name, "embassy": team.is_embassy}
         for team in session.scalars(select(Team).order_by(Team.id))
     ]
-    questions = [
-        {"id": q.id, "name": q.name, "label": q.label, "type": q.question_type, "options": q.options}
-        for q in surveys.questions(session, surveys.SurveyKind.REPRESENTATIVE)
-    ]
     return Attached(
         gsnumber=connection.gsnumber,
         resume_token=token,
@@ -101,5 +94,4 @@ def attach_console(
         sessions=[session_state(session, joined) for joined in sessions],
         history=history,
         teams=teams,
-        survey=questions,
     )

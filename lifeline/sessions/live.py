@@ -20,6 +20,7 @@ from lifeline.db.engine import snapshot_on_commit
 from lifeline.directory.models import Team, User
 from lifeline.presence.models import ClientConnection, ConnectionState
 from lifeline.sessions.models import SessionAttribute, SessionEvent, SessionFile, SessionParticipant, SupportSession
+from lifeline.sessions.queries import issues_picked
 
 
 @live_event
@@ -122,8 +123,6 @@ def session_state(session: Session, support_session: SupportSession) -> dict[str
     elif support_session.queue_kind == "general":
         queue_name = "General"
     customer = next((p for p in participants if p.role == "customer"), None)
-    from lifeline.sessions.queries import issues_picked  # queries -> events -> this module
-
     issue_title = issues_picked(session, [support_session.id]).get(support_session.id, "")
     version = session.scalar(select(func.max(SessionEvent.id)).where(SessionEvent.session_id == support_session.id))
     attributes = dict(

@@ -59,6 +59,42 @@ def session_move_problem(current: SessionStatus, to: SessionStatus) -> str | Non
     return _REFUSED[SessionStatus.ENDED if current is SessionStatus.ENDED else to]
 
 
+class EventType(enum.StrEnum):
+    """Event types exactly as the 1.7 guide lists them."""
+
+    CHAT_MESSAGE = "Chat Message"
+    COMMAND_SHELL_SESSION_STARTED = "Command Shell Session Started"
+    CALLBACK_BUTTON_DEPLOYED = "Callback Button Deployed"
+    CALLBACK_BUTTON_REMOVED = "Callback Button Removed"
+    CONFERENCE_MEMBER_ADDED = "Conference Member Added"
+    CONFERENCE_MEMBER_DEPARTED = "Conference Member Departed"
+    CONFERENCE_MEMBER_STATE_CHANGED = "Conference Member State Changed"
+    CONFERENCE_OWNER_CHANGED = "Conference Owner Changed"
+    CUSTOMER_EXIT_SURVEY = "Customer Exit Survey"
+    EXTERNAL_KEY = "External Key"
+    FILE_DOWNLOAD = "File Download"
+    FILE_DOWNLOAD_FAILED = "File Download Failed"
+    FILE_UPLOAD = "File Upload"
+    FILE_UPLOAD_FAILED = "File Upload Failed"
+    FILES_SHARED = "Files Shared"
+    LEGAL_AGREEMENT_RESPONSE = "Legal Agreement Response"
+    PINNED_SESSION_MOVED_AWAY_FROM_QUEUE = "Pinned Session Moved away from Queue"
+    PINNED_SESSION_MOVED_TO_QUEUE = "Pinned Session Moved to Queue"
+    PINNED_SESSION_PASSWORD_MODIFIED = "Pinned Session Password Modified"
+    REPRESENTATIVE_EXIT_SURVEY = "Representative Exit Survey"
+    SERVICE_ACCESS_ALLOWED = "Service Access Allowed"
+    SESSION_ASSIGNED = "Session Assigned"
+    SESSION_ASSIGNMENT_RESPONSE = "Session Assignment Response"
+    SESSION_END = "Session End"
+    SESSION_NOTE_ADDED = "Session Note Added"
+    SESSION_PINNED_TO_QUEUE = "Session Pinned to Queue"
+    SESSION_START = "Session Start"
+    SESSION_TRANSFERRED_AWAY_FROM_QUEUE = "Session Transferred away from Queue"
+    SESSION_TRANSFERRED_TO_QUEUE = "Session Transferred to Queue"
+    SESSION_UNPINNED_FROM_QUEUE = "Session Unpinned from Queue"
+    SYSTEM_INFORMATION_RETRIEVED = "System Information Retrieved"
+
+
 class SessionKey(Base):
     """A seven-character key a customer types (or a URL they follow) to start a session."""
 

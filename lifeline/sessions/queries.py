@@ -6,8 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lifeline.directory.models import Issue
-from lifeline.sessions.events import EventType
 from lifeline.sessions.models import (
+    EventType,
     SessionAttribute,
     SessionEvent,
     SessionFile,

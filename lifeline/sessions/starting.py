@@ -16,8 +16,7 @@ from sqlalchemy.orm import Session
 
 from lifeline.directory.models import ApiAccount, Issue, PublicSite, User
 from lifeline.presence import actions as presence
-from lifeline.presence.actions import ClientInfo, ClientKind
-from lifeline.presence.models import ClientConnection
+from lifeline.presence.models import ClientConnection, ClientInfo, ClientKind
 from lifeline.presence.queries import live_rep_connection
 from lifeline.presence.tokens import TOKEN_BYTES as TOKEN_BYTES  # web/start.py's placeholder token
 from lifeline.presence.tokens import new_resume_token, resume_token_sha256

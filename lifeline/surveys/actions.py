@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lifeline.sessions.events import Actor, ActorType, EventType, log_event
-from lifeline.sessions.models import SessionError, SessionEvent, SupportSession
+from lifeline.sessions.events import Actor, ActorType, log_event
+from lifeline.sessions.models import EventType, SessionError, SessionEvent, SupportSession
 from lifeline.surveys.models import SurveyQuestion, SurveyResponse
 from lifeline.text import check_text
 
@@ -144,6 +145,14 @@ def questions(session: Session, survey: SurveyKind) -> list[SurveyQuestion]:
             .order_by(SurveyQuestion.position, SurveyQuestion.id)
         )
     )
+
+
+def survey_form(session: Session, survey: SurveyKind) -> list[dict[str, Any]]:
+    """A survey's questions as the consoles and customer clients show them."""
+    return [
+        {"id": q.id, "name": q.name, "label": q.label, "type": q.question_type, "options": q.options}
+        for q in questions(session, survey)
+    ]
 
 
 def submit_survey(

@@ -8,13 +8,13 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
+from lifeline.http.pages import render
 from lifeline.presence.queries import connection_by_resume_token
 from lifeline.sessions import actions as engine
 from lifeline.sessions.events import Actor, ActorType
 from lifeline.sessions.models import SessionFile, SupportSession
 from lifeline.web.context import Web
 from lifeline.web.files import download, store_and_record
-from lifeline.web.pages import render
 
 
 def chat_page(web: Web) -> Callable[[Request], Awaitable[Response]]:

@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from lifeline.db.base import MAX_BIG_ID, parse_id
 from lifeline.directory.models import User
+from lifeline.http.pages import render
 from lifeline.presence.models import ClientConnection
 from lifeline.sessions import actions as engine
 from lifeline.sessions.events import Actor
@@ -18,7 +19,7 @@ from lifeline.sessions.models import SessionFile, SessionParticipant, SupportSes
 from lifeline.sessions.queries import session_by_lsid
 from lifeline.web.context import Web
 from lifeline.web.files import download, store_and_record
-from lifeline.web.pages import field, render, small_form
+from lifeline.web.pages import field, small_form
 from lifeline.web.signin import CHANGE_PASSWORD_URL, browser_sign_in, is_throttled
 
 Endpoint = Callable[[Request], Awaitable[Response]]

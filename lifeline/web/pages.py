@@ -1,38 +1,16 @@
-"""Rendering pages: the Jinja2 environment, security headers, and small request helpers."""
+"""Where the pages' files are, and reading their small forms. Rendering is http/pages.py's."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
-from starlette.templating import Jinja2Templates
 
 HERE = Path(__file__).parent
-templates = Jinja2Templates(directory=str(HERE / "templates"))
 
 MAX_FORM_FIELDS = 50
 MAX_FORM_BYTES = 64 * 1024
-
-# Pages run only our own scripts and styles; nothing may frame them.
-SECURITY_HEADERS = {
-    "content-security-policy": (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-    ),
-    "x-content-type-options": "nosniff",
-    "x-frame-options": "DENY",
-    "referrer-policy": "same-origin",
-    "cache-control": "no-store",
-}
-
-
-def render(request: Request, template: str, context: dict[str, Any] | None = None, *, status: int = 200) -> Response:
-    response: HTMLResponse = templates.TemplateResponse(request, template, context or {}, status_code=status)
-    response.headers.update(SECURITY_HEADERS)
-    return response
 
 
 async def small_form(request: Request) -> FormData | None:

@@ -9,10 +9,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from lifeline.directory.queries import DirectorySnapshot, SiteRecord
-from lifeline.presence.queries import on_duty
+from lifeline.http.pages import render
+from lifeline.sessions.duty import on_duty
 from lifeline.web.context import Web
-from lifeline.web.pages import render
-from lifeline.web.start import start_from
+
+# /api/start_session's browser flow, handed over by app.py: the public site does not import the API.
+StartFromLink = Callable[[Request, dict[str, str]], Awaitable[Response]]
 
 
 def offers_help(site: SiteRecord, directory: DirectorySnapshot) -> bool:
@@ -21,11 +23,11 @@ def offers_help(site: SiteRecord, directory: DirectorySnapshot) -> bool:
     return site.show_rep_list or site.show_reps_in_issue_menu or site.general_queue_open or has_issues
 
 
-def public_site_endpoint(web: Web) -> Callable[[Request], Awaitable[Response]]:
+def public_site_endpoint(web: Web, start_from_link: StartFromLink) -> Callable[[Request], Awaitable[Response]]:
     async def public_site(request: Request) -> Response:
         url_key = request.query_params.get("ak")
         if url_key:  # a session key URL from an invitation
-            return await start_from(web, request, {"ak": url_key})
+            return await start_from_link(request, {"ak": url_key})
         site = await web.site_for(request)
         directory = await web.runtime.directory()
         reps = [r for r in await web.runtime.logged_in_reps() if r.showing_on_rep_list] if site.show_rep_list else []

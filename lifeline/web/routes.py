@@ -1,28 +1,24 @@
-"""Routes of the pages and sockets: public site, session generation, console, customer client, /login."""
+"""Routes of the pages: public site, embedded scripts, console, customer client, /login.
+The sockets are realtime/routes.py's; app.py puts both in one router."""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from lifeline.realtime.console import ConsoleSocket
-from lifeline.realtime.customer import CustomerSocket
 from lifeline.web.admin import admin_routes
 from lifeline.web.chat import chat_page, customer_download, customer_upload
 from lifeline.web.console import console_page, login_page, logout_page, rep_download, rep_upload
 from lifeline.web.context import Web
 from lifeline.web.embed import script_endpoint
 from lifeline.web.pages import HERE
-from lifeline.web.public import public_site_endpoint
-from lifeline.web.start import start_session_endpoint
+from lifeline.web.public import StartFromLink, public_site_endpoint
 
 
-def web_routes(web: Web) -> list[BaseRoute]:
-    start_session = start_session_endpoint(web)
+def web_routes(web: Web, start_from_link: StartFromLink) -> list[BaseRoute]:
+    """`start_from_link` starts the session of an invitation's link (/?ak=), as /api/start_session does."""
     return [
-        Route("/", public_site_endpoint(web)),
-        Route("/api/start_session", start_session, methods=["GET", "POST", "HEAD"]),
-        Route("/api/start_session.ns", start_session, methods=["GET", "POST", "HEAD"]),
+        Route("/", public_site_endpoint(web, start_from_link)),
         Route("/api/clicktochat.js", script_endpoint("clicktochat.js"), methods=["GET", "HEAD"]),
         Route("/api/start_session.js", script_endpoint("start_session.js"), methods=["GET", "HEAD"]),
         Route("/chat/{token}", chat_page(web)),
@@ -34,7 +30,5 @@ def web_routes(web: Web) -> list[BaseRoute]:
         Route("/console/sessions/{lsid}/files", rep_upload(web), methods=["POST"]),
         Route("/console/files/{file_id:id}", rep_download(web)),
         *admin_routes(web),
-        WebSocketRoute("/ws/console", ConsoleSocket(web.runtime, web.hub, web.auth).serve),
-        WebSocketRoute("/ws/customer", CustomerSocket(web.runtime, web.hub).serve),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]

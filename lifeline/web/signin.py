@@ -12,7 +12,8 @@ from starlette.requests import Request
 
 from lifeline.db.base import utcnow
 from lifeline.directory.logins import LoginCheck, LoginPolicy, Outcome, attempt_login
-from lifeline.web.context import Web, client_address
+from lifeline.http.site import client_address
+from lifeline.web.context import Web
 
 WRONG = "The username or password is not right."
 WAIT = "Too many wrong passwords for this account from your address. Wait {seconds} seconds, then try again."

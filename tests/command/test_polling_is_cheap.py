@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from lifeline.directory import actions as directory
 from lifeline.presence import actions as presence
-from lifeline.presence.actions import ClientInfo
+from lifeline.presence.models import ClientInfo
 from lifeline.runtime import STAMP_POLL_SECONDS
 from tests.support.inprocess import InProcessAppliance, get, inprocess_appliance
 

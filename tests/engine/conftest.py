@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event
 
-from lifeline.appliance.bootstrap import ensure_appliance, open_database
+from lifeline.bootstrap import ensure_appliance, open_database
 from lifeline.config import Config, normalize_database_url
 from lifeline.db.engine import Database
 from tests.support.appliance import ScratchDatabase

@@ -7,8 +7,7 @@ from sqlalchemy.orm import Session
 from lifeline.directory import actions as directory
 from lifeline.directory.models import Team, User
 from lifeline.presence import actions as presence
-from lifeline.presence.actions import ClientInfo, ClientKind
-from lifeline.presence.models import ClientConnection
+from lifeline.presence.models import ClientConnection, ClientInfo, ClientKind
 from lifeline.sessions import actions as engine
 from lifeline.sessions.models import SupportSession
 from lifeline.sessions.queues import Queue

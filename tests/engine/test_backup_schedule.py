@@ -15,11 +15,12 @@ import pytest
 from sqlalchemy import select, update
 
 from lifeline.appliance.models import Node, Setting
+from lifeline.appliance.schedule import ScheduleError, parse_schedule
 from lifeline.appliance.settings import SettingError, load_settings, read_secret, set_setting
 from lifeline.backup.actions import Claim, Plan, claim_run, finish_run, request_run
+from lifeline.backup.folder import free_name, prune
 from lifeline.backup.models import BackupLogEntry, BackupSchedule
 from lifeline.backup.restore import restore_backup
-from lifeline.backup.schedule import ScheduleError, free_name, parse_schedule, prune
 from lifeline.backup.scheduler import BackupScheduler, plan_of
 from lifeline.config import Config
 from lifeline.db.base import utcnow

@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 from lifeline.appliance.stamps import StampBumped
 from lifeline.db.engine import Database
 from lifeline.directory import actions as directory
-from lifeline.presence import actions as presence
 from lifeline.presence.models import ClientConnection
 from lifeline.sessions import actions as engine
+from lifeline.sessions import connections
 from lifeline.sessions.events import SYSTEM
 from lifeline.sessions.live import SessionEventAdded, SessionState
 from lifeline.sessions.models import SessionEvent, SessionParticipant, SessionTeam, SupportSession
@@ -138,7 +138,7 @@ def test_an_owner_lost_with_nobody_left_sends_the_session_back_to_its_team_queue
         a = logged_in(session, alice)
         support_session = customer_session(session, resolve_queue(session, f"team:{team.id}"))
         engine.take_session(session, support_session, a, alice)
-        presence.disconnect(session, a)
+        connections.disconnect(session, a)
         assert support_session.status == "waiting"
         assert (support_session.queue_kind, support_session.queue_ref_id) == ("team", team.id)
         assert types(session, support_session)[-2:] == ["Conference Member Departed", "Session Transferred to Queue"]
@@ -229,7 +229,7 @@ def test_a_customer_gone_for_good_ends_the_session_abnormally(db: Database) -> N
         customer = session.scalars(
             select(ClientConnection).where(ClientConnection.session_id == support_session.id)
         ).one()
-        presence.disconnect(session, customer)
+        connections.disconnect(session, customer)
         assert support_session.status == "ended" and support_session.closed_abnormally
 
     db.call(work)

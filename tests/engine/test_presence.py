@@ -14,8 +14,10 @@ from lifeline.db.engine import Database
 from lifeline.directory import actions as directory
 from lifeline.presence import actions as presence
 from lifeline.presence import queries
-from lifeline.presence.actions import ClientInfo, PresenceError
+from lifeline.presence.actions import PresenceError
+from lifeline.presence.models import ClientInfo
 from lifeline.sessions import actions as engine
+from lifeline.sessions import connections, duty
 from lifeline.sessions.queues import GENERAL
 from tests.engine.helpers import NODE, customer_session, logged_in, rep
 
@@ -35,7 +37,7 @@ def test_a_logged_in_rep_is_listed_once_with_the_earliest_login_and_session_coun
         first = logged_in(session, alice)
         logged_in(session, alice)
         engine.take_session(session, customer_session(session, GENERAL), first, alice)
-        [listed] = queries.logged_in_reps(session)
+        [listed] = duty.logged_in_reps(session)
         assert (listed.id, listed.display_name, listed.kind) == (alice.id, "Alice", "Normal")
         assert listed.logged_in_since == first.connected_since
         assert listed.support_session_count == 1
@@ -50,10 +52,10 @@ def test_showing_on_the_rep_list_needs_the_permission_and_the_preference(db: Dat
         hidden = rep(session, "hidden", perm_show_on_rep_list=False)
         connection = logged_in(session, shown)
         logged_in(session, hidden)
-        by_name = {r.username: r for r in queries.logged_in_reps(session)}
+        by_name = {r.username: r for r in duty.logged_in_reps(session)}
         assert by_name["shown"].showing_on_rep_list and not by_name["hidden"].showing_on_rep_list
         presence.set_showing_on_rep_list(session, connection, False)
-        assert not {r.username: r for r in queries.logged_in_reps(session)}["shown"].showing_on_rep_list
+        assert not {r.username: r for r in duty.logged_in_reps(session)}["shown"].showing_on_rep_list
 
     db.call(work)
 
@@ -62,7 +64,7 @@ def test_an_embassy_member_is_an_embassy_rep(db: Database) -> None:
     def work(session: Session) -> None:
         embassy = directory.add_team(session, "Partner", embassy=True)
         logged_in(session, rep(session, "erin", team=embassy))
-        assert queries.logged_in_reps(session)[0].kind == "Embassy"
+        assert duty.logged_in_reps(session)[0].kind == "Embassy"
 
     db.call(work)
 
@@ -70,8 +72,8 @@ def test_an_embassy_member_is_an_embassy_rep(db: Database) -> None:
 def test_logging_out_removes_the_rep(db: Database) -> None:
     def work(session: Session) -> None:
         connection = logged_in(session, rep(session, "alice"))
-        presence.disconnect(session, connection)
-        assert queries.logged_in_reps(session) == []
+        connections.disconnect(session, connection)
+        assert duty.logged_in_reps(session) == []
 
     db.call(work)
 
@@ -96,8 +98,8 @@ def test_a_node_that_stops_heartbeating_is_found_and_its_connections_closed(db: 
         engine.take_session(session, customer_session(session, GENERAL), connection, alice)
         session.execute(update(Node).values(last_seen=utcnow() - timedelta(minutes=5)))
         assert presence.dead_nodes(session) == [NODE]
-        assert presence.close_node(session, NODE) == 2  # the rep and the customer
-        assert queries.logged_in_reps(session) == []
+        assert connections.close_node(session, NODE) == 2  # the rep and the customer
+        assert duty.logged_in_reps(session) == []
         assert queries.connected_clients(session) == []
 
     db.call(work)
@@ -109,7 +111,7 @@ def test_connections_of_a_node_nobody_knows_are_found_too(db: Database) -> None:
         session.delete(session.get(Node, NODE))
         session.flush()
         assert presence.dead_nodes(session) == [NODE]
-        presence.close_node(session, NODE)
+        connections.close_node(session, NODE)
         assert connection.disconnected_at is not None
 
     db.call(work)

@@ -48,7 +48,7 @@ def test_a_key_can_be_found_by_its_code_or_its_url_key_until_used(db: Database) 
         session_key = session.get(SessionKey, key.id)
         assert session_key is not None
         from lifeline.presence import actions as presence
-        from lifeline.presence.actions import ClientInfo, ClientKind
+        from lifeline.presence.models import ClientInfo, ClientKind
         from lifeline.sessions import actions as engine
 
         presence.register_node(session, "n", "h")

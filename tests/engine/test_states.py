@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from lifeline.db.engine import Database
 from lifeline.directory import actions as directory
-from lifeline.presence import actions as presence
 from lifeline.presence.models import ClientConnection, ConnectionState, PresenceError, connection_move_problem
 from lifeline.sessions import actions as engine
+from lifeline.sessions import connections
 from lifeline.sessions.events import SYSTEM
 from lifeline.sessions.models import SessionError, SessionStatus, SupportSession, session_move_problem
 from lifeline.sessions.queues import GENERAL, resolve_queue
@@ -113,9 +113,9 @@ def test_moving_between_queues_or_owners_is_not_a_change_of_status(db: Database)
 def test_a_disconnected_connection_stays_gone(db: Database) -> None:
     def work(session: Session) -> None:
         connection = logged_in(session, rep(session, "alice"))
-        presence.disconnect(session, connection)
+        connections.disconnect(session, connection)
         assert connection.state is GONE
-        presence.disconnect(session, connection)  # a second disconnect is a no-op, as before
+        connections.disconnect(session, connection)  # a second disconnect is a no-op, as before
         with pytest.raises(PresenceError, match="over"):
             connection.move_to(CONNECTED)
 

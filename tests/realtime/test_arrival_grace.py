@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from lifeline.appliance.bootstrap import ensure_appliance, open_database
+from lifeline.bootstrap import ensure_appliance, open_database
 from lifeline.config import Config, normalize_database_url
-from lifeline.presence.actions import ClientInfo
-from lifeline.presence.models import ClientConnection
+from lifeline.presence.actions import DOWNLOAD_GRACE_SECONDS
+from lifeline.presence.models import ClientConnection, ClientInfo
 from lifeline.realtime import hub as hub_module
-from lifeline.realtime.hub import DETACH_GRACE_SECONDS, DOWNLOAD_GRACE_SECONDS, Hub
+from lifeline.realtime.hub import DETACH_GRACE_SECONDS, Hub
 from lifeline.runtime import Ports, Runtime
 from lifeline.sessions.starting import CustomerStart, Started, begin
 from tests.support.appliance import ScratchDatabase

@@ -24,7 +24,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from lifeline.appliance.bootstrap import open_database
+from lifeline.bootstrap import open_database
 from lifeline.cli import main as cli_main
 from lifeline.config import Config, normalize_database_url
 from lifeline.db.engine import Database

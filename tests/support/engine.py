@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from lifeline.db.engine import Database
 from lifeline.directory.actions import find_user
 from lifeline.presence import actions as presence
-from lifeline.presence.actions import ClientInfo, ClientKind
-from lifeline.presence.models import ClientConnection
+from lifeline.presence.models import ClientConnection, ClientInfo, ClientKind
 from lifeline.sessions import actions as engine
+from lifeline.sessions import connections
 from lifeline.sessions.models import SupportSession
 from lifeline.sessions.queries import session_by_lsid
 from lifeline.sessions.queues import resolve_queue
@@ -44,7 +44,7 @@ class ConsoleNode:
     def close(self) -> None:
         self._stop.set()
         self._thread.join()
-        self.db.call(presence.close_node, self.node_id)
+        self.db.call(connections.close_node, self.node_id)
 
     def log_in(self, username: str, *, hostname: str = "rep-laptop", showing: bool = True) -> int:
         """A rep logs into the console; returns the connection's gsnumber."""
@@ -68,7 +68,7 @@ class ConsoleNode:
         def work(session: Session) -> None:
             connection = session.get(ClientConnection, gsnumber)
             assert connection is not None
-            presence.disconnect(session, connection)
+            connections.disconnect(session, connection)
 
         self.db.call(work)
 

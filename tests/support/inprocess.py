@@ -14,8 +14,8 @@ import httpx
 import uvicorn
 
 from lifeline.app import build_app
-from lifeline.appliance.bootstrap import ensure_appliance, open_database
 from lifeline.appliance.settings import set_setting
+from lifeline.bootstrap import ensure_appliance, open_database
 from lifeline.config import Config, normalize_database_url
 from lifeline.db.engine import Database
 from lifeline.runtime import Ports, Runtime

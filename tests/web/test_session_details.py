@@ -12,9 +12,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lifeline.sessions.events import EventType
 from lifeline.sessions.live import session_state
-from lifeline.sessions.models import SessionEvent
+from lifeline.sessions.models import EventType, SessionEvent
 from lifeline.sessions.queries import session_by_lsid
 from tests.admin.helpers import AdminClient, signed_in
 from tests.support.appliance import ADMIN_PASSWORD, RunningAppliance

@@ -24,12 +24,12 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from lifeline.api.start.launchers import platform_from_param
 from lifeline.appliance import stamps
 from lifeline.db.base import utcnow
 from lifeline.directory.models import PublicSite
 from lifeline.presence.models import ClientConnection
 from lifeline.sessions.models import SessionKey, SupportSession
-from lifeline.web.launchers import platform_from_param
 from tests.support.appliance import RunningAppliance, eventually
 from tests.support.command import NS_LATER, CommandApi
 from tests.support.personas import Personas

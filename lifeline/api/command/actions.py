@@ -23,7 +23,7 @@ from lifeline.api.params import parse_params, prefixed
 from lifeline.directory.models import CommandAccess, User
 from lifeline.directory.queries import DirectorySnapshot, Principal
 from lifeline.presence import queries as presence
-from lifeline.presence.actions import ClientKind
+from lifeline.presence.models import ClientKind
 from lifeline.sessions import actions as engine
 from lifeline.sessions import queries as session_queries
 from lifeline.sessions.events import api_actor

@@ -18,7 +18,8 @@ from lifeline.appliance.invitations import invitation
 from lifeline.appliance.settings import APPLIANCE_ID
 from lifeline.directory.models import CommandAccess
 from lifeline.directory.queries import DirectorySnapshot
-from lifeline.presence.queries import ConnectedClient, LoggedInRep
+from lifeline.presence.queries import ConnectedClient
+from lifeline.sessions.duty import LoggedInRep
 from lifeline.sessions.queues import Queue
 
 API_VERSION = "1.19.0"

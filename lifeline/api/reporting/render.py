@@ -21,7 +21,8 @@ from lifeline.api.endpoint import Era
 from lifeline.api.reporting.links import DownloadLinks
 from lifeline.api.xml import iso8601, unix
 from lifeline.recordings.actions import RecordingKind
-from lifeline.reports.records import Event, Participant, Question, SessionReport, SurveyAnswers
+from lifeline.reports.answers import SurveyAnswers
+from lifeline.reports.records import Event, Participant, Question, SessionReport
 from lifeline.reports.summary import Summary
 from lifeline.reports.teams import LoggedInRep, TeamEvent
 from lifeline.text import is_xml_safe, xml_safe

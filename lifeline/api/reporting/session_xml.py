@@ -25,8 +25,9 @@ from lifeline.api.xml import unix_and_iso8601
 from lifeline.api.xml import xml_attr as attr
 from lifeline.api.xml import xml_text as text
 from lifeline.recordings.actions import RecordingKind
+from lifeline.reports.answers import SurveyAnswers
 from lifeline.reports.frozen import FrozenParts, XmlParts
-from lifeline.reports.records import Event, Participant, Question, SessionReport, SurveyAnswers
+from lifeline.reports.records import Event, Participant, Question, SessionReport
 from lifeline.text import is_xml_safe, xml_safe
 
 Out = list[str]

@@ -15,10 +15,12 @@ from starlette.routing import Route
 from lifeline.directory import actions as directory
 from lifeline.directory.logins import LoginPolicy, Outcome, attempt_login, password_expires_at
 from lifeline.directory.models import Team, TeamMember, User
+from lifeline.http.auth import SignedIn
+from lifeline.http.pages import render
+from lifeline.http.site import client_address
 from lifeline.web.admin.base import HOME_ADMIN, HOME_REP, Access, AdminPage, Page
-from lifeline.web.auth import SignedIn
-from lifeline.web.context import Web, client_address
-from lifeline.web.pages import field, render, small_form
+from lifeline.web.context import Web
+from lifeline.web.pages import field, small_form
 from lifeline.web.signin import browser_sign_in, is_throttled, policy, safe_next, waiting
 
 Endpoint = Callable[[Request], Awaitable[Response]]

@@ -20,12 +20,11 @@ from pathlib import Path
 from starlette.background import BackgroundTask
 from starlette.responses import FileResponse, Response
 
-from lifeline.api.backup import CONTENT_TYPE, MAX_PASSWORD
 from lifeline.appliance.settings import APPLIANCE_ID
 from lifeline.backup import queries
 from lifeline.backup.actions import SCHEDULED_BY, request_run
 from lifeline.backup.archive import Manifest
-from lifeline.backup.download import take_backup
+from lifeline.backup.download import CONTENT_TYPE, MAX_PASSWORD, take_backup
 from lifeline.backup.models import BackupKind
 from lifeline.backup.restore import (
     STAGE_HOURS,
@@ -39,9 +38,9 @@ from lifeline.backup.restore import (
     stage_folder,
     staged,
 )
+from lifeline.http.pages import SECURITY_HEADERS
 from lifeline.web.admin.base import AdminPage, Page
 from lifeline.web.admin.settings_form import save_settings, setting_fields, shown_values
-from lifeline.web.pages import SECURITY_HEADERS
 
 log = logging.getLogger("lifeline.admin")
 

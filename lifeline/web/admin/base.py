@@ -16,11 +16,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from lifeline.http.auth import SignedIn
+from lifeline.http.pages import render, templates
 from lifeline.reports.browse import viewer_for
 from lifeline.reports.criteria import Viewer
-from lifeline.web.auth import SignedIn
 from lifeline.web.context import Web
-from lifeline.web.pages import field, render, small_form, templates
+from lifeline.web.pages import field, small_form
 from lifeline.web.signin import CHANGE_PASSWORD_URL
 from lifeline.web.uploads import MB, FormExpired, Upload, UploadRefused, is_multipart, read_upload
 
@@ -147,7 +148,7 @@ class Page:
             max_age=60,
             path="/login",
             httponly=True,
-            secure=True,  # cookies only ever travel over HTTPS (web/transport.py)
+            secure=True,  # cookies only ever travel over HTTPS (http/transport.py)
             samesite="strict",
         )
         return response

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from lifeline import __version__
 from lifeline.appliance.settings import APPLIANCE_ID
 from lifeline.backup.queries import last_backup
-from lifeline.presence.actions import ClientKind
+from lifeline.presence.models import ClientKind
 from lifeline.presence.queries import connected_clients
 from lifeline.web.admin.backup import said
 from lifeline.web.admin.base import AdminPage, Page

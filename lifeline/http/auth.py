@@ -84,7 +84,7 @@ class WebAuth:
             value,
             max_age=SESSION_HOURS * 3600,
             httponly=True,
-            secure=True,  # pages are served only over HTTPS (web/transport.py)
+            secure=True,  # pages are served only over HTTPS (http/transport.py)
             samesite="lax",
             path="/",
         )

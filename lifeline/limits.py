@@ -1,4 +1,7 @@
-"""Simple in-process rate limits, for guesses that must stay expensive (session keys, passwords)."""
+"""Simple in-process rate limits, for guesses that must stay expensive (session keys, passwords).
+
+Not HTTP: the runtime holds the limits every door shares (failed sign-ins per address), so
+they sit on the lowest floor, below runtime.py, and http/ does not re-export them."""
 
 from __future__ import annotations
 

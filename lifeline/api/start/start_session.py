@@ -18,20 +18,22 @@ from typing import Any
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
 
 from lifeline.api.errors import ApiError
 from lifeline.api.params import prefixed
 from lifeline.api.request import read_api_request
+from lifeline.api.start.context import Starts
+from lifeline.api.start.launchers import Launcher, Platform, launcher_for, platform_from_param, platform_from_user_agent
 from lifeline.appliance.urls import public_base_url
 from lifeline.directory.queries import SiteRecord
-from lifeline.presence.actions import ClientInfo
-from lifeline.realtime.hub import DOWNLOAD_GRACE_SECONDS
+from lifeline.http.pages import render
+from lifeline.http.site import client_address
+from lifeline.presence.actions import DOWNLOAD_GRACE_SECONDS
+from lifeline.presence.models import ClientInfo
 from lifeline.sessions.actions import CustomerDetails, attributes_problem
 from lifeline.sessions.starting import TOKEN_BYTES, CustomerStart, Plan, Refusal, Started, begin, plan
 from lifeline.text import is_xml_safe
-from lifeline.web.context import Web, client_address
-from lifeline.web.launchers import Launcher, Platform, launcher_for, platform_from_param, platform_from_user_agent
-from lifeline.web.pages import render
 
 # Field limits of the issue submission survey (1.7 guide) and later versions.
 LIMITS = {
@@ -203,7 +205,7 @@ NAME_FIELDS = ("customer_name", "customer.name")
 
 
 async def attempt(
-    web: Web, request: Request, params: dict[str, str], site: SiteRecord, *, ask_name: bool = False
+    starts: Starts, request: Request, params: dict[str, str], site: SiteRecord, *, ask_name: bool = False
 ) -> Outcome:
     """Start the session the parameters ask for (on HEAD: only see whether a GET would).
     With `ask_name`, a rep link without the customer's name starts nothing yet."""
@@ -214,29 +216,29 @@ async def attempt(
         os=request.headers.get("user-agent", "")[:255],
         public_ip=address,
     )
-    directory = await web.runtime.directory()
+    directory = await starts.runtime.directory()
     start = parse_start(params, site_id=site.id, client=client, defined_attributes=directory.custom_attributes)
     if isinstance(start, Problem):
         return start
-    if await web.starts_blocked(address):
+    if await starts.starts_blocked(address):
         return TOO_MANY_STARTS
     guessing = bool(start.short_key or start.url_key)
-    if guessing and web.key_guesses.blocked(address):
+    if guessing and starts.key_guesses.blocked(address):
         return TOO_MANY_GUESSES
     outcome: Started | Plan | Refusal
     if ask_name and not guessing and is_nameless_rep_link(start):
-        planned = await web.runtime.db.read(plan, start)
+        planned = await starts.runtime.db.read(plan, start)
         return planned if isinstance(planned, Refusal) else NameNeeded(planned.queue.name)
     if request.method == "HEAD":
-        outcome = await web.runtime.db.read(plan, start)
+        outcome = await starts.runtime.db.read(plan, start)
     else:
-        outcome = await web.runtime.db.write(begin, start, node_id=web.runtime.node_id)
+        outcome = await starts.runtime.db.write(begin, start, node_id=starts.runtime.node_id)
     if isinstance(outcome, Refusal):
         if guessing and outcome is Refusal.KEY_UNKNOWN:
-            web.key_guesses.failed(address)  # HEAD too: it must not be a free way to try keys
+            starts.key_guesses.failed(address)  # HEAD too: it must not be a free way to try keys
         return outcome
     if isinstance(outcome, Started):
-        web.session_starts.failed(address)  # the limit counts starts the way it counts failures
+        starts.session_starts.failed(address)  # the limit counts starts the way it counts failures
     return WouldStart() if isinstance(outcome, Plan) else outcome
 
 
@@ -277,16 +279,16 @@ def name_page(request: Request, asked: NameNeeded, params: dict[str, str], commo
     return render(request, "customer_name.html", context)
 
 
-async def start_from(web: Web, request: Request, params: dict[str, str]) -> Response:
+async def start_from(starts: Starts, request: Request, params: dict[str, str]) -> Response:
     """Start the session the parameters ask for and send the customer to their client."""
-    outcome = await attempt(web, request, params, await web.site_for(request), ask_name=True)
+    outcome = await attempt(starts, request, params, await starts.site_for(request), ask_name=True)
     if isinstance(outcome, Started):
-        web.hub.expect(outcome.gsnumber)
+        starts.expect(outcome.gsnumber)
         return RedirectResponse(client_url(outcome), status_code=303, headers={"cache-control": "no-store"})
     if isinstance(outcome, WouldStart):
         # Only a GET starts a session, so HEAD has no client to point at.
         return Response(status_code=200, media_type="text/html; charset=utf-8", headers={"cache-control": "no-store"})
-    common = await web.common()
+    common = await starts.common()
     if isinstance(outcome, NameNeeded):
         return name_page(request, outcome, params, common)
     if isinstance(outcome, Refusal):
@@ -323,21 +325,21 @@ def site_hostname(request: Request, site: SiteRecord) -> str:
     return host if host in site.hostnames else site.primary_hostname
 
 
-async def download_from(web: Web, request: Request, params: dict[str, str], platform: Platform) -> Response:
+async def download_from(starts: Starts, request: Request, params: dict[str, str], platform: Platform) -> Response:
     """Start the session and answer with the launcher of its browser customer client."""
-    site = await web.site_for(request)
-    outcome = await attempt(web, request, params, site)
+    site = await starts.site_for(request)
+    outcome = await attempt(starts, request, params, site)
     if isinstance(outcome, Refusal):
         return plain_error(request, REFUSAL_STATUS.get(outcome, 400), outcome.value)
     if isinstance(outcome, Problem):
         return plain_error(request, outcome.status, outcome.message)
     if isinstance(outcome, Started):
-        web.hub.expect(outcome.gsnumber, grace=DOWNLOAD_GRACE_SECONDS)
+        starts.expect(outcome.gsnumber, grace=DOWNLOAD_GRACE_SECONDS)
         path = client_url(outcome)
     else:
         path = f"/chat/{PLACEHOLDER_TOKEN}"
     hostname = site_hostname(request, site)
-    base_url = public_base_url(hostname, web.runtime.https_port_for_urls(await web.runtime.settings()))
+    base_url = public_base_url(hostname, starts.runtime.https_port_for_urls(await starts.runtime.settings()))
     # Named after the key the customer typed (it is known to be one by now), else the site.
     short_key = "".join((params.get("short_key") or "").split())
     launcher: Launcher = launcher_for(platform, base_url + path, short_key or hostname)
@@ -351,17 +353,25 @@ async def download_from(web: Web, request: Request, params: dict[str, str], plat
     )
 
 
-def start_session_endpoint(web: Web) -> Callable[[Request], Awaitable[Response]]:
+def start_session_endpoint(starts: Starts) -> Callable[[Request], Awaitable[Response]]:
     async def start_session(request: Request) -> Response:
         try:
             parsed = await read_api_request(request.scope, request.receive)
         except ApiError as error:
             if download_platform(request.headers, {}) is not None:
                 return plain_error(request, 400, error.message)
-            return problem_page(request, Problem("Not accepted", error.message), await web.common())
+            return problem_page(request, Problem("Not accepted", error.message), await starts.common())
         platform = download_platform(request.headers, parsed.params)
         if platform is None:
-            return await start_from(web, request, parsed.params)
-        return await download_from(web, request, parsed.params, platform)
+            return await start_from(starts, request, parsed.params)
+        return await download_from(starts, request, parsed.params, platform)
 
     return start_session
+
+
+def start_routes(starts: Starts) -> list[BaseRoute]:
+    start_session = start_session_endpoint(starts)
+    return [
+        Route("/api/start_session", start_session, methods=["GET", "POST", "HEAD"]),
+        Route("/api/start_session.ns", start_session, methods=["GET", "POST", "HEAD"]),
+    ]

@@ -1,6 +1,8 @@
-"""When the scheduled backup runs, and the folder it writes to: the schedule's two forms
-("daily HH:MM" in the appliance's time zone, "every N hours" on the hour like cron's
-`0 */N`), file names, pruning, and what makes a folder usable."""
+"""When the scheduled backup runs, and the folder it writes to, as settings hold them: the
+schedule's two forms ("daily HH:MM" in the appliance's time zone, "every N hours" on the
+hour like cron's `0 */N`) and what makes a folder usable. Here, below the backup package,
+because the settings check them when an admin saves them; the backups' files in the folder
+are backup/folder.py's."""
 
 from __future__ import annotations
 
@@ -13,8 +15,6 @@ from zoneinfo import ZoneInfo
 
 DAILY = re.compile(r"daily\s+(\d{1,2}):(\d{2})")
 EVERY = re.compile(r"every\s+(\d{1,2})\s+hours?")
-STAMP = "%Y-%m-%d-%H%M%S"
-STAMP_PATTERN = r"\d{4}-\d{2}-\d{2}-\d{6}"
 
 
 class ScheduleError(ValueError):
@@ -89,32 +89,3 @@ def check_folder(raw: str) -> str:
     if not os.access(path, os.W_OK | os.X_OK):
         raise ScheduleError(f"the appliance may not write to {value}")
     return value
-
-
-def file_name(hostname: str, moment: datetime) -> str:
-    """`<hostname>-<YYYY-MM-DD-HHMMSS>.nsb`, in UTC, so names sort in the order they were made."""
-    return f"{hostname}-{moment.astimezone(UTC).strftime(STAMP)}.nsb"
-
-
-def free_name(folder: Path, hostname: str, moment: datetime) -> Path:
-    """The file for a backup made at `moment`; a second later if one was made that second."""
-    for seconds in range(3600):
-        path = folder / file_name(hostname, moment + timedelta(seconds=seconds))
-        if not path.exists():
-            return path
-    raise ScheduleError(f"{folder} already holds a backup for every second of the hour")
-
-
-def ours(folder: Path, hostname: str) -> list[Path]:
-    """This appliance's scheduled backups in the folder, oldest first; nothing else in it."""
-    pattern = re.compile(re.escape(hostname) + "-" + STAMP_PATTERN + r"\.nsb")
-    return sorted(path for path in folder.iterdir() if pattern.fullmatch(path.name) and path.is_file())
-
-
-def prune(folder: Path, hostname: str, keep: int) -> list[Path]:
-    """Remove the oldest of this appliance's scheduled backups beyond `keep`; returns them."""
-    backups = ours(folder, hostname)
-    removed = backups[: max(len(backups) - keep, 0)]
-    for path in removed:
-        path.unlink(missing_ok=True)
-    return removed
