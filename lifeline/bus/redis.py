@@ -6,6 +6,13 @@ after the appliance's id, so appliances sharing a Redis server do not hear each 
 
 If Redis goes away, both tasks retry. Nothing durable rides on the bus: caches also poll
 the change stamps, and clients resume from the database when they reconnect.
+
+Binary frames go on channels of their own, one per stream, as raw bytes (the sending
+node's id, length-prefixed, then the frame: no JSON, no base64), through a publisher and a
+subscriber of their own so a screen never delays a chat line. A process subscribes only to
+the streams someone there watches. Frames waiting for Redis are bounded in bytes; past
+that, new ones are dropped and counted (the viewers' relay sees the jump in sequence and
+asks for a key frame).
 """
 
 from __future__ import annotations
@@ -13,6 +20,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from collections import deque
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -24,6 +33,9 @@ log = logging.getLogger("lifeline.bus")
 
 RETRY_SECONDS = 1.0
 QUEUE_LIMIT = 100_000
+FRAME_QUEUE_BYTES = 8 * 1024 * 1024  # frames waiting for Redis, at most
+FRAME_POLL_SECONDS = 0.1  # how soon a newly watched stream is subscribed to
+DROP_LOG_SECONDS = 10.0  # one log line about dropped frames per this many seconds
 
 
 class RedisBus(Bus):
@@ -35,10 +47,17 @@ class RedisBus(Bus):
         self._outgoing: asyncio.Queue[bytes] = asyncio.Queue(QUEUE_LIMIT)
         self._tasks: list[asyncio.Task[None]] = []
         self._subscribed = asyncio.Event()
+        self.stream_prefix = "lifeline:stream:"
+        self._frames: deque[bytes] = deque()
+        self._frame_bytes = 0
+        self._frames_waiting = asyncio.Event()
+        self._followed: dict[int, int] = {}  # stream -> how many follow it here
+        self._dropped_logged = 0.0
 
     def configure(self, *, node_id: str, appliance_id: str) -> None:
         self.node_id = node_id
         self.channel = f"lifeline:{appliance_id}:events"
+        self.stream_prefix = f"lifeline:{appliance_id}:stream:"
 
     def publish_local(self, event: Any) -> None:
         self.deliver(event)
@@ -48,8 +67,38 @@ class RedisBus(Bus):
             except asyncio.QueueFull:
                 log.error("Redis is not keeping up; dropped a live event for other processes")
 
+    def publish_frame(self, stream: int, frame: bytes) -> None:
+        self.deliver_frame(stream, frame)
+        origin = self.node_id.encode()
+        message = bytes([len(origin)]) + origin + stream.to_bytes(4, "big") + frame
+        if self._frame_bytes + len(message) > FRAME_QUEUE_BYTES:
+            self.frames_dropped += 1
+            now = time.monotonic()
+            if now - self._dropped_logged >= DROP_LOG_SECONDS:
+                self._dropped_logged = now
+                log.warning(
+                    "Redis is not keeping up; %d frames for other processes dropped so far", self.frames_dropped
+                )
+            return
+        self._frames.append(message)
+        self._frame_bytes += len(message)
+        self._frames_waiting.set()
+
+    def follow_stream(self, stream: int) -> None:
+        self._followed[stream] = self._followed.get(stream, 0) + 1
+
+    def unfollow_stream(self, stream: int) -> None:
+        left = self._followed.pop(stream, 0) - 1
+        if left > 0:
+            self._followed[stream] = left
+
     async def start(self) -> None:
-        self._tasks = [asyncio.create_task(self._publish()), asyncio.create_task(self._subscribe())]
+        self._tasks = [
+            asyncio.create_task(self._publish()),
+            asyncio.create_task(self._subscribe()),
+            asyncio.create_task(self._publish_frames()),
+            asyncio.create_task(self._subscribe_frames()),
+        ]
         # Start serving only once this process hears the others.
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._subscribed.wait(), timeout=10)
@@ -115,3 +164,69 @@ class RedisBus(Bus):
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()  # type: ignore[no-untyped-call]
                     await client.aclose()
+
+    async def _publish_frames(self) -> None:
+        while True:
+            client = aioredis.from_url(self.url)
+            try:
+                while True:
+                    await self._frames_waiting.wait()
+                    while self._frames:
+                        message = self._frames.popleft()
+                        self._frame_bytes -= len(message)
+                        await client.publish(self._stream_channel(message), message)
+                    self._frames_waiting.clear()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                # The frame in hand is lost: frames are perishable, the viewers ask for a key frame.
+                self.frames_dropped += 1
+                log.warning("publishing frames to Redis failed (%s); retrying", error)
+                await asyncio.sleep(RETRY_SECONDS)
+            finally:
+                with contextlib.suppress(Exception):
+                    await client.aclose()
+
+    def _stream_channel(self, message: bytes) -> str:
+        start = 1 + message[0]
+        return f"{self.stream_prefix}{int.from_bytes(message[start : start + 4], 'big')}"
+
+    async def _subscribe_frames(self) -> None:
+        """Polls for changes to the streams followed here between messages (a pub/sub
+        connection that follows no stream would otherwise have nothing to wait on)."""
+        while True:
+            client = aioredis.from_url(self.url)
+            pubsub = client.pubsub(ignore_subscribe_messages=True)
+            subscribed: set[int] = set()
+            try:
+                while True:
+                    wanted = set(self._followed)
+                    if wanted - subscribed:
+                        await pubsub.subscribe(*(f"{self.stream_prefix}{s}" for s in wanted - subscribed))
+                    if subscribed - wanted:
+                        await pubsub.unsubscribe(*(f"{self.stream_prefix}{s}" for s in subscribed - wanted))
+                    subscribed = wanted
+                    if not subscribed:
+                        await asyncio.sleep(FRAME_POLL_SECONDS)
+                        continue
+                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=FRAME_POLL_SECONDS)
+                    if message is not None and message.get("type") == "message":
+                        self._frame_arrived(message["data"])
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning("listening to Redis for frames failed (%s); retrying", error)
+                await asyncio.sleep(RETRY_SECONDS)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                    await client.aclose()
+
+    def _frame_arrived(self, data: bytes) -> None:
+        start = 1 + data[0] if data else 0
+        if len(data) < start + 4:
+            log.error("a message on a stream channel is not a frame; ignored")
+            return
+        if data[1:start] == self.node_id.encode():
+            return  # this process's own: delivered here when it was published
+        self.deliver_frame(int.from_bytes(data[start : start + 4], "big"), data[start + 4 :])

@@ -1,0 +1,107 @@
+"""Binary frames on the bus: in one process they go straight to the subscribers; through
+Redis they reach the other processes that follow their stream, byte for byte, and when
+Redis cannot keep up they are dropped and counted, never queued without bound. The Redis
+tests run when REDIS_URL points at a real server (as CI does)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Callable
+
+import pytest
+
+from lifeline.bus import InProcessBus
+from lifeline.bus import redis as redis_bus
+from lifeline.bus.redis import RedisBus
+
+needs_redis = pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL (Redis)")
+
+FRAME = bytes(range(256)) * 40 + b"\x00\r\n{}"  # every byte value, and nothing JSON could hold as text
+
+
+def test_in_one_process_a_frame_reaches_its_subscribers_before_the_call_returns() -> None:
+    bus = InProcessBus()
+    got: list[tuple[int, bytes]] = []
+    unsubscribe = bus.subscribe_frames(lambda stream, frame: got.append((stream, frame)))
+    bus.publish_frame(3, FRAME)
+    assert got == [(3, FRAME)]
+    unsubscribe()
+    bus.publish_frame(3, FRAME)
+    assert len(got) == 1
+
+
+def pair() -> tuple[RedisBus, RedisBus]:
+    url = os.environ["REDIS_URL"]
+    appliance = uuid.uuid4().hex  # a channel of this test's own
+    first, second = RedisBus(url), RedisBus(url)
+    first.configure(node_id="first", appliance_id=appliance)
+    second.configure(node_id="second", appliance_id=appliance)
+    return first, second
+
+
+async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
+@needs_redis
+def test_redis_carries_frames_to_the_processes_that_follow_their_stream() -> None:
+    async def run() -> None:
+        first, second = pair()
+        here: list[tuple[int, bytes]] = []
+        there: list[tuple[int, bytes]] = []
+        first.subscribe_frames(lambda stream, frame: here.append((stream, frame)))
+        second.subscribe_frames(lambda stream, frame: there.append((stream, frame)))
+        await first.start()
+        await second.start()
+        try:
+            first.follow_stream(9)  # the sender's process watches too: it hears its own frame once
+            second.follow_stream(9)
+            await asyncio.sleep(0.5)  # the subscriptions are made between messages
+            first.publish_frame(9, FRAME)
+            first.publish_frame(10, b"nobody follows this stream")
+            await until(lambda: bool(there))
+            await asyncio.sleep(0.3)
+            assert there == [(9, FRAME)]
+            assert here == [(9, FRAME), (10, b"nobody follows this stream")]
+
+            second.unfollow_stream(9)
+            await asyncio.sleep(0.5)
+            first.publish_frame(9, FRAME)
+            await asyncio.sleep(0.3)
+            assert there == [(9, FRAME)]
+        finally:
+            await first.stop()
+            await second.stop()
+
+    asyncio.run(run())
+
+
+@needs_redis
+def test_frames_redis_cannot_take_yet_are_dropped_and_counted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(redis_bus, "FRAME_QUEUE_BYTES", 100 * len(FRAME))
+
+    async def run() -> None:
+        first, second = pair()
+        there: list[bytes] = []
+        second.subscribe_frames(lambda stream, frame: there.append(frame))
+        await first.start()
+        await second.start()
+        try:
+            second.follow_stream(9)
+            await asyncio.sleep(0.5)
+            # Published faster than anything can go out (the loop never turns meanwhile).
+            for n in range(1000):
+                first.publish_frame(9, n.to_bytes(4, "big") + FRAME)
+            assert first.frames_dropped >= 900
+            await until(lambda: len(there) >= 1000 - first.frames_dropped)
+            assert [int.from_bytes(f[:4], "big") for f in there] == list(range(len(there)))
+        finally:
+            await first.stop()
+            await second.stop()
+
+    asyncio.run(run())
