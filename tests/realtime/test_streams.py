@@ -1,0 +1,263 @@
+"""Binary streams through the hub's relay, with real Peers on a real bus: a viewer that
+never drains holds at most its bound and starts again at the next key frame once it has
+caught up, the sender's call never waits, a fast viewer gets every frame, and text keeps
+its order and its guarantee beside the frames."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import lifeline_protocol.binary as binary
+import pytest
+from lifeline_protocol.binary import FrameKind, Header
+
+from lifeline.appliance.bootstrap import ensure_appliance, open_database
+from lifeline.bus import InProcessBus
+from lifeline.config import Config, normalize_database_url
+from lifeline.realtime.hub import Hub, Peer
+from lifeline.realtime.streams import KEY_REQUEST_SECONDS, LANE_FRAMES, VIEWER_BYTES, KeyFrameWanted, StreamRelay
+from lifeline.runtime import Ports, Runtime
+from tests.support.appliance import ScratchDatabase
+
+STREAM = 7
+
+
+class Sender:
+    """A screen sender: numbered frames of one stream, a key frame when asked."""
+
+    def __init__(self, relay: StreamRelay, stream: int = STREAM, size: int = 1000) -> None:
+        self.relay = relay
+        self.stream = stream
+        self.size = size
+        self.sequence = 0
+
+    def frame(self, *, key: bool = False) -> bytes:
+        self.sequence += 1
+        header = Header(FrameKind.SCREEN, self.stream, self.sequence, key=key)
+        payload = self.sequence.to_bytes(4, "big") * (self.size // 4)
+        data = binary.pack(header, payload)
+        self.relay.send(header, data)
+        return data
+
+
+def sequence_of(frame: bytes) -> int:
+    return binary.unpack_header(frame).sequence
+
+
+def drain(peer: Peer) -> list[bytes]:
+    taken = []
+    while (frame := peer.frames.take()) is not None:
+        taken.append(frame)
+    return taken
+
+
+@pytest.fixture
+def bus() -> InProcessBus:
+    return InProcessBus()
+
+
+@pytest.fixture
+def key_requests(bus: InProcessBus) -> list[int]:
+    asked: list[int] = []
+    bus.subscribe(lambda event: asked.append(event.stream) if isinstance(event, KeyFrameWanted) else None)
+    return asked
+
+
+def test_a_viewer_starts_at_a_key_frame_and_asks_for_one(bus: InProcessBus, key_requests: list[int]) -> None:
+    relay = StreamRelay(bus)
+    sender = Sender(relay)
+    sender.frame(key=True)
+    sender.frame()
+    viewer = Peer(1)
+    relay.watch(viewer, STREAM)
+    assert key_requests == [STREAM]
+    sender.frame()  # a delta frame: useless without the key frame before it
+    assert drain(viewer) == []
+    key = sender.frame(key=True)
+    after = sender.frame()
+    assert drain(viewer) == [key, after]
+
+
+def test_a_viewer_that_never_drains_holds_at_most_its_bound_and_resumes_at_the_next_key_frame(
+    bus: InProcessBus, key_requests: list[int]
+) -> None:
+    relay = StreamRelay(bus)
+    sender = Sender(relay, size=200_000)
+    stalled = Peer(1)
+    relay.watch(stalled, STREAM)
+    sender.frame(key=True)
+    for n in range(550):  # the last key frame 50 frames ago: its lane filled up since
+        sender.frame(key=n % 100 == 99)
+        assert stalled.frames.held <= VIEWER_BYTES
+    assert stalled.frames.dropped > 450
+    # Still behind a while later: its relay asks the sender for a key frame again.
+    time.sleep(KEY_REQUEST_SECONDS)
+    key_requests.clear()
+    sender.frame()
+    assert key_requests == [STREAM]
+    # What it holds is a run that decodes: a key frame and the frames right after it.
+    held = drain(stalled)
+    assert binary.unpack_header(held[0]).key
+    assert [sequence_of(f) for f in held] == list(range(sequence_of(held[0]), sequence_of(held[0]) + len(held)))
+    # Caught up: it skips to the next key frame.
+    sender.frame()
+    assert drain(stalled) == []
+    key = sender.frame(key=True)
+    assert drain(stalled) == [key]
+
+
+def test_a_viewer_of_small_frames_is_never_more_than_a_lane_behind(bus: InProcessBus) -> None:
+    relay = StreamRelay(bus)
+    sender = Sender(relay, size=100)
+    stalled = Peer(1)
+    relay.watch(stalled, STREAM)
+    for n in range(1000):
+        sender.frame(key=n % 60 == 0)
+    held = drain(stalled)
+    assert 0 < len(held) <= LANE_FRAMES
+    # The last key frame replaced what was waiting before it.
+    assert sequence_of(held[0]) == 961
+
+
+def test_the_sender_never_waits_and_a_fast_viewer_gets_every_frame(bus: InProcessBus) -> None:
+    relay = StreamRelay(bus)
+    sender = Sender(relay, size=50_000)
+    fast, stalled = Peer(1), Peer(2)
+    relay.watch(fast, STREAM)
+    relay.watch(stalled, STREAM)
+    got: list[int] = []
+
+    async def watch() -> None:
+        while len(got) < 2000:
+            frame = await fast.next_out()
+            assert isinstance(frame, bytes)
+            got.append(sequence_of(frame))
+
+    async def send() -> float:
+        slowest = 0.0
+        for n in range(2000):
+            started = time.perf_counter()
+            sender.frame(key=n % 300 == 0)
+            slowest = max(slowest, time.perf_counter() - started)
+            await asyncio.sleep(0)  # the fast viewer's writer runs between frames
+        return slowest
+
+    async def both() -> float:
+        watcher = asyncio.create_task(watch())
+        slowest = await send()
+        await asyncio.wait_for(watcher, 5)
+        return slowest
+
+    slowest = asyncio.run(both())
+    assert got == list(range(1, 2001))
+    assert stalled.frames.held <= VIEWER_BYTES
+    assert slowest < 0.05, f"one send took {slowest * 1000:.1f} ms"
+
+
+def test_text_keeps_its_order_and_goes_before_frames(bus: InProcessBus) -> None:
+    relay = StreamRelay(bus)
+    sender = Sender(relay)
+    viewer = Peer(1)
+    relay.watch(viewer, STREAM)
+    sender.frame(key=True)
+    viewer.send_text("first")
+    sender.frame()
+    viewer.send_bytes(b"\x00control")
+    viewer.send_text("second")
+
+    async def take(n: int) -> list[str | bytes | None]:
+        return [await viewer.next_out() for _ in range(n)]
+
+    out = asyncio.run(take(5))
+    assert out[:3] == ["first", b"\x00control", "second"]
+    assert [sequence_of(f) for f in out[3:] if isinstance(f, bytes)] == [1, 2]
+
+
+def test_streams_of_one_viewer_take_turns(bus: InProcessBus) -> None:
+    relay = StreamRelay(bus)
+    one, two = Sender(relay, 1), Sender(relay, 2)
+    viewer = Peer(1)
+    relay.watch(viewer, 1)
+    relay.watch(viewer, 2)
+    for _ in range(3):
+        one.frame(key=True)
+    for _ in range(3):
+        two.frame(key=True)
+    assert [binary.unpack_header(f).stream for f in drain(viewer)] == [1, 2, 1, 2, 1, 2]
+
+
+def test_frames_lost_on_the_way_make_every_viewer_wait_for_a_key_frame(bus: InProcessBus) -> None:
+    relay = StreamRelay(bus)
+    sender = Sender(relay)
+    viewer = Peer(1)
+    relay.watch(viewer, STREAM)
+    sender.frame(key=True)
+    sender.sequence += 1  # the bus between processes dropped this one
+    sender.frame()
+    assert [sequence_of(f) for f in drain(viewer)] == [1]
+    sender.frame()
+    assert drain(viewer) == []
+    sender.frame(key=True)
+    assert [sequence_of(f) for f in drain(viewer)] == [5]
+
+
+def test_key_frame_requests_are_spaced_out(bus: InProcessBus, key_requests: list[int]) -> None:
+    relay = StreamRelay(bus)
+    sender = Sender(relay)
+    relay.watch(Peer(1), STREAM)
+    for _ in range(100):
+        sender.frame()
+    assert key_requests == [STREAM]
+
+
+def test_a_viewer_let_go_holds_nothing_and_its_stream_is_no_longer_followed(bus: InProcessBus) -> None:
+    relay = StreamRelay(bus)
+    sender = Sender(relay)
+    viewer, other = Peer(1), Peer(2)
+    relay.watch(viewer, STREAM)
+    relay.watch(other, STREAM)
+    sender.frame(key=True)
+    relay.forget(viewer)
+    assert viewer.frames.held == 0
+    assert drain(viewer) == []
+    assert STREAM in relay.viewers
+    relay.unwatch(other, STREAM)
+    assert relay.viewers == {}
+    sender.frame(key=True)
+    assert drain(other) == []
+
+
+def test_invalid_frames_from_the_bus_are_dropped(bus: InProcessBus) -> None:
+    relay = StreamRelay(bus)
+    viewer = Peer(1)
+    relay.watch(viewer, STREAM)
+    bus.publish_frame(STREAM, b"\x09not a frame at all")
+    assert drain(viewer) == []
+
+
+@pytest.fixture
+def runtime(tmp_path: Path) -> Iterator[Runtime]:
+    database = ScratchDatabase(tmp_path)
+    url = normalize_database_url(database.url) if database.url else ""
+    config = Config(data_dir=tmp_path / "data", database_url=url)
+    db = open_database(config)
+    db.call(ensure_appliance, "support.example.com")
+    try:
+        yield Runtime(config, db, ports=Ports(https=None, http=None))
+    finally:
+        db.close()
+        database.drop()
+
+
+def test_the_hub_lets_go_of_a_closed_sockets_streams(runtime: Runtime) -> None:
+    hub = Hub(runtime)
+    sender = Sender(hub.streams)
+    viewer = Peer(1)
+    hub.streams.watch(viewer, STREAM)
+    sender.frame(key=True)
+    hub.remove(viewer, detached=False)
+    assert hub.streams.viewers == {}
+    assert viewer.frames.held == 0
