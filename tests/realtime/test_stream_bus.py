@@ -1,7 +1,8 @@
 """Binary frames on the bus: in one process they go straight to the subscribers; through
 Redis they reach the other processes that follow their stream, byte for byte, and when
-Redis cannot keep up they are dropped and counted, never queued without bound. The Redis
-tests run when REDIS_URL points at a real server (as CI does)."""
+Redis cannot keep up they are dropped and counted, never queued without bound. A viewer's
+request for a key frame reaches the sender's process. The Redis tests run when REDIS_URL
+points at a real server (as CI does)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,15 @@ import os
 import uuid
 from collections.abc import Callable
 
+import lifeline_protocol.binary as binary
 import pytest
+from lifeline_protocol.binary import FrameKind, Header
 
 from lifeline.bus import InProcessBus
 from lifeline.bus import redis as redis_bus
 from lifeline.bus.redis import RedisBus
+from lifeline.realtime.hub import Peer
+from lifeline.realtime.streams import KeyFrameWanted, StreamRelay
 
 needs_redis = pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL (Redis)")
 
@@ -100,6 +105,40 @@ def test_frames_redis_cannot_take_yet_are_dropped_and_counted(monkeypatch: pytes
             assert first.frames_dropped >= 900
             await until(lambda: len(there) >= 1000 - first.frames_dropped)
             assert [int.from_bytes(f[:4], "big") for f in there] == list(range(len(there)))
+        finally:
+            await first.stop()
+            await second.stop()
+
+    asyncio.run(run())
+
+
+@needs_redis
+def test_a_viewer_in_another_process_asks_for_a_key_frame_and_gets_the_stream() -> None:
+    async def run() -> None:
+        first, second = pair()
+        sending, watching = StreamRelay(first), StreamRelay(second)
+        asked: list[int] = []
+        first.subscribe(lambda event: asked.append(event.stream) if isinstance(event, KeyFrameWanted) else None)
+        await first.start()
+        await second.start()
+        try:
+            viewer = Peer(1)
+            watching.watch(viewer, 4)
+            await until(lambda: asked == [4])  # the sender's process heard the viewer's
+            await asyncio.sleep(0.3)  # the watching process subscribes between messages
+            for sequence in (1, 2):
+                header = Header(FrameKind.SCREEN, 4, sequence, key=sequence == 1)
+                sending.send(header, binary.pack(header, FRAME))
+            frames: list[bytes] = []
+
+            async def two() -> None:
+                while len(frames) < 2:
+                    message = await viewer.next_out()
+                    assert isinstance(message, bytes)
+                    frames.append(message)
+
+            await asyncio.wait_for(two(), 5)
+            assert [binary.unpack(f).payload for f in frames] == [FRAME, FRAME]
         finally:
             await first.stop()
             await second.stop()

@@ -6,12 +6,16 @@ its order and its guarantee beside the frames."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import lifeline_protocol.binary as binary
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lifeline_protocol.binary import FrameKind, Header
 
 from lifeline.appliance.bootstrap import ensure_appliance, open_database
@@ -261,3 +265,59 @@ def test_the_hub_lets_go_of_a_closed_sockets_streams(runtime: Runtime) -> None:
     hub.remove(viewer, detached=False)
     assert hub.streams.viewers == {}
     assert viewer.frames.held == 0
+
+
+# Any mix of frames, sizes, key frames, draining and skips: the bound holds, what is held
+# is what is counted, and what a viewer gets of a stream decodes (every jump lands on a key frame).
+operations = st.lists(
+    st.one_of(
+        st.tuples(st.just("frame"), st.integers(1, 3), st.integers(0, 600_000), st.booleans()),
+        st.tuples(st.just("take"), st.integers(1, 40)),
+        st.tuples(st.just("lost"), st.integers(1, 3)),
+    ),
+    max_size=200,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(operations)
+def test_any_traffic_keeps_the_bound_and_every_viewer_decodes(steps: list[tuple[Any, ...]]) -> None:
+    relay = StreamRelay(InProcessBus())
+    senders = {stream: Sender(relay, stream) for stream in (1, 2, 3)}
+    viewer = Peer(1)
+    for stream in senders:
+        relay.watch(viewer, stream)
+    got: dict[int, list[tuple[int, bool]]] = {stream: [] for stream in senders}
+    for step in steps:
+        if step[0] == "frame":
+            sender = senders[step[1]]
+            sender.size = step[2]
+            sender.frame(key=step[3])
+        elif step[0] == "take":
+            for frame in drain(viewer)[: step[1]]:
+                header = binary.unpack_header(frame)
+                got[header.stream].append((header.sequence, header.key))
+        else:
+            senders[step[1]].sequence += 1  # lost on the way
+        assert viewer.frames.held <= VIEWER_BYTES
+    for frame in drain(viewer):
+        header = binary.unpack_header(frame)
+        got[header.stream].append((header.sequence, header.key))
+    assert viewer.frames.held == 0
+    for frames in got.values():
+        if frames:
+            assert frames[0][1]
+        for (before, _), (after, key) in itertools.pairwise(frames):
+            assert after == before + 1 or key, frames
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=64))
+def test_any_bytes_on_a_watched_stream_never_break_the_relay(data: bytes) -> None:
+    bus = InProcessBus()
+    relay = StreamRelay(bus)
+    viewer = Peer(1)
+    relay.watch(viewer, STREAM)
+    bus.publish_frame(STREAM, data)
+    for frame in drain(viewer):
+        assert binary.unpack_header(frame).key
