@@ -3,6 +3,9 @@ are either a frame or the protocol's FrameError, never another exception."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -102,3 +105,33 @@ def test_sequences_follow_each_other_across_the_wrap() -> None:
     assert binary.follows(2**32 - 1, 0)
     assert not binary.follows(7, 9)
     assert not binary.follows(7, 7)
+
+
+def test_the_layout_in_docs_is_the_declared_one() -> None:
+    """docs/realtime.md's table of the header, read back: each field where pack puts it."""
+    text = (Path(__file__).parents[2] / "docs" / "realtime.md").read_text()
+    section = text.split("## Binary frames", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| (\d+) \| (\d+|…) \| `?([a-z ]+)`? \|", section, re.MULTILINE)
+    layout = {name: (int(offset), size) for offset, size, name in rows}
+    header = Header(FrameKind.FILE_CHUNK, stream=0x0A0B0C0D, sequence=0x01020304, timestamp=0x05060708, last=True)
+    data = pack(header, b"payload")
+    expected = {
+        "version": binary.VERSION,
+        "kind": FrameKind.FILE_CHUNK,
+        "flags": binary.LAST,
+        "reserved": 0,
+        "stream": header.stream,
+        "sequence": header.sequence,
+        "timestamp": header.timestamp,
+    }
+    assert set(layout) == {*expected, "payload"}
+    for name, value in expected.items():
+        offset, size = layout[name]
+        assert int.from_bytes(data[offset : offset + int(size)], "big") == value, name
+    assert layout["payload"] == (binary.HEADER_SIZE, "…")
+    assert f"{binary.HEADER_SIZE}-byte header" in section
+    assert f"({MAX_FRAME:,} bytes)" in section
+    for kind in FrameKind:
+        assert f"`{kind.value}` {kind.name.lower().replace('_', ' ')}" in section
+    assert f"`0x{binary.KEY:02x}` key" in section
+    assert f"`0x{binary.LAST:02x}` last" in section
