@@ -22,6 +22,7 @@ import contextlib
 import logging
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -94,10 +95,10 @@ class RedisBus(Bus):
 
     async def start(self) -> None:
         self._tasks = [
-            asyncio.create_task(self._publish()),
-            asyncio.create_task(self._subscribe()),
-            asyncio.create_task(self._publish_frames()),
-            asyncio.create_task(self._subscribe_frames()),
+            asyncio.create_task(self._keep_connected("publishing to Redis", self._publish)),
+            asyncio.create_task(self._keep_connected("listening to Redis", self._subscribe)),
+            asyncio.create_task(self._keep_connected("publishing frames to Redis", self._publish_frames)),
+            asyncio.create_task(self._keep_connected("listening to Redis for frames", self._subscribe_frames)),
         ]
         # Start serving only once this process hears the others.
         with contextlib.suppress(TimeoutError):
@@ -110,25 +111,29 @@ class RedisBus(Bus):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    async def _publish(self) -> None:
+    async def _keep_connected(self, what: str, work: Callable[[aioredis.Redis], Awaitable[None]]) -> None:
+        """Runs `work` with a connection of its own, again on a new one whenever it fails."""
         while True:
             client = aioredis.from_url(self.url)
             try:
-                while True:
-                    message = await self._outgoing.get()
-                    try:
-                        await client.publish(self.channel, message)
-                    except Exception:
-                        self._requeue(message)
-                        raise
+                await work(client)
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                log.warning("publishing to Redis failed (%s); retrying", error)
+                log.warning("%s failed (%s); retrying", what, error)
                 await asyncio.sleep(RETRY_SECONDS)
             finally:
                 with contextlib.suppress(Exception):
                     await client.aclose()
+
+    async def _publish(self, client: aioredis.Redis) -> None:
+        while True:
+            message = await self._outgoing.get()
+            try:
+                await client.publish(self.channel, message)
+            except Exception:
+                self._requeue(message)
+                raise
 
     def _requeue(self, message: bytes) -> None:
         # Put it back at the front: order matters more than speed while Redis recovers.
@@ -139,88 +144,64 @@ class RedisBus(Bus):
             with contextlib.suppress(asyncio.QueueFull):
                 self._outgoing.put_nowait(item)
 
-    async def _subscribe(self) -> None:
-        while True:
-            client = aioredis.from_url(self.url)
-            pubsub = client.pubsub(ignore_subscribe_messages=True)
-            try:
-                await pubsub.subscribe(self.channel)
-                self._subscribed.set()
-                async for message in pubsub.listen():
-                    if message.get("type") != "message":
-                        continue
-                    decoded = decode(message["data"])
-                    if decoded is None:
-                        continue
-                    origin, event = decoded
-                    if origin != self.node_id:
-                        self.deliver(event)
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                log.warning("listening to Redis failed (%s); retrying", error)
-                await asyncio.sleep(RETRY_SECONDS)
-            finally:
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
-                    await client.aclose()
+    async def _subscribe(self, client: aioredis.Redis) -> None:
+        pubsub = client.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.subscribe(self.channel)
+            self._subscribed.set()
+            async for message in pubsub.listen():
+                if message.get("type") != "message":
+                    continue
+                decoded = decode(message["data"])
+                if decoded is None:
+                    continue
+                origin, event = decoded
+                if origin != self.node_id:
+                    self.deliver(event)
+        finally:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
 
-    async def _publish_frames(self) -> None:
+    async def _publish_frames(self, client: aioredis.Redis) -> None:
         while True:
-            client = aioredis.from_url(self.url)
-            try:
-                while True:
-                    await self._frames_waiting.wait()
-                    while self._frames:
-                        message = self._frames.popleft()
-                        self._frame_bytes -= len(message)
-                        await client.publish(self._stream_channel(message), message)
-                    self._frames_waiting.clear()
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                # The frame in hand is lost: frames are perishable, the viewers ask for a key frame.
-                self.frames_dropped += 1
-                log.warning("publishing frames to Redis failed (%s); retrying", error)
-                await asyncio.sleep(RETRY_SECONDS)
-            finally:
-                with contextlib.suppress(Exception):
-                    await client.aclose()
+            await self._frames_waiting.wait()
+            while self._frames:
+                message = self._frames.popleft()
+                self._frame_bytes -= len(message)
+                try:
+                    await client.publish(self._stream_channel(message), message)
+                except Exception:
+                    # Lost: frames are perishable, and the viewers' relay asks for a key frame.
+                    self.frames_dropped += 1
+                    raise
+            self._frames_waiting.clear()
 
     def _stream_channel(self, message: bytes) -> str:
         start = 1 + message[0]
         return f"{self.stream_prefix}{int.from_bytes(message[start : start + 4], 'big')}"
 
-    async def _subscribe_frames(self) -> None:
+    async def _subscribe_frames(self, client: aioredis.Redis) -> None:
         """Polls for changes to the streams followed here between messages (a pub/sub
         connection that follows no stream would otherwise have nothing to wait on)."""
-        while True:
-            client = aioredis.from_url(self.url)
-            pubsub = client.pubsub(ignore_subscribe_messages=True)
-            subscribed: set[int] = set()
-            try:
-                while True:
-                    wanted = set(self._followed)
-                    if wanted - subscribed:
-                        await pubsub.subscribe(*(f"{self.stream_prefix}{s}" for s in wanted - subscribed))
-                    if subscribed - wanted:
-                        await pubsub.unsubscribe(*(f"{self.stream_prefix}{s}" for s in subscribed - wanted))
-                    subscribed = wanted
-                    if not subscribed:
-                        await asyncio.sleep(FRAME_POLL_SECONDS)
-                        continue
-                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=FRAME_POLL_SECONDS)
-                    if message is not None and message.get("type") == "message":
-                        self._frame_arrived(message["data"])
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                log.warning("listening to Redis for frames failed (%s); retrying", error)
-                await asyncio.sleep(RETRY_SECONDS)
-            finally:
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()  # type: ignore[no-untyped-call]
-                    await client.aclose()
+        pubsub = client.pubsub(ignore_subscribe_messages=True)
+        subscribed: set[int] = set()
+        try:
+            while True:
+                wanted = set(self._followed)
+                if wanted - subscribed:
+                    await pubsub.subscribe(*(f"{self.stream_prefix}{s}" for s in wanted - subscribed))
+                if subscribed - wanted:
+                    await pubsub.unsubscribe(*(f"{self.stream_prefix}{s}" for s in subscribed - wanted))
+                subscribed = wanted
+                if not subscribed:
+                    await asyncio.sleep(FRAME_POLL_SECONDS)
+                    continue
+                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=FRAME_POLL_SECONDS)
+                if message is not None and message.get("type") == "message":
+                    self._frame_arrived(message["data"])
+        finally:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     def _frame_arrived(self, data: bytes) -> None:
         start = 1 + data[0] if data else 0
