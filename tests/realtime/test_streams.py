@@ -8,8 +8,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import lifeline_protocol.binary as binary
@@ -18,13 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lifeline_protocol.binary import FrameKind, Header
 
-from lifeline.appliance.bootstrap import ensure_appliance, open_database
 from lifeline.bus import InProcessBus
-from lifeline.config import Config, normalize_database_url
 from lifeline.realtime.hub import Hub, Peer
 from lifeline.realtime.streams import KEY_REQUEST_SECONDS, LANE_FRAMES, VIEWER_BYTES, KeyFrameWanted, StreamRelay
-from lifeline.runtime import Ports, Runtime
-from tests.support.appliance import ScratchDatabase
+from lifeline.runtime import Runtime
 
 STREAM = 7
 
@@ -51,9 +46,17 @@ def sequence_of(frame: bytes) -> int:
     return binary.unpack_header(frame).sequence
 
 
-def drain(peer: Peer) -> list[bytes]:
-    taken = []
-    while (frame := peer.frames.take()) is not None:
+def one_viewer(bus: InProcessBus, size: int = 1000) -> tuple[StreamRelay, Sender, Peer]:
+    """A relay, a sender of STREAM and a viewer watching it."""
+    relay = StreamRelay(bus)
+    viewer = Peer(1)
+    relay.watch(viewer, STREAM)
+    return relay, Sender(relay, size=size), viewer
+
+
+def drain(peer: Peer, most: int | None = None) -> list[bytes]:
+    taken: list[bytes] = []
+    while len(taken) != most and (frame := peer.frames.take()) is not None:
         taken.append(frame)
     return taken
 
@@ -88,10 +91,7 @@ def test_a_viewer_starts_at_a_key_frame_and_asks_for_one(bus: InProcessBus, key_
 def test_a_viewer_that_never_drains_holds_at_most_its_bound_and_resumes_at_the_next_key_frame(
     bus: InProcessBus, key_requests: list[int]
 ) -> None:
-    relay = StreamRelay(bus)
-    sender = Sender(relay, size=200_000)
-    stalled = Peer(1)
-    relay.watch(stalled, STREAM)
+    _, sender, stalled = one_viewer(bus, size=200_000)
     sender.frame(key=True)
     for n in range(550):  # the last key frame 50 frames ago: its lane filled up since
         sender.frame(key=n % 100 == 99)
@@ -114,10 +114,7 @@ def test_a_viewer_that_never_drains_holds_at_most_its_bound_and_resumes_at_the_n
 
 
 def test_a_viewer_of_small_frames_is_never_more_than_a_lane_behind(bus: InProcessBus) -> None:
-    relay = StreamRelay(bus)
-    sender = Sender(relay, size=100)
-    stalled = Peer(1)
-    relay.watch(stalled, STREAM)
+    _, sender, stalled = one_viewer(bus, size=100)
     for n in range(1000):
         sender.frame(key=n % 60 == 0)
     held = drain(stalled)
@@ -162,10 +159,7 @@ def test_the_sender_never_waits_and_a_fast_viewer_gets_every_frame(bus: InProces
 
 
 def test_text_keeps_its_order_and_goes_before_frames(bus: InProcessBus) -> None:
-    relay = StreamRelay(bus)
-    sender = Sender(relay)
-    viewer = Peer(1)
-    relay.watch(viewer, STREAM)
+    _, sender, viewer = one_viewer(bus)
     sender.frame(key=True)
     viewer.send_text("first")
     sender.frame()
@@ -194,10 +188,7 @@ def test_streams_of_one_viewer_take_turns(bus: InProcessBus) -> None:
 
 
 def test_frames_lost_on_the_way_make_every_viewer_wait_for_a_key_frame(bus: InProcessBus) -> None:
-    relay = StreamRelay(bus)
-    sender = Sender(relay)
-    viewer = Peer(1)
-    relay.watch(viewer, STREAM)
+    _, sender, viewer = one_viewer(bus)
     sender.frame(key=True)
     sender.sequence += 1  # the bus between processes dropped this one
     sender.frame()
@@ -209,9 +200,7 @@ def test_frames_lost_on_the_way_make_every_viewer_wait_for_a_key_frame(bus: InPr
 
 
 def test_key_frame_requests_are_spaced_out(bus: InProcessBus, key_requests: list[int]) -> None:
-    relay = StreamRelay(bus)
-    sender = Sender(relay)
-    relay.watch(Peer(1), STREAM)
+    _, sender, _ = one_viewer(bus)
     for _ in range(100):
         sender.frame()
     assert key_requests == [STREAM]
@@ -235,25 +224,9 @@ def test_a_viewer_let_go_holds_nothing_and_its_stream_is_no_longer_followed(bus:
 
 
 def test_invalid_frames_from_the_bus_are_dropped(bus: InProcessBus) -> None:
-    relay = StreamRelay(bus)
-    viewer = Peer(1)
-    relay.watch(viewer, STREAM)
+    _, _, viewer = one_viewer(bus)
     bus.publish_frame(STREAM, b"\x09not a frame at all")
     assert drain(viewer) == []
-
-
-@pytest.fixture
-def runtime(tmp_path: Path) -> Iterator[Runtime]:
-    database = ScratchDatabase(tmp_path)
-    url = normalize_database_url(database.url) if database.url else ""
-    config = Config(data_dir=tmp_path / "data", database_url=url)
-    db = open_database(config)
-    db.call(ensure_appliance, "support.example.com")
-    try:
-        yield Runtime(config, db, ports=Ports(https=None, http=None))
-    finally:
-        db.close()
-        database.drop()
 
 
 def test_the_hub_lets_go_of_a_closed_sockets_streams(runtime: Runtime) -> None:
@@ -294,7 +267,7 @@ def test_any_traffic_keeps_the_bound_and_every_viewer_decodes(steps: list[tuple[
             sender.size = step[2]
             sender.frame(key=step[3])
         elif step[0] == "take":
-            for frame in drain(viewer)[: step[1]]:
+            for frame in drain(viewer, step[1]):
                 header = binary.unpack_header(frame)
                 got[header.stream].append((header.sequence, header.key))
         else:
@@ -315,9 +288,7 @@ def test_any_traffic_keeps_the_bound_and_every_viewer_decodes(steps: list[tuple[
 @given(st.binary(max_size=64))
 def test_any_bytes_on_a_watched_stream_never_break_the_relay(data: bytes) -> None:
     bus = InProcessBus()
-    relay = StreamRelay(bus)
-    viewer = Peer(1)
-    relay.watch(viewer, STREAM)
+    _, _, viewer = one_viewer(bus)
     bus.publish_frame(STREAM, data)
     for frame in drain(viewer):
         assert binary.unpack_header(frame).key
