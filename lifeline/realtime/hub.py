@@ -82,6 +82,7 @@ class Peer:
 
     def __init__(self, gsnumber: int) -> None:
         self.gsnumber = gsnumber
+        # str goes out as a text frame, bytes as a binary one (JSON must be str); None closes.
         self.outbox: asyncio.Queue[str | bytes | None] = asyncio.Queue(OUTBOX_LIMIT)
         self._ready = asyncio.Event()  # set when the outbox or a lane gets something
         self.frames = Lanes(self._ready.set)
