@@ -21,6 +21,8 @@ from typing import Any
 import lifeline_protocol.binary as binary
 import pytest
 import uvicorn
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lifeline_protocol.binary import FrameKind, Header
 from starlette.applications import Starlette
 from starlette.routing import WebSocketRoute
@@ -231,5 +233,37 @@ def test_a_sent_frame_that_is_not_one_is_answered_and_the_socket_stays(data: byt
             good = frame(1, 1, key=True)
             await sender.send(good)
             assert await received_bytes(viewer) == good
+
+    on_relay(test)
+
+
+def refusal(data: bytes) -> str:
+    """What the protocol says is wrong with these bytes as a frame ("" for a frame)."""
+    try:
+        binary.unpack_header(data)
+    except binary.FrameError as error:
+        return str(error)
+    return ""
+
+
+# Any bytes, and headers that start right (so the later checks are reached too); at most 20
+# a socket, each with a ping: under the 30 messages a second a socket may send.
+frames_or_not = st.binary(max_size=40) | st.binary(min_size=16, max_size=40).map(lambda b: b"\x01\x01\x01\x00" + b)
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.lists(frames_or_not, max_size=20))
+def test_any_binary_frames_from_a_sender_are_answered_or_relayed_and_the_socket_stays(sent: list[bytes]) -> None:
+    async def test(app: RelayApp, url: str) -> None:
+        async with connect(f"{url}/send") as sender:
+            for data in sent:
+                await sender.send(data)
+                await sender.send(json.dumps({"type": "ping"}))
+                answer = await received_json(sender)
+                refused = refusal(data)
+                if refused:
+                    assert answer == {"type": "error", "error": refused}
+                    answer = await received_json(sender)
+                assert answer["type"] == "pong"
 
     on_relay(test)
