@@ -10,7 +10,9 @@ the change stamps, and clients resume from the database when they reconnect.
 Binary frames go on channels of their own, one per stream, as raw bytes (the sending
 node's id, length-prefixed, then the frame: no JSON, no base64), through a publisher and a
 subscriber of their own so a screen never delays a chat line. A process subscribes only to
-the streams someone there watches. Frames waiting for Redis are bounded in bytes; past
+the streams someone there watches, and says so (StreamFollowed); a stream nobody elsewhere
+listens to is not published for a while, so a process whose viewers are all its own does
+not send every screen through Redis. Frames waiting for Redis are bounded in bytes; past
 that, new ones are dropped and counted (the viewers' relay sees the jump in sequence and
 asks for a key frame).
 """
@@ -23,12 +25,13 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
 
 from lifeline.bus.base import Bus
-from lifeline.bus.wire import decode, encode, is_wire_event
+from lifeline.bus.wire import decode, encode, is_wire_event, live_event
 
 log = logging.getLogger("lifeline.bus")
 
@@ -37,6 +40,15 @@ QUEUE_LIMIT = 100_000
 FRAME_QUEUE_BYTES = 8 * 1024 * 1024  # frames waiting for Redis, at most
 FRAME_POLL_SECONDS = 0.1  # how soon a newly watched stream is subscribed to
 DROP_LOG_SECONDS = 10.0  # one log line about dropped frames per this many seconds
+UNHEARD_SECONDS = 1.0  # a stream nobody else listened to is not published for this long
+
+
+@live_event
+@dataclass(frozen=True)
+class StreamFollowed:
+    """A process now listens to this stream's channel: publish its frames again."""
+
+    stream: int
 
 
 class RedisBus(Bus):
@@ -53,6 +65,7 @@ class RedisBus(Bus):
         self._frame_bytes = 0
         self._frames_waiting = asyncio.Event()
         self._followed: dict[int, int] = {}  # stream -> how many follow it here
+        self._unheard: dict[int, float] = {}  # stream -> until when nobody else is thought to listen
         self._dropped_logged = 0.0
 
     def configure(self, *, node_id: str, appliance_id: str) -> None:
@@ -70,6 +83,10 @@ class RedisBus(Bus):
 
     def publish_frame(self, stream: int, frame: bytes) -> None:
         self.deliver_frame(stream, frame)
+        if stream in self._unheard:
+            if self._unheard[stream] > time.monotonic():
+                return
+            del self._unheard[stream]
         origin = self.node_id.encode()
         message = bytes([len(origin)]) + origin + stream.to_bytes(4, "big") + frame
         if self._frame_bytes + len(message) > FRAME_QUEUE_BYTES:
@@ -157,6 +174,8 @@ class RedisBus(Bus):
                     continue
                 origin, event = decoded
                 if origin != self.node_id:
+                    if isinstance(event, StreamFollowed):
+                        self._unheard.pop(event.stream, None)
                     self.deliver(event)
         finally:
             with contextlib.suppress(Exception):
@@ -168,17 +187,20 @@ class RedisBus(Bus):
             while self._frames:
                 message = self._frames.popleft()
                 self._frame_bytes -= len(message)
+                stream = self._stream_of(message)
                 try:
-                    await client.publish(self._stream_channel(message), message)
+                    heard = await client.publish(f"{self.stream_prefix}{stream}", message)
                 except Exception:
                     # Lost: frames are perishable, and the viewers' relay asks for a key frame.
                     self.frames_dropped += 1
                     raise
+                if not heard:
+                    self._unheard[stream] = time.monotonic() + UNHEARD_SECONDS
             self._frames_waiting.clear()
 
-    def _stream_channel(self, message: bytes) -> str:
+    def _stream_of(self, message: bytes) -> int:
         start = 1 + message[0]
-        return f"{self.stream_prefix}{int.from_bytes(message[start : start + 4], 'big')}"
+        return int.from_bytes(message[start : start + 4], "big")
 
     async def _subscribe_frames(self, client: aioredis.Redis) -> None:
         """Polls for changes to the streams followed here between messages (a pub/sub
@@ -190,6 +212,8 @@ class RedisBus(Bus):
                 wanted = set(self._followed)
                 if wanted - subscribed:
                     await pubsub.subscribe(*(f"{self.stream_prefix}{s}" for s in wanted - subscribed))
+                    for stream in wanted - subscribed:
+                        self.publish_local(StreamFollowed(stream))
                 if subscribed - wanted:
                     await pubsub.unsubscribe(*(f"{self.stream_prefix}{s}" for s in subscribed - wanted))
                 subscribed = wanted

@@ -1,7 +1,8 @@
 """Binary frames on the bus: in one process they go straight to the subscribers; through
 Redis they reach the other processes that follow their stream, byte for byte, and when
-Redis cannot keep up they are dropped and counted, never queued without bound. A viewer's
-request for a key frame reaches the sender's process. The Redis tests run when REDIS_URL
+Redis cannot keep up they are dropped and counted, never queued without bound; a stream
+nobody elsewhere listens to is not published. A viewer's request for a key frame reaches
+the sender's process. The Redis tests run when REDIS_URL
 points at a real server (as CI does)."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable
 
 import lifeline_protocol.binary as binary
 import pytest
+import redis.asyncio as aioredis
 from lifeline_protocol.binary import FrameKind, Header
 
 from lifeline.bus import InProcessBus
@@ -140,6 +142,39 @@ def test_a_viewer_in_another_process_asks_for_a_key_frame_and_gets_the_stream() 
             await asyncio.wait_for(two(), 5)
             assert [binary.unpack(f).payload for f in frames] == [FRAME, FRAME]
         finally:
+            await first.stop()
+            await second.stop()
+
+    asyncio.run(run())
+
+
+@needs_redis
+def test_a_stream_nobody_elsewhere_listens_to_stays_off_redis_until_a_process_follows_it() -> None:
+    async def run() -> None:
+        first, second = pair()
+        there: list[bytes] = []
+        second.subscribe_frames(lambda stream, frame: there.append(frame))
+        await first.start()
+        await second.start()
+        # A bare listener on the stream's channel, which no bus knows of: it hears what is published.
+        listener = aioredis.from_url(os.environ["REDIS_URL"]).pubsub(ignore_subscribe_messages=True)
+        try:
+            first.publish_frame(9, b"into the void")  # nobody listens: Redis says so
+            await asyncio.sleep(0.3)
+            await listener.subscribe(f"{first.stream_prefix}9")
+            first.publish_frame(9, b"not published")
+            await asyncio.sleep(0.3)
+            assert await listener.get_message(timeout=0.2) is None
+
+            second.follow_stream(9)  # says so on the bus: the first process publishes again
+            await asyncio.sleep(0.5)
+            first.publish_frame(9, FRAME)
+            await until(lambda: there == [FRAME])
+            message = await listener.get_message(timeout=1)
+            assert message is not None
+            assert message["data"].endswith(FRAME)
+        finally:
+            await listener.aclose()  # type: ignore[no-untyped-call]
             await first.stop()
             await second.stop()
 
