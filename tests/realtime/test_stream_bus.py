@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import lifeline_protocol.binary as binary
 import pytest
@@ -48,6 +48,22 @@ def pair() -> tuple[RedisBus, RedisBus]:
     return first, second
 
 
+def on_two_processes(test: Callable[[RedisBus, RedisBus], Awaitable[None]]) -> None:
+    """Runs `test` with two buses of one appliance, started, as two processes would have them."""
+
+    async def run() -> None:
+        first, second = pair()
+        await first.start()
+        await second.start()
+        try:
+            await test(first, second)
+        finally:
+            await first.stop()
+            await second.stop()
+
+    asyncio.run(run())
+
+
 async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not condition():
@@ -57,105 +73,81 @@ async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
 
 @needs_redis
 def test_redis_carries_frames_to_the_processes_that_follow_their_stream() -> None:
-    async def run() -> None:
-        first, second = pair()
+    async def test(first: RedisBus, second: RedisBus) -> None:
         here: list[tuple[int, bytes]] = []
         there: list[tuple[int, bytes]] = []
         first.subscribe_frames(lambda stream, frame: here.append((stream, frame)))
         second.subscribe_frames(lambda stream, frame: there.append((stream, frame)))
-        await first.start()
-        await second.start()
-        try:
-            first.follow_stream(9)  # the sender's process watches too: it hears its own frame once
-            second.follow_stream(9)
-            await asyncio.sleep(0.5)  # the subscriptions are made between messages
-            first.publish_frame(9, FRAME)
-            first.publish_frame(10, b"nobody follows this stream")
-            await until(lambda: bool(there))
-            await asyncio.sleep(0.3)
-            assert there == [(9, FRAME)]
-            assert here == [(9, FRAME), (10, b"nobody follows this stream")]
+        first.follow_stream(9)  # the sender's process watches too: it hears its own frame once
+        second.follow_stream(9)
+        await asyncio.sleep(0.5)  # the subscriptions are made between messages
+        first.publish_frame(9, FRAME)
+        first.publish_frame(10, b"nobody follows this stream")
+        await until(lambda: bool(there))
+        await asyncio.sleep(0.3)
+        assert there == [(9, FRAME)]
+        assert here == [(9, FRAME), (10, b"nobody follows this stream")]
 
-            second.unfollow_stream(9)
-            await asyncio.sleep(0.5)
-            first.publish_frame(9, FRAME)
-            await asyncio.sleep(0.3)
-            assert there == [(9, FRAME)]
-        finally:
-            await first.stop()
-            await second.stop()
+        second.unfollow_stream(9)
+        await asyncio.sleep(0.5)
+        first.publish_frame(9, FRAME)
+        await asyncio.sleep(0.3)
+        assert there == [(9, FRAME)]
 
-    asyncio.run(run())
+    on_two_processes(test)
 
 
 @needs_redis
 def test_frames_redis_cannot_take_yet_are_dropped_and_counted(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(redis_bus, "FRAME_QUEUE_BYTES", 100 * len(FRAME))
 
-    async def run() -> None:
-        first, second = pair()
+    async def test(first: RedisBus, second: RedisBus) -> None:
         there: list[bytes] = []
         second.subscribe_frames(lambda stream, frame: there.append(frame))
-        await first.start()
-        await second.start()
-        try:
-            second.follow_stream(9)
-            await asyncio.sleep(0.5)
-            # Published faster than anything can go out (the loop never turns meanwhile).
-            for n in range(1000):
-                first.publish_frame(9, n.to_bytes(4, "big") + FRAME)
-            assert first.frames_dropped >= 900
-            await until(lambda: len(there) >= 1000 - first.frames_dropped)
-            assert [int.from_bytes(f[:4], "big") for f in there] == list(range(len(there)))
-        finally:
-            await first.stop()
-            await second.stop()
+        second.follow_stream(9)
+        await asyncio.sleep(0.5)
+        # Published faster than anything can go out (the loop never turns meanwhile).
+        for n in range(1000):
+            first.publish_frame(9, n.to_bytes(4, "big") + FRAME)
+        assert first.frames_dropped >= 900
+        await until(lambda: len(there) >= 1000 - first.frames_dropped)
+        assert [int.from_bytes(f[:4], "big") for f in there] == list(range(len(there)))
 
-    asyncio.run(run())
+    on_two_processes(test)
 
 
 @needs_redis
 def test_a_viewer_in_another_process_asks_for_a_key_frame_and_gets_the_stream() -> None:
-    async def run() -> None:
-        first, second = pair()
+    async def test(first: RedisBus, second: RedisBus) -> None:
         sending, watching = StreamRelay(first), StreamRelay(second)
         asked: list[int] = []
         first.subscribe(lambda event: asked.append(event.stream) if isinstance(event, KeyFrameWanted) else None)
-        await first.start()
-        await second.start()
-        try:
-            viewer = Peer(1)
-            watching.watch(viewer, 4)
-            await until(lambda: asked == [4])  # the sender's process heard the viewer's
-            await asyncio.sleep(0.3)  # the watching process subscribes between messages
-            for sequence in (1, 2):
-                header = Header(FrameKind.SCREEN, 4, sequence, key=sequence == 1)
-                sending.send(header, binary.pack(header, FRAME))
-            frames: list[bytes] = []
+        viewer = Peer(1)
+        watching.watch(viewer, 4)
+        await until(lambda: asked == [4])  # the sender's process heard the viewer's
+        await asyncio.sleep(0.3)  # the watching process subscribes between messages
+        for sequence in (1, 2):
+            header = Header(FrameKind.SCREEN, 4, sequence, key=sequence == 1)
+            sending.send(header, binary.pack(header, FRAME))
+        frames: list[bytes] = []
 
-            async def two() -> None:
-                while len(frames) < 2:
-                    message = await viewer.next_out()
-                    assert isinstance(message, bytes)
-                    frames.append(message)
+        async def two() -> None:
+            while len(frames) < 2:
+                message = await viewer.next_out()
+                assert isinstance(message, bytes)
+                frames.append(message)
 
-            await asyncio.wait_for(two(), 5)
-            assert [binary.unpack(f).payload for f in frames] == [FRAME, FRAME]
-        finally:
-            await first.stop()
-            await second.stop()
+        await asyncio.wait_for(two(), 5)
+        assert [binary.unpack(f).payload for f in frames] == [FRAME, FRAME]
 
-    asyncio.run(run())
+    on_two_processes(test)
 
 
 @needs_redis
 def test_a_stream_nobody_elsewhere_listens_to_stays_off_redis_until_a_process_follows_it() -> None:
-    async def run() -> None:
-        first, second = pair()
+    async def test(first: RedisBus, second: RedisBus) -> None:
         there: list[bytes] = []
         second.subscribe_frames(lambda stream, frame: there.append(frame))
-        await first.start()
-        await second.start()
         # A bare listener on the stream's channel, which no bus knows of: it hears what is published.
         listener = aioredis.from_url(os.environ["REDIS_URL"]).pubsub(ignore_subscribe_messages=True)
         try:
@@ -175,7 +167,5 @@ def test_a_stream_nobody_elsewhere_listens_to_stays_off_redis_until_a_process_fo
             assert message["data"].endswith(FRAME)
         finally:
             await listener.aclose()  # type: ignore[no-untyped-call]
-            await first.stop()
-            await second.stop()
 
-    asyncio.run(run())
+    on_two_processes(test)
