@@ -6,7 +6,8 @@ together hold at most VIEWER_BYTES. A frame that does not fit is dropped and the
 skips every frame up to the next key frame, so what a viewer gets always decodes; a key
 frame that does not fit replaces the older frames still waiting in its lane. Whoever sends
 the stream is asked for a key frame (KeyFrameWanted on the bus) when a viewer starts
-watching and while one is skipping. The sender's call never waits for a viewer, and a slow
+watching and while one is skipping, once until a key frame comes (again after
+KEY_REQUEST_SECONDS if none does). The sender's call never waits for a viewer, and a slow
 viewer never holds up the others: each socket's writer takes from its own lanes.
 """
 
@@ -28,7 +29,7 @@ log = logging.getLogger("lifeline.realtime")
 
 VIEWER_BYTES = 2 * binary.MAX_FRAME  # frames waiting for one viewer, all its streams together
 LANE_FRAMES = 30  # frames waiting in one lane: about a second of screen at most
-KEY_REQUEST_SECONDS = 0.5  # per stream and process: a key frame is costly to make
+KEY_REQUEST_SECONDS = 0.5  # an unanswered request for a key frame is repeated after this long, not before
 
 
 @live_event
@@ -146,7 +147,7 @@ class StreamRelay:
         self.bus = bus
         self.viewers: dict[int, set[Viewer]] = {}
         self._last: dict[int, int] = {}  # stream -> sequence of the last frame relayed
-        self._asked: dict[int, float] = {}  # stream -> when a key frame was last asked for
+        self._asked: dict[int, float] = {}  # stream -> when a key frame was asked for and has not come yet
         self._unsubscribe = bus.subscribe_frames(self._relay)
 
     def close(self) -> None:
@@ -162,7 +163,7 @@ class StreamRelay:
             return
         viewers.add(viewer)
         viewer.frames.open(stream)
-        self._ask_for_key_frame(stream, at_once=True)
+        self._ask_for_key_frame(stream)
 
     def unwatch(self, viewer: Viewer, stream: int) -> None:
         viewers = self.viewers.get(stream)
@@ -197,6 +198,8 @@ class StreamRelay:
             return
         last = self._last.get(stream)
         self._last[stream] = header.sequence
+        if header.key:
+            self._asked.pop(stream, None)  # answered (or sent anyway): the next request goes at once
         if last is not None and not header.key and not binary.follows(last, header.sequence):
             # Frames were lost on the way (the bus dropped some): nobody here can decode on.
             for viewer in viewers:
@@ -208,9 +211,11 @@ class StreamRelay:
         if behind:
             self._ask_for_key_frame(stream)
 
-    def _ask_for_key_frame(self, stream: int, *, at_once: bool = False) -> None:
+    def _ask_for_key_frame(self, stream: int) -> None:
+        """One request at a time per stream: viewers that start or fall behind while a key
+        frame is on its way wait for that one (a key frame is costly to make and to send)."""
         now = time.monotonic()
-        if not at_once and now - self._asked.get(stream, -KEY_REQUEST_SECONDS) < KEY_REQUEST_SECONDS:
+        if now - self._asked.get(stream, -KEY_REQUEST_SECONDS) < KEY_REQUEST_SECONDS:
             return
         self._asked[stream] = now
         self.bus.publish_local(KeyFrameWanted(stream))

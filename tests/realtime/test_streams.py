@@ -199,6 +199,23 @@ def test_frames_lost_on_the_way_make_every_viewer_wait_for_a_key_frame(bus: InPr
     assert [sequence_of(f) for f in drain(viewer)] == [5]
 
 
+def test_viewers_starting_together_share_one_request_and_a_later_one_asks_again(
+    bus: InProcessBus, key_requests: list[int]
+) -> None:
+    relay, sender, first = one_viewer(bus)
+    second, later = Peer(2), Peer(3)
+    relay.watch(second, STREAM)
+    assert key_requests == [STREAM]  # the key frame the first asked for serves both
+    key = sender.frame(key=True)
+    assert drain(first) == drain(second) == [key]
+    relay.watch(later, STREAM)
+    assert key_requests == [STREAM, STREAM]
+    sender.frame()
+    assert drain(later) == []
+    key = sender.frame(key=True)
+    assert drain(later) == [key]
+
+
 def test_key_frame_requests_are_spaced_out(bus: InProcessBus, key_requests: list[int]) -> None:
     _, sender, _ = one_viewer(bus)
     for _ in range(100):
