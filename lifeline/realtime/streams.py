@@ -193,6 +193,8 @@ class StreamRelay:
             return
         try:
             header = binary.unpack_header(frame)
+            if header.stream != stream:
+                raise binary.FrameError(f"it is a frame of stream {header.stream}")
         except binary.FrameError as error:
             log.error("dropped a frame on stream %d: %s", stream, error)
             return

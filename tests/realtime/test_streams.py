@@ -243,6 +243,8 @@ def test_a_viewer_let_go_holds_nothing_and_its_stream_is_no_longer_followed(bus:
 def test_invalid_frames_from_the_bus_are_dropped(bus: InProcessBus) -> None:
     _, _, viewer = one_viewer(bus)
     bus.publish_frame(STREAM, b"\x09not a frame at all")
+    header = Header(FrameKind.SCREEN, STREAM + 1, 1, key=True)
+    bus.publish_frame(STREAM, binary.pack(header, b"another stream's"))
     assert drain(viewer) == []
 
 
