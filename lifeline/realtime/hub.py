@@ -3,7 +3,8 @@ queue, and the fan-out of live events (from this process or, through the bus, an
 
 Every socket has a bounded outbox drained by its own writer task. A client too slow to keep
 up is disconnected rather than allowed to grow memory; it reconnects and resumes from the
-last event it saw, so nothing is lost.
+last event it saw, so nothing is lost. Binary streams (screens) reach a socket through its
+lanes instead (realtime.streams): there a slow viewer skips frames, it is not disconnected.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from lifeline.db.base import utcnow
 from lifeline.directory import queries as directory_queries
 from lifeline.directory.actions import SignInsEnded
 from lifeline.jobs import Job, Reach
+from lifeline.realtime.streams import Lanes, StreamRelay
 from lifeline.runtime import STAMP_POLL_SECONDS, Runtime
 from lifeline.sessions import connections
 from lifeline.sessions.duty import on_duty
@@ -73,11 +75,15 @@ def event_message(lsid: str, event: dict[str, Any]) -> str:
 
 
 class Peer:
-    """One live socket: messages for it wait in a bounded outbox."""
+    """One live socket: messages for it wait in a bounded outbox, in order; frames of the
+    streams it watches wait in its lanes, where they may be skipped."""
 
     def __init__(self, gsnumber: int) -> None:
         self.gsnumber = gsnumber
-        self.outbox: asyncio.Queue[str | None] = asyncio.Queue(OUTBOX_LIMIT)
+        # str goes out as a text frame, bytes as a binary one (JSON must be str); None closes.
+        self.outbox: asyncio.Queue[str | bytes | None] = asyncio.Queue(OUTBOX_LIMIT)
+        self._ready = asyncio.Event()  # set when the outbox or a lane gets something
+        self.frames = Lanes(self._ready.set)
         self.last_event_id: dict[str, int] = {}
         self._held: list[tuple[str, dict[str, Any]]] | None = []  # events held while history is sent
         self._holding: dict[str, list[dict[str, Any]]] = {}  # the same, for one session joined later
@@ -92,21 +98,42 @@ class Peer:
         self.send_text(json.dumps(message, separators=(",", ":")))
 
     def send_text(self, text: str) -> None:
+        self._put(text)
+
+    def send_bytes(self, data: bytes) -> None:
+        """A binary message that must arrive, in order with the text ones (not a stream's frame)."""
+        self._put(data)
+
+    def _put(self, message: str | bytes) -> None:
         if self.overflowed:
             return
         try:
-            self.outbox.put_nowait(text)
+            self.outbox.put_nowait(message)
         except asyncio.QueueFull:
             self.overflowed = True
             with contextlib.suppress(asyncio.QueueFull):
                 self.outbox.get_nowait()
                 self.outbox.put_nowait(None)  # tells the writer to close the socket
+        self._ready.set()
 
     def close(self, code: int = 1000, reason: str = "") -> None:
         self.close_code = code
         self.close_reason = reason
         with contextlib.suppress(asyncio.QueueFull):
             self.outbox.put_nowait(None)
+        self._ready.set()
+
+    async def next_out(self) -> str | bytes | None:
+        """What the socket's writer sends next: the outbox first (None: close the socket),
+        then the streams' frames, taking turns."""
+        while True:
+            if not self.outbox.empty():
+                return self.outbox.get_nowait()
+            frame = self.frames.take()
+            if frame is not None:
+                return frame
+            self._ready.clear()
+            await self._ready.wait()
 
     def session_event(self, lsid: str, event: dict[str, Any], text: str | None = None) -> None:
         """`text`: the message already encoded (one encoding for every socket that gets it)."""
@@ -239,6 +266,7 @@ class Hub:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._unsubscribe = runtime.bus.subscribe(self.on_event)
         self._jobs: list[Job] = []
+        self.streams = StreamRelay(runtime.bus)
         self._restored = runtime.generations[stamps.RESTORED]
         self._directory = runtime.generations[stamps.DIRECTORY]
 
@@ -268,6 +296,7 @@ class Hub:
 
     async def stop(self) -> None:
         self._unsubscribe()
+        self.streams.close()
         await self.runtime.jobs.stop(*self._jobs)
         for peer in [*self.consoles, *self.customers.values()]:
             peer.close()
@@ -382,6 +411,7 @@ class Hub:
         """A socket closed. `detached`: the client may come back (the connection stays for
         `grace` seconds)."""
         self.attaching.discard(peer)
+        self.streams.forget(peer)
         for lsid in list(self.watchers):
             self.unwatch(peer, lsid)
         if isinstance(peer, ConsolePeer):

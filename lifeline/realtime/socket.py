@@ -10,6 +10,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import lifeline_protocol.binary as binary
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from lifeline.db.base import MAX_ID
@@ -43,12 +44,28 @@ def same_origin(websocket: WebSocket) -> bool:
     return origin.split("://", 1)[-1] == host
 
 
-async def receive_message(websocket: WebSocket, *, timeout: float | None = None) -> dict[str, Any]:
+# What a socket that sends a stream does with each of its binary frames (checked header,
+# the frame as it came). None, as for every socket today: binary frames are refused.
+FrameHandler = Callable[[binary.Header, bytes], None]
+
+
+async def receive_message(
+    websocket: WebSocket, *, timeout: float | None = None, frames: FrameHandler | None = None
+) -> dict[str, Any]:
     """The next message. Anything but a JSON object with a type in a text frame is a
-    ProtocolError (binary frames included: Starlette's receive_text would fail on them)."""
-    frame = await (asyncio.wait_for(websocket.receive(), timeout) if timeout else websocket.receive())
-    if frame["type"] == "websocket.disconnect":
-        raise WebSocketDisconnect(frame.get("code", 1000), frame.get("reason"))
+    ProtocolError (binary frames included, unless `frames` takes them: Starlette's
+    receive_text would fail on them)."""
+    while True:
+        frame = await (asyncio.wait_for(websocket.receive(), timeout) if timeout else websocket.receive())
+        if frame["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(frame.get("code", 1000), frame.get("reason"))
+        data = frame.get("bytes")
+        if frames is None or not isinstance(data, bytes):
+            break
+        try:
+            frames(binary.unpack_header(data), data)
+        except binary.FrameError as error:
+            raise ProtocolError(str(error)) from None
     text = frame.get("text")
     if not isinstance(text, str):
         raise ProtocolError("messages are JSON objects in text frames")
@@ -65,26 +82,32 @@ async def receive_message(websocket: WebSocket, *, timeout: float | None = None)
 
 async def _write(websocket: WebSocket, peer: Peer) -> None:
     while True:
-        text = await peer.outbox.get()
-        if text is None:
+        message = await peer.next_out()
+        if message is None:
             code = CLOSE_TOO_SLOW if peer.overflowed else peer.close_code
             with contextlib.suppress(Exception):
                 await websocket.close(code, peer.close_reason or None)
             return
-        await websocket.send_text(text)
+        if isinstance(message, bytes):
+            await websocket.send_bytes(message)
+        else:
+            await websocket.send_text(message)
 
 
 async def run_peer(
-    websocket: WebSocket, peer: Peer, handle: Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None]]
+    websocket: WebSocket,
+    peer: Peer,
+    handle: Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None]],
+    frames: FrameHandler | None = None,
 ) -> str:
     """Serve one socket until it closes. Returns why: "closed" (client or network) or "done"
-    (a handler asked to finish, e.g. logout)."""
+    (a handler asked to finish, e.g. logout). `frames`: see FrameHandler."""
     writer = asyncio.create_task(_write(websocket, peer))
     window_start, count = time.monotonic(), 0
     try:
         while True:
             try:
-                message = await receive_message(websocket)
+                message = await receive_message(websocket, frames=frames)
             except ProtocolError as error:
                 peer.send({"type": "error", "error": str(error)})
                 continue

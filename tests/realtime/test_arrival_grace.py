@@ -6,38 +6,26 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session
 
-from lifeline.bootstrap import ensure_appliance, open_database
-from lifeline.config import Config, normalize_database_url
 from lifeline.presence.actions import DOWNLOAD_GRACE_SECONDS
 from lifeline.presence.models import ClientConnection, ClientInfo
 from lifeline.realtime import hub as hub_module
 from lifeline.realtime.hub import DETACH_GRACE_SECONDS, Hub
-from lifeline.runtime import Ports, Runtime
+from lifeline.runtime import Runtime
 from lifeline.sessions.starting import CustomerStart, Started, begin
-from tests.support.appliance import ScratchDatabase
 from tests.support.engine import ConsoleNode
 
 
-@pytest.fixture
-def runtime(tmp_path: Path) -> Iterator[Runtime]:
-    database = ScratchDatabase(tmp_path)
-    url = normalize_database_url(database.url) if database.url else ""
-    config = Config(data_dir=tmp_path / "data", database_url=url)
-    db = open_database(config)
-    db.call(ensure_appliance, "support.example.com")
-    node = ConsoleNode(db)
-    node.log_in("admin")  # someone on duty, or the general queue takes no one
-    try:
-        yield Runtime(config, db, ports=Ports(https=None, http=None))
-    finally:
-        node.close()
-        db.close()
-        database.drop()
+@pytest.fixture(autouse=True)
+def someone_on_duty(runtime: Runtime) -> Iterator[None]:
+    """Or the general queue takes no one (the runtime: tests/realtime/conftest.py)."""
+    node = ConsoleNode(runtime.db)
+    node.log_in("admin")
+    yield
+    node.close()
 
 
 def arrive(runtime: Runtime) -> int:
