@@ -10,7 +10,7 @@ import typing
 from pathlib import Path
 
 import msgspec
-from lifeline_protocol import CloseCode, console, customer
+from lifeline_protocol import VERSION, CloseCode, console, customer
 from lifeline_protocol.common import MAX_CHAT, MAX_ID, MAX_NOTE, Request
 
 from lifeline.db import base
@@ -73,6 +73,11 @@ def test_the_close_code_table_is_the_enum() -> None:
         for code in re.findall(r"\b\d{4}\b", line.split("|")[1])
     }
     assert codes == {int(code) for code in CloseCode}
+
+
+def test_the_reference_client_says_the_protocols_version() -> None:
+    common_js = (Path(__file__).resolve().parents[2] / "lifeline" / "web" / "static" / "common.js").read_text()
+    assert f"const PROTOCOL_VERSION = {VERSION};" in common_js
 
 
 def test_the_appliance_keeps_the_protocols_limits() -> None:
