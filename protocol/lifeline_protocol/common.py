@@ -4,6 +4,7 @@ gone)."""
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 import msgspec
@@ -142,7 +143,13 @@ class Gone(Message, frozen=True, kw_only=True, tag="gone"):
 
 
 def encode(message: Message) -> bytes:
-    return _encoder.encode(message)
+    """The message as JSON. Text holding a lone surrogate (a chat line may, and the appliance
+    keeps it exactly) is no UTF-8, so msgspec refuses it: such a message is written with
+    the standard library, which escapes it (`\\ud800`) as JSON allows."""
+    try:
+        return _encoder.encode(message)
+    except UnicodeEncodeError:
+        return json.dumps(msgspec.to_builtins(message), separators=(",", ":")).encode()
 
 
 _encoder = msgspec.json.Encoder()

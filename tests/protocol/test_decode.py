@@ -161,6 +161,8 @@ def test_requests_decode_to_their_records() -> None:
 def test_a_chat_line_may_hold_a_lone_surrogate_stored_exactly() -> None:
     chat = decode_customer_request('{"type": "chat", "body": "a\\ud800b"}')
     assert chat == customer.Chat(body="a\ud800b")
+    event = Event(lsid=LSID, event={"id": 1, "type": "Chat Message", "body": "a\ud800b\x00"})
+    assert decode_to_console(encode(event)) == event
 
 
 def test_hellos_old_and_new() -> None:
