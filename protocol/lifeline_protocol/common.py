@@ -30,7 +30,6 @@ NOT_JSON = "messages are JSON objects"
 NO_TYPE = "messages are JSON objects with a type"
 TOO_MANY = "too many messages; slow down"
 BAD_REF = f"ref must be text of at most {MAX_REF} characters"
-FIRST_IS_HELLO = "the first message is hello"
 BAD_ANSWERS = "answers must be an object of question id to a list of answers"
 
 

@@ -36,25 +36,27 @@ class Decoder(Generic[T]):
     appliance stores exactly) is read by the standard library and validated the same way."""
 
     def __init__(self, kind: Any) -> None:
-        self._kind = kind
-        self._decoder: msgspec.json.Decoder[T] = msgspec.json.Decoder(kind)
         members = getattr(kind, "__args__", (kind,))
         self._by_tag: dict[str, type[Message]] = {m.__struct_config__.tag: m for m in members}
+        # msgspec insists on `type` only in a union: a lone message (a hello) gets a partner.
+        self._kind = kind if len(members) > 1 else kind | _Nothing
+        self._decoder: msgspec.json.Decoder[T] = msgspec.json.Decoder(self._kind)
 
     def __call__(self, data: str | bytes) -> T:
         if len(data) > MAX_MESSAGE:
             raise ProtocolError(TOO_LONG)
         try:
-            return self._decoder.decode(data)
+            decoded: T = self._decoder.decode(data)
         except msgspec.ValidationError as error:
             raise self._explain(_loads(data), str(error)) from None
         except (msgspec.DecodeError, UnicodeError, RecursionError):
-            pass
-        raw = _loads(data)
-        try:
-            decoded: T = msgspec.convert(raw, self._kind)
-        except msgspec.ValidationError as error:
-            raise self._explain(raw, str(error)) from None
+            raw = _loads(data)
+            try:
+                decoded = msgspec.convert(raw, self._kind)
+            except msgspec.ValidationError as error:
+                raise self._explain(raw, str(error)) from None
+        if isinstance(decoded, _Nothing):
+            raise InvalidRequest(unknown_type("\x00"))
         return decoded
 
     def _explain(self, raw: Any, error: str) -> ProtocolError:
@@ -72,6 +74,10 @@ class Decoder(Generic[T]):
         if spec is None:
             return InvalidRequest(error, ref)
         return InvalidRequest(_wrong(name, spec, raw.get(name, "")), ref)
+
+
+class _Nothing(Message, frozen=True, kw_only=True, tag="\x00"):
+    """No message: the partner that makes a lone message a union (see Decoder)."""
 
 
 def _loads(data: str | bytes) -> Any:

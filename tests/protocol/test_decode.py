@@ -170,8 +170,9 @@ def test_hellos_old_and_new() -> None:
     hello = decode_console_hello('{"type": "hello", "resume_token": null, "last_event_ids": {"a": 4}, "version": 1}')
     assert (hello.resume_token, hello.last_event_ids, hello.version) == (None, {"a": 4}, 1)
     assert decode_customer_hello('{"type": "hello", "token": "t"}') == customer.Hello(token="t")
-    with pytest.raises(ProtocolError):
-        decode_customer_hello('{"type": "hello"}')
+    for not_hello in ['{"type": "hello"}', '{"token": "t"}', '{"type": "chat", "token": "t"}', '{"type": "\\u0000"}']:
+        with pytest.raises(ProtocolError):
+            decode_customer_hello(not_hello)
 
 
 def test_what_the_appliance_sends_reads_back_as_sent() -> None:
