@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from lifeline_protocol import console, decode_console_request, encode
-from lifeline_protocol.common import MAX_CHAT, MAX_LSID, MAX_REF, Event
+from lifeline_protocol.common import MAX_CHAT, MAX_LSID, MAX_REF, Event, event_records
 
 CHAT = json.dumps({"type": "chat", "ref": "5f1c2a9be0d34c7a8f6e1b2d", "lsid": "a" * 32, "body": "Hello, " * 12})
 EVENT = {
@@ -89,7 +89,9 @@ def dataclass_encode_by_hand() -> str:
 
 
 def msgspec_encode() -> bytes:
-    return encode(Event(lsid="a" * 32, event=EVENT))
+    """As the hub does: the event (plain data off the bus) into its record, then encoded."""
+    (record,) = event_records([EVENT])
+    return encode(Event(lsid="a" * 32, event=record))
 
 
 def per_call(work: Callable[[], object], rounds: int) -> float:

@@ -15,7 +15,7 @@ from typing import Any
 
 from lifeline_protocol import VERSION, CloseCode, decode_console_hello, decode_console_request, encode
 from lifeline_protocol import console as wire
-from lifeline_protocol.common import HELLO_TIMEOUT, Ack, Gone, answer_values
+from lifeline_protocol.common import HELLO_TIMEOUT, Ack, Gone, answer_values, event_records
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.websockets import WebSocket
@@ -221,7 +221,7 @@ class ConsoleSocket:
                 showing=attached.showing,
                 queues=attached.queues,
                 sessions=list(sessions.values()),
-                history=attached.history,
+                history={lsid: event_records(events) for lsid, events in attached.history.items()},
                 teams=attached.teams,
                 reps=[wire.Rep(id=r.id, name=r.display_name, sessions=r.support_session_count) for r in reps],
                 survey=attached.survey,

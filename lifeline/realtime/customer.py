@@ -11,7 +11,7 @@ from typing import Any
 
 from lifeline_protocol import VERSION, CloseCode, decode_customer_hello, decode_customer_request, encode
 from lifeline_protocol import customer as wire
-from lifeline_protocol.common import HELLO_TIMEOUT, Ack, Gone, answer_values
+from lifeline_protocol.common import HELLO_TIMEOUT, Ack, Gone, answer_values, event_records
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.websockets import WebSocket
@@ -128,7 +128,7 @@ class CustomerSocket:
                 company=settings["company_name"],
                 session=customer_view(attached.state),
                 position=self.hub.position_of(attached.lsid),
-                history=attached.history,
+                history=event_records(attached.history),
                 survey=attached.survey,
                 survey_done=attached.survey_done,
                 server_time=time.time(),

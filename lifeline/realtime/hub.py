@@ -20,7 +20,7 @@ from datetime import timedelta
 from typing import Any
 
 from lifeline_protocol import CloseCode, encode
-from lifeline_protocol.common import Event, Message, Typing, Who
+from lifeline_protocol.common import Event, Message, Typing, Who, event_records
 from lifeline_protocol.console import Rep, Reps, SessionChanged
 from lifeline_protocol.customer import Duty, Position, SessionView, State
 from sqlalchemy.orm import Session
@@ -74,7 +74,8 @@ CUSTOMER_EVENTS = frozenset(
 
 
 def event_message(lsid: str, event: dict[str, Any]) -> str:
-    return encode(Event(lsid=lsid, event=event)).decode()
+    (record,) = event_records([event])
+    return encode(Event(lsid=lsid, event=record)).decode()
 
 
 class Peer:

@@ -114,18 +114,41 @@ class Pong(Message, frozen=True, kw_only=True, tag="pong"):
     at: float
 
 
+class Who(Struct, frozen=True, kw_only=True):
+    """Someone in a session: who did something, whom it was done to, who is typing."""
+
+    type: str  # representative, customer, system ...
+    gsnumber: int
+    name: str  # a typing customer's is empty: the console has it
+
+
+class EventRecord(Struct, frozen=True, kw_only=True):
+    """An entry of a session's log as clients see it; `id` orders them and is what a
+    reconnecting client resumes from."""
+
+    id: int
+    type: str  # one of the API guide's event types
+    at: float  # UNIX seconds
+    performed_by: Who | None
+    destination: Who | None
+    body: str | None
+    filename: str | None
+    filesize: int | None
+    file_id: int | None  # to download it (a file's events)
+    data: list[list[str]]  # [name, value] pairs
+    ref: str | None  # the ref of the request that logged it (chat lines, notes)
+
+
 class Event(Message, frozen=True, kw_only=True, tag="event"):
-    """An entry of a session's log: `{id, type, at, performed_by, destination, body,
-    filename, filesize, file_id, data, ref}`."""
+    """An entry of a session's log, to everyone following the session."""
 
     lsid: str
-    event: dict[str, Any]
+    event: EventRecord
 
 
-class Who(Struct, frozen=True, kw_only=True):
-    type: str  # representative or customer
-    gsnumber: int
-    name: str  # a customer's is empty: the console has it
+def event_records(events: list[dict[str, Any]]) -> list[EventRecord]:
+    """Log entries the appliance holds as plain data (they travel its bus so), as records."""
+    return msgspec.convert(events, list[EventRecord])
 
 
 class Typing(Message, frozen=True, kw_only=True, tag="typing"):

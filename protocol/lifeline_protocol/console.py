@@ -15,6 +15,7 @@ from lifeline_protocol.common import (
     ChatBody,
     Error,
     Event,
+    EventRecord,
     Gone,
     Lsid,
     Message,
@@ -148,7 +149,7 @@ class Welcome(Message, frozen=True, kw_only=True, tag="welcome"):
     showing: bool  # on the public representative list
     queues: list[dict[str, Any]]  # {key: "rep:5"|"team:1"|"embassy:3"|"general", name, kind}
     sessions: list[dict[str, Any]]  # session states: the waiting ones it may take, the ones it is in
-    history: dict[str, list[dict[str, Any]]]  # lsid -> events after its last_event_ids
+    history: dict[str, list[EventRecord]]  # lsid -> events after its last_event_ids
     teams: list[dict[str, Any]]  # {id, name, embassy}
     reps: list[Rep]
     survey: list[dict[str, Any]]  # the representative exit survey: {id, name, label, type, options}

@@ -13,6 +13,7 @@ from lifeline_protocol.common import (
     ChatBody,
     Error,
     Event,
+    EventRecord,
     Gone,
     Message,
     Ping,
@@ -71,7 +72,7 @@ class Welcome(Message, frozen=True, kw_only=True, tag="welcome"):
     company: str
     session: SessionView
     position: int | None  # in the queue, 1 = next
-    history: list[dict[str, Any]]  # the events after last_event_id that a customer sees
+    history: list[EventRecord]  # the events after last_event_id that a customer sees
     survey: list[dict[str, Any]]  # the customer exit survey: {id, name, label, type, options}
     survey_done: bool
     server_time: float

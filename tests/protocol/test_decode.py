@@ -23,7 +23,7 @@ from lifeline_protocol import (
     decode_to_customer,
     encode,
 )
-from lifeline_protocol.common import Ack, Error, Event, Ping, Pong, Typing, Who
+from lifeline_protocol.common import Ack, Error, Event, EventRecord, Ping, Pong, Typing, Who, event_records
 
 DECODERS = [
     decode_console_hello,
@@ -113,6 +113,12 @@ def test_frames_that_are_no_message_get_the_protocols_error(frame: str, error: s
 LSID = "0" * 32
 
 
+def record(**fields: Any) -> EventRecord:
+    made = {"id": 1, "type": "Chat Message", "at": 1.5, "performed_by": None, "destination": None, "body": None}
+    made |= {"filename": None, "filesize": None, "file_id": None, "data": [], "ref": None}
+    return event_records([made | fields])[0]
+
+
 @pytest.mark.parametrize(
     ("message", "error"),
     [
@@ -161,7 +167,7 @@ def test_requests_decode_to_their_records() -> None:
 def test_a_chat_line_may_hold_a_lone_surrogate_stored_exactly() -> None:
     chat = decode_customer_request('{"type": "chat", "body": "a\\ud800b"}')
     assert chat == customer.Chat(body="a\ud800b")
-    event = Event(lsid=LSID, event={"id": 1, "type": "Chat Message", "body": "a\ud800b\x00"})
+    event = Event(lsid=LSID, event=record(body="a\ud800b\x00"))
     assert decode_to_console(encode(event)) == event
 
 
@@ -182,7 +188,7 @@ def test_what_the_appliance_sends_reads_back_as_sent() -> None:
         Ack(ref="s", ok=True, showing=False),
         Error(error="too many messages; slow down", ref="r"),
         Pong(at=1.5),
-        Event(lsid=LSID, event={"id": 1, "type": "Chat Message"}),
+        Event(lsid=LSID, event=record(body="hi")),
         Typing(lsid=LSID, who=Who(type="customer", gsnumber=3, name="")),
         console.Reps(reps=[console.Rep(id=1, name="Alice", sessions=2)]),
         customer.Duty(on_duty=True),

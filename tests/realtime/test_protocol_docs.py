@@ -11,7 +11,7 @@ from pathlib import Path
 
 import msgspec
 from lifeline_protocol import VERSION, CloseCode, console, customer
-from lifeline_protocol.common import MAX_CHAT, MAX_ID, MAX_NOTE, Request
+from lifeline_protocol.common import MAX_CHAT, MAX_ID, MAX_NOTE, EventRecord, Request, Who
 
 from lifeline.db import base
 from lifeline.sessions import activity
@@ -58,6 +58,13 @@ def test_every_declared_message_and_field_is_in_the_page() -> None:
         fields = set(message.__struct_fields__) - ({"ref"} if issubclass(message, Request) else set())
         missing = fields - rows[tag(message)]
         assert not missing, f"docs/realtime.md does not name {sorted(missing)} of {tag(message)!r}"
+
+
+def test_the_records_inside_messages_are_in_the_page() -> None:
+    rows = documented()
+    for kind, record in (("event", EventRecord), ("typing", Who)):
+        missing = set(record.__struct_fields__) - rows[kind]
+        assert not missing, f"docs/realtime.md does not name {sorted(missing)} in {kind!r}"
 
 
 def test_every_type_in_the_page_is_declared() -> None:
