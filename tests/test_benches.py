@@ -44,7 +44,7 @@ def database_url(tmp_path: Path) -> Iterator[str]:
 
 def test_every_bench_has_a_test() -> None:
     benches = {path.stem for path in (ROOT / "bench").glob("*.py")} - {"__init__", "bare_asgi"}
-    tested = {"command_api", "live_sessions", "reporting"}
+    tested = {"command_api", "live_sessions", "protocol_codec", "reporting"}
     assert benches == tested, "a new bench needs its tiny run here"
 
 
@@ -68,3 +68,9 @@ def test_reporting_bench_prints_its_ratio(database_url: str) -> None:
     out = run_bench("reporting", "--sessions", "12", "--template", "4", env={"DATABASE_URL": database_url})
     assert "SupportSession for 12 sessions" in out, out
     assert re.search(r"lxml serializing the elements already built .*: [\d.]+ MB/s \([\d.]+ of it\)", out), out
+
+
+def test_protocol_codec_bench_prints_both_ways() -> None:
+    out = run_bench("protocol_codec", "--rounds", "200")
+    assert re.search(r"decode\+validate chat request +[\d.]+ +[\d.]+ +\([\d.]+x\)", out), out
+    assert re.search(r"encode event message \(by hand\) +[\d.]+ +[\d.]+ +\([\d.]+x\)", out), out

@@ -7,9 +7,12 @@ request resent after a reconnect under the same `ref` is not done twice.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from lifeline_protocol import VERSION, CloseCode, decode_console_hello, decode_console_request, encode
+from lifeline_protocol import console as wire
+from lifeline_protocol.common import HELLO_TIMEOUT, Ack, Gone, answer_values, event_records
 from sqlalchemy.orm import Session
 from starlette.websockets import WebSocket
 
@@ -30,19 +33,14 @@ from lifeline.presence.models import ClientConnection, ClientInfo
 from lifeline.presence.queries import live_rep_connection
 from lifeline.realtime.hub import ConsolePeer, Hub
 from lifeline.realtime.socket import (
-    CLOSE_BAD_HELLO,
-    CLOSE_GONE,
-    CLOSE_UNAUTHORIZED,
+    DONE,
+    Done,
     ProtocolError,
     TypingThrottle,
     ack,
-    id_field,
     receive_message,
-    ref_of,
     run_peer,
     same_origin,
-    survey_answers,
-    text_field,
 )
 from lifeline.runtime import Runtime
 from lifeline.sessions import actions as engine
@@ -55,7 +53,6 @@ from lifeline.sessions.queries import session_by_lsid
 from lifeline.sessions.queues import QueueError, rep_queue, resolve_queue
 from lifeline.surveys import actions as surveys
 
-MAX_CHAT = activity.MAX_CHAT_LENGTH
 SIGNED_OUT = "your sign-in has ended; sign in again"
 
 
@@ -77,30 +74,21 @@ class ConsoleSocket:
         signed_in = await self.auth.signed_in(websocket)
         await websocket.accept()
         if signed_in is None or not signed_in.support or signed_in.password_change_due:
-            await websocket.close(CLOSE_UNAUTHORIZED)  # the console goes to its sign-in page
+            await websocket.close(CloseCode.UNAUTHORIZED)  # the console goes to its sign-in page
             return
         try:
-            hello = await receive_message(websocket, timeout=15)
-            if hello["type"] != "hello":
-                raise ProtocolError("the first message is hello")
+            hello = await receive_message(websocket, decode_console_hello, timeout=HELLO_TIMEOUT)
         except Exception:
-            await websocket.close(CLOSE_BAD_HELLO)
+            await websocket.close(CloseCode.BAD_HELLO)
             return
-        resume_token = hello.get("resume_token") if isinstance(hello.get("resume_token"), str) else None
-        last_ids = hello.get("last_event_ids")
-        last_event_ids = (
-            {str(k)[:32]: v for k, v in list(last_ids.items())[:500] if isinstance(v, int)}
-            if isinstance(last_ids, dict)
-            else {}
-        )
+        resume_token = hello.resume_token or None
+        last_event_ids = {lsid[:32]: last for lsid, last in list(hello.last_event_ids.items())[:500]}
         client = ClientInfo(
-            hostname=str(hello.get("hostname", ""))[:255] or "browser",
+            hostname=hello.hostname[:255] or "browser",
             platform="web",
             os=websocket.headers.get("user-agent", "")[:255],
             public_ip=websocket.client.host if websocket.client else "",
-            timezone_offset=int(hello.get("timezone_offset", 0))
-            if isinstance(hello.get("timezone_offset"), int)
-            else 0,
+            timezone_offset=hello.timezone_offset,
         )
         peer = ConsolePeer(0, signed_in.user_id, signed_in.sign_in_id)
         self.hub.add_console(peer)
@@ -114,8 +102,9 @@ class ConsoleSocket:
         )
         if isinstance(attached, str):
             self.hub.remove(peer, detached=False)
-            await websocket.send_json({"type": "gone" if attached == RESUME_REFUSED else "refused", "error": attached})
-            await websocket.close(CLOSE_GONE)
+            refusal = Gone(error=attached) if attached == RESUME_REFUSED else wire.Refused(error=attached)
+            await websocket.send_text(encode(refusal).decode())
+            await websocket.close(CloseCode.GONE)
             return
         peer.gsnumber = attached.gsnumber
         peer.queues = attached.may_take
@@ -127,25 +116,21 @@ class ConsoleSocket:
             peer.last_event_id[lsid] = max([e["id"] for e in events], default=last_event_ids.get(lsid, 0))
         reps = await self.runtime.logged_in_reps()
         peer.send(
-            {
-                "type": "welcome",
-                "gsnumber": attached.gsnumber,
-                "resume_token": attached.resume_token,
-                "resumed": bool(resume_token),
-                "user": {
-                    "id": signed_in.user_id,
-                    "username": signed_in.username,
-                    "display_name": signed_in.display_name,
-                },
-                "showing": attached.showing,
-                "queues": attached.queues,
-                "sessions": list(sessions.values()),
-                "history": attached.history,
-                "teams": attached.teams,
-                "reps": [{"id": r.id, "name": r.display_name, "sessions": r.support_session_count} for r in reps],
-                "survey": survey,
-                "server_time": time.time(),
-            }
+            wire.Welcome(
+                gsnumber=attached.gsnumber,
+                resume_token=attached.resume_token,
+                resumed=bool(resume_token),
+                user=wire.User(id=signed_in.user_id, username=signed_in.username, display_name=signed_in.display_name),
+                showing=attached.showing,
+                queues=attached.queues,
+                sessions=list(sessions.values()),
+                history={lsid: event_records(events) for lsid, events in attached.history.items()},
+                teams=attached.teams,
+                reps=[wire.Rep(id=r.id, name=r.display_name, sessions=r.support_session_count) for r in reps],
+                survey=survey,
+                server_time=time.time(),
+                version=VERSION,
+            )
         )
         peer.release()
         self.hub.console_ready(peer)
@@ -153,11 +138,15 @@ class ConsoleSocket:
         grace = (await self.runtime.settings())["console_reconnect_seconds"]
         outcome = "closed"
         try:
-            outcome = await run_peer(websocket, peer, actions.handle)
+            outcome = await run_peer(websocket, peer, decode_console_request, actions.handle)
             if peer.signed_out:  # the rep is logged out at once, not kept for a reconnect
                 await self.runtime.db.write(connections.disconnect_by_gsnumber, peer.gsnumber)
         finally:
             self.hub.remove(peer, detached=outcome != "done" and not peer.signed_out, grace=grace)
+
+
+# The requests about one session (each names it by `lsid`).
+InSession = wire.Take | wire.Note | wire.ExternalKey | wire.Transfer | wire.Invite | wire.Leave | wire.End | wire.Survey
 
 
 class ConsoleActions:
@@ -169,37 +158,35 @@ class ConsoleActions:
         self.signed_in = signed_in
         self.hub = hub
         self.typing_throttle = TypingThrottle()
-        self.handlers: dict[str, Callable[[dict[str, Any]], Any]] = {
-            "take": self.take,
-            "chat": self.chat,
-            "typing": self.typing,
-            "note": self.note,
-            "external_key": self.external_key,
-            "transfer": self.transfer,
-            "invite": self.invite,
-            "leave": self.leave,
-            "end": self.end,
-            "survey": self.survey,
-            "showing": self.showing,
-            "generate_key": self.generate_key,
-            "open_script": self.open_script,
-            "logout": self.logout,
+        self.handlers: dict[type[wire.ConsoleRequest], Callable[[Any], Awaitable[Ack | None]]] = {
+            wire.Take: self.take,
+            wire.Chat: self.chat,
+            wire.StartTyping: self.typing,
+            wire.Note: self.note,
+            wire.ExternalKey: self.external_key,
+            wire.Transfer: self.transfer,
+            wire.Invite: self.invite,
+            wire.Leave: self.leave,
+            wire.End: self.end,
+            wire.Survey: self.survey,
+            wire.Showing: self.showing,
+            wire.GenerateKey: self.generate_key,
+            wire.OpenScript: self.open_script,
         }
 
-    async def handle(self, message: dict[str, Any]) -> dict[str, Any] | None:
-        handler = self.handlers.get(message["type"])
-        if handler is None:
-            raise ProtocolError(f"unknown message type {message['type'][:40]!r}")
+    async def handle(self, request: wire.ConsoleRequest) -> Ack | Done | None:
         if self.peer.signed_out:
             raise ProtocolError(SIGNED_OUT)
-        result: dict[str, Any] | None = await handler(message)
-        return result
+        if isinstance(request, wire.Logout):
+            await self.runtime.db.write(connections.disconnect_by_gsnumber, self.peer.gsnumber)
+            return DONE
+        return await self.handlers[type(request)](request)
 
     async def _in_session(
-        self, message: dict[str, Any], work: Callable[[Session, SupportSession, ClientConnection, User], Any]
-    ) -> dict[str, Any]:
+        self, request: InSession, work: Callable[[Session, SupportSession, ClientConnection, User], Any]
+    ) -> Ack:
         """Run `work` on the session named by `lsid` as this rep; engine refusals become error acks."""
-        lsid = text_field(message, "lsid", 32)
+        lsid = request.lsid
         gsnumber, user_id = self.peer.gsnumber, self.signed_in.user_id
 
         def run(session: Session) -> Any:
@@ -216,7 +203,7 @@ class ConsoleActions:
             except (engine.SessionError, surveys.SurveyError, QueueError) as error:
                 raise ProtocolError(str(error)) from None
 
-        return ack(message, result=await self.runtime.db.write(run))
+        return ack(request, await self.runtime.db.write(run))
 
     def _check_signed_in(self, session: Session) -> None:
         """Defence in depth, in the action's own transaction: the sign-in that opened this
@@ -224,13 +211,11 @@ class ConsoleActions:
         if not console_sign_ins_in_force(session, [self.signed_in.sign_in_id]):
             raise ProtocolError(SIGNED_OUT)
 
-    async def take(self, message: dict[str, Any]) -> dict[str, Any]:
-        return await self._in_session(message, lambda s, ss, c, u: engine.take_session(s, ss, c, u))
+    async def take(self, request: wire.Take) -> Ack:
+        return await self._in_session(request, lambda s, ss, c, u: engine.take_session(s, ss, c, u))
 
-    async def chat(self, message: dict[str, Any]) -> dict[str, Any]:
-        body = text_field(message, "body", MAX_CHAT)
-        lsid = text_field(message, "lsid", 32)
-        ref = ref_of(message)
+    async def chat(self, request: wire.Chat) -> Ack:
+        body, lsid, ref = request.body, request.lsid, request.ref
         gsnumber = self.peer.gsnumber
 
         def send(session: Session) -> int:
@@ -241,11 +226,11 @@ class ConsoleActions:
             event_id = await self.runtime.db.write(send)
         except engine.SessionError as error:
             raise ProtocolError(str(error)) from None
-        return ack(message, result=event_id)
+        return ack(request, event_id)
 
-    async def typing(self, message: dict[str, Any]) -> None:
+    async def typing(self, request: wire.StartTyping) -> None:
         """The rep is typing a chat line: the others in the session see it (no answer)."""
-        lsid = text_field(message, "lsid", 32)
+        lsid = request.lsid
         if not self.hub.follows(self.peer, lsid):
             raise ProtocolError("You are not in this session")
         if self.typing_throttle.due(lsid):
@@ -253,35 +238,34 @@ class ConsoleActions:
                 SomeoneTyping(lsid, self.peer.gsnumber, "representative", self.signed_in.display_name)
             )
 
-    async def note(self, message: dict[str, Any]) -> dict[str, Any]:
-        text = text_field(message, "text", activity.MAX_NOTE_LENGTH)
-        ref = ref_of(message)
+    async def note(self, request: wire.Note) -> Ack:
+        text, ref = request.text, request.ref
 
         def work(s: Session, ss: SupportSession, c: ClientConnection, u: User) -> int:
             return activity.add_note(s, ss, engine.rep_actor(c, u), text, client_ref=ref).id
 
-        return await self._in_session(message, work)
+        return await self._in_session(request, work)
 
-    async def external_key(self, message: dict[str, Any]) -> dict[str, Any]:
-        value = text_field(message, "value", 1024, required=False)
+    async def external_key(self, request: wire.ExternalKey) -> Ack:
+        value = request.value
 
         def work(s: Session, ss: SupportSession, c: ClientConnection, u: User) -> bool:
             engine.require_member(s, ss, c)
             return engine.set_attributes(s, ss, {"external_key": value}, engine.rep_actor(c, u))
 
-        return await self._in_session(message, work)
+        return await self._in_session(request, work)
 
-    async def transfer(self, message: dict[str, Any]) -> dict[str, Any]:
-        spec = text_field(message, "queue", 300)
+    async def transfer(self, request: wire.Transfer) -> Ack:
+        spec = request.queue
 
         def work(s: Session, ss: SupportSession, c: ClientConnection, u: User) -> None:
             engine.require_owner(ss, c)
             engine.transfer_session(s, ss, resolve_queue(s, spec), engine.rep_actor(c, u))
 
-        return await self._in_session(message, work)
+        return await self._in_session(request, work)
 
-    async def invite(self, message: dict[str, Any]) -> dict[str, Any]:
-        rep_id = id_field(message, "rep_id")
+    async def invite(self, request: wire.Invite) -> Ack:
+        rep_id = request.rep_id
 
         def work(s: Session, ss: SupportSession, c: ClientConnection, u: User) -> None:
             engine.require_member(s, ss, c)
@@ -293,30 +277,28 @@ class ConsoleActions:
                 raise engine.SessionError(f"{invited.display_name} is not logged in")
             engine.join_session(s, ss, their, invited, performed_by=engine.rep_actor(c, u))
 
-        return await self._in_session(message, work)
+        return await self._in_session(request, work)
 
-    async def leave(self, message: dict[str, Any]) -> dict[str, Any]:
-        return await self._in_session(message, lambda s, ss, c, u: engine.leave_session(s, ss, c, u))
+    async def leave(self, request: wire.Leave) -> Ack:
+        return await self._in_session(request, lambda s, ss, c, u: engine.leave_session(s, ss, c, u))
 
-    async def end(self, message: dict[str, Any]) -> dict[str, Any]:
+    async def end(self, request: wire.End) -> Ack:
         def work(s: Session, ss: SupportSession, c: ClientConnection, u: User) -> None:
             engine.require_owner(ss, c)
             engine.end_session(s, ss, engine.rep_actor(c, u), reason="ended by representative")
 
-        return await self._in_session(message, work)
+        return await self._in_session(request, work)
 
-    async def survey(self, message: dict[str, Any]) -> dict[str, Any]:
-        answers = survey_answers(message)
+    async def survey(self, request: wire.Survey) -> Ack:
+        answers = answer_values(request.answers)
 
         def work(s: Session, ss: SupportSession, c: ClientConnection, u: User) -> None:
             surveys.submit_survey(s, ss, surveys.SurveyKind.REPRESENTATIVE, engine.rep_actor(c, u), answers)
 
-        return await self._in_session(message, work)
+        return await self._in_session(request, work)
 
-    async def showing(self, message: dict[str, Any]) -> dict[str, Any]:
-        value = message.get("value")
-        if not isinstance(value, bool):
-            raise ProtocolError("value must be true or false")
+    async def showing(self, request: wire.Showing) -> Ack:
+        value = request.value
         gsnumber = self.peer.gsnumber
 
         def work(session: Session) -> None:
@@ -326,12 +308,11 @@ class ConsoleActions:
                 presence.set_showing_on_rep_list(session, connection, value)
 
         await self.runtime.db.write(work)
-        return ack(message, showing=value)
+        return Ack(ref=request.ref, ok=True, showing=value)
 
-    async def generate_key(self, message: dict[str, Any]) -> dict[str, Any]:
+    async def generate_key(self, request: wire.GenerateKey) -> Ack:
         """The Generate Session Key dialog: a key for this rep's own queue."""
-        external_key = text_field(message, "external_key", 1024, required=False)
-        hostname = text_field(message, "hostname", 255, required=False)
+        external_key, hostname = request.external_key, request.hostname
         directory = await self.runtime.directory()
         site = key_site(directory, hostname)
         if site is None:
@@ -360,8 +341,8 @@ class ConsoleActions:
         site_url = public_base_url(site.hostname, self.runtime.https_port_for_urls(settings))
         mail = invitation(settings, site_url, key.short_key, key.url_key, key.expires_at)
         return ack(
-            message,
-            result={
+            request,
+            {
                 "short_key": key.short_key,
                 "key_url": mail.key_url,
                 "mail_subject": mail.mail_subject,
@@ -370,29 +351,24 @@ class ConsoleActions:
             },
         )
 
-    async def open_script(self, message: dict[str, Any]) -> dict[str, Any]:
+    async def open_script(self, request: wire.OpenScript) -> Ack:
         """A client script file from the Client Scripting API, opened in the console."""
-        text = text_field(message, "text", 64 * 1024)
         try:
-            script = parse_script(text)
+            script = parse_script(request.text)
         except ScriptError as error:
             raise ProtocolError(error.message) from None  # already worded for the rep
         directory = await self.runtime.directory()
         commands = [_console_command(command) for command in script.commands]
         foreign = directory.site_for_hostname(script.login.hostname) is None
         return ack(
-            message,
-            result={
+            request,
+            {
                 "commands": commands,
                 "warning": f"This script was made by {script.login.hostname}, not by this appliance."
                 if foreign
                 else "",
             },
         )
-
-    async def logout(self, message: dict[str, Any]) -> dict[str, Any]:
-        await self.runtime.db.write(connections.disconnect_by_gsnumber, self.peer.gsnumber)
-        return {"type": "done"}
 
 
 def _console_command(command: Any) -> dict[str, Any]:

@@ -8,6 +8,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from lifeline_protocol import VERSION, CloseCode, decode_customer_hello, decode_customer_request, encode
+from lifeline_protocol import customer as wire
+from lifeline_protocol.common import HELLO_TIMEOUT, Ack, Gone, answer_values, event_records
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.websockets import WebSocket
@@ -16,18 +19,7 @@ from lifeline.presence import actions as presence
 from lifeline.presence.models import ClientConnection, ClientKind, ConnectionState
 from lifeline.presence.tokens import resume_token_sha256
 from lifeline.realtime.hub import CUSTOMER_EVENTS, CustomerPeer, Hub, customer_view
-from lifeline.realtime.socket import (
-    CLOSE_BAD_HELLO,
-    CLOSE_GONE,
-    ProtocolError,
-    TypingThrottle,
-    ack,
-    receive_message,
-    ref_of,
-    run_peer,
-    survey_answers,
-    text_field,
-)
+from lifeline.realtime.socket import DONE, Done, ProtocolError, TypingThrottle, ack, receive_message, run_peer
 from lifeline.runtime import Runtime
 from lifeline.sessions import actions as engine
 from lifeline.sessions import activity, connections
@@ -108,39 +100,34 @@ class CustomerSocket:
     async def serve(self, websocket: WebSocket) -> None:
         await websocket.accept()
         try:
-            hello = await receive_message(websocket, timeout=15)
-            token = text_field(hello, "token", 100)
-            if hello["type"] != "hello":
-                raise ProtocolError("the first message is hello")
+            hello = await receive_message(websocket, decode_customer_hello, timeout=HELLO_TIMEOUT)
         except Exception:
-            await websocket.close(CLOSE_BAD_HELLO)
+            await websocket.close(CloseCode.BAD_HELLO)
             return
-        after = hello.get("last_event_id")
+        after = max(hello.last_event_id or 0, 0)
         peer = CustomerPeer(0, "")
         self.hub.begin_attach(peer)
-        attached = await self.runtime.db.write(
-            attach, token, self.runtime.node_id, after if isinstance(after, int) and after >= 0 else 0
-        )
+        attached = await self.runtime.db.write(attach, hello.token, self.runtime.node_id, after)
         if attached is None:
             self.hub.remove(peer, detached=False)
-            await websocket.send_json({"type": "gone", "error": "This support session is over."})
-            await websocket.close(CLOSE_GONE)
+            await websocket.send_text(encode(Gone(error="This support session is over.")).decode())
+            await websocket.close(CloseCode.GONE)
             return
         peer.gsnumber, peer.lsid = attached.gsnumber, attached.lsid
-        peer.last_event_id[attached.lsid] = max([e["id"] for e in attached.history], default=after or 0)
+        peer.last_event_id[attached.lsid] = max([e["id"] for e in attached.history], default=after)
         settings = await self.runtime.settings()
         peer.send(
-            {
-                "type": "welcome",
-                "gsnumber": attached.gsnumber,
-                "company": settings["company_name"],
-                "session": customer_view(attached.state),
-                "position": self.hub.position_of(attached.lsid),
-                "history": attached.history,
-                "survey": attached.survey,
-                "survey_done": attached.survey_done,
-                "server_time": time.time(),
-            }
+            wire.Welcome(
+                gsnumber=attached.gsnumber,
+                company=settings["company_name"],
+                session=customer_view(attached.state),
+                position=self.hub.position_of(attached.lsid),
+                history=event_records(attached.history),
+                survey=attached.survey,
+                survey_done=attached.survey_done,
+                server_time=time.time(),
+                version=VERSION,
+            )
         )
         peer.position = self.hub.position_of(attached.lsid)
         self.hub.add_customer(peer, attached.state.get("version", 0))
@@ -148,7 +135,7 @@ class CustomerSocket:
         actions = CustomerActions(self.runtime, peer)
         outcome = "closed"
         try:
-            outcome = await run_peer(websocket, peer, actions.handle)
+            outcome = await run_peer(websocket, peer, decode_customer_request, actions.handle)
         finally:
             self.hub.remove(peer, detached=outcome != "done", grace=settings["customer_reconnect_seconds"])
         if outcome != "done" and not peer.dropped:
@@ -164,38 +151,39 @@ class CustomerActions:
         self.peer = peer
         self.typing_throttle = TypingThrottle()
 
-    async def handle(self, message: dict[str, Any]) -> dict[str, Any] | None:
-        kind = message["type"]
-        if kind == "chat":
-            body = text_field(message, "body", activity.MAX_CHAT_LENGTH)
-            ref = ref_of(message)
+    async def handle(self, request: wire.CustomerRequest) -> Ack | Done | None:
+        if isinstance(request, wire.Chat):
             try:
                 event_id = await self.runtime.db.write(
-                    activity.chat, lsid=self.peer.lsid, gsnumber=self.peer.gsnumber, body=body, client_ref=ref
+                    activity.chat,
+                    lsid=self.peer.lsid,
+                    gsnumber=self.peer.gsnumber,
+                    body=request.body,
+                    client_ref=request.ref,
                 )
             except engine.SessionError as error:
                 raise ProtocolError(str(error)) from None
-            return ack(message, result=event_id)
-        if kind == "typing":  # the reps in the session see it (no answer)
+            return ack(request, event_id)
+        if isinstance(request, wire.StartTyping):  # the reps in the session see it (no answer)
             if self.typing_throttle.due(self.peer.lsid):
                 self.runtime.bus.publish_local(SomeoneTyping(self.peer.lsid, self.peer.gsnumber, "customer", ""))
             return None
-        if kind == "end":
+        if isinstance(request, wire.End):
             return await self._run(
-                message, lambda s, ss, c: engine.end_session(s, ss, _me(s, ss, c), reason="ended by customer")
+                request, lambda s, ss, c: engine.end_session(s, ss, _me(s, ss, c), reason="ended by customer")
             )
-        if kind == "survey":
-            answers = survey_answers(message)
+        if isinstance(request, wire.Survey):
+            answers = answer_values(request.answers)
             return await self._run(
-                message,
+                request,
                 lambda s, ss, c: surveys.submit_survey(s, ss, surveys.SurveyKind.CUSTOMER, _me(s, ss, c), answers).id,
             )
-        if kind == "bye":
+        if isinstance(request, wire.Bye):
             await self.runtime.db.write(connections.disconnect_by_gsnumber, self.peer.gsnumber)
-            return {"type": "done"}
-        raise ProtocolError(f"unknown message type {kind[:40]!r}")
+            return DONE
+        return None  # ping: answered by the socket itself
 
-    async def _run(self, message: dict[str, Any], work: Any) -> dict[str, Any]:
+    async def _run(self, request: wire.End | wire.Survey, work: Any) -> Ack:
         gsnumber = self.peer.gsnumber
 
         def run(session: Session) -> Any:
@@ -209,7 +197,7 @@ class CustomerActions:
             except (engine.SessionError, surveys.SurveyError) as error:
                 raise ProtocolError(str(error)) from None
 
-        return ack(message, result=await self.runtime.db.write(run))
+        return ack(request, await self.runtime.db.write(run))
 
 
 def _me(session: Session, support_session: SupportSession, connection: ClientConnection) -> Actor:

@@ -13,7 +13,6 @@ import asyncio
 import bisect
 import contextlib
 import functools
-import json
 import logging
 import time
 from collections import defaultdict
@@ -21,6 +20,10 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
+from lifeline_protocol import CloseCode, encode
+from lifeline_protocol.common import Event, Message, Typing, Who, event_records
+from lifeline_protocol.console import Rep, Reps, SessionChanged
+from lifeline_protocol.customer import Duty, Position, SessionView, State
 from sqlalchemy.orm import Session
 
 from lifeline.appliance import stamps
@@ -52,8 +55,8 @@ DETACH_GRACE_SECONDS = 120.0
 # How often dropped connections are checked: a customer's grace is a setting of seconds.
 EXPIRE_EVERY_SECONDS = 1.0
 REFRESH_DELAY = 0.3
-RESTART = 1012  # close code: the appliance's data was replaced (a restored backup); reconnect
-SIGNED_OUT = 4401  # close code (socket.CLOSE_UNAUTHORIZED): the console goes to its sign-in page
+RESTART = CloseCode.RESTART  # the appliance's data was replaced (a restored backup); reconnect
+SIGNED_OUT = CloseCode.UNAUTHORIZED  # the console goes to its sign-in page
 
 # What a customer may see of a session's log: never notes, never system information.
 CUSTOMER_EVENTS = frozenset(
@@ -71,7 +74,8 @@ CUSTOMER_EVENTS = frozenset(
 
 
 def event_message(lsid: str, event: dict[str, Any]) -> str:
-    return json.dumps({"type": "event", "lsid": lsid, "event": event}, separators=(",", ":"))
+    (record,) = event_records([event])
+    return encode(Event(lsid=lsid, event=record)).decode()
 
 
 class Peer:
@@ -94,8 +98,8 @@ class Peer:
         # Its connection went with the data a restored backup replaced: nothing to keep for it.
         self.dropped = False
 
-    def send(self, message: dict[str, Any]) -> None:
-        self.send_text(json.dumps(message, separators=(",", ":")))
+    def send(self, message: Message) -> None:
+        self.send_text(encode(message).decode())
 
     def send_text(self, text: str) -> None:
         self._put(text)
@@ -404,7 +408,7 @@ class Hub:
         newer = [e for e in peer.pending_states if e.lsid == peer.lsid and e.state.get("version", 0) > version]
         peer.pending_states = []
         if newer:
-            peer.send({"type": "state", "session": customer_view(newer[-1].state)})
+            peer.send(State(session=customer_view(newer[-1].state)))
         self._later("duty", self._send_duty)
 
     def remove(self, peer: Peer, *, detached: bool, grace: float = DETACH_GRACE_SECONDS) -> None:
@@ -464,14 +468,9 @@ class Hub:
         return peer in self.watchers.get(lsid, ())
 
     def _on_typing(self, event: SomeoneTyping) -> None:
-        message = json.dumps(
-            {
-                "type": "typing",
-                "lsid": event.lsid,
-                "who": {"type": event.who, "gsnumber": event.gsnumber, "name": event.name},
-            },
-            separators=(",", ":"),
-        )
+        message = encode(
+            Typing(lsid=event.lsid, who=Who(type=event.who, gsnumber=event.gsnumber, name=event.name))
+        ).decode()
         for peer in self.watchers.get(event.lsid, ()):
             if peer.gsnumber != event.gsnumber:
                 peer.send_text(message)
@@ -486,7 +485,7 @@ class Hub:
                 self._console_state(console, event)
         customer = self.customers.get(event.lsid)
         if customer is not None:
-            customer.send({"type": "state", "session": customer_view(state)})
+            customer.send(State(session=customer_view(state)))
         for peer in self.attaching:
             if isinstance(peer, CustomerPeer):
                 peer.pending_states.append(event)
@@ -522,7 +521,7 @@ class Hub:
         state = event.state
         visible = console.may_see(state)
         if visible or event.lsid in console.known:
-            console.send({"type": "session", "session": state})
+            console.send(SessionChanged(session=state))
             (console.known.add if visible else console.known.discard)(event.lsid)
         member = any(m["gsnumber"] == console.gsnumber for m in state["members"])
         if member and console not in self.watchers.get(event.lsid, ()):
@@ -551,7 +550,7 @@ class Hub:
             customer = self.customers.get(lsid)
             if customer is not None and customer.position != position:
                 customer.position = position
-                customer.send({"type": "position", "position": position})
+                customer.send(Position(position=position))
 
     def position_of(self, lsid: str) -> int | None:
         return self.waiting.position_of(lsid)
@@ -570,25 +569,22 @@ class Hub:
             covered = duty.covers(Queue(QueueKind(queue["kind"]), queue["id"] or 0, queue["name"]))
             if peer.on_duty is not covered:
                 peer.on_duty = covered
-                peer.send({"type": "duty", "on_duty": covered})
+                peer.send(Duty(on_duty=covered))
 
     async def _send_reps(self) -> None:
         if not self.consoles:
             return
         reps = await self.runtime.logged_in_reps()
-        message = {
-            "type": "reps",
-            "reps": [{"id": r.id, "name": r.display_name, "sessions": r.support_session_count} for r in reps],
-        }
+        message = Reps(reps=[Rep(id=r.id, name=r.display_name, sessions=r.support_session_count) for r in reps])
         for console in list(self.consoles):
             console.send(message)
 
 
-def customer_view(state: dict[str, Any]) -> dict[str, Any]:
+def customer_view(state: dict[str, Any]) -> SessionView:
     """What the customer's client is told about its session (no internal details)."""
-    return {
-        "lsid": state["lsid"],
-        "status": state["status"],
-        "queue_name": state["queue"]["name"] if state["status"] == "waiting" else "",
-        "reps": [member["name"] for member in state["members"]],
-    }
+    return SessionView(
+        lsid=state["lsid"],
+        status=state["status"],
+        queue_name=state["queue"]["name"] if state["status"] == "waiting" else "",
+        reps=[member["name"] for member in state["members"]],
+    )

@@ -1,5 +1,6 @@
-"""What every console and client socket shares: its writer task, bounded JSON messages,
-a rate limit, acknowledgements, and an Origin check against cross-site hijacking."""
+"""What every console and client socket shares: its writer task, reading frames into the
+protocol's typed messages (lifeline_protocol), a rate limit, acknowledgements, and an
+Origin check against cross-site hijacking."""
 
 from __future__ import annotations
 
@@ -8,31 +9,29 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import lifeline_protocol.binary as binary
+from lifeline_protocol import CloseCode, InvalidRequest, ProtocolError
+from lifeline_protocol.common import NOT_TEXT, RATE_PER_SECOND, TOO_MANY, Ack, Error, Ping, Pong
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from lifeline.db.base import MAX_ID
 from lifeline.realtime.hub import Peer
-from lifeline.text import parse_json
 
 log = logging.getLogger("lifeline.realtime")
 
-MAX_MESSAGE = 64 * 1024
-RATE_PER_SECOND = 30
-HELLO_TIMEOUT = 15.0
+T = TypeVar("T")
 
-# Close codes (4000-4999 are ours; see docs/realtime.md).
-CLOSE_UNAUTHORIZED = 4401
-CLOSE_BAD_HELLO = 4400
-CLOSE_GONE = 4410  # the connection or session is over; do not try to resume
-CLOSE_TOO_SLOW = 4408
-CLOSE_REPLACED = 4409
+CLOSE_TOO_SLOW = CloseCode.TOO_SLOW
+
+__all__ = ["DONE", "Done", "ProtocolError", "TypingThrottle", "ack", "receive_message", "run_peer", "same_origin"]
 
 
-class ProtocolError(Exception):
-    """A message that is not part of the protocol: answered with an error, the socket stays."""
+class Done:
+    """What a handler returns when its socket is finished (logout, bye): nothing is sent."""
+
+
+DONE = Done()
 
 
 def same_origin(websocket: WebSocket) -> bool:
@@ -50,11 +49,15 @@ FrameHandler = Callable[[binary.Header, bytes], None]
 
 
 async def receive_message(
-    websocket: WebSocket, *, timeout: float | None = None, frames: FrameHandler | None = None
-) -> dict[str, Any]:
-    """The next message. Anything but a JSON object with a type in a text frame is a
-    ProtocolError (binary frames included, unless `frames` takes them: Starlette's
-    receive_text would fail on them)."""
+    websocket: WebSocket,
+    decode: Callable[[str], T],
+    *,
+    timeout: float | None = None,
+    frames: FrameHandler | None = None,
+) -> T:
+    """The next message, read by the protocol's `decode`. Anything but a valid message in a
+    text frame is a ProtocolError (binary frames included, unless `frames` takes them:
+    Starlette's receive_text would fail on them)."""
     while True:
         frame = await (asyncio.wait_for(websocket.receive(), timeout) if timeout else websocket.receive())
         if frame["type"] == "websocket.disconnect":
@@ -68,16 +71,8 @@ async def receive_message(
             raise ProtocolError(str(error)) from None
     text = frame.get("text")
     if not isinstance(text, str):
-        raise ProtocolError("messages are JSON objects in text frames")
-    if len(text) > MAX_MESSAGE:
-        raise ProtocolError(f"messages are limited to {MAX_MESSAGE} bytes")
-    try:
-        message = parse_json(text)
-    except ValueError:
-        raise ProtocolError("messages are JSON objects") from None
-    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-        raise ProtocolError("messages are JSON objects with a type")
-    return message
+        raise ProtocolError(NOT_TEXT)
+    return decode(text)
 
 
 async def _write(websocket: WebSocket, peer: Peer) -> None:
@@ -97,7 +92,8 @@ async def _write(websocket: WebSocket, peer: Peer) -> None:
 async def run_peer(
     websocket: WebSocket,
     peer: Peer,
-    handle: Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None]],
+    decode: Callable[[str], T],
+    handle: Callable[[T], Awaitable[Ack | Done | None]],
     frames: FrameHandler | None = None,
 ) -> str:
     """Serve one socket until it closes. Returns why: "closed" (client or network) or "done"
@@ -106,31 +102,39 @@ async def run_peer(
     window_start, count = time.monotonic(), 0
     try:
         while True:
+            refused: InvalidRequest | None = None
             try:
-                message = await receive_message(websocket, frames=frames)
+                message = await receive_message(websocket, decode, frames=frames)
+            except InvalidRequest as error:
+                refused = error
             except ProtocolError as error:
-                peer.send({"type": "error", "error": str(error)})
+                peer.send(Error(error=str(error)))
                 continue
+            ref = refused.ref if refused is not None else ref_of(message)
             now = time.monotonic()
             if now - window_start > 1:
                 window_start, count = now, 0
             count += 1
             if count > RATE_PER_SECOND:
-                peer.send({"type": "error", "ref": message.get("ref"), "error": "too many messages; slow down"})
+                peer.send(Error(ref=ref, error=TOO_MANY))
                 continue
-            if message["type"] == "ping":
-                peer.send({"type": "pong", "at": time.time()})
+            if refused is not None:
+                peer.send(Ack.failed(ref, str(refused)))
                 continue
+            if isinstance(message, Ping):
+                peer.send(Pong(at=time.time()))
+                continue
+            reply: Ack | Done | None
             try:
                 reply = await handle(message)
             except ProtocolError as error:
-                reply = {"type": "ack", "ref": message.get("ref"), "ok": False, "error": str(error)}
+                reply = Ack.failed(ref, str(error))
             except Exception:
-                log.exception("console/client message %r failed", message.get("type"))
-                reply = {"type": "ack", "ref": message.get("ref"), "ok": False, "error": "internal error; logged"}
-            if reply is not None:
-                if reply.get("type") == "done":
-                    return "done"
+                log.exception("console/client message %r failed", type(message).__name__)
+                reply = Ack.failed(ref, "internal error; logged")
+            if reply is DONE:
+                return "done"
+            if isinstance(reply, Ack):
                 peer.send(reply)
     except (WebSocketDisconnect, RuntimeError, asyncio.CancelledError):
         return "closed"
@@ -145,6 +149,12 @@ async def run_peer(
         if websocket.application_state != WebSocketState.DISCONNECTED:
             with contextlib.suppress(Exception):
                 await websocket.close()
+
+
+def ref_of(message: Any) -> str | None:
+    """A request's ref (signals such as typing and ping have none)."""
+    ref = getattr(message, "ref", None)
+    return ref if isinstance(ref, str) else None
 
 
 TYPING_EVERY_SECONDS = 2.0  # "is typing" signals passed on per person and session, at most
@@ -167,47 +177,6 @@ class TypingThrottle:
         return True
 
 
-def ack(message: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {"type": "ack", "ref": message.get("ref"), "ok": True, **extra}
-
-
-def text_field(message: dict[str, Any], name: str, limit: int, *, required: bool = True) -> str:
-    value = message.get(name, "")
-    if not isinstance(value, str):
-        raise ProtocolError(f"{name} must be text")
-    if required and not value:
-        raise ProtocolError(f"{name} is missing")
-    if len(value) > limit:
-        raise ProtocolError(f"{name} is longer than {limit} characters")
-    return value
-
-
-def id_field(message: dict[str, Any], name: str) -> int:
-    """A record's id: a whole number (not true or false) that an id can be."""
-    value = message.get(name)
-    # Ids are 32-bit in the database; past that a lookup fails instead of finding nothing.
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_ID:
-        raise ProtocolError(f"{name} must be a number")
-    return value
-
-
-def ref_of(message: dict[str, Any]) -> str | None:
-    ref = message.get("ref")
-    if ref is None:
-        return None
-    if not isinstance(ref, str) or not 0 < len(ref) <= 64:
-        raise ProtocolError("ref must be text of at most 64 characters")
-    return ref
-
-
-def survey_answers(message: dict[str, Any]) -> dict[int, list[str]]:
-    """`answers`: question id -> list of answers (one for most questions, several for checkboxes)."""
-    raw = message.get("answers")
-    if not isinstance(raw, dict) or len(raw) > 100:
-        raise ProtocolError("answers must be an object of question id to a list of answers")
-    answers: dict[int, list[str]] = {}
-    for key, values in raw.items():
-        if not str(key).isdigit() or not isinstance(values, list) or len(values) > 50:
-            raise ProtocolError("answers must be an object of question id to a list of answers")
-        answers[int(key)] = [str(v)[:4096] for v in values if isinstance(v, str | int)]
-    return answers
+def ack(request: Any, result: Any = None) -> Ack:
+    """The request went through: its answer, under its ref."""
+    return Ack.done(ref_of(request), result)

@@ -2,7 +2,32 @@
 consoles and client programs, declared once.
 
 This package depends on nothing of the appliance; the appliance and the client programs
-both import it, so neither keeps a copy of a message's shape.
+both import it, so neither keeps a copy of a message's shape. `console` and `customer`
+declare each socket's messages, `common` what both share, `close` the close codes and
+`decode` the validating readers.
 """
 
-VERSION = 1
+from lifeline_protocol.close import CloseCode
+from lifeline_protocol.common import VERSION, InvalidRequest, ProtocolError, encode
+from lifeline_protocol.decode import (
+    decode_console_hello,
+    decode_console_request,
+    decode_customer_hello,
+    decode_customer_request,
+    decode_to_console,
+    decode_to_customer,
+)
+
+__all__ = [
+    "VERSION",
+    "CloseCode",
+    "InvalidRequest",
+    "ProtocolError",
+    "decode_console_hello",
+    "decode_console_request",
+    "decode_customer_hello",
+    "decode_customer_request",
+    "decode_to_console",
+    "decode_to_customer",
+    "encode",
+]

@@ -243,6 +243,72 @@ def test_any_customer_request_is_answered_not_crashed(
     answered_without_a_crash(customer, data.draw(requests(CUSTOMER_TYPES, lsid)))
 
 
+# Arbitrary frames: whatever a console or a customer client sends, the appliance answers
+# with the protocol's error (or does what a valid request asks), the socket stays open and
+# still answers a ping, and the appliance logs no traceback.
+
+# Every type either socket knows, but the two that end the socket on purpose (logout, bye).
+FRAME_TYPES = ["hello", "take", "chat", "note", "external_key", "transfer", "invite", "leave", "end", "survey"]
+FRAME_TYPES += ["showing", "generate_key", "open_script", "typing", "ping", "ack", "welcome", "error", "dance"]
+FRAME_FIELDS = ["type", "ref", "lsid", "body", "text", "value", "queue", "rep_id", "answers", "token", "version"]
+
+text = st.text(st.characters(blacklist_categories=["Cs"]), max_size=200)
+
+
+def frames(lsid: str) -> st.SearchStrategy[tuple[str, str | bytes]]:
+    messages = st.builds(
+        lambda kind, fields, real: {**fields, "type": kind, **({"lsid": lsid} if real else {})},
+        st.sampled_from(FRAME_TYPES) | field_values,
+        st.dictionaries(st.sampled_from(FRAME_FIELDS), field_values, max_size=4),
+        st.booleans(),
+    )
+    return st.one_of(
+        st.tuples(st.just("text"), text),
+        st.tuples(st.just("binary"), st.binary(max_size=200)),
+        st.tuples(st.just("text"), field_values.map(json.dumps)),
+        st.tuples(st.just("text"), messages.map(json.dumps)),
+    )
+
+
+def still_answers(socket: Socket, frame: tuple[str, str | bytes]) -> None:
+    time.sleep(0.07)  # two frames each: under the 30 a second a socket may send
+    kind, data = frame
+    if kind == "binary":
+        assert isinstance(data, bytes)
+        socket.socket.send_binary(data)
+    else:
+        assert isinstance(data, str)
+        socket.socket.send(data)
+    socket.send({"type": "ping"})
+    assert socket.until("pong")["type"] == "pong", frame  # a closed socket raises ConnectionClosed
+
+
+FUZZ = settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+
+
+@FUZZ
+@given(data=st.data())
+def test_any_frame_on_a_console_leaves_it_answering(fuzzed_console: tuple[Console, str], data: st.DataObject) -> None:
+    console, lsid = fuzzed_console
+    still_answers(console, data.draw(frames(lsid)))
+
+
+@FUZZ
+@given(data=st.data())
+def test_any_frame_on_a_customer_socket_leaves_it_answering(
+    fuzzed_customer: tuple[CustomerClient, str], data: st.DataObject
+) -> None:
+    customer, lsid = fuzzed_customer
+    still_answers(customer, data.draw(frames(lsid)))
+
+
+def test_no_traceback_in_the_log(appliance: RunningAppliance) -> None:
+    """After every frame above (the tests of a module run in order, this one last)."""
+    assert "Traceback" not in appliance.log_path.read_text(errors="replace")
+
+
 @pytest.fixture(scope="module")
 def fuzzed_console(appliance: RunningAppliance, personas: Personas) -> Iterator[tuple[Console, str]]:
     console = Console(appliance, sign_in(appliance, "rep_a", personas.rep_a.password))

@@ -15,7 +15,7 @@ from tests.support.appliance import RunningAppliance, eventually
 from tests.support.command import CommandApi, local
 from tests.support.engine import ConsoleNode
 from tests.support.personas import Personas
-from tests.support.sockets import Console, open_socket, sign_in
+from tests.support.sockets import Console, CustomerClient, open_socket, sign_in, start_by_issue
 
 
 @pytest.fixture(scope="module")
@@ -155,3 +155,25 @@ def test_the_login_page_refuses_wrong_passwords_and_forms_without_their_token(
     with appliance.client() as fresh:  # no pre-login cookie, so no CSRF token to match
         no_csrf = fresh.post("/console/login", data={"username": "rep_a", "password": personas.rep_a.password})
         assert no_csrf.status_code == 400
+
+
+def test_a_chat_line_no_utf_8_can_carry_reaches_everyone_exactly(
+    appliance: RunningAppliance, console: Console, personas: Personas
+) -> None:
+    """A lone surrogate and a NUL (stored exactly, docs/decisions.md): the event message that
+    carries them is written with JSON escapes, live and in a later welcome's history."""
+    token = start_by_issue(appliance, "Odd", id=str(personas.issue_started))
+    customer = CustomerClient(appliance, token=token)
+    lsid = customer.welcome["session"]["lsid"]
+    console.send({"type": "take", "ref": "take", "lsid": lsid})
+    assert console.ack("take")["ok"]
+    body = "a\ud800b\x00c"
+    customer.socket.send(json.dumps({"type": "chat", "ref": "odd", "body": body}))
+    assert customer.ack("odd")["ok"]
+    assert console.event("Chat Message")["event"]["body"] == body
+    customer.close()
+    back = CustomerClient(appliance, token=token)
+    assert [e["body"] for e in back.welcome["history"] if e["type"] == "Chat Message"] == [body]
+    console.send({"type": "end", "ref": "end", "lsid": lsid})
+    assert console.ack("end")["ok"]
+    back.close()

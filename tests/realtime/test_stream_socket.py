@@ -23,7 +23,10 @@ import pytest
 import uvicorn
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lifeline_protocol import decode_console_request
 from lifeline_protocol.binary import FrameKind, Header
+from lifeline_protocol.common import Ack
+from lifeline_protocol.console import ConsoleRequest
 from starlette.applications import Starlette
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket
@@ -36,8 +39,8 @@ from lifeline.realtime.streams import VIEWER_BYTES, StreamRelay
 from tests.support.appliance import free_port
 
 
-async def acknowledge(message: dict[str, Any]) -> dict[str, Any] | None:
-    return {"type": "ack", "ref": message.get("ref"), "ok": True}
+async def acknowledge(request: ConsoleRequest) -> Ack | None:
+    return Ack(ref=getattr(request, "ref", None), ok=True)
 
 
 class RelayApp:
@@ -50,7 +53,7 @@ class RelayApp:
 
     async def send(self, websocket: WebSocket) -> None:
         await websocket.accept()
-        await run_peer(websocket, Peer(1), acknowledge, frames=self.relay.send)
+        await run_peer(websocket, Peer(1), decode_console_request, acknowledge, frames=self.relay.send)
 
     async def watch(self, websocket: WebSocket) -> None:
         peer = Peer(2)
@@ -58,7 +61,7 @@ class RelayApp:
         self.relay.watch(peer, int(websocket.path_params["stream"]))
         await websocket.accept()
         try:
-            await run_peer(websocket, peer, acknowledge)
+            await run_peer(websocket, peer, decode_console_request, acknowledge)
         finally:
             self.relay.forget(peer)
 

@@ -1,4 +1,6 @@
-"""Speaking the consoles' and customer clients' WebSocket protocol from tests."""
+"""Speaking the consoles' and customer clients' WebSocket protocol from tests, through the
+protocol package: hellos are its Structs, and everything the appliance sends is read with
+its decoders (so a message that strays from the declarations fails the test that gets it)."""
 
 from __future__ import annotations
 
@@ -9,9 +11,14 @@ import signal
 import ssl
 import threading
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+import msgspec
+from lifeline_protocol import console as console_wire
+from lifeline_protocol import customer as customer_wire
+from lifeline_protocol import decode_to_console, decode_to_customer, encode
+from lifeline_protocol.common import Message
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -122,21 +129,27 @@ async def _open(url: str, context: ssl.SSLContext, headers: dict[str, str], orig
 
 
 class Socket:
-    """One WebSocket to the appliance: says hello, keeps the welcome, reads what comes."""
+    """One WebSocket to the appliance: says hello, keeps the welcome, reads what comes.
+    Messages read come as plain dicts (`msgspec.to_builtins`), as the tests read them."""
 
     path = ""
+    decode: Callable[[str], Message]
 
     def __init__(self, appliance: RunningAppliance, cookie: str = "", **hello: Any) -> None:
         self.socket = open_socket(appliance, self.path, {"Cookie": cookie} if cookie else {})
-        self.send({"type": "hello", **hello})
+        self.send(self.hello(**hello))
         self.welcome = self.until("welcome", "gone", "refused")
 
-    def send(self, message: dict[str, Any]) -> None:
-        self.socket.send(json.dumps(message))
+    def hello(self, **fields: Any) -> Message:
+        raise NotImplementedError
+
+    def send(self, message: Message | dict[str, Any]) -> None:
+        """A request: the protocol's Struct, or a dict (tests also send what no Struct allows)."""
+        self.socket.send(encode(message).decode() if isinstance(message, Message) else json.dumps(message))
 
     def until(self, *types: str, timeout: float = 10) -> dict[str, Any]:
         while True:
-            message: dict[str, Any] = json.loads(self.socket.recv(timeout=timeout))
+            message: dict[str, Any] = msgspec.to_builtins(type(self).decode(self.socket.recv(timeout=timeout)))
             if message["type"] in types:
                 return message
 
@@ -169,10 +182,18 @@ class Socket:
 
 class Console(Socket):
     path = "/ws/console"
+    decode = decode_to_console
+
+    def hello(self, **fields: Any) -> Message:
+        return console_wire.Hello(**fields)
 
 
 class CustomerClient(Socket):
     path = "/ws/customer"
+    decode = decode_to_customer
+
+    def hello(self, **fields: Any) -> Message:
+        return customer_wire.Hello(**fields)
 
 
 # What a browser sends when it navigates; /api/start_session answers others with a download.

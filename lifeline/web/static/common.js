@@ -4,6 +4,7 @@
 
 const Lifeline = (() => {
   const RESEND = new Set(["chat", "note"]); // the server drops repeats of these by their ref
+  const PROTOCOL_VERSION = 1; // lifeline_protocol.VERSION: what the hellos say they speak
 
   function newRef() {
     const bytes = new Uint8Array(12);
@@ -217,5 +218,5 @@ const Lifeline = (() => {
     };
   }
 
-  return { LiveSocket, el, time, waited, size, surveyForm, newRef, keepingInput, typingSignal, TYPING_SHOWN_MS };
+  return { LiveSocket, el, time, waited, size, surveyForm, newRef, keepingInput, typingSignal, TYPING_SHOWN_MS, PROTOCOL_VERSION };
 })();

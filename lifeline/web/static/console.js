@@ -3,7 +3,7 @@
 "use strict";
 
 (() => {
-  const { LiveSocket, el, time, waited, size, surveyForm, newRef, keepingInput, typingSignal, TYPING_SHOWN_MS } = Lifeline;
+  const { LiveSocket, el, time, waited, size, surveyForm, newRef, keepingInput, typingSignal, TYPING_SHOWN_MS, PROTOCOL_VERSION } = Lifeline;
   const root = document.getElementById("console");
   const csrf = root.dataset.csrf;
   const RESUME = "lifeline.console.resume";
@@ -84,6 +84,7 @@
       last_event_ids: view.lastEventIds,
       hostname: "browser",
       timezone_offset: -new Date().getTimezoneOffset() * 60,
+      version: PROTOCOL_VERSION,
     }),
     onStatus: (state) => {
       statusLine.textContent = {

@@ -2,7 +2,7 @@
 "use strict";
 
 (() => {
-  const { LiveSocket, el, time, size, surveyForm, newRef, typingSignal, TYPING_SHOWN_MS } = Lifeline;
+  const { LiveSocket, el, time, size, surveyForm, newRef, typingSignal, TYPING_SHOWN_MS, PROTOCOL_VERSION } = Lifeline;
   const root = document.getElementById("customer");
   const token = root.dataset.token;
   const conversation = document.getElementById("conversation");
@@ -126,7 +126,7 @@
   }
 
   const socket = new LiveSocket("/ws/customer", {
-    hello: () => ({ type: "hello", token, last_event_id: lastEventId }),
+    hello: () => ({ type: "hello", token, last_event_id: lastEventId, version: PROTOCOL_VERSION }),
     onStatus: (state) => {
       if (state === "reconnecting") setStatus("Reconnecting…");
       if (state === "over") { enable(false); if (!ended) setStatus("This support session is over."); }
