@@ -53,13 +53,18 @@ class Lane:
 class Lanes:
     """One viewer's frames waiting to be written, a lane per stream, bounded in bytes."""
 
+    # Every socket has one, most never watch a stream: slots and a dict (not a deque) keep
+    # an idle one small (about 650 bytes less a socket, 6.5 MB for 10,000 customers).
+    __slots__ = ("_lanes", "_turns", "_wake", "dropped", "held", "limit")
+
     def __init__(self, wake: Callable[[], None], limit: int = VIEWER_BYTES) -> None:
         self._wake = wake
         self.limit = limit
         self.held = 0
         self.dropped = 0
         self._lanes: dict[int, Lane] = {}
-        self._turns: deque[int] = deque()  # streams with frames waiting, in the order they are served
+        # Streams with frames waiting, in the order they are served (a dict as an ordered set).
+        self._turns: dict[int, None] = {}
 
     def __bool__(self) -> bool:
         return bool(self._turns)
@@ -76,7 +81,7 @@ class Lanes:
         if lane is not None:
             self.held -= lane.held
             if lane.frames:
-                self._turns.remove(stream)
+                del self._turns[stream]
 
     def skip(self, stream: int) -> None:
         """Frames of the stream were lost before they reached this viewer: wait for a key frame."""
@@ -102,7 +107,7 @@ class Lanes:
             return False
         lane.skipping = False
         if not lane.frames:
-            self._turns.append(stream)
+            self._turns[stream] = None
         lane.frames.append(frame)
         lane.held += len(frame)
         self.held += len(frame)
@@ -112,7 +117,7 @@ class Lanes:
     def _empty(self, stream: int, lane: Lane) -> None:
         if lane.frames:
             self.dropped += len(lane.frames)
-            self._turns.remove(stream)
+            del self._turns[stream]
             lane.frames.clear()
             self.held -= lane.held
             lane.held = 0
@@ -121,13 +126,14 @@ class Lanes:
         """The next frame to write, taking turns between streams."""
         if not self._turns:
             return None
-        stream = self._turns.popleft()
+        stream = next(iter(self._turns))
+        del self._turns[stream]
         lane = self._lanes[stream]
         frame = lane.frames.popleft()
         lane.held -= len(frame)
         self.held -= len(frame)
         if lane.frames:
-            self._turns.append(stream)
+            self._turns[stream] = None
         return frame
 
 
