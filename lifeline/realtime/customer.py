@@ -69,10 +69,7 @@ def attach(session: Session, token: str, node_id: str, after_id: int) -> Custome
         lsid=support_session.lsid,
         state=session_state(session, support_session),
         history=[event_payload(e, files.get(e.id)) for e in events],
-        survey=[
-            {"id": q.id, "name": q.name, "label": q.label, "type": q.question_type, "options": q.options}
-            for q in surveys.questions(session, surveys.SurveyKind.CUSTOMER)
-        ],
+        survey=surveys.survey_form(session, surveys.SurveyKind.CUSTOMER),
         survey_done=done,
     )
 
