@@ -4,7 +4,7 @@ A frame is a 16-byte header and its payload. Every number is big-endian:
 
     offset  size  field
     0       1     version    VERSION (1); a frame of another version is refused
-    1       1     kind       FrameKind: 1 screen, 2 file chunk
+    1       1     kind       FrameKind: 1 screen, 2 file chunk, 3 shell output
     2       1     flags      KEY (0x01): a viewer can start here; LAST (0x02): the stream ends
                              with this frame; every other bit must be 0
     3       1     reserved   0
@@ -43,6 +43,7 @@ class FrameError(ValueError):
 class FrameKind(enum.IntEnum):
     SCREEN = 1
     FILE_CHUNK = 2
+    SHELL = 3  # a command shell's output, as the program wrote it (bytes, any encoding)
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,16 @@ from lifeline_protocol.common import (
     Request,
     Typing,
 )
+from lifeline_protocol.computer import (
+    MAX_SHELL_INPUT,
+    Capability,
+    Computer,
+    Dimension,
+    Path,
+    ShellId,
+    SystemInformation,
+    TransferState,
+)
 
 # --- from the console -----------------------------------------------------------------------
 
@@ -106,6 +116,89 @@ class StartTyping(Request, frozen=True, kw_only=True, tag="typing"):
     lsid: Lsid
 
 
+# --- the customer's computer (the Lifeline client), each for a session the rep is in --------
+
+
+class ComputerAsk(Request, frozen=True, kw_only=True, tag="computer_ask"):
+    """Ask the customer to allow a capability."""
+
+    lsid: Lsid
+    capability: Capability
+
+
+class ComputerInfo(Request, frozen=True, kw_only=True, tag="computer_info"):
+    """Fresh system information: pushed as `system_info` (not logged: the spec logs only
+    the pull at session start)."""
+
+    lsid: Lsid
+
+
+class ComputerList(Request, frozen=True, kw_only=True, tag="computer_list"):
+    """A folder of the customer's computer; the ack's result is a Listing."""
+
+    lsid: Lsid
+    path: Path | None = None
+
+
+class ShellOpen(Request, frozen=True, kw_only=True, tag="shell_open"):
+    """A command shell on the customer's computer; the ack's result is `{shell}`, the number
+    its output frames (binary, kind SHELL) carry as their stream."""
+
+    lsid: Lsid
+    cols: Dimension = 80
+    rows: Dimension = 24
+
+
+class ShellType(Request, frozen=True, kw_only=True, tag="shell_input"):
+    """Keys or pasted text for a shell (no answer unless refused)."""
+
+    lsid: Lsid
+    shell: ShellId
+    data: Annotated[str, Meta(min_length=1, max_length=MAX_SHELL_INPUT)]
+
+
+class ShellSize(Request, frozen=True, kw_only=True, tag="shell_resize"):
+    lsid: Lsid
+    shell: ShellId
+    cols: Dimension
+    rows: Dimension
+
+
+class ShellClose(Request, frozen=True, kw_only=True, tag="shell_close"):
+    lsid: Lsid
+    shell: ShellId
+
+
+class ShellReplay(Request, frozen=True, kw_only=True, tag="shell_replay"):
+    """The shell's recent output again (a console that reloaded or reconnected): sent as
+    its frames before any new ones."""
+
+    lsid: Lsid
+    shell: ShellId
+
+
+class ProcessEnd(Request, frozen=True, kw_only=True, tag="process_end"):
+    lsid: Lsid
+    pid: Annotated[int, Meta(ge=1, le=2**31 - 1)]
+
+
+class FileGet(Request, frozen=True, kw_only=True, tag="file_get"):
+    """Download a file (a folder comes zipped) from the customer's computer into the file
+    store; the ack's result is its TransferState, `transfer` pushes follow."""
+
+    lsid: Lsid
+    path: Path
+
+
+class FilePut(Request, frozen=True, kw_only=True, tag="file_put"):
+    """Upload a file the rep sent to the file store (`/console/sessions/<lsid>/files`) into
+    the folder `path` of the customer's computer."""
+
+    lsid: Lsid
+    file_id: RecordId
+    path: Path
+
+
 ConsoleRequest = (
     Take
     | Chat
@@ -121,6 +214,17 @@ ConsoleRequest = (
     | OpenScript
     | Logout
     | StartTyping
+    | ComputerAsk
+    | ComputerInfo
+    | ComputerList
+    | ShellOpen
+    | ShellType
+    | ShellSize
+    | ShellClose
+    | ShellReplay
+    | ProcessEnd
+    | FileGet
+    | FilePut
     | Ping
 )
 
@@ -174,4 +278,49 @@ class Reps(Message, frozen=True, kw_only=True, tag="reps"):
     reps: list[Rep]
 
 
-ToConsole = Welcome | Gone | Refused | Ack | Error | Pong | Event | SessionChanged | Reps | Typing
+class ComputerState(Message, frozen=True, kw_only=True, tag="computer"):
+    """The customer's computer in a session: whether its client is connected, what it is,
+    what the customer allowed and what is still asked, and its open shells."""
+
+    lsid: str
+    connected: bool
+    computer: Computer | None = None
+    allowed: list[Capability] = []
+    asked: list[Capability] = []
+    shells: list[int] = []
+
+
+class SystemInfoPushed(Message, frozen=True, kw_only=True, tag="system_info"):
+    lsid: str
+    categories: SystemInformation
+    at: float
+    automatic: bool  # the pull at session start (logged), or one a rep asked for
+
+
+class ShellEnded(Message, frozen=True, kw_only=True, tag="shell_exit"):
+    lsid: str
+    shell: int
+    code: int | None = None
+
+
+class TransferChanged(Message, frozen=True, kw_only=True, tag="transfer"):
+    lsid: str
+    transfer: TransferState
+
+
+ToConsole = (
+    Welcome
+    | Gone
+    | Refused
+    | Ack
+    | Error
+    | Pong
+    | Event
+    | SessionChanged
+    | Reps
+    | Typing
+    | ComputerState
+    | SystemInfoPushed
+    | ShellEnded
+    | TransferChanged
+)

@@ -21,6 +21,7 @@ from lifeline_protocol.common import (
     Request,
     Typing,
 )
+from lifeline_protocol.computer import Capability
 
 # --- from the customer client -----------------------------------------------------------------
 
@@ -53,7 +54,15 @@ class StartTyping(Request, frozen=True, kw_only=True, tag="typing"):
     """A signal: no answer."""
 
 
-CustomerRequest = Chat | End | Survey | Bye | StartTyping | Ping
+class Consent(Request, frozen=True, kw_only=True, tag="consent"):
+    """The customer allows or denies a capability a rep asked for, or takes one back
+    (allowed false); relayed to their Lifeline client, which enforces it."""
+
+    capability: Capability
+    allowed: bool
+
+
+CustomerRequest = Chat | End | Survey | Bye | StartTyping | Consent | Ping
 
 # --- to the customer client ---------------------------------------------------------------------
 
@@ -91,4 +100,18 @@ class Duty(Message, frozen=True, kw_only=True, tag="duty"):
     on_duty: bool  # whether a rep who may take from its queue is logged in now
 
 
-ToCustomer = Welcome | Gone | Ack | Error | Pong | Event | State | Position | Duty | Typing
+class Asked(Struct, frozen=True, kw_only=True):
+    capability: Capability
+    rep: str  # the representative's display name
+
+
+class ComputerView(Message, frozen=True, kw_only=True, tag="computer"):
+    """The customer's own computer in the session: whether the Lifeline client is running,
+    what they allowed, and what representatives are asking for now."""
+
+    connected: bool
+    allowed: list[Capability] = []
+    asked: list[Asked] = []
+
+
+ToCustomer = Welcome | Gone | Ack | Error | Pong | Event | State | Position | Duty | Typing | ComputerView

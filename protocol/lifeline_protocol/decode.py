@@ -10,7 +10,7 @@ from typing import Any, Generic, TypeVar
 import msgspec
 from msgspec import inspect
 
-from lifeline_protocol import console, customer
+from lifeline_protocol import client, console, customer
 from lifeline_protocol.common import (
     BAD_ANSWERS,
     BAD_REF,
@@ -35,7 +35,8 @@ class Decoder(Generic[T]):
     frame it will not read as JSON (a lone surrogate escaped in a chat line, which the
     appliance stores exactly) is read by the standard library and validated the same way."""
 
-    def __init__(self, kind: Any) -> None:
+    def __init__(self, kind: Any, limit: int = MAX_MESSAGE) -> None:
+        self._limit = limit
         members = getattr(kind, "__args__", (kind,))
         self._by_tag: dict[str, type[Message]] = {m.__struct_config__.tag: m for m in members}
         # msgspec insists on `type` only in a union: a lone message (a hello) gets a partner.
@@ -43,8 +44,10 @@ class Decoder(Generic[T]):
         self._decoder: msgspec.json.Decoder[T] = msgspec.json.Decoder(self._kind)
 
     def __call__(self, data: str | bytes) -> T:
-        if len(data) > MAX_MESSAGE:
-            raise ProtocolError(TOO_LONG)
+        if len(data) > self._limit:
+            raise ProtocolError(
+                TOO_LONG if self._limit == MAX_MESSAGE else f"messages are limited to {self._limit} bytes"
+            )
         try:
             decoded: T = self._decoder.decode(data)
         except msgspec.ValidationError as error:
@@ -126,3 +129,6 @@ decode_to_console: Decoder[console.ToConsole] = Decoder(console.ToConsole)
 decode_customer_hello: Decoder[customer.Hello] = Decoder(customer.Hello)
 decode_customer_request: Decoder[customer.CustomerRequest] = Decoder(customer.CustomerRequest)
 decode_to_customer: Decoder[customer.ToCustomer] = Decoder(customer.ToCustomer)
+decode_client_hello: Decoder[client.Hello] = Decoder(client.Hello)
+decode_from_client: Decoder[client.FromClient] = Decoder(client.FromClient, client.MAX_CLIENT_MESSAGE)
+decode_to_client: Decoder[client.ToClient] = Decoder(client.ToClient)

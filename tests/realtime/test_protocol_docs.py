@@ -10,7 +10,7 @@ import typing
 from pathlib import Path
 
 import msgspec
-from lifeline_protocol import VERSION, CloseCode, console, customer
+from lifeline_protocol import VERSION, CloseCode, client, console, customer
 from lifeline_protocol.common import MAX_CHAT, MAX_ID, MAX_NOTE, EventRecord, Request, Who
 
 from lifeline.db import base
@@ -26,6 +26,9 @@ DECLARED: list[type[msgspec.Struct]] = [
         customer.Hello,
         customer.CustomerRequest,
         customer.ToCustomer,
+        client.Hello,
+        client.FromClient,
+        client.ToClient,
     )
     for member in typing.get_args(union) or (union,)
 ]
