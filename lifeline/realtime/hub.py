@@ -273,6 +273,9 @@ class Hub:
         self.streams = StreamRelay(runtime.bus)
         self._restored = runtime.generations[stamps.RESTORED]
         self._directory = runtime.generations[stamps.DIRECTORY]
+        # Told when a console starts following a session (realtime.computers: the computer's state).
+        self.on_follow: list[Callable[[Peer, str], None]] = []
+        self.on_stop: list[Callable[[], None]] = []  # sockets of other kinds close too
 
     async def start(self) -> None:
         """Learn what waits in the queues now; from here on live events keep it current."""
@@ -304,6 +307,8 @@ class Hub:
         await self.runtime.jobs.stop(*self._jobs)
         for peer in [*self.consoles, *self.customers.values()]:
             peer.close()
+        for hook in self.on_stop:
+            hook()
 
     async def _follow_restores(self) -> None:
         """A restored backup replaced the database (here, in another process, or with the
@@ -387,6 +392,11 @@ class Hub:
         self.attaching.discard(peer)
         peer.follows = set(lsids)
         self.watch(peer, peer.follows)
+
+    def followed(self, peer: Peer, lsids: Iterable[str]) -> None:
+        for lsid in lsids:
+            for hook in self.on_follow:
+                hook(peer, lsid)
 
     def add_console(self, peer: ConsolePeer) -> None:
         """Before the console's login is read, so no session change between the two is missed."""
@@ -529,6 +539,7 @@ class Hub:
             console.hold(event.lsid)
             self.watch(console, [event.lsid])
             self._spawn(self._catch_up(console, event.session_id, event.lsid))
+            self.followed(console, [event.lsid])
         elif not member and console in self.watchers.get(event.lsid, ()):
             self.unwatch(console, event.lsid)
 
