@@ -183,3 +183,116 @@ def test_the_automatic_system_information_is_logged_once(session: Session) -> No
     flagged = events_of(session.appliance, session.lsid, "Service Access Allowed")
     assert [e["data"] for e in flagged] == [{"capability": "system_info", "allowed": "1", "how": "flag"}]
     again.close()
+
+
+def open_shell(session: Session, client: ProgramSocket) -> int:
+    session.alice.send({"type": "shell_open", "ref": "open", "lsid": session.lsid, "cols": 100, "rows": 30})
+    opened = client.until("open_shell")
+    assert (opened["cols"], opened["rows"]) == (100, 30)
+    client.send({"type": "done", "request": opened["request"]})
+    answer = session.alice.ack("open")
+    assert answer["ok"], answer
+    assert answer["result"] == {"shell": opened["shell"]}
+    return int(opened["shell"])
+
+
+def acked(client: ProgramSocket, shell: int, sequence: int) -> None:
+    while True:
+        ack = client.until("shell_ack")
+        if ack["shell"] == shell and ack["sequence"] == sequence:
+            return
+
+
+def recording(appliance: RunningAppliance, lsid: str, instance: int) -> list[tuple[str, str]]:
+    """The shell's asciicast as CommandShellRecording serves it: (code, data) per event."""
+    import json
+
+    password = "shell-reporter-password"
+    if "shell_reporter" not in appliance.cli("user", "list"):
+        appliance.cli(
+            "user", "add", "shell_reporter", "--password", password, "--reporting-api",
+            "--view-reports", "all_sessions", "--view-recordings",
+        )  # fmt: skip
+    with appliance.client() as http:
+        response = http.get(
+            "/api/reporting",
+            params={
+                "username": "shell_reporter",
+                "password": password,
+                "generate_report": "CommandShellRecording",
+                "lsid": lsid,
+                "instance": str(instance),
+            },
+        )
+    assert response.status_code == 200, response.text
+    lines = response.content.decode().splitlines()
+    assert json.loads(lines[0])["version"] == 2
+    return [(code, data) for _, code, data in map(json.loads, lines[1:])]
+
+
+def test_a_shell_is_recorded_relayed_and_taken_up_again_without_a_byte_twice(session: Session) -> None:
+    client = session.client(allowed=["shell"], flag=True)
+    shell = open_shell(session, client)
+    assert len(events_of(session.appliance, session.lsid, "Command Shell Session Started")) == 1
+    client.output(shell, 1, b"$ ")
+    client.output(shell, 2, b"hello \xc3")  # an é cut in two by the frames
+    client.output(shell, 3, b"\xa9\r\n")
+    assert session.alice.output_of(shell, until=b"\xa9\r\n") == b"$ hello \xc3\xa9\r\n"
+    acked(client, shell, 3)
+    session.alice.send({"type": "shell_input", "lsid": session.lsid, "shell": shell, "data": "ls\r"})
+    assert client.until("shell_input") == {"type": "shell_input", "shell": shell, "data": "ls\r"}
+    client.output(shell, 4, b"file\r\n")
+    client.close()  # the network drops before frame 4 is acknowledged, maybe before it arrived
+
+    again = session.client(allowed=["shell"], flag=True)
+    recorded = again.welcome["shells"][str(shell)]
+    assert recorded in (3, 4)
+    for sequence, payload in ((3, b"\xa9\r\n"), (4, b"file\r\n"), (5, b"$ ")):
+        again.output(shell, sequence, payload)  # resent from before the welcome's sequence: dropped
+    acked(again, shell, 5)
+    assert session.alice.output_of(shell, until=b"file\r\n$ ") == b"$ hello \xc3\xa9\r\nfile\r\n$ "
+    again.send({"type": "shell_exit", "shell": shell, "code": 0})
+    ended = session.alice.until("shell_exit")
+    assert (ended["shell"], ended["code"]) == (shell, 0)
+    again.close()
+    events = recording(session.appliance, session.lsid, 0)
+    assert "".join(data for code, data in events if code == "o") == "$ hello é\r\nfile\r\n$ "
+    assert [data for code, data in events if code == "i"] == ["ls\r"]
+
+
+def test_the_console_gets_the_shells_recent_output_again(session: Session) -> None:
+    client = session.client(allowed=["shell"], flag=True)
+    shell = open_shell(session, client)
+    client.output(shell, 1, b"before the reload\r\n")
+    session.alice.output_of(shell, until=b"reload\r\n")
+    session.alice.frames.clear()
+    session.alice.send({"type": "shell_replay", "ref": "replay", "lsid": session.lsid, "shell": shell})
+    assert session.alice.ack("replay")["ok"]
+    assert session.alice.output_of(shell, until=b"reload\r\n") == b"before the reload\r\n"
+    client.close()
+
+
+def test_a_newer_client_replaces_the_older(session: Session) -> None:
+    first = session.client()
+    second = session.client()
+    assert second.welcome["type"] == "welcome"
+    assert first.close_code() == 4409
+    second.close()
+
+
+@pytest.mark.parametrize(
+    ("frame", "error"),
+    [
+        (b"\x01\x01\x00\x00\x00\x00\x00\x01\x00\x00\x00\x01\x00\x00\x00\x00", "the client sends shell output only"),
+        (b"\x01\x03", "a frame starts with a 16-byte header"),
+    ],
+)
+def test_bad_frames_are_answered_and_the_socket_stays(session: Session, frame: bytes, error: str) -> None:
+    client = session.client()
+    client.socket.send_binary(frame)
+    assert client.until("error")["error"] == error
+    client.send({"type": "dance"})
+    assert client.until("ack")["error"] == "unknown message type 'dance'"
+    client.send({"type": "ping"})
+    assert client.until("pong")["type"] == "pong"
+    client.close()

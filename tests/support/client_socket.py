@@ -51,7 +51,7 @@ class ProgramSocket:
         computer: Computer = COMPUTER,
     ) -> None:
         self.socket = open_socket(appliance, "/ws/client", {})
-        hello = client_wire.Hello(token=token, computer=computer, allowed=allowed or [], flag=flag)  # type: ignore[arg-type]
+        hello = client_wire.Hello(token=token, computer=computer, allowed=allowed or [], flag=flag)
         self.send(hello)
         self.welcome = self.until("welcome", "gone")
 
@@ -83,15 +83,23 @@ class ProgramSocket:
 
 
 class ShellConsole(Console):
-    """A console whose binary messages (shell output) are kept in `frames`, in order."""
+    """A console whose binary messages (shell output) are kept in `frames`, in order; text
+    read while waiting for output waits in `backlog` for the next `until`."""
 
     frames: list[bytes]
+    backlog: list[str]
+
+    def _next(self, timeout: float) -> str | bytes:
+        if not hasattr(self, "frames"):
+            self.frames, self.backlog = [], []
+        if self.backlog:
+            return self.backlog.pop(0)
+        return receive(self.socket, timeout)
 
     def until(self, *types: str, timeout: float = 10) -> dict[str, Any]:
-        if not hasattr(self, "frames"):
-            self.frames = []
+        end = time.monotonic() + timeout
         while True:
-            raw = receive(self.socket, timeout)
+            raw = self._next(max(end - time.monotonic(), 0.01))
             if isinstance(raw, bytes):
                 self.frames.append(raw)
                 continue
@@ -111,7 +119,8 @@ class ShellConsole(Console):
             left = end - time.monotonic()
             if left <= 0:
                 raise TimeoutError(f"shell {shell} showed {seen!r}")
-            try:
-                self.until("\x00never", timeout=left)
-            except TimeoutError:
-                pass
+            raw = receive(self.socket, left)
+            if isinstance(raw, bytes):
+                self.frames.append(raw)
+            else:
+                self.backlog.append(raw)
