@@ -19,7 +19,8 @@ from tests.support.sockets import Console, CustomerClient, sign_in, start_by_iss
 class Session:
     def __init__(self, appliance: RunningAppliance, personas: Personas) -> None:
         self.appliance = appliance
-        self.alice = ShellConsole(appliance, sign_in(appliance, "rep_a", personas.rep_a.password))
+        self.cookie = sign_in(appliance, "rep_a", personas.rep_a.password)
+        self.alice = ShellConsole(appliance, self.cookie)
         self.token = start_by_issue(appliance, "Tess", id=str(personas.issue_started))
         self.customer = CustomerClient(appliance, token=self.token)
         self.lsid: str = self.customer.welcome["session"]["lsid"]
@@ -60,7 +61,16 @@ def events_of(appliance: RunningAppliance, lsid: str, kind: str) -> list[dict[st
             .where(SupportSession.lsid == lsid, SessionEvent.event_type == kind)
             .order_by(SessionEvent.id)
         ).all()
-        return [{"data": dict(r.data), "by": r.performed_by_type, "info": r.system_information} for r in rows]
+        return [
+            {
+                "data": dict(r.data),
+                "by": r.performed_by_type,
+                "info": r.system_information,
+                "filename": r.filename,
+                "filesize": r.filesize,
+            }
+            for r in rows
+        ]
 
     return appliance.with_session(read)
 
