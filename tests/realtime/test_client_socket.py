@@ -306,3 +306,53 @@ def test_bad_frames_are_answered_and_the_socket_stays(session: Session, frame: b
     client.send({"type": "ping"})
     assert client.until("pong")["type"] == "pong"
     client.close()
+
+
+def test_who_the_customer_is_shows_in_the_apis_and_validates(
+    appliance: RunningAppliance, personas: Personas, session: Session
+) -> None:
+    """get_connected_clients lists the client's computer; SupportSession's customer entry and
+    its system information are what the client said, valid against the XSD we serve."""
+    from lxml import etree
+
+    from tests.support.command import CommandApi
+    from tests.support.reporting import ReportingApi, child, children, text
+
+    client = session.client(allowed=["system_info"], flag=True)
+    categories = [
+        {
+            "id": "drives",
+            "name": "Drives",
+            "fields": [{"id": "drive", "name": "Drive"}, {"id": "percent_used", "name": "Percent Used"}],
+            "rows": [["/", "61%"], ["/home", "12%"]],
+        }
+    ]
+    client.send({"type": "system_info", "request": None, "categories": categories})
+    session.alice.until("system_info")
+    gsnumber = session.customer.welcome["gsnumber"]
+    with appliance.client() as http:
+        token = personas.integration.token(http)
+        root = CommandApi(http).call("get_connected_clients", token, type="support_customer", id=str(gsnumber))
+        (entry,) = [e for e in root if e.get("id") == str(gsnumber)]
+        assert {etree.QName(c).localname: c.text for c in entry if etree.QName(c).localname != "connected_since"} == {
+            "hostname": "tess-laptop",
+            "platform": "linux",
+            "timezone_offset": "3600",
+        }
+        client.close()
+        session.alice.send({"type": "end", "ref": "end-now", "lsid": session.lsid})
+        assert session.alice.ack("end-now")["ok"]
+        report = ReportingApi(http).call("SupportSession", token, lsid=session.lsid)
+    (found,) = children(report, "session")
+    customer = children(child(found, "customer_list"), "customer")[0]
+    assert {name: text(customer, name) for name in ("hostname", "os", "private_ip", "public_ip", "username")} == {
+        "hostname": "tess-laptop",
+        "os": "Debian GNU/Linux 13 (trixie)",
+        "private_ip": "192.168.1.23",
+        "public_ip": "127.0.0.1",
+        "username": "tess",
+    }
+    info = [e for e in found.iter() if etree.QName(e).localname == "system_information"]
+    assert len(info) == 1
+    xml = etree.tostring(info[0]).decode()
+    assert "Percent Used" in xml and "61%" in xml
