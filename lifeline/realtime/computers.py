@@ -24,7 +24,7 @@ import msgspec
 from lifeline_protocol import binary, encode
 from lifeline_protocol import client as client_wire
 from lifeline_protocol import console as console_wire
-from lifeline_protocol.common import Ack, Who
+from lifeline_protocol.common import Ack, Gone, Who
 from lifeline_protocol.computer import CAPABILITIES, Capability, Computer, TransferState
 from lifeline_protocol.customer import Asked, ComputerView
 
@@ -37,13 +37,15 @@ from lifeline.recordings.store import RecordingStore
 from lifeline.runtime import Runtime
 from lifeline.sessions import activity
 from lifeline.sessions.events import Actor, ActorType
+from lifeline.sessions.live import SessionState
 from lifeline.sessions.models import SessionError
 from lifeline.sessions.queries import session_by_lsid
 
 log = logging.getLogger("lifeline.realtime")
 
 ANSWER_SECONDS = 30.0  # a console request the client has not answered by then fails
-SHELL_LOCK_SECONDS = 5.0  # how long a new socket waits for the old one to let go of a shell
+SHELL_LOCK_SECONDS = 5.0
+MAX_WAITING = 100  # requests a client has not answered yet, at most (it may never answer)  # how long a new socket waits for the old one to let go of a shell
 NOT_CONNECTED = "The customer's Lifeline client is not connected"
 NO_ANSWER = "The customer's computer did not answer"
 NOT_IN_SESSION = "You are not in this session"
@@ -217,6 +219,8 @@ class Link:
         self.runtime.bus.publish_local(ComputerAnswered(gsnumber, ref, not error, result, error))
 
     def request_id(self, pending: Pending) -> str:
+        if len(self.requests) >= MAX_WAITING:
+            raise SessionError("Too many requests are waiting for the customer's computer; try again")
         number = str(next(self._numbers))
         self.requests[number] = pending
         return number
@@ -348,10 +352,26 @@ class Computers:
             link = self.links.get(event.lsid)
             if link is not None:
                 link.announce()
+        elif isinstance(event, SessionState) and event.state.get("status") == "ended":
+            link = self.links.get(event.lsid)
+            if link is not None:
+                self._spawn(self._session_ended(link))
         elif isinstance(event, ClientReplaced):
             link = self.links.get(event.lsid)
             if link is not None and link.id != event.link:
                 self.replace(link)
+
+    async def _session_ended(self, link: Link) -> None:
+        """The session is over: its shells' recordings are complete, and the client stops."""
+        if self.links.get(link.lsid) is link:
+            del self.links[link.lsid]
+        link.replaced = True  # nothing more to say about this computer
+        for number in list(link.shells):
+            shell = link.shells.pop(number)
+            await self.runtime.db.write(clients.finish_shell, number, shell.finish())
+        link.peer.send(Gone(error="This support session is over."))
+        link.peer.close(4410)
+        self.states.pop(link.lsid, None)
 
     def replace(self, link: Link) -> None:
         """A newer socket of the same client took over: this one closes and lets go."""

@@ -356,3 +356,19 @@ def test_who_the_customer_is_shows_in_the_apis_and_validates(
     assert len(info) == 1
     xml = etree.tostring(info[0]).decode()
     assert "Percent Used" in xml and "61%" in xml
+
+
+def test_the_end_of_the_session_stops_the_client_and_completes_its_shells(session: Session) -> None:
+    client = session.client(allowed=["shell"], flag=True)
+    shell = open_shell(session, client)
+    client.output(shell, 1, b"still running\r\n")
+    acked(client, shell, 1)
+    session.alice.send({"type": "end", "ref": "end-now", "lsid": session.lsid})
+    assert session.alice.ack("end-now")["ok"]
+    assert client.until("gone")["error"] == "This support session is over."
+    assert client.close_code() == 4410
+    events = recording(session.appliance, session.lsid, 0)
+    assert "".join(data for code, data in events if code == "o") == "still running\r\n"
+    late = session.client()
+    assert late.welcome["type"] == "gone"
+    late.close()
