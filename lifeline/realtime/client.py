@@ -109,6 +109,9 @@ class ClientSocket:
         return taken
 
     def _let_go(self, link: Link) -> None:
+        link.gone = True
+        if link.worker is not None:
+            link.worker.cancel()
         link.release_shells()
         for pending in link.requests.values():
             link.answer(pending.gsnumber, pending.ref, error=DISCONNECTED)

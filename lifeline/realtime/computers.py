@@ -45,6 +45,7 @@ log = logging.getLogger("lifeline.realtime")
 
 ANSWER_SECONDS = 30.0  # a console request the client has not answered by then fails
 SHELL_LOCK_SECONDS = 5.0
+MAX_INBOX = 1000  # console requests queued for one client, at most
 MAX_WAITING = 100  # requests a client has not answered yet, at most (it may never answer)  # how long a new socket waits for the old one to let go of a shell
 NOT_CONNECTED = "The customer's Lifeline client is not connected"
 NO_ANSWER = "The customer's computer did not answer"
@@ -194,6 +195,10 @@ class Link:
         self._ack_timer: asyncio.TimerHandle | None = None
         self._dirty: set[int] = set()
         self.replaced = False
+        self.gone = False  # its socket closed: nothing more is written through it
+        # The consoles' requests, done one after the other: keystrokes keep their order.
+        self.inbox: asyncio.Queue[ComputerAsked] = asyncio.Queue(MAX_INBOX)
+        self.worker: asyncio.Task[None] | None = None
 
     # -- state ---------------------------------------------------------------------------
 
@@ -238,9 +243,13 @@ class Link:
             raise client_wire_error("shell frames carry at most 64 KiB")
         if shell.output(header.sequence, data, data[binary.HEADER_SIZE :]):
             self.runtime.bus.publish_local(ShellOutput(self.lsid, data.decode("latin-1")))
-            self._dirty.add(header.stream)
-            if self._ack_timer is None:
-                self._ack_timer = asyncio.get_running_loop().call_later(client_wire.SHELL_ACK_EVERY, self.acknowledge)
+            self.touch(header.stream)
+
+    def touch(self, number: int) -> None:
+        """The shell's recording grew: commit it (and acknowledge) within SHELL_ACK_EVERY."""
+        self._dirty.add(number)
+        if self._ack_timer is None:
+            self._ack_timer = asyncio.get_running_loop().call_later(client_wire.SHELL_ACK_EVERY, self.acknowledge)
 
     def acknowledge(self) -> None:
         """Commit what was recorded, then tell the client it may forget it."""
@@ -342,7 +351,7 @@ class Computers:
         elif isinstance(event, ComputerAsked):
             link = self.links.get(event.lsid)
             if link is not None:
-                self._spawn(self._handle(link, event))
+                self._enqueue(link, event)
         elif isinstance(event, ConsentFromPage):
             link = self.links.get(event.lsid)
             if link is not None and event.capability in CAPABILITIES:
@@ -458,6 +467,19 @@ class Computers:
 
     # -- a console's request, on the holder ------------------------------------------------
 
+    def _enqueue(self, link: Link, event: ComputerAsked) -> None:
+        try:
+            link.inbox.put_nowait(event)
+        except asyncio.QueueFull:
+            link.answer(event.gsnumber, event.ref, error="The customer's computer is busy; try again")
+            return
+        if link.worker is None or link.worker.done():
+            link.worker = asyncio.ensure_future(self._work(link))
+
+    async def _work(self, link: Link) -> None:
+        while not link.inbox.empty():
+            await self._handle(link, link.inbox.get_nowait())
+
     async def _handle(self, link: Link, event: ComputerAsked) -> None:
         try:
             request = msgspec.convert(event.request, console_wire.ConsoleRequest)
@@ -499,7 +521,7 @@ class Computers:
                 return
             await self._require_rep(link, gsnumber)
             shell.input(request.data)
-            link._dirty.add(request.shell)
+            link.touch(request.shell)
             link.peer.send(client_wire.ShellInput(shell=request.shell, data=request.data))
         elif isinstance(request, console_wire.ShellSize):
             shell = link.shells.get(request.shell)
@@ -559,6 +581,9 @@ class Computers:
             link.answer(event.gsnumber, event.ref, error=f"At most {MAX_SHELLS} shells are open at once")
             return
         started = await self.runtime.db.write(clients.start_shell, link.lsid, event.gsnumber)
+        if link.replaced or link.gone:  # the client reconnected meanwhile: its new socket has the shell to take up
+            link.answer(event.gsnumber, event.ref, error="The customer's Lifeline client reconnected; try again")
+            return
         shell = RecordedShell(
             RecordingStore(self.runtime.config.recordings_dir),
             started.shell,
