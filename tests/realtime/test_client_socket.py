@@ -372,3 +372,49 @@ def test_the_end_of_the_session_stops_the_client_and_completes_its_shells(sessio
     late = session.client()
     assert late.welcome["type"] == "gone"
     late.close()
+
+
+def test_folders_are_listed_and_a_process_ended_is_noted(session: Session) -> None:
+    client = session.client(allowed=["system_info", "files"], flag=True)
+    session.alice.until("computer")
+    session.alice.send({"type": "computer_list", "ref": "ls", "lsid": session.lsid})
+    asked = client.until("list_folder")
+    assert asked["path"] is None
+    listing = {
+        "path": "/home/tess",
+        "parent": "/home",
+        "entries": [{"name": "notes.txt", "kind": "file", "size": 12, "modified": 1.5}],
+        "truncated": False,
+        "roots": ["/", "/home/tess"],
+    }
+    client.send({"type": "listing", "request": asked["request"], "listing": listing})
+    assert session.alice.ack("ls")["result"] == listing
+
+    session.alice.send({"type": "process_end", "ref": "kill", "lsid": session.lsid, "pid": 4321})
+    asked = client.until("end_process")
+    assert asked["pid"] == 4321
+    client.send({"type": "done", "request": asked["request"]})
+    assert session.alice.ack("kill")["ok"]
+    notes = events_of(session.appliance, session.lsid, "Session Note Added")
+    assert notes[-1]["by"] == "representative"
+
+    session.alice.send({"type": "process_end", "ref": "kill2", "lsid": session.lsid, "pid": 1})
+    asked = client.until("end_process")
+    client.send({"type": "failed", "request": asked["request"], "error": "Not allowed to end process 1"})
+    assert session.alice.ack("kill2") == {
+        "type": "ack",
+        "ref": "kill2",
+        "ok": False,
+        "error": "Not allowed to end process 1",
+    }
+    assert len(events_of(session.appliance, session.lsid, "Session Note Added")) == len(notes)
+    client.close()
+
+
+def test_a_request_the_client_never_answers_fails_when_it_leaves(session: Session) -> None:
+    client = session.client(allowed=["files"], flag=True)
+    session.alice.until("computer")
+    session.alice.send({"type": "computer_list", "ref": "ls", "lsid": session.lsid, "path": "/"})
+    client.until("list_folder")
+    client.close()
+    assert session.alice.ack("ls")["error"] == "The customer's Lifeline client disconnected"
