@@ -1,0 +1,76 @@
+"""What the customer allowed: the client's own record, which it enforces whatever the
+appliance relays. A representative's `ask` becomes a question; the first answer (the
+terminal's or the browser page's) wins, and a capability can be taken back at any time."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+from lifeline_protocol.computer import CAPABILITIES, Capability
+
+# How the question reads: "<rep> (representative) asks to <this>. Allow? [y/N]"
+ASKS_TO: dict[Capability, str] = {
+    "system_info": "see this computer's system information and end its programs",
+    "shell": "open a command shell on this computer",
+    "files": "browse this computer's files and transfer files to and from it",
+}
+WHAT: dict[Capability, str] = {
+    "system_info": "system information",
+    "shell": "the command shell",
+    "files": "the file system",
+}
+SECOND_ANSWER = 3.0  # seconds in which an answer to a question already answered is the loser's
+
+
+def not_allowed(capability: Capability) -> str:
+    return f"The customer has not allowed {WHAT[capability]}."
+
+
+def parse_capabilities(text: str) -> set[Capability]:
+    """`--allow`'s comma list, or `all`; ValueError naming what is unknown."""
+    words = {word.strip() for word in text.split(",") if word.strip()}
+    if words == {"all"}:
+        return set(CAPABILITIES)
+    unknown = sorted(words - set(CAPABILITIES))
+    if unknown:
+        raise ValueError(f"unknown capability {unknown[0]!r}: use {', '.join(CAPABILITIES)} or all")
+    return {capability for capability in CAPABILITIES if capability in words}
+
+
+class Consent:
+    def __init__(self, allowed: Iterable[Capability] = ()) -> None:
+        self.allowed: set[Capability] = set(allowed)
+        self.asked: dict[Capability, str] = {}  # open questions: capability -> the rep's name
+        self._answered_at: dict[Capability, float] = {}
+
+    def allows(self, capability: Capability) -> bool:
+        return capability in self.allowed
+
+    def ask(self, capability: Capability, rep: str) -> bool:
+        """A representative asks; True when this opens a question (else it is already
+        allowed, or already asked)."""
+        if capability in self.allowed or capability in self.asked:
+            return False
+        self.asked[capability] = rep
+        return True
+
+    def answer(self, capability: Capability, allowed: bool) -> bool:
+        """An answer from the customer (terminal or browser); True when it changes what is
+        allowed or closes a question, False when it lost to an earlier answer."""
+        if capability in self.asked:
+            del self.asked[capability]
+            self._answered_at[capability] = time.monotonic()
+            if allowed:
+                self.allowed.add(capability)
+            return True
+        just_answered = time.monotonic() - self._answered_at.get(capability, -SECOND_ANSWER) < SECOND_ANSWER
+        if just_answered and (capability in self.allowed) != allowed:
+            return False  # the other place answered the same question first
+        if allowed == (capability in self.allowed):
+            return False
+        if allowed:
+            self.allowed.add(capability)
+        else:
+            self.allowed.discard(capability)
+        return True
