@@ -282,7 +282,7 @@ class ClientSocket:
     def decide(self, capability: Capability, allowed: bool, *, answered_here: bool) -> None:
         """An answer of the customer's, from this terminal or (relayed) the browser page."""
         asked = capability in self.consent.asked
-        if not self.consent.answer(capability, allowed):
+        if not self.consent.answer(capability, allowed, here=answered_here):
             return
         if asked and not answered_here:
             self._withdraw(capability)

@@ -20,7 +20,9 @@ WHAT: dict[Capability, str] = {
     "shell": "the command shell",
     "files": "the file system",
 }
-SECOND_ANSWER = 3.0  # seconds in which an answer to a question already answered is the loser's
+# Seconds in which the other place's contrary answer to a question just answered is the
+# loser's (the terminal and the browser page both showed it), not a change of mind.
+SECOND_ANSWER = 1.0
 
 
 def not_allowed(capability: Capability) -> str:
@@ -42,7 +44,7 @@ class Consent:
     def __init__(self, allowed: Iterable[Capability] = ()) -> None:
         self.allowed: set[Capability] = set(allowed)
         self.asked: dict[Capability, str] = {}  # open questions: capability -> the rep's name
-        self._answered_at: dict[Capability, float] = {}
+        self._answered: dict[Capability, tuple[float, bool]] = {}  # when, and whether here
 
     def allows(self, capability: Capability) -> bool:
         return capability in self.allowed
@@ -55,17 +57,18 @@ class Consent:
         self.asked[capability] = rep
         return True
 
-    def answer(self, capability: Capability, allowed: bool) -> bool:
-        """An answer from the customer (terminal or browser); True when it changes what is
-        allowed or closes a question, False when it lost to an earlier answer."""
+    def answer(self, capability: Capability, allowed: bool, *, here: bool = True) -> bool:
+        """An answer from the customer (`here`: on the terminal, else the browser page); True
+        when it changes what is allowed or closes a question, False when it lost to the
+        other place's earlier answer or changes nothing."""
         if capability in self.asked:
             del self.asked[capability]
-            self._answered_at[capability] = time.monotonic()
+            self._answered[capability] = (time.monotonic(), here)
             if allowed:
                 self.allowed.add(capability)
             return True
-        just_answered = time.monotonic() - self._answered_at.get(capability, -SECOND_ANSWER) < SECOND_ANSWER
-        if just_answered and (capability in self.allowed) != allowed:
+        at, where = self._answered.get(capability, (-SECOND_ANSWER, here))
+        if where != here and time.monotonic() - at < SECOND_ANSWER and (capability in self.allowed) != allowed:
             return False  # the other place answered the same question first
         if allowed == (capability in self.allowed):
             return False
