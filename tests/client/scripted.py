@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 from dataclasses import dataclass
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from lifeline_protocol.binary import Frame, unpack
 from lifeline_protocol.common import Message
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
 
 CLIENT = Path(sys.executable).parent / "lifeline-client"
 
@@ -38,9 +40,9 @@ class Certificate:
     key: Path
 
 
-def make_certificate(folder: Path, name: str = "appliance") -> Certificate:
+def make_certificate(folder: Path, name: str = "appliance", *, loopback: bool = True) -> Certificate:
     """A self-signed leaf certificate (CA:FALSE, as the appliance makes its own) for
-    support.example.com, localhost and 127.0.0.1."""
+    support.example.com, and (`loopback`) localhost and 127.0.0.1."""
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     now = datetime.datetime.now(datetime.UTC)
@@ -54,11 +56,8 @@ def make_certificate(folder: Path, name: str = "appliance") -> Certificate:
         .not_valid_after(now + datetime.timedelta(days=2))
         .add_extension(
             x509.SubjectAlternativeName(
-                [
-                    x509.DNSName("support.example.com"),
-                    x509.DNSName("localhost"),
-                    x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-                ]
+                [x509.DNSName("support.example.com")]
+                + ([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))] if loopback else [])
             ),
             critical=False,
         )
@@ -87,6 +86,7 @@ class ScriptedAppliance:
     def __init__(self, certificate: Certificate, welcome: wire.Welcome | None = None) -> None:
         self.welcome = welcome or wire.Welcome(lsid="a" * 32, company="Example", server_time=0.0, version=1)
         self.hellos: queue.Queue[wire.Hello] = queue.Queue()
+        self.starts: queue.Queue[tuple[str, str]] = queue.Queue()  # (path and query, Accept)
         self.received: queue.Queue[Message | Frame] = queue.Queue()
         self._loop = asyncio.new_event_loop()
         self._socket: ServerConnection | None = None
@@ -103,8 +103,19 @@ class ScriptedAppliance:
         self._loop.run_forever()
 
     async def _start(self) -> None:
-        self._server = await serve(self._handle, "127.0.0.1", 0, ssl=self._context, max_size=2**21)
+        self._server = await serve(
+            self._handle, "127.0.0.1", 0, ssl=self._context, max_size=2**21, process_request=self._http
+        )
         self.port: int = self._server.sockets[0].getsockname()[1]
+
+    def _http(self, ws: ServerConnection, request: Request) -> Response | None:
+        """/api/start_session answers a browser's start with the redirect to the chat."""
+        if not request.path.startswith("/api/start_session"):
+            return None
+        self.starts.put((request.path, request.headers.get("Accept", "")))
+        response = ws.respond(HTTPStatus.SEE_OTHER, "")
+        response.headers["Location"] = "/chat/token-1"
+        return response
 
     async def _handle(self, ws: ServerConnection) -> None:
         path = ws.request.path if ws.request else ""
@@ -180,10 +191,14 @@ class ScriptedAppliance:
         self._loop.close()
 
 
-def run_client(port: int, ca: Path, *extra: str) -> subprocess.Popen[str]:
+def run_client(port: int, ca: Path, *extra: str, trust: str = "--ca") -> subprocess.Popen[str]:
     """The real program, as its own process, joined to the scripted appliance's session."""
+    return launch("attach", f"https://127.0.0.1:{port}/chat/token-1", trust, str(ca), "--no-browser", *extra)
+
+
+def launch(*args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [str(CLIENT), "attach", f"https://127.0.0.1:{port}/chat/token-1", "--ca", str(ca), "--no-browser", *extra],
+        [str(CLIENT), *args],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
