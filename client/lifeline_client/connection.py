@@ -193,7 +193,10 @@ class ClientSocket:
         self._unsent_consent.clear()
         self._outbox = outbox
         self.connected.set()
+        # Wanted still: the last one may have been lost with the connection (the appliance
+        # logs it once whatever it gets).
         self._auto_info_wanted = welcome.system_info
+        self._auto_info_sent = False
         self._maybe_send_auto_info()
         if first:
             self._say(f"Connected to {welcome.company or 'the'} support session.")

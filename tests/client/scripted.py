@@ -87,6 +87,7 @@ class ScriptedAppliance:
         self.welcome = welcome or wire.Welcome(lsid="a" * 32, company="Example", server_time=0.0, version=1)
         self.hellos: queue.Queue[wire.Hello] = queue.Queue()
         self.starts: queue.Queue[tuple[str, str]] = queue.Queue()  # (path and query, Accept)
+        self.refuse: int | None = None  # close the next client socket with this code
         self.received: queue.Queue[Message | Frame] = queue.Queue()
         self._loop = asyncio.new_event_loop()
         self._socket: ServerConnection | None = None
@@ -148,6 +149,9 @@ class ScriptedAppliance:
     async def _client(self, ws: ServerConnection) -> None:
         self.hellos.put(decode_client_hello(await ws.recv()))
         self._socket = ws
+        if self.refuse is not None:
+            await ws.close(self.refuse)
+            return
         await ws.send(encode(self.welcome).decode())
         async for raw in ws:
             self.received.put(unpack(raw) if isinstance(raw, bytes) else decode_from_client(raw))
