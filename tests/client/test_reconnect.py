@@ -42,7 +42,7 @@ def test_after_a_drop_the_unrecorded_output_comes_again(appliance: ScriptedAppli
     try:
         appliance.hello()
         automatic = appliance.next(wire.SystemInfo)
-        assert automatic.request is None and [c.id for c in automatic.categories][0] == "overview"
+        assert automatic.request is None and automatic.categories[0].id == "overview"
         appliance.send(wire.OpenShell(request="a", shell=3))
         appliance.send(wire.OpenShell(request="b", shell=4))
         appliance.send(wire.ShellInput(shell=3, data="printf 'one\\n'; sleep 1; printf 'two%s\\n' 2\r"))
