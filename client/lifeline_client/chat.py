@@ -13,7 +13,7 @@ from collections.abc import Callable
 from lifeline_protocol import VERSION, ProtocolError, decode_to_customer, encode
 from lifeline_protocol import customer as wire
 from lifeline_protocol.close import CloseCode
-from lifeline_protocol.common import HELLO_TIMEOUT, MAX_CHAT, MAX_MESSAGE, Ack, Event, EventRecord, Gone
+from lifeline_protocol.common import HELLO_TIMEOUT, MAX_CHAT, Ack, Event, EventRecord, Gone
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
@@ -23,6 +23,7 @@ from lifeline_client.start import Target
 log = logging.getLogger(__name__)
 
 OPEN_TIMEOUT = 20.0
+MAX_WELCOME = 16 * 1024 * 1024  # a welcome carries the chat so far; the appliance is pinned
 
 
 class Chat:
@@ -49,7 +50,7 @@ class Chat:
                     ssl=self.context,
                     server_hostname=self.target.site.server_hostname,
                     open_timeout=OPEN_TIMEOUT,
-                    max_size=MAX_MESSAGE * 4,
+                    max_size=MAX_WELCOME,
                     user_agent_header="lifeline-client",
                 ) as ws:
                     self._ws = ws

@@ -14,7 +14,7 @@ from typing import Any
 from lifeline_protocol import VERSION, ProtocolError, decode_to_client, encode
 from lifeline_protocol import client as wire
 from lifeline_protocol.close import CloseCode
-from lifeline_protocol.common import HELLO_TIMEOUT, MAX_MESSAGE, Ack, Error, Gone, Message, Pong
+from lifeline_protocol.common import HELLO_TIMEOUT, Ack, Error, Gone, Message, Pong
 from lifeline_protocol.computer import MAX_SHELLS, Capability, Computer
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
@@ -90,12 +90,15 @@ class ClientSocket:
                     ssl=self.context,
                     server_hostname=self.target.site.server_hostname,
                     open_timeout=OPEN_TIMEOUT,
-                    max_size=MAX_MESSAGE,
+                    # 64 KiB of text, but a shell_input of control keys escapes to six times its size.
+                    max_size=wire.MAX_CLIENT_MESSAGE,
                     user_agent_header="lifeline-client",
                 ) as ws:
                     if await self._session(ws):
                         ever_welcomed = True
                         backoff.reset()
+                        if not self._stopping:
+                            self._say("The connection to the support site dropped; reconnecting...")
             except Stopped as stop:
                 return str(stop)
             except ssl.SSLCertVerificationError as error:
@@ -181,7 +184,7 @@ class ClientSocket:
             recorded = welcome.shells.get(str(number))
             if recorded is None:
                 log.info("shell %d is no longer open on the appliance: closing it", number)
-                shell.close()
+                shell.forget()
                 del self.shells[number]
                 continue
             for frame in shell.frames_after(recorded):
@@ -199,7 +202,9 @@ class ClientSocket:
         self._auto_info_sent = False
         self._maybe_send_auto_info()
         if first:
-            self._say(f"Connected to {welcome.company or 'the'} support session.")
+            self._say(f"Connected to the support session of {welcome.company or 'the support site'}.")
+        else:
+            self._say("Reconnected.")
 
     async def _write(self, ws: ClientConnection, outbox: asyncio.Queue[str | bytes]) -> None:
         try:
@@ -238,6 +243,8 @@ class ClientSocket:
             log.exception("could not act on %s", type(message).__name__)
 
     def _dispatch(self, message: Any) -> None:
+        if (request := getattr(message, "request", None)) is not None:
+            log.info("%s (request %s)", message.__struct_config__.tag, request)
         match message:
             case wire.Ask(capability=capability, rep=rep):
                 self._asked(capability, rep.name or "A representative")

@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from lifeline_protocol.binary import MAX_NUMBER, FrameKind, Header, pack
+from lifeline_protocol.binary import HEADER_SIZE, MAX_NUMBER, FrameKind, Header, pack
 from lifeline_protocol.client import SHELL_WINDOW
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,12 @@ class Shell:
         self._pty = _make_pty(command or default_command(), cols, rows)
         self._pty.watch(loop, self._readable, self._eof)
 
+    def forget(self) -> None:
+        """Hang up a shell the appliance no longer has: what it still prints goes nowhere."""
+        self._on_frame = lambda frame: None
+        self._on_exit = lambda shell: None
+        self.close()
+
     def close(self) -> None:
         """Hang up (the representative closed it, or the customer took the shell back)."""
         if self._pty is not None and not self.exited:
@@ -101,7 +107,7 @@ class Shell:
         """The appliance recorded every frame up to `sequence`: forget them; read on."""
         while self.unacked and self.unacked[0][0] <= sequence:
             _, frame = self.unacked.popleft()
-            self.unacked_bytes -= len(frame) - 16
+            self.unacked_bytes -= len(frame) - HEADER_SIZE
         if self._paused and self.unacked_bytes < self.window and self._pty is not None and not self.exited:
             self._paused = False
             self._pty.resume()
@@ -175,6 +181,7 @@ class _PosixPty(_Pty):
 
         env = {**os.environ, "TERM": "xterm-256color"}
         self._process: Any = PtyProcess.spawn(command, env=env, dimensions=(rows, cols), cwd=os.path.expanduser("~"))
+        self._process.delayafterclose = 0  # its close would sleep in the event loop
         self._fd: int = self._process.fd
         os.set_blocking(self._fd, False)
         self._loop: asyncio.AbstractEventLoop | None = None

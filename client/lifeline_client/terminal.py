@@ -33,8 +33,9 @@ class Terminal:
     # --- questions ------------------------------------------------------------------------
 
     def ask(self, capability: Capability, rep: str) -> None:
-        if not self.interactive:
-            return  # the browser page asks; nobody could answer here
+        if not self.interactive:  # nobody could answer here: the browser page asks
+            self.say(f"{rep} (representative) asks to {ASKS_TO[capability]}: answer in the browser chat page.")
+            return
         self._questions.append((capability, rep))
         if len(self._questions) == 1:
             self._show()

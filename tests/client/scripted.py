@@ -88,7 +88,9 @@ class ScriptedAppliance:
         self.hellos: queue.Queue[wire.Hello] = queue.Queue()
         self.starts: queue.Queue[tuple[str, str]] = queue.Queue()  # (path and query, Accept)
         self.refuse: int | None = None  # close the next client socket with this code
-        self.received: queue.Queue[Message | Frame] = queue.Queue()
+        # (connection number, message): what an older connection carried is gone with it.
+        self.received: queue.Queue[tuple[int, Message | Frame]] = queue.Queue()
+        self.connections = 0
         self._loop = asyncio.new_event_loop()
         self._socket: ServerConnection | None = None
         self._context = server_context(certificate)
@@ -148,13 +150,15 @@ class ScriptedAppliance:
 
     async def _client(self, ws: ServerConnection) -> None:
         self.hellos.put(decode_client_hello(await ws.recv()))
+        self.connections += 1
+        number = self.connections
         self._socket = ws
         if self.refuse is not None:
             await ws.close(self.refuse)
             return
         await ws.send(encode(self.welcome).decode())
         async for raw in ws:
-            self.received.put(unpack(raw) if isinstance(raw, bytes) else decode_from_client(raw))
+            self.received.put((number, unpack(raw) if isinstance(raw, bytes) else decode_from_client(raw)))
 
     # --- from the test -----------------------------------------------------------------
 
@@ -175,10 +179,10 @@ class ScriptedAppliance:
         asyncio.run_coroutine_threadsafe(self._socket.close(code), self._loop).result(10)
 
     def next(self, kind: type[Any], timeout: float = 10) -> Any:
-        """The next message of that type (others before it are skipped)."""
+        """The next message of that type on the latest connection (others are skipped)."""
         while True:
-            found = self.received.get(timeout=timeout)
-            if isinstance(found, kind):
+            number, found = self.received.get(timeout=timeout)
+            if isinstance(found, kind) and number == self.connections:
                 return found
 
     def hello(self, timeout: float = 20) -> wire.Hello:
