@@ -138,7 +138,9 @@ class Transfers:
             value = response.getheader("X-Received", "0")
         return int(value) if value.isdigit() else 0
 
-    def put(self, transfer: str, start: int, chunk: bytes, total: int) -> None:
+    def put(self, transfer: str, start: int, chunk: bytes, total: int) -> int:
+        """Send one chunk; the bytes the appliance has now. A chunk it already has (the answer
+        to an earlier try was lost) is answered 416 with what it has: go on from there."""
         ranged = f"bytes {start}-{start + len(chunk) - 1}/{total}" if chunk else f"bytes */{total}"
         response = self._request(
             "PUT",
@@ -148,7 +150,11 @@ class Transfers:
         )
         with contextlib.closing(response.connection):  # type: ignore[attr-defined]
             response.read(64 * 1024)
+            received = response.getheader("X-Received", "")
+            if response.status == 416 and received.isdigit():
+                return int(received)
             _check(response)
+        return int(received) if received.isdigit() else start + len(chunk)
 
     def get(self, transfer: str, start: int, into: Callable[[bytes], None]) -> None:
         headers = {"Range": f"bytes={start}-"} if start else {}
@@ -225,8 +231,7 @@ def _send_file(transfers: Transfers, transfer: str, path: str, cancelled: Callab
                     chunk = handle.read(CHUNK)
                     if not chunk:
                         raise FileError(f"{path} changed while it was being sent")
-                    transfers.put(transfer, position, chunk, total)
-                    position += len(chunk)
+                    position = transfers.put(transfer, position, chunk, total)
                 return {"name": os.path.basename(path), "size": total}
             except (OSError, http.client.HTTPException) as error:
                 attempt += 1

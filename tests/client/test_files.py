@@ -30,7 +30,7 @@ TOKEN = "customer-token"
 class Store:
     uploads: dict[str, bytearray] = field(default_factory=dict)
     downloads: dict[str, bytes] = field(default_factory=dict)
-    drop_next_put: bool = False
+    lose_next_answer: bool = False
     cut_next_get: bool = False
     seen: list[str] = field(default_factory=list)
 
@@ -66,19 +66,27 @@ def handler(store: Store) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers["Content-Length"])
             assert length <= files.CHUNK
             body = self.rfile.read(length)
-            if store.drop_next_put:  # the network drops: nothing of this chunk arrives
-                store.drop_next_put = False
-                self.close_connection = True
-                self.wfile.close()
-                return
             received = store.uploads.setdefault(transfer, bytearray())
             match = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+)", ranged)
             if match is None:
                 assert ranged == "bytes */0" and not body
+            elif int(match.group(1)) != len(received):  # not where the last chunk ended
+                self.send_response(416)
+                self.send_header("X-Received", str(len(received)))
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             else:
-                assert int(match.group(1)) == len(received) and int(match.group(2)) == len(received) + len(body) - 1
+                assert int(match.group(2)) == len(received) + len(body) - 1
                 received += body
-            self.send_response(204)
+            if store.lose_next_answer:  # stored, but the answer never reaches the client
+                store.lose_next_answer = False
+                self.close_connection = True
+                self.wfile.close()
+                return
+            self.send_response(200)
+            self.send_header("X-Received", str(len(received)))
+            self.send_header("Content-Length", "0")
             self.end_headers()
 
         def do_GET(self) -> None:
@@ -131,17 +139,29 @@ def never() -> bool:
     return False
 
 
+def test_a_chunk_the_appliance_has_already_is_skipped(served: tuple[Store, files.Transfers]) -> None:
+    store, transfers = served
+    store.uploads["t9"] = bytearray(b"abc")
+    assert transfers.put("t9", 0, b"abc", 6) == 3  # 416: it has 3 bytes
+    assert transfers.put("t9", 3, b"def", 6) == 6
+    assert store.uploads["t9"] == b"abcdef"
+
+
 def test_a_file_is_sent_in_chunks_and_resumed_after_a_drop(
     served: tuple[Store, files.Transfers], tmp_path: Path
 ) -> None:
     store, transfers = served
     data = os.urandom(3 * files.CHUNK + 12345)
     (tmp_path / "big.bin").write_bytes(data)
-    store.drop_next_put = True
+    store.lose_next_answer = True
     result = files.send(transfers, "t1", str(tmp_path / "big.bin"), never)
     assert result == {"name": "big.bin", "size": len(data)}
     assert hashlib.sha256(store.uploads["t1"]).digest() == hashlib.sha256(data).digest()
-    assert store.seen[0] == store.seen[1] == f"bytes 0-{files.CHUNK - 1}/{len(data)}"  # the dropped one again
+    # The first chunk arrived but its answer was lost: HEAD said 1 MiB, and it went on from there.
+    assert store.seen[:2] == [
+        f"bytes 0-{files.CHUNK - 1}/{len(data)}",
+        f"bytes {files.CHUNK}-{2 * files.CHUNK - 1}/{len(data)}",
+    ]
     (tmp_path / "empty").write_bytes(b"")
     assert files.send(transfers, "t2", str(tmp_path / "empty"), never) == {"name": "empty", "size": 0}
 
