@@ -20,8 +20,10 @@ from lifeline_client.start import Target
 from lifeline_client.terminal import Terminal
 
 
-async def run(target: Target, context: ssl.SSLContext, allowed: set[Capability], *, flag: bool, browser: bool) -> str:
-    """Run until the session is over or the customer quits; returns the last word."""
+async def run(target: Target, context: ssl.SSLContext, allowed: set[Capability], *, flag: bool, chat: str) -> str:
+    """Run until the session is over or the customer quits; returns the last word. `chat`:
+    "browser" (open the chat page; in the terminal when no browser opens), "terminal", or
+    "none" (the page is open already: one customer socket per session, the browser's)."""
     loop = asyncio.get_running_loop()
     terminal = Terminal()
     socket = ClientSocket(
@@ -36,8 +38,8 @@ async def run(target: Target, context: ssl.SSLContext, allowed: set[Capability],
     )
     terminal.on_answer = lambda capability, allowed: socket.decide(capability, allowed, answered_here=True)
     chat_url = f"{target.site.origin}/chat/{target.token}"
-    opened = browser and await asyncio.to_thread(_open_browser, chat_url)
-    chat = None if opened else Chat(target, context, terminal.say)
+    opened = chat == "browser" and await asyncio.to_thread(_open_browser, chat_url)
+    talk = None if opened or chat == "none" else Chat(target, context, terminal.say)
     quit = asyncio.Event()
 
     async def typed(line: str) -> None:
@@ -54,14 +56,14 @@ async def run(target: Target, context: ssl.SSLContext, allowed: set[Capability],
         elif command == "/quit":
             quit.set()
         elif command == "/end":
-            if chat is not None:
-                await chat.end()
+            if talk is not None:
+                await talk.end()
             else:
                 terminal.say("End the session in the browser page, or close this program with /quit.")
         elif line.startswith("/"):
             terminal.say(f"unknown command {command}: type /help")
-        elif chat is not None:
-            await chat.send_line(line)
+        elif talk is not None:
+            await talk.send_line(line)
         else:
             terminal.say("(the chat is in your browser; type /help for commands)")
 
@@ -72,7 +74,7 @@ async def run(target: Target, context: ssl.SSLContext, allowed: set[Capability],
             loop.add_signal_handler(signum, quit.set)
 
     client_task = loop.create_task(socket.run())
-    chat_task = loop.create_task(chat.run()) if chat is not None else None
+    chat_task = loop.create_task(talk.run()) if talk is not None else None
     quit_task = loop.create_task(quit.wait())
     waiting = {client_task, quit_task} | ({chat_task} if chat_task else set())
     done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
@@ -82,9 +84,9 @@ async def run(target: Target, context: ssl.SSLContext, allowed: set[Capability],
     elif chat_task is not None and chat_task in done:
         word = chat_task.result()
     await socket.stop()
-    if chat is not None:
+    if talk is not None:
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(chat.leave(), 2)
+            await asyncio.wait_for(talk.leave(), 2)
     for task in (client_task, chat_task, quit_task):
         if task is not None and not task.done():
             task.cancel()

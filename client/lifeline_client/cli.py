@@ -45,6 +45,7 @@ options of every mode (after the mode's arguments):
   --pin FILE       trust only the certificate(s) in FILE (what the launchers pass)
   --allow CAPS     allow without asking: system_info, shell, files (comma list) or all
   --no-browser     chat in this terminal instead of opening the browser chat page
+  --no-chat        the chat page is open in a browser already (launchers): no chat here
   --verbose        say more about connections and requests
 
 in the terminal: answer a representative's question with y or n; type to chat (with
@@ -85,6 +86,11 @@ def parser() -> argparse.ArgumentParser:
         help="allow at start, without asking: a comma list of system_info, shell, files, or all",
     )
     common.add_argument("--no-browser", action="store_true", help="chat here in the terminal; open no browser")
+    common.add_argument(
+        "--no-chat",
+        action="store_true",
+        help="the chat page is already open in a browser (the launchers open it): neither open it nor chat here",
+    )
     common.add_argument("--verbose", action="store_true", help="say more about connections and requests")
 
     top = Parser(
@@ -145,13 +151,16 @@ async def _main(args: argparse.Namespace, allowed: set[Capability]) -> str:
 
     context = trust(ca=args.ca, pin=args.pin)
     target = await _target(args, context)
-    return await run(target, context, allowed, flag=bool(allowed), browser=not args.no_browser)
+    chat = "none" if args.no_chat else "terminal" if args.no_browser else "browser"
+    return await run(target, context, allowed, flag=bool(allowed), chat=chat)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
     if args.ca and args.pin:
         fail("use --ca or --pin, not both")
+    if args.no_chat and args.no_browser:
+        fail("use --no-browser (chat here) or --no-chat (chat in the open browser page), not both")
     try:
         allowed = parse_capabilities(args.allow)
     except ValueError as error:

@@ -17,7 +17,7 @@ ASKS_TO: dict[Capability, str] = {
 }
 WHAT: dict[Capability, str] = {
     "system_info": "system information",
-    "shell": "the command shell",
+    "shell": "a command shell",
     "files": "the file system",
 }
 # Seconds in which the other place's contrary answer to a question just answered is the
@@ -26,7 +26,7 @@ SECOND_ANSWER = 1.0
 
 
 def not_allowed(capability: Capability) -> str:
-    return f"The customer has not allowed {WHAT[capability]}."
+    return f"The customer has not allowed {WHAT[capability]}"  # the appliance's words too
 
 
 def parse_capabilities(text: str) -> set[Capability]:

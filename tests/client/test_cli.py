@@ -26,6 +26,7 @@ def test_help_documents_every_mode_and_option() -> None:
         "--pin FILE",
         "--allow CAPS",
         "--no-browser",
+        "--no-chat",
         "--verbose",
         "/revoke",
     ):
@@ -43,6 +44,7 @@ def test_help_documents_every_mode_and_option() -> None:
         (("attach", "https://h/chat/abc", "--pin", "/no/such.pem"), "--pin /no/such.pem: No such file or directory"),
         (("connect", "https://127.0.0.1:9", "1234567"), "cannot reach https://127.0.0.1:9"),
         (("format",), "invalid choice: 'format'"),
+        (("attach", "https://h/chat/abc", "--no-chat", "--no-browser"), "not both"),
         (("issue", "https://h"), "the following arguments are required: --issue"),
     ],
 )

@@ -74,11 +74,11 @@ def test_nothing_is_allowed_until_the_customer_allows_it(
         assert (consent.capability, consent.allowed) == ("shell", False)
         assert appliance.next(wire.ShellExit).shell == 7
         appliance.send(wire.OpenShell(request="r8", shell=8))
-        assert appliance.next(wire.Failed).error == "The customer has not allowed the command shell."
+        assert appliance.next(wire.Failed).error == "The customer has not allowed a command shell"
     finally:
         out, err = stop_client(process)
-    assert "refused to open a shell: The customer has not allowed the command shell." in err
-    assert "refused shell_input: The customer has not allowed the command shell." in err
+    assert "refused to open a shell: The customer has not allowed a command shell" in err
+    assert "refused shell_input: The customer has not allowed a command shell" in err
     assert "token-1" not in out + err  # the token is a secret: never printed
 
 
