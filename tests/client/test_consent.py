@@ -135,3 +135,41 @@ def test_the_first_answer_wins() -> None:
     assert parse_capabilities("shell, files") == {"shell", "files"}
     with pytest.raises(ValueError, match="unknown capability 'screen'"):
         parse_capabilities("shell,screen")
+
+
+def test_the_terminal_asks_and_its_answer_is_sent(appliance: ScriptedAppliance, certificate: Certificate) -> None:
+    """On a real terminal the customer is asked, and answers with y."""
+    from ptyprocess import PtyProcessUnicode
+
+    from tests.client.scripted import CLIENT
+
+    terminal = PtyProcessUnicode.spawn(
+        [
+            str(CLIENT),
+            "attach",
+            f"https://127.0.0.1:{appliance.port}/chat/token-1",
+            "--ca",
+            str(certificate.cert),
+            "--no-browser",
+        ],
+        dimensions=(24, 200),
+    )
+    try:
+        appliance.hello()
+        appliance.send(wire.Ask(capability="shell", rep=ALICE))
+        shown = ""
+        while "Allow? [y/N]" not in shown:
+            shown += terminal.read(4096)
+        assert "Alice (representative) asks to open a command shell on this computer. Allow? [y/N]" in shown
+        terminal.write("y\r")
+        consent = appliance.next(wire.Consent)
+        assert (consent.capability, consent.allowed) == ("shell", True)
+        appliance.send(wire.Ask(capability="files", rep=ALICE))
+        while "Allow? [y/N]" not in shown.rsplit("Shell: allowed.", 1)[-1]:
+            shown += terminal.read(4096)
+        terminal.write("\r")  # the default is no
+        consent = appliance.next(wire.Consent)
+        assert (consent.capability, consent.allowed) == ("files", False)
+    finally:
+        terminal.terminate(force=True)
+        terminal.close()
