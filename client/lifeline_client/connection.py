@@ -363,7 +363,7 @@ class ClientSocket:
         self.send(wire.Done(request=request) if problem is None else wire.Failed(request=request, error=problem))
 
     async def _list(self, request: str, path: str | None) -> None:
-        listing = await asyncio.to_thread(files.list_folder, path)
+        listing = files.fit(await asyncio.to_thread(files.list_folder, path), wire.MAX_CLIENT_MESSAGE - 4096)
         self.send(wire.FolderListing(request=request, listing=listing))
 
     async def _send_file(self, request: str, transfer: str, path: str) -> None:

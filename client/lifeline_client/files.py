@@ -19,6 +19,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+import msgspec
 from lifeline_protocol.computer import MAX_LISTING, MAX_PATH, MAX_TEXT, DirEntry, Listing
 
 from lifeline_client.start import Site
@@ -103,6 +104,15 @@ def list_folder(path: str | None) -> Listing:
         truncated=truncated,
         roots=roots(),
     )
+
+
+def fit(listing: Listing, limit: int) -> Listing:
+    """At most `limit` bytes encoded (a message's limit): long names in a full folder are cut
+    off at the end, and the listing says it is truncated."""
+    encoder = msgspec.json.Encoder()
+    while len(encoder.encode(listing)) > limit and listing.entries:
+        listing = msgspec.structs.replace(listing, entries=listing.entries[: len(listing.entries) // 2], truncated=True)
+    return listing
 
 
 # --- HTTP ----------------------------------------------------------------------------------

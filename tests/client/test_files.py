@@ -233,3 +233,12 @@ def test_listing(tmp_path: Path) -> None:
     assert files.list_folder(str(tmp_path / "A" / ".." / "A")).path == str(tmp_path / "A")
     assert files.free_name(str(tmp_path), "b.txt") == "b (1).txt"
     assert files.free_name(str(tmp_path), "new") == "new"
+
+
+def test_a_listing_fits_in_a_message(tmp_path: Path) -> None:
+    for n in range(300):
+        (tmp_path / (f"{n:03}" + "x" * 200)).touch()
+    listing = files.list_folder(str(tmp_path))
+    assert len(listing.entries) == 300 and not listing.truncated
+    cut = files.fit(listing, 32 * 1024)
+    assert cut.truncated and 0 < len(cut.entries) < 300 and cut.entries == listing.entries[: len(cut.entries)]
