@@ -418,3 +418,14 @@ def test_a_request_the_client_never_answers_fails_when_it_leaves(session: Sessio
     client.until("list_folder")
     client.close()
     assert session.alice.ack("ls")["error"] == "The customer's Lifeline client disconnected"
+
+
+def test_fast_typing_is_not_held_to_the_rate_of_chat(session: Session) -> None:
+    """Keys count a tenth of a message toward the console's limit: 100 in a burst all arrive."""
+    client = session.client(allowed=["shell"], flag=True)
+    shell = open_shell(session, client)
+    for n in range(100):
+        session.alice.send({"type": "shell_input", "lsid": session.lsid, "shell": shell, "data": str(n % 10)})
+    typed = "".join(client.until("shell_input")["data"] for _ in range(100))
+    assert typed == "0123456789" * 10
+    client.close()
