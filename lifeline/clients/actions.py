@@ -361,14 +361,17 @@ def transfer_progress(session: Session, transfer_id: str, total: int, received: 
             _moved(session, row, support_session.lsid)
 
 
-def finish_download(session: Session, transfer_id: str, sha256: str, size: int) -> int:
+def finish_download(session: Session, transfer_id: str, sha256: str, size: int, *, zipped: bool = False) -> int:
     """Every byte arrived and the file is in the store: "File Download" by the customer (the
-    representative's download), once however often the last chunk is sent."""
+    representative's download), once however often the last chunk is sent. `zipped`: the
+    bytes are a ZIP archive; a folder's name (no extension) gets ".zip"."""
     row = session.get(ClientTransfer, transfer_id)
     if row is None:
         raise SessionError("No such transfer")
     if row.status == TransferStatus.DONE.value and row.file_id is not None:
         return row.file_id
+    if zipped and "." not in row.name.lstrip("."):
+        row.name = f"{row.name[:250]}.zip"
     support_session = _live_session(session, row.session_id)
     customer = session.scalars(
         select(SessionParticipant).where(
