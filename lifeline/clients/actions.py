@@ -34,6 +34,7 @@ from lifeline.sessions.models import (
     SupportSession,
 )
 from lifeline.sessions.queries import joined_now, session_by_lsid
+from lifeline.text import xml_safe
 
 IDLE_TRANSFER = timedelta(minutes=10)  # a transfer nothing moved for this long is dropped
 
@@ -73,6 +74,15 @@ def client_hello(session: Session, token_sha256: str, computer: Computer, public
     support_session = session.get(SupportSession, connection.session_id)
     if support_session is None or support_session.ended:
         return None
+    computer = Computer(
+        hostname=xml_safe(computer.hostname),
+        os=xml_safe(computer.os),
+        platform=computer.platform,
+        username=xml_safe(computer.username),
+        private_ip=xml_safe(computer.private_ip),
+        timezone_offset=computer.timezone_offset,
+        client_version=xml_safe(computer.client_version),
+    )  # the Command and Reporting APIs print them in XML
     connection.hostname = computer.hostname[:255]
     connection.platform = computer.platform
     connection.os = computer.os[:255]
@@ -186,7 +196,12 @@ def record_automatic_info(session: Session, session_id: int, gsnumber: int, cate
         support_session,
         _customer_actor(session, support_session, gsnumber),
         [
-            activity.InfoCategory(name=c.name, fields=[(f.id, f.name) for f in c.fields], rows=c.rows)
+            # Reports are XML: a cell of a program's description may hold what XML cannot carry.
+            activity.InfoCategory(
+                name=xml_safe(c.name),
+                fields=[(xml_safe(f.id), xml_safe(f.name)) for f in c.fields],
+                rows=[[xml_safe(cell) for cell in row] for row in c.rows],
+            )
             for c in categories
         ],
     )
@@ -361,14 +376,17 @@ def transfer_progress(session: Session, transfer_id: str, total: int, received: 
             _moved(session, row, support_session.lsid)
 
 
-def finish_download(session: Session, transfer_id: str, sha256: str, size: int) -> int:
+def finish_download(session: Session, transfer_id: str, sha256: str, size: int, *, zipped: bool = False) -> int:
     """Every byte arrived and the file is in the store: "File Download" by the customer (the
-    representative's download), once however often the last chunk is sent."""
+    representative's download), once however often the last chunk is sent. `zipped`: the
+    bytes are a ZIP archive; a folder's name (no extension) gets ".zip"."""
     row = session.get(ClientTransfer, transfer_id)
     if row is None:
         raise SessionError("No such transfer")
     if row.status == TransferStatus.DONE.value and row.file_id is not None:
         return row.file_id
+    if zipped and "." not in row.name.lstrip("."):
+        row.name = f"{row.name[:250]}.zip"
     support_session = _live_session(session, row.session_id)
     customer = session.scalars(
         select(SessionParticipant).where(

@@ -313,9 +313,18 @@ class Computers:
 
     def stop(self) -> None:
         self._unsubscribe()
+        self.close_all()
+
+    def close_all(self, code: int = 1000) -> None:
+        """Every client socket here closes; the clients reconnect (and, after a restore, are
+        told their session is gone)."""
         for link in list(self.links.values()):
+            link.announce(connected=False)
+            link.replaced = True  # said: its socket's end says nothing more
             link.release_shells()
-            link.peer.close()
+            link.peer.close(code)
+        self.links.clear()
+        self.states.clear()
 
     def _spawn(self, work: Awaitable[Any]) -> None:
         task = asyncio.ensure_future(work)

@@ -141,11 +141,19 @@ class ConsoleSocket:
         grace = (await self.runtime.settings())["console_reconnect_seconds"]
         outcome = "closed"
         try:
-            outcome = await run_peer(websocket, peer, decode_console_request, actions.handle)
+            outcome = await run_peer(websocket, peer, decode_console_request, actions.handle, weight=_weight)
             if peer.signed_out:  # the rep is logged out at once, not kept for a reconnect
                 await self.runtime.db.write(connections.disconnect_by_gsnumber, peer.gsnumber)
         finally:
             self.hub.remove(peer, detached=outcome != "done" and not peer.signed_out, grace=grace)
+
+
+KEYS_PER_MESSAGE = 0.1  # a key typed into a shell counts a tenth: key repeat and fast typists pass
+
+
+def _weight(request: Any) -> float:
+    """What a request counts toward the socket's rate limit."""
+    return KEYS_PER_MESSAGE if isinstance(request, wire.ShellType | wire.ShellSize) else 1.0
 
 
 # The requests about one session (each names it by `lsid`).

@@ -276,6 +276,7 @@ class Hub:
         # Told when a console starts following a session (realtime.computers: the computer's state).
         self.on_follow: list[Callable[[Peer, str], None]] = []
         self.on_stop: list[Callable[[], None]] = []  # sockets of other kinds close too
+        self.on_replaced: list[Callable[[], None]] = []  # ... and when a restore replaced the data
 
     async def start(self) -> None:
         """Learn what waits in the queues now; from here on live events keep it current."""
@@ -366,6 +367,8 @@ class Hub:
         self.consoles.clear()
         self.customers.clear()
         self.detached.clear()
+        for hook in self.on_replaced:
+            hook()
         await self._load_waiting()
         log.warning("the appliance's data was replaced by a restored backup; closed %d sockets", len(peers))
 

@@ -3,6 +3,7 @@ app.py beside the pages."""
 
 from __future__ import annotations
 
+from lifeline_protocol import CloseCode
 from starlette.routing import BaseRoute, WebSocketRoute
 
 from lifeline.http.auth import WebAuth
@@ -17,6 +18,7 @@ from lifeline.runtime import Runtime
 def realtime_routes(runtime: Runtime, hub: Hub, auth: WebAuth) -> list[BaseRoute]:
     computers = Computers(runtime, hub)
     hub.on_stop.append(computers.stop)
+    hub.on_replaced.append(lambda: computers.close_all(CloseCode.RESTART))
     return [
         WebSocketRoute("/ws/console", ConsoleSocket(runtime, hub, auth, computers).serve),
         WebSocketRoute("/ws/customer", CustomerSocket(runtime, hub, computers).serve),

@@ -28,6 +28,7 @@ from lifeline.sessions.models import SessionError
 from lifeline.web.context import Web
 
 MAX_CHUNK = 1024 * 1024
+ZIP_MAGIC = b"PK\x03\x04"
 PROGRESS_EVERY = 0.25  # seconds between the consoles' progress pushes of one transfer, at least
 _RANGE = re.compile(r"bytes (\d{1,15})-(\d{1,15})/(\d{1,15})")
 _ID = re.compile(r"[0-9a-f]{1,64}")
@@ -159,11 +160,11 @@ class Transfers:
 
     async def _store(self, found: clients.TransferFound, path: Path, size: int) -> int | Response:
         """Every byte is here: into the file store, in the transaction that logs File Download."""
-        digest = await asyncio.to_thread(_sha256, path)
+        digest, zipped = await asyncio.to_thread(_sha256, path)
         incoming = Incoming(self.store, str(path), digest, size)
 
         def finish(session: Session) -> int:
-            file_id = clients.finish_download(session, found.id, digest, size)
+            file_id = clients.finish_download(session, found.id, digest, size, zipped=zipped)
             incoming.place()
             return file_id
 
@@ -173,13 +174,16 @@ class Transfers:
             return _refused(409, str(error))
 
 
-def _sha256(path: Path) -> str:
+def _sha256(path: Path) -> tuple[str, bool]:
+    """The file's SHA-256, and whether it is a ZIP archive (a folder the client zipped)."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
+        zipped = handle.read(4) == ZIP_MAGIC
+        handle.seek(0)
         while chunk := handle.read(1024 * 1024):
             digest.update(chunk)
     os.utime(path)  # still moving: not swept as stale before it is placed
-    return digest.hexdigest()
+    return digest.hexdigest(), zipped
 
 
 def transfer_endpoint(web: Web) -> Endpoint:

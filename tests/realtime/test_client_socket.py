@@ -324,7 +324,7 @@ def test_who_the_customer_is_shows_in_the_apis_and_validates(
             "id": "drives",
             "name": "Drives",
             "fields": [{"id": "drive", "name": "Drive"}, {"id": "percent_used", "name": "Percent Used"}],
-            "rows": [["/", "61%"], ["/home", "12%"]],
+            "rows": [["/", "61%"], ["/home", "12%"], ["/media/odd\x01name", "1%"]],  # XML cannot carry \x01
         }
     ]
     client.send({"type": "system_info", "request": None, "categories": categories})
@@ -354,8 +354,8 @@ def test_who_the_customer_is_shows_in_the_apis_and_validates(
     }
     info = [e for e in found.iter() if etree.QName(e).localname == "system_information"]
     assert len(info) == 1
-    xml = etree.tostring(info[0]).decode()
-    assert "Percent Used" in xml and "61%" in xml
+    xml = etree.tostring(info[0], encoding="unicode")
+    assert "Percent Used" in xml and "61%" in xml and "/media/odd\ufffdname" in xml
 
 
 def test_the_end_of_the_session_stops_the_client_and_completes_its_shells(session: Session) -> None:
@@ -418,3 +418,14 @@ def test_a_request_the_client_never_answers_fails_when_it_leaves(session: Sessio
     client.until("list_folder")
     client.close()
     assert session.alice.ack("ls")["error"] == "The customer's Lifeline client disconnected"
+
+
+def test_fast_typing_is_not_held_to_the_rate_of_chat(session: Session) -> None:
+    """Keys count a tenth of a message toward the console's limit: 100 in a burst all arrive."""
+    client = session.client(allowed=["shell"], flag=True)
+    shell = open_shell(session, client)
+    for n in range(100):
+        session.alice.send({"type": "shell_input", "lsid": session.lsid, "shell": shell, "data": str(n % 10)})
+    typed = "".join(client.until("shell_input")["data"] for _ in range(100))
+    assert typed == "0123456789" * 10
+    client.close()

@@ -141,3 +141,23 @@ def test_a_failed_transfer_says_why(session: Session) -> None:
     failed = transfer_done(session)
     assert (failed["state"], failed["error"]) == ("failed", "No such file /nope")
     client.close()
+
+
+def test_a_folder_comes_zipped_and_is_named_so(session: Session, https: httpx.Client) -> None:
+    import io
+    import zipfile
+
+    client = session.client(allowed=["files"], flag=True)
+    session.alice.send({"type": "file_get", "ref": "get", "lsid": session.lsid, "path": "/home/tess/Documents/"})
+    asked = client.until("send_file")
+    assert session.alice.ack("get")["result"]["name"] == "Documents"
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("Documents/a.txt", "a")
+    data = archive.getvalue()
+    assert put(https, asked["transfer"], session.token, data, 0, len(data)).status_code == 200
+    done = transfer_done(session)
+    assert done["name"] == "Documents.zip"
+    (logged,) = events_of(session.appliance, session.lsid, "File Download")
+    assert logged["filename"] == "Documents.zip"
+    client.close()
