@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from lifeline.appliance.client_downloads import ClientDownloads
 from lifeline.config import Config
 from tests.support.appliance import RunningAppliance, running_appliance
 from tests.support.command import CommandApi
@@ -319,6 +320,32 @@ def test_dot_dot_sent_as_is_reaches_nothing(appliance: RunningAppliance, tmp_pat
         headers = curl(appliance, path, tmp_path / "answer", "--path-as-is")
         assert headers["status"] == "404", (path, headers)
         assert b"PRIVATE KEY" not in (tmp_path / "answer").read_bytes()
+
+
+def test_a_manifest_naming_other_files_serves_none_of_them(tmp_path: Path) -> None:
+    """Even a damaged or edited manifest reaches only client files in the client folder."""
+    folder = tmp_path / "client"
+    folder.mkdir()
+    (tmp_path / "secret.pyz").write_bytes(b"secret")
+    good = folder / "lifeline-client-1.0-linux-x86_64.pyz"
+    good.write_bytes(b"zipapp")
+    entry = {"platform": "linux-x86_64", "kind": "zipapp", "sha256": "a" * 64, "size": 6, "pythons": ["3.11"]}
+    artifacts = {
+        good.name: entry,
+        "../secret.pyz": entry,
+        "manifest.json": entry,
+        "lifeline-client-1.0-linux-x86_64.pyz/../../secret.pyz": entry,
+        "lifeline-client-1.0-linux-x86_64-wheels.zip": {**entry, "sha256": "not hex"},
+        "lifeline-client-1.0-plan9-x86_64.pyz": {**entry, "platform": "plan9-x86_64"},
+        "lifeline-client-1.0-linux-aarch64.pyz": {**entry, "platform": "linux-aarch64", "pythons": ["3.11'; rm -rf /"]},
+        "lifeline-client-1.0-macos-arm64.pyz": {"platform": "macos-arm64"},
+    }
+    (folder / "manifest.json").write_text(json.dumps({"version": "1.0", "artifacts": artifacts}))
+    downloads = ClientDownloads(folder, tmp_path / "tls")
+    assert [name for name in artifacts if downloads.artifact(name) is not None] == [good.name]
+    assert downloads.build() is None  # no certificate to carry: launchers open the browser only
+    (folder / "manifest.json").write_text("{not json")
+    assert downloads.artifact(good.name) is None
 
 
 def test_nothing_crashed(appliance: RunningAppliance) -> None:
