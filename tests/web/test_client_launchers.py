@@ -115,11 +115,17 @@ def chat_url(launcher_text: str) -> str:
     return found.group(1)
 
 
-def client_started(done: subprocess.CompletedProcess[str], url: str, cache: Path) -> None:
-    """The launcher ran the client with the session's chat URL and the pinned certificate."""
+def client_started(done: subprocess.CompletedProcess[str], url: str, cache: Path, *, chat_open: bool) -> None:
+    """The launcher ran the client with the session's chat URL and the pinned certificate,
+    telling it whether the chat page is open in a browser already."""
     pins = list(cache.glob("appliance-*.pem"))
     assert len(pins) == 1
-    assert f"attach {url} pin={pins[0]}" in done.stdout, (done.stdout, done.stderr)
+    assert f"attach {url} pin={pins[0]} no_browser=False no_chat={chat_open}" in done.stdout, (done.stdout, done.stderr)
+
+
+def browser(tmp_path: Path, *, opens: bool) -> Path:
+    """An xdg-open that writes down what it was asked to open, and succeeds or finds no browser."""
+    return fake_tools(tmp_path, **{"xdg-open": f'printf %s "$1" > {tmp_path}/opened\nexit {0 if opens else 3}'})
 
 
 def another_certificate(path: Path) -> None:
@@ -144,7 +150,7 @@ def another_certificate(path: Path) -> None:
 # --- the .sh launcher --------------------------------------------------------------------------
 
 
-def test_the_sh_launcher_fetches_checks_and_starts_the_client(
+def test_the_sh_launcher_opens_the_chat_fetches_checks_and_starts_the_client(
     appliance: RunningAppliance, api: CommandApi, personas: Personas, rep_on_duty: None, tmp_path: Path,
     manifest: dict[str, Any],
 ) -> None:  # fmt: skip
@@ -152,9 +158,11 @@ def test_the_sh_launcher_fetches_checks_and_starts_the_client(
     assert launcher.name.endswith(".sh")
     url = chat_url(launcher.read_text())
     home = tmp_path / "home"
-    done = subprocess.run(["sh", str(launcher)], env=customer_env(home), capture_output=True, text=True, timeout=120)
+    env = customer_env(home, browser(tmp_path, opens=True))
+    done = subprocess.run(["sh", str(launcher)], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, (done.stdout, done.stderr)
     assert "Fetching the Lifeline client" in done.stderr
+    assert (tmp_path / "opened").read_text() == url
     cache = home / ".cache" / "lifeline"
     # The client file is the build's, byte for byte; the pin is the appliance's certificate.
     fetched = cache / LINUX_CLIENT
@@ -164,13 +172,15 @@ def test_the_sh_launcher_fetches_checks_and_starts_the_client(
         appliance.cert_path.read_bytes()
     )
     assert oct(cache.stat().st_mode & 0o777) == "0o700"
-    client_started(done, url, cache)
+    client_started(done, url, cache, chat_open=True)
     assert (cache / "unpacked").is_dir()  # where the zipapp unpacked its site-packages
 
-    # The second start uses what the first fetched.
-    again = subprocess.run(["sh", str(launcher)], env=customer_env(home), capture_output=True, text=True, timeout=60)
+    # The second start uses what the first fetched; where no browser opens, the client is
+    # not told of a chat page (it opens one itself, or chats in its terminal).
+    env = customer_env(home, browser(tmp_path / "second", opens=False))
+    again = subprocess.run(["sh", str(launcher)], env=env, capture_output=True, text=True, timeout=60)
     assert again.returncode == 0 and "Fetching" not in again.stderr
-    client_started(again, url, cache)
+    client_started(again, url, cache, chat_open=False)
 
 
 def test_a_launcher_pinned_to_another_certificate_fetches_nothing_and_runs_nothing(
@@ -182,12 +192,13 @@ def test_a_launcher_pinned_to_another_certificate_fetches_nothing_and_runs_nothi
     assert pem is not None
     another_certificate(tmp_path / "other.pem")
     launcher.write_text(text.replace(pem.group(0), (tmp_path / "other.pem").read_text()))
-    bin_dir = fake_tools(tmp_path, **{"xdg-open": f'printf %s "$1" > {tmp_path}/opened'})
+    bin_dir = browser(tmp_path, opens=True)
     home = tmp_path / "home"
     done = subprocess.run(
         ["sh", str(launcher)], env=customer_env(home, bin_dir), capture_output=True, text=True, timeout=60
     )
     assert "Could not fetch the Lifeline client" in done.stderr, done.stderr
+    assert "Your session goes on in your web browser" in done.stderr
     assert "stand-in" not in done.stdout and "attach" not in done.stdout
     assert not (home / ".cache" / "lifeline" / LINUX_CLIENT).exists()
     assert list((home / ".cache" / "lifeline").glob("*.part")) == []
@@ -201,7 +212,7 @@ def test_a_client_file_that_is_not_the_one_expected_is_not_run(
     launcher = start_launcher(appliance, api, personas, tmp_path, "linux")
     text = launcher.read_text()
     launcher.write_text(re.sub(r"(x86_64\.pyz' sum=')[0-9a-f]{64}", r"\g<1>" + "0" * 64, text))
-    bin_dir = fake_tools(tmp_path, **{"xdg-open": f'printf %s "$1" > {tmp_path}/opened'})
+    bin_dir = browser(tmp_path, opens=True)
     home = tmp_path / "home"
     done = subprocess.run(
         ["sh", str(launcher)], env=customer_env(home, bin_dir), capture_output=True, text=True, timeout=60
@@ -217,7 +228,7 @@ def test_without_python_the_launcher_opens_the_chat_and_says_why(
 ) -> None:
     launcher = start_launcher(appliance, api, personas, tmp_path, "linux")
     # A PATH of the shell's few tools and no Python at all.
-    bin_dir = fake_tools(tmp_path, **{"xdg-open": f'printf %s "$1" > {tmp_path}/opened'})
+    bin_dir = browser(tmp_path, opens=True)
     for tool in ("uname", "mkdir", "chmod", "cat", "tr", "rm", "mv"):
         (bin_dir / tool).symlink_to(f"/bin/{tool}")
     env = {**customer_env(tmp_path / "home"), "PATH": str(bin_dir)}
@@ -233,7 +244,8 @@ def test_the_mac_apps_bundle_script_starts_the_client_where_there_is_no_open(
     appliance: RunningAppliance, api: CommandApi, personas: Personas, rep_on_duty: None, tmp_path: Path
 ) -> None:
     """A public session-start script: unzip the app and exec its bundle script. On this Linux
-    machine there is no `open`: the script runs the client for the machine it is on."""
+    machine there is no `open` (and no browser): the script runs the client for the machine
+    it is on, which is left to open the chat page or chat in its terminal."""
     launcher = start_launcher(appliance, api, personas, tmp_path, "mac")
     assert launcher.name.endswith(".zip")
     unzipped = tmp_path / "unzipped"
@@ -242,10 +254,10 @@ def test_the_mac_apps_bundle_script_starts_the_client_where_there_is_no_open(
     home = tmp_path / "home"
     done = subprocess.run(
         ["sh", "-c", 'cd "$1" && exec "./$2"', "sh", str(unzipped), MAC_SCRIPT],
-        env=customer_env(home), capture_output=True, text=True, timeout=120,
+        env=customer_env(home, browser(tmp_path, opens=False)), capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 0, (done.stdout, done.stderr)
-    client_started(done, url, home / ".cache" / "lifeline")
+    client_started(done, url, home / ".cache" / "lifeline", chat_open=False)
 
 
 def test_the_launchers_size_depends_only_on_the_urls_length(

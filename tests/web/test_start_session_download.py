@@ -300,7 +300,7 @@ def test_windows_gets_a_command_script(
         f'set "url={url}"',
         'set "client=lifeline-client-0.1.0-windows-amd64.pyz"',
         f'set "sum={windows["sha256"]}"',
-        '%py% "%cache%\\%client%" attach "%url%" --pin "%cache%\\appliance-%pin%.pem"',
+        '%py% "%cache%\\%client%" attach "%url%" --pin "%cache%\\appliance-%pin%.pem" --no-chat',
         'start "" "%url%"',
     ):
         assert line in lines
@@ -334,8 +334,8 @@ def test_a_mac_gets_a_zipped_app_whose_executable_opens_the_client(
     assert archive.read(executable).decode("ascii").splitlines()[0] == "#!/bin/sh"
     script_text = archive.read(executable).decode("ascii")
     assert f"url='{url}'" in script_text
-    assert 'exec "$python" "$target" attach "$url" --pin "$cert"' in script_text
-    assert 'exec open "$url"' in script_text  # when the client cannot run
+    assert 'exec "$python" "$target" attach "$url" --pin "$cert" "$@"' in script_text
+    assert 'open "$url"' in script_text  # the chat page, in the browser
     session_of(appliance, token_of(url))
 
 

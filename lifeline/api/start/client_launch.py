@@ -7,11 +7,13 @@ certificate and, per platform, the client's file name and SHA-256, and:
 3. fetches the client from the same appliance, trusting that certificate only (curl
    --cacert, Python with the certificate as its only anchor when there is no curl,
    PowerShell with a check of the exact certificate on Windows), unless the cache holds it;
-4. checks its SHA-256 and runs `lifeline-client attach URL --pin CERTIFICATE`, which opens
-   the chat page in the browser (or chats in its terminal when no browser can be opened).
+4. checks its SHA-256 and runs `lifeline-client attach URL --pin CERTIFICATE`.
 
-When the client cannot run, the launcher says why and opens the chat page itself, so the
-customer still reaches their representative.
+Before all that it opens the chat page in the browser (`open` on a Mac, `xdg-open` or `gio
+open` on Linux, `start` on Windows), so the customer can talk while the client comes, and
+then tells the client so (`--no-chat`: one customer socket per session, the page's); when
+no browser opened, the client opens one itself or chats in its terminal. When the client
+cannot run, the launcher says why; the chat page is the session then.
 """
 
 from __future__ import annotations
@@ -49,16 +51,21 @@ case "$(uname -s)-$(uname -m)" in
 PATH="$PATH:/usr/local/bin:/opt/homebrew/bin:/Library/Frameworks/Python.framework/Versions/Current/bin"
 if [ "$(uname -s)" = Darwin ]; then cache="$HOME/Library/Caches/Lifeline"; else cache="${{XDG_CACHE_HOME:-$HOME/.cache}}/lifeline"; fi
 
-browser() {{
-    echo "Your session goes on in your web browser." >&2
-    if [ "$(uname -s)" = Darwin ] && command -v open >/dev/null 2>&1; then exec open "$url"; fi
-    if command -v xdg-open >/dev/null 2>&1; then exec xdg-open "$url"; fi
-    if command -v gio >/dev/null 2>&1; then exec gio open "$url"; fi
+# The chat page first, in the browser (the customer can talk while the client comes); the
+# client is then told the page is open (--no-chat), else it opens one or chats in its terminal.
+opened=''
+if [ "$(uname -s)" = Darwin ]; then
+    if command -v open >/dev/null 2>&1 && open "$url"; then opened=1; fi
+elif command -v xdg-open >/dev/null 2>&1 && xdg-open "$url" >/dev/null 2>&1; then opened=1
+elif command -v gio >/dev/null 2>&1 && gio open "$url" >/dev/null 2>&1; then opened=1
+fi
+fail() {{
+    echo "$1" >&2
+    if [ -n "$opened" ]; then echo "Your session goes on in your web browser." >&2; exit 0; fi
     if command -v sensible-browser >/dev/null 2>&1; then exec sensible-browser "$url"; fi
     echo "Open this address in your web browser: $url"
     exit 0
 }}
-fail() {{ echo "$1" >&2; browser; }}
 
 [ -n "$client" ] || fail "There is no Lifeline client for this computer ($(uname -sm))."
 python=''
@@ -101,7 +108,8 @@ if [ ! -f "$target" ] || [ "$(sha256 "$target")" != "$sum" ]; then
 fi
 SHIV_ROOT="$cache/unpacked"
 export SHIV_ROOT
-exec "$python" "$target" attach "$url" --pin "$cert"
+if [ -n "$opened" ]; then set -- --no-chat; else set --; fi
+exec "$python" "$target" attach "$url" --pin "$cert" "$@"
 """.encode("ascii")
 
 
@@ -110,7 +118,6 @@ exec "$python" "$target" attach "$url" --pin "$cert"
 WINDOWS_FETCH = r"""
 $ErrorActionPreference = 'Stop'
 try {
-    $pin = New-Object Security.Cryptography.X509Certificates.X509Certificate2 (,[Convert]::FromBase64String($env:cert))
     New-Item -ItemType Directory -Force -Path $env:cache | Out-Null
     $pem = Join-Path $env:cache "appliance-$($env:pin).pem"
     [IO.File]::WriteAllText($pem, "-----BEGIN CERTIFICATE-----`n$($env:cert)`n-----END CERTIFICATE-----`n")
@@ -155,15 +162,17 @@ def windows(url: str, client: ClientBuild) -> bytes:
         'set "self=%~f0"',
         'set "py="',
         f'for %%v in ({newest_first(artifact)}) do if not defined py (py -%%v -c "" >nul 2>&1 && set "py=py -%%v")',
-        "if not defined py (echo The Lifeline client needs Python 3.11 or later, from python.org. & goto browser)",
-        "powershell -NoProfile -ExecutionPolicy Bypass -Command \"iex ((Get-Content -LiteralPath $env:self -Raw) -split '#{2}POWERSHELL#{2}')[1]\"",
-        "if errorlevel 1 goto browser",
-        'set "SHIV_ROOT=%cache%\\unpacked"',
-        '%py% "%cache%\\%client%" attach "%url%" --pin "%cache%\\appliance-%pin%.pem"',
-        "goto :eof",
-        ":browser",
-        "echo Your session goes on in your web browser.",
+        "rem The chat page first, so the customer can talk while the client comes; the client is told so.",
         'start "" "%url%"',
+        "if not defined py (echo The Lifeline client needs Python 3.11 or later, from python.org. & goto failed)",
+        "powershell -NoProfile -ExecutionPolicy Bypass -Command \"iex ((Get-Content -LiteralPath $env:self -Raw) -split '#{2}POWERSHELL#{2}')[1]\"",
+        "if errorlevel 1 goto failed",
+        'set "SHIV_ROOT=%cache%\\unpacked"',
+        '%py% "%cache%\\%client%" attach "%url%" --pin "%cache%\\appliance-%pin%.pem" --no-chat',
+        "goto :eof",
+        ":failed",
+        "echo Your session goes on in your web browser.",
+        "timeout /t 30",
         "goto :eof",
         "##POWERSHELL##",
         *WINDOWS_FETCH.strip("\n").splitlines(),
