@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from email.parser import Parser
 from pathlib import Path
 
@@ -46,7 +48,8 @@ ZIP_TIME = (2024, 1, 1, 0, 0, 0)
 
 
 def run(*args: str) -> None:
-    subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
+    # A fixed time in every archive (our own wheels, the zipapps): the same sources make the same bytes.
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL, env={**os.environ, "SOURCE_DATE_EPOCH": "1704067200"})
 
 
 def pip(*args: str) -> None:
@@ -67,11 +70,12 @@ def requirements_of(wheel: Path, environment: dict[str, str]) -> list[Requiremen
     return found
 
 
-def download(requirement: Requirement, tags: list[str], python: str, into: Path, own: Path) -> None:
+def download(requirements: list[Requirement], tags: list[str], python: str, into: Path, own: Path) -> None:
     platforms = [arg for tag in tags for arg in ("--platform", tag)]
     pip(
         "download", "--no-deps", "--only-binary=:all:", *platforms, "--python-version", python,
-        "--implementation", "cp", "--find-links", str(own), "--dest", str(into), str(requirement.name) + str(requirement.specifier),
+        "--implementation", "cp", "--find-links", str(own), "--dest", str(into),
+        *(f"{requirement.name}{requirement.specifier}" for requirement in requirements),
     )  # fmt: skip
 
 
@@ -94,17 +98,21 @@ def wheels_for(client_wheel: Path, own: Path, platform: str, into: Path) -> list
 def wheels_for_python(client_wheel: Path, own: Path, platform: str, python: str, into: Path) -> None:
     tags, environment = PLATFORMS[platform]
     env = {**environment, "python_version": python, "python_full_version": f"{python}.0"}
-    pending, seen = requirements_of(client_wheel, env), {"lifeline-client"}
-    while pending:
-        requirement = pending.pop()
-        name = canonicalize_name(requirement.name)
-        if name in seen:
-            continue
-        seen.add(name)
-        download(requirement, tags, python, into, own)
-        for wheel in into.glob("*.whl"):
-            if canonicalize_name(wheel.name.split("-")[0]) == name:
-                pending += requirements_of(wheel, env)
+    # Breadth first, one pip run per level: the client's requirements, then theirs.
+    seen = {"lifeline-client"}
+    level = requirements_of(client_wheel, env)
+    while level:
+        fresh = {canonicalize_name(r.name): r for r in level if canonicalize_name(r.name) not in seen}
+        if not fresh:
+            break
+        seen |= set(fresh)
+        download(list(fresh.values()), tags, python, into, own)
+        level = [
+            requirement
+            for wheel in into.glob("*.whl")
+            if canonicalize_name(wheel.name.split("-")[0]) in fresh
+            for requirement in requirements_of(wheel, env)
+        ]
 
 
 def zipapp(wheels: Path, out: Path, scratch: Path) -> None:
@@ -152,9 +160,17 @@ def main() -> int:
         staging = scratch / "out"
         staging.mkdir()
         artifacts: dict[str, dict[str, object]] = {}
-        for platform in PLATFORMS:
+        # The platforms' downloads in parallel (pip waits on the network, not the processor).
+        with ThreadPoolExecutor(max_workers=len(PLATFORMS)) as pool:
+            found = dict(
+                zip(
+                    PLATFORMS,
+                    pool.map(lambda p: wheels_for(client_wheel, own, p, scratch / "wheels" / p), PLATFORMS),
+                    strict=True,
+                )
+            )
+        for platform, pythons in found.items():
             wheels = scratch / "wheels" / platform
-            pythons = wheels_for(client_wheel, own, platform, wheels)
             if not pythons:
                 print(f"build_client: no client for {platform}: pip could not fetch its wheels", file=sys.stderr)
                 continue
