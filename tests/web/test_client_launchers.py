@@ -237,6 +237,32 @@ def test_without_python_the_launcher_opens_the_chat_and_says_why(
     assert (tmp_path / "opened").read_text() == chat_url(launcher.read_text())
 
 
+def test_without_curl_python_fetches_trusting_the_same_certificate_only(
+    appliance: RunningAppliance, api: CommandApi, personas: Personas, rep_on_duty: None, tmp_path: Path
+) -> None:
+    launcher = start_launcher(appliance, api, personas, tmp_path, "linux")
+    url = chat_url(launcher.read_text())
+    bin_dir = browser(tmp_path, opens=True)
+    for tool in ("uname", "mkdir", "chmod", "cat", "tr", "rm", "mv", "python3"):
+        (bin_dir / tool).symlink_to(f"/usr/bin/{tool}")
+    env = {**customer_env(tmp_path / "home"), "PATH": str(bin_dir)}
+    done = subprocess.run(["/bin/sh", str(launcher)], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, (done.stdout, done.stderr)
+    client_started(done, url, tmp_path / "home" / ".cache" / "lifeline", chat_open=True)
+
+    # And the same Python refuses another certificate.
+    other = tmp_path / "other"
+    other.mkdir()
+    pem = re.search(r"-----BEGIN CERTIFICATE-----\n.*?-----END CERTIFICATE-----\n", launcher.read_text(), re.S)
+    assert pem is not None
+    another_certificate(other / "other.pem")
+    launcher.write_text(launcher.read_text().replace(pem.group(0), (other / "other.pem").read_text()))
+    env["HOME"] = env["XDG_CACHE_HOME"] = str(other / "home")
+    refused = subprocess.run(["/bin/sh", str(launcher)], env=env, capture_output=True, text=True, timeout=60)
+    assert "CERTIFICATE_VERIFY_FAILED" in refused.stderr and "Could not fetch" in refused.stderr
+    assert "attach" not in refused.stdout
+
+
 # --- the Mac app -------------------------------------------------------------------------------
 
 

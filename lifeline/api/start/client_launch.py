@@ -5,8 +5,9 @@ certificate and, per platform, the client's file name and SHA-256, and:
 1. finds a Python the client's build supports (3.11 or later);
 2. writes the certificate into the customer's cache folder (no admin rights: the user's own);
 3. fetches the client from the same appliance, trusting that certificate only (curl
-   --cacert, Python with the certificate as its only anchor when there is no curl,
-   PowerShell with a check of the exact certificate on Windows), unless the cache holds it;
+   --cacert; Python with the certificate as its only anchor when there is no curl or the
+   curl will not anchor on a certificate that is not a CA's; PowerShell with a check of
+   the exact certificate on Windows), unless the cache holds it;
 4. checks its SHA-256 and runs `lifeline-client attach URL --pin CERTIFICATE`.
 
 Before all that it opens the chat page in the browser (`open` on a Mac, `xdg-open` or `gio
@@ -87,16 +88,19 @@ CERTIFICATE
 [ -s "$cert" ] || fail "Could not write $cert."
 
 sha256() {{ "$python" -c 'import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest())' "$1"; }}
-fetch() {{
-    if command -v curl >/dev/null 2>&1; then
-        curl --fail --silent --show-error --proto =https --cacert "$cert" --connect-timeout 20 --max-time 600 --output "$2" "$1"
-    else
-        "$python" -c 'import shutil, ssl, sys, urllib.request
+fetch_with_python() {{
+    "$python" -c 'import shutil, ssl, sys, urllib.request
 context = ssl.create_default_context(cafile=sys.argv[1])
 context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
 with urllib.request.urlopen(sys.argv[2], context=context, timeout=60) as answer, open(sys.argv[3], "wb") as out:
     shutil.copyfileobj(answer, out)' "$cert" "$1" "$2"
-    fi
+}}
+fetch() {{
+    command -v curl >/dev/null 2>&1 || {{ fetch_with_python "$@"; return; }}
+    curl --fail --silent --show-error --proto =https --cacert "$cert" --connect-timeout 20 --max-time 600 --output "$2" "$1"
+    status=$?
+    # 60: this curl would not take a certificate that is not a CA's as the only anchor.
+    if [ "$status" = 60 ]; then fetch_with_python "$@"; else return "$status"; fi
 }}
 target="$cache/$client"
 if [ ! -f "$target" ] || [ "$(sha256 "$target")" != "$sum" ]; then
