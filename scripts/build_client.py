@@ -146,11 +146,36 @@ def describe(path: Path, platform: str, kind: str, pythons: list[str]) -> dict[s
     }
 
 
+def source_digest() -> str:
+    """What the build is made from: the client's and the protocol's sources (their pins
+    too) and this script. The same digest as the last build's: nothing to do."""
+    digest = hashlib.sha256()
+    files = [Path(__file__).resolve()]
+    for folder in (ROOT / "client", ROOT / "protocol"):
+        files += sorted(
+            path
+            for path in folder.rglob("*")
+            if path.is_file()
+            and not any(part in ("build", "__pycache__") or part.endswith(".egg-info") for part in path.parts)
+        )
+    for path in files:
+        digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def main() -> int:
     if len(sys.argv) != 2:
         print(__doc__, file=sys.stderr)
         return 2
     output = Path(sys.argv[1]).resolve()
+    source = source_digest()
+    try:
+        built = json.loads((output / "manifest.json").read_text()).get("source")
+    except (OSError, ValueError, AttributeError):
+        built = None
+    if built == source:
+        print(f"build_client: {output} is up to date", file=sys.stderr)
+        return 0
     with tempfile.TemporaryDirectory(prefix="lifeline-client-build-") as tmp:
         scratch = Path(tmp)
         own = scratch / "own"
@@ -180,7 +205,7 @@ def main() -> int:
             wheelhouse(wheels, house)
             artifacts[pyz.name] = describe(pyz, platform, "zipapp", pythons)
             artifacts[house.name] = describe(house, platform, "wheelhouse", pythons)
-        manifest = {"version": version, "artifacts": artifacts}
+        manifest = {"version": version, "source": source, "artifacts": artifacts}
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
         # Replace the previous build whole: a running appliance reads the manifest again when it changes.
         if output.exists():
