@@ -10,14 +10,16 @@ and the client reach it by the name in the chat URL, as a customer's would.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import json
 import os
 import re
 import subprocess
+import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +28,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from sqlalchemy import select
 
 from lifeline.appliance.client_downloads import ClientDownloads
 from lifeline.config import Config
-from tests.support.appliance import RunningAppliance, running_appliance
+from lifeline.sessions.models import SessionEvent
+from tests.support.appliance import RunningAppliance, eventually, running_appliance
 from tests.support.command import CommandApi
 from tests.support.engine import ConsoleNode
 from tests.support.personas import Personas
@@ -115,12 +119,78 @@ def chat_url(launcher_text: str) -> str:
     return found.group(1)
 
 
-def client_started(done: subprocess.CompletedProcess[str], url: str, cache: Path, *, chat_open: bool) -> None:
-    """The launcher ran the client with the session's chat URL and the pinned certificate,
-    telling it whether the chat page is open in a browser already."""
-    pins = list(cache.glob("appliance-*.pem"))
-    assert len(pins) == 1
-    assert f"attach {url} pin={pins[0]} no_browser=False no_chat={chat_open}" in done.stdout, (done.stdout, done.stderr)
+class Launched:
+    """A launcher running as its own process, as the customer started it; once it has fetched
+    the client it becomes the client (it execs it)."""
+
+    def __init__(self, command: list[str], env: dict[str, str], folder: Path) -> None:
+        self.output = folder / "launcher.out"
+        with self.output.open("w") as out:
+            self.process = subprocess.Popen(
+                command, env=env, stdin=subprocess.PIPE, stdout=out, stderr=subprocess.STDOUT, text=True
+            )
+
+    def text(self) -> str:
+        return self.output.read_text()
+
+    def client_command(self) -> list[str]:
+        """The client's command line, once the launcher has become the client."""
+
+        def started() -> list[str]:
+            assert self.process.poll() is None, self.text()
+            argv = Path(f"/proc/{self.process.pid}/cmdline").read_bytes().split(b"\0")[:-1]
+            assert len(argv) > 1 and argv[1].endswith(b".pyz"), argv
+            return [arg.decode() for arg in argv]
+
+        return eventually(started, timeout=90, interval=0.1)
+
+    def type(self, line: str) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()  # the client leaves on SIGTERM
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+
+
+@contextlib.contextmanager
+def launched(command: list[str], env: dict[str, str], folder: Path) -> Iterator[Launched]:
+    running = Launched(command, env, folder)
+    try:
+        yield running
+    finally:
+        running.close()
+
+
+def until(condition: Callable[[], object], *, timeout: float = 30) -> None:
+    def check() -> None:
+        assert condition()
+
+    eventually(check, timeout=timeout)
+
+
+def expected_command(cache: Path, url: str, *, chat_open: bool) -> list[str]:
+    """`lifeline-client attach URL --pin CERT` from the cache, `--no-chat` when the launcher
+    opened the chat page."""
+    [pin] = cache.glob("appliance-*.pem")
+    return [str(cache / LINUX_CLIENT), "attach", url, "--pin", str(pin), *(["--no-chat"] if chat_open else [])]
+
+
+def chat_lines(appliance: RunningAppliance) -> list[str]:
+    return appliance.with_session(
+        lambda session: [
+            event.body or ""
+            for event in session.scalars(select(SessionEvent).where(SessionEvent.event_type == "Chat Message"))
+        ]
+    )
 
 
 def browser(tmp_path: Path, *, opens: bool) -> Path:
@@ -158,29 +228,36 @@ def test_the_sh_launcher_opens_the_chat_fetches_checks_and_starts_the_client(
     assert launcher.name.endswith(".sh")
     url = chat_url(launcher.read_text())
     home = tmp_path / "home"
-    env = customer_env(home, browser(tmp_path, opens=True))
-    done = subprocess.run(["sh", str(launcher)], env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, (done.stdout, done.stderr)
-    assert "Fetching the Lifeline client" in done.stderr
-    assert (tmp_path / "opened").read_text() == url
     cache = home / ".cache" / "lifeline"
-    # The client file is the build's, byte for byte; the pin is the appliance's certificate.
-    fetched = cache / LINUX_CLIENT
-    assert hashlib.sha256(fetched.read_bytes()).hexdigest() == manifest["artifacts"][LINUX_CLIENT]["sha256"]
-    [pin] = cache.glob("appliance-*.pem")
-    assert x509.load_pem_x509_certificate(pin.read_bytes()) == x509.load_pem_x509_certificate(
-        appliance.cert_path.read_bytes()
-    )
-    assert oct(cache.stat().st_mode & 0o777) == "0o700"
-    client_started(done, url, cache, chat_open=True)
-    assert (cache / "unpacked").is_dir()  # where the zipapp unpacked its site-packages
+    with launched(["sh", str(launcher)], customer_env(home, browser(tmp_path, opens=True)), tmp_path) as first:
+        command = first.client_command()
+        assert command[0].startswith("python3")
+        assert command[1:] == expected_command(cache, url, chat_open=True)
+        assert "Fetching the Lifeline client" in first.text()
+        assert (tmp_path / "opened").read_text() == url
+        # The client file is the build's, byte for byte; the pin is the appliance's certificate.
+        fetched = cache / LINUX_CLIENT
+        assert hashlib.sha256(fetched.read_bytes()).hexdigest() == manifest["artifacts"][LINUX_CLIENT]["sha256"]
+        [pin] = cache.glob("appliance-*.pem")
+        assert x509.load_pem_x509_certificate(pin.read_bytes()) == x509.load_pem_x509_certificate(
+            appliance.cert_path.read_bytes()
+        )
+        assert oct(cache.stat().st_mode & 0o777) == "0o700"
+        # Where the zipapp unpacks its site-packages, as it starts.
+        until(lambda: (cache / "unpacked").is_dir())
+        time.sleep(1)
+        assert first.process.poll() is None, first.text()  # the client runs: it trusts the appliance
 
-    # The second start uses what the first fetched; where no browser opens, the client is
-    # not told of a chat page (it opens one itself, or chats in its terminal).
-    env = customer_env(home, browser(tmp_path / "second", opens=False))
-    again = subprocess.run(["sh", str(launcher)], env=env, capture_output=True, text=True, timeout=60)
-    assert again.returncode == 0 and "Fetching" not in again.stderr
-    client_started(again, url, cache, chat_open=False)
+    # The second start uses what the first fetched. No browser opens this time: the client is
+    # not told of a chat page, so it is the customer's chat, and joins the session.
+    second_folder = tmp_path / "second"
+    env = customer_env(home, browser(second_folder, opens=False))
+    with launched(["sh", str(launcher)], env, second_folder) as second:
+        assert second.client_command()[1:] == expected_command(cache, url, chat_open=False)
+        assert "Fetching" not in second.text()
+        until(lambda: "Chat with Lifeline" in second.text())
+        second.type("Hello from the launcher")
+        until(lambda: chat_lines(appliance).count("Hello from the launcher") == 1)
 
 
 def test_a_launcher_pinned_to_another_certificate_fetches_nothing_and_runs_nothing(
@@ -199,7 +276,7 @@ def test_a_launcher_pinned_to_another_certificate_fetches_nothing_and_runs_nothi
     )
     assert "Could not fetch the Lifeline client" in done.stderr, done.stderr
     assert "Your session goes on in your web browser" in done.stderr
-    assert "stand-in" not in done.stdout and "attach" not in done.stdout
+    assert "Chat with Lifeline" not in done.stdout
     assert not (home / ".cache" / "lifeline" / LINUX_CLIENT).exists()
     assert list((home / ".cache" / "lifeline").glob("*.part")) == []
     # The customer still gets to their chat: in the browser.
@@ -218,7 +295,7 @@ def test_a_client_file_that_is_not_the_one_expected_is_not_run(
         ["sh", str(launcher)], env=customer_env(home, bin_dir), capture_output=True, text=True, timeout=60
     )
     assert "is not the one expected; it was not run" in done.stderr
-    assert "attach" not in done.stdout
+    assert "Chat with Lifeline" not in done.stdout
     assert not (home / ".cache" / "lifeline" / LINUX_CLIENT).exists()
     assert (tmp_path / "opened").read_text() == chat_url(text)
 
@@ -246,9 +323,9 @@ def test_without_curl_python_fetches_trusting_the_same_certificate_only(
     for tool in ("uname", "mkdir", "chmod", "cat", "tr", "rm", "mv", "python3"):
         (bin_dir / tool).symlink_to(f"/usr/bin/{tool}")
     env = {**customer_env(tmp_path / "home"), "PATH": str(bin_dir)}
-    done = subprocess.run(["/bin/sh", str(launcher)], env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, (done.stdout, done.stderr)
-    client_started(done, url, tmp_path / "home" / ".cache" / "lifeline", chat_open=True)
+    with launched(["/bin/sh", str(launcher)], env, tmp_path) as running:
+        command = running.client_command()
+        assert command[1:] == expected_command(tmp_path / "home" / ".cache" / "lifeline", url, chat_open=True)
 
     # And the same Python refuses another certificate.
     other = tmp_path / "other"
@@ -260,7 +337,7 @@ def test_without_curl_python_fetches_trusting_the_same_certificate_only(
     env["HOME"] = env["XDG_CACHE_HOME"] = str(other / "home")
     refused = subprocess.run(["/bin/sh", str(launcher)], env=env, capture_output=True, text=True, timeout=60)
     assert "CERTIFICATE_VERIFY_FAILED" in refused.stderr and "Could not fetch" in refused.stderr
-    assert "attach" not in refused.stdout
+    assert "Chat with Lifeline" not in refused.stdout
 
 
 # --- the Mac app -------------------------------------------------------------------------------
@@ -278,12 +355,12 @@ def test_the_mac_apps_bundle_script_starts_the_client_where_there_is_no_open(
     subprocess.run(["unzip", "-q", str(launcher), "-d", str(unzipped)], check=True, timeout=10)
     url = chat_url((unzipped / MAC_SCRIPT).read_text())
     home = tmp_path / "home"
-    done = subprocess.run(
-        ["sh", "-c", 'cd "$1" && exec "./$2"', "sh", str(unzipped), MAC_SCRIPT],
-        env=customer_env(home, browser(tmp_path, opens=False)), capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert done.returncode == 0, (done.stdout, done.stderr)
-    client_started(done, url, home / ".cache" / "lifeline", chat_open=False)
+    env = customer_env(home, browser(tmp_path, opens=False))
+    with launched(["sh", "-c", 'cd "$1" && exec "./$2"', "sh", str(unzipped), MAC_SCRIPT], env, tmp_path) as running:
+        assert running.client_command()[1:] == expected_command(home / ".cache" / "lifeline", url, chat_open=False)
+        until(lambda: "Chat with Lifeline" in running.text())
+        running.type("Hello from the Mac app")
+        until(lambda: "Hello from the Mac app" in chat_lines(appliance))
 
 
 def test_the_launchers_size_depends_only_on_the_urls_length(
