@@ -124,7 +124,8 @@ $ErrorActionPreference = 'Stop'
 try {
     New-Item -ItemType Directory -Force -Path $env:cache | Out-Null
     $pem = Join-Path $env:cache "appliance-$($env:pin).pem"
-    [IO.File]::WriteAllText($pem, "-----BEGIN CERTIFICATE-----`n$($env:cert)`n-----END CERTIFICATE-----`n")
+    $lines = [regex]::Replace($env:cert, '(.{64})', "`$1`n").TrimEnd()  # PEM's 64 characters a line
+    [IO.File]::WriteAllText($pem, "-----BEGIN CERTIFICATE-----`n$lines`n-----END CERTIFICATE-----`n")
     $target = Join-Path $env:cache $env:client
     function Sum($path) { if (Test-Path -LiteralPath $path) { (Get-FileHash -Algorithm SHA256 -LiteralPath $path).Hash.ToLower() } }
     if ((Sum $target) -ne $env:sum) {
