@@ -25,6 +25,15 @@ def default_data_dir() -> Path:
     return base / "lifeline"
 
 
+def default_client_dir() -> Path:
+    """Where the client downloads are: LIFELINE_CLIENT_DIR, else `build/client` of the
+    checkout this package runs from, where scripts/install builds them."""
+    env = os.environ.get("LIFELINE_CLIENT_DIR")
+    if env:
+        return Path(env).expanduser()
+    return Path(__file__).resolve().parent.parent / "build" / "client"
+
+
 def env_int(name: str, default: int, *, low: int = 0, high: int = 65535) -> int:
     raw = os.environ.get(name)
     if raw is None or raw == "":
@@ -88,6 +97,7 @@ class Config:
     database_url: str = ""
     redis_url: str = ""
     limits: Limits = field(default_factory=Limits)
+    client_dir: Path = field(default_factory=default_client_dir)
 
     @classmethod
     def from_env(cls, data_dir: Path | None = None) -> Config:

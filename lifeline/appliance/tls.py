@@ -19,6 +19,20 @@ CERT_NAME = "appliance.crt"
 KEY_NAME = "appliance.key"
 
 
+def certificate_file(tls_dir: Path) -> Path:
+    """The certificate the appliance serves: the operator's, else its own."""
+    return Path(os.environ.get("LIFELINE_TLS_CERT") or tls_dir / CERT_NAME)
+
+
+def served_certificate(tls_dir: Path) -> x509.Certificate | None:
+    """The certificate the appliance presents (the first of the file: its own, before any
+    chain), which the launchers carry as their only trust; None before the first start."""
+    try:
+        return x509.load_pem_x509_certificates(certificate_file(tls_dir).read_bytes())[0]
+    except (OSError, ValueError):
+        return None
+
+
 def ensure_certificate(tls_dir: Path, hostname: str) -> tuple[Path, Path]:
     custom_cert, custom_key = os.environ.get("LIFELINE_TLS_CERT"), os.environ.get("LIFELINE_TLS_KEY")
     if custom_cert or custom_key:

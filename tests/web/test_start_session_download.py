@@ -1,11 +1,13 @@
 """/api/start_session(.ns) for scripts and downloaders: the customer client as a download (a
-launcher that opens the session's browser customer client), per platform; HEAD says the
+launcher that runs the Lifeline client, or opens the session's browser customer client when
+the client cannot run), per platform; HEAD says the
 same without starting anything; errors are plain text; browsers keep the browser flow."""
 
 from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import plistlib
 import re
@@ -26,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from lifeline.api.start.launchers import platform_from_param
 from lifeline.appliance import stamps
+from lifeline.config import Config
 from lifeline.db.base import utcnow
 from lifeline.directory.models import PublicSite
 from lifeline.presence.models import ClientConnection
@@ -116,6 +119,24 @@ def token_of(url: str) -> str:
     found = CLIENT_URL.fullmatch(url)
     assert found is not None, url
     return found.group(1)
+
+
+def client_build() -> dict[str, dict[str, str]]:
+    """The client downloads scripts/install built, as the manifest lists them."""
+    manifest = Config().client_dir / "manifest.json"
+    assert manifest.exists(), "no client build: run scripts/install (it builds build/client)"
+    artifacts: dict[str, dict[str, str]] = json.loads(manifest.read_text())["artifacts"]
+    return artifacts
+
+
+def fake_tools(tmp_path: Path, **scripts: str) -> Path:
+    """A folder of stand-ins for system tools (`open`, `xdg-open`, ...), for PATH."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name, text in scripts.items():
+        (bin_dir / name).write_text(f"#!/bin/sh\n{text}\n")
+        (bin_dir / name).chmod(0o755)
+    return bin_dir
 
 
 def without_date(response: httpx.Response) -> list[tuple[str, str]]:
@@ -268,12 +289,21 @@ def test_windows_gets_a_command_script(
         "application/x-msdos-program",
     )
     url = launcher_url(name, body)
-    assert body.decode("ascii").split("\r\n") == [
+    lines = body.decode("ascii").split("\r\n")
+    windows = client_build()["lifeline-client-0.1.0-windows-amd64.pyz"]
+    # It fetches the Windows client from the site, checks it, runs it; else opens the chat page.
+    assert lines[:2] == [
         "@echo off",
-        "rem Opens your support session in your web browser.",
-        f'start "" "{url}"',
-        "",
+        "rem Starts your support session: fetches the Lifeline client from your support site (trusting",
     ]
+    for line in (
+        f'set "url={url}"',
+        'set "client=lifeline-client-0.1.0-windows-amd64.pyz"',
+        f'set "sum={windows["sha256"]}"',
+        '%py% "%cache%\\%client%" attach "%url%" --pin "%cache%\\appliance-%pin%.pem" --no-chat',
+        'start "" "%url%"',
+    ):
+        assert line in lines
     session_of(appliance, token_of(url))
 
 
@@ -302,7 +332,10 @@ def test_a_mac_gets_a_zipped_app_whose_executable_opens_the_client(
     assert (info["CFBundleExecutable"], info["CFBundlePackageType"]) == ("mount_dmg_and_exec_bundle.sh", "APPL")
     url = launcher_url(name, body)
     assert archive.read(executable).decode("ascii").splitlines()[0] == "#!/bin/sh"
-    assert f"exec open '{url}'" in archive.read(executable).decode("ascii")
+    script_text = archive.read(executable).decode("ascii")
+    assert f"url='{url}'" in script_text
+    assert 'exec "$python" "$target" attach "$url" --pin "$cert" "$@"' in script_text
+    assert 'open "$url"' in script_text  # the chat page, in the browser
     session_of(appliance, token_of(url))
 
 
@@ -311,8 +344,11 @@ def test_a_session_start_script_unzips_the_mac_app_and_execs_its_bundle_script(
 ) -> None:
     """What public session-start scripts written for real appliances do on a Mac: unzip the
     download and exec the bundle's mount_dmg_and_exec_bundle.sh (exit 127 when it was
-    missing). Here with unzip (and Python's zipfile), and an `open` that writes down what
-    it was asked to open, as far as a Linux machine can go."""
+    missing). Here with unzip (and Python's zipfile), a `uname` that says Darwin, a `curl`
+    that cannot reach the site (this module's appliance is support.example.com, which does
+    not resolve here) and an `open` that writes down what it was asked to open: the chat
+    page, as the launcher's way out when the client cannot run. That the bundle script
+    runs the client is in tests/web/test_client_launchers.py."""
     name, body = download(script.get("/api/start_session", params={"issue_menu": "1", "platform": "mac-osx"}))
     (tmp_path / name).write_bytes(body)
     with zipfile.ZipFile(tmp_path / name) as archive:
@@ -321,12 +357,13 @@ def test_a_session_start_script_unzips_the_mac_app_and_execs_its_bundle_script(
     subprocess.run(["unzip", "-q", str(tmp_path / name), "-d", str(unzipped)], check=True, timeout=10)
     bundle_script = unzipped / MAC_SCRIPT
     assert stat.S_IMODE(bundle_script.stat().st_mode) == 0o755
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    opener = bin_dir / "open"
-    opener.write_text(f'#!/bin/sh\nprintf %s "$1" > {tmp_path}/opened\n')
-    opener.chmod(0o755)
-    env = {**os.environ, "PATH": f"{bin_dir}:/usr/bin:/bin"}
+    bin_dir = fake_tools(
+        tmp_path,
+        open=f'printf %s "$1" > {tmp_path}/opened',
+        uname='case "$1" in -s) echo Darwin ;; -m) echo arm64 ;; *) echo Darwin arm64 ;; esac',
+        curl="exit 6",
+    )
+    env = {**os.environ, "PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path / "home")}
     subprocess.run(
         ["sh", "-c", 'cd "$1" && exec "./$2"', "sh", str(unzipped), MAC_SCRIPT], env=env, check=True, timeout=10
     )
@@ -336,23 +373,23 @@ def test_a_session_start_script_unzips_the_mac_app_and_execs_its_bundle_script(
 
 
 @pytest.mark.parametrize(("headers", "platform"), [({}, "linux"), (WGET, None)], ids=["param", "wget"])
-def test_linux_gets_a_shell_script_that_opens_the_client(
+def test_linux_gets_a_shell_script_that_opens_the_chat_when_the_client_cannot_run(
     script: httpx.Client, appliance: RunningAppliance, tmp_path: Path, headers: dict[str, str], platform: str | None
 ) -> None:
     params = {"issue_menu": "1", **({"platform": platform} if platform else {})}
     response = script.get("/api/start_session", params=params, headers=headers)
     name, body = download(response)
     assert (name, response.headers["content-type"]) == ("lifeline-scc-support-example-com.sh", "application/x-sh")
-    # Run it as a customer would, with an xdg-open that writes down what it was asked to open.
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    opener = bin_dir / "xdg-open"
-    opener.write_text(f'#!/bin/sh\nprintf %s "$1" > {tmp_path}/opened\n')
-    opener.chmod(opener.stat().st_mode | stat.S_IXUSR)
+    # Run it as a customer would, with an xdg-open that writes down what it was asked to open,
+    # and a curl that cannot reach the site (support.example.com does not resolve here): the
+    # chat page opens instead of the client (which tests/web/test_client_launchers.py runs).
+    bin_dir = fake_tools(tmp_path, **{"xdg-open": f'printf %s "$1" > {tmp_path}/opened', "curl": "exit 6"})
     launcher = tmp_path / name
     launcher.write_bytes(body)
     launcher.chmod(0o755)
-    subprocess.run([str(launcher)], env={**os.environ, "PATH": f"{bin_dir}:/usr/bin:/bin"}, check=True, timeout=10)
+    env = {**os.environ, "PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path / "home")}
+    done = subprocess.run([str(launcher)], env=env, check=True, timeout=30, capture_output=True, text=True)
+    assert "Could not fetch the Lifeline client" in done.stderr
     opened = (tmp_path / "opened").read_text()
     assert opened == launcher_url(name, body)
     session_of(appliance, token_of(opened))

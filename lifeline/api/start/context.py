@@ -1,5 +1,6 @@
 """What /api/start_session keeps between requests: the runtime, a way to tell the hub that a
-customer is about to connect, and the per-address limits on guessing keys and starting sessions."""
+customer is about to connect, the per-address limits on guessing keys and starting sessions,
+and the client build the launchers fetch."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any, Protocol
 
 from starlette.requests import HTTPConnection
 
+from lifeline.appliance.client_downloads import ClientDownloads
 from lifeline.directory.queries import SiteRecord
 from lifeline.http import site
 from lifeline.limits import FailureLimit
@@ -29,6 +31,11 @@ class Starts:
     key_guesses: FailureLimit = field(default_factory=lambda: FailureLimit(20, 600))
     # Sessions started per address in 10 minutes; how many is the session_starts_per_address setting.
     session_starts: FailureLimit = field(default_factory=lambda: FailureLimit(0, 600))
+    # The client build the launchers fetch and the certificate they trust.
+    client: ClientDownloads = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.client = ClientDownloads(self.runtime.config.client_dir, self.runtime.config.tls_dir)
 
     async def site_for(self, connection: HTTPConnection) -> SiteRecord:
         """The public site of the request's host name, or the default site."""

@@ -1,8 +1,14 @@
-"""The customer client as a download: small launchers that open one session's browser
-customer client, for scripts and downloaders that ask /api/start_session for a file.
+"""The customer client as a download: small launchers for scripts and downloaders that ask
+/api/start_session for a file. Each fetches the Lifeline client from the appliance it came
+from (trusting only that appliance's certificate, which it carries), checks the file's
+SHA-256, and runs `lifeline-client attach <chat URL> --pin <certificate>`; the client opens
+the chat page in the browser. Where the client cannot run (no Python 3.11+, no build for
+the computer, the fetch failed) the launcher opens the chat page itself, as it did before
+there was a client; and with no client built at all, that is all a launcher does.
 
-Each launcher holds one URL and nothing else that varies, so its size depends only on the
-URL's length (and a HEAD can announce it without starting a session).
+Each launcher holds one URL and nothing else that varies between sessions (the build and
+the certificate are the appliance's), so its size depends only on the URL's length (and a
+HEAD can announce it without starting a session).
 """
 
 from __future__ import annotations
@@ -14,6 +20,9 @@ import plistlib
 import re
 import zipfile
 from dataclasses import dataclass
+
+from lifeline.api.start import client_launch as scripts
+from lifeline.appliance.client_downloads import ClientBuild
 
 MAC_APP = "Double-Click To Start Support Session.app"
 # The bundle's executable, named as real appliances name it: session-start scripts written
@@ -78,17 +87,20 @@ def file_tag(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")[:64] or "session"
 
 
-def launcher_for(platform: Platform, url: str, tag: str) -> Launcher:
-    """The launcher that opens `url` (a customer client URL) on `platform`."""
+def launcher_for(platform: Platform, url: str, tag: str, client: ClientBuild | None = None) -> Launcher:
+    """The launcher for `url` (a customer client URL) on `platform`: with a client build, one
+    that runs the client; without, one that opens the URL in the browser."""
     if not SAFE_URL.match(url):
         raise ValueError(f"not a customer client URL: {url!r}")
     name = f"lifeline-scc-{file_tag(tag)}"
     if platform is Platform.WINDOWS:
-        return Launcher(f"{name}.cmd", "application/x-msdos-program", windows_script(url))
+        body = scripts.windows(url, client) if client and "windows-amd64" in client.zipapps else windows_script(url)
+        return Launcher(f"{name}.cmd", "application/x-msdos-program", body)
     if platform is Platform.MAC:
-        return Launcher(f"{name}.zip", "application/zip", mac_app_zip(url))
+        executable = scripts.posix(url, client) if client else mac_executable(url)
+        return Launcher(f"{name}.zip", "application/zip", mac_app_zip(executable))
     if platform is Platform.LINUX:
-        return Launcher(f"{name}.sh", "application/x-sh", linux_script(url))
+        return Launcher(f"{name}.sh", "application/x-sh", scripts.posix(url, client) if client else linux_script(url))
     return Launcher(f"{name}.html", "text/html; charset=utf-8", html_page(url))
 
 
@@ -131,7 +143,7 @@ def mac_info_plist() -> bytes:
     )
 
 
-def mac_app_zip(url: str) -> bytes:
+def mac_app_zip(executable: bytes) -> bytes:
     """`Double-Click To Start Support Session.app`, stored uncompressed (so its size does not
     depend on the token), its executable marked executable."""
     contents = f"{MAC_APP}/Contents/"
@@ -140,7 +152,7 @@ def mac_app_zip(url: str) -> bytes:
         (contents, 0o40755, b""),
         (f"{contents}MacOS/", 0o40755, b""),
         (f"{contents}Info.plist", 0o100644, mac_info_plist()),
-        (f"{contents}MacOS/{MAC_EXECUTABLE}", 0o100755, mac_executable(url)),
+        (f"{contents}MacOS/{MAC_EXECUTABLE}", 0o100755, executable),
     ]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:

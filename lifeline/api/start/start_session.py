@@ -23,6 +23,7 @@ from starlette.routing import BaseRoute, Route
 from lifeline.api.errors import ApiError
 from lifeline.api.params import prefixed
 from lifeline.api.request import read_api_request
+from lifeline.api.start.client_download import client_download_endpoint
 from lifeline.api.start.context import Starts
 from lifeline.api.start.launchers import Launcher, Platform, launcher_for, platform_from_param, platform_from_user_agent
 from lifeline.appliance.urls import public_base_url
@@ -326,7 +327,7 @@ def site_hostname(request: Request, site: SiteRecord) -> str:
 
 
 async def download_from(starts: Starts, request: Request, params: dict[str, str], platform: Platform) -> Response:
-    """Start the session and answer with the launcher of its browser customer client."""
+    """Start the session and answer with its launcher (which runs the Lifeline client)."""
     site = await starts.site_for(request)
     outcome = await attempt(starts, request, params, site)
     if isinstance(outcome, Refusal):
@@ -342,7 +343,7 @@ async def download_from(starts: Starts, request: Request, params: dict[str, str]
     base_url = public_base_url(hostname, starts.runtime.https_port_for_urls(await starts.runtime.settings()))
     # Named after the key the customer typed (it is known to be one by now), else the site.
     short_key = "".join((params.get("short_key") or "").split())
-    launcher: Launcher = launcher_for(platform, base_url + path, short_key or hostname)
+    launcher: Launcher = launcher_for(platform, base_url + path, short_key or hostname, starts.client.build())
     return exact(
         request,
         launcher.body,
@@ -374,4 +375,5 @@ def start_routes(starts: Starts) -> list[BaseRoute]:
     return [
         Route("/api/start_session", start_session, methods=["GET", "POST", "HEAD"]),
         Route("/api/start_session.ns", start_session, methods=["GET", "POST", "HEAD"]),
+        Route("/download/client/{name}", client_download_endpoint(starts.client), methods=["GET", "HEAD"]),
     ]
