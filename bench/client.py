@@ -22,8 +22,9 @@ answers a key, not a line editor). Then, one phase after another:
   `--chat-interval` seconds (each line two commits where a key has the PTY and the
   recording). It is measured on the same appliance, sessions and client processes under
   the same connections, so the ratio says what the shell's path costs against the
-  appliance's oldest live path on this machine today; a plain local PTY echoes in tens of
-  microseconds and would say nothing about the machine's load;
+  appliance's oldest live path on this machine today. A plain local PTY echoes a key in
+  tens of microseconds and says nothing about the machine's load: it is printed beside, as
+  the floor;
 - shell output: `--stream-shells` shells print `--stream-mb` MB each (`yes | head`); MB/s
   per shell as the console receives it, beside the same command read from a plain local
   PTY by this process; then each recording (asciicast) is read back and must hold every
@@ -342,50 +343,83 @@ async def start_session(client: httpx.AsyncClient, rep_id: int, rep_name: str, c
     return location
 
 
-# --- a plain local PTY: the baseline of shell output ---------------------------------------------
+# --- a plain local PTY: the baseline of shell output, and the floor of an echo -------------------
+
+
+class LocalPty:
+    """A program on a PTY this process reads itself: what a shell costs with no client,
+    no appliance and no network in between."""
+
+    def __init__(self, command: list[str]) -> None:
+        import pty
+
+        self.leader, follower = pty.openpty()
+        os.set_blocking(self.leader, False)
+        env = {**os.environ, "PS1": "$ "}
+        self.process = subprocess.Popen(
+            command, stdin=follower, stdout=follower, stderr=follower, start_new_session=True, env=env
+        )
+        os.close(follower)
+        self.received = 0
+        self.tail = b""
+        self.wanted: tuple[bytes, asyncio.Future[float]] | None = None
+        asyncio.get_running_loop().add_reader(self.leader, self._readable)
+
+    def _readable(self) -> None:
+        try:
+            chunk = os.read(self.leader, 65536)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:  # EIO: the program is gone and the PTY drained
+            chunk = b""
+        self.received += len(chunk)
+        seen = self.tail + chunk
+        self.tail = seen[-64:]
+        if self.wanted is not None and (self.wanted[0] in seen or not chunk) and not self.wanted[1].done():
+            self.wanted[1].set_result(time.perf_counter())
+        if not chunk:
+            asyncio.get_running_loop().remove_reader(self.leader)
+
+    async def until(self, expect: bytes, data: bytes = b"", timeout: float = 300) -> float:
+        """Write `data`; the seconds until `expect` shows (or the PTY ends)."""
+        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self.tail, self.wanted = b"", (expect, future)
+        started = time.perf_counter()
+        if data:
+            os.write(self.leader, data)
+        try:
+            return await asyncio.wait_for(future, timeout) - started
+        finally:
+            self.wanted = None
+
+    def close(self) -> None:
+        asyncio.get_running_loop().remove_reader(self.leader)
+        os.close(self.leader)
+        self.process.kill()
+        self.process.wait()
 
 
 async def local_pty_stream(size: int) -> float:
-    """MB/s of the same command's output read from a PTY by this process."""
-    import pty
-
-    leader, follower = pty.openpty()
-    os.set_blocking(leader, False)
-    process = subprocess.Popen(
-        [SHELL, "-c", stream_command(size, typed=False)],
-        stdin=follower,
-        stdout=follower,
-        stderr=follower,
-        start_new_session=True,
-    )
-    os.close(follower)
-    loop = asyncio.get_running_loop()
-    finished = loop.create_future()
-    received, tail = 0, b""
+    """MB/s of the streaming shells' command read from a plain PTY by this process."""
     started = time.perf_counter()
-
-    def readable() -> None:
-        nonlocal received, tail
-        try:
-            chunk = os.read(leader, 65536)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError:  # EIO: the command is gone and the PTY drained
-            chunk = b""
-        received += len(chunk)
-        seen = tail + chunk
-        tail = seen[-64:]
-        if (DONE in seen or not chunk) and not finished.done():
-            finished.set_result(time.perf_counter())
-
-    loop.add_reader(leader, readable)
+    local = LocalPty([SHELL, "-c", stream_command(size, typed=False)])
     try:
-        ended = await asyncio.wait_for(finished, 300)
+        await local.until(DONE)
+        return local.received / (time.perf_counter() - started) / 1e6
     finally:
-        loop.remove_reader(leader)
-        os.close(leader)
-        process.wait()
-    return received / (ended - started) / 1e6
+        local.close()
+
+
+async def local_pty_echo(keys: int) -> float:
+    """The median echo of a key typed into a plain PTY's shell: the floor under every figure."""
+    local = LocalPty([SHELL, "-i"])
+    try:
+        await local.until(b"$ ", timeout=10)
+        await local.until(b"#", b"#", timeout=10)
+        echoes = [await local.until(letter.encode(), letter.encode(), 10) for letter in (LETTERS * keys)[:keys]]
+        return statistics.median(echoes)
+    finally:
+        local.close()
 
 
 def stream_command(size: int, *, typed: bool = True) -> str:
@@ -534,6 +568,7 @@ async def load(args: argparse.Namespace, base: str, tmp: Path, server_pid: int, 
     ]
     streamed_mb = sum(shell.received - before for shell, before in zip(streaming, received_before, strict=True)) / 1e6
     local_rate = await local_pty_stream(size)
+    local_echo = await local_pty_echo(200)
     # Close the shells, so their recordings are finished; then read them back.
     for shell in streaming:
         await shell.console.request({"type": "shell_close", "lsid": shell.lsid, "shell": shell.number})
@@ -566,7 +601,8 @@ async def load(args: argparse.Namespace, base: str, tmp: Path, server_pid: int, 
         )
         print(
             f"  echo against chat: p50 {statistics.median(echoes) / statistics.median(trips):.2f} of it, "
-            f"p99 {percentile(echoes, 0.99) / percentile(trips, 0.99):.2f} of it"
+            f"p99 {percentile(echoes, 0.99) / percentile(trips, 0.99):.2f} of it "
+            f"(a plain local PTY echoes a key in {ms(local_echo)})"
         )
     gaps = sum(shell.gaps for shell in shells)
     print(
