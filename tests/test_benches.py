@@ -44,7 +44,7 @@ def database_url(tmp_path: Path) -> Iterator[str]:
 
 def test_every_bench_has_a_test() -> None:
     benches = {path.stem for path in (ROOT / "bench").glob("*.py")} - {"__init__", "bare_asgi"}
-    tested = {"command_api", "live_sessions", "protocol_codec", "reporting"}
+    tested = {"client", "command_api", "live_sessions", "protocol_codec", "reporting"}
     assert benches == tested, "a new bench needs its tiny run here"
 
 
@@ -74,3 +74,17 @@ def test_protocol_codec_bench_prints_both_ways() -> None:
     out = run_bench("protocol_codec", "--rounds", "200")
     assert re.search(r"decode\+validate chat request +[\d.]+ +[\d.]+ +\([\d.]+x\)", out), out
     assert re.search(r"encode event message \(by hand\) +[\d.]+ +[\d.]+ +\([\d.]+x\)", out), out
+
+
+def test_client_bench_prints_echo_output_and_memory() -> None:
+    out = run_bench(
+        "client",
+        *("--shells", "3", "--reps", "2", "--keys", "10", "--duration", "2"),
+        *("--chat-interval", "0.5", "--stream-mb", "4"),
+    )
+    assert re.search(r"keystroke echo .*: \d+ keys, lost 0, p50 [\d.]+ ms, p99 [\d.]+ ms", out), out
+    assert re.search(r"chat round trip .*: \d+ lines, lost 0, p50 [\d.]+ ms", out), out
+    assert re.search(r"echo against chat: p50 [\d.]+ of it, p99 [\d.]+ of it", out), out
+    assert re.search(r"shell output: [\d.]+ MB/s per shell .* of a plain local PTY at [\d.]+ MB/s", out), out
+    assert re.search(r"recording of shell \d+: (\d+) bytes of output, the console got \1: complete", out), out
+    assert re.search(r"per idle client -?\d+ KB .*; per open shell -?\d+ KB", out), out
