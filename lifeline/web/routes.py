@@ -13,6 +13,7 @@ from lifeline.web.context import Web
 from lifeline.web.embed import script_endpoint
 from lifeline.web.pages import HERE
 from lifeline.web.public import StartFromLink, public_site_endpoint
+from lifeline.web.vendor import VendorFiles
 
 
 def web_routes(web: Web, start_from_link: StartFromLink) -> list[BaseRoute]:
@@ -30,5 +31,6 @@ def web_routes(web: Web, start_from_link: StartFromLink) -> list[BaseRoute]:
         Route("/console/sessions/{lsid}/files", rep_upload(web), methods=["POST"]),
         Route("/console/files/{file_id:id}", rep_download(web)),
         *admin_routes(web),
+        Mount("/static/vendor", VendorFiles(), name="vendor"),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
