@@ -169,7 +169,7 @@ const ConsoleComputer = (() => {
         const category = categories.find((c) => c.id === this.category);
         const filter = el("input", { type: "search", name: "filter", placeholder: "Filter rows", "aria-label": "Filter rows", value: this.filter });
         filter.addEventListener("input", () => { this.filter = filter.value; this.renderTable(); });
-        pane.replaceChildren(...[
+        keepFocus(pane, () => pane.replaceChildren(...[
           el("div", { class: "pane-bar" },
             el("button", { type: "button", class: "refresh", disabled: !this.allowed("system_info"), onclick: () => this.refresh() }, "Refresh"),
             info ? el("span", { class: "collected" }, `Collected at ${time(info.at)}${info.automatic ? " (session start)" : ""}`) : null,
@@ -184,7 +184,7 @@ const ConsoleComputer = (() => {
               onclick: () => { this.category = c.id; this.renderInfo(); },
             }, c.name))) : null,
           el("div", { class: "info-table" }),
-        ].filter(Boolean));
+        ].filter(Boolean)));
         this.renderTable();
       }
 
@@ -380,7 +380,7 @@ const ConsoleComputer = (() => {
         this.error("files", "");
         const answer = await this.request("file_get", { path }, "files");
         if (!answer) return;
-        this.mine.add(answer.result.id);
+        this.mine.add(String(answer.result.id));
         this.transfer(answer.result);
       }
 
@@ -403,6 +403,7 @@ const ConsoleComputer = (() => {
       }
 
       transfer(state) {
+        state = { ...state, id: String(state.id) };
         this.transfers.set(state.id, state);
         if (state.state === "done" && state.direction === "download" && state.file_id && this.mine.has(state.id)) {
           this.mine.delete(state.id);
@@ -430,6 +431,7 @@ const ConsoleComputer = (() => {
         this.held = []; // output that came while the terminal was not made yet
         this.heldBytes = 0;
         this.lastSequence = 0;
+        this.replaying = null; // sequence -> payload while a replay is under way
         this.outbox = "";
         this.timer = null;
         this.lastSent = 0;
@@ -476,16 +478,26 @@ const ConsoleComputer = (() => {
 
       // Everything again from the appliance (a reload, or a reconnect that may have missed
       // frames): the screen starts over.
-      replay() {
-        if (!this.number || this.exited) return;
+      // The replayed frames keep their sequence numbers; until the answer comes, every frame
+      // waits, so a new one that overtakes them is put back in its place.
+      async replay() {
+        if (!this.number || this.exited || this.replaying) return;
         if (this.terminal) this.terminal.term.reset();
         this.held = [];
         this.heldBytes = 0;
         this.lastSequence = 0;
-        this.computer.request("shell_replay", { shell: this.number }, "shell");
+        this.replaying = new Map();
+        await this.computer.request("shell_replay", { shell: this.number }, "shell");
+        const frames = this.replaying;
+        this.replaying = null;
+        for (const sequence of [...frames.keys()].sort((a, b) => a - b)) this.output(sequence, frames.get(sequence));
       }
 
       output(sequence, payload) {
+        if (this.replaying) {
+          this.replaying.set(sequence, payload);
+          return;
+        }
         if (sequence && sequence <= this.lastSequence) return; // had it already (a replay overlapping)
         this.lastSequence = sequence;
         if (this.terminal) {
