@@ -111,7 +111,7 @@ const ConsoleComputer = (() => {
               on || asked ? null : el("button", { type: "button", class: "ask secondary", onclick: () => this.ask(id) }, c.ask));
           })) : null,
         );
-        host.classList.toggle("idle", this === shown && !connected);
+        if (this === shown) host.classList.toggle("idle", !connected);
       }
 
       renderTabs() {
@@ -244,12 +244,12 @@ const ConsoleComputer = (() => {
         ].filter(Boolean));
       }
 
-      selectShell(view) {
+      selectShell(view, focus = true) {
         this.activeShell = view;
-        for (const other of this.shellViews) other.box.hidden = other !== view;
+        for (const other of this.shellViews) other.frame.hidden = other !== view;
         this.renderShellBar();
         view.show();
-        view.focus();
+        if (focus) view.focus();
       }
 
       async openShell() {
@@ -285,8 +285,8 @@ const ConsoleComputer = (() => {
         const view = new ShellView(this, null);
         this.shellViews.push(view);
         view.attach(number, replay);
-        if (!this.activeShell) this.selectShell(view);
-        else view.box.hidden = true;
+        if (!this.activeShell) this.selectShell(view, false);
+        else view.frame.hidden = true;
         this.renderShellBar();
       }
 

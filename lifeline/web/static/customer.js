@@ -171,9 +171,12 @@
   };
   const ALLOWED = { system_info: "See system information", shell: "Open command shells", files: "Browse and transfer files" };
 
+  let clientSeen = false; // a chat-only customer is not told about a program they never ran
+
   function showComputer(view) {
-    if (ended) { computerSection.hidden = true; return; }
-    computerSection.hidden = false;
+    clientSeen = clientSeen || view.connected || view.allowed.length > 0 || view.asked.length > 0;
+    computerSection.hidden = ended || !clientSeen;
+    if (computerSection.hidden) return;
     computerSection.replaceChildren(...[
       el("p", { class: "client-running", "data-connected": view.connected ? "yes" : "no" }, view.connected
         ? "The Lifeline client is running on your computer."
