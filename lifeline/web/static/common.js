@@ -13,10 +13,13 @@ const Lifeline = (() => {
   }
 
   class LiveSocket {
-    constructor(path, { hello, onMessage, onStatus }) {
+    // `onBinary`, when given, gets each binary frame as an ArrayBuffer (the console's shell
+    // output, docs/realtime.md "Binary frames"); without it a binary frame is ignored.
+    constructor(path, { hello, onMessage, onStatus, onBinary }) {
       this.path = path;
       this.hello = hello;
       this.onMessage = onMessage;
+      this.onBinary = onBinary || null;
       this.onStatus = onStatus || (() => {});
       this.pending = new Map(); // ref -> {message, resolve, reject}
       this.delay = 500;
@@ -29,9 +32,14 @@ const Lifeline = (() => {
       const scheme = location.protocol === "https:" ? "wss:" : "ws:";
       const socket = new WebSocket(`${scheme}//${location.host}${this.path}`);
       this.socket = socket;
+      socket.binaryType = "arraybuffer";
       this.onStatus("connecting");
       socket.onopen = () => socket.send(JSON.stringify(this.hello()));
       socket.onmessage = (raw) => {
+        if (typeof raw.data !== "string") {
+          if (this.onBinary) this.onBinary(raw.data);
+          return;
+        }
         const message = JSON.parse(raw.data);
         if (message.type === "welcome") {
           this.ready = true;

@@ -1,5 +1,6 @@
 // The representative console: queues, session tabs, chat, files, notes, the Summary tab
-// with the external key, transfers, invitations, ending and the exit survey.
+// with the external key, transfers, invitations, ending and the exit survey; the customer's
+// computer is computer.js's.
 "use strict";
 
 (() => {
@@ -98,11 +99,16 @@
       if (state === "signed-out") location.href = "/console/login";
     },
     onMessage: receive,
+    onBinary: (buffer) => computer.frame(buffer),
   });
 
+  const computer = ConsoleComputer.create({ socket, csrf, me: () => view.me, say });
+
   function receive(message) {
+    if (computer.receive(message)) return;
     switch (message.type) {
       case "welcome":
+        if (message.resumed) computer.resumed();
         if (!message.resumed) {
           view.sessions.clear();
           view.history.clear();
@@ -305,6 +311,7 @@
 
   function renderSession() {
     const state = view.active && view.sessions.get(view.active);
+    computer.show(state && state.status !== "ended" && mine(state) ? state.lsid : null);
     if (!state) {
       delete sessionPanel.dataset.lsid;
       sessionPanel.replaceChildren(el("p", { class: "empty" }, "Take a session from a queue to start."));

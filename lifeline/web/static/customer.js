@@ -1,4 +1,5 @@
-// The browser customer client: waiting position, chat, files both ways, the exit survey.
+// The browser customer client: waiting position, chat, files both ways, the exit survey,
+// and what representatives may do on the customer's computer (the Lifeline client).
 "use strict";
 
 (() => {
@@ -102,6 +103,7 @@
   function finish() {
     if (ended) return;
     ended = true;
+    document.getElementById("computer").hidden = true;
     enable(false);
     setStatus("The session has ended.");
     if (survey.length && !surveyDone) {
@@ -151,11 +153,53 @@
         if (waiting && !ended) setStatus(describeWaiting());
       } else if (message.type === "typing") {
         if (!ended) showTyping(message.who);
+      } else if (message.type === "computer") {
+        showComputer(message);
       } else if (message.type === "gone") {
         setStatus(message.error);
       }
     },
   });
+
+  // --- the customer's computer: the customer allows, denies and takes back ------------------
+
+  const computerSection = document.getElementById("computer");
+  const ASKING = {
+    system_info: "to see system information about your computer (hardware, programs, processes)",
+    shell: "to open a command shell on your computer",
+    files: "to browse your computer's files and transfer files to and from it",
+  };
+  const ALLOWED = { system_info: "See system information", shell: "Open command shells", files: "Browse and transfer files" };
+
+  let clientSeen = false; // a chat-only customer is not told about a program they never ran
+
+  function showComputer(view) {
+    clientSeen = clientSeen || view.connected || view.allowed.length > 0 || view.asked.length > 0;
+    computerSection.hidden = ended || !clientSeen;
+    if (computerSection.hidden) return;
+    computerSection.replaceChildren(...[
+      el("p", { class: "client-running", "data-connected": view.connected ? "yes" : "no" }, view.connected
+        ? "The Lifeline client is running on your computer."
+        : "The Lifeline client is not running on your computer."),
+      ...view.asked.map((asked) => el("div", { class: "asking", "data-capability": asked.capability, role: "alert" },
+        el("p", {}, `${asked.rep || "A representative"} asks ${ASKING[asked.capability] || asked.capability}.`),
+        el("button", { type: "button", class: "allow", onclick: () => consent(asked.capability, true) }, "Allow"),
+        el("button", { type: "button", class: "deny secondary", onclick: () => consent(asked.capability, false) }, "Deny"))),
+      view.allowed.length ? el("div", { class: "allowed" },
+        el("p", {}, "You allow the representatives to:"),
+        el("ul", {}, view.allowed.map((capability) => el("li", { "data-capability": capability },
+          ALLOWED[capability] || capability, " ",
+          el("button", { type: "button", class: "stop secondary", onclick: () => consent(capability, false) }, "Stop"))))) : null,
+    ].filter(Boolean));
+  }
+
+  async function consent(capability, allowed) {
+    try {
+      await socket.request("consent", { capability, allowed });
+    } catch (error) {
+      setStatus(error.message);
+    }
+  }
 
   document.getElementById("composer").addEventListener("submit", async (event) => {
     event.preventDefault();
