@@ -429,3 +429,24 @@ def test_fast_typing_is_not_held_to_the_rate_of_chat(session: Session) -> None:
     typed = "".join(client.until("shell_input")["data"] for _ in range(100))
     assert typed == "0123456789" * 10
     client.close()
+
+
+def test_the_customer_takes_back_what_they_allowed(session: Session) -> None:
+    session.customer.send({"type": "consent", "ref": "early", "capability": "shell", "allowed": True})
+    assert session.customer.ack("early")["error"] == "The customer's Lifeline client is not connected"
+    client = session.client(allowed=["shell"], flag=True)
+    shell = open_shell(session, client)
+    session.customer.send({"type": "consent", "ref": "stop", "capability": "shell", "allowed": False})
+    assert session.customer.ack("stop")["ok"]
+    assert client.until("consent_answer") == {"type": "consent_answer", "capability": "shell", "allowed": False}
+    client.send({"type": "shell_exit", "shell": shell, "code": None})
+    client.send({"type": "consent", "capability": "shell", "allowed": False})
+    state = session.alice.until("computer")
+    while state["allowed"]:
+        state = session.alice.until("computer")
+    assert state["shells"] == []
+    session.alice.send({"type": "shell_input", "lsid": session.lsid, "shell": shell, "data": "x", "ref": "late"})
+    assert session.alice.ack("late")["error"] == "The customer has not allowed a command shell"
+    logged = events_of(session.appliance, session.lsid, "Service Access Allowed")
+    assert [e["data"]["allowed"] for e in logged] == ["1", "0"]
+    client.close()
