@@ -450,3 +450,23 @@ def test_the_customer_takes_back_what_they_allowed(session: Session) -> None:
     logged = events_of(session.appliance, session.lsid, "Service Access Allowed")
     assert [e["data"]["allowed"] for e in logged] == ["1", "0"]
     client.close()
+
+
+def test_a_console_and_a_page_that_come_back_are_told_the_computers_state(
+    appliance: RunningAppliance, session: Session
+) -> None:
+    client = session.client(allowed=["files"], flag=True)
+    session.alice.until("computer")
+    session.customer.close()
+    page = CustomerClient(appliance, token=session.token)
+    view = page.until("computer")
+    while not view["connected"]:
+        view = page.until("computer")
+    assert view["allowed"] == ["files"]
+    resumed = ShellConsole(appliance, session.cookie, resume_token=session.alice.welcome["resume_token"])
+    state = resumed.until("computer")
+    assert (state["lsid"], state["connected"], state["allowed"]) == (session.lsid, True, ["files"])
+    session.customer = page
+    session.alice.close()
+    session.alice = resumed
+    client.close()
