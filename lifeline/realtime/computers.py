@@ -29,7 +29,7 @@ from lifeline_protocol.customer import Asked, ComputerView
 
 from lifeline.clients import actions as clients
 from lifeline.clients.live import TransferMoved
-from lifeline.clients.shells import RecordedShell
+from lifeline.clients.shells import RecordedShell, close_abandoned
 from lifeline.realtime.computer_events import (
     ClientReplaced,
     ComputerAnswered,
@@ -144,6 +144,8 @@ class Computers:
             link = self.links.get(event.lsid)
             if link is not None:
                 self._spawn(self._session_ended(link))
+            else:
+                self._spawn(self._close_abandoned(event.session_id))
         elif isinstance(event, ClientReplaced):
             link = self.links.get(event.lsid)
             if link is not None and link.id != event.link:
@@ -160,6 +162,15 @@ class Computers:
         link.peer.send(Gone(error="This support session is over."))
         link.peer.close(4410)
         self.states.pop(link.lsid, None)
+
+    async def _close_abandoned(self, session_id: int) -> None:
+        """The session ended with no client here: shells still open nobody will take up
+        again; their recordings end at their last commit (any process may do it, once)."""
+        store = RecordingStore(self.runtime.config.recordings_dir)
+        for shell in await self.runtime.db.read(clients.open_shells, session_id):
+            size = await asyncio.to_thread(close_abandoned, store, shell.storage_name)
+            if size is not None:
+                await self.runtime.db.write(clients.finish_shell, shell.shell, size)
 
     def replace(self, link: Link) -> None:
         """A newer socket of the same client took over: this one closes and lets go."""

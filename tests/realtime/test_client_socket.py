@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.appliance import RunningAppliance
+from tests.support.appliance import RunningAppliance, eventually
 from tests.support.client_socket import COMPUTER, ProgramSocket, ShellConsole
 from tests.support.personas import Personas
 from tests.support.sockets import Console, CustomerClient, sign_in, start_by_issue
@@ -470,3 +470,30 @@ def test_a_console_and_a_page_that_come_back_are_told_the_computers_state(
     session.alice.close()
     session.alice = resumed
     client.close()
+
+
+def test_a_shell_left_open_by_a_client_that_went_away_ends_with_the_session(session: Session) -> None:
+    from sqlalchemy import select
+
+    from lifeline.recordings.models import Recording
+
+    client = session.client(allowed=["shell"], flag=True)
+    shell = open_shell(session, client)
+    client.output(shell, 1, b"last words\r\n")
+    acked(client, shell, 1)
+    client.close()  # the client crashed; it never comes back
+    session.alice.until("computer")
+    session.alice.send({"type": "end", "ref": "end-now", "lsid": session.lsid})
+    assert session.alice.ack("end-now")["ok"]
+
+    def finished() -> None:
+        row = session.appliance.with_session(
+            lambda db: db.scalars(select(Recording).where(Recording.id == shell)).one()
+        )
+        assert row.ended_at is not None and row.size > 0, "the recording is still open"
+
+    eventually(finished)
+    events = recording(session.appliance, session.lsid, 0)
+    assert "".join(data for code, data in events if code == "o") == "last words\r\n"
+    leftovers = [p.name for p in (session.appliance.data_dir / "recordings").rglob(f"{session.lsid}*")]
+    assert all(name.endswith(".cast") for name in leftovers), leftovers
