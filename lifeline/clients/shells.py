@@ -160,3 +160,29 @@ async def take_up(
             if time.monotonic() > deadline:
                 return None
             await asyncio.sleep(0.05)
+
+
+def close_abandoned(store: RecordingStore, storage_name: str) -> int | None:
+    """A shell nobody will take up again (its session ended while no client held it): cut
+    its recording back to the last commit and drop the sidecar. Returns the recording's
+    size, or None when someone else holds it (they finish it) or it was finished already."""
+    path = store.path_for(storage_name)
+    lock_path = path.with_name(path.name + ".lock")
+    if not lock_path.exists() and read_sidecar(path) is None:
+        return None  # finished (or never begun here)
+    with open(lock_path, "a+b") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return None
+        known = read_sidecar(path)
+        if known is not None:
+            with contextlib.suppress(FileNotFoundError), open(path, "r+b") as handle:
+                handle.truncate(known[1])
+            _sidecar(path).unlink()
+        with contextlib.suppress(FileNotFoundError):
+            lock_path.unlink()
+        try:
+            return path.stat().st_size
+        except FileNotFoundError:
+            return 0

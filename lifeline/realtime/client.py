@@ -16,7 +16,9 @@ from starlette.websockets import WebSocket
 from lifeline.clients import actions as clients
 from lifeline.clients.shells import RecordedShell, take_up
 from lifeline.presence.tokens import resume_token_sha256
-from lifeline.realtime.computers import SHELL_LOCK_SECONDS, ClientPeer, ClientReplaced, Computers, Link
+from lifeline.realtime.computer_events import ClientReplaced
+from lifeline.realtime.computer_link import SHELL_LOCK_SECONDS, ClientPeer, Link
+from lifeline.realtime.computers import Computers
 from lifeline.realtime.socket import DONE, Done, receive_message, run_peer
 from lifeline.recordings.store import RecordingStore
 from lifeline.runtime import Runtime
@@ -54,7 +56,7 @@ class ClientSocket:
                     clients.record_consent, joined.session_id, joined.gsnumber, capability, True, how
                 )
         peer = ClientPeer(joined.gsnumber)
-        link = Link(self.computers, peer, joined, hello.computer, set(hello.allowed))
+        link = Link(self.runtime, peer, joined, hello.computer, set(hello.allowed))
         older = self.computers.links.get(joined.lsid)
         if older is not None:
             self.computers.replace(older)  # lets go of its shells at once

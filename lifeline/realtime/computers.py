@@ -14,24 +14,34 @@ lanes, which skip frames.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+import time
+from collections.abc import Awaitable
 from typing import Any
 
 import msgspec
-from lifeline_protocol import binary, encode
+from lifeline_protocol import ProtocolError
 from lifeline_protocol import client as client_wire
 from lifeline_protocol import console as console_wire
 from lifeline_protocol.common import Ack, Gone, Who
-from lifeline_protocol.computer import CAPABILITIES, Capability, Computer, TransferState
+from lifeline_protocol.computer import CAPABILITIES, MAX_SHELLS, Capability, Computer, TransferState
 from lifeline_protocol.customer import Asked, ComputerView
 
-from lifeline.bus.wire import live_event
 from lifeline.clients import actions as clients
 from lifeline.clients.live import TransferMoved
-from lifeline.clients.shells import RecordedShell
+from lifeline.clients.shells import RecordedShell, close_abandoned
+from lifeline.realtime.computer_events import (
+    ClientReplaced,
+    ComputerAnswered,
+    ComputerAsked,
+    ComputerChanged,
+    ComputerPushed,
+    ComputerWanted,
+    ConsentFromPage,
+    ShellOutput,
+    ShellReplayed,
+)
+from lifeline.realtime.computer_link import Link, Pending
 from lifeline.realtime.hub import ConsolePeer, Hub, Peer
 from lifeline.recordings.store import RecordingStore
 from lifeline.runtime import Runtime
@@ -44,9 +54,6 @@ from lifeline.sessions.queries import session_by_lsid
 log = logging.getLogger("lifeline.realtime")
 
 ANSWER_SECONDS = 30.0  # a console request the client has not answered by then fails
-SHELL_LOCK_SECONDS = 5.0
-MAX_INBOX = 1000  # console requests queued for one client, at most
-MAX_WAITING = 100  # requests a client has not answered yet, at most (it may never answer)  # how long a new socket waits for the old one to let go of a shell
 NOT_CONNECTED = "The customer's Lifeline client is not connected"
 NO_ANSWER = "The customer's computer did not answer"
 NOT_IN_SESSION = "You are not in this session"
@@ -55,243 +62,6 @@ NOT_IN_SESSION = "You are not in this session"
 def not_allowed(capability: str) -> str:
     words = {"system_info": "system information", "shell": "a command shell", "files": "the file system"}
     return f"The customer has not allowed {words.get(capability, capability)}"
-
-
-# --- on the bus -------------------------------------------------------------------------------
-
-
-@live_event
-@dataclass(frozen=True)
-class ComputerAsked:
-    """A console's request about the customer's computer, for the process holding its client."""
-
-    lsid: str
-    gsnumber: int  # the console's connection
-    rep_name: str
-    ref: str | None
-    request: dict[str, Any]  # the console request as sent (msgspec builtins)
-
-
-@live_event
-@dataclass(frozen=True)
-class ComputerAnswered:
-    """The answer to a console's request, for the process holding that console."""
-
-    gsnumber: int
-    ref: str | None
-    ok: bool
-    result: Any = None
-    error: str = ""
-
-
-@live_event
-@dataclass(frozen=True)
-class ComputerChanged:
-    """The computer's state in a session, for every console in it and the customer."""
-
-    lsid: str
-    link: str  # which client socket said so (a replaced one says nothing more)
-    state: dict[str, Any]
-
-
-@live_event
-@dataclass(frozen=True)
-class ComputerPushed:
-    """A message (already encoded) for every console in the session."""
-
-    lsid: str
-    message: str
-
-
-@live_event
-@dataclass(frozen=True)
-class ShellOutput:
-    """A recorded shell frame for every console in the session. The bytes as latin-1 text:
-    no work in this process, and plain ASCII output crosses to others as it is."""
-
-    lsid: str
-    frame: str
-
-
-@live_event
-@dataclass(frozen=True)
-class ShellReplayed:
-    """A shell's recent output, for one console (its `shell_replay`)."""
-
-    gsnumber: int
-    ref: str | None
-    frames: list[str]
-
-
-@live_event
-@dataclass(frozen=True)
-class ConsentFromPage:
-    """The customer answered (or took back) on their browser chat page."""
-
-    lsid: str
-    capability: str
-    allowed: bool
-
-
-@live_event
-@dataclass(frozen=True)
-class ComputerWanted:
-    """A console (or the customer's page) attached: the holder says the state again."""
-
-    lsid: str
-
-
-@live_event
-@dataclass(frozen=True)
-class ClientReplaced:
-    """A newer client socket of the session: any other one closes (4409)."""
-
-    lsid: str
-    link: str
-
-
-# --- one client socket, on the process that holds it ------------------------------------------
-
-
-class ClientPeer(Peer):
-    """The Lifeline client's socket: requests and acks go out through the common outbox."""
-
-
-@dataclass
-class Pending:
-    kind: str
-    gsnumber: int
-    ref: str | None
-    detail: dict[str, Any] = field(default_factory=dict)
-
-
-class Link:
-    """A client socket held here, and what the appliance knows of it."""
-
-    _ids = itertools.count(1)
-
-    def __init__(
-        self,
-        computers: Computers,
-        peer: ClientPeer,
-        joined: clients.ClientJoined,
-        computer: Computer,
-        allowed: set[str],
-    ) -> None:
-        self.computers = computers
-        self.runtime = computers.runtime
-        self.peer = peer
-        self.id = f"{computers.runtime.node_id}:{next(self._ids)}"
-        self.lsid = joined.lsid
-        self.session_id = joined.session_id
-        self.gsnumber = joined.gsnumber
-        self.computer = computer
-        self.allowed = allowed
-        self.asked: dict[str, str] = {}  # capability -> the rep who asked
-        self.shells: dict[int, RecordedShell] = {}
-        self.requests: dict[str, Pending] = {}
-        self._numbers = itertools.count(1)
-        self.system_info_wanted = joined.system_info_wanted
-        self._ack_timer: asyncio.TimerHandle | None = None
-        self._dirty: set[int] = set()
-        self.replaced = False
-        self.gone = False  # its socket closed: nothing more is written through it
-        # The consoles' requests, done one after the other: keystrokes keep their order.
-        self.inbox: asyncio.Queue[ComputerAsked] = asyncio.Queue(MAX_INBOX)
-        self.worker: asyncio.Task[None] | None = None
-
-    # -- state ---------------------------------------------------------------------------
-
-    def state(self, connected: bool = True) -> dict[str, Any]:
-        return {
-            "connected": connected,
-            "computer": msgspec.to_builtins(self.computer),
-            "allowed": [c for c in CAPABILITIES if c in self.allowed],
-            "asked": [c for c in CAPABILITIES if c in self.asked],
-            "asked_by": [{"capability": c, "rep": self.asked[c]} for c in CAPABILITIES if c in self.asked],
-            "shells": sorted(self.shells),
-        }
-
-    def announce(self, connected: bool = True) -> None:
-        self.runtime.bus.publish_local(ComputerChanged(self.lsid, self.id, self.state(connected)))
-
-    def push(self, message: Any) -> None:
-        self.runtime.bus.publish_local(ComputerPushed(self.lsid, encode(message).decode()))
-
-    def answer(self, gsnumber: int, ref: str | None, *, result: Any = None, error: str = "") -> None:
-        if ref is None and not error:
-            return
-        self.runtime.bus.publish_local(ComputerAnswered(gsnumber, ref, not error, result, error))
-
-    def request_id(self, pending: Pending) -> str:
-        if len(self.requests) >= MAX_WAITING:
-            raise SessionError("Too many requests are waiting for the customer's computer; try again")
-        number = str(next(self._numbers))
-        self.requests[number] = pending
-        return number
-
-    # -- shells --------------------------------------------------------------------------
-
-    def frame(self, header: binary.Header, data: bytes) -> None:
-        """A binary frame from the client: shell output, recorded before anyone sees it."""
-        if header.kind is not binary.FrameKind.SHELL:
-            raise client_wire_error("the client sends shell output only")
-        shell = self.shells.get(header.stream)
-        if shell is None:
-            return  # a shell closed (or taken up by another socket): it sends again there
-        if len(data) - binary.HEADER_SIZE > 64 * 1024:
-            raise client_wire_error("shell frames carry at most 64 KiB")
-        if shell.output(header.sequence, data, data[binary.HEADER_SIZE :]):
-            self.runtime.bus.publish_local(ShellOutput(self.lsid, data.decode("latin-1")))
-            self.touch(header.stream)
-
-    def touch(self, number: int) -> None:
-        """The shell's recording grew: commit it (and acknowledge) within SHELL_ACK_EVERY."""
-        self._dirty.add(number)
-        if self._ack_timer is None:
-            self._ack_timer = asyncio.get_running_loop().call_later(client_wire.SHELL_ACK_EVERY, self.acknowledge)
-
-    def acknowledge(self) -> None:
-        """Commit what was recorded, then tell the client it may forget it."""
-        self._ack_timer = None
-        dirty, self._dirty = self._dirty, set()
-        for number in dirty:
-            shell = self.shells.get(number)
-            if shell is None:
-                continue
-            try:
-                shell.commit()
-            except OSError:
-                log.exception("could not commit shell %d's recording", number)
-                continue
-            self.peer.send(client_wire.ShellAck(shell=number, sequence=shell.sequence))
-
-    def release_shells(self) -> None:
-        """Let go of the recordings (another socket takes them up); nothing is lost."""
-        if self._ack_timer is not None:
-            self._ack_timer.cancel()
-            self._ack_timer = None
-        for shell in self.shells.values():
-            try:
-                shell.close()
-            except OSError:
-                log.exception("could not close shell %d's recording", shell.shell)
-        self.shells.clear()
-
-    async def end_shell(self, number: int, code: int | None) -> None:
-        shell = self.shells.pop(number, None)
-        if shell is None:
-            return
-        size = shell.finish()
-        await self.runtime.db.write(clients.finish_shell, number, size)
-        self.push(console_wire.ShellEnded(lsid=self.lsid, shell=number, code=code))
-        self.announce()
-
-
-def client_wire_error(text: str) -> Exception:
-    from lifeline_protocol import ProtocolError
-
-    return ProtocolError(text)
 
 
 # --- every process -----------------------------------------------------------------------------
@@ -374,6 +144,8 @@ class Computers:
             link = self.links.get(event.lsid)
             if link is not None:
                 self._spawn(self._session_ended(link))
+            else:
+                self._spawn(self._close_abandoned(event.session_id))
         elif isinstance(event, ClientReplaced):
             link = self.links.get(event.lsid)
             if link is not None and link.id != event.link:
@@ -390,6 +162,15 @@ class Computers:
         link.peer.send(Gone(error="This support session is over."))
         link.peer.close(4410)
         self.states.pop(link.lsid, None)
+
+    async def _close_abandoned(self, session_id: int) -> None:
+        """The session ended with no client here: shells still open nobody will take up
+        again; their recordings end at their last commit (any process may do it, once)."""
+        store = RecordingStore(self.runtime.config.recordings_dir)
+        for shell in await self.runtime.db.read(clients.open_shells, session_id):
+            size = await asyncio.to_thread(close_abandoned, store, shell.storage_name)
+            if size is not None:
+                await self.runtime.db.write(clients.finish_shell, shell.shell, size)
 
     def replace(self, link: Link) -> None:
         """A newer socket of the same client took over: this one closes and lets go."""
@@ -584,8 +365,6 @@ class Computers:
             await self.runtime.db.read(clients.rep_in_session, link.lsid, gsnumber)
 
     async def _open_shell(self, link: Link, event: ComputerAsked, request: console_wire.ShellOpen) -> None:
-        from lifeline_protocol.computer import MAX_SHELLS
-
         if len(link.shells) >= MAX_SHELLS:
             link.answer(event.gsnumber, event.ref, error=f"At most {MAX_SHELLS} shells are open at once")
             return
@@ -616,8 +395,7 @@ class Computers:
             )
             (link.allowed.add if message.allowed else link.allowed.discard)(message.capability)
             link.asked.pop(message.capability, None)
-            if not message.allowed and message.capability == "shell":
-                pass  # the client closes its shells and says shell_exit for each
+            # Taken back: the client closes what it had open (each shell says shell_exit).
             link.announce()
         elif isinstance(message, client_wire.SystemInfo):
             await self._system_info(link, message)
@@ -635,7 +413,7 @@ class Computers:
     async def _system_info(self, link: Link, message: client_wire.SystemInfo) -> None:
         if "system_info" not in link.allowed:
             log.warning("session %s: system information the customer has not allowed was refused", link.lsid)
-            raise client_wire_error(not_allowed("system_info"))
+            raise ProtocolError(not_allowed("system_info"))
         automatic = message.request is None
         if automatic:
             if not link.system_info_wanted:
@@ -645,7 +423,7 @@ class Computers:
                     clients.record_automatic_info, link.session_id, link.gsnumber, message.categories
                 )
             except SessionError as error:
-                raise client_wire_error(str(error)) from None
+                raise ProtocolError(str(error)) from None
             link.system_info_wanted = False
             if not logged:
                 return
@@ -655,8 +433,6 @@ class Computers:
             if pending is None:
                 return
             link.answer(pending.gsnumber, pending.ref, result=None)
-        import time
-
         link.push(
             console_wire.SystemInfoPushed(
                 lsid=link.lsid, categories=message.categories, at=time.time(), automatic=automatic
@@ -749,4 +525,3 @@ ConsoleComputerRequest = (
     | console_wire.FilePut
 )
 COMPUTER_REQUESTS: tuple[type, ...] = ConsoleComputerRequest.__args__
-Handler = Callable[[Any], Awaitable[Ack | None]]

@@ -18,7 +18,8 @@ from starlette.websockets import WebSocket
 from lifeline.presence import actions as presence
 from lifeline.presence.models import ClientConnection, ClientKind, ConnectionState
 from lifeline.presence.tokens import resume_token_sha256
-from lifeline.realtime.computers import NOT_CONNECTED, Computers, ComputerWanted, ConsentFromPage
+from lifeline.realtime.computer_events import ComputerWanted, ConsentFromPage
+from lifeline.realtime.computers import NOT_CONNECTED, Computers
 from lifeline.realtime.hub import CUSTOMER_EVENTS, CustomerPeer, Hub, customer_view
 from lifeline.realtime.socket import DONE, Done, ProtocolError, TypingThrottle, ack, receive_message, run_peer
 from lifeline.runtime import Runtime

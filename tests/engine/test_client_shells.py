@@ -96,3 +96,22 @@ def test_a_transfer_idle_for_ten_minutes_fails_and_its_partial_file_goes(
     moved = [e for e in live_events if isinstance(e, TransferMoved)]
     assert [(e.lsid, e.transfer["id"], e.transfer["state"]) for e in moved] == [(started.lsid, "aa11", "failed")]
     node.close()
+
+
+def test_an_abandoned_shell_ends_at_its_last_commit_and_only_once(tmp_path: Path) -> None:
+    from lifeline.clients.shells import close_abandoned
+
+    store = RecordingStore(tmp_path)
+    shell = RecordedShell(store, 9, NAME, utcnow())
+    shell.output(1, b"", b"kept ")
+    shell.commit()
+    shell.output(2, b"", b"lost")
+    assert close_abandoned(store, NAME) is None  # still held: whoever holds it finishes it
+    shell._lock.close()
+    shell._writer._file.close()
+    size = close_abandoned(store, NAME)
+    path = store.path_for(NAME)
+    assert size == path.stat().st_size
+    assert output_of(path) == "kept "
+    assert close_abandoned(store, NAME) is None  # done already
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]

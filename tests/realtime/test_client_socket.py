@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.appliance import RunningAppliance
+from tests.support.appliance import RunningAppliance, eventually
 from tests.support.client_socket import COMPUTER, ProgramSocket, ShellConsole
 from tests.support.personas import Personas
 from tests.support.sockets import Console, CustomerClient, sign_in, start_by_issue
@@ -429,3 +429,71 @@ def test_fast_typing_is_not_held_to_the_rate_of_chat(session: Session) -> None:
     typed = "".join(client.until("shell_input")["data"] for _ in range(100))
     assert typed == "0123456789" * 10
     client.close()
+
+
+def test_the_customer_takes_back_what_they_allowed(session: Session) -> None:
+    session.customer.send({"type": "consent", "ref": "early", "capability": "shell", "allowed": True})
+    assert session.customer.ack("early")["error"] == "The customer's Lifeline client is not connected"
+    client = session.client(allowed=["shell"], flag=True)
+    shell = open_shell(session, client)
+    session.customer.send({"type": "consent", "ref": "stop", "capability": "shell", "allowed": False})
+    assert session.customer.ack("stop")["ok"]
+    assert client.until("consent_answer") == {"type": "consent_answer", "capability": "shell", "allowed": False}
+    client.send({"type": "shell_exit", "shell": shell, "code": None})
+    client.send({"type": "consent", "capability": "shell", "allowed": False})
+    state = session.alice.until("computer")
+    while state["allowed"]:
+        state = session.alice.until("computer")
+    assert state["shells"] == []
+    session.alice.send({"type": "shell_input", "lsid": session.lsid, "shell": shell, "data": "x", "ref": "late"})
+    assert session.alice.ack("late")["error"] == "The customer has not allowed a command shell"
+    logged = events_of(session.appliance, session.lsid, "Service Access Allowed")
+    assert [e["data"]["allowed"] for e in logged] == ["1", "0"]
+    client.close()
+
+
+def test_a_console_and_a_page_that_come_back_are_told_the_computers_state(
+    appliance: RunningAppliance, session: Session
+) -> None:
+    client = session.client(allowed=["files"], flag=True)
+    session.alice.until("computer")
+    session.customer.close()
+    page = CustomerClient(appliance, token=session.token)
+    view = page.until("computer")
+    while not view["connected"]:
+        view = page.until("computer")
+    assert view["allowed"] == ["files"]
+    resumed = ShellConsole(appliance, session.cookie, resume_token=session.alice.welcome["resume_token"])
+    state = resumed.until("computer")
+    assert (state["lsid"], state["connected"], state["allowed"]) == (session.lsid, True, ["files"])
+    session.customer = page
+    session.alice.close()
+    session.alice = resumed
+    client.close()
+
+
+def test_a_shell_left_open_by_a_client_that_went_away_ends_with_the_session(session: Session) -> None:
+    from sqlalchemy import select
+
+    from lifeline.recordings.models import Recording
+
+    client = session.client(allowed=["shell"], flag=True)
+    shell = open_shell(session, client)
+    client.output(shell, 1, b"last words\r\n")
+    acked(client, shell, 1)
+    client.close()  # the client crashed; it never comes back
+    session.alice.until("computer")
+    session.alice.send({"type": "end", "ref": "end-now", "lsid": session.lsid})
+    assert session.alice.ack("end-now")["ok"]
+
+    def finished() -> None:
+        row = session.appliance.with_session(
+            lambda db: db.scalars(select(Recording).where(Recording.id == shell)).one()
+        )
+        assert row.ended_at is not None and row.size > 0, "the recording is still open"
+
+    eventually(finished)
+    events = recording(session.appliance, session.lsid, 0)
+    assert "".join(data for code, data in events if code == "o") == "last words\r\n"
+    leftovers = [p.name for p in (session.appliance.data_dir / "recordings").rglob(f"{session.lsid}*")]
+    assert all(name.endswith(".cast") for name in leftovers), leftovers
