@@ -43,6 +43,7 @@ const ConsoleComputer = (() => {
         this.state = { connected: false, computer: null, allowed: [], asked: [], shells: [] };
         this.pane = "system_info";
         this.info = null; // the last system_info push
+        this.infoNote = ""; // what the last action there did
         this.category = null;
         this.filter = "";
         this.listing = null;
@@ -175,6 +176,7 @@ const ConsoleComputer = (() => {
             info ? el("span", { class: "collected" }, `Collected at ${time(info.at)}${info.automatic ? " (session start)" : ""}`) : null,
             category ? filter : null),
           el("p", { class: "pane-error", role: "alert", hidden: true }),
+          this.infoNote ? el("p", { class: "pane-note", role: "status" }, this.infoNote) : null,
           refusal,
           !info && !refusal ? el("p", { class: "empty" }, "No system information yet: press Refresh.") : null,
           categories.length ? el("nav", { class: "info-categories", role: "tablist", "aria-label": "Categories" },
@@ -197,7 +199,13 @@ const ConsoleComputer = (() => {
         const ending = category.id === "processes" && pidAt >= 0;
         const needle = this.filter.trim().toLowerCase();
         const rows = needle ? category.rows.filter((row) => row.some((cell) => cell.toLowerCase().includes(needle))) : category.rows;
-        box.replaceChildren(el("table", { class: "grid info", "data-category": category.id },
+        if (category.rows.length === 1 && !ending) { // one record (the overview): a field per line reads better
+          box.replaceChildren(el("table", { class: "grid info facts-table", "data-category": category.id },
+            el("tbody", {}, category.fields.map((f, i) => el("tr", { "data-field": f.id },
+              el("th", {}, f.name), el("td", {}, category.rows[0][i] ?? ""))))));
+          return;
+        }
+        box.replaceChildren(...[el("table", { class: "grid info", "data-category": category.id },
           el("thead", {}, el("tr", {}, category.fields.map((f) => el("th", { "data-field": f.id }, f.name)), ending ? el("th", {}, "") : null)),
           el("tbody", {}, rows.map((row) => el("tr", ending ? { "data-pid": row[pidAt] } : {},
             row.map((cell) => el("td", {}, cell)),
@@ -205,23 +213,24 @@ const ConsoleComputer = (() => {
               type: "button", class: "end-process danger",
               onclick: () => this.endProcess(Number(row[pidAt]), nameAt >= 0 ? row[nameAt] : ""),
             }, "End process")) : null)))),
-          rows.length ? null : el("p", { class: "empty" }, needle ? "No row matches." : "Nothing to show."));
+          rows.length ? null : el("p", { class: "empty" }, needle ? "No row matches." : "Nothing to show.")].filter(Boolean));
       }
 
-      refresh() {
+      refresh(keepNote = false) {
         this.error("system_info", "");
+        if (!keepNote) this.infoNote = "";
         this.request("computer_info", {}, "system_info");
       }
 
       async endProcess(pid, name) {
         if (!Number.isInteger(pid) || pid < 1) return;
+        this.infoNote = "";
         if (!confirm(`End process ${pid}${name ? ` (${name})` : ""} on the customer's computer?`)) return;
         this.error("system_info", "");
         const answer = await this.request("process_end", { pid }, "system_info");
         if (answer) {
-          this.panes.system_info.querySelector(".pane-error").hidden = true;
-          say(`Process ${pid} ended.`);
-          this.refresh();
+          this.infoNote = `Process ${pid} ended.`;
+          this.refresh(true);
         }
       }
 
@@ -338,7 +347,7 @@ const ConsoleComputer = (() => {
       folderTable(listing) {
         const rows = [...listing.entries].sort((a, b) => (a.kind === "folder") === (b.kind === "folder")
           ? a.name.localeCompare(b.name) : a.kind === "folder" ? -1 : 1);
-        return el("div", { class: "folder" },
+        return el("div", { class: "folder" }, // scrolls sideways in a narrow column
           el("table", { class: "grid listing", "data-path": listing.path },
             el("thead", {}, el("tr", {}, el("th", {}, "Name"), el("th", { class: "num" }, "Size"), el("th", {}, "Modified"), el("th", {}, ""))),
             el("tbody", {}, rows.map((entry) => el("tr", { "data-name": entry.name, "data-kind": entry.kind },
