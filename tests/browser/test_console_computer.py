@@ -241,3 +241,32 @@ def test_system_information_and_files_allowed_at_start(
     computer.locator("input[name=path]").fill(str(home / "nowhere"))
     computer.locator("input[name=path]").press("Enter")
     expect(computer.locator(".pane-files .pane-error")).to_contain_text("No such folder")
+
+
+def test_what_the_customer_denies_stays_closed(
+    appliance: RunningAppliance,
+    personas: Personas,
+    alice: Console,
+    customer: Customer,
+    clients: list[LifelineClient],
+    tmp_path: Path,
+) -> None:
+    start_with_issue(customer, personas.issue_started, "Dena Deny")
+    alice.take("Dena Deny")
+    clients.append(LifelineClient(appliance, customer, tmp_path / "home", tmp_path / "client.log"))
+    computer = alice.page.locator("#computer")
+    info = computer.locator('.capability[data-capability="system_info"]')
+    expect(info).to_contain_text("not allowed")
+    expect(computer.locator(".pane-system-info .not-allowed")).to_contain_text(
+        "The customer has not allowed system information."
+    )
+    expect(computer.locator(".pane-system-info button.refresh")).to_be_disabled()
+    info.locator("button.ask").click()
+    asking = customer.page.locator('#computer .asking[data-capability="system_info"]')
+    expect(asking).to_contain_text("Alice Rep asks to see system information about your computer")
+    asking.locator("button.deny").click()
+    expect(asking).to_have_count(0)
+    expect(info).to_contain_text("not allowed")
+    expect(info.locator("button.ask")).to_be_visible()  # the rep may ask again
+    expect(customer.page.locator("#computer .allowed")).to_have_count(0)
+    expect(computer.locator(".info-category")).to_have_count(0)  # nothing was collected
