@@ -82,7 +82,18 @@ const ConsoleComputer = (() => {
           if (view.number && !view.exited && !state.shells.includes(view.number) && state.connected) view.ended(null);
         }
         if (this.allowed("files") && !wasAllowed.has("files") && this.listing === null) this.list(null);
+        this.catchUp();
         this.render();
+      }
+
+      catchUp() {
+        if (!this.state.connected) return;
+        for (const view of this.shellViews) {
+          if (view.stale && this.state.shells.includes(view.number)) {
+            view.stale = false;
+            view.replay(false);
+          }
+        }
       }
 
       render() {
@@ -441,6 +452,7 @@ const ConsoleComputer = (() => {
         this.heldBytes = 0;
         this.lastSequence = 0;
         this.replaying = null; // sequence -> payload while a replay is under way
+        this.stale = false; // the console's socket came back: catch up once the computer is back
         this.outbox = "";
         this.timer = null;
         this.lastSent = 0;
@@ -481,23 +493,33 @@ const ConsoleComputer = (() => {
         shells.set(number, this);
         const before = early.get(number) || [];
         early.delete(number);
-        if (replay) this.replay();
+        if (replay) this.replay(true);
         else for (const [sequence, payload] of before) this.output(sequence, payload);
       }
 
       // Everything again from the appliance (a reload, or a reconnect that may have missed
       // frames): the screen starts over.
-      // The replayed frames keep their sequence numbers; until the answer comes, every frame
-      // waits, so a new one that overtakes them is put back in its place.
-      async replay() {
+      // The shell's recent output again. `fresh`: the terminal starts over with it (a shell
+      // this page had not shown); otherwise only what came after the last frame shown is
+      // added (the socket came back: frames may have been missed, and after an appliance
+      // restart the appliance holds only what came since). The replayed frames keep their
+      // sequence numbers; until the answer comes (5 s at most) every frame waits, so a new
+      // one that overtakes them is put back in its place.
+      async replay(fresh) {
         if (!this.number || this.exited || this.replaying) return;
-        if (this.terminal) this.terminal.term.reset();
-        this.held = [];
-        this.heldBytes = 0;
-        this.lastSequence = 0;
-        this.replaying = new Map();
-        await this.computer.request("shell_replay", { shell: this.number }, "shell");
-        const frames = this.replaying;
+        if (fresh) {
+          if (this.terminal) this.terminal.term.reset();
+          this.held = [];
+          this.heldBytes = 0;
+          this.lastSequence = 0;
+        }
+        const frames = new Map();
+        this.replaying = frames;
+        await Promise.race([
+          this.computer.request("shell_replay", { shell: this.number }, "shell"),
+          new Promise((done) => setTimeout(done, 5000)),
+        ]);
+        if (this.replaying !== frames) return;
         this.replaying = null;
         for (const sequence of [...frames.keys()].sort((a, b) => a - b)) this.output(sequence, frames.get(sequence));
       }
@@ -640,9 +662,12 @@ const ConsoleComputer = (() => {
       if (early.size > 16) early.delete(early.keys().next().value);
     }
 
-    // After the socket came back: frames sent meanwhile may be lost, so each shell starts over.
+    // After the socket came back: frames sent meanwhile may be lost. Each shell asks for what
+    // it missed once its computer is back (the appliance may have restarted, and the client
+    // comes back on its own time).
     function resumed() {
-      for (const view of shells.values()) view.replay();
+      for (const view of shells.values()) view.stale = true;
+      for (const computer of computers.values()) computer.catchUp();
     }
 
     // The computer of the session the console shows now (null: none).
