@@ -43,6 +43,7 @@ const ConsoleComputer = (() => {
         this.state = { connected: false, computer: null, allowed: [], asked: [], shells: [] };
         this.pane = "system_info";
         this.info = null; // the last system_info push
+        this.infoNote = ""; // what the last action there did
         this.category = null;
         this.filter = "";
         this.listing = null;
@@ -81,7 +82,18 @@ const ConsoleComputer = (() => {
           if (view.number && !view.exited && !state.shells.includes(view.number) && state.connected) view.ended(null);
         }
         if (this.allowed("files") && !wasAllowed.has("files") && this.listing === null) this.list(null);
+        this.catchUp();
         this.render();
+      }
+
+      catchUp() {
+        if (!this.state.connected) return;
+        for (const view of this.shellViews) {
+          if (view.stale && this.state.shells.includes(view.number)) {
+            view.stale = false;
+            view.replay(false);
+          }
+        }
       }
 
       render() {
@@ -175,6 +187,7 @@ const ConsoleComputer = (() => {
             info ? el("span", { class: "collected" }, `Collected at ${time(info.at)}${info.automatic ? " (session start)" : ""}`) : null,
             category ? filter : null),
           el("p", { class: "pane-error", role: "alert", hidden: true }),
+          this.infoNote ? el("p", { class: "pane-note", role: "status" }, this.infoNote) : null,
           refusal,
           !info && !refusal ? el("p", { class: "empty" }, "No system information yet: press Refresh.") : null,
           categories.length ? el("nav", { class: "info-categories", role: "tablist", "aria-label": "Categories" },
@@ -197,7 +210,13 @@ const ConsoleComputer = (() => {
         const ending = category.id === "processes" && pidAt >= 0;
         const needle = this.filter.trim().toLowerCase();
         const rows = needle ? category.rows.filter((row) => row.some((cell) => cell.toLowerCase().includes(needle))) : category.rows;
-        box.replaceChildren(el("table", { class: "grid info", "data-category": category.id },
+        if (category.rows.length === 1 && !ending) { // one record (the overview): a field per line reads better
+          box.replaceChildren(el("table", { class: "grid info facts-table", "data-category": category.id },
+            el("tbody", {}, category.fields.map((f, i) => el("tr", { "data-field": f.id },
+              el("th", {}, f.name), el("td", {}, category.rows[0][i] ?? ""))))));
+          return;
+        }
+        box.replaceChildren(...[el("table", { class: "grid info", "data-category": category.id },
           el("thead", {}, el("tr", {}, category.fields.map((f) => el("th", { "data-field": f.id }, f.name)), ending ? el("th", {}, "") : null)),
           el("tbody", {}, rows.map((row) => el("tr", ending ? { "data-pid": row[pidAt] } : {},
             row.map((cell) => el("td", {}, cell)),
@@ -205,23 +224,24 @@ const ConsoleComputer = (() => {
               type: "button", class: "end-process danger",
               onclick: () => this.endProcess(Number(row[pidAt]), nameAt >= 0 ? row[nameAt] : ""),
             }, "End process")) : null)))),
-          rows.length ? null : el("p", { class: "empty" }, needle ? "No row matches." : "Nothing to show."));
+          rows.length ? null : el("p", { class: "empty" }, needle ? "No row matches." : "Nothing to show.")].filter(Boolean));
       }
 
-      refresh() {
+      refresh(keepNote = false) {
         this.error("system_info", "");
+        if (!keepNote) this.infoNote = "";
         this.request("computer_info", {}, "system_info");
       }
 
       async endProcess(pid, name) {
         if (!Number.isInteger(pid) || pid < 1) return;
+        this.infoNote = "";
         if (!confirm(`End process ${pid}${name ? ` (${name})` : ""} on the customer's computer?`)) return;
         this.error("system_info", "");
         const answer = await this.request("process_end", { pid }, "system_info");
         if (answer) {
-          this.panes.system_info.querySelector(".pane-error").hidden = true;
-          say(`Process ${pid} ended.`);
-          this.refresh();
+          this.infoNote = `Process ${pid} ended.`;
+          this.refresh(true);
         }
       }
 
@@ -338,7 +358,7 @@ const ConsoleComputer = (() => {
       folderTable(listing) {
         const rows = [...listing.entries].sort((a, b) => (a.kind === "folder") === (b.kind === "folder")
           ? a.name.localeCompare(b.name) : a.kind === "folder" ? -1 : 1);
-        return el("div", { class: "folder" },
+        return el("div", { class: "folder" }, // scrolls sideways in a narrow column
           el("table", { class: "grid listing", "data-path": listing.path },
             el("thead", {}, el("tr", {}, el("th", {}, "Name"), el("th", { class: "num" }, "Size"), el("th", {}, "Modified"), el("th", {}, ""))),
             el("tbody", {}, rows.map((entry) => el("tr", { "data-name": entry.name, "data-kind": entry.kind },
@@ -432,6 +452,7 @@ const ConsoleComputer = (() => {
         this.heldBytes = 0;
         this.lastSequence = 0;
         this.replaying = null; // sequence -> payload while a replay is under way
+        this.stale = false; // the console's socket came back: catch up once the computer is back
         this.outbox = "";
         this.timer = null;
         this.lastSent = 0;
@@ -472,23 +493,33 @@ const ConsoleComputer = (() => {
         shells.set(number, this);
         const before = early.get(number) || [];
         early.delete(number);
-        if (replay) this.replay();
+        if (replay) this.replay(true);
         else for (const [sequence, payload] of before) this.output(sequence, payload);
       }
 
       // Everything again from the appliance (a reload, or a reconnect that may have missed
       // frames): the screen starts over.
-      // The replayed frames keep their sequence numbers; until the answer comes, every frame
-      // waits, so a new one that overtakes them is put back in its place.
-      async replay() {
+      // The shell's recent output again. `fresh`: the terminal starts over with it (a shell
+      // this page had not shown); otherwise only what came after the last frame shown is
+      // added (the socket came back: frames may have been missed, and after an appliance
+      // restart the appliance holds only what came since). The replayed frames keep their
+      // sequence numbers; until the answer comes (5 s at most) every frame waits, so a new
+      // one that overtakes them is put back in its place.
+      async replay(fresh) {
         if (!this.number || this.exited || this.replaying) return;
-        if (this.terminal) this.terminal.term.reset();
-        this.held = [];
-        this.heldBytes = 0;
-        this.lastSequence = 0;
-        this.replaying = new Map();
-        await this.computer.request("shell_replay", { shell: this.number }, "shell");
-        const frames = this.replaying;
+        if (fresh) {
+          if (this.terminal) this.terminal.term.reset();
+          this.held = [];
+          this.heldBytes = 0;
+          this.lastSequence = 0;
+        }
+        const frames = new Map();
+        this.replaying = frames;
+        await Promise.race([
+          this.computer.request("shell_replay", { shell: this.number }, "shell"),
+          new Promise((done) => setTimeout(done, 5000)),
+        ]);
+        if (this.replaying !== frames) return;
         this.replaying = null;
         for (const sequence of [...frames.keys()].sort((a, b) => a - b)) this.output(sequence, frames.get(sequence));
       }
@@ -631,9 +662,12 @@ const ConsoleComputer = (() => {
       if (early.size > 16) early.delete(early.keys().next().value);
     }
 
-    // After the socket came back: frames sent meanwhile may be lost, so each shell starts over.
+    // After the socket came back: frames sent meanwhile may be lost. Each shell asks for what
+    // it missed once its computer is back (the appliance may have restarted, and the client
+    // comes back on its own time).
     function resumed() {
-      for (const view of shells.values()) view.replay();
+      for (const view of shells.values()) view.stale = true;
+      for (const computer of computers.values()) computer.catchUp();
     }
 
     // The computer of the session the console shows now (null: none).

@@ -393,6 +393,14 @@
       case "Session Transferred to Queue": content = [`Transferred to ${(event.data.find((d) => d[0] === "queue_name") || [])[1] || "a queue"}`]; break;
       case "External Key": content = [`External key set to ${event.body ?? "(cleared)"} by ${who}`]; break;
       case "Session Start": content = [`${who} started the session`]; break;
+      case "Service Access Allowed": {
+        const value = (name) => (event.data.find((d) => d[0] === name) || [])[1];
+        const what = { system_info: "system information", shell: "the command shell", files: "files" }[value("capability")] || value("capability");
+        content = [`${who} ${String(value("allowed")) === "1" ? "allowed" : "did not allow"} ${what}`];
+        break;
+      }
+      case "Command Shell Session Started": content = [`${who} opened a command shell`]; break;
+      case "System Information Retrieved": content = ["System information collected from the customer's computer"]; break;
       case "Session End": content = [`Session ended by ${who}`]; break;
       default: content = [`${event.type} (${who})`];
     }
