@@ -428,7 +428,7 @@ def finish_upload(session: Session, transfer_id: str, where: str) -> None:
             SessionParticipant.session_id == support_session.id, SessionParticipant.primary_cust.is_(True)
         )
     ).first()
-    log_event(
+    event = log_event(
         session,
         support_session,
         EventType.FILE_UPLOAD,
@@ -440,6 +440,10 @@ def finish_upload(session: Session, transfer_id: str, where: str) -> None:
         data=[("path", where[:1024])],
         file_id=row.file_id,
     )
+    sent = session.get(SessionFile, row.file_id) if row.file_id else None
+    if sent is not None and sent.event_id is None:  # staged for the computer: this is its log entry
+        sent.event_id = event.id
+        support_session.file_transfer_count += 1
     row.status, row.received, row.updated_at = TransferStatus.DONE.value, row.size, utcnow()
     _moved(session, row, support_session.lsid)
 

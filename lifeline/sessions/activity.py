@@ -221,6 +221,30 @@ def check_file_sender(session: Session, support_session: SupportSession, sender:
     _in_session(session, support_session, sender)
 
 
+def stage_file(session: Session, support_session: SupportSession, sender: Actor, file: FileSent) -> SessionFile:
+    """A file in the session's file store, not yet logged: what a representative sends to
+    the customer's computer through the Lifeline client is logged once, as a File Upload,
+    when the client has written it (clients.actions.finish_upload), not as a chat file."""
+    _live(support_session)
+    _in_session(session, support_session, sender)
+    name = file.name.replace("/", "_").replace("\\", "_").strip() or "file"
+    if len(name) > MAX_FILENAME_LENGTH:
+        raise SessionError(f"A file name is at most {MAX_FILENAME_LENGTH} characters")
+    if not is_xml_safe(name):
+        raise SessionError("A file name cannot contain control characters")
+    row = SessionFile(
+        session_id=support_session.id,
+        name=name,
+        size=file.size,
+        sha256=file.sha256,
+        content_type=file.content_type[:255],
+        sent_by_gsnumber=sender.gsnumber,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
 def record_file(
     session: Session,
     support_session: SupportSession,
@@ -241,23 +265,8 @@ def record_file(
             sent = session.scalars(select(SessionFile).where(SessionFile.event_id == earlier.id)).first()
             if sent is not None:
                 return sent
-    _live(support_session)
-    _in_session(session, support_session, sender)
-    name = file.name.replace("/", "_").replace("\\", "_").strip() or "file"
-    if len(name) > MAX_FILENAME_LENGTH:
-        raise SessionError(f"A file name is at most {MAX_FILENAME_LENGTH} characters")
-    if not is_xml_safe(name):
-        raise SessionError("A file name cannot contain control characters")
-    row = SessionFile(
-        session_id=support_session.id,
-        name=name,
-        size=file.size,
-        sha256=file.sha256,
-        content_type=file.content_type[:255],
-        sent_by_gsnumber=sender.gsnumber,
-    )
-    session.add(row)
-    session.flush()
+    row = stage_file(session, support_session, sender, file)
+    name = row.name
     to_customer = sender.type is not ActorType.CUSTOMER
     event = log_event(
         session,

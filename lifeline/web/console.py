@@ -115,7 +115,7 @@ def rep_upload(web: Web) -> Endpoint:
             return engine.rep_actor(connection, user)
 
         return await store_and_record(
-            request, web.files, web.runtime.db, who, lambda session: session_by_lsid(session, lsid)
+            request, web.files, web.runtime.db, who, lambda session: session_by_lsid(session, lsid), staging=True
         )
 
     return upload

@@ -16,7 +16,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from lifeline.db.engine import Database
 from lifeline.recordings.filestore import FileStore, FileTooLarge
 from lifeline.sessions import actions as engine
-from lifeline.sessions.activity import FileSent, check_file_sender, record_file
+from lifeline.sessions.activity import FileSent, check_file_sender, record_file, stage_file
 from lifeline.sessions.events import Actor
 from lifeline.sessions.models import SessionFile, SupportSession
 from lifeline.web.uploads import FormParts, UploadRefused
@@ -104,10 +104,13 @@ async def store_and_record(
     db: Database,
     who: Callable[[Session, SupportSession], Actor],
     find_session: Callable[[Session], SupportSession | None],
+    *,
+    staging: bool = False,
 ) -> Response:
     """The shared upload flow: authorize before reading a byte of the body, receive the file
     under a temporary name, then log the transfer and place the file in one transaction
-    (the temporary file is removed on every failure); JSON answer."""
+    (the temporary file is removed on every failure); JSON answer. With `staging`, a form
+    whose field `for` is `computer` puts the file in the store unlogged, for `file_put`."""
 
     def sender(session: Session) -> tuple[SupportSession, Actor] | str:
         support_session = find_session(session)
@@ -136,7 +139,10 @@ async def store_and_record(
                 if isinstance(found, str):
                     return found
                 try:
-                    row = record_file(session, found[0], found[1], file, client_ref=ref)
+                    if staging and form.fields.get("for") == "computer":
+                        row = stage_file(session, found[0], found[1], file)
+                    else:
+                        row = record_file(session, found[0], found[1], file, client_ref=ref)
                 except engine.SessionError as error:
                     return str(error)
                 incoming.place()  # before the commit; a failed commit leaves an orphan the sweep removes

@@ -107,10 +107,12 @@ def test_a_file_goes_to_the_customers_computer_and_resumes(session: Session, htt
             "x-csrf-token": csrf.group(1),
             "x-gsnumber": str(session.alice.welcome["gsnumber"]),
         },
+        data={"for": "computer"},
         files={"file": ("setup.exe", data)},
     )
     assert sent.status_code == 200, sent.text
     file_id = sent.json()["file_id"]
+    assert events_of(session.appliance, session.lsid, "File Upload") == []  # staged: not a chat file
     session.alice.send(
         {"type": "file_put", "ref": "put", "lsid": session.lsid, "file_id": file_id, "path": "/home/tess/Downloads"}
     )
@@ -128,7 +130,9 @@ def test_a_file_goes_to_the_customers_computer_and_resumes(session: Session, htt
     done = transfer_done(session)
     assert (done["state"], done["direction"]) == ("done", "upload")
     uploads = events_of(session.appliance, session.lsid, "File Upload")
-    assert uploads[-1]["data"] == {"path": "/home/tess/Downloads/setup.exe"}
+    assert len(uploads) == 1, "one file sent to the computer is one File Upload"
+    assert uploads[0]["data"] == {"path": "/home/tess/Downloads/setup.exe"}
+    assert uploads[0]["filename"] == "setup.exe"
     client.close()
 
 

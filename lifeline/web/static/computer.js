@@ -596,6 +596,7 @@ const ConsoleComputer = (() => {
       return new Promise((resolve) => {
         const form = new FormData();
         form.append("ref", newRef());
+        form.append("for", "computer"); // logged once, as a File Upload, when the client has written it
         form.append("file", file);
         const request = new XMLHttpRequest();
         request.open("POST", `/console/sessions/${lsid}/files`);
