@@ -21,6 +21,7 @@ from lifeline.appliance.stamps import StampBumped
 from lifeline.backup.scheduler import BackupScheduler
 from lifeline.bus import Bus, InProcessBus
 from lifeline.bus.redis import RedisBus
+from lifeline.clients import transfers
 from lifeline.config import Config
 from lifeline.db.engine import Database
 from lifeline.directory.queries import DirectorySnapshot, load_directory
@@ -198,6 +199,7 @@ class Runtime:
             Job("dead-node sweep", self._sweep_dead_nodes, SWEEP_SECONDS, Reach.SHARED),
             Job("orphan-file sweep", self._sweep_orphan_files, ORPHAN_FILE_SECONDS / 6, Reach.SHARED, at_start=True),
             self.backups.job(),
+            transfers.expiry_job(self.db, FileStore(self.config.file_store_dir)),
         ]
 
     async def stop(self) -> None:

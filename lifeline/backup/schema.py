@@ -5,6 +5,7 @@ below (db/ included) never import upward to complete it."""
 
 from lifeline.appliance import models as appliance_models
 from lifeline.backup import models as backup_models
+from lifeline.clients import models as client_models
 from lifeline.db.base import Base
 from lifeline.directory import models as directory_models
 from lifeline.presence import models as presence_models
@@ -18,6 +19,7 @@ metadata = Base.metadata
 __all__ = [
     "appliance_models",
     "backup_models",
+    "client_models",
     "directory_models",
     "metadata",
     "presence_models",

@@ -31,6 +31,7 @@ from lifeline.http.auth import SignedIn, WebAuth
 from lifeline.presence import actions as presence
 from lifeline.presence.models import ClientConnection, ClientInfo
 from lifeline.presence.queries import live_rep_connection
+from lifeline.realtime.computers import COMPUTER_REQUESTS, Computers
 from lifeline.realtime.hub import ConsolePeer, Hub
 from lifeline.realtime.socket import (
     DONE,
@@ -62,10 +63,11 @@ def _attach_with_survey(session: Session, **how: Any) -> tuple[Attached | str, l
 
 
 class ConsoleSocket:
-    def __init__(self, runtime: Runtime, hub: Hub, auth: WebAuth) -> None:
+    def __init__(self, runtime: Runtime, hub: Hub, auth: WebAuth, computers: Computers) -> None:
         self.runtime = runtime
         self.hub = hub
         self.auth = auth
+        self.computers = computers
 
     async def serve(self, websocket: WebSocket) -> None:
         if not same_origin(websocket):
@@ -134,15 +136,24 @@ class ConsoleSocket:
         )
         peer.release()
         self.hub.console_ready(peer)
-        actions = ConsoleActions(self.runtime, peer, signed_in, self.hub)
+        self.hub.followed(peer, attached.history)
+        actions = ConsoleActions(self.runtime, peer, signed_in, self.hub, self.computers)
         grace = (await self.runtime.settings())["console_reconnect_seconds"]
         outcome = "closed"
         try:
-            outcome = await run_peer(websocket, peer, decode_console_request, actions.handle)
+            outcome = await run_peer(websocket, peer, decode_console_request, actions.handle, weight=_weight)
             if peer.signed_out:  # the rep is logged out at once, not kept for a reconnect
                 await self.runtime.db.write(connections.disconnect_by_gsnumber, peer.gsnumber)
         finally:
             self.hub.remove(peer, detached=outcome != "done" and not peer.signed_out, grace=grace)
+
+
+KEYS_PER_MESSAGE = 0.1  # a key typed into a shell counts a tenth: key repeat and fast typists pass
+
+
+def _weight(request: Any) -> float:
+    """What a request counts toward the socket's rate limit."""
+    return KEYS_PER_MESSAGE if isinstance(request, wire.ShellType | wire.ShellSize) else 1.0
 
 
 # The requests about one session (each names it by `lsid`).
@@ -152,11 +163,14 @@ InSession = wire.Take | wire.Note | wire.ExternalKey | wire.Transfer | wire.Invi
 class ConsoleActions:
     """What a representative can do from the console, one handler per message type."""
 
-    def __init__(self, runtime: Runtime, peer: ConsolePeer, signed_in: SignedIn, hub: Hub) -> None:
+    def __init__(
+        self, runtime: Runtime, peer: ConsolePeer, signed_in: SignedIn, hub: Hub, computers: Computers
+    ) -> None:
         self.runtime = runtime
         self.peer = peer
         self.signed_in = signed_in
         self.hub = hub
+        self.computers = computers
         self.typing_throttle = TypingThrottle()
         self.handlers: dict[type[wire.ConsoleRequest], Callable[[Any], Awaitable[Ack | None]]] = {
             wire.Take: self.take,
@@ -180,6 +194,9 @@ class ConsoleActions:
         if isinstance(request, wire.Logout):
             await self.runtime.db.write(connections.disconnect_by_gsnumber, self.peer.gsnumber)
             return DONE
+        if isinstance(request, COMPUTER_REQUESTS):
+            # Relayed to the process holding the customer's Lifeline client; answered from there.
+            return self.computers.ask(self.peer, self.signed_in.display_name, request)
         return await self.handlers[type(request)](request)
 
     async def _in_session(

@@ -18,6 +18,8 @@ from starlette.websockets import WebSocket
 from lifeline.presence import actions as presence
 from lifeline.presence.models import ClientConnection, ClientKind, ConnectionState
 from lifeline.presence.tokens import resume_token_sha256
+from lifeline.realtime.computer_events import ComputerWanted, ConsentFromPage
+from lifeline.realtime.computers import NOT_CONNECTED, Computers
 from lifeline.realtime.hub import CUSTOMER_EVENTS, CustomerPeer, Hub, customer_view
 from lifeline.realtime.socket import DONE, Done, ProtocolError, TypingThrottle, ack, receive_message, run_peer
 from lifeline.runtime import Runtime
@@ -90,9 +92,10 @@ def went_away(session: Session, gsnumber: int, node_id: str) -> None:
 
 
 class CustomerSocket:
-    def __init__(self, runtime: Runtime, hub: Hub) -> None:
+    def __init__(self, runtime: Runtime, hub: Hub, computers: Computers) -> None:
         self.runtime = runtime
         self.hub = hub
+        self.computers = computers
 
     async def serve(self, websocket: WebSocket) -> None:
         await websocket.accept()
@@ -129,7 +132,10 @@ class CustomerSocket:
         peer.position = self.hub.position_of(attached.lsid)
         self.hub.add_customer(peer, attached.state.get("version", 0))
         peer.release()
-        actions = CustomerActions(self.runtime, peer)
+        peer.send(self.computers.customer_view(attached.lsid))
+        if attached.lsid not in self.computers.states:
+            self.runtime.bus.publish_local(ComputerWanted(attached.lsid))
+        actions = CustomerActions(self.runtime, peer, self.computers)
         outcome = "closed"
         try:
             outcome = await run_peer(websocket, peer, decode_customer_request, actions.handle)
@@ -143,9 +149,10 @@ class CustomerSocket:
 
 
 class CustomerActions:
-    def __init__(self, runtime: Runtime, peer: CustomerPeer) -> None:
+    def __init__(self, runtime: Runtime, peer: CustomerPeer, computers: Computers) -> None:
         self.runtime = runtime
         self.peer = peer
+        self.computers = computers
         self.typing_throttle = TypingThrottle()
 
     async def handle(self, request: wire.CustomerRequest) -> Ack | Done | None:
@@ -175,6 +182,12 @@ class CustomerActions:
                 request,
                 lambda s, ss, c: surveys.submit_survey(s, ss, surveys.SurveyKind.CUSTOMER, _me(s, ss, c), answers).id,
             )
+        if isinstance(request, wire.Consent):
+            # To their Lifeline client (on whichever process holds it), which enforces it.
+            if self.peer.lsid not in self.computers.states:
+                raise ProtocolError(NOT_CONNECTED)
+            self.runtime.bus.publish_local(ConsentFromPage(self.peer.lsid, request.capability, request.allowed))
+            return ack(request)
         if isinstance(request, wire.Bye):
             await self.runtime.db.write(connections.disconnect_by_gsnumber, self.peer.gsnumber)
             return DONE

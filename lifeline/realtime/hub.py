@@ -273,6 +273,10 @@ class Hub:
         self.streams = StreamRelay(runtime.bus)
         self._restored = runtime.generations[stamps.RESTORED]
         self._directory = runtime.generations[stamps.DIRECTORY]
+        # Told when a console starts following a session (realtime.computers: the computer's state).
+        self.on_follow: list[Callable[[Peer, str], None]] = []
+        self.on_stop: list[Callable[[], None]] = []  # sockets of other kinds close too
+        self.on_replaced: list[Callable[[], None]] = []  # ... and when a restore replaced the data
 
     async def start(self) -> None:
         """Learn what waits in the queues now; from here on live events keep it current."""
@@ -304,6 +308,8 @@ class Hub:
         await self.runtime.jobs.stop(*self._jobs)
         for peer in [*self.consoles, *self.customers.values()]:
             peer.close()
+        for hook in self.on_stop:
+            hook()
 
     async def _follow_restores(self) -> None:
         """A restored backup replaced the database (here, in another process, or with the
@@ -361,6 +367,8 @@ class Hub:
         self.consoles.clear()
         self.customers.clear()
         self.detached.clear()
+        for hook in self.on_replaced:
+            hook()
         await self._load_waiting()
         log.warning("the appliance's data was replaced by a restored backup; closed %d sockets", len(peers))
 
@@ -387,6 +395,11 @@ class Hub:
         self.attaching.discard(peer)
         peer.follows = set(lsids)
         self.watch(peer, peer.follows)
+
+    def followed(self, peer: Peer, lsids: Iterable[str]) -> None:
+        for lsid in lsids:
+            for hook in self.on_follow:
+                hook(peer, lsid)
 
     def add_console(self, peer: ConsolePeer) -> None:
         """Before the console's login is read, so no session change between the two is missed."""
@@ -529,6 +542,7 @@ class Hub:
             console.hold(event.lsid)
             self.watch(console, [event.lsid])
             self._spawn(self._catch_up(console, event.session_id, event.lsid))
+            self.followed(console, [event.lsid])
         elif not member and console in self.watchers.get(event.lsid, ()):
             self.unwatch(console, event.lsid)
 

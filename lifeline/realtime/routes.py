@@ -1,10 +1,14 @@
-"""The WebSocket endpoints of consoles and customer clients, wired by app.py beside the pages."""
+"""The WebSocket endpoints of consoles, customer clients and the Lifeline client, wired by
+app.py beside the pages."""
 
 from __future__ import annotations
 
+from lifeline_protocol import CloseCode
 from starlette.routing import BaseRoute, WebSocketRoute
 
 from lifeline.http.auth import WebAuth
+from lifeline.realtime.client import ClientSocket
+from lifeline.realtime.computers import Computers
 from lifeline.realtime.console import ConsoleSocket
 from lifeline.realtime.customer import CustomerSocket
 from lifeline.realtime.hub import Hub
@@ -12,7 +16,11 @@ from lifeline.runtime import Runtime
 
 
 def realtime_routes(runtime: Runtime, hub: Hub, auth: WebAuth) -> list[BaseRoute]:
+    computers = Computers(runtime, hub)
+    hub.on_stop.append(computers.stop)
+    hub.on_replaced.append(lambda: computers.close_all(CloseCode.RESTART))
     return [
-        WebSocketRoute("/ws/console", ConsoleSocket(runtime, hub, auth).serve),
-        WebSocketRoute("/ws/customer", CustomerSocket(runtime, hub).serve),
+        WebSocketRoute("/ws/console", ConsoleSocket(runtime, hub, auth, computers).serve),
+        WebSocketRoute("/ws/customer", CustomerSocket(runtime, hub, computers).serve),
+        WebSocketRoute("/ws/client", ClientSocket(runtime, computers).serve),
     ]

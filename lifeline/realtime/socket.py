@@ -95,11 +95,13 @@ async def run_peer(
     decode: Callable[[str], T],
     handle: Callable[[T], Awaitable[Ack | Done | None]],
     frames: FrameHandler | None = None,
+    weight: Callable[[Any], float] | None = None,
 ) -> str:
     """Serve one socket until it closes. Returns why: "closed" (client or network) or "done"
-    (a handler asked to finish, e.g. logout). `frames`: see FrameHandler."""
+    (a handler asked to finish, e.g. logout). `frames`: see FrameHandler. `weight`: what a
+    message counts toward the rate limit (1 unless it says less: keys typed into a shell)."""
     writer = asyncio.create_task(_write(websocket, peer))
-    window_start, count = time.monotonic(), 0
+    window_start, count = time.monotonic(), 0.0
     try:
         while True:
             refused: InvalidRequest | None = None
@@ -113,8 +115,8 @@ async def run_peer(
             ref = refused.ref if refused is not None else ref_of(message)
             now = time.monotonic()
             if now - window_start > 1:
-                window_start, count = now, 0
-            count += 1
+                window_start, count = now, 0.0
+            count += 1 if weight is None or refused is not None else weight(message)
             if count > RATE_PER_SECOND:
                 peer.send(Error(ref=ref, error=TOO_MANY))
                 continue

@@ -13,6 +13,7 @@ from lifeline.web.context import Web
 from lifeline.web.embed import script_endpoint
 from lifeline.web.pages import HERE
 from lifeline.web.public import StartFromLink, public_site_endpoint
+from lifeline.web.transfers import transfer_endpoint
 
 
 def web_routes(web: Web, start_from_link: StartFromLink) -> list[BaseRoute]:
@@ -29,6 +30,7 @@ def web_routes(web: Web, start_from_link: StartFromLink) -> list[BaseRoute]:
         Route("/console/logout", logout_page(web), methods=["POST"]),
         Route("/console/sessions/{lsid}/files", rep_upload(web), methods=["POST"]),
         Route("/console/files/{file_id:id}", rep_download(web)),
+        Route("/client/transfers/{transfer}", transfer_endpoint(web), methods=["GET", "HEAD", "PUT"]),
         *admin_routes(web),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]

@@ -165,6 +165,7 @@ def test_the_appliance_runs_every_job_while_it_serves_and_stops_them_all(db: Dat
         "follow sign-ins",
         "freezing ended sessions for reports",
         "heartbeat",
+        "idle transfer expiry",
         "orphan-file sweep",
         "scheduled backup",
         "stamp poll",

@@ -1,0 +1,326 @@
+"""The representative console's socket (`/ws/console`): its hello, its requests, and what
+the appliance sends it besides the common messages."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from msgspec import Meta, Struct, field
+
+from lifeline_protocol.common import (
+    MAX_NOTE,
+    MAX_SCRIPT,
+    Ack,
+    Answers,
+    ChatBody,
+    Error,
+    Event,
+    EventRecord,
+    Gone,
+    Lsid,
+    Message,
+    Ping,
+    Pong,
+    RecordId,
+    Request,
+    Typing,
+)
+from lifeline_protocol.computer import (
+    MAX_SHELL_INPUT,
+    Capability,
+    Computer,
+    Dimension,
+    Path,
+    ShellId,
+    SystemInformation,
+    TransferState,
+)
+
+# --- from the console -----------------------------------------------------------------------
+
+
+class Hello(Message, frozen=True, kw_only=True, tag="hello"):
+    """The first message. With `resume_token` the console resumes its connection (the same
+    gsnumber); without, it logs in anew."""
+
+    resume_token: str | None = None
+    last_event_ids: dict[str, int] = field(default_factory=dict)  # lsid -> highest event id seen
+    hostname: str = ""
+    timezone_offset: int = 0  # seconds east of UTC
+    version: int | None = None  # the protocol version it speaks; old consoles say none
+
+
+class Take(Request, frozen=True, kw_only=True, tag="take"):
+    lsid: Lsid
+
+
+class Chat(Request, frozen=True, kw_only=True, tag="chat"):
+    lsid: Lsid
+    body: ChatBody
+
+
+class Note(Request, frozen=True, kw_only=True, tag="note"):
+    lsid: Lsid
+    text: Annotated[str, Meta(min_length=1, max_length=MAX_NOTE)]
+
+
+class ExternalKey(Request, frozen=True, kw_only=True, tag="external_key"):
+    lsid: Lsid
+    value: Annotated[str, Meta(max_length=1024)] = ""
+
+
+class Transfer(Request, frozen=True, kw_only=True, tag="transfer"):
+    lsid: Lsid
+    queue: Annotated[str, Meta(min_length=1, max_length=300)]  # general, rep:ID, team:ID, embassy:ID
+
+
+class Invite(Request, frozen=True, kw_only=True, tag="invite"):
+    lsid: Lsid
+    rep_id: RecordId
+
+
+class Leave(Request, frozen=True, kw_only=True, tag="leave"):
+    lsid: Lsid
+
+
+class End(Request, frozen=True, kw_only=True, tag="end"):
+    lsid: Lsid
+
+
+class Survey(Request, frozen=True, kw_only=True, tag="survey"):
+    lsid: Lsid
+    answers: Answers  # question id -> its answers
+
+
+class Showing(Request, frozen=True, kw_only=True, tag="showing"):
+    value: bool
+
+
+class GenerateKey(Request, frozen=True, kw_only=True, tag="generate_key"):
+    external_key: Annotated[str, Meta(max_length=1024)] = ""
+    hostname: Annotated[str, Meta(max_length=255)] = ""
+
+
+class OpenScript(Request, frozen=True, kw_only=True, tag="open_script"):
+    text: Annotated[str, Meta(min_length=1, max_length=MAX_SCRIPT)]
+
+
+class Logout(Request, frozen=True, kw_only=True, tag="logout"):
+    pass
+
+
+class StartTyping(Request, frozen=True, kw_only=True, tag="typing"):
+    """A signal: no answer (a failed ack, under its ref if it has one, when the console is
+    not in the session)."""
+
+    lsid: Lsid
+
+
+# --- the customer's computer (the Lifeline client), each for a session the rep is in --------
+
+
+class ComputerAsk(Request, frozen=True, kw_only=True, tag="computer_ask"):
+    """Ask the customer to allow a capability."""
+
+    lsid: Lsid
+    capability: Capability
+
+
+class ComputerInfo(Request, frozen=True, kw_only=True, tag="computer_info"):
+    """Fresh system information: pushed as `system_info` (not logged: the spec logs only
+    the pull at session start)."""
+
+    lsid: Lsid
+
+
+class ComputerList(Request, frozen=True, kw_only=True, tag="computer_list"):
+    """A folder of the customer's computer; the ack's result is a Listing."""
+
+    lsid: Lsid
+    path: Path | None = None
+
+
+class ShellOpen(Request, frozen=True, kw_only=True, tag="shell_open"):
+    """A command shell on the customer's computer; the ack's result is `{shell}`, the number
+    its output frames (binary, kind SHELL) carry as their stream."""
+
+    lsid: Lsid
+    cols: Dimension = 80
+    rows: Dimension = 24
+
+
+class ShellType(Request, frozen=True, kw_only=True, tag="shell_input"):
+    """Keys or pasted text for a shell (no answer unless refused)."""
+
+    lsid: Lsid
+    shell: ShellId
+    data: Annotated[str, Meta(min_length=1, max_length=MAX_SHELL_INPUT)]
+
+
+class ShellSize(Request, frozen=True, kw_only=True, tag="shell_resize"):
+    lsid: Lsid
+    shell: ShellId
+    cols: Dimension
+    rows: Dimension
+
+
+class ShellClose(Request, frozen=True, kw_only=True, tag="shell_close"):
+    lsid: Lsid
+    shell: ShellId
+
+
+class ShellReplay(Request, frozen=True, kw_only=True, tag="shell_replay"):
+    """The shell's recent output again (a console that reloaded or reconnected): sent as
+    its frames before any new ones."""
+
+    lsid: Lsid
+    shell: ShellId
+
+
+class ProcessEnd(Request, frozen=True, kw_only=True, tag="process_end"):
+    lsid: Lsid
+    pid: Annotated[int, Meta(ge=1, le=2**31 - 1)]
+
+
+class FileGet(Request, frozen=True, kw_only=True, tag="file_get"):
+    """Download a file (a folder comes zipped) from the customer's computer into the file
+    store; the ack's result is its TransferState, `transfer` pushes follow."""
+
+    lsid: Lsid
+    path: Path
+
+
+class FilePut(Request, frozen=True, kw_only=True, tag="file_put"):
+    """Upload a file the rep sent to the file store (`/console/sessions/<lsid>/files`) into
+    the folder `path` of the customer's computer."""
+
+    lsid: Lsid
+    file_id: RecordId
+    path: Path
+
+
+ConsoleRequest = (
+    Take
+    | Chat
+    | Note
+    | ExternalKey
+    | Transfer
+    | Invite
+    | Leave
+    | End
+    | Survey
+    | Showing
+    | GenerateKey
+    | OpenScript
+    | Logout
+    | StartTyping
+    | ComputerAsk
+    | ComputerInfo
+    | ComputerList
+    | ShellOpen
+    | ShellType
+    | ShellSize
+    | ShellClose
+    | ShellReplay
+    | ProcessEnd
+    | FileGet
+    | FilePut
+    | Ping
+)
+
+# --- to the console ---------------------------------------------------------------------------
+
+
+class User(Struct, frozen=True, kw_only=True):
+    id: int
+    username: str
+    display_name: str
+
+
+class Rep(Struct, frozen=True, kw_only=True):
+    """A representative logged in now."""
+
+    id: int
+    name: str
+    sessions: int  # how many support sessions they are in
+
+
+class Welcome(Message, frozen=True, kw_only=True, tag="welcome"):
+    gsnumber: int
+    resume_token: str  # keep it for resuming
+    resumed: bool
+    user: User
+    showing: bool  # on the public representative list
+    queues: list[dict[str, Any]]  # {key: "rep:5"|"team:1"|"embassy:3"|"general", name, kind}
+    sessions: list[dict[str, Any]]  # session states: the waiting ones it may take, the ones it is in
+    history: dict[str, list[EventRecord]]  # lsid -> events after its last_event_ids
+    teams: list[dict[str, Any]]  # {id, name, embassy}
+    reps: list[Rep]
+    survey: list[dict[str, Any]]  # the representative exit survey: {id, name, label, type, options}
+    server_time: float
+    version: int
+
+
+class Refused(Message, frozen=True, kw_only=True, tag="refused"):
+    """This account may not use the console (or may not log in now); the socket closes with 4410."""
+
+    error: str
+
+
+class SessionChanged(Message, frozen=True, kw_only=True, tag="session"):
+    """A session's state, to the consoles that may see it: `{lsid, version, status, queue,
+    start_time, end_time, external_key, attributes, customer, owner, members, ...}`."""
+
+    session: dict[str, Any]
+
+
+class Reps(Message, frozen=True, kw_only=True, tag="reps"):
+    reps: list[Rep]
+
+
+class ComputerState(Message, frozen=True, kw_only=True, tag="computer"):
+    """The customer's computer in a session: whether its client is connected, what it is,
+    what the customer allowed and what is still asked, and its open shells."""
+
+    lsid: str
+    connected: bool
+    computer: Computer | None = None
+    allowed: list[Capability] = []
+    asked: list[Capability] = []
+    shells: list[int] = []
+
+
+class SystemInfoPushed(Message, frozen=True, kw_only=True, tag="system_info"):
+    lsid: str
+    categories: SystemInformation
+    at: float
+    automatic: bool  # the pull at session start (logged), or one a rep asked for
+
+
+class ShellEnded(Message, frozen=True, kw_only=True, tag="shell_exit"):
+    lsid: str
+    shell: int
+    code: int | None = None
+
+
+class TransferChanged(Message, frozen=True, kw_only=True, tag="transfer"):
+    lsid: str
+    transfer: TransferState
+
+
+ToConsole = (
+    Welcome
+    | Gone
+    | Refused
+    | Ack
+    | Error
+    | Pong
+    | Event
+    | SessionChanged
+    | Reps
+    | Typing
+    | ComputerState
+    | SystemInfoPushed
+    | ShellEnded
+    | TransferChanged
+)
