@@ -16,6 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).parent.parent
 APPLIANCE = "lifeline"
 PROTOCOL = "lifeline_protocol"
+CLIENT = "lifeline_client"  # the program on the customer's computer (client/): never the appliance
 
 # Floors, lowest first (docs/development.md, "The house: a map"): a package imports only from its
 # own floor or below. Packages on one floor may use each other as long as no cycle forms.
@@ -252,6 +253,17 @@ def test_the_protocol_package_stands_alone() -> None:
     """Client programs install lifeline_protocol without the appliance."""
     leaning = [imported for imported in all_imports() if top(imported.source) == PROTOCOL and ours(imported.target)]
     assert leaning == [], "the protocol importing the appliance:\n" + "\n".join(map(str, leaning))
+
+
+def test_the_client_program_stands_apart_from_the_appliance() -> None:
+    """The Lifeline client installs on customers' computers with the protocol package alone."""
+    base = ROOT / "client"
+    modules = {_module_name(path, base): path for path in sorted((base / CLIENT).rglob("*.py"))}
+    assert modules, "client/lifeline_client holds no modules"
+    leaning = [
+        imported for module, path in modules.items() for imported in imports_of(module, path) if ours(imported.target)
+    ]
+    assert leaning == [], "the client program importing the appliance:\n" + "\n".join(map(str, leaning))
 
 
 def test_the_rules_see_every_kind_of_import(tmp_path: Path) -> None:

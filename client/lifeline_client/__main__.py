@@ -1,0 +1,3 @@
+from lifeline_client.cli import main
+
+main()

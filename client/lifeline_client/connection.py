@@ -1,0 +1,435 @@
+"""The client socket (`/ws/client`): hello and welcome, reconnecting on any drop, the
+representatives' requests dispatched, and the customer's consent enforced on each one.
+A request for a capability the customer has not allowed is refused here, whatever the
+appliance let through; a message the protocol does not know is refused with a logged error."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from lifeline_protocol import VERSION, ProtocolError, decode_to_client, encode
+from lifeline_protocol import client as wire
+from lifeline_protocol.close import CloseCode
+from lifeline_protocol.common import HELLO_TIMEOUT, Ack, Error, Gone, Message, Pong
+from lifeline_protocol.computer import MAX_SHELLS, Capability, Computer
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+
+from lifeline_client import files, sysinfo
+from lifeline_client.consent import Consent, not_allowed
+from lifeline_client.errors import ClientError
+from lifeline_client.reconnect import Backoff
+from lifeline_client.shell import Shell
+from lifeline_client.start import Target
+
+log = logging.getLogger(__name__)
+
+OPEN_TIMEOUT = 20.0  # seconds to connect and upgrade
+MAX_BUSY = 16  # requests worked on at once; more are refused
+STOP_CODES = {
+    CloseCode.GONE: "The support session is over.",
+    CloseCode.REPLACED: "Another Lifeline client took over this session.",
+}
+
+
+class Stopped(Exception):
+    """The appliance said not to come back (gone, replaced, a hello it refused)."""
+
+
+class ClientSocket:
+    def __init__(
+        self,
+        target: Target,
+        context: ssl.SSLContext,
+        consent: Consent,
+        *,
+        flag: bool,
+        make_computer: Callable[[str], Computer],
+        say: Callable[[str], None],
+        ask: Callable[[Capability, str], None],
+        withdraw: Callable[[Capability], None],
+    ) -> None:
+        self.target = target
+        self.context = context
+        self.consent = consent
+        self.flag = flag
+        self._make_computer = make_computer
+        self._say = say
+        self._ask = ask
+        self._withdraw = withdraw
+        self.shells: dict[int, Shell] = {}
+        self.transfers = files.Transfers(target.site, context, target.token)
+        self.welcome: wire.Welcome | None = None
+        self.connected = asyncio.Event()  # set while welcomed
+        self._outbox: asyncio.Queue[str | bytes] | None = None
+        self._tasks: dict[asyncio.Task[None], Capability | None] = {}
+        self._unsent_consent: dict[Capability, bool] = {}
+        self._auto_info_wanted = False
+        self._auto_info_sent = False
+        self._stopping = False
+        self._ws: ClientConnection | None = None
+
+    @property
+    def url(self) -> str:
+        return f"wss://{self.target.site.host}:{self.target.site.port}/ws/client"
+
+    # --- the connection's life ---------------------------------------------------------------
+
+    async def run(self) -> str:
+        """Connect, and connect again after every drop, until told to stop; returns why."""
+        backoff = Backoff()
+        ever_welcomed = False
+        while not self._stopping:
+            try:
+                async with connect(
+                    self.url,
+                    ssl=self.context,
+                    server_hostname=self.target.site.server_hostname,
+                    open_timeout=OPEN_TIMEOUT,
+                    # 64 KiB of text, but a shell_input of control keys escapes to six times its size.
+                    max_size=wire.MAX_CLIENT_MESSAGE,
+                    user_agent_header="lifeline-client",
+                ) as ws:
+                    if await self._session(ws):
+                        ever_welcomed = True
+                        backoff.reset()
+                        if not self._stopping:
+                            self._say("The connection to the support site dropped; reconnecting...")
+            except Stopped as stop:
+                return str(stop)
+            except ssl.SSLCertVerificationError as error:
+                raise ClientError(f"{self.target.site.origin} is not trusted: {error.verify_message}") from None
+            except InvalidStatus as error:
+                log.warning("the appliance refused the client socket (%d); trying again", error.response.status_code)
+            except (OSError, InvalidHandshake, TimeoutError, ConnectionClosed) as error:
+                log.info("connection to the appliance lost: %s", error or type(error).__name__)
+            wait = backoff.next()
+            if ever_welcomed:
+                log.info("reconnecting in %.1f s", wait)
+            await asyncio.sleep(wait)
+        return "Closed."
+
+    async def stop(self) -> None:
+        """The customer closes the client: say bye, hang up the shells."""
+        self._stopping = True
+        if self._ws is not None and self.connected.is_set():
+            try:
+                await asyncio.wait_for(self._ws.send(encode(wire.Bye()).decode()), 2)
+                await asyncio.wait_for(self._ws.close(), 2)
+            except (ConnectionClosed, TimeoutError, OSError):
+                pass
+        for shell in list(self.shells.values()):
+            shell.close()
+        for task in list(self._tasks):
+            task.cancel()
+
+    async def _session(self, ws: ClientConnection) -> bool:
+        """One connection: hello, welcome, then messages until it drops. Whether welcomed."""
+        self._ws = ws
+        local = ws.local_address[0] if ws.local_address else ""
+        hello = wire.Hello(
+            token=self.target.token,
+            computer=self._make_computer(str(local)),
+            allowed=sorted(self.consent.allowed),
+            flag=self.flag,
+            version=VERSION,
+        )
+        await ws.send(encode(hello).decode())
+        try:
+            first = await asyncio.wait_for(ws.recv(), HELLO_TIMEOUT)
+        except TimeoutError:
+            log.warning("the appliance did not answer the hello in %.0f s", HELLO_TIMEOUT)
+            return False
+        except ConnectionClosed:
+            self._stop_if_told(ws)
+            raise
+        welcome = self._decode(first)
+        if isinstance(welcome, Gone):
+            raise Stopped(welcome.error or STOP_CODES[CloseCode.GONE])
+        if not isinstance(welcome, wire.Welcome):
+            log.warning("refused: the appliance's first message was not a welcome")
+            return False
+        outbox: asyncio.Queue[str | bytes] = asyncio.Queue()
+        self._welcomed(welcome, outbox)
+        writer = asyncio.get_running_loop().create_task(self._write(ws, outbox))
+        try:
+            async for raw in ws:
+                self._receive(raw)
+        except ConnectionClosed:
+            pass
+        finally:
+            self.connected.clear()
+            self._outbox = None
+            writer.cancel()
+        self._stop_if_told(ws)
+        return True
+
+    def _stop_if_told(self, ws: ClientConnection) -> None:
+        code = ws.close_code
+        if code in STOP_CODES:
+            raise Stopped(STOP_CODES[CloseCode(code)])
+        if code == CloseCode.BAD_HELLO:
+            raise Stopped(f"The appliance refused this client: {ws.close_reason or 'bad hello'}")
+
+    def _welcomed(self, welcome: wire.Welcome, outbox: asyncio.Queue[str | bytes]) -> None:
+        """Everything the appliance has not recorded goes first, in order, before any new
+        output: done without a pause, so no frame can overtake another."""
+        first = self.welcome is None
+        self.welcome = welcome
+        for number, shell in list(self.shells.items()):
+            recorded = welcome.shells.get(str(number))
+            if recorded is None:
+                log.info("shell %d is no longer open on the appliance: closing it", number)
+                shell.forget()
+                del self.shells[number]
+                continue
+            for frame in shell.frames_after(recorded):
+                outbox.put_nowait(frame)
+            if shell.exited:
+                outbox.put_nowait(encode(wire.ShellExit(shell=number, code=shell.exit_code)).decode())
+        for capability, allowed in self._unsent_consent.items():
+            outbox.put_nowait(encode(wire.Consent(capability=capability, allowed=allowed)).decode())
+        self._unsent_consent.clear()
+        self._outbox = outbox
+        self.connected.set()
+        # Wanted still: the last one may have been lost with the connection (the appliance
+        # logs it once whatever it gets).
+        self._auto_info_wanted = welcome.system_info
+        self._auto_info_sent = False
+        self._maybe_send_auto_info()
+        if first:
+            self._say(f"Connected to the support session of {welcome.company or 'the support site'}.")
+        else:
+            self._say("Reconnected.")
+
+    async def _write(self, ws: ClientConnection, outbox: asyncio.Queue[str | bytes]) -> None:
+        try:
+            while True:
+                await ws.send(await outbox.get())
+        except ConnectionClosed:
+            pass
+
+    def send(self, message: Message) -> None:
+        """Send now, or drop it if the connection is down (the appliance fails requests that
+        were open when a connection dropped)."""
+        if self._outbox is None:
+            log.debug("not connected: %s dropped", type(message).__name__)
+            return
+        self._outbox.put_nowait(encode(message).decode())
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def _decode(self, raw: str | bytes) -> Any:
+        if isinstance(raw, bytes):
+            log.error("refused a binary frame from the appliance: the client expects none")
+            return None
+        try:
+            return decode_to_client(raw)
+        except ProtocolError as error:
+            log.error("refused a message from the appliance: %s", error)
+            return None
+
+    def _receive(self, raw: str | bytes) -> None:
+        message = self._decode(raw)
+        if message is None:
+            return
+        try:
+            self._dispatch(message)
+        except Exception:
+            log.exception("could not act on %s", type(message).__name__)
+
+    def _dispatch(self, message: Any) -> None:
+        if (request := getattr(message, "request", None)) is not None:
+            log.info("%s (request %s)", message.__struct_config__.tag, request)
+        match message:
+            case wire.Ask(capability=capability, rep=rep):
+                self._asked(capability, rep.name or "A representative")
+            case wire.ConsentAnswer(capability=capability, allowed=allowed):
+                self.decide(capability, allowed, answered_here=False)
+            case wire.GetSystemInfo(request=request):
+                self._start(request, "system_info", self._system_info(request))
+            case wire.EndProcess(request=request, pid=pid):
+                self._start(request, "system_info", self._end_process(request, pid))
+            case wire.ListFolder(request=request, path=path):
+                self._start(request, "files", self._list(request, path))
+            case wire.SendFile(request=request, transfer=transfer, path=path):
+                self._start(request, "files", self._send_file(request, transfer, path))
+            case wire.FetchFile(request=request, transfer=transfer, path=path, name=name, size=size):
+                self._start(request, "files", self._fetch_file(request, transfer, path, name, size))
+            case wire.OpenShell(request=request, shell=number, cols=cols, rows=rows):
+                self._open_shell(request, number, cols, rows)
+            case wire.ShellInput(shell=number, data=data):
+                if shell := self._allowed_shell(number, "shell_input"):
+                    shell.write(data)
+            case wire.ShellResize(shell=number, cols=cols, rows=rows):
+                if shell := self._allowed_shell(number, "shell_resize"):
+                    shell.resize(cols, rows)
+            case wire.CloseShell(shell=number):
+                if shell := self.shells.get(number):
+                    shell.close()
+            case wire.ShellAck(shell=number, sequence=sequence):
+                self._acked(number, sequence)
+            case Gone(error=error):
+                log.info("the appliance says the session is over: %s", error)
+            case Error(error=error):
+                log.error("the appliance could not read a message of ours: %s", error)
+            case wire.Welcome() | Ack() | Pong():
+                pass
+
+    # --- consent ------------------------------------------------------------------------------
+
+    def _asked(self, capability: Capability, rep: str) -> None:
+        if self.consent.allows(capability):
+            self.send(wire.Consent(capability=capability, allowed=True))
+            return
+        if self.consent.ask(capability, rep):
+            self._ask(capability, rep)
+
+    def decide(self, capability: Capability, allowed: bool, *, answered_here: bool) -> None:
+        """An answer of the customer's, from this terminal or (relayed) the browser page."""
+        asked = capability in self.consent.asked
+        if not self.consent.answer(capability, allowed, here=answered_here):
+            return
+        if asked and not answered_here:
+            self._withdraw(capability)
+        message = wire.Consent(capability=capability, allowed=allowed)
+        if self._outbox is None:
+            self._unsent_consent[capability] = allowed
+        self.send(message)
+        verb = "allowed" if allowed else ("denied" if asked else "taken back")
+        self._say(f"{capability.replace('_', ' ').capitalize()}: {verb}.")
+        if allowed:
+            self._maybe_send_auto_info()
+        else:
+            self._taken_back(capability)
+
+    def _taken_back(self, capability: Capability) -> None:
+        if capability == "shell":
+            for shell in self.shells.values():
+                shell.close()
+        for task, needs in list(self._tasks.items()):
+            if needs == capability:
+                task.cancel()
+
+    # --- requests -----------------------------------------------------------------------------
+
+    def _start(self, request: str, capability: Capability, work: Coroutine[Any, Any, None]) -> None:
+        if not self.consent.allows(capability):
+            work.close()
+            log.warning("refused a request: %s", not_allowed(capability))
+            self.send(wire.Failed(request=request, error=not_allowed(capability)))
+            return
+        if len(self._tasks) >= MAX_BUSY:
+            work.close()
+            self.send(wire.Failed(request=request, error="The client is busy; try again shortly."))
+            return
+        task = asyncio.get_running_loop().create_task(self._guarded(request, work))
+        self._tasks[task] = capability
+        task.add_done_callback(lambda done: self._tasks.pop(done, None))
+
+    async def _guarded(self, request: str, work: Awaitable[None]) -> None:
+        try:
+            await work
+        except asyncio.CancelledError:
+            self.send(wire.Failed(request=request, error="The customer took it back."))
+        except files.FileError as error:
+            self.send(wire.Failed(request=request, error=str(error)[:1024]))
+        except Exception as error:
+            log.exception("a request failed")
+            self.send(wire.Failed(request=request, error=f"The client could not do it: {error}"[:1024]))
+
+    def _maybe_send_auto_info(self) -> None:
+        """The pull at session start: once, when wanted and allowed."""
+        if self._auto_info_wanted and not self._auto_info_sent and self.consent.allows("system_info") and self._outbox:
+            self._auto_info_sent = True
+            task = asyncio.get_running_loop().create_task(self._auto_info())
+            self._tasks[task] = "system_info"
+            task.add_done_callback(lambda done: self._tasks.pop(done, None))
+
+    async def _auto_info(self) -> None:
+        categories = await asyncio.to_thread(sysinfo.gather, wire.MAX_CLIENT_MESSAGE - 4096)
+        self.send(wire.SystemInfo(request=None, categories=categories))
+
+    async def _system_info(self, request: str) -> None:
+        categories = await asyncio.to_thread(sysinfo.gather, wire.MAX_CLIENT_MESSAGE - 4096)
+        self.send(wire.SystemInfo(request=request, categories=categories))
+
+    async def _end_process(self, request: str, pid: int) -> None:
+        problem = await asyncio.to_thread(sysinfo.end_process, pid)
+        self.send(wire.Done(request=request) if problem is None else wire.Failed(request=request, error=problem))
+
+    async def _list(self, request: str, path: str | None) -> None:
+        listing = files.fit(await asyncio.to_thread(files.list_folder, path), wire.MAX_CLIENT_MESSAGE - 4096)
+        self.send(wire.FolderListing(request=request, listing=listing))
+
+    async def _send_file(self, request: str, transfer: str, path: str) -> None:
+        stop = False
+        try:
+            result = await asyncio.to_thread(files.send, self.transfers, transfer, path, lambda: stop)
+        except asyncio.CancelledError:
+            stop = True  # the thread sees it before its next chunk
+            raise
+        self.send(wire.Done(request=request, result=result))
+
+    async def _fetch_file(self, request: str, transfer: str, path: str, name: str, size: int) -> None:
+        stop = False
+        try:
+            result = await asyncio.to_thread(files.fetch, self.transfers, transfer, path, name, size, lambda: stop)
+        except asyncio.CancelledError:
+            stop = True
+            raise
+        self.send(wire.Done(request=request, result=result))
+
+    # --- shells -------------------------------------------------------------------------------
+
+    def _open_shell(self, request: str, number: int, cols: int, rows: int) -> None:
+        if not self.consent.allows("shell"):
+            log.warning("refused to open a shell: %s", not_allowed("shell"))
+            self.send(wire.Failed(request=request, error=not_allowed("shell")))
+            return
+        if number in self.shells:
+            self.send(wire.Failed(request=request, error=f"Shell {number} is already open"))
+            return
+        if sum(not shell.exited for shell in self.shells.values()) >= MAX_SHELLS:
+            self.send(wire.Failed(request=request, error=f"At most {MAX_SHELLS} shells can be open at once"))
+            return
+        shell = Shell(number, on_frame=self._shell_output, on_exit=self._shell_exited)
+        try:
+            shell.start(cols, rows)
+        except OSError as error:
+            self.send(wire.Failed(request=request, error=f"The shell could not start: {error}"[:1024]))
+            return
+        self.shells[number] = shell
+        self.send(wire.Done(request=request))
+        self._say(f"A representative opened command shell {number}.")
+
+    def _allowed_shell(self, number: int, what: str) -> Shell | None:
+        if not self.consent.allows("shell"):
+            log.warning("refused %s: %s", what, not_allowed("shell"))
+            return None
+        shell = self.shells.get(number)
+        if shell is None:
+            log.error("refused %s: no shell %d", what, number)
+        return shell
+
+    def _shell_output(self, frame: bytes) -> None:
+        if self._outbox is not None:
+            self._outbox.put_nowait(frame)
+
+    def _shell_exited(self, shell: Shell) -> None:
+        self.send(wire.ShellExit(shell=shell.number, code=shell.exit_code))
+        self._say(f"Command shell {shell.number} ended.")
+        if shell.finished:
+            self.shells.pop(shell.number, None)
+
+    def _acked(self, number: int, sequence: int) -> None:
+        shell = self.shells.get(number)
+        if shell is None:
+            return
+        shell.ack(sequence)
+        if shell.finished:
+            del self.shells[number]
