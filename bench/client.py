@@ -185,6 +185,7 @@ class RepConsole:
         self.refs = 0
         self.acks: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self.shells: dict[int, Shell] = {}
+        self.early: dict[int, list[tuple[int, bytes]]] = {}  # frames of shells not known yet
         self.lsids: dict[str, str] = {}  # customer name -> lsid
         self.arrived: dict[str, asyncio.Event] = {}  # customer name -> their session is here
         self.computers: dict[str, dict[str, Any]] = {}  # lsid -> the latest `computer`
@@ -225,6 +226,11 @@ class RepConsole:
             raise RuntimeError(f"{message['type']} refused: {answer.get('error')}")
         return answer
 
+    def add_shell(self, shell: Shell) -> None:
+        self.shells[shell.number] = shell
+        for sequence, payload in self.early.pop(shell.number, []):
+            shell.output(sequence, payload)
+
     def arrival(self, name: str) -> asyncio.Event:
         return self.arrived.setdefault(name, asyncio.Event())
 
@@ -232,9 +238,13 @@ class RepConsole:
         async for raw in self.socket:
             if isinstance(raw, bytes):
                 header = binary.unpack_header(raw)
+                if header.kind is not binary.FrameKind.SHELL:
+                    continue
                 shell = self.shells.get(header.stream)
-                if header.kind is binary.FrameKind.SHELL and shell is not None:
+                if shell is not None:
                     shell.output(header.sequence, raw[binary.HEADER_SIZE :])
+                else:  # the shell's first output (its prompt) may come before shell_open's ack
+                    self.early.setdefault(header.stream, []).append((header.sequence, raw[binary.HEADER_SIZE :]))
                 continue
             message = json.loads(raw)
             kind = message["type"]
@@ -513,7 +523,7 @@ async def load(args: argparse.Namespace, base: str, tmp: Path, server_pid: int, 
     async def open_shell(console: RepConsole, lsid: str) -> Shell:
         answer = await console.request({"type": "shell_open", "lsid": lsid, "cols": 80, "rows": 24})
         shell = Shell(console, lsid, int(answer["result"]["shell"]))
-        console.shells[shell.number] = shell
+        console.add_shell(shell)
         # The shell is up when a key comes back: the prompt may have come before we knew its number.
         await shell.type("#", b"#", timeout=READY_TIMEOUT)
         return shell
@@ -555,6 +565,8 @@ async def load(args: argparse.Namespace, base: str, tmp: Path, server_pid: int, 
     # Shell output through the appliance, recorded, beside a plain local PTY.
     size = args.stream_mb * 1_000_000
     streaming = shells[: args.stream_shells]
+    for shell in streaming:  # end the comment line the typist left
+        await shell.type("\r", b"\n")
     received_before = [shell.received for shell in streaming]
     cpu_before = cpu_seconds(server_pid)
 
@@ -602,7 +614,7 @@ async def load(args: argparse.Namespace, base: str, tmp: Path, server_pid: int, 
         print(
             f"  echo against chat: p50 {statistics.median(echoes) / statistics.median(trips):.2f} of it, "
             f"p99 {percentile(echoes, 0.99) / percentile(trips, 0.99):.2f} of it "
-            f"(a plain local PTY echoes a key in {ms(local_echo)})"
+            f"(a plain local PTY echoes a key in {local_echo * 1e6:.0f} µs)"
         )
     gaps = sum(shell.gaps for shell in shells)
     print(
