@@ -84,6 +84,15 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
+def cpu_total(pids: list[int]) -> float:
+    """CPU time of several processes together (their shells not counted)."""
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            total += cpu_seconds(pid)
+    return total
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, int(len(ordered) * fraction) - 1))]
@@ -512,7 +521,13 @@ async def load(args: argparse.Namespace, base: str, tmp: Path, server_pid: int, 
                 raise RuntimeError(f"client {n} never became ready; its log ends:\n{log.read_text()[-2000:]}") from None
             return console, lsid
 
-        sessions = await bounded(START_CONCURRENCY, [lambda n=n: arrive(n) for n in range(args.shells)])
+        # In two waves: the second's memory is what one more client costs, without what
+        # the first ones brought once (modules imported, caches, the allocator's arenas).
+        half = args.shells // 2
+        sessions = await bounded(START_CONCURRENCY, [lambda n=n: arrive(n) for n in range(half)])
+        await asyncio.sleep(3)
+        figures["half_clients_rss"] = rss_mb(server_pid)[0]
+        sessions += await bounded(START_CONCURRENCY, [lambda n=n: arrive(n) for n in range(half, args.shells)])
     print(f"{args.shells} clients connected, allowing everything ({time.perf_counter() - started:.1f}s)", flush=True)
     await asyncio.sleep(3)
     figures["clients_rss"] = rss_mb(server_pid)[0]
@@ -528,16 +543,24 @@ async def load(args: argparse.Namespace, base: str, tmp: Path, server_pid: int, 
         await shell.type("#", b"#", timeout=READY_TIMEOUT)
         return shell
 
-    shells = await bounded(START_CONCURRENCY, [lambda c=c, s=s: open_shell(c, s) for c, s in sessions])
+    shells = await bounded(START_CONCURRENCY, [lambda c=c, s=s: open_shell(c, s) for c, s in sessions[:half]])
+    await asyncio.sleep(3)
+    figures["half_shells_rss"] = rss_mb(server_pid)[0]
+    shells += await bounded(START_CONCURRENCY, [lambda c=c, s=s: open_shell(c, s) for c, s in sessions[half:]])
     print(f"{len(shells)} shells open ({time.perf_counter() - started:.1f}s)", flush=True)
     await asyncio.sleep(3)
     figures["shells_rss"] = rss_mb(server_pid)[0]
 
     # Keystroke echo.
-    cpu_before, started = cpu_seconds(server_pid), time.perf_counter()
+    client_pids = [client.process.pid for client in clients]
+    cpu_before, clients_before, own_before = cpu_seconds(server_pid), cpu_total(client_pids), time.process_time()
+    started = time.perf_counter()
     until = started + args.duration
     await asyncio.gather(*(shell.typist(args.keys, until) for shell in shells))
-    figures["echo_cpu"] = (cpu_seconds(server_pid) - cpu_before) / (time.perf_counter() - started)
+    elapsed = time.perf_counter() - started
+    figures["echo_cpu"] = (cpu_seconds(server_pid) - cpu_before) / elapsed
+    figures["echo_clients_cpu"] = (cpu_total(client_pids) - clients_before) / elapsed
+    figures["echo_own_cpu"] = (time.process_time() - own_before) / elapsed
     echoes = [e for shell in shells for e in shell.echoes]
     lost = sum(shell.lost for shell in shells)
     print(f"keystroke echo done: {len(echoes)} keys", flush=True)
@@ -626,20 +649,25 @@ async def load(args: argparse.Namespace, base: str, tmp: Path, server_pid: int, 
     for (recorded, shown), shell in zip(complete, streaming, strict=True):
         verdict = "complete" if recorded == shown else "INCOMPLETE"
         print(f"  recording of shell {shell.number}: {recorded} bytes of output, the console got {shown}: {verdict}")
-    per_client = (figures["clients_rss"] - figures["consoles_rss"]) * 1024 / n
-    per_shell = (figures["shells_rss"] - figures["clients_rss"]) * 1024 / n
+    second = n - n // 2
+    per_client = (figures["clients_rss"] - figures["half_clients_rss"]) * 1024 / second
+    per_shell = (figures["shells_rss"] - figures["half_shells_rss"]) * 1024 / second
     print(
         f"  appliance memory: idle {figures['idle_rss']:.0f} MB, with the consoles {figures['consoles_rss']:.0f} MB, "
-        f"with {n} clients {figures['clients_rss']:.0f} MB, with their shells {figures['shells_rss']:.0f} MB, "
+        f"with {n // 2} then {n} clients {figures['half_clients_rss']:.0f} and {figures['clients_rss']:.0f} MB, "
+        f"with {n // 2} then {n} shells {figures['half_shells_rss']:.0f} and {figures['shells_rss']:.0f} MB, "
         f"peak {peak_rss:.0f} MB"
     )
     print(
-        f"  per idle client {per_client:.0f} KB (its session, its socket and its terminal chat's socket); "
-        f"per open shell {per_shell:.0f} KB"
+        f"  per idle client {per_client:.0f} KB (the second {second}: each a session, its client's socket and "
+        f"its terminal chat's socket; {(figures['clients_rss'] - figures['consoles_rss']) * 1024 / n:.0f} KB "
+        f"averaged over all {n}); per open shell {per_shell:.0f} KB"
     )
     print(
         f"  appliance CPU: {figures['idle_cpu'] * 100 / n:.3f}% of a core per idle client; "
-        f"{figures['echo_cpu'] * 100 / n:.2f}% per shell while typing ({figures['echo_cpu'] * 100:.0f}% in all)"
+        f"{figures['echo_cpu'] * 100 / n:.2f}% per shell while typing ({figures['echo_cpu'] * 100:.0f}% in all; "
+        f"meanwhile the {n} clients used {figures['echo_clients_cpu'] * 100:.0f}% and this bench "
+        f"{figures['echo_own_cpu'] * 100:.0f}% of a core, on {os.cpu_count()} cores)"
     )
     errors = [e for console in consoles for e in console.errors]
     if errors:
