@@ -313,7 +313,7 @@ class ClientProcess:
         self.reader = asyncio.create_task(self._answer())
 
     @classmethod
-    async def start(cls, program: str, chat_url: str, cert: Path, log: Path) -> ClientProcess:
+    async def start(cls, program: str, chat_url: str, cert: Path, log: Path, allow: str) -> ClientProcess:
         env = {**os.environ, "SHELL": SHELL, "PS1": "$ ", "PYTHONUNBUFFERED": "1"}
         process = await asyncio.create_subprocess_exec(
             program,
@@ -322,7 +322,7 @@ class ClientProcess:
             "--ca",
             str(cert),
             "--allow",
-            "all",
+            allow,
             "--no-browser",
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -512,7 +512,7 @@ async def load(args: argparse.Namespace, base: str, tmp: Path, server_pid: int, 
             here = console.arrival(name)
             path = await start_session(http, rep_id, rep_name, name)
             log = tmp / f"client-{n:03d}.log"
-            clients.append(await ClientProcess.start(program, base + path, cert, log))
+            clients.append(await ClientProcess.start(program, base + path, cert, log, args.allow))
             try:
                 await asyncio.wait_for(here.wait(), READY_TIMEOUT)
                 lsid = console.lsids[name]
@@ -528,7 +528,7 @@ async def load(args: argparse.Namespace, base: str, tmp: Path, server_pid: int, 
         await asyncio.sleep(3)
         figures["half_clients_rss"] = rss_mb(server_pid)[0]
         sessions += await bounded(START_CONCURRENCY, [lambda n=n: arrive(n) for n in range(half, args.shells)])
-    print(f"{args.shells} clients connected, allowing everything ({time.perf_counter() - started:.1f}s)", flush=True)
+    print(f"{args.shells} clients connected, allowing {args.allow} ({time.perf_counter() - started:.1f}s)", flush=True)
     await asyncio.sleep(3)
     figures["clients_rss"] = rss_mb(server_pid)[0]
     figures["idle_cpu"] = await measure_idle_cpu(server_pid, 5)
@@ -683,6 +683,9 @@ def main() -> None:
     parser.add_argument("--chat-interval", type=float, default=1.0)
     parser.add_argument("--stream-mb", type=int, default=64, help="MB each streaming shell prints")
     parser.add_argument("--stream-shells", type=int, default=1)
+    parser.add_argument(
+        "--allow", default="all", help="what the customers allow (`shell`: no system information sent at start)"
+    )
     args = parser.parse_args()
     args.reps = max(1, min(args.reps, args.shells))
     args.stream_shells = max(1, min(args.stream_shells, args.shells))
