@@ -84,6 +84,15 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
+def cpu_total(pids: list[int]) -> float:
+    """CPU time of several processes together (their shells not counted)."""
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            total += cpu_seconds(pid)
+    return total
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, int(len(ordered) * fraction) - 1))]
@@ -185,6 +194,7 @@ class RepConsole:
         self.refs = 0
         self.acks: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self.shells: dict[int, Shell] = {}
+        self.early: dict[int, list[tuple[int, bytes]]] = {}  # frames of shells not known yet
         self.lsids: dict[str, str] = {}  # customer name -> lsid
         self.arrived: dict[str, asyncio.Event] = {}  # customer name -> their session is here
         self.computers: dict[str, dict[str, Any]] = {}  # lsid -> the latest `computer`
@@ -225,6 +235,11 @@ class RepConsole:
             raise RuntimeError(f"{message['type']} refused: {answer.get('error')}")
         return answer
 
+    def add_shell(self, shell: Shell) -> None:
+        self.shells[shell.number] = shell
+        for sequence, payload in self.early.pop(shell.number, []):
+            shell.output(sequence, payload)
+
     def arrival(self, name: str) -> asyncio.Event:
         return self.arrived.setdefault(name, asyncio.Event())
 
@@ -232,9 +247,13 @@ class RepConsole:
         async for raw in self.socket:
             if isinstance(raw, bytes):
                 header = binary.unpack_header(raw)
+                if header.kind is not binary.FrameKind.SHELL:
+                    continue
                 shell = self.shells.get(header.stream)
-                if header.kind is binary.FrameKind.SHELL and shell is not None:
+                if shell is not None:
                     shell.output(header.sequence, raw[binary.HEADER_SIZE :])
+                else:  # the shell's first output (its prompt) may come before shell_open's ack
+                    self.early.setdefault(header.stream, []).append((header.sequence, raw[binary.HEADER_SIZE :]))
                 continue
             message = json.loads(raw)
             kind = message["type"]
@@ -294,7 +313,7 @@ class ClientProcess:
         self.reader = asyncio.create_task(self._answer())
 
     @classmethod
-    async def start(cls, program: str, chat_url: str, cert: Path, log: Path) -> ClientProcess:
+    async def start(cls, program: str, chat_url: str, cert: Path, log: Path, allow: str) -> ClientProcess:
         env = {**os.environ, "SHELL": SHELL, "PS1": "$ ", "PYTHONUNBUFFERED": "1"}
         process = await asyncio.create_subprocess_exec(
             program,
@@ -303,7 +322,7 @@ class ClientProcess:
             "--ca",
             str(cert),
             "--allow",
-            "all",
+            allow,
             "--no-browser",
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -493,7 +512,7 @@ async def load(args: argparse.Namespace, base: str, tmp: Path, server_pid: int, 
             here = console.arrival(name)
             path = await start_session(http, rep_id, rep_name, name)
             log = tmp / f"client-{n:03d}.log"
-            clients.append(await ClientProcess.start(program, base + path, cert, log))
+            clients.append(await ClientProcess.start(program, base + path, cert, log, args.allow))
             try:
                 await asyncio.wait_for(here.wait(), READY_TIMEOUT)
                 lsid = console.lsids[name]
@@ -502,8 +521,14 @@ async def load(args: argparse.Namespace, base: str, tmp: Path, server_pid: int, 
                 raise RuntimeError(f"client {n} never became ready; its log ends:\n{log.read_text()[-2000:]}") from None
             return console, lsid
 
-        sessions = await bounded(START_CONCURRENCY, [lambda n=n: arrive(n) for n in range(args.shells)])
-    print(f"{args.shells} clients connected, allowing everything ({time.perf_counter() - started:.1f}s)", flush=True)
+        # In two waves: the second's memory is what one more client costs, without what
+        # the first ones brought once (modules imported, caches, the allocator's arenas).
+        half = args.shells // 2
+        sessions = await bounded(START_CONCURRENCY, [lambda n=n: arrive(n) for n in range(half)])
+        await asyncio.sleep(3)
+        figures["half_clients_rss"] = rss_mb(server_pid)[0]
+        sessions += await bounded(START_CONCURRENCY, [lambda n=n: arrive(n) for n in range(half, args.shells)])
+    print(f"{args.shells} clients connected, allowing {args.allow} ({time.perf_counter() - started:.1f}s)", flush=True)
     await asyncio.sleep(3)
     figures["clients_rss"] = rss_mb(server_pid)[0]
     figures["idle_cpu"] = await measure_idle_cpu(server_pid, 5)
@@ -513,21 +538,29 @@ async def load(args: argparse.Namespace, base: str, tmp: Path, server_pid: int, 
     async def open_shell(console: RepConsole, lsid: str) -> Shell:
         answer = await console.request({"type": "shell_open", "lsid": lsid, "cols": 80, "rows": 24})
         shell = Shell(console, lsid, int(answer["result"]["shell"]))
-        console.shells[shell.number] = shell
+        console.add_shell(shell)
         # The shell is up when a key comes back: the prompt may have come before we knew its number.
         await shell.type("#", b"#", timeout=READY_TIMEOUT)
         return shell
 
-    shells = await bounded(START_CONCURRENCY, [lambda c=c, s=s: open_shell(c, s) for c, s in sessions])
+    shells = await bounded(START_CONCURRENCY, [lambda c=c, s=s: open_shell(c, s) for c, s in sessions[:half]])
+    await asyncio.sleep(3)
+    figures["half_shells_rss"] = rss_mb(server_pid)[0]
+    shells += await bounded(START_CONCURRENCY, [lambda c=c, s=s: open_shell(c, s) for c, s in sessions[half:]])
     print(f"{len(shells)} shells open ({time.perf_counter() - started:.1f}s)", flush=True)
     await asyncio.sleep(3)
     figures["shells_rss"] = rss_mb(server_pid)[0]
 
     # Keystroke echo.
-    cpu_before, started = cpu_seconds(server_pid), time.perf_counter()
+    client_pids = [client.process.pid for client in clients]
+    cpu_before, clients_before, own_before = cpu_seconds(server_pid), cpu_total(client_pids), time.process_time()
+    started = time.perf_counter()
     until = started + args.duration
     await asyncio.gather(*(shell.typist(args.keys, until) for shell in shells))
-    figures["echo_cpu"] = (cpu_seconds(server_pid) - cpu_before) / (time.perf_counter() - started)
+    elapsed = time.perf_counter() - started
+    figures["echo_cpu"] = (cpu_seconds(server_pid) - cpu_before) / elapsed
+    figures["echo_clients_cpu"] = (cpu_total(client_pids) - clients_before) / elapsed
+    figures["echo_own_cpu"] = (time.process_time() - own_before) / elapsed
     echoes = [e for shell in shells for e in shell.echoes]
     lost = sum(shell.lost for shell in shells)
     print(f"keystroke echo done: {len(echoes)} keys", flush=True)
@@ -555,6 +588,8 @@ async def load(args: argparse.Namespace, base: str, tmp: Path, server_pid: int, 
     # Shell output through the appliance, recorded, beside a plain local PTY.
     size = args.stream_mb * 1_000_000
     streaming = shells[: args.stream_shells]
+    for shell in streaming:  # end the comment line the typist left
+        await shell.type("\r", b"\n")
     received_before = [shell.received for shell in streaming]
     cpu_before = cpu_seconds(server_pid)
 
@@ -602,7 +637,7 @@ async def load(args: argparse.Namespace, base: str, tmp: Path, server_pid: int, 
         print(
             f"  echo against chat: p50 {statistics.median(echoes) / statistics.median(trips):.2f} of it, "
             f"p99 {percentile(echoes, 0.99) / percentile(trips, 0.99):.2f} of it "
-            f"(a plain local PTY echoes a key in {ms(local_echo)})"
+            f"(a plain local PTY echoes a key in {local_echo * 1e6:.0f} µs)"
         )
     gaps = sum(shell.gaps for shell in shells)
     print(
@@ -614,20 +649,25 @@ async def load(args: argparse.Namespace, base: str, tmp: Path, server_pid: int, 
     for (recorded, shown), shell in zip(complete, streaming, strict=True):
         verdict = "complete" if recorded == shown else "INCOMPLETE"
         print(f"  recording of shell {shell.number}: {recorded} bytes of output, the console got {shown}: {verdict}")
-    per_client = (figures["clients_rss"] - figures["consoles_rss"]) * 1024 / n
-    per_shell = (figures["shells_rss"] - figures["clients_rss"]) * 1024 / n
+    second = n - n // 2
+    per_client = (figures["clients_rss"] - figures["half_clients_rss"]) * 1024 / second
+    per_shell = (figures["shells_rss"] - figures["half_shells_rss"]) * 1024 / second
     print(
         f"  appliance memory: idle {figures['idle_rss']:.0f} MB, with the consoles {figures['consoles_rss']:.0f} MB, "
-        f"with {n} clients {figures['clients_rss']:.0f} MB, with their shells {figures['shells_rss']:.0f} MB, "
+        f"with {n // 2} then {n} clients {figures['half_clients_rss']:.0f} and {figures['clients_rss']:.0f} MB, "
+        f"with {n // 2} then {n} shells {figures['half_shells_rss']:.0f} and {figures['shells_rss']:.0f} MB, "
         f"peak {peak_rss:.0f} MB"
     )
     print(
-        f"  per idle client {per_client:.0f} KB (its session, its socket and its terminal chat's socket); "
-        f"per open shell {per_shell:.0f} KB"
+        f"  per idle client {per_client:.0f} KB (the second {second}: each a session, its client's socket and "
+        f"its terminal chat's socket; {(figures['clients_rss'] - figures['consoles_rss']) * 1024 / n:.0f} KB "
+        f"averaged over all {n}); per open shell {per_shell:.0f} KB"
     )
     print(
         f"  appliance CPU: {figures['idle_cpu'] * 100 / n:.3f}% of a core per idle client; "
-        f"{figures['echo_cpu'] * 100 / n:.2f}% per shell while typing ({figures['echo_cpu'] * 100:.0f}% in all)"
+        f"{figures['echo_cpu'] * 100 / n:.2f}% per shell while typing ({figures['echo_cpu'] * 100:.0f}% in all; "
+        f"meanwhile the {n} clients used {figures['echo_clients_cpu'] * 100:.0f}% and this bench "
+        f"{figures['echo_own_cpu'] * 100:.0f}% of a core, on {os.cpu_count()} cores)"
     )
     errors = [e for console in consoles for e in console.errors]
     if errors:
@@ -643,6 +683,9 @@ def main() -> None:
     parser.add_argument("--chat-interval", type=float, default=1.0)
     parser.add_argument("--stream-mb", type=int, default=64, help="MB each streaming shell prints")
     parser.add_argument("--stream-shells", type=int, default=1)
+    parser.add_argument(
+        "--allow", default="all", help="what the customers allow (`shell`: no system information sent at start)"
+    )
     args = parser.parse_args()
     args.reps = max(1, min(args.reps, args.shells))
     args.stream_shells = max(1, min(args.stream_shells, args.shells))

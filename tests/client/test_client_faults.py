@@ -123,22 +123,23 @@ def numbers(text: str) -> list[int]:
 
 def start_client(appliance: RunningAppliance, chat_path: str, log: Path) -> subprocess.Popen[bytes]:
     assert CLIENT.exists(), "scripts/install puts lifeline-client into .venv/bin"
-    return subprocess.Popen(
-        [
-            str(CLIENT),
-            "attach",
-            appliance.https + chat_path,
-            "--ca",
-            str(appliance.cert_path),
-            "--allow",
-            "all",
-            "--no-browser",
-        ],
-        stdin=subprocess.PIPE,  # the terminal chat: kept open, nothing typed
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(log.parent), "SHELL": "/bin/sh", "PS1": "$ ", "LANG": "C.UTF-8"},
-    )
+    with log.open("wb") as output:  # the child has its own copy of the descriptor
+        return subprocess.Popen(
+            [
+                str(CLIENT),
+                "attach",
+                appliance.https + chat_path,
+                "--ca",
+                str(appliance.cert_path),
+                "--allow",
+                "all",
+                "--no-browser",
+            ],
+            stdin=subprocess.PIPE,  # the terminal chat: kept open, nothing typed
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env={"PATH": "/usr/bin:/bin", "HOME": str(log.parent), "SHELL": "/bin/sh", "PS1": "$ ", "LANG": "C.UTF-8"},
+        )
 
 
 def test_a_killed_appliance_comes_back_and_the_shell_recording_has_every_byte_once(
@@ -183,7 +184,9 @@ def test_a_killed_appliance_comes_back_and_the_shell_recording_has_every_byte_on
         assert console.welcome["resumed"], "the console came back as the same connection"
         await until(lambda: console.last("computer", lambda m: m["lsid"] == lsid and m["connected"]), BACK_WITHIN + 1)
         await until(lambda: [n for n in numbers(console.output.get(shell, b"").decode()) if n > last_shown], 10)
-        assert time.monotonic() - back < BACK_WITHIN, "the client and the shell took too long to come back"
+        took = time.monotonic() - back
+        print(f"console, client and shell back {took:.2f}s after the appliance answered again")
+        assert took < BACK_WITHIN, "the client and the shell took too long to come back"
 
         await console.request({"type": "shell_close", "lsid": lsid, "shell": shell})
         await until(lambda: console.last("shell_exit", lambda m: m["shell"] == shell), 10)
@@ -210,6 +213,8 @@ def test_a_killed_appliance_comes_back_and_the_shell_recording_has_every_byte_on
             except subprocess.TimeoutExpired:
                 client.kill()
                 client.wait()
+        if client is not None and client.stdin is not None:
+            client.stdin.close()
         print(log.read_text(errors="replace")[-4000:] if log.exists() else "")
 
 
