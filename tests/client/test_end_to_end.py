@@ -32,10 +32,10 @@ pytestmark = pytest.mark.slow
 class Rep:
     """Alice's console in the session the client started."""
 
-    def __init__(self, appliance: RunningAppliance, personas: Personas) -> None:
+    def __init__(self, appliance: RunningAppliance, personas: Personas, **hello: Any) -> None:
         self.appliance = appliance
         self.cookie = sign_in(appliance, "rep_a", personas.rep_a.password)
-        self.console = ShellConsole(appliance, self.cookie)
+        self.console = ShellConsole(appliance, self.cookie, **hello)
         self.lsid = ""
         self._refs = 0
 
@@ -285,16 +285,22 @@ def test_a_restart_of_the_appliance_mid_shell(appliance: RunningAppliance, perso
         alice.computer(lambda s: s["connected"])
         shell = open_shell(alice)
         typed(alice, shell, "for i in 1 2 3 4 5 6; do echo tick-$i; sleep 1; done\r")
-        alice.console.output_of(shell, until=b"tick-1", timeout=20)
+        before = alice.console.output_of(shell, until=b"tick-1", timeout=20)
+        resume = alice.console.welcome["resume_token"]
         appliance.stop()
         appliance.start()
-        alice = Rep(appliance, personas)  # the console signs in again; the session is still Alice's
-        alice.lsid = page.welcome["session"]["lsid"]
-        page = CustomerClient(appliance, token=token)
+        started = time.monotonic()
+        page = CustomerClient(appliance, token=token)  # the browser page comes back too
+        lsid = alice.lsid
+        alice = Rep(appliance, personas, resume_token=resume)  # the console resumes: still in the session
+        assert alice.console.welcome["resumed"] is True
+        alice.lsid = lsid
+        alice.computer(lambda s: s["connected"] and s["shells"] == [shell])
+        print(f"\nclient back {time.monotonic() - started:.1f} s after the appliance restarted")
         alice.console.send({"type": "shell_replay", "ref": "replay", "lsid": alice.lsid, "shell": shell})
         seen = alice.console.output_of(shell, until=b"tick-6", timeout=40)
-        ticks = re.findall(rb"tick-(\d)\r\n", seen)
-        assert ticks[-1] == b"6"
+        ticks = re.findall(rb"tick-(\d)\r\n", before + seen)
+        assert sorted(set(ticks)) == [b"1", b"2", b"3", b"4", b"5", b"6"]  # nothing lost in the restart
     finally:
         stop(process)
         page.close()
