@@ -305,3 +305,15 @@ def test_a_restart_of_the_appliance_mid_shell(appliance: RunningAppliance, perso
         stop(process)
         page.close()
         alice.close()
+
+
+def test_a_rep_link_by_the_reps_name(appliance: RunningAppliance, personas: Personas, rep: Rep) -> None:
+    """Alice is logged in (her console) and on the public list: her name finds her link."""
+    site = f"https://127.0.0.1:{appliance.https_port}"
+    process = client(appliance, "rep", site, "alice rep", "--name", "Tess", "--no-browser")
+    try:
+        rep.take_next()
+        assert rep.computer(lambda s: s["connected"])["computer"]["hostname"] == socket.gethostname()
+    finally:
+        _, err = stop(process)
+    assert "Traceback" not in err
