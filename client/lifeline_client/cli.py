@@ -142,7 +142,7 @@ async def _target(args: argparse.Namespace, context: object) -> Target:
     if args.mode == "connect":
         return await start_session(site, key_params(args.key), context)
     if args.mode == "rep":
-        return await start_session(site, rep_params(args.rep, _name(args.name)), context)
+        return await start_session(site, await rep_params(site, args.rep, _name(args.name), context), context)
     return await start_session(site, issue_params(args.issue, _name(args.name), args.details), context)
 
 

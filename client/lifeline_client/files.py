@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import json
 import os
 import shutil
 import ssl
@@ -143,8 +144,7 @@ class Transfers:
     def received(self, transfer: str) -> int:
         response = self._request("HEAD", transfer, {})
         with contextlib.closing(response.connection):  # type: ignore[attr-defined]
-            response.read()
-            _check(response)
+            _check(response, response.read(4096))
             value = response.getheader("X-Received", "0")
         return int(value) if value.isdigit() else 0
 
@@ -159,27 +159,35 @@ class Transfers:
             chunk,
         )
         with contextlib.closing(response.connection):  # type: ignore[attr-defined]
-            response.read(64 * 1024)
+            body = response.read(64 * 1024)
             received = response.getheader("X-Received", "")
             if response.status == 416 and received.isdigit():
                 return int(received)
-            _check(response)
+            _check(response, body)
         return int(received) if received.isdigit() else start + len(chunk)
 
     def get(self, transfer: str, start: int, into: Callable[[bytes], None]) -> None:
         headers = {"Range": f"bytes={start}-"} if start else {}
         response = self._request("GET", transfer, headers)
         with contextlib.closing(response.connection):  # type: ignore[attr-defined]
-            _check(response)
+            if response.status >= 300:
+                _check(response, response.read(4096))
             if start and response.status != 206:
                 raise FileError("The appliance did not resume the transfer")
             while chunk := response.read(READ):
                 into(chunk)
 
 
-def _check(response: http.client.HTTPResponse) -> None:
+def _check(response: http.client.HTTPResponse, body: bytes) -> None:
+    """A refusal in the appliance's words (its JSON `error`) where it gives them."""
     if response.status < 300:
         return
+    try:
+        said = json.loads(body).get("error", "") if body else ""
+    except (ValueError, AttributeError):
+        said = ""
+    if said and isinstance(said, str):
+        raise FileError(f"The appliance refused the transfer: {said[:300]}")
     if response.status == 413:
         raise FileError("The file is larger than the appliance accepts")
     if response.status in (401, 403, 404, 410):

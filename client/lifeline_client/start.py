@@ -10,7 +10,7 @@ import http.client
 import re
 import ssl
 from dataclasses import dataclass
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import unquote_plus, urlencode, urlsplit
 
 from lifeline_client.errors import ClientError
 
@@ -121,11 +121,21 @@ def key_params(key: str) -> dict[str, str]:
     return {"short_key": "".join(key.split())}
 
 
-def rep_params(rep: str, name: str) -> dict[str, str]:
-    """A representative link: by id when it is a number, else by the rep's name."""
+_REP_LINK = re.compile(r'href="/api/start_session\?id=(\d{1,9})&amp;name=([^"]*)"')
+
+
+async def rep_params(site: Site, rep: str, name: str, context: ssl.SSLContext) -> dict[str, str]:
+    """A representative link (`id` and the rep's `name`): a name is looked up on the public
+    site's list of representatives, as a customer would pick it there."""
     rep = rep.strip()
-    by = {"id": rep} if rep.isdigit() else {"name": rep}
-    return {**by, "customer_name": name}
+    if rep.isdigit():
+        return {"id": rep, "customer_name": name}
+    _, status, page = await asyncio.to_thread(_get, site, "/", context)
+    for rep_id, quoted in _REP_LINK.findall(page if status == 200 else ""):
+        shown = unquote_plus(html.unescape(quoted))
+        if shown.casefold() == rep.casefold():
+            return {"id": rep_id, "name": shown, "customer_name": name}
+    raise ClientError(f"no representative named {rep[:100]!r} is on the site's list now; use their id")
 
 
 def issue_params(issue: str, name: str, details: str) -> dict[str, str]:

@@ -112,7 +112,11 @@ class ScriptedAppliance:
         self.port: int = self._server.sockets[0].getsockname()[1]
 
     def _http(self, ws: ServerConnection, request: Request) -> Response | None:
-        """/api/start_session answers a browser's start with the redirect to the chat."""
+        """/api/start_session answers a browser's start with the redirect to the chat; the
+        public site's page lists one representative."""
+        if request.path == "/":
+            page = '<li><a href="/api/start_session?id=5&amp;name=Alice%20Rep">Alice Rep</a></li>'
+            return ws.respond(HTTPStatus.OK, page)
         if not request.path.startswith("/api/start_session"):
             return None
         self.starts.put((request.path, request.headers.get("Accept", "")))

@@ -63,6 +63,14 @@ def handler(store: Store) -> type[BaseHTTPRequestHandler]:
                 return
             ranged = self.headers.get("Content-Range", "")
             store.seen.append(ranged)
+            if transfer == "big":  # over the file store's limit: refused before the body is read
+                said = b'{"error": "files are limited to 10 bytes"}'
+                self.send_response(413)
+                self.send_header("Content-Length", str(len(said)))
+                self.end_headers()
+                self.wfile.write(said)
+                self.close_connection = True
+                return
             length = int(self.headers["Content-Length"])
             assert length <= files.CHUNK
             body = self.rfile.read(length)
@@ -204,6 +212,9 @@ def test_names_that_leave_the_folder_are_refused(
 
 def test_errors_are_the_contracts_words(served: tuple[Store, files.Transfers], tmp_path: Path) -> None:
     _, transfers = served
+    (tmp_path / "large").write_bytes(b"x" * 11)
+    with pytest.raises(files.FileError, match=r"^The appliance refused the transfer: files are limited to 10 bytes$"):
+        files.send(transfers, "big", str(tmp_path / "large"), never)
     with pytest.raises(files.FileError, match="No such file /no/such/file"):
         files.send(transfers, "t6", "/no/such/file", never)
     with pytest.raises(files.FileError, match="No such folder /no/such"):

@@ -31,7 +31,10 @@ def appliance(certificate: Certificate) -> Iterator[ScriptedAppliance]:
     [
         (("connect", "{site}", "765 4321"), {"short_key": ["7654321"]}),
         (("rep", "{site}", "5", "--name", "Tess Tester"), {"id": ["5"], "customer_name": ["Tess Tester"]}),
-        (("rep", "{site}", "Alice Rep", "--name", "Tess"), {"name": ["Alice Rep"], "customer_name": ["Tess"]}),
+        (
+            ("rep", "{site}", "alice rep", "--name", "Tess"),
+            {"id": ["5"], "name": ["Alice Rep"], "customer_name": ["Tess"]},
+        ),
         (
             ("issue", "{site}", "--issue", "2", "--name", "Tess", "--details", "printer jams"),
             {"issue_menu": ["1"], "id": ["2"], "customer_name": ["Tess"], "customer_desc": ["printer jams"]},
@@ -51,6 +54,13 @@ def test_each_way_to_start(
         assert appliance.hello().token == "token-1"
     finally:
         stop_client(process)
+
+
+def test_a_rep_not_on_the_list_is_a_clear_error(appliance: ScriptedAppliance, certificate: Certificate) -> None:
+    process = launch("rep", f"https://127.0.0.1:{appliance.port}", "Bob", "--pin", str(certificate.cert))
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 1
+    assert err == "lifeline-client: no representative named 'Bob' is on the site's list now; use their id\n"
 
 
 def test_addresses() -> None:
