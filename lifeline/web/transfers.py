@@ -31,6 +31,7 @@ MAX_CHUNK = 1024 * 1024
 ZIP_MAGIC = b"PK\x03\x04"
 PROGRESS_EVERY = 0.25  # seconds between the consoles' progress pushes of one transfer, at least
 _RANGE = re.compile(r"bytes (\d{1,15})-(\d{1,15})/(\d{1,15})")
+EMPTY = "bytes */0"  # an empty file: no range to send (RFC 9110's form for a length alone)
 _ID = re.compile(r"[0-9a-f]{1,64}")
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -100,9 +101,15 @@ class Transfers:
             return _refused(409, "this transfer goes the other way")
         if found.status != TransferStatus.MOVING.value:
             return _refused(409, f"this transfer is {found.status}")
-        matched = _RANGE.fullmatch(request.headers.get("content-range", ""))
+        content_range = request.headers.get("content-range", "")
+        if content_range == EMPTY and not found.size:
+            if request.headers.get("content-length", "0") != "0":
+                return _refused(411, "Content-Length must be the chunk's length")
+            async with self._locks.setdefault(found.id, asyncio.Lock()):
+                return await self._append(request, found, 0, 0, 0)
+        matched = _RANGE.fullmatch(content_range)
         if matched is None:
-            return _refused(400, "send Content-Range: bytes START-END/TOTAL")
+            return _refused(400, "send Content-Range: bytes START-END/TOTAL (bytes */0 for an empty file)")
         start, end, total = (int(n) for n in matched.groups())
         if total > self.store.max_size:
             return _refused(413, f"files are limited to {self.store.max_size} bytes")

@@ -165,3 +165,21 @@ def test_a_folder_comes_zipped_and_is_named_so(session: Session, https: httpx.Cl
     (logged,) = events_of(session.appliance, session.lsid, "File Download")
     assert logged["filename"] == "Documents.zip"
     client.close()
+
+
+def test_an_empty_file_comes_from_the_customers_computer(session: Session, https: httpx.Client) -> None:
+    client = session.client(allowed=["files"], flag=True)
+    session.alice.send({"type": "file_get", "ref": "get", "lsid": session.lsid, "path": "/home/tess/empty.txt"})
+    asked = client.until("send_file")
+    assert session.alice.ack("get")["ok"]
+    url = f"/client/transfers/{asked['transfer']}"
+    bearer = {"Authorization": f"Bearer {session.token}"}
+    sent = https.put(url, headers={**bearer, "Content-Range": "bytes */0"}, content=b"")
+    assert sent.status_code == 200, sent.text
+    client.send({"type": "done", "request": asked["request"]})
+    done = transfer_done(session)
+    assert (done["state"], done["size"]) == ("done", 0)
+    downloaded = https.get(f"/console/files/{done['file_id']}", headers={"Cookie": session.cookie})
+    assert downloaded.status_code == 200 and downloaded.content == b""
+    (logged,) = events_of(session.appliance, session.lsid, "File Download")
+    assert (logged["filename"], logged["filesize"]) == ("empty.txt", 0)
