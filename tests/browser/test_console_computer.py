@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Locator, expect
+from sqlalchemy import select
 
+from lifeline.sessions.models import SessionEvent
 from tests.browser.pages import Console, Customer, start_with_issue
 from tests.support.appliance import RunningAppliance
 from tests.support.personas import Personas
@@ -227,20 +229,34 @@ def test_system_information_and_files_allowed_at_start(
     assert sha256(saved.read_bytes()) == sha256(report)
     expect(computer.locator('.transfer[data-state="done"]')).to_contain_text("report.bin")
 
-    upload = os.urandom(2_500_000)
-    alice.page.set_input_files(
+    upload, notes = os.urandom(2_500_000), os.urandom(70_000)
+    alice.page.set_input_files(  # two files chosen at once: each its own transfer
         "#computer label.upload input[type=file]",
-        files=[{"name": "report.bin", "mimeType": "application/octet-stream", "buffer": upload}],
+        files=[
+            {"name": "report.bin", "mimeType": "application/octet-stream", "buffer": upload},
+            {"name": "notes.txt", "mimeType": "text/plain", "buffer": notes},
+        ],
     )
     arrived = home / "Documents" / "report (1).bin"  # the name taken already: a new one
     expect(listing.locator('tr[data-name="report (1).bin"]')).to_be_visible(timeout=30_000)
+    expect(listing.locator('tr[data-name="notes.txt"]')).to_be_visible(timeout=30_000)
     assert sha256(arrived.read_bytes()) == sha256(upload)
+    assert sha256((home / "Documents" / "notes.txt").read_bytes()) == sha256(notes)
+    uploads = [e.filename for e in logged(appliance, "File Upload")]
+    assert sorted(uploads) == ["notes.txt", "report.bin"], "each file sent to the computer is one File Upload"
     alice.page.screenshot(path=str(output_dir / "console-files.png"))
 
     # A folder that is not there: said plainly.
     computer.locator("input[name=path]").fill(str(home / "nowhere"))
     computer.locator("input[name=path]").press("Enter")
     expect(computer.locator(".pane-files .pane-error")).to_contain_text("No such folder")
+
+
+def logged(appliance: RunningAppliance, kind: str) -> list[SessionEvent]:
+    """The events of that type in every session (each test here has one session)."""
+    return appliance.with_session(
+        lambda session: list(session.scalars(select(SessionEvent).where(SessionEvent.event_type == kind)))
+    )
 
 
 def test_what_the_customer_denies_stays_closed(

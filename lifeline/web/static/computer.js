@@ -336,8 +336,9 @@ const ConsoleComputer = (() => {
         const refusal = this.notAllowed("files");
         const listing = this.listing;
         const path = el("input", { name: "path", "aria-label": "Folder", value: listing ? listing.path : "" });
-        const upload = el("input", { type: "file", "aria-label": "Upload a file here", disabled: !listing,
-          onchange: () => { if (upload.files[0]) this.upload(upload.files[0]); upload.value = ""; } });
+        // Several files at once: each is its own transfer, one after the other.
+        const upload = el("input", { type: "file", multiple: true, "aria-label": "Upload files here", disabled: !listing,
+          onchange: async () => { const files = [...upload.files]; upload.value = ""; for (const file of files) await this.upload(file); } });
         keepFocus(pane, () => pane.replaceChildren(...[
           refusal,
           this.allowed("files") ? el("form", { class: "folder-bar", onsubmit: (event) => {
@@ -348,7 +349,7 @@ const ConsoleComputer = (() => {
             el("option", { value: "" }, "Go to…"), listing.roots.map((r) => el("option", { value: r }, r))) : null,
           el("button", { type: "button", class: "up secondary", disabled: !listing || !listing.parent, onclick: () => this.list(listing.parent) }, "Up"),
           path, el("button", { type: "submit" }, "Open"),
-          el("label", { class: "file-button upload" }, "Upload a file here", upload)) : null,
+          el("label", { class: "file-button upload" }, "Upload files here", upload)) : null,
           el("p", { class: "pane-error", role: "alert", hidden: true }),
           listing && this.allowed("files") ? this.folderTable(listing) : null,
           this.transferList(),
