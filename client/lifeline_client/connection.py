@@ -258,8 +258,8 @@ class ClientSocket:
                 self._start(request, "files", self._list(request, path))
             case wire.SendFile(request=request, transfer=transfer, path=path):
                 self._start(request, "files", self._send_file(request, transfer, path))
-            case wire.FetchFile(request=request, transfer=transfer, path=path, name=name, size=size):
-                self._start(request, "files", self._fetch_file(request, transfer, path, name, size))
+            case wire.FetchFile(request=request, transfer=transfer, path=path, name=name, size=size, folders=folders):
+                self._start(request, "files", self._fetch_file(request, transfer, path, name, size, folders))
             case wire.OpenShell(request=request, shell=number, cols=cols, rows=rows):
                 self._open_shell(request, number, cols, rows)
             case wire.ShellInput(shell=number, data=data):
@@ -375,10 +375,12 @@ class ClientSocket:
             raise
         self.send(wire.Done(request=request, result=result))
 
-    async def _fetch_file(self, request: str, transfer: str, path: str, name: str, size: int) -> None:
+    async def _fetch_file(self, request: str, transfer: str, path: str, name: str, size: int, folders: str) -> None:
         stop = False
         try:
-            result = await asyncio.to_thread(files.fetch, self.transfers, transfer, path, name, size, lambda: stop)
+            result = await asyncio.to_thread(
+                files.fetch, self.transfers, transfer, path, name, size, lambda: stop, folders
+            )
         except asyncio.CancelledError:
             stop = True
             raise

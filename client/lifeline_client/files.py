@@ -276,14 +276,47 @@ def plain_name(name: str) -> str:
     return name
 
 
+def make_folders(base: str, folders: str) -> str:
+    """`base/<folders>` ("a/b"), making the folders that are missing. Every part is a plain
+    name (no "..", nothing absolute, no NUL), and one that exists must be a real folder, not
+    a link: nothing the rep sends lands outside `base`."""
+    if not folders:
+        return base
+    try:
+        parts = [plain_name(part) for part in folders.split("/")]
+    except FileError:
+        raise FileError(f"Not a valid folder name: {folders[:300]!r}") from None
+    folder = base
+    for part in parts:
+        folder = os.path.join(folder, part)
+        try:
+            os.mkdir(folder)
+        except FileExistsError:
+            if os.path.islink(folder) or not os.path.isdir(folder):
+                raise FileError(f"{folder} is not a folder") from None
+        except PermissionError:
+            raise FileError(f"Permission denied: {os.path.dirname(folder)}") from None
+        except OSError as error:
+            raise FileError(f"{folder}: {error.strerror or error}") from None
+    return folder
+
+
 def fetch(
-    transfers: Transfers, transfer: str, path: str, name: str, size: int, cancelled: Callable[[], bool]
+    transfers: Transfers,
+    transfer: str,
+    path: str,
+    name: str,
+    size: int,
+    cancelled: Callable[[], bool],
+    folders: str = "",
 ) -> dict[str, object]:
-    """Download into `<folder>/<name>.part`, then give it a name that does not exist yet."""
+    """Download into `<folder>/<name>.part`, then give it a name that does not exist yet;
+    `folders` under the folder are made first."""
     folder = normalise(path)
     name = plain_name(name)
     if not os.path.isdir(folder):
         raise FileError(f"No such folder {folder}")
+    folder = make_folders(folder, folders)
     if shutil.disk_usage(folder).free < size:
         raise FileError(f"Not enough space in {folder}")
     partial = os.path.join(folder, name + ".part")

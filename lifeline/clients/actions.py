@@ -298,8 +298,15 @@ def new_download(session: Session, lsid: str, gsnumber: int, path: str) -> dict[
     return transfer_state(row)
 
 
-def new_upload(session: Session, lsid: str, gsnumber: int, file_id: int, path: str) -> dict[str, object]:
-    """A representative sends a file of the session's file store to the customer's computer."""
+def new_upload(
+    session: Session, lsid: str, gsnumber: int, file_id: int, path: str, folders: str = ""
+) -> dict[str, object]:
+    """A representative sends a file of the session's file store to the customer's computer,
+    into the folder `path` or into `folders` under it (a folder uploaded file by file). The
+    transfer's path stays `path`, the folder the rep looks at; where the file was written is
+    the client's answer, logged with the File Upload."""
+    if folders and not plain_folders(folders):
+        raise SessionError("Not a valid folder name")
     rep_in_session(session, lsid, gsnumber)
     support_session = session_by_lsid(session, lsid)
     assert support_session is not None
@@ -321,6 +328,12 @@ def new_upload(session: Session, lsid: str, gsnumber: int, file_id: int, path: s
     session.flush()
     _moved(session, row, lsid)
     return transfer_state(row)
+
+
+def plain_folders(folders: str) -> bool:
+    """Folders such as `a/b`: names only, nothing that climbs out or is absolute (the client
+    checks again, with its own system's rules)."""
+    return all(part not in ("", ".", "..") and "\0" not in part and "\\" not in part for part in folders.split("/"))
 
 
 @dataclass(frozen=True)

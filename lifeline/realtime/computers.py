@@ -344,7 +344,7 @@ class Computers:
             link.answer(gsnumber, ref, result=transfer)
         elif isinstance(request, console_wire.FilePut):
             transfer = await self.runtime.db.write(
-                clients.new_upload, link.lsid, gsnumber, request.file_id, request.path
+                clients.new_upload, link.lsid, gsnumber, request.file_id, request.path, request.folders
             )
             number = link.request_id(Pending("file_put", gsnumber, None, {"transfer": transfer["id"]}))
             link.peer.send(
@@ -354,6 +354,7 @@ class Computers:
                     path=request.path,
                     name=str(transfer["name"]),
                     size=int(str(transfer["size"])),
+                    folders=request.folders,
                 )
             )
             link.answer(gsnumber, ref, result=transfer)

@@ -23,6 +23,7 @@ from lifeline_protocol.computer import (
     Capability,
     Computer,
     Dimension,
+    Folders,
     Listing,
     Path,
     RequestId,
@@ -183,13 +184,15 @@ class SendFile(Message, frozen=True, kw_only=True, tag="send_file"):
 
 class FetchFile(Message, frozen=True, kw_only=True, tag="fetch_file"):
     """Fetch `/client/transfers/<transfer>` (`size` bytes) and write it as `name` in the
-    folder `path`, never overwriting a file that is there."""
+    folder `path` (in its `folders`, made where missing), never overwriting a file that is
+    there."""
 
     request: RequestId
     transfer: Annotated[str, Meta(min_length=1, max_length=64)]
     path: Path
     name: Text
     size: Annotated[int, Meta(ge=0)]
+    folders: Folders = ""
 
 
 ToClient = (

@@ -25,6 +25,9 @@ MAX_TEXT = 1024  # a cell of a table, a name, an OS description
 
 Path = Annotated[str, Meta(min_length=1, max_length=MAX_PATH)]
 Text = Annotated[str, Meta(max_length=MAX_TEXT)]
+# Folders under an upload's `path`, "/"-separated ("" = none): a folder the rep uploads
+# arrives file by file, each in its place; the client refuses anything that leaves `path`.
+Folders = Annotated[str, Meta(max_length=MAX_PATH)]
 Dimension = Annotated[int, Meta(ge=1, le=MAX_SHELL_DIMENSION)]
 ShellId = Annotated[int, Meta(ge=1, le=2**31 - 1)]
 RequestId = Annotated[str, Meta(min_length=1, max_length=64)]

@@ -30,6 +30,7 @@ from lifeline_protocol.computer import (
     Capability,
     Computer,
     Dimension,
+    Folders,
     Path,
     ShellId,
     SystemInformation,
@@ -192,11 +193,13 @@ class FileGet(Request, frozen=True, kw_only=True, tag="file_get"):
 
 class FilePut(Request, frozen=True, kw_only=True, tag="file_put"):
     """Upload a file the rep sent to the file store (`/console/sessions/<lsid>/files`) into
-    the folder `path` of the customer's computer."""
+    the folder `path` of the customer's computer, in its `folders` ("a/b" under `path`,
+    made where missing: a folder the rep uploads goes file by file)."""
 
     lsid: Lsid
     file_id: RecordId
     path: Path
+    folders: Folders = ""
 
 
 ConsoleRequest = (

@@ -210,6 +210,51 @@ def test_names_that_leave_the_folder_are_refused(
         files.fetch(transfers, "t5", str(tmp_path), name, 1, never)
 
 
+def test_a_file_is_fetched_into_folders_made_for_it(served: tuple[Store, files.Transfers], tmp_path: Path) -> None:
+    store, transfers = served
+    store.downloads["t10"] = b"alpha"
+    store.downloads["t11"] = b"beta"
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "a.txt").write_text("the customer's own")
+    first = files.fetch(transfers, "t10", str(tmp_path), "a.txt", 5, never, "reports/q1/june")
+    assert first == {"path": str(tmp_path / "reports" / "q1" / "june" / "a.txt")}
+    # The folder is there now: the next file joins it, and a name taken gets " (1)".
+    second = files.fetch(transfers, "t11", str(tmp_path), "a.txt", 4, never, "reports")
+    assert second == {"path": str(tmp_path / "reports" / "a (1).txt")}
+    assert (tmp_path / "reports" / "a.txt").read_text() == "the customer's own"
+    assert (tmp_path / "reports" / "a (1).txt").read_bytes() == b"beta"
+
+
+@pytest.mark.parametrize("folders", ["../escape", "a/../../b", "/etc", "a//b", "a/", ".", "a/./b", "x\x00y", "a\\b"])
+def test_folders_that_leave_the_folder_are_refused(
+    served: tuple[Store, files.Transfers], tmp_path: Path, folders: str
+) -> None:
+    store, transfers = served
+    store.downloads["t12"] = b"x"
+    inside = tmp_path / "inside"
+    inside.mkdir()
+    with pytest.raises(files.FileError, match="Not a valid folder name"):
+        files.fetch(transfers, "t12", str(inside), "x", 1, never, folders)
+    assert list(inside.iterdir()) == []  # nothing made before the refusal
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["inside", "tls"]
+
+
+def test_a_link_or_a_file_in_the_way_is_not_followed(served: tuple[Store, files.Transfers], tmp_path: Path) -> None:
+    store, transfers = served
+    store.downloads["t13"] = b"x"
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    inside = tmp_path / "inside"
+    inside.mkdir()
+    (inside / "away").symlink_to(outside)
+    (inside / "plain").write_text("a file")
+    with pytest.raises(files.FileError, match="is not a folder"):
+        files.fetch(transfers, "t13", str(inside), "x", 1, never, "away/deeper")
+    with pytest.raises(files.FileError, match="is not a folder"):
+        files.fetch(transfers, "t13", str(inside), "x", 1, never, "plain")
+    assert list(outside.iterdir()) == []
+
+
 def test_errors_are_the_contracts_words(served: tuple[Store, files.Transfers], tmp_path: Path) -> None:
     _, transfers = served
     (tmp_path / "large").write_bytes(b"x" * 11)

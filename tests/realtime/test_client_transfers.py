@@ -136,6 +136,46 @@ def test_a_file_goes_to_the_customers_computer_and_resumes(session: Session, htt
     client.close()
 
 
+def stage(session: Session, https: httpx.Client, name: str, data: bytes) -> int:
+    """The console's upload into the file store for file_put (form field for=computer)."""
+    page = https.get("/console", headers={"Cookie": session.cookie}).text
+    csrf = re.search(r'data-csrf="([^"]+)"', page)
+    assert csrf is not None
+    sent = https.post(
+        f"/console/sessions/{session.lsid}/files",
+        headers={
+            "Cookie": session.cookie,
+            "x-csrf-token": csrf.group(1),
+            "x-gsnumber": str(session.alice.welcome["gsnumber"]),
+        },
+        data={"for": "computer"},
+        files={"file": (name, data)},
+    )
+    assert sent.status_code == 200, sent.text
+    return int(sent.json()["file_id"])
+
+
+def test_a_file_of_a_folder_goes_into_its_folders(session: Session, https: httpx.Client) -> None:
+    client = session.client(allowed=["files"], flag=True)
+    file_id = stage(session, https, "q1.xlsx", b"figures")
+    put_it = {"type": "file_put", "lsid": session.lsid, "file_id": file_id, "path": "/home/tess"}
+    session.alice.send({**put_it, "ref": "put", "folders": "reports/2026"})
+    fetch = client.until("fetch_file")
+    assert (fetch["path"], fetch["name"], fetch["folders"]) == ("/home/tess", "q1.xlsx", "reports/2026")
+    assert session.alice.ack("put")["result"]["path"] == "/home/tess"  # the folder the rep looks at
+    where = "/home/tess/reports/2026/q1.xlsx"
+    client.send({"type": "done", "request": fetch["request"], "result": {"path": where}})
+    assert transfer_done(session)["state"] == "done"
+    (logged,) = events_of(session.appliance, session.lsid, "File Upload")
+    assert (logged["filename"], logged["data"]) == ("q1.xlsx", {"path": where})
+    # Folders that climb out are refused before anything reaches the client.
+    for folders in ("../etc", "a/../../b", "/etc", "a//b", "a\\b"):
+        session.alice.send({**put_it, "ref": "bad", "folders": folders})
+        refused = session.alice.ack("bad")
+        assert not refused["ok"] and "folder" in refused["error"], folders
+    client.close()
+
+
 def test_a_failed_transfer_says_why(session: Session) -> None:
     client: ProgramSocket = session.client(allowed=["files"], flag=True)
     session.alice.send({"type": "file_get", "ref": "get", "lsid": session.lsid, "path": "/nope"})
