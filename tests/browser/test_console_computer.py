@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -244,12 +245,46 @@ def test_system_information_and_files_allowed_at_start(
     assert sha256((home / "Documents" / "notes.txt").read_bytes()) == sha256(notes)
     uploads = [e.filename for e in logged(appliance, "File Upload")]
     assert sorted(uploads) == ["notes.txt", "report.bin"], "each file sent to the computer is one File Upload"
+
+    # A folder up: its tree arrives under the folder shown, each file its own File Upload.
+    chosen = tmp_path / "rep" / "project"
+    (chosen / "src" / "deep").mkdir(parents=True)
+    tree = {
+        "readme.txt": os.urandom(1_000),
+        "src/main.bin": os.urandom(1_200_000),
+        "src/deep/data.bin": os.urandom(50_000),
+        "src/deep/empty.txt": b"",
+    }
+    for name, data in tree.items():
+        (chosen / name).write_bytes(data)
+    alice.page.set_input_files("#computer label.upload-folder input[type=file]", str(chosen))
+    expect(listing.locator('tr[data-name="project"]')).to_be_visible(timeout=30_000)
+    arrived_tree = home / "Documents" / "project"
+    expect_tree(arrived_tree, tree)
+    folder_uploads = {e.filename: e for e in logged(appliance, "File Upload")}
+    assert len(logged(appliance, "File Upload")) == 2 + len(tree), "each file of the folder is one File Upload"
+    for name in tree:
+        assert dict(folder_uploads[Path(name).name].data)["path"] == str(arrived_tree / name)
     alice.page.screenshot(path=str(output_dir / "console-files.png"))
 
     # A folder that is not there: said plainly.
     computer.locator("input[name=path]").fill(str(home / "nowhere"))
     computer.locator("input[name=path]").press("Enter")
     expect(computer.locator(".pane-files .pane-error")).to_contain_text("No such folder")
+
+
+def expect_tree(folder: Path, tree: dict[str, bytes], seconds: float = 30.0) -> None:
+    """Every file of `tree` (and nothing else) under `folder`, equal by hash, within `seconds`."""
+    wanted = {name: sha256(data) for name, data in tree.items()}
+    deadline = time.monotonic() + seconds
+    while True:
+        found = {
+            str(path.relative_to(folder)): sha256(path.read_bytes()) for path in folder.rglob("*") if path.is_file()
+        }
+        if found == wanted or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert found == wanted
 
 
 def logged(appliance: RunningAppliance, kind: str) -> list[SessionEvent]:

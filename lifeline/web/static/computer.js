@@ -339,6 +339,13 @@ const ConsoleComputer = (() => {
         // Several files at once: each is its own transfer, one after the other.
         const upload = el("input", { type: "file", multiple: true, "aria-label": "Upload files here", disabled: !listing,
           onchange: async () => { const files = [...upload.files]; upload.value = ""; for (const file of files) await this.upload(file); } });
+        // A folder: each of its files the same way, in its folders under the one shown (the
+        // browser gives each file's place as "chosen/sub/name"; empty folders are not listed).
+        const uploadFolder = el("input", { type: "file", webkitdirectory: true, "aria-label": "Upload a folder here", disabled: !listing,
+          onchange: async () => {
+            const files = [...uploadFolder.files]; uploadFolder.value = "";
+            for (const file of files) await this.upload(file, folderOf(file));
+          } });
         keepFocus(pane, () => pane.replaceChildren(...[
           refusal,
           this.allowed("files") ? el("form", { class: "folder-bar", onsubmit: (event) => {
@@ -349,7 +356,8 @@ const ConsoleComputer = (() => {
             el("option", { value: "" }, "Go to…"), listing.roots.map((r) => el("option", { value: r }, r))) : null,
           el("button", { type: "button", class: "up secondary", disabled: !listing || !listing.parent, onclick: () => this.list(listing.parent) }, "Up"),
           path, el("button", { type: "submit" }, "Open"),
-          el("label", { class: "file-button upload" }, "Upload files here", upload)) : null,
+          el("label", { class: "file-button upload" }, "Upload files here", upload),
+          el("label", { class: "file-button upload-folder" }, "Upload a folder here", uploadFolder)) : null,
           el("p", { class: "pane-error", role: "alert", hidden: true }),
           listing && this.allowed("files") ? this.folderTable(listing) : null,
           this.transferList(),
@@ -407,10 +415,11 @@ const ConsoleComputer = (() => {
 
       // The file goes to the appliance's file store first (the console's upload), then onto
       // the customer's computer into the folder shown.
-      async upload(file) {
+      async upload(file, folders = "") {
         this.error("files", "");
         const folder = this.listing.path;
-        const local = { id: `local-${newRef()}`, direction: "upload", name: file.name, path: folder, size: file.size, done: 0, state: "moving", error: "" };
+        const shown = folders ? `${folders}/${file.name}` : file.name;
+        const local = { id: `local-${newRef()}`, direction: "upload", name: shown, path: folder, size: file.size, done: 0, state: "moving", error: "" };
         this.transfer(local);
         const stored = await postFile(this.lsid, file, (done) => this.transfer({ ...local, done }));
         this.transfers.delete(local.id);
@@ -418,7 +427,7 @@ const ConsoleComputer = (() => {
           this.transfer({ ...local, state: "failed", error: stored.error });
           return;
         }
-        const answer = await this.request("file_put", { file_id: stored.file_id, path: folder }, "files");
+        const answer = await this.request("file_put", folders ? { file_id: stored.file_id, path: folder, folders } : { file_id: stored.file_id, path: folder }, "files");
         if (answer) this.transfer(answer.result);
         else this.renderFiles();
       }
@@ -598,7 +607,8 @@ const ConsoleComputer = (() => {
         const form = new FormData();
         form.append("ref", newRef());
         form.append("for", "computer"); // logged once, as a File Upload, when the client has written it
-        form.append("file", file);
+        // Its own name: a file of a chosen folder would otherwise go as "chosen/sub/name".
+        form.append("file", file, file.name);
         const request = new XMLHttpRequest();
         request.open("POST", `/console/sessions/${lsid}/files`);
         request.setRequestHeader("x-csrf-token", csrf);
@@ -703,6 +713,12 @@ const ConsoleComputer = (() => {
   function join(folder, name) {
     const separator = folder.includes("\\") && !folder.includes("/") ? "\\" : "/";
     return folder.endsWith(separator) ? folder + name : folder + separator + name;
+  }
+
+  // The folders a file of a chosen folder sits in ("chosen/sub" of "chosen/sub/name").
+  function folderOf(file) {
+    const parts = (file.webkitRelativePath || "").split("/");
+    return parts.slice(0, -1).join("/");
   }
 
   function save(href, name) {
