@@ -261,6 +261,7 @@ def test_system_information_and_files_allowed_at_start(
     expect(listing.locator('tr[data-name="project"]')).to_be_visible(timeout=30_000)
     arrived_tree = home / "Documents" / "project"
     expect_tree(arrived_tree, tree)
+    expect(computer.locator('.transfer[data-state="done"]').first).to_contain_text("project/src/deep/empty.txt")
     folder_uploads = {e.filename: e for e in logged(appliance, "File Upload")}
     assert len(logged(appliance, "File Upload")) == 2 + len(tree), "each file of the folder is one File Upload"
     for name in tree:

@@ -49,6 +49,7 @@ const ConsoleComputer = (() => {
         this.listing = null;
         this.transfers = new Map(); // id -> TransferState
         this.mine = new Set(); // transfer ids this console started: saved when done
+        this.shownAs = new Map(); // transfer id -> "folders/name" for a file of a folder this console sends
         this.shellViews = []; // ShellView, in the order opened
         this.activeShell = null;
         this.opening = 0; // shell_open requests waiting for their answer
@@ -428,12 +429,15 @@ const ConsoleComputer = (() => {
           return;
         }
         const answer = await this.request("file_put", folders ? { file_id: stored.file_id, path: folder, folders } : { file_id: stored.file_id, path: folder }, "files");
-        if (answer) this.transfer(answer.result);
-        else this.renderFiles();
+        if (answer) {
+          if (folders) this.shownAs.set(String(answer.result.id), shown);
+          this.transfer(answer.result);
+        } else this.renderFiles();
       }
 
       transfer(state) {
         state = { ...state, id: String(state.id) };
+        if (this.shownAs.has(state.id)) state.name = this.shownAs.get(state.id);
         this.transfers.set(state.id, state);
         if (state.state === "done" && state.direction === "download" && state.file_id && this.mine.has(state.id)) {
           this.mine.delete(state.id);
