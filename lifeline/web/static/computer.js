@@ -21,6 +21,7 @@ const ConsoleComputer = (() => {
   const INPUT_EVERY_MS = 35; // keys go out at most this often per shell (the socket allows 30 messages a second)
   const INPUT_CHUNK = 8192; // characters per shell_input: under the 64 KiB message limit even escaped
   const HELD_OUTPUT = 4 * 1024 * 1024; // bytes kept for a shell nobody has looked at yet
+  const TRANSFER_IDLE_MS = 11 * 60 * 1000; // the appliance drops a transfer idle for 10 minutes
 
   function create({ socket, csrf, me, say }) {
     const computers = new Map(); // lsid -> Computer
@@ -50,6 +51,7 @@ const ConsoleComputer = (() => {
         this.transfers = new Map(); // id -> TransferState
         this.mine = new Set(); // transfer ids this console started: saved when done
         this.shownAs = new Map(); // transfer id -> "folders/name" for a file of a folder this console sends
+        this.waiting = new Map(); // transfer id -> its upload's wait for the end of it
         this.shellViews = []; // ShellView, in the order opened
         this.activeShell = null;
         this.opening = 0; // shell_open requests waiting for their answer
@@ -429,15 +431,42 @@ const ConsoleComputer = (() => {
           return;
         }
         const answer = await this.request("file_put", folders ? { file_id: stored.file_id, path: folder, folders } : { file_id: stored.file_id, path: folder }, "files");
-        if (answer) {
-          if (folders) this.shownAs.set(String(answer.result.id), shown);
-          this.transfer(answer.result);
-        } else this.renderFiles();
+        if (!answer) {
+          this.renderFiles();
+          return;
+        }
+        const id = String(answer.result.id);
+        if (folders) this.shownAs.set(id, shown);
+        if (!this.transfers.has(id)) this.transfer(answer.result); // a push may have said more already
+        else this.transfer(this.transfers.get(id));
+        await this.finished(id);
+      }
+
+      // One upload after the other reaches the customer's computer: the client works on a
+      // few requests at once only, and a folder may hold many files.
+      finished(id) {
+        const known = this.transfers.get(id);
+        if (known && known.state !== "moving") return Promise.resolve();
+        return new Promise((resolve) => {
+          const wait = { resolve, timer: 0 };
+          wait.arm = () => {
+            clearTimeout(wait.timer);
+            wait.timer = setTimeout(() => { this.waiting.delete(id); resolve(); }, TRANSFER_IDLE_MS);
+          };
+          wait.arm();
+          this.waiting.set(id, wait);
+        });
       }
 
       transfer(state) {
         state = { ...state, id: String(state.id) };
         if (this.shownAs.has(state.id)) state.name = this.shownAs.get(state.id);
+        const wait = this.waiting.get(state.id);
+        if (wait && state.state !== "moving") {
+          clearTimeout(wait.timer);
+          this.waiting.delete(state.id);
+          wait.resolve();
+        } else if (wait) wait.arm();
         this.transfers.set(state.id, state);
         if (state.state === "done" && state.direction === "download" && state.file_id && this.mine.has(state.id)) {
           this.mine.delete(state.id);
