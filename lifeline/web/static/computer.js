@@ -341,13 +341,16 @@ const ConsoleComputer = (() => {
         const path = el("input", { name: "path", "aria-label": "Folder", value: listing ? listing.path : "" });
         // Several files at once: each is its own transfer, one after the other.
         const upload = el("input", { type: "file", multiple: true, "aria-label": "Upload files here", disabled: !listing,
-          onchange: async () => { const files = [...upload.files]; upload.value = ""; for (const file of files) await this.upload(file); } });
+          onchange: async () => {
+            const files = [...upload.files], into = this.listing.path; upload.value = "";
+            for (const file of files) await this.upload(file, into);
+          } });
         // A folder: each of its files the same way, in its folders under the one shown (the
         // browser gives each file's place as "chosen/sub/name"; empty folders are not listed).
         const uploadFolder = el("input", { type: "file", webkitdirectory: true, "aria-label": "Upload a folder here", disabled: !listing,
           onchange: async () => {
-            const files = [...uploadFolder.files]; uploadFolder.value = "";
-            for (const file of files) await this.upload(file, folderOf(file));
+            const files = [...uploadFolder.files], into = this.listing.path; uploadFolder.value = "";
+            for (const file of files) await this.upload(file, into, folderOf(file));
           } });
         keepFocus(pane, () => pane.replaceChildren(...[
           refusal,
@@ -417,10 +420,10 @@ const ConsoleComputer = (() => {
       }
 
       // The file goes to the appliance's file store first (the console's upload), then onto
-      // the customer's computer into the folder shown.
-      async upload(file, folders = "") {
+      // the customer's computer into the folder shown when it was chosen (the rep may browse
+      // on meanwhile), in its `folders` under that one for a file of a folder.
+      async upload(file, folder, folders = "") {
         this.error("files", "");
-        const folder = this.listing.path;
         const shown = folders ? `${folders}/${file.name}` : file.name;
         const local = { id: `local-${newRef()}`, direction: "upload", name: shown, path: folder, size: file.size, done: 0, state: "moving", error: "" };
         this.transfer(local);
