@@ -98,6 +98,9 @@ def test_unknown_and_malformed_messages_are_refused_and_logged(
         assert (failed.request, failed.error) == ("after", "No such folder /no/such/folder")
         appliance.send(wire.ListFolder(request="nul", path="/tmp\x00/x"))
         assert appliance.next(wire.Failed).error == "Not a valid path"
+        # Folders of an upload that lead out of the folder chosen: refused before anything is made.
+        appliance.send(wire.FetchFile(request="climb", transfer="t1", path="/tmp", name="x", size=1, folders="a/../.."))
+        assert appliance.next(wire.Failed).error == "Not a valid folder name: 'a/../..'"
         appliance.send(wire.ListFolder(request="home"))
         listing = appliance.next(wire.FolderListing).listing
         assert listing.path == str(Path.home()) and "/" in listing.roots
