@@ -22,6 +22,7 @@ const ConsoleComputer = (() => {
   const INPUT_CHUNK = 8192; // characters per shell_input: under the 64 KiB message limit even escaped
   const HELD_OUTPUT = 4 * 1024 * 1024; // bytes kept for a shell nobody has looked at yet
   const TRANSFER_IDLE_MS = 11 * 60 * 1000; // the appliance drops a transfer idle for 10 minutes
+  const UPLOADS_AT_ONCE = 4; // files on their way to the customer's computer at once (the client takes 16 requests)
 
   function create({ socket, csrf, me, say }) {
     const computers = new Map(); // lsid -> Computer
@@ -343,14 +344,14 @@ const ConsoleComputer = (() => {
         const upload = el("input", { type: "file", multiple: true, "aria-label": "Upload files here", disabled: !listing,
           onchange: async () => {
             const files = [...upload.files], into = this.listing.path; upload.value = "";
-            for (const file of files) await this.upload(file, into);
+            await this.uploadAll(files, into, () => "");
           } });
         // A folder: each of its files the same way, in its folders under the one shown (the
         // browser gives each file's place as "chosen/sub/name"; empty folders are not listed).
         const uploadFolder = el("input", { type: "file", webkitdirectory: true, "aria-label": "Upload a folder here", disabled: !listing,
           onchange: async () => {
             const files = [...uploadFolder.files], into = this.listing.path; uploadFolder.value = "";
-            for (const file of files) await this.upload(file, into, folderOf(file));
+            await this.uploadAll(files, into, folderOf);
           } });
         keepFocus(pane, () => pane.replaceChildren(...[
           refusal,
@@ -419,6 +420,18 @@ const ConsoleComputer = (() => {
         this.transfer(answer.result);
       }
 
+      // Files in the order chosen, a few on their way to the customer's computer at once: the
+      // client works on a few requests at once only, and a folder may hold many files.
+      async uploadAll(files, into, foldersOf) {
+        const moving = new Set();
+        for (const file of files) {
+          while (moving.size >= UPLOADS_AT_ONCE) await Promise.race(moving);
+          const { arrived } = await this.upload(file, into, foldersOf(file));
+          moving.add(arrived);
+          arrived.then(() => moving.delete(arrived));
+        }
+      }
+
       // The file goes to the appliance's file store first (the console's upload), then onto
       // the customer's computer into the folder shown when it was chosen (the rep may browse
       // on meanwhile), in its `folders` under that one for a file of a folder.
@@ -431,22 +444,21 @@ const ConsoleComputer = (() => {
         this.transfers.delete(local.id);
         if (!stored.ok) {
           this.transfer({ ...local, state: "failed", error: stored.error });
-          return;
+          return { arrived: Promise.resolve() };
         }
         const answer = await this.request("file_put", folders ? { file_id: stored.file_id, path: folder, folders } : { file_id: stored.file_id, path: folder }, "files");
         if (!answer) {
           this.renderFiles();
-          return;
+          return { arrived: Promise.resolve() };
         }
         const id = String(answer.result.id);
         if (folders) this.shownAs.set(id, shown);
         if (!this.transfers.has(id)) this.transfer(answer.result); // a push may have said more already
         else this.transfer(this.transfers.get(id));
-        await this.finished(id);
+        return { arrived: this.finished(id) }; // not awaited here: the next file may start
       }
 
-      // One upload after the other reaches the customer's computer: the client works on a
-      // few requests at once only, and a folder may hold many files.
+      // Resolved once the transfer has arrived, failed, or sat idle past the appliance's limit.
       finished(id) {
         const known = this.transfers.get(id);
         if (known && known.state !== "moving") return Promise.resolve();
