@@ -340,7 +340,7 @@ const ConsoleComputer = (() => {
         const refusal = this.notAllowed("files");
         const listing = this.listing;
         const path = el("input", { name: "path", "aria-label": "Folder", value: listing ? listing.path : "" });
-        // Several files at once: each is its own transfer, one after the other.
+        // Several files at once: each is its own transfer, started in the order chosen.
         const upload = el("input", { type: "file", multiple: true, "aria-label": "Upload files here", disabled: !listing,
           onchange: async () => {
             const files = [...upload.files], into = this.listing.path; upload.value = "";
