@@ -53,6 +53,8 @@ const ConsoleComputer = (() => {
         this.mine = new Set(); // transfer ids this console started: saved when done
         this.shownAs = new Map(); // transfer id -> "folders/name" for a file of a folder this console sends
         this.waiting = new Map(); // transfer id -> its upload's wait for the end of it
+        this.listTurn = 0; // listings asked for
+        this.listedTurn = 0; // the last of them answered (a refresh waits while one is on its way)
         this.shellViews = []; // ShellView, in the order opened
         this.activeShell = null;
         this.opening = 0; // shell_open requests waiting for their answer
@@ -404,9 +406,14 @@ const ConsoleComputer = (() => {
         }));
       }
 
+      // Only the latest listing asked for is shown: a refresh after an upload must not take
+      // the rep back to a folder they have left meanwhile.
       async list(path) {
         this.error("files", "");
+        const turn = ++this.listTurn;
         const answer = await this.request("computer_list", { path: path || null }, "files");
+        if (turn !== this.listTurn) return;
+        this.listedTurn = turn;
         if (!answer) return;
         this.listing = answer.result;
         this.renderFiles();
@@ -487,7 +494,8 @@ const ConsoleComputer = (() => {
           this.mine.delete(state.id);
           save(`/console/files/${state.file_id}`, state.name);
         }
-        if (state.state === "done" && state.direction === "upload" && this.listing && this.listing.path === state.path) {
+        if (state.state === "done" && state.direction === "upload" && this.listing && this.listing.path === state.path
+            && this.listedTurn === this.listTurn) {
           this.list(this.listing.path);
         }
         this.renderFiles();
