@@ -87,6 +87,7 @@ async def _write(websocket: WebSocket, peer: Peer) -> None:
             await websocket.send_bytes(message)
         else:
             await websocket.send_text(message)
+        del message  # not kept while the writer waits: it may be a computer's system information
 
 
 async def run_peer(
@@ -101,43 +102,11 @@ async def run_peer(
     (a handler asked to finish, e.g. logout). `frames`: see FrameHandler. `weight`: what a
     message counts toward the rate limit (1 unless it says less: keys typed into a shell)."""
     writer = asyncio.create_task(_write(websocket, peer))
-    window_start, count = time.monotonic(), 0.0
+    rate = _RateWindow()
     try:
         while True:
-            refused: InvalidRequest | None = None
-            try:
-                message = await receive_message(websocket, decode, frames=frames)
-            except InvalidRequest as error:
-                refused = error
-            except ProtocolError as error:
-                peer.send(Error(error=str(error)))
-                continue
-            ref = refused.ref if refused is not None else ref_of(message)
-            now = time.monotonic()
-            if now - window_start > 1:
-                window_start, count = now, 0.0
-            count += 1 if weight is None or refused is not None else weight(message)
-            if count > RATE_PER_SECOND:
-                peer.send(Error(ref=ref, error=TOO_MANY))
-                continue
-            if refused is not None:
-                peer.send(Ack.failed(ref, str(refused)))
-                continue
-            if isinstance(message, Ping):
-                peer.send(Pong(at=time.time()))
-                continue
-            reply: Ack | Done | None
-            try:
-                reply = await handle(message)
-            except ProtocolError as error:
-                reply = Ack.failed(ref, str(error))
-            except Exception:
-                log.exception("console/client message %r failed", type(message).__name__)
-                reply = Ack.failed(ref, "internal error; logged")
-            if reply is DONE:
+            if await _serve_next(websocket, peer, decode, handle, frames, weight, rate):
                 return "done"
-            if isinstance(reply, Ack):
-                peer.send(reply)
     except (WebSocketDisconnect, RuntimeError, asyncio.CancelledError):
         return "closed"
     except Exception:
@@ -151,6 +120,66 @@ async def run_peer(
         if websocket.application_state != WebSocketState.DISCONNECTED:
             with contextlib.suppress(Exception):
                 await websocket.close()
+
+
+class _RateWindow:
+    """Messages counted in the current second, toward RATE_PER_SECOND."""
+
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+        self.count = 0.0
+
+    def over(self, weight: float) -> bool:
+        now = time.monotonic()
+        if now - self.start > 1:
+            self.start, self.count = now, 0.0
+        self.count += weight
+        return self.count > RATE_PER_SECOND
+
+
+async def _serve_next(
+    websocket: WebSocket,
+    peer: Peer,
+    decode: Callable[[str], T],
+    handle: Callable[[T], Awaitable[Ack | Done | None]],
+    frames: FrameHandler | None,
+    weight: Callable[[Any], float] | None,
+    rate: _RateWindow,
+) -> bool:
+    """Read, check and handle the next message; True when the handler says the socket is done.
+    Its own call, so nothing of a message outlives it: an idle socket would otherwise keep
+    its last one alive (a Lifeline client's system information at start is megabytes)."""
+    refused: InvalidRequest | None = None
+    try:
+        message = await receive_message(websocket, decode, frames=frames)
+    except InvalidRequest as error:
+        refused = error
+    except ProtocolError as error:
+        peer.send(Error(error=str(error)))
+        return False
+    ref = refused.ref if refused is not None else ref_of(message)
+    if rate.over(1 if weight is None or refused is not None else weight(message)):
+        peer.send(Error(ref=ref, error=TOO_MANY))
+        return False
+    if refused is not None:
+        peer.send(Ack.failed(ref, str(refused)))
+        return False
+    if isinstance(message, Ping):
+        peer.send(Pong(at=time.time()))
+        return False
+    reply: Ack | Done | None
+    try:
+        reply = await handle(message)
+    except ProtocolError as error:
+        reply = Ack.failed(ref, str(error))
+    except Exception:
+        log.exception("console/client message %r failed", type(message).__name__)
+        reply = Ack.failed(ref, "internal error; logged")
+    if reply is DONE:
+        return True
+    if isinstance(reply, Ack):
+        peer.send(reply)
+    return False
 
 
 def ref_of(message: Any) -> str | None:
