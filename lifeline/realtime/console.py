@@ -110,13 +110,15 @@ class ConsoleSocket:
             return
         peer.gsnumber = attached.gsnumber
         peer.queues = attached.may_take
+        # Read before the peer follows its sessions: from end_attach to the welcome nothing may
+        # wait, or a shell frame or computer push for a session could go out before the welcome.
+        reps = await self.runtime.logged_in_reps()
         self.hub.end_attach(peer, attached.history)
         waiting = self.hub.waiting.visible_to(peer)
         sessions = {s["lsid"]: s for s in waiting} | {s["lsid"]: s for s in attached.sessions}
         peer.known = set(sessions)
         for lsid, events in attached.history.items():
             peer.last_event_id[lsid] = max([e["id"] for e in events], default=last_event_ids.get(lsid, 0))
-        reps = await self.runtime.logged_in_reps()
         peer.send(
             wire.Welcome(
                 gsnumber=attached.gsnumber,
