@@ -9,12 +9,11 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from tests.realtime.test_client_socket import acked, recording
-from tests.support.appliance import RunningAppliance
+from tests.support.appliance import RunningAppliance, two_processes
 from tests.support.client_socket import ProgramSocket, ShellConsole
 from tests.support.personas import Personas, provision
 from tests.support.sockets import CustomerClient, sign_in, start_by_issue
@@ -27,17 +26,8 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningAppliance, RunningAppliance]]:
-    data_dir: Path = tmp_path_factory.mktemp("pair")
-    first = RunningAppliance(data_dir)
-    second = RunningAppliance(data_dir, database=first.database)
-    second.log_path = data_dir / "serve-second.log"
-    try:
-        first.start()
-        second.start()
-        yield first, second
-    finally:
-        second.close()
-        first.close()
+    with two_processes(tmp_path_factory.mktemp("pair")) as pair:
+        yield pair
 
 
 @pytest.fixture(scope="module")

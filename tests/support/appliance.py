@@ -266,6 +266,21 @@ def running_appliance(data_dir: Path, **kwargs: Any) -> Iterator[RunningApplianc
         appliance.close()
 
 
+@contextlib.contextmanager
+def two_processes(data_dir: Path) -> Iterator[tuple[RunningAppliance, RunningAppliance]]:
+    """Two appliance processes on one database (PostgreSQL, with Redis between them)."""
+    first = RunningAppliance(data_dir)
+    second = RunningAppliance(data_dir, database=first.database)
+    second.log_path = data_dir / "serve-second.log"
+    try:
+        first.start()
+        second.start()
+        yield first, second
+    finally:
+        second.close()
+        first.close()
+
+
 def eventually(check: Callable[[], T], *, timeout: float = 5.0, interval: float = 0.05) -> T:
     """Retry `check` until it stops raising AssertionError (changes made by another process
     reach the appliance's caches within its half-second stamp poll)."""
