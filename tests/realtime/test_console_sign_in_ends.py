@@ -62,6 +62,7 @@ def test_every_action_checks_the_sign_in(appliance: RunningAppliance, personas: 
     appliance's back, with no change stamp or live event), nothing more is done through it."""
     _, cookie = new_rep(appliance)
     console = Console(appliance, cookie)
+    directory_followed(appliance)
     start_by_issue(appliance, "Pat Waiting", id=str(personas.issue_started))
     lsid = console.until("session")["session"]["lsid"]
     appliance.db.call(lambda session: session.execute(delete(SignIn).where(SignIn.user_id == console_user(console))))
@@ -74,6 +75,17 @@ def test_every_action_checks_the_sign_in(appliance: RunningAppliance, personas: 
         refused = console.ack(message["type"])
         assert (refused["ok"], refused["error"]) == (False, "your sign-in has ended; sign in again")
     console.close()
+
+
+def directory_followed(appliance: RunningAppliance) -> None:
+    """Wait until the appliance has followed every user change made so far (the new rep's
+    own included): a canary rep is disabled after them, and its console closing shows the
+    change was seen. Otherwise a late look at an earlier change would close the console
+    under test for the removed sign-in, before its actions could be refused one by one."""
+    canary, cookie = new_rep(appliance)
+    watcher = Console(appliance, cookie)
+    appliance.cli("user", "set", canary, "--no-enabled")
+    assert watcher.close_code(timeout=10) == SIGNED_OUT
 
 
 def console_user(console: Console) -> int:
