@@ -8,7 +8,9 @@ answers each with `done`, `failed` or the answer's own message. Shell output tra
 binary frames of kind SHELL (`binary.py`): the stream is the shell's number, the sequence
 counts that shell's frames; the appliance records them (asciicast) before any
 representative sees them, and acknowledges with `shell_ack`, so that a client that
-reconnects sends again exactly what was not recorded.
+reconnects sends again exactly what was not recorded. The screen travels as binary frames
+of kind SCREEN (`screen.py`): lossy by design, a viewer that misses frames waits for the
+next key frame.
 """
 
 from __future__ import annotations
@@ -30,6 +32,15 @@ from lifeline_protocol.computer import (
     ShellId,
     SystemInformation,
     Text,
+)
+from lifeline_protocol.screen import (
+    ClipboardText,
+    Codec,
+    InputEvents,
+    Monitor,
+    MonitorNumber,
+    Size,
+    StreamId,
 )
 
 MAX_CLIENT_MESSAGE = 1024 * 1024  # a text frame from the client (system information is large)
@@ -95,7 +106,46 @@ class Bye(Message, frozen=True, kw_only=True, tag="bye"):
     """The customer closed the client: it will not reconnect."""
 
 
-FromClient = Consent | SystemInfo | FolderListing | Done | Failed | ShellExit | Bye | Ping
+class ScreenStarted(Message, frozen=True, kw_only=True, tag="screen_started"):
+    """The client shares the screen on `stream` (the one `start_screen` gave): SCREEN frames
+    follow, the first a key frame. Sent again when the picture's size or monitor changes
+    (the next frame is then a key frame)."""
+
+    stream: StreamId
+    codec: Codec = "vp8"
+    width: Size
+    height: Size
+    monitor: MonitorNumber
+    monitors: Annotated[list[Monitor], Meta(max_length=16)] = []
+
+
+class ScreenStopped(Message, frozen=True, kw_only=True, tag="screen_stopped"):
+    """Sharing ended: the customer stopped it or took the allowance back, or capture failed
+    (`error` says why)."""
+
+    stream: StreamId
+    error: Annotated[str, Meta(max_length=1024)] = ""
+
+
+class ClipboardChanged(Message, frozen=True, kw_only=True, tag="clipboard"):
+    """Text the customer copied while control is allowed (sent to the controlling rep)."""
+
+    text: ClipboardText
+
+
+FromClient = (
+    Consent
+    | SystemInfo
+    | FolderListing
+    | Done
+    | Failed
+    | ShellExit
+    | Bye
+    | ScreenStarted
+    | ScreenStopped
+    | ClipboardChanged
+    | Ping
+)
 
 # --- to the client ----------------------------------------------------------------------------
 
@@ -195,6 +245,45 @@ class FetchFile(Message, frozen=True, kw_only=True, tag="fetch_file"):
     folders: Folders = ""
 
 
+class StartScreen(Message, frozen=True, kw_only=True, tag="start_screen"):
+    """Share the screen (if the customer allows "screen") as `stream`, monitor `monitor`
+    (None: the primary), within the admin's caps: at most `fps` pictures a second, about
+    `kbits` kbit/s, scaled down to fit `max_width` x `max_height`. Answered with `done` once
+    `screen_started` went out, or `failed`. Sent again to switch monitors (same stream)."""
+
+    request: RequestId
+    stream: StreamId
+    monitor: MonitorNumber | None = None
+    fps: Annotated[int, Meta(ge=1, le=60)]
+    kbits: Annotated[int, Meta(ge=50, le=100_000)]
+    max_width: Size
+    max_height: Size
+
+
+class StopScreen(Message, frozen=True, kw_only=True, tag="stop_screen"):
+    stream: StreamId
+
+
+class KeyFrame(Message, frozen=True, kw_only=True, tag="key_frame"):
+    """A viewer starts or fell behind: make the next frame a key frame."""
+
+    stream: StreamId
+
+
+class ScreenInput(Message, frozen=True, kw_only=True, tag="screen_input"):
+    """The controlling rep's mouse and keyboard, already checked by the appliance; the client
+    checks again that control is allowed, and injects them (no answer)."""
+
+    stream: StreamId
+    events: InputEvents
+
+
+class SetClipboard(Message, frozen=True, kw_only=True, tag="set_clipboard"):
+    """The controlling rep's text for the customer's clipboard (needs "control")."""
+
+    text: ClipboardText
+
+
 ToClient = (
     Welcome
     | Ask
@@ -209,6 +298,11 @@ ToClient = (
     | EndProcess
     | SendFile
     | FetchFile
+    | StartScreen
+    | StopScreen
+    | KeyFrame
+    | ScreenInput
+    | SetClipboard
     | Gone
     | Ack
     | Error

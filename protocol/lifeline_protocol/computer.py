@@ -10,9 +10,10 @@ from typing import Annotated, Literal
 from msgspec import Meta, Struct
 
 # What a representative can ask to use; the customer allows or denies each one, and can
-# take it back. Screen sharing and control come with their own issue.
-Capability = Literal["system_info", "shell", "files"]
-CAPABILITIES: tuple[Capability, ...] = ("system_info", "shell", "files")
+# take it back. "screen" is seeing the screen, "control" the mouse, keyboard and clipboard
+# (it means nothing without "screen").
+Capability = Literal["system_info", "shell", "files", "screen", "control"]
+CAPABILITIES: tuple[Capability, ...] = ("system_info", "shell", "files", "screen", "control")
 
 MAX_PATH = 4096
 MAX_SHELL_INPUT = 16 * 1024  # characters of one keystroke or paste from the console

@@ -36,6 +36,7 @@ from lifeline_protocol.computer import (
     SystemInformation,
     TransferState,
 )
+from lifeline_protocol.screen import ClipboardText, InputEvents, MonitorNumber, Share
 
 # --- from the console -----------------------------------------------------------------------
 
@@ -202,6 +203,54 @@ class FilePut(Request, frozen=True, kw_only=True, tag="file_put"):
     folders: Folders = ""
 
 
+class ScreenStart(Request, frozen=True, kw_only=True, tag="screen_start"):
+    """Ask the customer's Lifeline client to share its screen (needs "screen" allowed), or to
+    switch to another monitor. Every console in the session gets `screen` pushes; the ack
+    comes once sharing started."""
+
+    lsid: Lsid
+    monitor: MonitorNumber | None = None
+
+
+class ScreenStop(Request, frozen=True, kw_only=True, tag="screen_stop"):
+    lsid: Lsid
+
+
+class ScreenWatch(Request, frozen=True, kw_only=True, tag="screen_watch"):
+    """Receive the session's shared screen (binary frames of kind SCREEN, from the next key
+    frame) until `screen_unwatch`, leaving the session, or the share ending. Only members
+    of the session may watch."""
+
+    lsid: Lsid
+
+
+class ScreenUnwatch(Request, frozen=True, kw_only=True, tag="screen_unwatch"):
+    lsid: Lsid
+
+
+class ScreenControl(Request, frozen=True, kw_only=True, tag="screen_control"):
+    """Take control when nobody has it (`to` None), hand it to another member of the session
+    (`to` their gsnumber; only the one in control may), or give it up (`release`)."""
+
+    lsid: Lsid
+    to: int | None = None
+    release: bool = False
+
+
+class ScreenInput(Request, frozen=True, kw_only=True, tag="screen_input"):
+    """Mouse and keyboard from the rep in control (no answer unless refused)."""
+
+    lsid: Lsid
+    events: InputEvents
+
+
+class ScreenClipboard(Request, frozen=True, kw_only=True, tag="screen_clipboard"):
+    """Put text on the customer's clipboard (the rep in control, "control" allowed)."""
+
+    lsid: Lsid
+    text: ClipboardText
+
+
 ConsoleRequest = (
     Take
     | Chat
@@ -228,6 +277,13 @@ ConsoleRequest = (
     | ProcessEnd
     | FileGet
     | FilePut
+    | ScreenStart
+    | ScreenStop
+    | ScreenWatch
+    | ScreenUnwatch
+    | ScreenControl
+    | ScreenInput
+    | ScreenClipboard
     | Ping
 )
 
@@ -311,6 +367,25 @@ class TransferChanged(Message, frozen=True, kw_only=True, tag="transfer"):
     transfer: TransferState
 
 
+class ScreenState(Message, frozen=True, kw_only=True, tag="screen"):
+    """The session's shared screen: `share` None when nothing is shared; who is in control
+    (by gsnumber and name), if anyone. Sent to every console in the session on each change
+    and when a console starts following the session."""
+
+    lsid: str
+    share: Share | None = None
+    controller: int | None = None
+    controller_name: str = ""
+    error: str = ""  # why sharing stopped, when it stopped on its own
+
+
+class ClipboardPushed(Message, frozen=True, kw_only=True, tag="clipboard"):
+    """Text the customer copied, for the rep in control."""
+
+    lsid: str
+    text: ClipboardText
+
+
 ToConsole = (
     Welcome
     | Gone
@@ -326,4 +401,6 @@ ToConsole = (
     | SystemInfoPushed
     | ShellEnded
     | TransferChanged
+    | ScreenState
+    | ClipboardPushed
 )

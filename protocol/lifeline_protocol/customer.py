@@ -22,6 +22,7 @@ from lifeline_protocol.common import (
     Typing,
 )
 from lifeline_protocol.computer import Capability
+from lifeline_protocol.screen import Codec, Size, Source
 
 # --- from the customer client -----------------------------------------------------------------
 
@@ -62,7 +63,21 @@ class Consent(Request, frozen=True, kw_only=True, tag="consent"):
     allowed: bool
 
 
-CustomerRequest = Chat | End | Survey | Bye | StartTyping | Consent | Ping
+class ScreenShare(Request, frozen=True, kw_only=True, tag="screen_share"):
+    """The customer's browser shares a screen or window (getDisplayMedia, encoded in the
+    page): the ack's result is `{stream}`, the number its SCREEN frames carry. Sent again
+    when the picture's size changes. View only: nobody controls a browser share."""
+
+    codec: Codec = "vp8"
+    width: Size
+    height: Size
+
+
+class ScreenUnshare(Request, frozen=True, kw_only=True, tag="screen_unshare"):
+    """The customer stopped sharing."""
+
+
+CustomerRequest = Chat | End | Survey | Bye | StartTyping | Consent | ScreenShare | ScreenUnshare | Ping
 
 # --- to the customer client ---------------------------------------------------------------------
 
@@ -114,4 +129,16 @@ class ComputerView(Message, frozen=True, kw_only=True, tag="computer"):
     asked: list[Asked] = []
 
 
-ToCustomer = Welcome | Gone | Ack | Error | Pong | Event | State | Position | Duty | Typing | ComputerView
+class ScreenView(Message, frozen=True, kw_only=True, tag="screen"):
+    """What the customer is told about their shared screen: whether it is shared (by the
+    client or this page), who watches, who controls; `wanted` when a rep asks this page to
+    share (no client is connected)."""
+
+    shared: bool
+    source: Source | None = None
+    viewers: list[str] = []  # display names
+    controller: str = ""
+    wanted: str = ""  # the display name of the rep asking for the screen
+
+
+ToCustomer = Welcome | Gone | Ack | Error | Pong | Event | State | Position | Duty | Typing | ComputerView | ScreenView
