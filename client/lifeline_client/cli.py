@@ -29,7 +29,8 @@ from lifeline_client.tls import trust
 
 DESCRIPTION = """\
 The Lifeline client: lets the representatives of a support session see this computer's
-system information, use a command shell and its files, each only once you allow it.
+system information, use a command shell and its files, see your screen and control your
+mouse and keyboard, each only once you allow it.
 You stay in charge: every capability is asked for (here, or in the browser chat page),
 can be taken back (/revoke shell), and the session ends when you say so (/end, /quit)."""
 
@@ -43,7 +44,8 @@ modes:
 options of every mode (after the mode's arguments):
   --ca FILE        also trust this certificate (PEM), e.g. a self-signed appliance's own
   --pin FILE       trust only the certificate(s) in FILE (what the launchers pass)
-  --allow CAPS     allow without asking: system_info, shell, files (comma list) or all
+  --allow CAPS     allow without asking: system_info, shell, files, screen, control
+                   (comma list) or all
   --no-browser     chat in this terminal instead of opening the browser chat page
   --no-chat        the chat page is open in a browser already (launchers): no chat here
   --verbose        say more about connections and requests
@@ -83,7 +85,7 @@ def parser() -> argparse.ArgumentParser:
         "--allow",
         metavar="CAPS",
         default="",
-        help="allow at start, without asking: a comma list of system_info, shell, files, or all",
+        help="allow at start, without asking: a comma list of system_info, shell, files, screen, control, or all",
     )
     common.add_argument("--no-browser", action="store_true", help="chat here in the terminal; open no browser")
     common.add_argument(

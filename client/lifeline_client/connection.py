@@ -6,9 +6,11 @@ appliance let through; a message the protocol does not know is refused with a lo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import ssl
 from collections.abc import Awaitable, Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from lifeline_protocol import VERSION, ProtocolError, decode_to_client, encode
@@ -19,7 +21,7 @@ from lifeline_protocol.computer import MAX_SHELLS, Capability, Computer
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
-from lifeline_client import files, sysinfo
+from lifeline_client import control, files, screen, sysinfo
 from lifeline_client.consent import Consent, not_allowed
 from lifeline_client.errors import ClientError
 from lifeline_client.reconnect import Backoff
@@ -72,6 +74,11 @@ class ClientSocket:
         self._auto_info_sent = False
         self._stopping = False
         self._ws: ClientConnection | None = None
+        self.share: screen.Share | None = None
+        self._screen_frame: bytes | None = None  # the share's frame waiting in the outbox
+        self._injector: control.Injector | None = None
+        self._controlled = False  # a rep's input came during this share (the customer was told)
+        self._input_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="control")  # in order
 
     @property
     def url(self) -> str:
@@ -126,6 +133,8 @@ class ClientSocket:
             shell.close()
         for task in list(self._tasks):
             task.cancel()
+        self._stop_share()
+        self._input_thread.shutdown(wait=False, cancel_futures=True)
 
     async def _session(self, ws: ClientConnection) -> bool:
         """One connection: hello, welcome, then messages until it drops. Whether welcomed."""
@@ -165,6 +174,7 @@ class ClientSocket:
             self.connected.clear()
             self._outbox = None
             writer.cancel()
+            self._stop_share()  # a share lives as long as its connection; the appliance asks again
         self._stop_if_told(ws)
         return True
 
@@ -209,7 +219,12 @@ class ClientSocket:
     async def _write(self, ws: ClientConnection, outbox: asyncio.Queue[str | bytes]) -> None:
         try:
             while True:
-                await ws.send(await outbox.get())
+                item = await outbox.get()
+                await ws.send(item)
+                if item is self._screen_frame:
+                    self._screen_frame = None
+                    if self.share is not None:
+                        self.share.written()
         except ConnectionClosed:
             pass
 
@@ -273,6 +288,18 @@ class ClientSocket:
                     shell.close()
             case wire.ShellAck(shell=number, sequence=sequence):
                 self._acked(number, sequence)
+            case wire.StartScreen(request=request, stream=stream):
+                self._start_screen(request, stream, screen.Settings.of(message))
+            case wire.StopScreen(stream=stream):
+                if self.share is not None and self.share.stream == stream:
+                    self._stop_share()
+            case wire.KeyFrame(stream=stream):
+                if self.share is not None and self.share.stream == stream:
+                    self.share.key_frame()
+            case wire.ScreenInput(stream=stream, events=events):
+                self._screen_input(stream, events)
+            case wire.SetClipboard():
+                log.warning("refused set_clipboard: this client does not handle the clipboard yet")
             case Gone(error=error):
                 log.info("the appliance says the session is over: %s", error)
             case Error(error=error):
@@ -308,6 +335,11 @@ class ClientSocket:
             self._taken_back(capability)
 
     def _taken_back(self, capability: Capability) -> None:
+        if capability == "screen":
+            self._stop_share()
+        if capability == "control" and self._controlled:
+            self._controlled = False
+            self._say("You have taken back control of your mouse and keyboard.")
         if capability == "shell":
             for shell in self.shells.values():
                 shell.close()
@@ -435,3 +467,95 @@ class ClientSocket:
         shell.ack(sequence)
         if shell.finished:
             del self.shells[number]
+
+    # --- the screen -----------------------------------------------------------------------------
+
+    def _start_screen(self, request: str, stream: int, settings: screen.Settings) -> None:
+        if not self.consent.allows("screen"):
+            log.warning("refused to share the screen: %s", not_allowed("screen"))
+            self.send(wire.Failed(request=request, error=not_allowed("screen")))
+            return
+        if self.share is not None and self.share.stream != stream:
+            self._stop_share()  # one share at a time: the newer stream wins
+        if self.share is None:
+            self.share = self._new_share(stream)
+        self.share.start(request, settings)
+
+    def _new_share(self, stream: int) -> screen.Share:
+        loop = asyncio.get_running_loop()
+        share: screen.Share
+
+        def later(action: Callable[..., None], *args: Any) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop closed: the program is ending
+                loop.call_soon_threadsafe(action, *args)
+
+        def started(message: wire.ScreenStarted) -> None:
+            later(self._screen_started, share, message)
+
+        def answer(request: str, error: str | None) -> None:
+            later(self.send, wire.Done(request=request) if error is None else wire.Failed(request=request, error=error))
+
+        def frame(data: bytes) -> None:
+            later(self._screen_frame_ready, share, data)
+
+        def ended(error: str) -> None:
+            later(self._share_ended, share, error)
+
+        share = screen.Share(stream, screen.Callbacks(started=started, answer=answer, frame=frame, ended=ended))
+        return share
+
+    def _screen_started(self, share: screen.Share, message: wire.ScreenStarted) -> None:
+        if share is not self.share:
+            return
+        self.send(message)
+        if not share.announced:
+            share.announced = True
+            self._say("Your screen is shared with the representative. Type /revoke screen to stop.")
+
+    def _screen_frame_ready(self, share: screen.Share, data: bytes) -> None:
+        if share is not self.share or self._outbox is None:
+            share.written()  # nowhere to go: dropped, and the next may be captured
+            return
+        self._screen_frame = data
+        self._outbox.put_nowait(data)
+
+    def _stop_share(self) -> None:
+        """Stop sharing; the thread ends and `_share_ended` says so."""
+        if self.share is not None:
+            self.share.stop()
+
+    def _share_ended(self, share: screen.Share, error: str) -> None:
+        if share is self.share:
+            self.share = None
+            self._screen_frame = None
+        self.send(wire.ScreenStopped(stream=share.stream, error=error))
+        if share.announced or error:
+            self._say(f"Screen sharing stopped: {error}" if error else "Your screen is no longer shared.")
+        if self._controlled and self.share is None:
+            self._controlled = False
+
+    def _screen_input(self, stream: int, events: list[Any]) -> None:
+        share = self.share
+        if not self.consent.allows("control"):
+            log.warning("ignored the representative's input: %s", not_allowed("control"))
+            return
+        if share is None or share.stream != stream or share.geometry is None:
+            log.warning("ignored the representative's input: the screen is not shared")
+            return
+        if not self._controlled:
+            self._controlled = True
+            self._say("A representative is controlling your mouse and keyboard. Type /revoke control to take it back.")
+        geometry = share.geometry
+        self._input_thread.submit(self._inject, events, geometry)
+
+    def _inject(self, events: list[Any], geometry: screen.Geometry) -> None:
+        """On the input thread: one injector, opened on first use, reopened after a failure."""
+        try:
+            if self._injector is None:
+                self._injector = control.injector()
+            self._injector.inject(events, geometry)
+        except Exception as error:
+            log.error("could not inject the representative's input: %s", error)
+            if self._injector is not None:
+                self._injector.close()
+                self._injector = None

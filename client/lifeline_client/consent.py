@@ -14,11 +14,15 @@ ASKS_TO: dict[Capability, str] = {
     "system_info": "see this computer's system information and end its programs",
     "shell": "open a command shell on this computer",
     "files": "browse this computer's files and transfer files to and from it",
+    "screen": "see your screen",
+    "control": "control your mouse and keyboard",
 }
 WHAT: dict[Capability, str] = {
     "system_info": "system information",
     "shell": "a command shell",
     "files": "the file system",
+    "screen": "seeing the screen",
+    "control": "control of the mouse and keyboard",
 }
 # Seconds in which the other place's contrary answer to a question just answered is the
 # loser's (the terminal and the browser page both showed it), not a change of mind.

@@ -15,7 +15,8 @@ from lifeline_client.consent import ASKS_TO
 
 MAX_LINE = 16 * 1024
 HELP = """Type a line to chat. Commands:
-  /revoke CAPABILITY   take back system_info, shell, files (or all)
+  /revoke CAPABILITY   take back system_info, shell, files, screen,
+                       control (or all)
   /end                 end the support session
   /quit                close this program (the session goes on in the browser, if open)"""
 
