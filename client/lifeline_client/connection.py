@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import logging
 import ssl
+import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -21,7 +22,7 @@ from lifeline_protocol.computer import MAX_SHELLS, Capability, Computer
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
-from lifeline_client import control, files, screen, sysinfo
+from lifeline_client import clipboard, control, files, screen, sysinfo
 from lifeline_client.consent import Consent, not_allowed
 from lifeline_client.errors import ClientError
 from lifeline_client.reconnect import Backoff
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 
 OPEN_TIMEOUT = 20.0  # seconds to connect and upgrade
 MAX_BUSY = 16  # requests worked on at once; more are refused
+CLIPBOARD_POLL = 1.0  # seconds between looks at the customer's clipboard (while control is allowed)
 STOP_CODES = {
     CloseCode.GONE: "The support session is over.",
     CloseCode.REPLACED: "Another Lifeline client took over this session.",
@@ -79,6 +81,11 @@ class ClientSocket:
         self._injector: control.Injector | None = None
         self._controlled = False  # a rep's input came during this share (the customer was told)
         self._input_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="control")  # in order
+        self._clipboard: clipboard.Clipboard | None = None
+        self._clipboard_opened = False
+        self._clipboard_lock = threading.Lock()
+        self._clipboard_seen: str | None = None  # the text last copied or set: only changes are sent
+        self._clipboard_poll: asyncio.Task[None] | None = None
 
     @property
     def url(self) -> str:
@@ -134,6 +141,7 @@ class ClientSocket:
         for task in list(self._tasks):
             task.cancel()
         self._stop_share()
+        self._stop_clipboard_poll()
         self._input_thread.shutdown(wait=False, cancel_futures=True)
 
     async def _session(self, ws: ClientConnection) -> bool:
@@ -211,6 +219,7 @@ class ClientSocket:
         self._auto_info_wanted = welcome.system_info
         self._auto_info_sent = False
         self._maybe_send_auto_info()
+        self._start_clipboard_poll()
         if first:
             self._say(f"Connected to the support session of {welcome.company or 'the support site'}.")
         else:
@@ -298,8 +307,8 @@ class ClientSocket:
                     self.share.key_frame()
             case wire.ScreenInput(stream=stream, events=events):
                 self._screen_input(stream, events)
-            case wire.SetClipboard():
-                log.warning("refused set_clipboard: this client does not handle the clipboard yet")
+            case wire.SetClipboard(text=text):
+                self._set_clipboard(text)
             case Gone(error=error):
                 log.info("the appliance says the session is over: %s", error)
             case Error(error=error):
@@ -331,12 +340,15 @@ class ClientSocket:
         self._say(f"{capability.replace('_', ' ').capitalize()}: {verb}.")
         if allowed:
             self._maybe_send_auto_info()
+            self._start_clipboard_poll()
         else:
             self._taken_back(capability)
 
     def _taken_back(self, capability: Capability) -> None:
         if capability == "screen":
             self._stop_share()
+        if capability == "control":
+            self._stop_clipboard_poll()
         if capability == "control" and self._controlled:
             self._controlled = False
             self._say("You have taken back control of your mouse and keyboard.")
@@ -559,3 +571,57 @@ class ClientSocket:
             if self._injector is not None:
                 self._injector.close()
                 self._injector = None
+
+    # --- the clipboard --------------------------------------------------------------------------
+
+    def _open_clipboard(self) -> clipboard.Clipboard | None:
+        """On a worker thread: the clipboard, opened once (None where there is none)."""
+        with self._clipboard_lock:
+            if not self._clipboard_opened:
+                self._clipboard_opened = True
+                self._clipboard = clipboard.open_clipboard()
+            return self._clipboard
+
+    def _set_clipboard(self, text: str) -> None:
+        if not self.consent.allows("control"):
+            log.warning("ignored the representative's clipboard: %s", not_allowed("control"))
+            return
+        self._clipboard_seen = text  # not sent back as the customer's copy
+
+        def put() -> None:
+            board = self._open_clipboard()
+            if board is None:
+                log.warning("ignored the representative's clipboard: this computer has none the client can use")
+                return
+            board.set(text)
+
+        self._input_thread.submit(put)
+
+    def _start_clipboard_poll(self) -> None:
+        if self.consent.allows("control") and (self._clipboard_poll is None or self._clipboard_poll.done()):
+            self._clipboard_poll = asyncio.get_running_loop().create_task(self._poll_clipboard())
+
+    def _stop_clipboard_poll(self) -> None:
+        if self._clipboard_poll is not None:
+            self._clipboard_poll.cancel()
+            self._clipboard_poll = None
+
+    async def _poll_clipboard(self) -> None:
+        """While control is allowed: what the customer copies goes to the controlling rep.
+        What was on the clipboard before is not sent."""
+        board = await asyncio.to_thread(self._open_clipboard)
+        if board is None:
+            return
+        first = True
+        while self.consent.allows("control"):
+            try:
+                text = await asyncio.to_thread(board.get)
+            except Exception as error:  # the display went away: no clipboard from now on
+                log.warning("cannot read the clipboard: %s", error)
+                return
+            if text is not None and text != self._clipboard_seen:
+                self._clipboard_seen = text
+                if not first:
+                    self.send(wire.ClipboardChanged(text=text))
+            first = False
+            await asyncio.sleep(CLIPBOARD_POLL)

@@ -40,7 +40,7 @@ def test_help_documents_every_mode_and_option() -> None:
     [
         (("attach", "http://support.example.com/chat/abc"), "the site address must start with https://"),
         (("attach", "https://support.example.com/chat/a/b"), "the chat address must look like https://HOST/chat/TOKEN"),
-        (("attach", "https://h/chat/abc", "--allow", "screen"), "--allow: unknown capability 'screen'"),
+        (("attach", "https://h/chat/abc", "--allow", "camera"), "--allow: unknown capability 'camera'"),
         (("attach", "https://h/chat/abc", "--pin", "/no/such.pem"), "--pin /no/such.pem: No such file or directory"),
         (("connect", "https://127.0.0.1:9", "1234567"), "cannot reach https://127.0.0.1:9"),
         (("format",), "invalid choice: 'format'"),

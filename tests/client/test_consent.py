@@ -117,7 +117,7 @@ def test_an_allowance_given_at_start_is_answered_without_asking(
 ) -> None:
     process = run_client(appliance.port, certificate.cert, "--allow", "all")
     try:
-        assert sorted(appliance.hello().allowed) == ["files", "shell", "system_info"]
+        assert sorted(appliance.hello().allowed) == ["control", "files", "screen", "shell", "system_info"]
         appliance.send(wire.Ask(capability="files", rep=ALICE))
         consent = appliance.next(wire.Consent)
         assert (consent.capability, consent.allowed) == ("files", True)
@@ -134,10 +134,11 @@ def test_the_first_answer_wins() -> None:
     assert consent.allows("shell")
     assert consent.answer("shell", False)  # taken back on the terminal
     assert not consent.allows("shell")
-    assert parse_capabilities("all") == {"system_info", "shell", "files"}
+    assert parse_capabilities("all") == {"system_info", "shell", "files", "screen", "control"}
     assert parse_capabilities("shell, files") == {"shell", "files"}
-    with pytest.raises(ValueError, match="unknown capability 'screen'"):
-        parse_capabilities("shell,screen")
+    assert parse_capabilities("screen,control") == {"screen", "control"}
+    with pytest.raises(ValueError, match="unknown capability 'camera'"):
+        parse_capabilities("shell,camera")
 
 
 def test_the_terminal_asks_and_its_answer_is_sent(appliance: ScriptedAppliance, certificate: Certificate) -> None:
@@ -177,6 +178,18 @@ def test_the_terminal_asks_and_its_answer_is_sent(appliance: ScriptedAppliance, 
         terminal.write("\r")  # the default is no
         consent = appliance.next(wire.Consent)
         assert (consent.capability, consent.allowed) == ("files", False)
+        for capability, asks in (("screen", "see your screen"), ("control", "control your mouse and keyboard")):
+            appliance.send(wire.Ask(capability=capability, rep=ALICE))
+            shown = ""
+            while "Allow? [y/N]" not in shown:
+                shown += terminal.read(4096)
+            assert f"Alice (representative) asks to {asks}. Allow? [y/N]" in shown
+            terminal.write("y\r")
+            consent = appliance.next(wire.Consent)
+            assert (consent.capability, consent.allowed) == (capability, True)
+        terminal.write("/revoke control\r")
+        consent = appliance.next(wire.Consent)
+        assert (consent.capability, consent.allowed) == ("control", False)
     finally:
         terminal.terminate(force=True)
         terminal.close()

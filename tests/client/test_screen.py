@@ -230,6 +230,7 @@ def test_control_and_sharing_are_refused_unless_allowed(
                 ],
             )
         )
+        appliance.send(wire.SetClipboard(text="not allowed"))
         time.sleep(1)
         assert not target.exists() or target.read_text() == ""
         # The customer takes the screen back: sharing stops.
@@ -238,6 +239,7 @@ def test_control_and_sharing_are_refused_unless_allowed(
     finally:
         _, err = stop_client(process)
     assert "ignored the representative's input: The customer has not allowed control" in err
+    assert "ignored the representative's clipboard: The customer has not allowed control" in err
 
 
 def test_no_display_fails_the_share_not_the_client(
@@ -254,5 +256,40 @@ def test_no_display_fails_the_share_not_the_client(
         assert appliance.next(wire.ScreenStopped).error.startswith("no screen to share: ")
         time.sleep(0.5)
         assert process.poll() is None  # still serving
+    finally:
+        stop_client(process)
+
+
+def tk(display: Display, code: str) -> subprocess.Popen[str]:
+    """A Tk program on the display (Tk reads and owns the X clipboard as any program does)."""
+    script = f"import tkinter, sys\nroot = tkinter.Tk()\nroot.withdraw()\n{code}"
+    return subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env=display.env())
+
+
+def test_the_clipboard_goes_both_ways_while_control_is_allowed(
+    appliance: ScriptedAppliance, certificate: Certificate, display: Display
+) -> None:
+    process = run_client(appliance.port, certificate.cert, "--allow", "screen,control")
+    try:
+        appliance.hello()
+        # The representative's text, pasted by a program of the customer's.
+        appliance.send(wire.SetClipboard(text="from the rep: ünïcode"))
+        deadline = time.monotonic() + 10
+        pasted = ""
+        while time.monotonic() < deadline and pasted != "from the rep: ünïcode":
+            reader = tk(display, "print(root.clipboard_get(), end='')")
+            pasted, _ = reader.communicate(timeout=10)
+        assert pasted == "from the rep: ünïcode"
+        # The customer copies in another program: the client sends it.
+        copier = tk(
+            display,
+            "root.clipboard_clear()\nroot.clipboard_append('copied here')\nroot.update()\nprint('ok', flush=True)\nroot.mainloop()",
+        )
+        try:
+            assert copier.stdout is not None and copier.stdout.readline().strip() == "ok"
+            assert appliance.next(wire.ClipboardChanged, timeout=5).text == "copied here"
+        finally:
+            copier.terminate()
+            copier.communicate(timeout=5)
     finally:
         stop_client(process)
