@@ -37,10 +37,10 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHONS = ("3.11", "3.12", "3.13", "3.14")
 # Platform name -> (pip --platform tags, the marker environment of that system).
 PLATFORMS: dict[str, tuple[list[str], dict[str, str]]] = {
-    "linux-x86_64": (["manylinux2014_x86_64"], {"sys_platform": "linux", "platform_system": "Linux", "os_name": "posix", "platform_machine": "x86_64"}),
-    "linux-aarch64": (["manylinux2014_aarch64"], {"sys_platform": "linux", "platform_system": "Linux", "os_name": "posix", "platform_machine": "aarch64"}),
-    "macos-arm64": (["macosx_11_0_arm64"], {"sys_platform": "darwin", "platform_system": "Darwin", "os_name": "posix", "platform_machine": "arm64"}),
-    "macos-x86_64": (["macosx_10_13_x86_64"], {"sys_platform": "darwin", "platform_system": "Darwin", "os_name": "posix", "platform_machine": "x86_64"}),
+    "linux-x86_64": (["manylinux2014_x86_64", "manylinux_2_28_x86_64"], {"sys_platform": "linux", "platform_system": "Linux", "os_name": "posix", "platform_machine": "x86_64"}),
+    "linux-aarch64": (["manylinux2014_aarch64", "manylinux_2_28_aarch64"], {"sys_platform": "linux", "platform_system": "Linux", "os_name": "posix", "platform_machine": "aarch64"}),
+    "macos-arm64": (["macosx_11_0_arm64", "macosx_14_0_arm64"], {"sys_platform": "darwin", "platform_system": "Darwin", "os_name": "posix", "platform_machine": "arm64"}),
+    "macos-x86_64": (["macosx_10_13_x86_64", "macosx_11_0_x86_64"], {"sys_platform": "darwin", "platform_system": "Darwin", "os_name": "posix", "platform_machine": "x86_64"}),
     "windows-amd64": (["win_amd64"], {"sys_platform": "win32", "platform_system": "Windows", "os_name": "nt", "platform_machine": "AMD64"}),
 }  # fmt: skip
 # Fixed, so that the same wheels make the same wheelhouse bytes.

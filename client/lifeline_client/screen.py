@@ -10,12 +10,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from lifeline_protocol import binary
 from lifeline_protocol import client as wire
 from lifeline_protocol.screen import MAX_MONITORS, Monitor
 
-from lifeline_client.encoder import Encoder, Packet, fit
+if TYPE_CHECKING:
+    from lifeline_client.encoder import Encoder, Packet
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +126,9 @@ class Share:
     def _run(self) -> None:
         error = ""
         try:
-            import mss  # here: a computer without a display fails this share, not the program
+            # Here, not at the top: a computer without a display, or where PyAV's libraries do not
+            # load (an older macOS than its wheels'), fails this share, not the program.
+            import mss
 
             with mss.MSS() as grabber:
                 self._share(grabber)
@@ -139,6 +143,8 @@ class Share:
         self.callbacks.ended(error)
 
     def _share(self, grabber: object) -> None:
+        from lifeline_client.encoder import Encoder
+
         encoder: Encoder | None = None
         settings: Settings | None = None
         area: dict[str, int] = {}
@@ -203,6 +209,8 @@ class Share:
 
     def _switch(self, grabber: object, settings: Settings) -> str | None:
         """Apply a start: the monitor's geometry, and screen_started; else the error."""
+        from lifeline_client.encoder import fit
+
         monitors = monitors_of(grabber.monitors)  # type: ignore[attr-defined]
         if not monitors:
             return "no screen to share: no monitor found"
