@@ -158,7 +158,9 @@ def test_the_screen_is_shared_as_vp8_frames_a_key_frame_on_request_until_stopped
     assert "Your screen is no longer shared." in out
 
 
-def test_a_still_screen_sends_little(appliance: ScriptedAppliance, certificate: Certificate, target: Path) -> None:
+def test_a_still_screen_sends_little_and_a_share_switches(
+    appliance: ScriptedAppliance, certificate: Certificate, target: Path
+) -> None:
     process = run_client(appliance.port, certificate.cert, "--allow", "screen")
     try:
         appliance.hello()
@@ -168,6 +170,22 @@ def test_a_still_screen_sends_little(appliance: ScriptedAppliance, certificate: 
         sent = sum(len(f.payload) for f in still)
         assert 2 <= len(still) <= 6, "a frame every 2 s or so, no more"
         assert sent * 8 / 5 < 100_000, f"{sent * 8 / 5:.0f} bit/s on a still screen"
+        # Another monitor: there is none; the same one smaller: started again, a key frame first.
+        appliance.send(
+            wire.StartScreen(request="s2", stream=7, monitor=2, fps=15, kbits=2000, max_width=1280, max_height=800)
+        )
+        failed = appliance.next(wire.Failed)
+        assert (failed.request, failed.error) == ("s2", "There is no monitor 2: this computer has 1.")
+        appliance.send(
+            wire.StartScreen(request="s3", stream=7, monitor=1, fps=15, kbits=2000, max_width=320, max_height=320)
+        )
+        again = appliance.next(wire.ScreenStarted)
+        assert (again.width, again.height, again.monitor) == (320, 200, 1)
+        assert appliance.next(wire.Done).request == "s3"
+        first = appliance.next(Frame)
+        assert first.header.key and first.header.sequence > still[-1].header.sequence
+        picture = Decoder().picture(first)
+        assert picture is not None and (picture.width, picture.height) == (320, 200)
     finally:
         stop_client(process)
 
