@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 STILL_FRAME_EVERY = 2.0  # seconds: a frame even on a still screen (viewers see it is live)
 KEY_FRAME_EVERY = 5.0  # seconds: a key frame while the picture changes
 STILL_KEY_FRAME_EVERY = 30.0  # ...and on a still screen (a desktop's key frame is tens of KB)
+MONITORS_EVERY = 2.0  # seconds between looks at the monitors' geometry (a resolution changed, a monitor unplugged)
 SETTLE = 0.5  # seconds of encoding after the last change: VP8 sharpens a still picture over a few frames
 
 
@@ -152,6 +153,7 @@ class Share:
         began = time.monotonic()
         sequence = 0
         last_frame = last_key = last_change = 0.0
+        last_look = time.monotonic()
         next_tick = time.monotonic()
         while not self._stop.is_set():
             with self._lock:
@@ -174,6 +176,14 @@ class Share:
                 encoder = Encoder((monitor.width, monitor.height), size, settings.kbits * 1000, settings.fps)
                 self._key_wanted = True
             now = time.monotonic()
+            if now - last_look >= MONITORS_EVERY:
+                last_look = now
+                if self._moved(grabber, settings):
+                    problem = self._switch(grabber, settings)
+                    if problem:
+                        raise RuntimeError(problem)
+                    encoder, previous = None, b""
+                    continue
             if not self._unwritten:  # else a slow socket: drop this picture, wait for the next tick
                 shot = grabber.grab(area)  # type: ignore[attr-defined]
                 raw: bytearray = shot.raw
@@ -228,6 +238,17 @@ class Share:
             )
         )
         return None
+
+    def _moved(self, grabber: object, settings: Settings) -> bool:
+        """Whether the shared monitor's place or size changed since the share (re)started."""
+        if hasattr(grabber, "_monitors"):
+            grabber._monitors = None  # mss keeps the first answer; ask the system again
+        monitors = monitors_of(grabber.monitors)  # type: ignore[attr-defined]
+        if settings.monitor is None:
+            now = next((m for m in monitors if m.primary), None)
+        else:
+            now = monitors[settings.monitor - 1] if settings.monitor <= len(monitors) else None
+        return self.geometry is not None and now != self.geometry.monitor
 
     def _send(self, packet: Packet, sequence: int, timestamp: int) -> None:
         header = binary.Header(

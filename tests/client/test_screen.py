@@ -20,7 +20,7 @@ from lifeline_protocol.binary import Frame, FrameKind
 
 from tests.client.scripted import Certificate, ScriptedAppliance, make_certificate, run_client, stop_client
 from tests.support import screen_target
-from tests.support.xvfb import Display, xvfb
+from tests.support.xvfb import Display, resize_monitor, xvfb
 
 __all__ = ["xvfb"]  # the fixture, used by name
 
@@ -309,5 +309,25 @@ def test_the_clipboard_goes_both_ways_while_control_is_allowed(
         finally:
             copier.terminate()
             copier.communicate(timeout=5)
+    finally:
+        stop_client(process)
+
+
+def test_a_new_resolution_starts_the_share_again(
+    appliance: ScriptedAppliance, certificate: Certificate, display: Display
+) -> None:
+    process = run_client(appliance.port, certificate.cert, "--allow", "screen")
+    try:
+        appliance.hello()
+        start(appliance)
+        frames(appliance, 0.5)
+        resize_monitor(display, 1024, 640)
+        again = appliance.next(wire.ScreenStarted, timeout=5)
+        assert (again.width, again.height, again.monitor) == (1024, 640, 1)
+        assert again.monitors[0].width == 1024
+        first = appliance.next(Frame)
+        assert first.header.key
+        picture = Decoder().picture(first)
+        assert picture is not None and (picture.width, picture.height) == (1024, 640)
     finally:
         stop_client(process)

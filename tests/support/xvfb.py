@@ -67,3 +67,28 @@ def xvfb() -> Iterator[Display]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def resize_monitor(display: Display, width: int, height: int) -> None:
+    """Change the display's one monitor to width x height (within the screen's size), as a
+    customer changing the resolution would: a RandR mode made on the spot."""
+    from Xlib import display as xdisplay
+    from Xlib.ext import randr
+
+    connection = xdisplay.Display(display.name)
+    try:
+        root = connection.screen().root
+        resources = root.xrandr_get_screen_resources()
+        name = f"lifeline-{width}x{height}"
+        mode = {
+            "id": 0, "width": width, "height": height, "dot_clock": 0, "h_sync_start": 0, "h_sync_end": 0,
+            "h_total": width, "h_skew": 0, "v_sync_start": 0, "v_sync_end": 0, "v_total": height,
+            "name_length": len(name), "flags": 0,
+        }  # fmt: skip
+        made = root.xrandr_create_mode(mode, name)
+        output, crtc = resources.outputs[0], resources.crtcs[0]
+        connection.xrandr_add_output_mode(output, made.mode)
+        connection.xrandr_set_crtc_config(crtc, resources.config_timestamp, 0, 0, made.mode, randr.Rotate_0, [output])
+        connection.sync()
+    finally:
+        connection.close()
