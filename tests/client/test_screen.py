@@ -8,12 +8,14 @@ from __future__ import annotations
 import queue
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import av
 import pytest
+from lifeline_client.screen import Callbacks, Settings, Share
 from lifeline_protocol import client as wire
 from lifeline_protocol import screen
 from lifeline_protocol.binary import Frame, FrameKind
@@ -331,3 +333,68 @@ def test_a_new_resolution_starts_the_share_again(
         assert picture is not None and (picture.width, picture.height) == (1024, 640)
     finally:
         stop_client(process)
+
+
+def test_buttons_the_wheel_and_key_combinations(
+    appliance: ScriptedAppliance, certificate: Certificate, target: Path
+) -> None:
+    events_file = target.with_name(target.name + ".events")
+    process = run_client(appliance.port, certificate.cert, "--allow", "screen,control")
+    try:
+        appliance.hello()
+        start(appliance)
+        fx, fy = screen_target.FIELD
+        events: list[screen.InputEvent] = [
+            screen.PointerButton(x=fx, y=fy, button="left", down=True),
+            screen.PointerButton(x=fx, y=fy, button="left", down=False),
+            screen.PointerButton(x=300, y=250, button="right", down=True),
+            screen.PointerButton(x=300, y=250, button="right", down=False),
+            screen.Wheel(x=300, y=250, dy=2),
+            screen.Wheel(x=300, y=250, dy=-1),
+            screen.Key(key="F5", down=True),
+            screen.Key(key="F5", down=False),
+            screen.Key(key="Control", down=True),
+            screen.Key(key="a", down=True),
+            screen.Key(key="a", down=False),
+            screen.Key(key="Control", down=False),
+            screen.SecureAttention(),
+            screen.PointerMove(x=5000, y=10),  # outside the picture: dropped
+        ]
+        appliance.send(wire.ScreenInput(stream=7, events=events))
+        wanted = ["right", "wheel down", "wheel down", "wheel up", "F5", "ctrl-a", "ctrl-alt-delete"]
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and (
+            not events_file.exists() or events_file.read_text().split("\n")[:-1] != wanted
+        ):
+            time.sleep(0.05)
+        assert events_file.read_text().split("\n")[:-1] == wanted
+    finally:
+        _, err = stop_client(process)
+    assert "dropped a PointerMove event outside the shared picture" in err
+
+
+def test_a_slow_socket_drops_pictures_instead_of_queueing_them(display: Display, counting: Path) -> None:
+    """The share hands over a frame only once the socket wrote the last one."""
+    sent: list[bytes] = []
+    started = threading.Event()
+    callbacks = Callbacks(
+        started=lambda message: started.set(),
+        answer=lambda request, error: None,
+        frame=sent.append,
+        ended=lambda error: None,
+    )
+    share = Share(3, callbacks)
+    share.start("r", Settings(monitor=None, fps=30, kbits=1000, max_width=1280, max_height=800))
+    try:
+        assert started.wait(10)
+        time.sleep(1)
+        assert len(sent) == 1, "nothing written: nothing more captured"
+        share.written()
+        time.sleep(0.5)
+        assert len(sent) == 2
+        for _ in range(20):
+            share.written()
+            time.sleep(0.05)
+        assert len(sent) >= 6  # the counter changes: a written frame lets the next through
+    finally:
+        share.stop()

@@ -1,6 +1,8 @@
 """A small Tk program for screen sharing's tests: a block of a known colour at a known place,
 a counter that changes (pass --count), and a text field whose content is written to a file
-on every change and on Enter.
+on every change and on Enter. Other input (right clicks, the wheel, F5, Ctrl-Alt-Delete,
+Ctrl-A) is appended to OUT_FILE.events, a line each: "right", "wheel up", "wheel down",
+"F5", "ctrl-alt-delete", "ctrl-a".
 
     python -m tests.support.screen_target OUT_FILE [--count] [--colour #RRGGBB]
 
@@ -45,6 +47,21 @@ def main() -> None:
 
     text.trace_add("write", save)
     field.bind("<Return>", save)
+    events = args.out.with_name(args.out.name + ".events")
+
+    def seen(what: str) -> None:
+        with events.open("a", encoding="utf-8") as log:
+            log.write(what + "\n")
+
+    for sequence, what in (
+        ("<Button-3>", "right"),
+        ("<Button-4>", "wheel up"),
+        ("<Button-5>", "wheel down"),
+        ("<F5>", "F5"),
+        ("<Control-Alt-Delete>", "ctrl-alt-delete"),
+        ("<Control-a>", "ctrl-a"),
+    ):
+        root.bind_all(sequence, lambda _event, what=what: seen(what))
     count = 0
 
     def tick() -> None:
