@@ -146,7 +146,7 @@ def test_a_session_from_the_issue_form_with_everything_allowed(
     )
     try:
         lsid = rep.take_next()
-        state = rep.computer(lambda s: s["connected"] and len(s["allowed"]) == 3)
+        state = rep.computer(lambda s: s["connected"] and len(s["allowed"]) == 5)  # all: screen and control too
         assert state["computer"]["hostname"] == socket.gethostname()
         assert state["computer"]["platform"] == "linux"
         info = rep.console.until("system_info", timeout=30)
