@@ -489,7 +489,7 @@ class ClientSocket:
             return
         if self.share is not None and self.share.stream != stream:
             self._stop_share()  # one share at a time: the newer stream wins
-        if self.share is None:
+        if self.share is None or not self.share.running:  # none, or one still stopping: a new one
             self.share = self._new_share(stream)
         self.share.start(request, settings)
 
@@ -540,6 +540,8 @@ class ClientSocket:
         if share is self.share:
             self.share = None
             self._screen_frame = None
+        elif self.share is not None and self.share.stream == share.stream:
+            return  # started again on the same stream while this one stopped: the stream goes on
         self.send(wire.ScreenStopped(stream=share.stream, error=error))
         if share.announced or error:
             self._say(f"Screen sharing stopped: {error}" if error else "Your screen is no longer shared.")
