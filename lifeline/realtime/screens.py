@@ -28,6 +28,8 @@ from lifeline_protocol import customer as customer_wire
 from lifeline_protocol.common import Ack
 
 from lifeline.clients import actions as clients
+from lifeline.directory.models import User
+from lifeline.presence.models import ClientConnection
 from lifeline.realtime.computer_events import ComputerAnswered
 from lifeline.realtime.computer_link import Link, Pending
 from lifeline.realtime.computers import NOT_CONNECTED, NOT_IN_SESSION, Computers, not_allowed
@@ -45,10 +47,9 @@ from lifeline.realtime.screen_recording import ScreenRecorder
 from lifeline.realtime.streams import KeyFrameWanted
 from lifeline.runtime import Runtime
 from lifeline.sessions import actions as engine
-from lifeline.sessions import activity
-from lifeline.sessions.events import Actor, ActorType
+from lifeline.sessions.events import log_event
 from lifeline.sessions.live import SessionState
-from lifeline.sessions.models import SessionError
+from lifeline.sessions.models import EventType, SessionError
 from lifeline.sessions.queries import session_by_lsid
 
 log = logging.getLogger("lifeline.realtime")
@@ -560,12 +561,14 @@ def _log_note(session: Any, lsid: str, gsnumber: int, text: str, customer: bool)
     support_session = session_by_lsid(session, lsid)
     if support_session is None or support_session.ended:
         raise SessionError("The session has already ended")
-    if customer or not gsnumber:
-        actor = engine.customer_actor(session, support_session)
+    connection = session.get(ClientConnection, gsnumber) if gsnumber and not customer else None
+    user = session.get(User, connection.user_id) if connection is not None and connection.user_id else None
+    if connection is not None and user is not None:
+        actor = engine.rep_actor(connection, user)  # (a rep who just left is still who did it)
     else:
-        rep = clients.rep_in_session(session, lsid, gsnumber)
-        actor = Actor(ActorType.REPRESENTATIVE, rep.gsnumber, rep.name, rep.user_id)
-    activity.add_note(session, support_session, actor, text)
+        actor = engine.customer_actor(session, support_session)
+    # Not activity.add_note: a rep who just left, or the customer, did it too.
+    log_event(session, support_session, EventType.SESSION_NOTE_ADDED, actor, body=text)
 
 
 def screen_state(lsid: str, state: dict[str, Any]) -> console_wire.ScreenState:
