@@ -219,6 +219,9 @@ class Shares:
             except SessionError:
                 self._answer(event, "They are not in this session")
                 return
+            if self.held.get(held.lsid) is not held:
+                self._answer(event, "The share has ended")
+                return
             held.controller, note = (to.gsnumber, to.name), f"Screen control handed to {to.name}."
         self._announce(held)
         self._answer(event)
@@ -260,7 +263,7 @@ class Shares:
         self._announce(held)
         if note and was_shared:
             text = "Screen sharing stopped." + (f" ({error})" if error else "")
-            self._note(held.lsid, (by or held.starter)[0], text, customer=held.source == "browser")
+            self._note(held.lsid, (by or held.starter)[0], text, customer=by is None and held.source == "browser")
 
     def _superseded(self, held: Held) -> None:
         """Another process started a share of this session (the client's, while the page
