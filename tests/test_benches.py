@@ -44,7 +44,7 @@ def database_url(tmp_path: Path) -> Iterator[str]:
 
 def test_every_bench_has_a_test() -> None:
     benches = {path.stem for path in (ROOT / "bench").glob("*.py")} - {"__init__", "bare_asgi"}
-    tested = {"client", "command_api", "live_sessions", "protocol_codec", "reporting"}
+    tested = {"client", "command_api", "live_sessions", "protocol_codec", "reporting", "screen_relay"}
     assert benches == tested, "a new bench needs its tiny run here"
 
 
@@ -88,3 +88,9 @@ def test_client_bench_prints_echo_output_and_memory() -> None:
     assert re.search(r"shell output: [\d.]+ MB/s per shell .* of a plain local PTY at [\d.]+ MB/s", out), out
     assert re.search(r"recording of shell \d+: (\d+) bytes of output, the console got \1: complete", out), out
     assert re.search(r"per idle client -?\d+ KB .*; per open shell -?\d+ KB", out), out
+
+
+def test_screen_relay_bench_prints_how_many_shares_it_relays() -> None:
+    out = run_bench("screen_relay", "--steps", "1,3", "--seconds", "1", "--reps", "2")
+    assert re.search(r"3 shares: relay delay p50 [\d.]+ ms, p99 [\d.]+ ms .*; 0 of \d+ frames not delivered", out), out
+    assert re.search(r"relayed within 20 ms added p99: \d+ shares of 1000 kbit/s", out), out
