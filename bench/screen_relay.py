@@ -250,12 +250,13 @@ async def load(args: argparse.Namespace, base: str, server_pid: int, reps: list[
                 viewer.delays.clear()
                 viewer.frames = 0
             sent_before = sum(share.sent for share in shares)
-            cpu_before, started = cpu_seconds(server_pid), time.perf_counter()
+            cpu_before, own_before, started = cpu_seconds(server_pid), time.process_time(), time.perf_counter()
             until = started + args.seconds
             await asyncio.gather(*(share.send_frames(size, args.fps, until) for share in shares))
             await asyncio.sleep(0.5)  # the last frames arrive
             elapsed = time.perf_counter() - started
             cpu = (cpu_seconds(server_pid) - cpu_before) / elapsed
+            own = (time.process_time() - own_before) / elapsed
             delays = sorted(d for viewer in viewers for d in viewer.delays)
             sent = sum(share.sent for share in shares) - sent_before
             got = sum(viewer.frames for viewer in viewers)
@@ -266,7 +267,7 @@ async def load(args: argparse.Namespace, base: str, server_pid: int, reps: list[
             rows.append((step, p50, p99, p99 - baseline_p50, cpu, sent - got))
             print(
                 f"{step:4d} shares: relay delay p50 {p50:.1f} ms, p99 {p99:.1f} ms (added {p99 - baseline_p50:.1f} ms); "
-                f"{mbits:.1f} Mbit/s relayed; appliance CPU {cpu * 100:.0f}%; "
+                f"{mbits:.1f} Mbit/s relayed; appliance CPU {cpu * 100:.0f}%, this load's {own * 100:.0f}%; "
                 f"{sent - got} of {sent} frames not delivered",
                 flush=True,
             )
