@@ -45,7 +45,7 @@ from lifeline.realtime.socket import (
 )
 from lifeline.runtime import Runtime
 from lifeline.sessions import actions as engine
-from lifeline.sessions import activity, connections
+from lifeline.sessions import activity, connections, presenting
 from lifeline.sessions.attach import RESUME_REFUSED, Attached, attach_console
 from lifeline.sessions.keys import IssuedKey, KeyRequest, SessionKeyError, generate_session_key, key_site
 from lifeline.sessions.live import SomeoneTyping
@@ -159,7 +159,17 @@ def _weight(request: Any) -> float:
 
 
 # The requests about one session (each names it by `lsid`).
-InSession = wire.Take | wire.Note | wire.ExternalKey | wire.Transfer | wire.Invite | wire.Leave | wire.End | wire.Survey
+InSession = (
+    wire.Take
+    | wire.Note
+    | wire.ExternalKey
+    | wire.Transfer
+    | wire.Invite
+    | wire.Leave
+    | wire.End
+    | wire.Survey
+    | wire.PresentationEnd
+)
 
 
 class ConsoleActions:
@@ -187,6 +197,8 @@ class ConsoleActions:
             wire.Survey: self.survey,
             wire.Showing: self.showing,
             wire.GenerateKey: self.generate_key,
+            wire.PresentationStart: self.presentation_start,
+            wire.PresentationEnd: self.presentation_end,
             wire.OpenScript: self.open_script,
         }
 
@@ -369,6 +381,51 @@ class ConsoleActions:
                 "expires": key.expires_at.timestamp(),
             },
         )
+
+    async def presentation_start(self, request: wire.PresentationStart) -> Ack:
+        """Present: a presentation this rep owns, and the key and link attendees join with."""
+        directory = await self.runtime.directory()
+        site = key_site(directory, request.hostname)
+        if site is None:
+            raise ProtocolError("that is not a hostname of one of our public sites")
+        settings = await self.runtime.settings()
+        gsnumber, user_id = self.peer.gsnumber, self.signed_in.user_id
+
+        def start(session: Session) -> presenting.Presenting:
+            self._check_signed_in(session)
+            connection = session.get(ClientConnection, gsnumber)
+            user = session.get(User, user_id)
+            if connection is None or user is None:
+                raise ProtocolError("your console connection has ended; sign in again")
+            try:
+                return presenting.start_presentation(
+                    session,
+                    connection,
+                    user,
+                    public_site_id=site.id,
+                    url_hostname=site.hostname,
+                    max_ttl=settings["session_key_max_ttl"],
+                )
+            except (engine.SessionError, QueueError, SessionKeyError) as error:
+                raise ProtocolError(str(error)) from None
+
+        started = await self.runtime.db.write(start)
+        site_url = public_base_url(site.hostname, self.runtime.https_port_for_urls(settings))
+        return ack(
+            request,
+            {
+                "lsid": started.lsid,
+                "short_key": started.key.short_key,
+                "url": f"{site_url}/presentation/{started.key.url_key}",
+            },
+        )
+
+    async def presentation_end(self, request: wire.PresentationEnd) -> Ack:
+        def work(s: Session, ss: SupportSession, c: ClientConnection, u: User) -> None:
+            engine.require_owner(ss, c)
+            presenting.end_presentation(s, ss, engine.rep_actor(c, u), reason="ended by presenter")
+
+        return await self._in_session(request, work)
 
     async def open_script(self, request: wire.OpenScript) -> Ack:
         """A client script file from the Client Scripting API, opened in the console."""

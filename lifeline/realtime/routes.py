@@ -1,4 +1,4 @@
-"""The WebSocket endpoints of consoles, customer clients and the Lifeline client, wired by
+"""The WebSocket endpoints of consoles, customer clients, presentation attendees and the Lifeline client, wired by
 app.py beside the pages."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from lifeline_protocol import CloseCode
 from starlette.routing import BaseRoute, WebSocketRoute
 
 from lifeline.http.auth import WebAuth
+from lifeline.realtime.attendee import AttendeeSocket
 from lifeline.realtime.client import ClientSocket
 from lifeline.realtime.computers import Computers
 from lifeline.realtime.console import ConsoleSocket
@@ -23,4 +24,5 @@ def realtime_routes(runtime: Runtime, hub: Hub, auth: WebAuth) -> list[BaseRoute
         WebSocketRoute("/ws/console", ConsoleSocket(runtime, hub, auth, computers).serve),
         WebSocketRoute("/ws/customer", CustomerSocket(runtime, hub, computers).serve),
         WebSocketRoute("/ws/client", ClientSocket(runtime, computers).serve),
+        WebSocketRoute("/ws/attendee", AttendeeSocket(runtime, hub).serve),
     ]

@@ -18,9 +18,11 @@ from sqlalchemy.orm import Session
 from lifeline.appliance import stamps
 from lifeline.db.base import utcnow
 from lifeline.directory.models import Team, TeamMember, User
-from lifeline.presence.models import ClientConnection, ClientKind
+from lifeline.presence.models import ClientConnection, ClientKind, ConnectionState
 from lifeline.sessions.events import SYSTEM, Actor, ActorType, log_event
+from lifeline.sessions.live import mark_changed
 from lifeline.sessions.models import (
+    PRESENTATION,
     EventType,
     SessionAttribute,
     SessionKey,
@@ -481,11 +483,35 @@ def end_session(
     log_event(
         session, support_session, EventType.SESSION_END, performed_by, data=[("reason", reason)] if reason else ()
     )
+    if support_session.session_type == PRESENTATION:
+        _presentation_over(session, support_session, now)
     stamps.bump(session, stamps.PRESENCE)
 
 
+def _presentation_over(session: Session, presentation: SupportSession, now: datetime) -> None:
+    """Its attendees' connections end with it (their pages are told by the Session End
+    event), and its key joins nobody any more."""
+    for connection in session.scalars(
+        select(ClientConnection).where(
+            ClientConnection.session_id == presentation.id,
+            ClientConnection.kind == ClientKind.PRESENTATION_ATTENDEE.value,
+            ClientConnection.disconnected_at.is_(None),
+        )
+    ):
+        connection.move_to(ConnectionState.GONE, now)
+    if presentation.session_key_id is not None:
+        key = session.get(SessionKey, presentation.session_key_id)
+        if key is not None and key.used_at is None:
+            key.used_at = now
+            key.active_short_key = None
+
+
 def connection_gone(session: Session, connection: ClientConnection) -> None:
-    """A connection is over for good: its rep leaves every session, or its customer's session ends."""
+    """A connection is over for good: its rep leaves every session (and ends the presentation
+    they give), its customer's session ends, its attendee leaves the presentation."""
+    if connection.kind == ClientKind.PRESENTATION_ATTENDEE.value:
+        _attendee_left(session, connection)
+        return
     if connection.kind == ClientKind.SUPPORT_CUSTOMER.value and connection.session_id is not None:
         support_session = session.get(SupportSession, connection.session_id)
         if support_session is not None and not support_session.ended:
@@ -509,4 +535,24 @@ def connection_gone(session: Session, connection: ClientConnection) -> None:
         support_session = session.get(SupportSession, row.session_id)
         if support_session is None or user is None:
             continue
+        if support_session.session_type == PRESENTATION and support_session.owner_gsnumber == connection.gsnumber:
+            end_session(session, support_session, SYSTEM, reason="presenter logged out")
+            continue
         leave_session(session, support_session, connection, user, performed_by=SYSTEM)
+
+
+def _attendee_left(session: Session, connection: ClientConnection) -> None:
+    row = session.scalars(
+        select(SessionParticipant).where(
+            SessionParticipant.role == "attendee",
+            SessionParticipant.gsnumber == connection.gsnumber,
+            SessionParticipant.joined_at.is_not(None),
+        )
+    ).first()
+    if row is None or row.joined_at is None:
+        return
+    row.seconds_involved += max(0, int((utcnow() - row.joined_at).total_seconds()))
+    row.joined_at = None
+    presentation = session.get(SupportSession, row.session_id)
+    if presentation is not None and not presentation.ended:
+        mark_changed(session, presentation)

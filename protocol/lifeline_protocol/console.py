@@ -118,6 +118,17 @@ class StartTyping(Request, frozen=True, kw_only=True, tag="typing"):
     lsid: Lsid
 
 
+class PresentationStart(Request, frozen=True, kw_only=True, tag="presentation_start"):
+    """Present: the ack's result is {lsid, short_key, url} (the attendee link). The
+    presentation shows in the console as a session of session_type "presentation"."""
+
+    hostname: Annotated[str, Meta(max_length=255)] = ""  # the public site the link is on
+
+
+class PresentationEnd(Request, frozen=True, kw_only=True, tag="presentation_end"):
+    lsid: Lsid
+
+
 # --- the customer's computer (the Lifeline client), each for a session the rep is in --------
 
 
@@ -263,6 +274,8 @@ ConsoleRequest = (
     | Survey
     | Showing
     | GenerateKey
+    | PresentationStart
+    | PresentationEnd
     | OpenScript
     | Logout
     | StartTyping

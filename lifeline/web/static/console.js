@@ -104,8 +104,11 @@
 
   const computer = ConsoleComputer.create({ socket, csrf, me: () => view.me, say });
 
+  const presenting = ConsolePresenting.create({ socket, say, me: () => view.me });
+
   function receive(message) {
     if (computer.receive(message)) return;
+    if (presenting.receive(message)) return;
     switch (message.type) {
       case "welcome":
         if (message.resumed) computer.resumed();
