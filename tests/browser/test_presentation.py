@@ -49,6 +49,12 @@ def test_a_rep_presents_and_attendees_join_by_key_and_by_link(
     expect(panel.locator(".attendee-list li")).to_have_text(["Ann Attendee", "Bob Viewer"])
     expect(ann.locator("#attendees li")).to_have_text(["Ann Attendee (you)", "Bob Viewer"])
 
+    alice.page.reload()  # the console comes back to its presentation, key and all
+    expect(alice.page.locator("#connection")).to_have_text("Online")
+    expect(panel.locator(".presentation-key")).to_have_text(key)
+    expect(panel.locator(".presentation-link")).to_have_text(link)
+    expect(panel.locator(".attendee-list li")).to_have_text(["Ann Attendee", "Bob Viewer"])
+
     bob.fill("#message", "Can everyone see?")
     bob.press("#message", "Enter")
     expect(panel.locator(".conversation .line", has_text="Can everyone see?")).to_be_visible()
