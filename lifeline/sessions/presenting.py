@@ -36,6 +36,7 @@ from lifeline.sessions.models import (
     SupportSession,
 )
 from lifeline.sessions.queues import rep_queue
+from lifeline.text import is_xml_safe
 
 ATTENDEE = "attendee"  # the participant role of an attendee
 MAX_ATTENDEES = 200  # per presentation: each one is a socket and a copy of every frame
@@ -130,6 +131,8 @@ def attend(
     name = " ".join(name.split())[:MAX_NAME]
     if not name:
         raise SessionError("Please give your name")
+    if not is_xml_safe(name):  # it goes into the reports' XML with every chat line
+        raise SessionError("Your name contains characters that are not allowed")
     attending = session.scalar(
         select(func.count(SessionParticipant.id)).where(
             SessionParticipant.session_id == presentation.id,

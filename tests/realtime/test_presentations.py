@@ -169,6 +169,16 @@ def test_a_wrong_key_or_a_support_key_joins_nothing(appliance: RunningAppliance,
     assert wrong_kind.welcome["type"] == "gone"
 
 
+def test_an_attendee_must_give_a_name_fit_for_the_log(appliance: RunningAppliance, console: Console) -> None:
+    started = present(console, "present-6")
+    blank = Attendee(appliance, key=started["short_key"], name="   ")
+    assert blank.welcome == {"type": "gone", "error": "Please give your name"}
+    control = Attendee(appliance, key=started["short_key"], name="Eve\x07")
+    assert control.welcome == {"type": "gone", "error": "Your name contains characters that are not allowed"}
+    console.send(wire.PresentationEnd(ref="end-6", lsid=started["lsid"]))
+    assert console.ack("end-6")["ok"]
+
+
 def test_the_public_key_form_and_the_link_open_the_attendee_page(appliance: RunningAppliance, console: Console) -> None:
     started = present(console, "present-4")
     url_key = started["url"].rsplit("/", 1)[1]
