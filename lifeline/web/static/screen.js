@@ -73,7 +73,11 @@ const ConsoleScreen = (() => {
     update(message) {
       const before = this.share ? this.share.stream : 0;
       this.state = message;
-      if (!this.share || this.share.stream !== before) this.resetDecoder();
+      if (!this.share || this.share.stream !== before) { // another picture: nothing of the old one stays
+        this.resetDecoder();
+        this.frames = 0;
+        this.canvas.width = 0;
+      }
       if (!this.inControl()) this.letGo();
       this.syncWatch();
       this.render();
