@@ -10,6 +10,7 @@ import base64
 import re
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -52,7 +53,12 @@ ENCODE_PICTURES = """async (count) => {
 }"""
 
 # The colour at a point of the rep's canvas (in the picture's pixels).
-PIXEL = """([canvas, x, y]) => Array.from(canvas.getContext("2d").getImageData(x, y, 1, 1).data).slice(0, 3)"""
+PIXEL = """(canvas, [x, y]) => Array.from(canvas.getContext("2d").getImageData(x, y, 1, 1).data).slice(0, 3)"""
+
+
+def pixel(canvas: Locator, x: int, y: int) -> list[int]:
+    colour: list[int] = canvas.evaluate(PIXEL, [x, y])
+    return colour
 
 
 @pytest.fixture(scope="module")
@@ -162,3 +168,101 @@ def wait_for_pictures(console: Console, program: ProgramSocket, stream: int, fra
             return canvas
         time.sleep(0.2)
     raise AssertionError("the console drew no picture")
+
+
+def test_a_customer_without_the_client_shares_from_the_page_and_the_rep_sees_it(
+    personas: Personas, alice: Console, customer: Customer, output_dir: Path
+) -> None:
+    start_with_issue(customer, personas.issue_started, "Bea Browser")
+    alice.take("Bea Browser")
+    pane = screen_pane(alice)
+    pane.locator("button.show-screen").click()  # no client: the customer's page is asked
+
+    wanted = customer.page.locator("#screen-share .screen-wanted")
+    expect(wanted).to_contain_text("Alice Rep asks to see your screen.")
+    wanted.locator("button.share-screen").click()  # Chromium's fake capture, no picker
+    expect(customer.page.locator("#screen-share .sharing")).to_contain_text(
+        "You are sharing your screen from this page with Alice Rep."
+    )
+
+    # The console decodes the page's VP8 pictures onto its canvas: the fake screen's size
+    # and its green test pattern.
+    canvas = pane.locator("canvas.screen-canvas")
+    expect(canvas).to_be_visible()
+    expect(pane.locator(".screen-source")).to_contain_text("Shared from the customer's browser, 1280\u00d7720")
+    assert canvas.evaluate("(c) => [c.width, c.height]") == [1280, 720]
+    red, green, blue = pixel(canvas, 10, 10)
+    assert green > 100 and red < 60 and blue < 60, (red, green, blue)
+    expect(pane.locator(".screen-control")).to_contain_text("can be seen, not controlled")
+    alice.page.screenshot(path=str(output_dir / "screen-browser-share.png"))
+
+    customer.page.locator("#screen-share button.stop-sharing").click()
+    expect(pane.locator("button.show-screen")).to_be_visible()
+    expect(canvas).to_be_hidden()
+
+
+def test_the_rep_in_control_clicks_and_types_in_the_pictures_pixels(
+    appliance: RunningAppliance,
+    browser: Browser,
+    personas: Personas,
+    alice: Console,
+    customer: Customer,
+    programs: list[ProgramSocket],
+) -> None:
+    frames = picture_frames(browser, 3)
+    start_with_issue(customer, personas.issue_started, "Carl Control")
+    alice.take("Carl Control")
+    program = ProgramSocket(appliance, token_of(customer), allowed=["screen", "control"])
+    programs.append(program)
+    computer = alice.page.locator("#computer")
+    expect(computer.locator(".client-status")).to_contain_text("The Lifeline client is connected")
+    computer.locator('.computer-tab[data-pane="screen"]').click()
+    pane = screen_pane(alice)
+    pane.locator("button.show-screen").click()
+
+    start = program.until("start_screen")
+    stream = start["stream"]
+    monitors = [
+        {"number": 1, "x": 0, "y": 0, "width": 320, "height": 200, "primary": True},
+        {"number": 2, "x": 320, "y": 0, "width": 640, "height": 400},
+    ]
+    program.send(
+        {
+            "type": "screen_started",
+            "stream": stream,
+            "codec": "vp8",
+            "width": 320,
+            "height": 200,
+            "monitor": 1,
+            "monitors": monitors,
+        }
+    )
+    program.send({"type": "done", "request": start["request"]})
+    canvas = wait_for_pictures(alice, program, stream, frames)
+    expect(pane.locator("select.monitor option")).to_have_count(2)
+    red = pixel(canvas, 40, 100)
+    blue = pixel(canvas, 280, 100)
+    assert red[0] > 200 and red[2] < 60, red
+    assert blue[2] > 200 and blue[0] < 60, blue
+
+    # Control: taken, then a click at a quarter across and half down the shown picture is
+    # (80, 100) in the customer's pixels whatever the scale, and typed keys go by name.
+    pane.locator("button.take-control").click()
+    expect(pane.locator(".controller.mine")).to_be_visible()
+    pane.locator("button.one-to-one").click()
+    box = canvas.bounding_box()
+    assert box is not None
+    alice.page.mouse.click(box["x"] + box["width"] / 4, box["y"] + box["height"] / 2)
+    alice.page.keyboard.type("hi")
+    alice.page.keyboard.press("Enter")
+    pane.locator("button.ctrl-alt-del").click()
+
+    events: list[dict[str, Any]] = []
+    while not any(e["kind"] == "ctrl_alt_del" for e in events):
+        message = program.until("screen_input")
+        assert message["stream"] == stream
+        events += message["events"]
+    buttons = [(e["x"], e["y"], e["button"], e["down"]) for e in events if e["kind"] == "button"]
+    assert buttons == [(80, 100, "left", True), (80, 100, "left", False)]
+    keys = [(e["key"], e["down"]) for e in events if e["kind"] == "key"]
+    assert keys == [("h", True), ("h", False), ("i", True), ("i", False), ("Enter", True), ("Enter", False)]
