@@ -11,7 +11,7 @@ const ConsoleScreen = (() => {
   const SEND_EVERY_MS = 17; // at most ~60 screen_input messages a second
   const QUEUE_LIMIT = 512; // events waiting to go; past this the oldest moves are dropped
   const BEHIND = 30; // frames waiting in the decoder: past this, skip to the next key frame
-  const REWATCH_EVERY_MS = 1000; // after a decode error, ask again (for a key frame) at most this often
+  const REWATCH_EVERY_MS = 1000; // a key frame is asked for (by watching anew) at most this often
   // lifeline_protocol.screen.KEYS: keys that are not one printable character.
   const KEYS = new Set([
     "Alt", "AltGraph", "ArrowDown", "ArrowLeft", "ArrowRight", "ArrowUp", "Backspace", "CapsLock",
@@ -72,7 +72,10 @@ const ConsoleScreen = (() => {
 
     update(message) {
       const before = this.share ? this.share.stream : 0;
-      this.state = message;
+      this.state = {
+        share: message.share || null, controller: message.controller ?? null,
+        controller_name: message.controller_name || "", error: message.error || "",
+      };
       if (!this.share || this.share.stream !== before) { // another picture: nothing of the old one stays
         this.resetDecoder();
         this.frames = 0;
@@ -134,12 +137,13 @@ const ConsoleScreen = (() => {
       this.lastSequence = header.sequence;
       // A picture needs the ones before it back to a key frame; after a gap, wait for the next.
       if (!header.key && (this.needKey || !follows)) {
+        if (!this.needKey) this.askForKeyFrame(); // a gap (the appliance skips to key frames itself)
         this.needKey = true;
         return;
       }
       if (!this.decoder || this.decoder.state === "closed") this.openDecoder();
-      if (this.decoder.decodeQueueSize > BEHIND) {
-        this.resetDecoder();
+      if (this.decoder.decodeQueueSize > BEHIND) { // this computer decodes too slowly: skip ahead
+        this.decodeFailed();
         return;
       }
       this.needKey = false;
@@ -167,11 +171,17 @@ const ConsoleScreen = (() => {
       this.lastSequence = null;
     }
 
-    // A picture that would not decode: start again at a key frame, which watching again asks for.
+    // A picture that would not decode: start again at a key frame.
     decodeFailed() {
       this.resetDecoder();
+      this.askForKeyFrame();
+    }
+
+    // The appliance asks the sender for a key frame when a viewer starts watching.
+    askForKeyFrame() {
       if (Date.now() - this.lastRewatch < REWATCH_EVERY_MS || !this.watching) return;
       this.lastRewatch = Date.now();
+      this.request("screen_unwatch", {}).catch(() => {});
       this.request("screen_watch", {}).catch(() => {});
     }
 
