@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from lifeline_protocol import screen
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -211,6 +212,42 @@ SETTINGS: dict[str, SettingSpec] = {
             _int_between(1, 3600),
             "Seconds a representative's console whose connection closed has to come back before the "
             "representative is logged out (their sessions go back to the queues).",
+            "number",
+        ),
+        SettingSpec(
+            "screen_recording",
+            "true",
+            _bool,
+            "Record every shared screen of a support session (SupportSessionRecording); off: shared screens "
+            "are seen live only.",
+            "checkbox",
+        ),
+        SettingSpec(
+            "screen_max_fps",
+            str(screen.DEFAULT_MAX_FPS),
+            _int_between(1, 60),
+            "Pictures a second a shared screen may send, at most.",
+            "number",
+        ),
+        SettingSpec(
+            "screen_max_kbits",
+            str(screen.DEFAULT_MAX_KBITS),
+            _int_between(50, 100_000),
+            "Bandwidth a shared screen may use, in kbit/s; frames past twice this in a second are dropped.",
+            "number",
+        ),
+        SettingSpec(
+            "screen_max_width",
+            str(screen.DEFAULT_MAX_WIDTH),
+            _int_between(1, screen.MAX_SCREEN_DIMENSION),
+            "Widest shared picture, in pixels; a larger screen is scaled down to fit.",
+            "number",
+        ),
+        SettingSpec(
+            "screen_max_height",
+            str(screen.DEFAULT_MAX_HEIGHT),
+            _int_between(1, screen.MAX_SCREEN_DIMENSION),
+            "Tallest shared picture, in pixels; a larger screen is scaled down to fit.",
             "number",
         ),
         SettingSpec(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import time
 
-from lifeline_protocol import VERSION, CloseCode, ProtocolError, decode_client_hello, decode_from_client, encode
+from lifeline_protocol import VERSION, CloseCode, ProtocolError, binary, decode_client_hello, decode_from_client, encode
 from lifeline_protocol import client as wire
 from lifeline_protocol.common import HELLO_TIMEOUT, Ack, Gone
 from starlette.websockets import WebSocket
@@ -19,6 +19,7 @@ from lifeline.presence.tokens import resume_token_sha256
 from lifeline.realtime.computer_events import ClientReplaced
 from lifeline.realtime.computer_link import SHELL_LOCK_SECONDS, ClientPeer, Link
 from lifeline.realtime.computers import Computers
+from lifeline.realtime.screens import Screens
 from lifeline.realtime.socket import DONE, Done, receive_message, run_peer
 from lifeline.recordings.store import RecordingStore
 from lifeline.runtime import Runtime
@@ -30,9 +31,10 @@ DISCONNECTED = "The customer's Lifeline client disconnected"
 
 
 class ClientSocket:
-    def __init__(self, runtime: Runtime, computers: Computers) -> None:
+    def __init__(self, runtime: Runtime, computers: Computers, screens: Screens) -> None:
         self.runtime = runtime
         self.computers = computers
+        self.screens = screens
 
     async def serve(self, websocket: WebSocket) -> None:
         await websocket.accept()
@@ -92,8 +94,14 @@ class ClientSocket:
                 raise
             return None
 
+        def frame(header: binary.Header, data: bytes) -> None:
+            if header.kind is binary.FrameKind.SCREEN:
+                self.screens.client_frame(link, header, data)
+            else:
+                link.frame(header, data)
+
         try:
-            await run_peer(websocket, peer, decode_from_client, handle, frames=link.frame)
+            await run_peer(websocket, peer, decode_from_client, handle, frames=frame)
         finally:
             self._let_go(link)
 
@@ -112,6 +120,7 @@ class ClientSocket:
 
     def _let_go(self, link: Link) -> None:
         link.gone = True
+        self.screens.link_gone(link)
         if link.worker is not None:
             link.worker.cancel()
         link.release_shells()

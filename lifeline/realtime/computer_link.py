@@ -118,7 +118,7 @@ class Link:
     def frame(self, header: binary.Header, data: bytes) -> None:
         """A binary frame from the client: shell output, recorded before anyone sees it."""
         if header.kind is not binary.FrameKind.SHELL:
-            raise ProtocolError("the client sends shell output only")
+            raise ProtocolError("the client sends shell output and its screen only")
         shell = self.shells.get(header.stream)
         if shell is None:
             return  # a shell closed (or taken up by another socket): it sends again there

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -80,6 +80,8 @@ class Computers:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._unsubscribe = runtime.bus.subscribe(self.on_event)
         hub.on_follow.append(self.console_follows)
+        # What the client says about its screen goes to realtime.screens (set there).
+        self.screen_messages: Callable[[Link, Any], Awaitable[None]] | None = None
 
     def stop(self) -> None:
         self._unsubscribe()
@@ -229,16 +231,22 @@ class Computers:
         needed = capability_of(request)
         if needed is not None and needed not in known[1]["allowed"]:
             return Ack.failed(ref, not_allowed(needed))
-        if ref is not None:
-            key = (peer.gsnumber, ref)
-            old = self.waiting.pop(key, None)
-            if old is not None:
-                old.cancel()
-            self.waiting[key] = asyncio.get_running_loop().call_later(
-                ANSWER_SECONDS, self._answered, ComputerAnswered(peer.gsnumber, ref, False, None, NO_ANSWER)
-            )
+        self.expect_answer(peer.gsnumber, ref)
         self.runtime.bus.publish_local(ComputerAsked(lsid, peer.gsnumber, rep_name, ref, msgspec.to_builtins(request)))
         return None
+
+    def expect_answer(self, gsnumber: int, ref: str | None) -> None:
+        """A console's request went to another process: its answer (ComputerAnswered) or,
+        after ANSWER_SECONDS, a failure goes back to the console."""
+        if ref is None:
+            return
+        key = (gsnumber, ref)
+        old = self.waiting.pop(key, None)
+        if old is not None:
+            old.cancel()
+        self.waiting[key] = asyncio.get_running_loop().call_later(
+            ANSWER_SECONDS, self._answered, ComputerAnswered(gsnumber, ref, False, None, NO_ANSWER)
+        )
 
     def _answered(self, event: ComputerAnswered) -> None:
         if event.ref is None:
@@ -410,6 +418,8 @@ class Computers:
             await self._failed(link, message)
         elif isinstance(message, client_wire.ShellExit):
             await link.end_shell(message.shell, message.code)
+        elif self.screen_messages is not None:  # screen_started, screen_stopped, clipboard
+            await self.screen_messages(link, message)
 
     async def _system_info(self, link: Link, message: client_wire.SystemInfo) -> None:
         if "system_info" not in link.allowed:
@@ -469,6 +479,8 @@ class Computers:
             link.announce()
         if pending.kind in ("file_get", "file_put"):
             await self.runtime.db.write(clients.fail_transfer, pending.detail["transfer"], message.error)
+        if pending.kind == "screen_start" and self.screen_messages is not None:
+            await self.screen_messages(link, message)
         link.answer(pending.gsnumber, pending.ref, error=message.error)
 
 

@@ -33,6 +33,7 @@ from lifeline.presence.models import ClientConnection, ClientInfo
 from lifeline.presence.queries import live_rep_connection
 from lifeline.realtime.computers import COMPUTER_REQUESTS, Computers
 from lifeline.realtime.hub import ConsolePeer, Hub
+from lifeline.realtime.screens import SCREEN_REQUESTS, Screens
 from lifeline.realtime.socket import (
     DONE,
     Done,
@@ -63,11 +64,12 @@ def _attach_with_survey(session: Session, **how: Any) -> tuple[Attached | str, l
 
 
 class ConsoleSocket:
-    def __init__(self, runtime: Runtime, hub: Hub, auth: WebAuth, computers: Computers) -> None:
+    def __init__(self, runtime: Runtime, hub: Hub, auth: WebAuth, computers: Computers, screens: Screens) -> None:
         self.runtime = runtime
         self.hub = hub
         self.auth = auth
         self.computers = computers
+        self.screens = screens
 
     async def serve(self, websocket: WebSocket) -> None:
         if not same_origin(websocket):
@@ -139,7 +141,7 @@ class ConsoleSocket:
         peer.release()
         self.hub.console_ready(peer)
         self.hub.followed(peer, attached.history)
-        actions = ConsoleActions(self.runtime, peer, signed_in, self.hub, self.computers)
+        actions = ConsoleActions(self.runtime, peer, signed_in, self.hub, self.computers, self.screens)
         grace = (await self.runtime.settings())["console_reconnect_seconds"]
         outcome = "closed"
         try:
@@ -155,7 +157,8 @@ KEYS_PER_MESSAGE = 0.1  # a key typed into a shell counts a tenth: key repeat an
 
 def _weight(request: Any) -> float:
     """What a request counts toward the socket's rate limit."""
-    return KEYS_PER_MESSAGE if isinstance(request, wire.ShellType | wire.ShellSize) else 1.0
+    # Screen input has its own limit (screen.INPUT_EVENTS_PER_SECOND), checked per event.
+    return KEYS_PER_MESSAGE if isinstance(request, wire.ShellType | wire.ShellSize | wire.ScreenInput) else 1.0
 
 
 # The requests about one session (each names it by `lsid`).
@@ -166,13 +169,20 @@ class ConsoleActions:
     """What a representative can do from the console, one handler per message type."""
 
     def __init__(
-        self, runtime: Runtime, peer: ConsolePeer, signed_in: SignedIn, hub: Hub, computers: Computers
+        self,
+        runtime: Runtime,
+        peer: ConsolePeer,
+        signed_in: SignedIn,
+        hub: Hub,
+        computers: Computers,
+        screens: Screens,
     ) -> None:
         self.runtime = runtime
         self.peer = peer
         self.signed_in = signed_in
         self.hub = hub
         self.computers = computers
+        self.screens = screens
         self.typing_throttle = TypingThrottle()
         self.handlers: dict[type[wire.ConsoleRequest], Callable[[Any], Awaitable[Ack | None]]] = {
             wire.Take: self.take,
@@ -199,6 +209,9 @@ class ConsoleActions:
         if isinstance(request, COMPUTER_REQUESTS):
             # Relayed to the process holding the customer's Lifeline client; answered from there.
             return self.computers.ask(self.peer, self.signed_in.display_name, request)
+        if isinstance(request, SCREEN_REQUESTS):
+            # Checked here, done by the process holding the share (or the client).
+            return self.screens.ask(self.peer, self.signed_in.display_name, request)
         return await self.handlers[type(request)](request)
 
     async def _in_session(

@@ -3,6 +3,7 @@ queue, chat, end the session, answer the exit survey."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from lifeline.presence.tokens import resume_token_sha256
 from lifeline.realtime.computer_events import ComputerWanted, ConsentFromPage
 from lifeline.realtime.computers import NOT_CONNECTED, Computers
 from lifeline.realtime.hub import CUSTOMER_EVENTS, CustomerPeer, Hub, customer_view
+from lifeline.realtime.screens import Screens
 from lifeline.realtime.socket import DONE, Done, ProtocolError, TypingThrottle, ack, receive_message, run_peer
 from lifeline.runtime import Runtime
 from lifeline.sessions import actions as engine
@@ -92,10 +94,11 @@ def went_away(session: Session, gsnumber: int, node_id: str) -> None:
 
 
 class CustomerSocket:
-    def __init__(self, runtime: Runtime, hub: Hub, computers: Computers) -> None:
+    def __init__(self, runtime: Runtime, hub: Hub, computers: Computers, screens: Screens) -> None:
         self.runtime = runtime
         self.hub = hub
         self.computers = computers
+        self.screens = screens
 
     async def serve(self, websocket: WebSocket) -> None:
         await websocket.accept()
@@ -135,11 +138,13 @@ class CustomerSocket:
         peer.send(self.computers.customer_view(attached.lsid))
         if attached.lsid not in self.computers.states:
             self.runtime.bus.publish_local(ComputerWanted(attached.lsid))
-        actions = CustomerActions(self.runtime, peer, self.computers)
+        actions = CustomerActions(self.runtime, peer, self.computers, self.screens)
         outcome = "closed"
         try:
-            outcome = await run_peer(websocket, peer, decode_customer_request, actions.handle)
+            frames = functools.partial(self.screens.page_frame, peer)
+            outcome = await run_peer(websocket, peer, decode_customer_request, actions.handle, frames=frames)
         finally:
+            self.screens.page_unshare(peer)
             self.hub.remove(peer, detached=outcome != "done", grace=settings["customer_reconnect_seconds"])
         if outcome != "done" and not peer.dropped:
             try:
@@ -149,10 +154,11 @@ class CustomerSocket:
 
 
 class CustomerActions:
-    def __init__(self, runtime: Runtime, peer: CustomerPeer, computers: Computers) -> None:
+    def __init__(self, runtime: Runtime, peer: CustomerPeer, computers: Computers, screens: Screens) -> None:
         self.runtime = runtime
         self.peer = peer
         self.computers = computers
+        self.screens = screens
         self.typing_throttle = TypingThrottle()
 
     async def handle(self, request: wire.CustomerRequest) -> Ack | Done | None:
@@ -187,6 +193,11 @@ class CustomerActions:
             if self.peer.lsid not in self.computers.states:
                 raise ProtocolError(NOT_CONNECTED)
             self.runtime.bus.publish_local(ConsentFromPage(self.peer.lsid, request.capability, request.allowed))
+            return ack(request)
+        if isinstance(request, wire.ScreenShare):
+            return ack(request, await self.screens.page_share(self.peer, request))
+        if isinstance(request, wire.ScreenUnshare):
+            self.screens.page_unshare(self.peer)
             return ack(request)
         if isinstance(request, wire.Bye):
             await self.runtime.db.write(connections.disconnect_by_gsnumber, self.peer.gsnumber)

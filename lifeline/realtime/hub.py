@@ -275,6 +275,8 @@ class Hub:
         self._directory = runtime.generations[stamps.DIRECTORY]
         # Told when a console starts following a session (realtime.computers: the computer's state).
         self.on_follow: list[Callable[[Peer, str], None]] = []
+        # ... and when one stops (left the session, or its socket closed): realtime.screens.
+        self.on_unfollow: list[Callable[[Peer, str], None]] = []
         self.on_stop: list[Callable[[], None]] = []  # sockets of other kinds close too
         self.on_replaced: list[Callable[[], None]] = []  # ... and when a restore replaced the data
 
@@ -380,10 +382,12 @@ class Hub:
 
     def unwatch(self, peer: Peer, lsid: str) -> None:
         peers = self.watchers.get(lsid)
-        if peers is not None:
+        if peers is not None and peer in peers:
             peers.discard(peer)
             if not peers:
                 del self.watchers[lsid]
+            for hook in self.on_unfollow:
+                hook(peer, lsid)
 
     def begin_attach(self, peer: Peer) -> None:
         """Before a client's history is read: every session event from now on is held for it,

@@ -12,15 +12,18 @@ from lifeline.realtime.computers import Computers
 from lifeline.realtime.console import ConsoleSocket
 from lifeline.realtime.customer import CustomerSocket
 from lifeline.realtime.hub import Hub
+from lifeline.realtime.screens import Screens
 from lifeline.runtime import Runtime
 
 
 def realtime_routes(runtime: Runtime, hub: Hub, auth: WebAuth) -> list[BaseRoute]:
     computers = Computers(runtime, hub)
+    screens = Screens(runtime, hub, computers)
     hub.on_stop.append(computers.stop)
+    hub.on_stop.append(screens.stop)
     hub.on_replaced.append(lambda: computers.close_all(CloseCode.RESTART))
     return [
-        WebSocketRoute("/ws/console", ConsoleSocket(runtime, hub, auth, computers).serve),
-        WebSocketRoute("/ws/customer", CustomerSocket(runtime, hub, computers).serve),
-        WebSocketRoute("/ws/client", ClientSocket(runtime, computers).serve),
+        WebSocketRoute("/ws/console", ConsoleSocket(runtime, hub, auth, computers, screens).serve),
+        WebSocketRoute("/ws/customer", CustomerSocket(runtime, hub, computers, screens).serve),
+        WebSocketRoute("/ws/client", ClientSocket(runtime, computers, screens).serve),
     ]

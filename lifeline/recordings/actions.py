@@ -95,3 +95,31 @@ def finish_recording(session: Session, recording_id: int, size: int) -> None:
         raise RecordingError("No such recording")
     recording.size = size
     recording.ended_at = utcnow()
+
+
+def screen_recording(session: Session, lsid: str) -> tuple[int, str, float] | None:
+    """The session's one screen recording, begun at its first share: (id, storage name, when
+    it began as a Unix time). None when the session has ended (or is no session)."""
+    support_session = session.scalar(select(SupportSession).where(SupportSession.lsid == lsid))
+    if support_session is None or support_session.ended:
+        return None
+    recording = session.scalar(
+        select(Recording).where(
+            Recording.session_id == support_session.id, Recording.kind == RecordingKind.SCREEN.value
+        )
+    )
+    if recording is None:
+        recording = begin_recording(session, support_session, RecordingKind.SCREEN)
+    return recording.id, recording.storage_name, recording.started_at.timestamp()
+
+
+def unfinished_screen_recording(session: Session, session_id: int) -> tuple[int, str] | None:
+    """The session's screen recording when it has not been made into its file yet."""
+    row = session.execute(
+        select(Recording.id, Recording.storage_name).where(
+            Recording.session_id == session_id,
+            Recording.kind == RecordingKind.SCREEN.value,
+            Recording.ended_at.is_(None),
+        )
+    ).first()
+    return (row[0], row[1]) if row is not None else None

@@ -22,7 +22,7 @@ from lifeline_protocol.common import (
     Typing,
 )
 from lifeline_protocol.computer import Capability
-from lifeline_protocol.screen import Codec, Size, Source
+from lifeline_protocol.screen import Codec, Size, Source, StreamId
 
 # --- from the customer client -----------------------------------------------------------------
 
@@ -141,4 +141,24 @@ class ScreenView(Message, frozen=True, kw_only=True, tag="screen"):
     wanted: str = ""  # the display name of the rep asking for the screen
 
 
-ToCustomer = Welcome | Gone | Ack | Error | Pong | Event | State | Position | Duty | Typing | ComputerView | ScreenView
+class KeyFrameWanted(Message, frozen=True, kw_only=True, tag="key_frame"):
+    """A viewer starts or fell behind: the page's next frame of `stream` should be a key frame."""
+
+    stream: StreamId
+
+
+ToCustomer = (
+    Welcome
+    | Gone
+    | Ack
+    | Error
+    | Pong
+    | Event
+    | State
+    | Position
+    | Duty
+    | Typing
+    | ComputerView
+    | ScreenView
+    | KeyFrameWanted
+)

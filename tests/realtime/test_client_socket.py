@@ -293,7 +293,10 @@ def test_a_newer_client_replaces_the_older(session: Session) -> None:
 @pytest.mark.parametrize(
     ("frame", "error"),
     [
-        (b"\x01\x01\x00\x00\x00\x00\x00\x01\x00\x00\x00\x01\x00\x00\x00\x00", "the client sends shell output only"),
+        (
+            b"\x01\x02\x00\x00\x00\x00\x00\x01\x00\x00\x00\x01\x00\x00\x00\x00",
+            "the client sends shell output and its screen only",
+        ),
         (b"\x01\x03", "a frame starts with a 16-byte header"),
     ],
 )

@@ -1,6 +1,7 @@
 """Appliance settings that are neither security nor API: the company name customers see,
 the time zone of every time shown, the port in links, session key invitations, and how long
-dropped customers and consoles have to come back."""
+dropped customers and consoles have to come back, and the caps and recording of shared
+screens."""
 
 from __future__ import annotations
 
@@ -19,6 +20,11 @@ KEYS = (
     "session_key_mail_body",
     "customer_reconnect_seconds",
     "console_reconnect_seconds",
+    "screen_recording",
+    "screen_max_fps",
+    "screen_max_kbits",
+    "screen_max_width",
+    "screen_max_height",
 )
 
 

@@ -1,0 +1,240 @@
+"""Shared screens against the real server: a scripted Lifeline client (or the customer's
+page) shares real VP8 frames, consoles in the session watch them byte for byte from a key
+frame, control is checked event by event, bad frames are dropped without closing anything,
+and the session's recording becomes a WebM that PyAV plays."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from lifeline_protocol import binary
+
+from tests.support.appliance import RunningAppliance, eventually
+from tests.support.client_socket import ProgramSocket
+from tests.support.personas import Personas
+from tests.support.screens import ScreenConsole, screen_frame, screen_frames, vp8_pictures
+from tests.support.sockets import CustomerClient, sign_in, start_by_issue
+
+PICTURES = vp8_pictures()
+
+
+class Session:
+    def __init__(self, appliance: RunningAppliance, personas: Personas) -> None:
+        self.appliance = appliance
+        self.personas = personas
+        self.alice = ScreenConsole(appliance, sign_in(appliance, "rep_a", personas.rep_a.password))
+        self.token = start_by_issue(appliance, "Tess", id=str(personas.issue_started))
+        self.customer = CustomerClient(appliance, token=self.token)
+        self.lsid: str = self.customer.welcome["session"]["lsid"]
+        assert self.request("take", type="take")["ok"]
+
+    def request(self, ref: str, console: ScreenConsole | None = None, **fields: Any) -> dict[str, Any]:
+        console = console or self.alice
+        console.send({"ref": ref, "lsid": self.lsid, **fields})
+        return console.ack(ref)
+
+    def sharing_client(self, allowed: list[str]) -> tuple[ProgramSocket, int]:
+        """A client that allowed `allowed` and, asked by Alice, shares a 64x48 screen: its stream."""
+        client = ProgramSocket(self.appliance, self.token, allowed=allowed)
+        state = self.alice.until("computer")
+        while not state["connected"]:
+            state = self.alice.until("computer")
+        self.alice.send({"type": "screen_start", "ref": "start", "lsid": self.lsid})
+        start = client.until("start_screen")
+        assert (start["fps"], start["kbits"], start["max_width"]) == (30, 4000, 3840)
+        stream = start["stream"]
+        client.send({"type": "screen_started", "stream": stream, "width": 64, "height": 48, "monitor": 1})
+        client.send({"type": "done", "request": start["request"]})
+        assert self.alice.ack("start")["ok"]
+        shared = self.alice.screen(lambda s: s["share"] is not None)
+        assert shared["share"]["stream"] == stream
+        assert (shared["share"]["width"], shared["share"]["height"], shared["share"]["source"]) == (64, 48, "client")
+        return client, stream
+
+    def close(self) -> None:
+        self.alice.send({"type": "end", "ref": "end", "lsid": self.lsid})
+        self.alice.ack("end")
+        self.alice.close()
+        self.customer.close()
+
+
+@pytest.fixture
+def session(appliance: RunningAppliance, personas: Personas) -> Iterator[Session]:
+    running = Session(appliance, personas)
+    yield running
+    running.close()
+
+
+def send_pictures(socket: Any, stream: int, first: int = 1) -> list[bytes]:
+    frames = [screen_frame(stream, first + n, payload, key=key) for n, (payload, key) in enumerate(PICTURES)]
+    for frame in frames:
+        socket.send_binary(frame)
+    return frames
+
+
+def test_a_watching_console_gets_the_clients_frames_byte_for_byte(session: Session) -> None:
+    assert session.request("watch", type="screen_watch")["ok"]  # before anything is shared
+    client, stream = session.sharing_client(["screen"])
+    assert client.until("key_frame")["stream"] == stream  # a viewer starts: the client is asked
+    sent = send_pictures(client.socket, stream)
+    assert screen_frames(session.alice, stream, len(sent)) == sent
+    view = session.customer.until("screen")
+    while not view["shared"] or view["viewers"] != ["Alice Rep"]:
+        view = session.customer.until("screen")
+    assert view["source"] == "client"
+    client.send({"type": "screen_stopped", "stream": stream, "error": "capture failed"})
+    stopped = session.alice.screen(lambda s: s["share"] is None)
+    assert stopped["error"] == "capture failed"
+    notes = eventually(lambda: _at_least(_notes(session), 2))
+    assert notes[0] == "Screen sharing started (monitor 1, 64x48)."
+    assert notes[1] == "Screen sharing stopped. (capture failed)"
+    client.close()
+
+
+def _at_least(found: list[str], count: int) -> list[str]:
+    assert len(found) >= count, found
+    return found
+
+
+def _notes(session: Session) -> list[str]:
+    from sqlalchemy import select
+
+    from lifeline.sessions.models import SessionEvent, SupportSession
+
+    def read(db: Any) -> list[str]:
+        rows = db.scalars(
+            select(SessionEvent)
+            .join(SupportSession, SupportSession.id == SessionEvent.session_id)
+            .where(SupportSession.lsid == session.lsid, SessionEvent.event_type == "Session Note Added")
+            .order_by(SessionEvent.id)
+        ).all()
+        return [r.body for r in rows]
+
+    return list(session.appliance.with_session(read))
+
+
+def test_a_console_not_in_the_session_may_not_watch(session: Session) -> None:
+    bob = ScreenConsole(session.appliance, sign_in(session.appliance, "rep_b", session.personas.rep_b.password))
+    answer = session.request("watch", bob, type="screen_watch")
+    assert not answer["ok"]
+    assert answer["error"] == "You are not in this session"
+    bob.close()
+
+
+def test_control_is_checked_event_by_event(session: Session) -> None:
+    client, stream = session.sharing_client(["screen"])
+    move = {"kind": "move", "x": 10, "y": 10}
+    refused = session.request("in1", type="screen_input", events=[move])
+    assert refused["error"] == "You are not in control of the screen"
+    assert session.request("take", type="screen_control")["ok"]
+    state = session.alice.screen(lambda s: s["controller"] is not None)
+    assert state["controller_name"] == "Alice Rep"
+    refused = session.request("in2", type="screen_input", events=[move])
+    assert refused["error"] == "The customer has not allowed control"
+    client.send({"type": "consent", "capability": "control", "allowed": True})
+    state = session.alice.until("computer")
+    while "control" not in state["allowed"]:
+        state = session.alice.until("computer")
+    outside = session.request("in3", type="screen_input", events=[{"kind": "move", "x": 64, "y": 0}])
+    assert "outside the shared screen" in outside["error"]
+    unknown = session.request("in4", type="screen_input", events=[{"kind": "key", "key": "Hyper", "down": True}])
+    assert unknown["error"] == "Unknown key 'Hyper'"
+    typed = [{"kind": "key", "key": "a", "down": True}, {"kind": "text", "text": "hello"}]
+    session.alice.send({"type": "screen_input", "lsid": session.lsid, "events": [move, *typed]})
+    got = client.until("screen_input")
+    assert got["stream"] == stream
+    assert got["events"][0] == move
+    assert got["events"][2]["text"] == "hello"
+    flood = [move] * 64
+    for n in range(4):  # 3 events and 4 x 64: over 250 in a second
+        session.alice.send({"type": "screen_input", "ref": f"f{n}", "lsid": session.lsid, "events": flood})
+    assert "Too much input" in session.alice.ack("f3")["error"]
+    assert session.request("clip", type="screen_clipboard", text="from the rep")["ok"]
+    assert client.until("set_clipboard")["text"] == "from the rep"
+    client.send({"type": "clipboard", "text": "from the customer"})
+    assert session.alice.until("clipboard")["text"] == "from the customer"
+    assert session.request("release", type="screen_control", release=True)["ok"]
+    assert session.request("release2", type="screen_control", release=True)["error"] == (
+        "You are not in control of the screen"
+    )
+    client.close()
+
+
+def test_bad_frames_are_dropped_and_the_socket_stays(session: Session) -> None:
+    assert session.request("watch", type="screen_watch")["ok"]
+    client, stream = session.sharing_client(["screen"])
+    key, _ = PICTURES[0]
+    client.socket.send_binary(screen_frame(stream, 1, b"\0" * 1_000_100, key=True))  # over the cap
+    client.socket.send_binary(screen_frame(stream + 1, 1, key, key=True))  # not its stream
+    client.socket.send_binary(b"\x07" + bytes(20))  # not a frame at all
+    assert client.until("error")["error"] == "unknown frame version 7"
+    good = screen_frame(stream, 2, key, key=True)
+    client.socket.send_binary(good)
+    assert screen_frames(session.alice, stream, 1) == [good]
+    log = session.appliance.log_tail()
+    assert "1000100 bytes is over the cap of 1000000 (1 dropped so far)" in log  # one line per 100 dropped
+    client.close()
+
+
+def test_the_customers_page_shares_to_a_watching_console(session: Session) -> None:
+    session.customer.send({"type": "screen_share", "ref": "share", "width": 64, "height": 48})
+    shared = session.customer.ack("share")
+    assert shared["ok"]
+    stream = shared["result"]["stream"]
+    state = session.alice.screen(lambda s: s["share"] is not None)
+    assert (state["share"]["stream"], state["share"]["source"]) == (stream, "browser")
+    assert session.request("watch", type="screen_watch")["ok"]
+    assert session.customer.until("key_frame")["stream"] == stream
+    sent = send_pictures(session.customer.socket, stream)
+    assert screen_frames(session.alice, stream, len(sent)) == sent
+    assert session.request("take", type="screen_control")["error"] == (
+        "A screen shared from the customer's browser cannot be controlled"
+    )
+    session.customer.socket.send_binary(screen_frame(stream + 1, 9, PICTURES[0][0], key=True))
+    session.customer.send({"type": "screen_unshare", "ref": "unshare"})
+    assert session.customer.ack("unshare")["ok"]
+    session.alice.screen(lambda s: s["share"] is None)
+
+
+def test_without_a_client_the_page_is_asked_to_share(session: Session) -> None:
+    assert session.request("start", type="screen_start")["ok"]
+    view = session.customer.until("screen")
+    assert (view["shared"], view["wanted"]) == (False, "Alice Rep")
+
+
+def test_the_sessions_recording_is_a_webm_pyav_plays(session: Session) -> None:
+    import av
+
+    client, stream = session.sharing_client(["screen"])
+    send_pictures(client.socket, stream)
+    client.send({"type": "screen_stopped", "stream": stream})
+    session.alice.screen(lambda s: s["share"] is None)
+    client.close()
+    session.alice.send({"type": "end", "ref": "end-now", "lsid": session.lsid})
+    assert session.alice.ack("end-now")["ok"]
+
+    from lifeline.recordings.queries import find_recording
+
+    def finished() -> Any:
+        found = session.appliance.with_session(lambda db: find_recording(db, session.lsid, "screen"))
+        assert found is not None and found.finished
+        return found
+
+    found = eventually(finished, timeout=10)
+    path = session.appliance.data_dir / "recordings" / found.storage_name
+    with av.open(str(path)) as played:
+        video = played.streams.video[0]
+        assert (video.codec_context.width, video.codec_context.height) == (64, 48)
+        assert played.duration is not None and played.duration > 0
+        assert sum(1 for _ in played.demux(video)) >= len(PICTURES)
+
+
+def test_frames_of_no_share_are_dropped(session: Session) -> None:
+    client = ProgramSocket(session.appliance, session.token, allowed=["screen"])
+    client.socket.send_binary(screen_frame(77, 1, PICTURES[0][0], key=True))
+    client.send({"type": "ping"})
+    assert client.until("pong")
+    assert binary.FrameKind.SCREEN == 1
+    client.close()
