@@ -102,7 +102,10 @@
     onBinary: (buffer) => computer.frame(buffer),
   });
 
-  const computer = ConsoleComputer.create({ socket, csrf, me: () => view.me, say });
+  const computer = ConsoleComputer.create({
+    socket, csrf, me: () => view.me, say,
+    members: (lsid) => (view.sessions.get(lsid) || { members: [] }).members,
+  });
 
   const presenting = ConsolePresenting.create({ socket, say, me: () => view.me });
 
