@@ -1,5 +1,6 @@
 """A presentation attendee's socket: join with the presentation's key and a name, chat with
-the presenter and the other attendees, learn who attends and when it ends.
+the presenter and the other attendees, watch the presenter's screen (realtime.presenter_screen),
+learn who attends and when it ends.
 
 An attendee's connection lasts as long as its socket: a reload joins again (a new
 gsnumber). Chat lines and the end come as the presentation's events (through the hub);
@@ -13,7 +14,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from lifeline_protocol import VERSION, CloseCode, decode_attendee_hello, decode_attendee_request, encode
+import msgspec
+from lifeline_protocol import VERSION, CloseCode, decode_attendee_hello, decode_attendee_request, encode, screen
 from lifeline_protocol import attendee as wire
 from lifeline_protocol.common import HELLO_TIMEOUT, Ack, Gone, event_records
 from sqlalchemy.orm import Session
@@ -22,6 +24,8 @@ from starlette.websockets import WebSocket
 from lifeline.limits import FailureLimit
 from lifeline.presence.models import ClientInfo
 from lifeline.realtime.hub import Hub, Peer
+from lifeline.realtime.screen_events import ScreenAnnounce, ScreenChanged
+from lifeline.realtime.screens import Screens
 from lifeline.realtime.socket import DONE, Done, ProtocolError, ack, receive_message, run_peer
 from lifeline.runtime import Runtime
 from lifeline.sessions import activity, connections, presenting
@@ -89,10 +93,12 @@ def join(session: Session, key: str, name: str, info: ClientInfo, node_id: str) 
 
 
 class AttendeeSocket:
-    def __init__(self, runtime: Runtime, hub: Hub) -> None:
+    def __init__(self, runtime: Runtime, hub: Hub, screens: Screens) -> None:
         self.runtime = runtime
         self.hub = hub
+        self.screens = screens
         self.by_lsid: dict[str, set[AttendeePeer]] = defaultdict(set)
+        self.streams: dict[str, int] = {}  # lsid -> the stream of the presenter's screen its attendees here watch
         # Keys are seven digits: an address that keeps naming unknown ones is refused a while.
         self.guesses = FailureLimit(20, 600)
         runtime.bus.subscribe(self.on_event)
@@ -105,7 +111,11 @@ class AttendeeSocket:
                 peer.close(CloseCode.RESTART)
 
     def on_event(self, event: Any) -> None:
-        """A presentation changed (someone came or went, it ended): its attendees here are told."""
+        """A presentation changed (someone came or went, it ended), or its screen did: its
+        attendees here are told."""
+        if isinstance(event, ScreenChanged) and event.lsid in self.by_lsid:
+            self._screen(event.lsid, event.state)
+            return
         if not isinstance(event, SessionState) or event.lsid not in self.by_lsid:
             return
         message = wire.State(presentation=presentation_view(event.state))
@@ -113,6 +123,32 @@ class AttendeeSocket:
             peer.send(message)
             if event.state["status"] == "ended":
                 peer.close(CloseCode.GONE, "the presentation is over")
+
+    def _screen(self, lsid: str, state: dict[str, Any]) -> None:
+        """The presenter's screen changed: every attendee here watches the new stream."""
+        share = state["share"]
+        stream = share["stream"] if share else None
+        old = self.streams.pop(lsid, None)
+        if stream is not None:
+            self.streams[lsid] = stream
+        message = wire.ScreenShown(share=msgspec.convert(share, screen.Share) if share else None)
+        for peer in self.by_lsid.get(lsid, ()):
+            if old is not None and old != stream:
+                self.hub.streams.unwatch(peer, old)
+            peer.send(message)  # before the frames: the page learns the picture's size first
+            if stream is not None:
+                self.hub.streams.watch(peer, stream)
+
+    def _show_screen(self, peer: AttendeePeer) -> None:
+        """A new attendee sees the screen shown now (the holder says it again if this process has not heard)."""
+        state = self.screens.views.get(peer.lsid)
+        if state is None:
+            self.runtime.bus.publish_local(ScreenAnnounce(peer.lsid))
+            return
+        share = state["share"]
+        self.streams[peer.lsid] = share["stream"]
+        peer.send(wire.ScreenShown(share=msgspec.convert(share, screen.Share)))
+        self.hub.streams.watch(peer, share["stream"])
 
     async def serve(self, websocket: WebSocket) -> None:
         await websocket.accept()
@@ -157,8 +193,10 @@ class AttendeeSocket:
         self.by_lsid[peer.lsid].add(peer)
         self.hub.end_attach(peer, [peer.lsid])
         peer.release()
+        self._show_screen(peer)
         try:
-            await run_peer(websocket, peer, decode_attendee_request, AttendeeActions(self.runtime, peer).handle)
+            actions = AttendeeActions(self.runtime, peer, self)
+            await run_peer(websocket, peer, decode_attendee_request, actions.handle)
         finally:
             self.hub.remove(peer, detached=False)
             peers = self.by_lsid.get(peer.lsid)
@@ -166,6 +204,7 @@ class AttendeeSocket:
                 peers.discard(peer)
                 if not peers:
                     del self.by_lsid[peer.lsid]
+                    self.streams.pop(peer.lsid, None)
             if not peer.dropped:
                 await self.runtime.db.write(connections.disconnect_by_gsnumber, peer.gsnumber)
 
@@ -175,9 +214,10 @@ class AttendeeSocket:
 
 
 class AttendeeActions:
-    def __init__(self, runtime: Runtime, peer: AttendeePeer) -> None:
+    def __init__(self, runtime: Runtime, peer: AttendeePeer, sockets: AttendeeSocket) -> None:
         self.runtime = runtime
         self.peer = peer
+        self.sockets = sockets
 
     async def handle(self, request: wire.AttendeeRequest) -> Ack | Done | None:
         if isinstance(request, wire.Chat):
@@ -192,6 +232,14 @@ class AttendeeActions:
             except SessionError as error:
                 raise ProtocolError(str(error)) from None
             return ack(request, event_id)
+        if isinstance(request, wire.KeyFrame):
+            # Watching anew starts at the next key frame, which the presenter is asked for.
+            stream = self.sockets.streams.get(self.peer.lsid)
+            if stream is None:
+                raise ProtocolError("The presenter is not showing their screen")
+            self.sockets.hub.streams.unwatch(self.peer, stream)
+            self.sockets.hub.streams.watch(self.peer, stream)
+            return ack(request)
         if isinstance(request, wire.Bye):
             return DONE
         return None  # ping: answered by the socket itself

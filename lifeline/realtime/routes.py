@@ -13,6 +13,7 @@ from lifeline.realtime.computers import Computers
 from lifeline.realtime.console import ConsoleSocket
 from lifeline.realtime.customer import CustomerSocket
 from lifeline.realtime.hub import Hub
+from lifeline.realtime.presenter_screen import PresenterScreens
 from lifeline.realtime.screens import Screens
 from lifeline.runtime import Runtime
 
@@ -23,9 +24,10 @@ def realtime_routes(runtime: Runtime, hub: Hub, auth: WebAuth) -> list[BaseRoute
     hub.on_stop.append(computers.stop)
     hub.on_stop.append(screens.stop)
     hub.on_replaced.append(lambda: computers.close_all(CloseCode.RESTART))
+    presenter = PresenterScreens(runtime, hub, screens)
     return [
-        WebSocketRoute("/ws/console", ConsoleSocket(runtime, hub, auth, computers, screens).serve),
+        WebSocketRoute("/ws/console", ConsoleSocket(runtime, hub, auth, computers, screens, presenter).serve),
         WebSocketRoute("/ws/customer", CustomerSocket(runtime, hub, computers, screens).serve),
         WebSocketRoute("/ws/client", ClientSocket(runtime, computers, screens).serve),
-        WebSocketRoute("/ws/attendee", AttendeeSocket(runtime, hub).serve),
+        WebSocketRoute("/ws/attendee", AttendeeSocket(runtime, hub, screens).serve),
     ]

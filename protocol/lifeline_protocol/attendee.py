@@ -9,6 +9,7 @@ from typing import Annotated
 from msgspec import Meta, Struct
 
 from lifeline_protocol.common import Ack, ChatBody, Error, Event, EventRecord, Gone, Message, Ping, Pong, Request
+from lifeline_protocol.screen import Share
 
 MAX_ATTENDEE_NAME = 100
 
@@ -32,7 +33,11 @@ class Bye(Request, frozen=True, kw_only=True, tag="bye"):
     """The attendee leaves (no answer)."""
 
 
-AttendeeRequest = Chat | Bye | Ping
+class KeyFrame(Request, frozen=True, kw_only=True, tag="key_frame"):
+    """The picture did not decode (a gap, an error): the stream again from its next key frame."""
+
+
+AttendeeRequest = Chat | Bye | KeyFrame | Ping
 
 # --- to the attendee page ---------------------------------------------------------------------
 
@@ -67,4 +72,11 @@ class State(Message, frozen=True, kw_only=True, tag="state"):
     presentation: PresentationView
 
 
-ToAttendee = Welcome | Gone | Ack | Error | Pong | Event | State
+class ScreenShown(Message, frozen=True, kw_only=True, tag="screen"):
+    """The presenter's screen: `share` None while nothing is shown. Its SCREEN frames
+    follow as binary frames, from a key frame."""
+
+    share: Share | None = None
+
+
+ToAttendee = Welcome | Gone | Ack | Error | Pong | Event | State | ScreenShown

@@ -1,11 +1,38 @@
 // The console's presentation: "Present" starts one (a session of session_type
 // "presentation"), the panel shows its key and attendee link, who attends, and its chat;
-// "End presentation" ends it. console.js hands it every message first: what concerns a
+// "Share my screen" shows the rep's screen to the attendees (getDisplayMedia and VP8 with
+// WebCodecs, screenshare.js's encoder, frames on the console's socket); "End presentation"
+// ends it. console.js hands it every message first: what concerns a
 // presentation is this module's, never a session tab.
 "use strict";
 
 const ConsolePresenting = (() => {
   const { el, time } = Lifeline;
+
+  // The customer page's browser share (screenshare.js), announced as the presentation's.
+  class PresenterShare extends BrowserShare.Share {
+    constructor(socket, lsid, onEnded) {
+      super(socket, onEnded);
+      this.lsid = lsid;
+    }
+
+    async announce([width, height]) {
+      this.size = [width, height];
+      this.encoder.configure({ codec: "vp8", width, height, bitrate: 1_000_000, framerate: 15, latencyMode: "realtime" });
+      const answer = await this.socket.request("presentation_share", { lsid: this.lsid, codec: "vp8", width, height });
+      if (this.stream !== answer.result.stream) this.sequence = 0;
+      this.stream = answer.result.stream;
+      this.wantKey = true;
+    }
+
+    stop() {
+      if (this.stopped) return;
+      const stream = this.stream;
+      this.stream = 0; // the page's own screen_unshare is not the console's
+      super.stop();
+      if (stream) this.socket.request("presentation_unshare", { lsid: this.lsid }).catch(() => {});
+    }
+  }
 
   function create({ socket, say, me }) {
     const panel = document.getElementById("presentation");
@@ -14,6 +41,7 @@ const ConsolePresenting = (() => {
     const history = new Map(); // lsid -> events
     const links = new Map(); // lsid -> the attendee link the start's ack gave
     let active = null; // lsid of the presentation this console gives now
+    let share = null; // PresenterShare while the rep's screen is shown
 
     const isPresentation = (state) => state && state.session_type === "presentation";
 
@@ -28,13 +56,45 @@ const ConsolePresenting = (() => {
     function take(state, gsnumber = me()) {
       presentations.set(state.lsid, state);
       if (state.status !== "ended" && state.owner === gsnumber) active = state.lsid;
-      else if (active === state.lsid) active = null;
+      else if (active === state.lsid) {
+        active = null;
+        stopSharing();
+      }
+    }
+
+    async function shareScreen() {
+      if (share || !active) return;
+      const started = new PresenterShare(socket, active, (error) => {
+        if (share === started) share = null;
+        if (error) say(`Screen sharing stopped: ${error.message || error}`);
+        render();
+      });
+      share = started;
+      try {
+        await started.start();
+      } catch (error) { // the rep chose nothing, or the browser refused
+        started.stop();
+        share = null;
+        if (error.name !== "NotAllowedError") say(`Your screen could not be shared: ${error.message}`);
+      }
+      render();
+    }
+
+    function stopSharing() {
+      if (!share) return;
+      const stopping = share;
+      share = null;
+      stopping.stop();
     }
 
     // True when the message was about a presentation (console.js then leaves it alone).
     function receive(message) {
       switch (message.type) {
+        case "key_frame":
+          if (share) share.keyFrame(message.stream);
+          return true;
         case "welcome": {
+          if (share) share.resumed(); // announced again: the appliance forgot the share with the socket
           const mine = message.sessions.filter(isPresentation);
           message.sessions = message.sessions.filter((s) => !isPresentation(s));
           for (const state of mine) {
@@ -74,6 +134,7 @@ const ConsolePresenting = (() => {
 
     async function end() {
       if (!active) return;
+      stopSharing();
       try {
         await socket.request("presentation_end", { lsid: active });
       } catch (error) {
@@ -124,12 +185,19 @@ const ConsolePresenting = (() => {
         el("ul", { class: "attendee-list" }, ...info.attendees.map((a) => el("li", { "data-gsnumber": a.gsnumber }, a.name))),
         log,
         form,
+        el("div", { class: "presentation-screen" }, share
+          ? [el("span", { class: "sharing", role: "status" }, "Your screen is shown to the attendees. "),
+            el("button", { type: "button", class: "stop-sharing", onclick: () => { stopSharing(); render(); } }, "Stop sharing")]
+          : BrowserShare.supported()
+            ? el("button", { type: "button", class: "share-screen", onclick: shareScreen }, "Share my screen")
+            : el("span", { class: "muted" }, "This browser cannot share a screen: use a current Chrome, Edge or Firefox.")),
         el("button", { type: "button", class: "secondary end-presentation", onclick: end }, "End presentation"),
       );
       const field = form.elements.body;
       field.value = draft;
       if (hadFocus) field.focus();
       log.scrollTop = log.scrollHeight;
+      panel.dataset.lsid = state.lsid;
       panel.hidden = false;
     }
 
