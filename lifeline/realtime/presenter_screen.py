@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 from lifeline.realtime.hub import ConsolePeer, Hub
 from lifeline.realtime.screen_events import ScreenChanged
 from lifeline.realtime.screen_frames import Caps, FrameGuard
-from lifeline.realtime.screens import Held, Screens
+from lifeline.realtime.screen_shares import Held
+from lifeline.realtime.screens import Screens
 from lifeline.realtime.streams import KeyFrameWanted
 from lifeline.runtime import Runtime
 from lifeline.sessions.models import PRESENTATION
@@ -45,22 +46,23 @@ class PresenterScreens:
         self.runtime = runtime
         self.hub = hub
         self.screens = screens
+        self.shares = screens.shares  # this process's shares: the presenter's is one of them
         self.presenters: dict[int, ConsolePeer] = {}  # stream -> the console sending it (on this process)
         runtime.bus.subscribe(self.on_event)
 
     def on_event(self, event: Any) -> None:
         if isinstance(event, ScreenChanged) and event.state["share"] is None:
             # Ended by the holder (the presentation ended): nothing is sent on it any more.
-            self.presenters = {s: p for s, p in self.presenters.items() if s in self.screens.by_stream}
+            self.presenters = {s: p for s, p in self.presenters.items() if s in self.shares.by_stream}
         elif isinstance(event, KeyFrameWanted):
             peer = self.presenters.get(event.stream)
-            if peer is not None and event.stream in self.screens.by_stream:
+            if peer is not None and event.stream in self.shares.by_stream:
                 peer.send(console_wire.KeyFrameWanted(stream=event.stream))
 
     async def share(self, peer: ConsolePeer, rep_name: str, request: console_wire.PresentationShare) -> dict[str, int]:
         """The presenter shares (again: a new size); the stream its frames carry."""
         lsid = request.lsid
-        held = self.screens.held.get(lsid)
+        held = self.shares.held.get(lsid)
         if held is not None and self.presenters.get(held.stream) is not peer:
             raise ProtocolError("The screen is already shared")
         caps = Caps.of(await self.runtime.settings())
@@ -68,40 +70,40 @@ class PresenterScreens:
             raise ProtocolError(f"the picture is larger than the appliance allows ({caps.width}x{caps.height})")
         if held is None:
             session_id = await self.runtime.db.read(presentation_to_share, lsid, peer.gsnumber)
-            held = Held(lsid, session_id, self.screens._new_stream(), "browser", FrameGuard(0, caps))
+            held = Held(lsid, session_id, self.shares._new_stream(), "browser", FrameGuard(0, caps))
             held.guard.stream = held.stream
             held.starter = (peer.gsnumber, rep_name)
-            self.screens._hold(held)
+            self.shares._hold(held)
             self.presenters[held.stream] = peer
-            await self.screens.recorder.open(lsid)
+            await self.shares.recorder.open(lsid)
         held.share = screen.Share(
             stream=held.stream, source="browser", codec=request.codec, width=request.width, height=request.height
         )
-        self.screens._announce(held)
+        self.shares._announce(held)
         return {"stream": held.stream}
 
     def frame(self, peer: ConsolePeer, header: binary.Header, data: bytes) -> None:
         """A SCREEN frame from a presenting console (a console sends no other)."""
         if header.kind is not binary.FrameKind.SCREEN:
             raise ProtocolError("the console sends screen frames only")
-        held = self.screens.by_stream.get(header.stream)
+        held = self.shares.by_stream.get(header.stream)
         if held is None or self.presenters.get(header.stream) is not peer:
-            self.screens.drops.drop(f"console {peer.gsnumber}", "it shares no such stream")
+            self.shares.drops.drop(f"console {peer.gsnumber}", "it shares no such stream")
             return
-        self.screens._relay(held, header, data)
+        self.shares._relay(held, header, data)
 
     def unshare(self, peer: ConsolePeer, lsid: str) -> None:
-        held = self.screens.held.get(lsid)
+        held = self.shares.held.get(lsid)
         if held is None or self.presenters.get(held.stream) is not peer:
             raise ProtocolError(NOT_PRESENTING)
         del self.presenters[held.stream]
-        self.screens._end(held, "", note=False)
+        self.shares._end(held, "", note=False)
 
     def console_gone(self, peer: ConsolePeer) -> None:
         """The presenting console's socket closed: its share ends (a reload shares again)."""
         for stream, presenter in list(self.presenters.items()):
             if presenter is peer:
                 del self.presenters[stream]
-                held = self.screens.by_stream.get(stream)
+                held = self.shares.by_stream.get(stream)
                 if held is not None:
-                    self.screens._end(held, "", note=False)
+                    self.shares._end(held, "", note=False)
