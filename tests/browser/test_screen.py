@@ -267,3 +267,17 @@ def test_the_rep_in_control_clicks_and_types_in_the_pictures_pixels(
     assert buttons == [(80, 100, "left", True), (80, 100, "left", False)]
     keys = [(e["key"], e["down"]) for e in events if e["kind"] == "key"]
     assert keys == [("h", True), ("h", False), ("i", True), ("i", False), ("Enter", True), ("Enter", False)]
+
+    # The clipboard both ways, and another monitor.
+    pane.locator("textarea[name=clipboard]").fill("C:\\Temp\\report.txt")
+    pane.locator("button", has_text="Send clipboard text").click()
+    assert program.until("set_clipboard")["text"] == "C:\\Temp\\report.txt"
+    program.send({"type": "clipboard", "text": "copied on the customer's side"})
+    expect(pane.locator("textarea.copied")).to_have_value("copied on the customer's side")
+    expect(pane.locator("button.copy")).to_be_visible()
+    pane.locator("select.monitor").select_option("2")
+    again = program.until("start_screen")
+    assert (again["stream"], again["monitor"]) == (stream, 2)
+
+    pane.locator("button.release").click()
+    expect(pane.locator("button.take-control")).to_be_visible()
