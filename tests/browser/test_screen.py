@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, Locator, Playwright, expect
 
 from tests.browser.conftest import ARGS, CHROMIUM
 from tests.browser.pages import Console, Customer, new_context, site_url, start_with_issue
-from tests.support.appliance import RunningAppliance
+from tests.support.appliance import ADMIN_PASSWORD, RunningAppliance
 from tests.support.client_socket import ProgramSocket
 from tests.support.personas import Personas
 
@@ -172,7 +172,12 @@ def wait_for_pictures(console: Console, program: ProgramSocket, stream: int, fra
 
 
 def test_a_customer_without_the_client_shares_from_the_page_and_the_rep_sees_it(
-    personas: Personas, alice: Console, customer: Customer, output_dir: Path
+    browser: Browser,
+    appliance: RunningAppliance,
+    personas: Personas,
+    alice: Console,
+    customer: Customer,
+    output_dir: Path,
 ) -> None:
     start_with_issue(customer, personas.issue_started, "Bea Browser")
     alice.take("Bea Browser")
@@ -197,9 +202,47 @@ def test_a_customer_without_the_client_shares_from_the_page_and_the_rep_sees_it(
     expect(pane.locator(".screen-control")).to_contain_text("can be seen, not controlled")
     alice.page.screenshot(path=str(output_dir / "screen-browser-share.png"))
 
+    time.sleep(1.5)  # a recording worth playing
     customer.page.locator("#screen-share button.stop-sharing").click()
     expect(pane.locator("button.show-screen")).to_be_visible()
     expect(canvas).to_be_hidden()
+    expect(customer.page.locator("#screen-share")).to_be_hidden()
+
+    # The appliance recorded the share; at the session's end it is a seekable WebM that
+    # plays in /login at the shared size.
+    lsid = alice.page.locator("#computer .computer-panel").get_attribute("data-lsid")
+    alice.page.locator("button.end").click()
+    expect(customer.page.locator("#status")).to_have_text("The session has ended.")
+    plays_in_login(browser, appliance, lsid, (1280, 720))
+
+
+def plays_in_login(browser: Browser, appliance: RunningAppliance, lsid: str | None, size: tuple[int, int]) -> None:
+    context = new_context(browser)
+    try:
+        page = context.new_page()
+        base = site_url(appliance)
+        page.goto(f"{base}/login")
+        page.fill("input[name=username]", "admin")
+        page.fill("input[name=password]", ADMIN_PASSWORD)
+        page.click("button[type=submit]")
+        expect(page).to_have_url(re.compile(r"/login/status$"))
+        video = page.locator("#recordings video.recording-video").first
+        deadline = time.monotonic() + 15
+        while True:  # the remux runs as the session ends
+            page.goto(f"{base}/login/reports/sessions/{lsid}")
+            if video.count() or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        page.wait_for_function(
+            "(v) => v.readyState >= 1 && Number.isFinite(v.duration) && v.duration > 0.5", arg=video.element_handle()
+        )
+        assert video.evaluate("(v) => [v.videoWidth, v.videoHeight]") == list(size)
+        video.evaluate("(v) => { v.currentTime = v.duration / 2; }")  # seekable
+        page.wait_for_function("(v) => !v.seeking && v.readyState >= 2", arg=video.element_handle())
+        assert video.evaluate("(v) => v.error") is None
+        assert page.locator("#recordings a", has_text="Download").count() >= 1
+    finally:
+        context.close()
 
 
 def test_the_rep_in_control_clicks_and_types_in_the_pictures_pixels(
@@ -267,3 +310,17 @@ def test_the_rep_in_control_clicks_and_types_in_the_pictures_pixels(
     assert buttons == [(80, 100, "left", True), (80, 100, "left", False)]
     keys = [(e["key"], e["down"]) for e in events if e["kind"] == "key"]
     assert keys == [("h", True), ("h", False), ("i", True), ("i", False), ("Enter", True), ("Enter", False)]
+
+    # The clipboard both ways, and another monitor.
+    pane.locator("textarea[name=clipboard]").fill("C:\\Temp\\report.txt")
+    pane.locator("button", has_text="Send clipboard text").click()
+    assert program.until("set_clipboard")["text"] == "C:\\Temp\\report.txt"
+    program.send({"type": "clipboard", "text": "copied on the customer's side"})
+    expect(pane.locator("textarea.copied")).to_have_value("copied on the customer's side")
+    expect(pane.locator("button.copy")).to_be_visible()
+    pane.locator("select.monitor").select_option("2")
+    again = program.until("start_screen")
+    assert (again["stream"], again["monitor"]) == (stream, 2)
+
+    pane.locator("button.release").click()
+    expect(pane.locator("button.take-control")).to_be_visible()
