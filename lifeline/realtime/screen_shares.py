@@ -113,6 +113,11 @@ class Shares:
             held = self.held.get(event.lsid)
             if held is not None:
                 self._watching(held, event)
+        elif isinstance(event, ScreenChanged):
+            held = self.held.get(event.lsid)
+            share = event.state["share"]
+            if held is not None and share is not None and share["stream"] != held.stream:
+                self._superseded(held)
         elif isinstance(event, ScreenAnnounce):
             held = self.held.get(event.lsid)
             if held is not None:
@@ -214,6 +219,9 @@ class Shares:
             except SessionError:
                 self._answer(event, "They are not in this session")
                 return
+            if self.held.get(held.lsid) is not held:
+                self._answer(event, "The share has ended")
+                return
             held.controller, note = (to.gsnumber, to.name), f"Screen control handed to {to.name}."
         self._announce(held)
         self._answer(event)
@@ -255,7 +263,17 @@ class Shares:
         self._announce(held)
         if note and was_shared:
             text = "Screen sharing stopped." + (f" ({error})" if error else "")
-            self._note(held.lsid, (by or held.starter)[0], text, customer=held.source == "browser")
+            self._note(held.lsid, (by or held.starter)[0], text, customer=by is None and held.source == "browser")
+
+    def _superseded(self, held: Held) -> None:
+        """Another process started a share of this session (the client's, while the page
+        shared here): this one ends without a word, the newer one speaks for the session."""
+        del self.held[held.lsid]
+        self.by_stream.pop(held.stream, None)
+        if held.page is not None:
+            held.page.send(customer_wire.ScreenView(shared=False))
+        elif held.link is not None:
+            held.link.peer.send(client_wire.StopScreen(stream=held.stream))
 
     def _ask_key_frame(self, held: Held) -> None:
         if held.link is not None:

@@ -142,6 +142,7 @@ class Screens:
         """Left the session or closed: no more frames, and no more control."""
         if not isinstance(peer, ConsolePeer):
             return
+        self.rates.pop(peer.gsnumber, None)
         watchers = self.watching.get(lsid)
         watched = watchers is not None and peer in watchers
         if watchers is not None and watched:

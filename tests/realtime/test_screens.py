@@ -317,3 +317,16 @@ def events_of(session: Session, kind: str) -> list[dict[str, str]]:
         return [dict(r.data) for r in rows]
 
     return list(session.appliance.with_session(read))
+
+
+def test_the_clients_share_replaces_the_pages(session: Session) -> None:
+    session.customer.send({"type": "screen_share", "ref": "share", "width": 64, "height": 48})
+    page_stream = session.customer.ack("share")["result"]["stream"]
+    client, stream = session.sharing_client(["screen"])
+    assert stream != page_stream
+    view = session.customer.until("screen")
+    while view["source"] != "client":
+        view = session.customer.until("screen")
+    session.customer.send({"type": "screen_share", "ref": "again", "width": 64, "height": 48})
+    assert session.customer.ack("again")["error"] == "The screen is already shared"
+    client.close()
