@@ -7,17 +7,19 @@ from __future__ import annotations
 import contextlib
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from lifeline_protocol import binary
 from lifeline_protocol import console as wire
 
+from tests.realtime.test_bad_frames import ANSWERED, answered_and_alive
 from tests.support.appliance import RunningAppliance, eventually
 from tests.support.command import NS_LATER, CommandApi, local
 from tests.support.personas import Personas
 from tests.support.reporting import Reporters, ReportingApi, children, provision_reporters
-from tests.support.sockets import BROWSER, Attendee, Console, sign_in
+from tests.support.sockets import BROWSER, Attendee, Console, Socket, sign_in
 from tests.support.xmlcheck import q, text_of
 
 
@@ -220,3 +222,33 @@ def test_presentations_are_not_support_sessions_in_the_reports(
 def _equal(got: Any, expected: Any) -> bool:
     assert got == expected, got
     return True
+
+
+@pytest.mark.parametrize(("name", "send"), ANSWERED, ids=[name for name, _ in ANSWERED])
+def test_an_attendee_socket_answers_a_bad_frame_and_stays(
+    appliance: RunningAppliance, console: Console, name: str, send: Callable[[Socket], None]
+) -> None:
+    started = present(console, f"present-bad-{name}")
+    ann = Attendee(appliance, key=started["short_key"], name="Ann")
+    send(ann)
+    answered_and_alive(ann, name)
+    ann.send({"type": "key_frame", "ref": "k"})  # nothing is shown yet
+    assert ann.ack("k")["error"] == "The presenter is not showing their screen"
+    console.send(wire.PresentationEnd(ref=f"end-bad-{name}", lsid=started["lsid"]))
+    assert console.ack(f"end-bad-{name}")["ok"]
+
+
+def test_only_the_presenter_shares_and_a_stray_frame_is_dropped(appliance: RunningAppliance, console: Console) -> None:
+    started = present(console, "present-7")
+    console.send(wire.PresentationShare(ref="too-big", lsid=started["lsid"], width=8000, height=8000))
+    assert "larger than the appliance allows" in console.ack("too-big")["error"]
+    console.send(wire.PresentationShare(ref="not-one", lsid="0" * 32, width=64, height=48))
+    assert console.ack("not-one")["error"] == "no such presentation"
+    console.send(wire.PresentationUnshare(ref="nothing", lsid=started["lsid"]))
+    assert console.ack("nothing")["error"] == "You are not presenting that presentation"
+    # A frame of a stream this console does not send is dropped (and logged); the socket stays.
+    console.socket.send_binary(binary.pack(binary.Header(binary.FrameKind.SCREEN, 12345, 1, key=True), b"vp8"))
+    console.send({"type": "ping"})
+    assert console.until("pong")["type"] == "pong"
+    console.send(wire.PresentationEnd(ref="end-7", lsid=started["lsid"]))
+    assert console.ack("end-7")["ok"]
