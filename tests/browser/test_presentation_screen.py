@@ -4,12 +4,14 @@ PresentationRecording serves it as WebM."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, Playwright, expect
 
+from tests.admin.helpers import signed_in
 from tests.browser.conftest import ARGS, CHROMIUM
 from tests.browser.pages import Console, new_context, site_url
 from tests.browser.test_screen import CAPTURE_ARGS, pixel
@@ -78,6 +80,13 @@ def test_attendees_see_the_presenters_screen_and_it_is_recorded(
     response = eventually(recorded, timeout=20)
     assert response.content[:4] == b"\x1a\x45\xdf\xa3"  # EBML: a WebM file
     assert len(response.content) > 1000
+    # /login lists the presentation, and its page plays the recording.
+    with signed_in(appliance, "admin", personas.admin.password) as admin:
+        page = admin.get(f"/login/reports/sessions/{presentation}")
+        assert page.status_code == 200
+        assert "Presentation by Alice Rep" in page.text
+        assert re.search(r'>Presentation</a>', page.text)
+        assert re.search(r'"/login/reports/recordings/\d+"', page.text)
     attendees.close()
     alice.close()
 
