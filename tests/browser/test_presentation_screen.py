@@ -85,7 +85,7 @@ def test_attendees_see_the_presenters_screen_and_it_is_recorded(
         page = admin.get(f"/login/reports/sessions/{presentation}")
         assert page.status_code == 200
         assert "Presentation by Alice Rep" in page.text
-        assert re.search(r'>Presentation</a>', page.text)
+        assert re.search(r">Presentation</a>", page.text)
         assert re.search(r'"/login/reports/recordings/\d+"', page.text)
     attendees.close()
     alice.close()
