@@ -294,6 +294,9 @@ def test_the_rep_in_control_clicks_and_types_in_the_pictures_pixels(
     # (80, 100) in the customer's pixels whatever the scale, and typed keys go by name.
     pane.locator("button.take-control").click()
     expect(pane.locator(".controller.mine")).to_be_visible()
+    expect(customer.page.locator("#screen-share .sharing")).to_contain_text(
+        "You are sharing your screen with Alice Rep. Alice Rep controls your mouse and keyboard."
+    )
     pane.locator("button.one-to-one").click()
     box = canvas.bounding_box()
     assert box is not None
