@@ -212,6 +212,7 @@ def test_a_customer_without_the_client_shares_from_the_page_and_the_rep_sees_it(
     # plays in /login at the shared size.
     lsid = alice.page.locator("#computer .computer-panel").get_attribute("data-lsid")
     alice.page.locator("button.end").click()
+    expect(customer.page.locator("#thanks")).to_be_visible()
     expect(customer.page.locator("#status")).to_have_text("The session has ended.")
     plays_in_login(browser, appliance, lsid, (1280, 720))
 
@@ -293,6 +294,9 @@ def test_the_rep_in_control_clicks_and_types_in_the_pictures_pixels(
     # (80, 100) in the customer's pixels whatever the scale, and typed keys go by name.
     pane.locator("button.take-control").click()
     expect(pane.locator(".controller.mine")).to_be_visible()
+    expect(customer.page.locator("#screen-share .sharing")).to_contain_text(
+        "You are sharing your screen with Alice Rep. Alice Rep controls your mouse and keyboard."
+    )
     pane.locator("button.one-to-one").click()
     box = canvas.bounding_box()
     assert box is not None
