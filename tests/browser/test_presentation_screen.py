@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -28,7 +29,7 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 
 def test_attendees_see_the_presenters_screen_and_it_is_recorded(
-    browser: Browser, appliance: RunningAppliance, personas: Personas, client: httpx.Client
+    browser: Browser, appliance: RunningAppliance, personas: Personas, client: httpx.Client, output_dir: Path
 ) -> None:
     alice = Console(browser, appliance).sign_in("rep_a", personas.rep_a.password)
     alice.page.click("#present")
@@ -52,6 +53,9 @@ def test_attendees_see_the_presenters_screen_and_it_is_recorded(
     assert canvas.evaluate("(c) => [c.width, c.height]") == [1280, 720]
     red, green, blue = pixel(canvas, 10, 10)  # the fake screen's green test pattern
     assert green > 40 and red < 30 and blue < 30, (red, green, blue)
+
+    ann.screenshot(path=str(output_dir / "presentation-attendee.png"))
+    alice.page.screenshot(path=str(output_dir / "presentation-console.png"))
 
     # A second attendee joins while the screen is shown and starts at a key frame.
     late = attendees.new_page()

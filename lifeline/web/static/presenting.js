@@ -178,20 +178,21 @@ const ConsolePresenting = (() => {
       } }, el("input", { name: "body", maxlength: 16384, placeholder: "Message to everyone", "aria-label": "Message to attendees" }),
       el("button", { type: "submit" }, "Send"));
       panel.replaceChildren(
-        el("h2", {}, "You are presenting"),
-        el("p", {}, "Presentation key: ", el("strong", { class: "presentation-key" }, info.short_key)),
-        el("p", {}, "Attendee link: ", el("a", { class: "presentation-link", href: link, target: "_blank", rel: "noopener" }, link)),
-        el("h3", {}, `Attendees (${info.attendees.length})`),
-        el("ul", { class: "attendee-list" }, ...info.attendees.map((a) => el("li", { "data-gsnumber": a.gsnumber }, a.name))),
-        log,
-        form,
-        el("div", { class: "presentation-screen" }, share
-          ? [el("span", { class: "sharing", role: "status" }, "Your screen is shown to the attendees. "),
-            el("button", { type: "button", class: "stop-sharing", onclick: () => { stopSharing(); render(); } }, "Stop sharing")]
-          : BrowserShare.supported()
-            ? el("button", { type: "button", class: "share-screen", onclick: shareScreen }, "Share my screen")
-            : el("span", { class: "muted" }, "This browser cannot share a screen: use a current Chrome, Edge or Firefox.")),
-        el("button", { type: "button", class: "secondary end-presentation", onclick: end }, "End presentation"),
+        el("div", { class: "presentation-info" },
+          el("h2", {}, "You are presenting"),
+          el("p", {}, "Presentation key: ", el("strong", { class: "presentation-key" }, info.short_key)),
+          el("p", {}, "Attendee link: ", el("a", { class: "presentation-link", href: link, target: "_blank", rel: "noopener" }, link)),
+          el("h3", {}, `Attendees (${info.attendees.length})`),
+          el("ul", { class: "attendee-list" }, ...info.attendees.map((a) => el("li", { "data-gsnumber": a.gsnumber }, a.name))),
+          el("div", { class: "presentation-actions" },
+            share
+              ? [el("span", { class: "sharing", role: "status" }, "Your screen is shown to the attendees."),
+                el("button", { type: "button", class: "stop-sharing", onclick: () => { stopSharing(); render(); } }, "Stop sharing")]
+              : BrowserShare.supported()
+                ? el("button", { type: "button", class: "share-screen", onclick: shareScreen }, "Share my screen")
+                : el("span", { class: "muted" }, "This browser cannot share a screen: use a current Chrome, Edge or Firefox."),
+            el("button", { type: "button", class: "secondary end-presentation", onclick: end }, "End presentation"))),
+        el("div", { class: "presentation-talk" }, log, form),
       );
       const field = form.elements.body;
       field.value = draft;
