@@ -31,8 +31,8 @@ from lifeline.runtime import Runtime
 from lifeline.sessions import activity, connections, presenting
 from lifeline.sessions.keys import KeyState
 from lifeline.sessions.live import SessionState, event_payload, session_state
-from lifeline.sessions.models import SessionError
-from lifeline.sessions.queries import events_after
+from lifeline.sessions.models import PRESENTATION, SessionError
+from lifeline.sessions.queries import events_after, session_by_lsid
 
 # What an attendee sees of the presentation's log.
 ATTENDEE_EVENTS = frozenset({"Chat Message", "Session End"})
@@ -101,6 +101,9 @@ class AttendeeSocket:
         self.streams: dict[str, int] = {}  # lsid -> the stream of the presenter's screen its attendees here watch
         # Keys are seven digits: an address that keeps naming unknown ones is refused a while.
         self.guesses = FailureLimit(20, 600)
+        # Presentations' states seen so far: one that arrives while an attendee joins, before
+        # its socket is listed here, would be missed (see serve).
+        self.states_seen = 0
         runtime.bus.subscribe(self.on_event)
         hub.on_stop.append(self.close_all)
         hub.on_replaced.append(self.close_all)
@@ -116,7 +119,10 @@ class AttendeeSocket:
         if isinstance(event, ScreenChanged) and event.lsid in self.by_lsid:
             self._screen(event.lsid, event.state)
             return
-        if not isinstance(event, SessionState) or event.lsid not in self.by_lsid:
+        if not isinstance(event, SessionState) or event.state.get("session_type") != PRESENTATION:
+            return
+        self.states_seen += 1
+        if event.lsid not in self.by_lsid:
             return
         message = wire.State(presentation=presentation_view(event.state))
         for peer in list(self.by_lsid.get(event.lsid, ())):
@@ -167,8 +173,10 @@ class AttendeeSocket:
             os=websocket.headers.get("user-agent", "")[:255],
             public_ip=address,
         )
+        settings = await self.runtime.settings()
         peer = AttendeePeer(0, "")
         self.hub.begin_attach(peer)
+        seen = self.states_seen
         joined = await self.runtime.db.write(join, hello.key, hello.name, info, self.runtime.node_id)
         if isinstance(joined, str):
             self.hub.remove(peer, detached=False)
@@ -178,7 +186,6 @@ class AttendeeSocket:
             return
         peer.gsnumber, peer.lsid = joined.gsnumber, joined.state["lsid"]
         peer.last_event_id[peer.lsid] = max([e["id"] for e in joined.history], default=0)
-        settings = await self.runtime.settings()
         peer.send(
             wire.Welcome(
                 gsnumber=joined.gsnumber,
@@ -194,6 +201,8 @@ class AttendeeSocket:
         self.hub.end_attach(peer, [peer.lsid])
         peer.release()
         self._show_screen(peer)
+        if self.states_seen > seen + 1:  # besides its own joining, something changed meanwhile
+            await self._send_state(peer)
         try:
             actions = AttendeeActions(self.runtime, peer, self)
             await run_peer(websocket, peer, decode_attendee_request, actions.handle)
@@ -207,6 +216,17 @@ class AttendeeSocket:
                     self.streams.pop(peer.lsid, None)
             if not peer.dropped:
                 await self.runtime.db.write(connections.disconnect_by_gsnumber, peer.gsnumber)
+
+    async def _send_state(self, peer: AttendeePeer) -> None:
+        """The presentation as it is now, read afresh."""
+
+        def read(session: Session) -> dict[str, Any] | None:
+            presentation = session_by_lsid(session, peer.lsid)
+            return session_state(session, presentation) if presentation is not None else None
+
+        state = await self.runtime.db.read(read)
+        if state is not None:
+            peer.send(wire.State(presentation=presentation_view(state)))
 
     async def _refuse(self, websocket: WebSocket, why: str) -> None:
         await websocket.send_text(encode(Gone(error=why)).decode())
