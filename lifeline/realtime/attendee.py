@@ -172,6 +172,7 @@ class AttendeeSocket:
             platform="web",
             os=websocket.headers.get("user-agent", "")[:255],
             public_ip=address,
+            timezone_offset=hello.timezone_offset,
         )
         settings = await self.runtime.settings()
         peer = AttendeePeer(0, "")

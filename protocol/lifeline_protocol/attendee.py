@@ -22,6 +22,7 @@ class Hello(Message, frozen=True, kw_only=True, tag="hello"):
 
     key: Annotated[str, Meta(min_length=1, max_length=64)]
     name: Annotated[str, Meta(min_length=1, max_length=MAX_ATTENDEE_NAME)]
+    timezone_offset: Annotated[int, Meta(ge=-14 * 3600, le=14 * 3600)] = 0  # seconds east of UTC
     version: int | None = None
 
 

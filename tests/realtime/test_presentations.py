@@ -65,7 +65,7 @@ def test_attendees_join_chat_with_the_presenter_and_each_other_and_are_told_it_e
     link = re.fullmatch(r"https://support\.example\.com(?::\d+)?/presentation/([0-9a-f]{32})", started["url"])
     assert link is not None, started["url"]
 
-    ann = Attendee(appliance, key=short_key, name="Ann Attendee")
+    ann = Attendee(appliance, key=short_key, name="Ann Attendee", timezone_offset=3600)
     assert ann.welcome["type"] == "welcome", ann.welcome
     assert ann.welcome["presentation"]["presenter"] == "Alice Rep"
     assert [a["name"] for a in ann.welcome["presentation"]["attendees"]] == ["Ann Attendee"]
@@ -107,6 +107,7 @@ def test_attendees_join_chat_with_the_presenter_and_each_other_and_are_told_it_e
         "connections",
     ]
     assert text_of(ann_client, NS_LATER, "platform") == "web"
+    assert text_of(ann_client, NS_LATER, "timezone_offset") == "3600"
     since = ann_client.find(q(NS_LATER, "connected_since"))
     assert since is not None and abs(int(since.get("ts") or 0) - time.time()) < 60
     [connection] = ann_client.findall(q(NS_LATER, "connections/connection"))

@@ -170,7 +170,7 @@
     if (socket) socket.close();
     statusLine.textContent = "Joining…";
     socket = new LiveSocket("/ws/attendee", {
-      hello: () => ({ type: "hello", key, name, version: PROTOCOL_VERSION }),
+      hello: () => ({ type: "hello", key, name, timezone_offset: -new Date().getTimezoneOffset() * 60, version: PROTOCOL_VERSION }),
       onMessage: receive,
       onBinary: frame,
       onStatus: (state) => {
