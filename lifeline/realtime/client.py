@@ -96,7 +96,7 @@ class ClientSocket:
 
         def frame(header: binary.Header, data: bytes) -> None:
             if header.kind is binary.FrameKind.SCREEN:
-                self.screens.client_frame(link, header, data)
+                self.screens.shares.client_frame(link, header, data)
             else:
                 link.frame(header, data)
 
@@ -120,7 +120,7 @@ class ClientSocket:
 
     def _let_go(self, link: Link) -> None:
         link.gone = True
-        self.screens.link_gone(link)
+        self.screens.shares.link_gone(link)
         if link.worker is not None:
             link.worker.cancel()
         link.release_shells()

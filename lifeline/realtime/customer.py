@@ -141,10 +141,10 @@ class CustomerSocket:
         actions = CustomerActions(self.runtime, peer, self.computers, self.screens)
         outcome = "closed"
         try:
-            frames = functools.partial(self.screens.page_frame, peer)
+            frames = functools.partial(self.screens.shares.page_frame, peer)
             outcome = await run_peer(websocket, peer, decode_customer_request, actions.handle, frames=frames)
         finally:
-            self.screens.page_unshare(peer)
+            self.screens.shares.page_unshare(peer)
             self.hub.remove(peer, detached=outcome != "done", grace=settings["customer_reconnect_seconds"])
         if outcome != "done" and not peer.dropped:
             try:
@@ -195,9 +195,9 @@ class CustomerActions:
             self.runtime.bus.publish_local(ConsentFromPage(self.peer.lsid, request.capability, request.allowed))
             return ack(request)
         if isinstance(request, wire.ScreenShare):
-            return ack(request, await self.screens.page_share(self.peer, request))
+            return ack(request, await self.screens.shares.page_share(self.peer, request))
         if isinstance(request, wire.ScreenUnshare):
-            self.screens.page_unshare(self.peer)
+            self.screens.shares.page_unshare(self.peer)
             return ack(request)
         if isinstance(request, wire.Bye):
             await self.runtime.db.write(connections.disconnect_by_gsnumber, self.peer.gsnumber)

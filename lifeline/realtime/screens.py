@@ -12,26 +12,18 @@ made where the console is, from that state, and the holder checks control again.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import secrets
 import time
-from collections.abc import Awaitable
-from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
-from lifeline_protocol import ProtocolError, binary, screen
-from lifeline_protocol import client as client_wire
 from lifeline_protocol import console as console_wire
 from lifeline_protocol import customer as customer_wire
+from lifeline_protocol import screen
 from lifeline_protocol.common import Ack
 
-from lifeline.clients import actions as clients
-from lifeline.realtime.computer_events import ComputerAnswered
-from lifeline.realtime.computer_link import Link, Pending
 from lifeline.realtime.computers import NOT_CONNECTED, NOT_IN_SESSION, Computers, not_allowed
-from lifeline.realtime.hub import ConsolePeer, CustomerPeer, Hub, Peer
+from lifeline.realtime.hub import ConsolePeer, Hub, Peer
 from lifeline.realtime.screen_events import (
     ClipboardCopied,
     ScreenAnnounce,
@@ -40,23 +32,14 @@ from lifeline.realtime.screen_events import (
     ScreenWanted,
     ScreenWatching,
 )
-from lifeline.realtime.screen_frames import Caps, DropLog, FrameGuard
-from lifeline.realtime.screen_recording import ScreenRecorder
-from lifeline.realtime.streams import KeyFrameWanted
+from lifeline.realtime.screen_shares import NOT_CONTROLLER, Shares
 from lifeline.runtime import Runtime
-from lifeline.sessions import actions as engine
-from lifeline.sessions import activity
-from lifeline.sessions.events import Actor, ActorType
 from lifeline.sessions.live import SessionState
-from lifeline.sessions.models import SessionError
-from lifeline.sessions.queries import session_by_lsid
 
 log = logging.getLogger("lifeline.realtime")
 
 NOTHING_SHARED = "Nothing is shared in this session"
-NOT_CONTROLLER = "You are not in control of the screen"
 BROWSER_SHARE = "A screen shared from the customer's browser cannot be controlled"
-CLIENT_GONE = "The customer's Lifeline client disconnected"
 
 SCREEN_REQUESTS: tuple[type, ...] = (
     console_wire.ScreenStart,
@@ -67,34 +50,6 @@ SCREEN_REQUESTS: tuple[type, ...] = (
     console_wire.ScreenInput,
     console_wire.ScreenClipboard,
 )
-
-
-@dataclass
-class Held:
-    """A share whose source is on this process."""
-
-    lsid: str
-    session_id: int
-    stream: int
-    source: screen.Source
-    guard: FrameGuard
-    link: Link | None = None  # the client's socket
-    page: CustomerPeer | None = None  # or the customer's page
-    share: screen.Share | None = None  # None until the client says it started
-    starter: tuple[int, str] = (0, "")  # the rep who asked (gsnumber, name)
-    controller: tuple[int, str] | None = None
-    viewers: dict[int, str] = field(default_factory=dict)
-    error: str = ""
-    drops: DropLog = field(default_factory=DropLog)  # its own count: one flood does not hide another share's
-
-    def state(self) -> dict[str, Any]:
-        return {
-            "share": msgspec.to_builtins(self.share) if self.share else None,
-            "controller": self.controller[0] if self.controller else None,
-            "controller_name": self.controller[1] if self.controller else "",
-            "viewers": sorted(set(self.viewers.values())),
-            "error": self.error,
-        }
 
 
 class InputRate:
@@ -115,67 +70,40 @@ class InputRate:
 
 
 class Screens:
-    """This process's part: the shares it holds, every session's share state, its consoles' watching."""
+    """Every process's part: every session's share state, its consoles' watching and requests,
+    and (`shares`) the shares it holds."""
 
     def __init__(self, runtime: Runtime, hub: Hub, computers: Computers) -> None:
         self.runtime = runtime
         self.hub = hub
         self.computers = computers
-        self.held: dict[str, Held] = {}  # lsid -> the share held here
-        self.by_stream: dict[int, Held] = {}
         self.views: dict[str, dict[str, Any]] = {}  # lsid -> the share's state, every process's
         self.watching: dict[str, dict[ConsolePeer, str]] = {}  # lsid -> this process's consoles watching (their names)
         self.rates: dict[int, InputRate] = {}  # console gsnumber -> its input this second
-        self.drops = DropLog()
-        self.recorder = ScreenRecorder(runtime)
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self.shares = Shares(runtime, hub, computers, self.views)
         self._unsubscribe = runtime.bus.subscribe(self.on_event)
         hub.on_follow.append(self.console_follows)
         hub.on_unfollow.append(self.console_leaves)
-        computers.screen_messages = self.from_client
 
     def stop(self) -> None:
         self._unsubscribe()
-        self.recorder.close_all()
-
-    def _spawn(self, work: Awaitable[Any]) -> None:
-        task = asyncio.ensure_future(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self.shares.stop()
 
     # -- what every process hears -------------------------------------------------------------
 
     def on_event(self, event: Any) -> None:
         if isinstance(event, ScreenChanged):
             self._changed(event.lsid, event.state)
-        elif isinstance(event, ScreenAsked):
-            self._asked(event)
-        elif isinstance(event, KeyFrameWanted):
-            held = self.by_stream.get(event.stream)
-            if held is not None:
-                self._ask_key_frame(held)
-        elif isinstance(event, ScreenWatching):
-            held = self.held.get(event.lsid)
-            if held is not None:
-                self._watching(held, event)
         elif isinstance(event, ScreenWanted):
             page = self.hub.customers.get(event.lsid)
             if page is not None:
                 page.send(customer_wire.ScreenView(shared=False, wanted=event.rep_name))
-        elif isinstance(event, ScreenAnnounce):
-            held = self.held.get(event.lsid)
-            if held is not None:
-                self._announce(held)
         elif isinstance(event, ClipboardCopied):
             console = next((p for p in self.hub.consoles if p.gsnumber == event.gsnumber), None)
             if console is not None and self.hub.follows(console, event.lsid):
                 console.send(console_wire.ClipboardPushed(lsid=event.lsid, text=event.text))
         elif isinstance(event, SessionState) and event.state.get("status") == "ended":
-            held = self.held.get(event.lsid)
-            if held is not None:
-                self._end(held, "", note=False)
             self.views.pop(event.lsid, None)
-            self._spawn(self.recorder.session_ended(event.lsid, event.session_id))
 
     def _changed(self, lsid: str, state: dict[str, Any]) -> None:
         before = self.views.get(lsid)
@@ -214,6 +142,7 @@ class Screens:
         """Left the session or closed: no more frames, and no more control."""
         if not isinstance(peer, ConsolePeer):
             return
+        self.rates.pop(peer.gsnumber, None)
         watchers = self.watching.get(lsid)
         watched = watchers is not None and peer in watchers
         if watchers is not None and watched:
@@ -299,273 +228,6 @@ class Screens:
         if not watchers:
             del self.watching[lsid]
         self.runtime.bus.publish_local(ScreenWatching(lsid, peer.gsnumber, rep_name, on))
-
-    # -- on the holder -----------------------------------------------------------------------
-
-    def _answer(self, event: ScreenAsked, error: str = "", result: Any = None) -> None:
-        if event.ref is None and not error:
-            return
-        self.runtime.bus.publish_local(ComputerAnswered(event.gsnumber, event.ref, not error, result, error))
-
-    def _asked(self, event: ScreenAsked) -> None:
-        try:
-            request = msgspec.convert(event.request, console_wire.ConsoleRequest)
-        except msgspec.ValidationError:
-            return
-        held = self.held.get(event.lsid)
-        if isinstance(request, console_wire.ScreenStart):
-            link = self.computers.links.get(event.lsid)
-            if link is not None:
-                self._spawn(self._start(link, event, request))
-            return
-        if held is None:
-            return  # held elsewhere (or gone: the console's wait times out)
-        if isinstance(request, console_wire.ScreenStop):
-            if held.link is not None:
-                held.link.peer.send(client_wire.StopScreen(stream=held.stream))
-            self._end(held, "", by=(event.gsnumber, event.rep_name))
-            self._answer(event)
-        elif isinstance(request, console_wire.ScreenControl):
-            self._spawn(self._control(held, event, request))
-        elif isinstance(request, console_wire.ScreenInput | console_wire.ScreenClipboard):
-            if held.link is None or held.controller is None or held.controller[0] != event.gsnumber:
-                self._answer(event, NOT_CONTROLLER)
-            elif "control" not in held.link.allowed:
-                self._answer(event, not_allowed("control"))
-            elif isinstance(request, console_wire.ScreenInput):
-                held.link.peer.send(client_wire.ScreenInput(stream=held.stream, events=request.events))
-            else:
-                held.link.peer.send(client_wire.SetClipboard(text=request.text))
-                self._answer(event)
-
-    async def _start(self, link: Link, event: ScreenAsked, request: console_wire.ScreenStart) -> None:
-        if "screen" not in link.allowed:
-            self._answer(event, not_allowed("screen"))
-            return
-        caps = Caps.of(await self.runtime.settings())
-        held = self.held.get(link.lsid)
-        if held is not None and held.link is not link:
-            if held.page is not None:
-                held.page.send(customer_wire.ScreenView(shared=False))
-            self._end(held, "")
-            held = None
-        if held is None:
-            held = Held(link.lsid, link.session_id, self._new_stream(), "client", FrameGuard(0, caps), link=link)
-            held.guard.stream = held.stream
-            held.starter = (event.gsnumber, event.rep_name)
-            self._hold(held)
-        try:
-            number = link.request_id(Pending("screen_start", event.gsnumber, event.ref))
-        except SessionError as error:
-            self._answer(event, str(error))
-            return
-        link.peer.send(
-            client_wire.StartScreen(
-                request=number,
-                stream=held.stream,
-                monitor=request.monitor,
-                fps=caps.fps,
-                kbits=caps.kbits,
-                max_width=caps.width,
-                max_height=caps.height,
-            )
-        )
-
-    async def _control(self, held: Held, event: ScreenAsked, request: console_wire.ScreenControl) -> None:
-        asker = (event.gsnumber, event.rep_name)
-        current = held.controller
-        if request.release:
-            if current is None or current[0] != event.gsnumber:
-                self._answer(event, NOT_CONTROLLER)
-                return
-            held.controller, note = None, "Screen control released."
-        elif request.to is None or request.to == event.gsnumber:
-            if current is not None and current[0] != event.gsnumber:
-                self._answer(event, f"{current[1]} is in control; they can hand it over")
-                return
-            held.controller, note = asker, "Screen control taken."
-        else:
-            if current is None or current[0] != event.gsnumber:
-                self._answer(event, "Only the representative in control can hand it over")
-                return
-            try:
-                to = await self.runtime.db.read(clients.rep_in_session, held.lsid, request.to)
-            except SessionError:
-                self._answer(event, "They are not in this session")
-                return
-            held.controller, note = (to.gsnumber, to.name), f"Screen control handed to {to.name}."
-        self._announce(held)
-        self._answer(event)
-        self._note(held.lsid, event.gsnumber, note)
-
-    def _watching(self, held: Held, event: ScreenWatching) -> None:
-        if event.watching:
-            held.viewers[event.gsnumber] = event.name
-        else:
-            held.viewers.pop(event.gsnumber, None)
-        if event.left and held.controller is not None and held.controller[0] == event.gsnumber:
-            held.controller = None
-            self._note(held.lsid, event.gsnumber, "Screen control released: the representative in control left.")
-        self._announce(held)
-
-    def _announce(self, held: Held) -> None:
-        self.runtime.bus.publish_local(ScreenChanged(held.lsid, held.state()))
-
-    def _hold(self, held: Held) -> None:
-        self.held[held.lsid] = held
-        self.by_stream[held.stream] = held
-
-    def _new_stream(self) -> int:
-        """Random, so that processes need not agree; checked against every share known here."""
-        taken = (
-            {v["share"]["stream"] for v in self.views.values()} | set(self.by_stream) | set(self.hub.streams.viewers)
-        )
-        while True:
-            stream = secrets.randbelow(binary.MAX_NUMBER) + 1
-            if stream not in taken:
-                return stream
-
-    def _end(self, held: Held, error: str, *, note: bool = True, by: tuple[int, str] | None = None) -> None:
-        if self.held.get(held.lsid) is held:
-            del self.held[held.lsid]
-        self.by_stream.pop(held.stream, None)
-        was_shared = held.share is not None
-        held.share, held.controller, held.error = None, None, error
-        self._announce(held)
-        if note and was_shared:
-            text = "Screen sharing stopped." + (f" ({error})" if error else "")
-            self._note(held.lsid, (by or held.starter)[0], text, customer=held.source == "browser")
-
-    def _ask_key_frame(self, held: Held) -> None:
-        if held.link is not None:
-            held.link.peer.send(client_wire.KeyFrame(stream=held.stream))
-        elif held.page is not None:
-            held.page.send(customer_wire.KeyFrameWanted(stream=held.stream))
-
-    def _note(self, lsid: str, gsnumber: int, text: str, *, customer: bool = False) -> None:
-        self._spawn(self._write_note(lsid, gsnumber, text, customer))
-
-    async def _write_note(self, lsid: str, gsnumber: int, text: str, customer: bool) -> None:
-        try:
-            await self.runtime.db.write(_log_note, lsid, gsnumber, text, customer)
-        except SessionError:
-            pass  # the session ended meanwhile, or the rep left: nothing to note it by
-        except Exception:
-            log.exception("could not note %r in session %s", text, lsid)
-
-    # -- the sources -------------------------------------------------------------------------
-
-    async def from_client(self, link: Link, message: Any) -> None:
-        """What the client says about its screen (realtime.computers passes it on)."""
-        held = self.held.get(link.lsid)
-        ours = held is not None and held.link is link
-        if isinstance(message, client_wire.ScreenStarted):
-            if held is None or not ours or message.stream != held.stream:
-                log.warning("session %s: the client started stream %d nobody asked for", link.lsid, message.stream)
-                return
-            first = held.share is None
-            held.share = screen.Share(
-                stream=held.stream,
-                source="client",
-                codec=message.codec,
-                width=message.width,
-                height=message.height,
-                monitor=message.monitor,
-                monitors=message.monitors,
-                control=True,
-            )
-            held.error = ""
-            self._announce(held)
-            if first:
-                await self.recorder.open(held.lsid)
-                text = f"Screen sharing started (monitor {message.monitor}, {message.width}x{message.height})."
-                self._note(held.lsid, held.starter[0], text)
-        elif isinstance(message, client_wire.ScreenStopped):
-            if held is not None and ours and message.stream == held.stream:
-                self._end(held, message.error)
-        elif isinstance(message, client_wire.ClipboardChanged):
-            if held is not None and ours and held.controller is not None and "control" in link.allowed:
-                self.runtime.bus.publish_local(ClipboardCopied(link.lsid, held.controller[0], message.text))
-        elif isinstance(message, client_wire.Failed) and held is not None and ours and held.share is None:
-            self._end(held, message.error)  # its start_screen failed
-
-    def link_gone(self, link: Link) -> None:
-        """The client's socket closed (or a newer one replaced it): its share ends; the rep starts again."""
-        held = self.held.get(link.lsid)
-        if held is not None and held.link is link:
-            self._end(held, CLIENT_GONE)
-
-    def client_frame(self, link: Link, header: binary.Header, data: bytes) -> None:
-        held = self.held.get(link.lsid)
-        if held is None or held.link is not link or held.share is None:
-            self.drops.drop(f"session {link.lsid}", "nothing is shared")
-            return
-        self._relay(held, header, data)
-
-    def page_frame(self, page: CustomerPeer, header: binary.Header, data: bytes) -> None:
-        if header.kind is not binary.FrameKind.SCREEN:
-            raise ProtocolError("the page sends screen frames only")
-        held = self.held.get(page.lsid)
-        if held is None or held.page is not page:
-            self.drops.drop(f"session {page.lsid}", "the page shares nothing")
-            return
-        self._relay(held, header, data)
-
-    def _relay(self, held: Held, header: binary.Header, data: bytes) -> None:
-        refusal = held.guard.refusal(header, len(data))
-        if refusal is not None:
-            held.drops.drop(f"session {held.lsid}", refusal)
-            return
-        self.hub.streams.send(header, data)
-        self.recorder.append(held.lsid, header, data)
-
-    async def page_share(self, page: CustomerPeer, request: customer_wire.ScreenShare) -> dict[str, int]:
-        """The customer's page shares (again: a new size). The stream its frames carry."""
-        held = self.held.get(page.lsid)
-        view = self.views.get(page.lsid)
-        if (held is None and view is not None) or (held is not None and held.page is not page):
-            raise ProtocolError("The screen is already shared")
-        if held is None:
-            caps = Caps.of(await self.runtime.settings())
-            session_id = await self.runtime.db.read(_session_id, page.lsid)
-            held = Held(page.lsid, session_id, self._new_stream(), "browser", FrameGuard(0, caps), page=page)
-            held.guard.stream = held.stream
-            held.starter = (page.gsnumber, "")
-            self._hold(held)
-            await self.recorder.open(page.lsid)
-            text = f"Screen sharing started (the customer's browser, {request.width}x{request.height})."
-            self._note(page.lsid, page.gsnumber, text, customer=True)
-        held.share = screen.Share(
-            stream=held.stream, source="browser", codec=request.codec, width=request.width, height=request.height
-        )
-        self._announce(held)
-        return {"stream": held.stream}
-
-    def page_unshare(self, page: CustomerPeer) -> None:
-        held = self.held.get(page.lsid)
-        if held is not None and held.page is page:
-            self._end(held, "")
-
-
-def _session_id(session: Any, lsid: str) -> int:
-    support_session = session_by_lsid(session, lsid)
-    if support_session is None or support_session.ended:
-        raise ProtocolError("this support session is over")
-    return support_session.id
-
-
-def _log_note(session: Any, lsid: str, gsnumber: int, text: str, customer: bool) -> None:
-    """Screen sharing and control have no event types of their own in the spec: they are
-    session notes ("Session Note Added"), by the rep who did it (or the customer)."""
-    support_session = session_by_lsid(session, lsid)
-    if support_session is None or support_session.ended:
-        raise SessionError("The session has already ended")
-    if customer or not gsnumber:
-        actor = engine.customer_actor(session, support_session)
-    else:
-        rep = clients.rep_in_session(session, lsid, gsnumber)
-        actor = Actor(ActorType.REPRESENTATIVE, rep.gsnumber, rep.name, rep.user_id)
-    activity.add_note(session, support_session, actor, text)
 
 
 def screen_state(lsid: str, state: dict[str, Any]) -> console_wire.ScreenState:

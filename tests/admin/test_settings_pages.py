@@ -165,6 +165,11 @@ def test_appliance_settings_reach_the_public_site(admin: AdminClient, client: ht
         "session_key_mail_body": "Go to {url}",
         "customer_reconnect_seconds": "45",
         "console_reconnect_seconds": "120",
+        "screen_recording": "on",
+        "screen_max_fps": "30",
+        "screen_max_kbits": "4000",
+        "screen_max_width": "3840",
+        "screen_max_height": "2160",
     }
     assert admin.post("/login/appliance", fields).status_code == 303
     eventually(lambda: _check("Acme Help" in client.get("/").text))

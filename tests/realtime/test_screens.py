@@ -14,6 +14,7 @@ from lifeline_protocol import binary
 from tests.support.appliance import RunningAppliance, eventually
 from tests.support.client_socket import ProgramSocket
 from tests.support.personas import Personas
+from tests.support.reporting import ReportingApi, children, tags
 from tests.support.screens import ScreenConsole, screen_frame, screen_frames, vp8_pictures
 from tests.support.sockets import CustomerClient, sign_in, start_by_issue
 
@@ -222,13 +223,35 @@ def test_the_sessions_recording_is_a_webm_pyav_plays(session: Session) -> None:
         assert found is not None and found.finished
         return found
 
-    found = eventually(finished, timeout=10)
-    path = session.appliance.data_dir / "recordings" / found.storage_name
-    with av.open(str(path)) as played:
+    eventually(finished, timeout=10)
+    reporter = session.appliance.cli_json(
+        "user",
+        "add",
+        "screen_reporter",
+        "--password",
+        "reporter-password-1",
+        "--reporting-api",
+        "--view-reports",
+        "all_sessions",
+        "--view-recordings",
+    )
+    auth = {"username": "screen_reporter", "password": "reporter-password-1"}
+    assert reporter["id"]
+    with session.appliance.client() as http:
+        reporting = ReportingApi(http)
+        report = reporting.call("SupportSession", auth, lsid=session.lsid)  # checked against the XSD
+        (record,) = children(report, "session")
+        assert {"session_recording_view_url", "session_recording_download_url"} <= set(tags(record))
+        response = reporting.raw("SupportSessionRecording", auth, lsid=session.lsid)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "video/webm"
+    webm = session.appliance.data_dir / "downloaded.webm"
+    webm.write_bytes(response.content)
+    with av.open(str(webm)) as played:
         video = played.streams.video[0]
         assert (video.codec_context.width, video.codec_context.height) == (64, 48)
         assert played.duration is not None and played.duration > 0
-        assert sum(1 for _ in played.demux(video)) >= len(PICTURES)
+        assert sum(1 for packet in played.demux(video) if packet.size) == len(PICTURES)
 
 
 def test_frames_of_no_share_are_dropped(session: Session) -> None:
@@ -237,4 +260,73 @@ def test_frames_of_no_share_are_dropped(session: Session) -> None:
     client.send({"type": "ping"})
     assert client.until("pong")
     assert binary.FrameKind.SCREEN == 1
+    client.close()
+
+
+def test_control_is_handed_over_and_released_when_its_holder_leaves(session: Session) -> None:
+    client, _ = session.sharing_client(["screen", "control"])
+    bob = ScreenConsole(session.appliance, sign_in(session.appliance, "rep_b", session.personas.rep_b.password))
+    bob_gsnumber = bob.welcome["gsnumber"]
+    answer = session.request("to-bob-early", type="screen_control", to=bob_gsnumber)
+    assert answer["error"] == "Only the representative in control can hand it over"
+    assert session.request("take", type="screen_control")["ok"]
+    assert session.request("to-stranger", type="screen_control", to=bob_gsnumber)["error"] == (
+        "They are not in this session"
+    )
+    assert session.request("invite", type="invite", rep_id=session.personas.rep_b.id)["ok"]
+    bob.screen(lambda s: s["share"] is not None)  # a console that starts following is told at once
+    assert session.request("to-bob", type="screen_control", to=bob_gsnumber)["ok"]
+    state = bob.screen(lambda s: s["controller"] == bob_gsnumber)
+    assert state["controller_name"] == "Bob Rep"
+    assert (
+        session.request("take-back", type="screen_control")["error"] == "Bob Rep is in control; they can hand it over"
+    )
+    assert session.request("leave", bob, type="leave")["ok"]
+    session.alice.screen(lambda s: s["controller"] is None)
+    notes = eventually(lambda: _at_least(_notes(session), 4))
+    assert "Screen control taken." in notes
+    assert "Screen control handed to Bob Rep." in notes
+    assert "Screen control released: the representative in control left." in notes
+    allowed = events_of(session, "Service Access Allowed")
+    assert {e["capability"] for e in allowed} >= {"screen", "control"}
+    bob.close()
+    client.close()
+
+
+def test_a_client_that_reconnects_ends_its_share(session: Session) -> None:
+    client, _ = session.sharing_client(["screen"])
+    again = ProgramSocket(session.appliance, session.token, allowed=["screen"])
+    stopped = session.alice.screen(lambda s: s["share"] is None)
+    assert stopped["error"] == "The customer's Lifeline client disconnected"
+    assert again.welcome["type"] == "welcome"
+    again.close()
+    client.close()
+
+
+def events_of(session: Session, kind: str) -> list[dict[str, str]]:
+    from sqlalchemy import select
+
+    from lifeline.sessions.models import SessionEvent, SupportSession
+
+    def read(db: Any) -> list[dict[str, str]]:
+        rows = db.scalars(
+            select(SessionEvent)
+            .join(SupportSession, SupportSession.id == SessionEvent.session_id)
+            .where(SupportSession.lsid == session.lsid, SessionEvent.event_type == kind)
+        ).all()
+        return [dict(r.data) for r in rows]
+
+    return list(session.appliance.with_session(read))
+
+
+def test_the_clients_share_replaces_the_pages(session: Session) -> None:
+    session.customer.send({"type": "screen_share", "ref": "share", "width": 64, "height": 48})
+    page_stream = session.customer.ack("share")["result"]["stream"]
+    client, stream = session.sharing_client(["screen"])
+    assert stream != page_stream
+    view = session.customer.until("screen")
+    while view["source"] != "client":
+        view = session.customer.until("screen")
+    session.customer.send({"type": "screen_share", "ref": "again", "width": 64, "height": 48})
+    assert session.customer.ack("again")["error"] == "The screen is already shared"
     client.close()

@@ -4,8 +4,8 @@ socket that sends a stream's binary frames reaches every socket watching that st
 binary frames, byte for byte; a viewer that stops reading neither slows the sender nor the
 other viewers, and what it gets when it reads again decodes (every jump lands on a key
 frame); a frame that is not one gets the protocol's error and the socket carries on.
-(No public message opens a stream yet: the console and customer sockets still refuse
-binary frames, see test_bad_frames.py.)"""
+(Screens through the whole appliance, with the messages that open their streams, are
+test_screens.py's.)"""
 
 from __future__ import annotations
 
