@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from lifeline_protocol import binary
-from playwright.sync_api import Browser, Locator, Playwright, expect
+from playwright.sync_api import Browser, Locator, Page, Playwright, expect
 
 from tests.browser.conftest import ARGS, CHROMIUM
 from tests.browser.pages import Console, Customer, new_context, site_url, start_with_issue
@@ -68,9 +68,22 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     launched.close()
 
 
+def console_errors(page: Page, errors: list[str]) -> None:
+    """A refused script or style (the pages' CSP), or a script's console.error, is an error too."""
+    page.on(
+        "console",
+        lambda message: (
+            errors.append(message.text)
+            if message.type == "error" and not message.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
+
+
 @pytest.fixture
 def alice(browser: Browser, appliance: RunningAppliance, personas: Personas) -> Iterator[Console]:
     console = Console(browser, appliance)
+    console_errors(console.page, console.errors)
     console.page.set_viewport_size({"width": 1400, "height": 900})
     console.sign_in("rep_a", personas.rep_a.password)
     yield console
@@ -81,6 +94,7 @@ def alice(browser: Browser, appliance: RunningAppliance, personas: Personas) -> 
 @pytest.fixture
 def customer(browser: Browser, appliance: RunningAppliance) -> Iterator[Customer]:
     person = Customer(browser, appliance)
+    console_errors(person.page, person.errors)
     yield person
     assert person.errors == []
     person.close()
@@ -328,3 +342,8 @@ def test_the_rep_in_control_clicks_and_types_in_the_pictures_pixels(
 
     pane.locator("button.release").click()
     expect(pane.locator("button.take-control")).to_be_visible()
+
+    # The customer stops it from their page: seeing the screen is taken back.
+    customer.page.locator("#screen-share button.stop-sharing").click()
+    answer = program.until("consent_answer")
+    assert (answer["capability"], answer["allowed"]) == ("screen", False)
