@@ -347,3 +347,54 @@ def test_the_rep_in_control_clicks_and_types_in_the_pictures_pixels(
     customer.page.locator("#screen-share button.stop-sharing").click()
     answer = program.until("consent_answer")
     assert (answer["capability"], answer["allowed"]) == ("screen", False)
+
+
+def test_control_is_handed_over_and_both_reps_see_the_screen(
+    appliance: RunningAppliance,
+    browser: Browser,
+    personas: Personas,
+    alice: Console,
+    customer: Customer,
+    programs: list[ProgramSocket],
+) -> None:
+    frames = picture_frames(browser, appliance, 2)
+    bob = Console(browser, appliance).sign_in("rep_b", personas.rep_b.password)
+    console_errors(bob.page, bob.errors)
+    try:
+        start_with_issue(customer, personas.issue_started, "Hana Handover")
+        alice.take("Hana Handover")
+        alice.page.select_option(".invite-form select", label="Bob Rep")
+        alice.page.click(".invite-form button")
+        expect(bob.page.locator(".summary .customer-name")).to_have_text("Hana Handover")
+        program = ProgramSocket(appliance, token_of(customer), allowed=["screen", "control"])
+        programs.append(program)
+        for console in (alice, bob):
+            expect(console.page.locator("#computer .client-status")).to_contain_text("is connected")
+            console.page.locator('#computer .computer-tab[data-pane="screen"]').click()
+        screen_pane(alice).locator("button.show-screen").click()
+        start = program.until("start_screen")
+        stream = start["stream"]
+        program.send(
+            {"type": "screen_started", "stream": stream, "codec": "vp8", "width": 320, "height": 200, "monitor": 1}
+        )
+        program.send({"type": "done", "request": start["request"]})
+        for console in (alice, bob):  # every rep in the session sees it
+            wait_for_pictures(console, program, stream, frames)
+
+        screen_pane(alice).locator("button.take-control").click()
+        expect(screen_pane(bob).locator(".controller")).to_have_text("Alice Rep is in control.")
+        screen_pane(alice).locator("button.hand-over", has_text="Hand over to Bob Rep").click()
+        expect(screen_pane(bob).locator(".controller.mine")).to_be_visible()
+        expect(screen_pane(alice).locator(".controller")).to_have_text("Bob Rep is in control.")
+        expect(customer.page.locator("#screen-share .sharing")).to_contain_text("Bob Rep controls your mouse")
+
+        canvas = screen_pane(bob).locator("canvas.screen-canvas")
+        canvas.click()
+        bob.page.keyboard.press("F5")
+        events: list[dict[str, Any]] = []
+        while not any(e["kind"] == "key" for e in events):
+            events += program.until("screen_input")["events"]
+        assert [(e["key"], e["down"]) for e in events if e["kind"] == "key"][:1] == [("F5", True)]
+        assert bob.errors == []
+    finally:
+        bob.close()
