@@ -1,8 +1,10 @@
-"""The customer's screen in the browsers: the rep's Screen pane asks for the screen and for
-control and the customer's page words them; a customer without the client shares from
-their page (Chromium's fake capture, VP8 from WebCodecs) and the rep's console shows the
-picture on its canvas; the rep in control clicks and types on the canvas and the Lifeline
-client (spoken at the protocol's level) gets the input in the picture's pixels."""
+"""The customer's screen in the browsers, against the real appliance and its relay: the
+rep's Screen pane asks for the screen and for control and the customer's page words them;
+a customer without the client shares from their page (Chromium's fake capture, VP8 from
+WebCodecs), the rep's console shows the picture on its canvas, and the recording plays in
+/login; the rep in control clicks and types on the canvas and the Lifeline client (spoken
+at the protocol's level) gets the input in the picture's pixels, with the clipboard both
+ways; control is handed from one rep to another."""
 
 from __future__ import annotations
 
