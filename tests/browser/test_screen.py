@@ -1,8 +1,10 @@
-"""The customer's screen in the browsers: the rep's Screen pane asks for the screen and for
-control and the customer's page words them; a customer without the client shares from
-their page (Chromium's fake capture, VP8 from WebCodecs) and the rep's console shows the
-picture on its canvas; the rep in control clicks and types on the canvas and the Lifeline
-client (spoken at the protocol's level) gets the input in the picture's pixels."""
+"""The customer's screen in the browsers, against the real appliance and its relay: the
+rep's Screen pane asks for the screen and for control and the customer's page words them;
+a customer without the client shares from their page (Chromium's fake capture, VP8 from
+WebCodecs), the rep's console shows the picture on its canvas, and the recording plays in
+/login; the rep in control clicks and types on the canvas and the Lifeline client (spoken
+at the protocol's level) gets the input in the picture's pixels, with the clipboard both
+ways; control is handed from one rep to another."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from typing import Any
 
 import pytest
 from lifeline_protocol import binary
-from playwright.sync_api import Browser, Locator, Playwright, expect
+from playwright.sync_api import Browser, Locator, Page, Playwright, expect
 
 from tests.browser.conftest import ARGS, CHROMIUM
 from tests.browser.pages import Console, Customer, new_context, site_url, start_with_issue
@@ -68,9 +70,22 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     launched.close()
 
 
+def console_errors(page: Page, errors: list[str]) -> None:
+    """A refused script or style (the pages' CSP), or a script's console.error, is an error too."""
+    page.on(
+        "console",
+        lambda message: (
+            errors.append(message.text)
+            if message.type == "error" and not message.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
+
+
 @pytest.fixture
 def alice(browser: Browser, appliance: RunningAppliance, personas: Personas) -> Iterator[Console]:
     console = Console(browser, appliance)
+    console_errors(console.page, console.errors)
     console.page.set_viewport_size({"width": 1400, "height": 900})
     console.sign_in("rep_a", personas.rep_a.password)
     yield console
@@ -81,6 +96,7 @@ def alice(browser: Browser, appliance: RunningAppliance, personas: Personas) -> 
 @pytest.fixture
 def customer(browser: Browser, appliance: RunningAppliance) -> Iterator[Customer]:
     person = Customer(browser, appliance)
+    console_errors(person.page, person.errors)
     yield person
     assert person.errors == []
     person.close()
@@ -328,3 +344,59 @@ def test_the_rep_in_control_clicks_and_types_in_the_pictures_pixels(
 
     pane.locator("button.release").click()
     expect(pane.locator("button.take-control")).to_be_visible()
+
+    # The customer stops it from their page: seeing the screen is taken back.
+    customer.page.locator("#screen-share button.stop-sharing").click()
+    answer = program.until("consent_answer")
+    assert (answer["capability"], answer["allowed"]) == ("screen", False)
+
+
+def test_control_is_handed_over_and_both_reps_see_the_screen(
+    appliance: RunningAppliance,
+    browser: Browser,
+    personas: Personas,
+    alice: Console,
+    customer: Customer,
+    programs: list[ProgramSocket],
+) -> None:
+    frames = picture_frames(browser, appliance, 2)
+    bob = Console(browser, appliance).sign_in("rep_b", personas.rep_b.password)
+    console_errors(bob.page, bob.errors)
+    try:
+        start_with_issue(customer, personas.issue_started, "Hana Handover")
+        alice.take("Hana Handover")
+        alice.page.select_option(".invite-form select", label="Bob Rep")
+        alice.page.click(".invite-form button")
+        expect(bob.page.locator(".summary .customer-name")).to_have_text("Hana Handover")
+        program = ProgramSocket(appliance, token_of(customer), allowed=["screen", "control"])
+        programs.append(program)
+        for console in (alice, bob):
+            expect(console.page.locator("#computer .client-status")).to_contain_text("is connected")
+            console.page.locator('#computer .computer-tab[data-pane="screen"]').click()
+        screen_pane(alice).locator("button.show-screen").click()
+        start = program.until("start_screen")
+        stream = start["stream"]
+        program.send(
+            {"type": "screen_started", "stream": stream, "codec": "vp8", "width": 320, "height": 200, "monitor": 1}
+        )
+        program.send({"type": "done", "request": start["request"]})
+        for console in (alice, bob):  # every rep in the session sees it
+            wait_for_pictures(console, program, stream, frames)
+
+        screen_pane(alice).locator("button.take-control").click()
+        expect(screen_pane(bob).locator(".controller")).to_have_text("Alice Rep is in control.")
+        screen_pane(alice).locator("button.hand-over", has_text="Hand over to Bob Rep").click()
+        expect(screen_pane(bob).locator(".controller.mine")).to_be_visible()
+        expect(screen_pane(alice).locator(".controller")).to_have_text("Bob Rep is in control.")
+        expect(customer.page.locator("#screen-share .sharing")).to_contain_text("Bob Rep controls your mouse")
+
+        canvas = screen_pane(bob).locator("canvas.screen-canvas")
+        canvas.click()
+        bob.page.keyboard.press("F5")
+        events: list[dict[str, Any]] = []
+        while not any(e["kind"] == "key" for e in events):
+            events += program.until("screen_input")["events"]
+        assert [(e["key"], e["down"]) for e in events if e["kind"] == "key"][:1] == [("F5", True)]
+        assert bob.errors == []
+    finally:
+        bob.close()

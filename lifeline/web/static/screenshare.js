@@ -24,7 +24,8 @@ const BrowserShare = (() => {
       this.sequence = 0;
       this.started = 0;
       this.lastKey = 0;
-      this.lastSent = 0;
+      this.lastSeen = 0; // when the last picture came from the track
+      this.credit = 1; // pictures that may be sent now: MAX_FPS a second, at most one saved up
       this.wantKey = true;
       this.size = null; // [width, height] the encoder is set for
       this.encoder = null;
@@ -76,7 +77,10 @@ const BrowserShare = (() => {
     async encode(picture) {
       try {
         const now = performance.now();
-        if (this.stopped || now - this.lastSent < 1000 / MAX_FPS - 2) return;
+        // At most MAX_FPS a second however fast the capture; every picture of a slower one.
+        this.credit = Math.min(1, this.credit + ((now - this.lastSeen) * MAX_FPS) / 1000);
+        this.lastSeen = now;
+        if (this.stopped || this.credit < 0.8) return; // a capture at MAX_FPS comes a little early at times
         const size = fitted(picture.displayWidth, picture.displayHeight);
         if (!this.size || size[0] !== this.size[0] || size[1] !== this.size[1]) await this.announce(size);
         if (!this.stream || this.stopped || this.encoder.state !== "configured") return;
@@ -90,7 +94,7 @@ const BrowserShare = (() => {
           this.wantKey = false;
           this.lastKey = now;
         }
-        this.lastSent = now;
+        this.credit -= 1;
         if (size[0] === picture.displayWidth && size[1] === picture.displayHeight) {
           this.encoder.encode(picture, { keyFrame });
         } else { // odd or oversized: the encoder gets the even part it was set up for
