@@ -7,6 +7,7 @@ from __future__ import annotations
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.pages import Console, new_context, site_url
+from tests.browser.test_screen import console_errors
 from tests.support.appliance import RunningAppliance
 from tests.support.personas import Personas
 
@@ -20,7 +21,9 @@ def join(page: Page, name: str) -> None:
 def test_a_rep_presents_and_attendees_join_by_key_and_by_link(
     browser: Browser, appliance: RunningAppliance, personas: Personas
 ) -> None:
-    alice = Console(browser, appliance).sign_in("rep_a", personas.rep_a.password)
+    alice = Console(browser, appliance)
+    console_errors(alice.page, alice.errors)  # a CSP refusal or console.error fails the test too
+    alice.sign_in("rep_a", personas.rep_a.password)
     alice.page.click("#present")
     panel = alice.page.locator("#presentation")
     expect(panel.locator("h2")).to_have_text("You are presenting")
@@ -34,6 +37,7 @@ def test_a_rep_presents_and_attendees_join_by_key_and_by_link(
     ann = attendees.new_page()
     errors: list[str] = []
     ann.on("pageerror", lambda error: errors.append(str(error)))
+    console_errors(ann, errors)
     ann.goto(site_url(appliance) + "/")
     ann.fill("#session-key input[name=short_key]", key)
     ann.click("#session-key button[type=submit]")
@@ -44,6 +48,7 @@ def test_a_rep_presents_and_attendees_join_by_key_and_by_link(
     bob_context = new_context(browser)
     bob = bob_context.new_page()
     bob.on("pageerror", lambda error: errors.append(str(error)))
+    console_errors(bob, errors)
     bob.goto(link)
     join(bob, "Bob Viewer")
     expect(panel.locator(".attendee-list li")).to_have_text(["Ann Attendee", "Bob Viewer"])

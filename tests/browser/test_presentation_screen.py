@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, Playwright, expect
 from tests.admin.helpers import signed_in
 from tests.browser.conftest import ARGS, CHROMIUM
 from tests.browser.pages import Console, new_context, site_url
-from tests.browser.test_screen import CAPTURE_ARGS, pixel
+from tests.browser.test_screen import CAPTURE_ARGS, console_errors, pixel
 from tests.support.appliance import RunningAppliance, eventually
 from tests.support.personas import Personas
 from tests.support.reporting import ReportingApi, provision_reporters
@@ -31,7 +31,9 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 def test_attendees_see_the_presenters_screen_and_it_is_recorded(
     browser: Browser, appliance: RunningAppliance, personas: Personas, client: httpx.Client, output_dir: Path
 ) -> None:
-    alice = Console(browser, appliance).sign_in("rep_a", personas.rep_a.password)
+    alice = Console(browser, appliance)
+    console_errors(alice.page, alice.errors)  # a CSP refusal or console.error fails the test too
+    alice.sign_in("rep_a", personas.rep_a.password)
     alice.page.click("#present")
     panel = alice.page.locator("#presentation")
     key = panel.locator(".presentation-key").inner_text()
@@ -40,6 +42,7 @@ def test_attendees_see_the_presenters_screen_and_it_is_recorded(
     ann = attendees.new_page()
     errors: list[str] = []
     ann.on("pageerror", lambda error: errors.append(str(error)))
+    console_errors(ann, errors)
     ann.goto(f"{site_url(appliance)}/presentation/{key}")
     ann.fill("#name", "Ann Attendee")
     ann.click("#join button[type=submit]")
@@ -60,6 +63,7 @@ def test_attendees_see_the_presenters_screen_and_it_is_recorded(
     # A second attendee joins while the screen is shown and starts at a key frame.
     late = attendees.new_page()
     late.on("pageerror", lambda error: errors.append(str(error)))
+    console_errors(late, errors)
     late.goto(f"{site_url(appliance)}/presentation/{key}")
     late.fill("#name", "Late Larry")
     late.click("#join button[type=submit]")
