@@ -50,6 +50,9 @@ class CustomerDetails:
     details: str = ""
 
 
+ONE_PRESENTER = "A presentation has one presenter: nobody else joins it"
+
+
 def rep_actor(connection: ClientConnection, user: User) -> Actor:
     return Actor(ActorType.REPRESENTATIVE, connection.gsnumber, user.display_name, user.id)
 
@@ -209,6 +212,8 @@ def join_session(
         raise SessionError("The session has already ended")
     if connection.kind != ClientKind.REPRESENTATIVE.value or connection.disconnected_at is not None:
         raise SessionError("The representative is not logged in")
+    if support_session.session_type == PRESENTATION and support_session.owner_gsnumber is not None:
+        raise SessionError(ONE_PRESENTER)
     me = rep_actor(connection, user)
     row = _participant(session, support_session, "representative", connection.gsnumber)
     if row is not None and row.joined_at is not None:
@@ -294,6 +299,8 @@ def leave_session(
     row = _participant(session, support_session, "representative", connection.gsnumber)
     if row is None or row.joined_at is None:
         raise SessionError("The representative is not in this session")
+    if support_session.session_type == PRESENTATION:
+        raise SessionError("A presenter does not leave a presentation: end it instead")
     me = rep_actor(connection, user)
     _depart(session, support_session, row, me, performed_by or me)
     if support_session.owner_gsnumber == connection.gsnumber:
@@ -346,6 +353,8 @@ def transfer_session(session: Session, support_session: SupportSession, queue: Q
     """Move the session to another queue; its owner, if any, leaves it."""
     if support_session.ended:
         raise SessionError("The session has already ended")
+    if support_session.session_type == PRESENTATION:
+        raise SessionError("A presentation is not in a queue: it cannot be transferred")
     if support_session.owner_gsnumber is not None:
         row = _participant(session, support_session, "representative", support_session.owner_gsnumber)
         support_session.owner_user_id = None
@@ -535,7 +544,7 @@ def connection_gone(session: Session, connection: ClientConnection) -> None:
         support_session = session.get(SupportSession, row.session_id)
         if support_session is None or user is None:
             continue
-        if support_session.session_type == PRESENTATION and support_session.owner_gsnumber == connection.gsnumber:
+        if support_session.session_type == PRESENTATION:  # its presenter is gone: it is over
             end_session(session, support_session, SYSTEM, reason="presenter logged out")
             continue
         leave_session(session, support_session, connection, user, performed_by=SYSTEM)

@@ -155,6 +155,13 @@ def test_one_presentation_at_a_time_and_only_its_presenter_ends_it(
     try:
         other.send(wire.PresentationEnd(ref="not-mine", lsid=started["lsid"]))
         assert other.ack("not-mine")["error"] == "Only the session's owner can do that"
+        # A presentation is no support session: nobody is invited in, it is not transferred or left.
+        console.send(wire.Invite(ref="invite", lsid=started["lsid"], rep_id=personas.rep_b.id))
+        assert console.ack("invite")["error"] == "A presentation has one presenter: nobody else joins it"
+        console.send(wire.Transfer(ref="transfer", lsid=started["lsid"], queue="general"))
+        assert console.ack("transfer")["error"] == "A presentation is not in a queue: it cannot be transferred"
+        console.send(wire.Leave(ref="leave", lsid=started["lsid"]))
+        assert console.ack("leave")["error"] == "A presenter does not leave a presentation: end it instead"
     finally:
         other.send({"type": "logout"})
         other.close()
