@@ -104,9 +104,13 @@ class AttendeeSocket:
         # Presentations' states seen so far: one that arrives while an attendee joins, before
         # its socket is listed here, would be missed (see serve).
         self.states_seen = 0
-        runtime.bus.subscribe(self.on_event)
-        hub.on_stop.append(self.close_all)
+        self._unsubscribe = runtime.bus.subscribe(self.on_event)
+        hub.on_stop.append(self.stop)
         hub.on_replaced.append(self.close_all)
+
+    def stop(self) -> None:
+        self._unsubscribe()
+        self.close_all()
 
     def close_all(self) -> None:
         for peers in list(self.by_lsid.values()):

@@ -48,7 +48,7 @@ class PresenterScreens:
         self.screens = screens
         self.shares = screens.shares  # this process's shares: the presenter's is one of them
         self.presenters: dict[int, ConsolePeer] = {}  # stream -> the console sending it (on this process)
-        runtime.bus.subscribe(self.on_event)
+        hub.on_stop.append(runtime.bus.subscribe(self.on_event))  # the unsubscribe, when the appliance stops
 
     def on_event(self, event: Any) -> None:
         if isinstance(event, ScreenChanged) and event.state["share"] is None:
