@@ -129,7 +129,6 @@
   function goodbye() {
     thanks.hidden = false;
     if (socket.ready) socket.socket.send(JSON.stringify({ type: "bye" }));
-    socket.stopped = true; // the appliance closes the socket after a bye: no "Reconnecting…", no reconnect
   }
 
   const socket = new LiveSocket("/ws/customer", {
