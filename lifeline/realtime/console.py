@@ -6,6 +6,7 @@ request resent after a reconnect under the same `ref` is not done twice.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -33,6 +34,7 @@ from lifeline.presence.models import ClientConnection, ClientInfo
 from lifeline.presence.queries import live_rep_connection
 from lifeline.realtime.computers import COMPUTER_REQUESTS, Computers
 from lifeline.realtime.hub import ConsolePeer, Hub
+from lifeline.realtime.presenter_screen import PresenterScreens
 from lifeline.realtime.screens import SCREEN_REQUESTS, Screens
 from lifeline.realtime.socket import (
     DONE,
@@ -46,7 +48,7 @@ from lifeline.realtime.socket import (
 )
 from lifeline.runtime import Runtime
 from lifeline.sessions import actions as engine
-from lifeline.sessions import activity, connections
+from lifeline.sessions import activity, connections, presenting
 from lifeline.sessions.attach import RESUME_REFUSED, Attached, attach_console
 from lifeline.sessions.keys import IssuedKey, KeyRequest, SessionKeyError, generate_session_key, key_site
 from lifeline.sessions.live import SomeoneTyping
@@ -64,12 +66,21 @@ def _attach_with_survey(session: Session, **how: Any) -> tuple[Attached | str, l
 
 
 class ConsoleSocket:
-    def __init__(self, runtime: Runtime, hub: Hub, auth: WebAuth, computers: Computers, screens: Screens) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        hub: Hub,
+        auth: WebAuth,
+        computers: Computers,
+        screens: Screens,
+        presenter: PresenterScreens,
+    ) -> None:
         self.runtime = runtime
         self.hub = hub
         self.auth = auth
         self.computers = computers
         self.screens = screens
+        self.presenter = presenter
 
     async def serve(self, websocket: WebSocket) -> None:
         if not same_origin(websocket):
@@ -141,14 +152,19 @@ class ConsoleSocket:
         peer.release()
         self.hub.console_ready(peer)
         self.hub.followed(peer, attached.history)
-        actions = ConsoleActions(self.runtime, peer, signed_in, self.hub, self.computers, self.screens)
+        actions = ConsoleActions(self.runtime, peer, signed_in, self.hub, self.computers, self.screens, self.presenter)
         grace = (await self.runtime.settings())["console_reconnect_seconds"]
         outcome = "closed"
         try:
-            outcome = await run_peer(websocket, peer, decode_console_request, actions.handle, weight=_weight)
+            # A presenting console sends its screen's frames (realtime.presenter_screen).
+            frames = functools.partial(self.presenter.frame, peer)
+            outcome = await run_peer(
+                websocket, peer, decode_console_request, actions.handle, frames=frames, weight=_weight
+            )
             if peer.signed_out:  # the rep is logged out at once, not kept for a reconnect
                 await self.runtime.db.write(connections.disconnect_by_gsnumber, peer.gsnumber)
         finally:
+            self.presenter.console_gone(peer)
             self.hub.remove(peer, detached=outcome != "done" and not peer.signed_out, grace=grace)
 
 
@@ -162,7 +178,17 @@ def _weight(request: Any) -> float:
 
 
 # The requests about one session (each names it by `lsid`).
-InSession = wire.Take | wire.Note | wire.ExternalKey | wire.Transfer | wire.Invite | wire.Leave | wire.End | wire.Survey
+InSession = (
+    wire.Take
+    | wire.Note
+    | wire.ExternalKey
+    | wire.Transfer
+    | wire.Invite
+    | wire.Leave
+    | wire.End
+    | wire.Survey
+    | wire.PresentationEnd
+)
 
 
 class ConsoleActions:
@@ -176,6 +202,7 @@ class ConsoleActions:
         hub: Hub,
         computers: Computers,
         screens: Screens,
+        presenter: PresenterScreens,
     ) -> None:
         self.runtime = runtime
         self.peer = peer
@@ -183,6 +210,7 @@ class ConsoleActions:
         self.hub = hub
         self.computers = computers
         self.screens = screens
+        self.presenter = presenter
         self.typing_throttle = TypingThrottle()
         self.handlers: dict[type[wire.ConsoleRequest], Callable[[Any], Awaitable[Ack | None]]] = {
             wire.Take: self.take,
@@ -197,6 +225,10 @@ class ConsoleActions:
             wire.Survey: self.survey,
             wire.Showing: self.showing,
             wire.GenerateKey: self.generate_key,
+            wire.PresentationStart: self.presentation_start,
+            wire.PresentationEnd: self.presentation_end,
+            wire.PresentationShare: self.presentation_share,
+            wire.PresentationUnshare: self.presentation_unshare,
             wire.OpenScript: self.open_script,
         }
 
@@ -382,6 +414,58 @@ class ConsoleActions:
                 "expires": key.expires_at.timestamp(),
             },
         )
+
+    async def presentation_start(self, request: wire.PresentationStart) -> Ack:
+        """Present: a presentation this rep owns, and the key and link attendees join with."""
+        directory = await self.runtime.directory()
+        site = key_site(directory, request.hostname)
+        if site is None:
+            raise ProtocolError("that is not a hostname of one of our public sites")
+        settings = await self.runtime.settings()
+        gsnumber, user_id = self.peer.gsnumber, self.signed_in.user_id
+
+        def start(session: Session) -> presenting.Presenting:
+            self._check_signed_in(session)
+            connection = session.get(ClientConnection, gsnumber)
+            user = session.get(User, user_id)
+            if connection is None or user is None:
+                raise ProtocolError("your console connection has ended; sign in again")
+            try:
+                return presenting.start_presentation(
+                    session,
+                    connection,
+                    user,
+                    public_site_id=site.id,
+                    url_hostname=site.hostname,
+                    max_ttl=settings["session_key_max_ttl"],
+                )
+            except (engine.SessionError, QueueError, SessionKeyError) as error:
+                raise ProtocolError(str(error)) from None
+
+        started = await self.runtime.db.write(start)
+        site_url = public_base_url(site.hostname, self.runtime.https_port_for_urls(settings))
+        return ack(
+            request,
+            {
+                "lsid": started.lsid,
+                "short_key": started.key.short_key,
+                "url": f"{site_url}/presentation/{started.key.url_key}",
+            },
+        )
+
+    async def presentation_end(self, request: wire.PresentationEnd) -> Ack:
+        def work(s: Session, ss: SupportSession, c: ClientConnection, u: User) -> None:
+            engine.require_owner(ss, c)
+            presenting.end_presentation(s, ss, engine.rep_actor(c, u), reason="ended by presenter")
+
+        return await self._in_session(request, work)
+
+    async def presentation_share(self, request: wire.PresentationShare) -> Ack:
+        return ack(request, await self.presenter.share(self.peer, self.signed_in.display_name, request))
+
+    async def presentation_unshare(self, request: wire.PresentationUnshare) -> Ack:
+        self.presenter.unshare(self.peer, request.lsid)
+        return ack(request)
 
     async def open_script(self, request: wire.OpenScript) -> Ack:
         """A client script file from the Client Scripting API, opened in the console."""

@@ -1,4 +1,4 @@
-"""The WebSocket endpoints of consoles, customer clients and the Lifeline client, wired by
+"""The WebSocket endpoints of consoles, customer clients, presentation attendees and the Lifeline client, wired by
 app.py beside the pages."""
 
 from __future__ import annotations
@@ -7,11 +7,13 @@ from lifeline_protocol import CloseCode
 from starlette.routing import BaseRoute, WebSocketRoute
 
 from lifeline.http.auth import WebAuth
+from lifeline.realtime.attendee import AttendeeSocket
 from lifeline.realtime.client import ClientSocket
 from lifeline.realtime.computers import Computers
 from lifeline.realtime.console import ConsoleSocket
 from lifeline.realtime.customer import CustomerSocket
 from lifeline.realtime.hub import Hub
+from lifeline.realtime.presenter_screen import PresenterScreens
 from lifeline.realtime.screens import Screens
 from lifeline.runtime import Runtime
 
@@ -22,8 +24,10 @@ def realtime_routes(runtime: Runtime, hub: Hub, auth: WebAuth) -> list[BaseRoute
     hub.on_stop.append(computers.stop)
     hub.on_stop.append(screens.stop)
     hub.on_replaced.append(lambda: computers.close_all(CloseCode.RESTART))
+    presenter = PresenterScreens(runtime, hub, screens)
     return [
-        WebSocketRoute("/ws/console", ConsoleSocket(runtime, hub, auth, computers, screens).serve),
+        WebSocketRoute("/ws/console", ConsoleSocket(runtime, hub, auth, computers, screens, presenter).serve),
         WebSocketRoute("/ws/customer", CustomerSocket(runtime, hub, computers, screens).serve),
         WebSocketRoute("/ws/client", ClientSocket(runtime, computers, screens).serve),
+        WebSocketRoute("/ws/attendee", AttendeeSocket(runtime, hub, screens).serve),
     ]

@@ -15,7 +15,7 @@ from lifeline.db.base import utcnow
 from lifeline.recordings import asciicast
 from lifeline.recordings.models import Recording
 from lifeline.sessions.events import Actor, log_event
-from lifeline.sessions.models import EventType, SupportSession
+from lifeline.sessions.models import PRESENTATION, EventType, SupportSession
 
 WEBM = "video/webm"
 
@@ -97,19 +97,23 @@ def finish_recording(session: Session, recording_id: int, size: int) -> None:
     recording.ended_at = utcnow()
 
 
+def screen_kind(support_session: SupportSession) -> RecordingKind:
+    """A presentation's screen is its presentation recording (PresentationRecording serves it)."""
+    return RecordingKind.PRESENTATION if support_session.session_type == PRESENTATION else RecordingKind.SCREEN
+
+
 def screen_recording(session: Session, lsid: str) -> tuple[int, str, float] | None:
     """The session's one screen recording, begun at its first share: (id, storage name, when
     it began as a Unix time). None when the session has ended (or is no session)."""
     support_session = session.scalar(select(SupportSession).where(SupportSession.lsid == lsid))
     if support_session is None or support_session.ended:
         return None
+    kind = screen_kind(support_session)
     recording = session.scalar(
-        select(Recording).where(
-            Recording.session_id == support_session.id, Recording.kind == RecordingKind.SCREEN.value
-        )
+        select(Recording).where(Recording.session_id == support_session.id, Recording.kind == kind.value)
     )
     if recording is None:
-        recording = begin_recording(session, support_session, RecordingKind.SCREEN)
+        recording = begin_recording(session, support_session, kind)
     return recording.id, recording.storage_name, recording.started_at.timestamp()
 
 
@@ -118,7 +122,7 @@ def unfinished_screen_recording(session: Session, session_id: int) -> tuple[int,
     row = session.execute(
         select(Recording.id, Recording.storage_name).where(
             Recording.session_id == session_id,
-            Recording.kind == RecordingKind.SCREEN.value,
+            Recording.kind.in_([RecordingKind.SCREEN.value, RecordingKind.PRESENTATION.value]),
             Recording.ended_at.is_(None),
         )
     ).first()

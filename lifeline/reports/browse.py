@@ -17,6 +17,7 @@ from lifeline.directory.models import CustomAttribute, PublicSite, Team, User, V
 from lifeline.recordings.models import Recording
 from lifeline.reports.criteria import Viewer, session_has
 from lifeline.sessions.models import (
+    SUPPORT,
     EventType,
     SessionAttribute,
     SessionEvent,
@@ -443,7 +444,11 @@ def team_summaries(session: Session, window: DayRange, viewer: Viewer) -> list[T
 
 
 def sessions_per_day(session: Session, window: DayRange, viewer: Viewer, team_id: int | None) -> list[tuple[date, int]]:
-    query = select(SupportSession.start_time).where(window.condition(), viewer.condition())
+    # Support sessions a day: presentations are listed in the search (their recordings play
+    # on their page), not counted here.
+    query = select(SupportSession.start_time).where(
+        window.condition(), viewer.condition(), SupportSession.session_type == SUPPORT
+    )
     if team_id is not None:
         query = query.where(session_has(SessionTeam.session_id == SupportSession.id, SessionTeam.team_id == team_id))
     per_day = Counter(start.astimezone(window.zone).date() for start in session.scalars(query))

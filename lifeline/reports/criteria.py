@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Exists, Select, and_, exists, or_, select, true
 
 from lifeline.directory.models import TeamMember, ViewReports
-from lifeline.sessions.models import SessionParticipant, SessionTeam, SupportSession
+from lifeline.sessions.models import SUPPORT, SessionParticipant, SessionTeam, SupportSession
 from lifeline.surveys.models import SurveyResponse
 
 
@@ -33,7 +33,8 @@ class Window:
 
     def condition(self) -> ColumnElement[bool]:
         column = self.column
-        parts = [column >= self.since]
+        # Support sessions only: presentations share the table (sessions.presenting).
+        parts = [column >= self.since, SupportSession.session_type == SUPPORT]
         if self.until is not None:
             parts.append(column < self.until)
         if self.by is WindowBy.END:
@@ -153,7 +154,7 @@ class Selection:
     with_survey: str | None = None  # only sessions with an exit survey of this kind
 
     def conditions(self) -> list[ColumnElement[bool]]:
-        parts: list[ColumnElement[bool]] = []
+        parts: list[ColumnElement[bool]] = [SupportSession.session_type == SUPPORT]
         if self.lsids:
             parts.append(SupportSession.lsid.in_(self.lsids))
         else:

@@ -18,9 +18,11 @@ from sqlalchemy.orm import Session
 from lifeline.appliance import stamps
 from lifeline.db.base import utcnow
 from lifeline.directory.models import Team, TeamMember, User
-from lifeline.presence.models import ClientConnection, ClientKind
+from lifeline.presence.models import ClientConnection, ClientKind, ConnectionState
 from lifeline.sessions.events import SYSTEM, Actor, ActorType, log_event
+from lifeline.sessions.live import mark_changed
 from lifeline.sessions.models import (
+    PRESENTATION,
     EventType,
     SessionAttribute,
     SessionKey,
@@ -46,6 +48,9 @@ class CustomerDetails:
     company_code: str = ""
     issue: str = ""
     details: str = ""
+
+
+ONE_PRESENTER = "A presentation has one presenter: nobody else joins it"
 
 
 def rep_actor(connection: ClientConnection, user: User) -> Actor:
@@ -207,6 +212,8 @@ def join_session(
         raise SessionError("The session has already ended")
     if connection.kind != ClientKind.REPRESENTATIVE.value or connection.disconnected_at is not None:
         raise SessionError("The representative is not logged in")
+    if support_session.session_type == PRESENTATION and support_session.owner_gsnumber is not None:
+        raise SessionError(ONE_PRESENTER)
     me = rep_actor(connection, user)
     row = _participant(session, support_session, "representative", connection.gsnumber)
     if row is not None and row.joined_at is not None:
@@ -292,6 +299,8 @@ def leave_session(
     row = _participant(session, support_session, "representative", connection.gsnumber)
     if row is None or row.joined_at is None:
         raise SessionError("The representative is not in this session")
+    if support_session.session_type == PRESENTATION:
+        raise SessionError("A presenter does not leave a presentation: end it instead")
     me = rep_actor(connection, user)
     _depart(session, support_session, row, me, performed_by or me)
     if support_session.owner_gsnumber == connection.gsnumber:
@@ -344,6 +353,8 @@ def transfer_session(session: Session, support_session: SupportSession, queue: Q
     """Move the session to another queue; its owner, if any, leaves it."""
     if support_session.ended:
         raise SessionError("The session has already ended")
+    if support_session.session_type == PRESENTATION:
+        raise SessionError("A presentation is not in a queue: it cannot be transferred")
     if support_session.owner_gsnumber is not None:
         row = _participant(session, support_session, "representative", support_session.owner_gsnumber)
         support_session.owner_user_id = None
@@ -481,11 +492,35 @@ def end_session(
     log_event(
         session, support_session, EventType.SESSION_END, performed_by, data=[("reason", reason)] if reason else ()
     )
+    if support_session.session_type == PRESENTATION:
+        _presentation_over(session, support_session, now)
     stamps.bump(session, stamps.PRESENCE)
 
 
+def _presentation_over(session: Session, presentation: SupportSession, now: datetime) -> None:
+    """Its attendees' connections end with it (their pages are told by the Session End
+    event), and its key joins nobody any more."""
+    for connection in session.scalars(
+        select(ClientConnection).where(
+            ClientConnection.session_id == presentation.id,
+            ClientConnection.kind == ClientKind.PRESENTATION_ATTENDEE.value,
+            ClientConnection.disconnected_at.is_(None),
+        )
+    ):
+        connection.move_to(ConnectionState.GONE, now)
+    if presentation.session_key_id is not None:
+        key = session.get(SessionKey, presentation.session_key_id)
+        if key is not None and key.used_at is None:
+            key.used_at = now
+            key.active_short_key = None
+
+
 def connection_gone(session: Session, connection: ClientConnection) -> None:
-    """A connection is over for good: its rep leaves every session, or its customer's session ends."""
+    """A connection is over for good: its rep leaves every session (and ends the presentation
+    they give), its customer's session ends, its attendee leaves the presentation."""
+    if connection.kind == ClientKind.PRESENTATION_ATTENDEE.value:
+        _attendee_left(session, connection)
+        return
     if connection.kind == ClientKind.SUPPORT_CUSTOMER.value and connection.session_id is not None:
         support_session = session.get(SupportSession, connection.session_id)
         if support_session is not None and not support_session.ended:
@@ -509,4 +544,24 @@ def connection_gone(session: Session, connection: ClientConnection) -> None:
         support_session = session.get(SupportSession, row.session_id)
         if support_session is None or user is None:
             continue
+        if support_session.session_type == PRESENTATION:  # its presenter is gone: it is over
+            end_session(session, support_session, SYSTEM, reason="presenter logged out")
+            continue
         leave_session(session, support_session, connection, user, performed_by=SYSTEM)
+
+
+def _attendee_left(session: Session, connection: ClientConnection) -> None:
+    row = session.scalars(
+        select(SessionParticipant).where(
+            SessionParticipant.role == "attendee",
+            SessionParticipant.gsnumber == connection.gsnumber,
+            SessionParticipant.joined_at.is_not(None),
+        )
+    ).first()
+    if row is None or row.joined_at is None:
+        return
+    row.seconds_involved += max(0, int((utcnow() - row.joined_at).total_seconds()))
+    row.joined_at = None
+    presentation = session.get(SupportSession, row.session_id)
+    if presentation is not None and not presentation.ended:
+        mark_changed(session, presentation)

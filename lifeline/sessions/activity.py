@@ -160,7 +160,8 @@ def chat(session: Session, *, lsid: str, gsnumber: int, body: str, client_ref: s
         if session.scalar(select(SupportSession.id).where(SupportSession.lsid == lsid)) is None:
             raise SessionError("There is no such session")
         raise SessionError("Only people in the session can do that")
-    kind = ActorType.CUSTOMER if found.role == "customer" else ActorType.REPRESENTATIVE
+    # A presentation's attendee speaks as its customers would (the event log knows no other kind).
+    kind = ActorType.REPRESENTATIVE if found.role == "representative" else ActorType.CUSTOMER
     event = _write_chat_line(
         session,
         session_id=found.id,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from lifeline.directory.models import TeamMember, User
 from lifeline.presence.models import ClientConnection, ClientKind
-from lifeline.sessions.models import SessionParticipant, SessionStatus, SupportSession
+from lifeline.sessions.models import PRESENTATION, SUPPORT, SessionParticipant, SessionStatus, SupportSession
 from lifeline.sessions.queues import Queue, QueueKind
 
 
@@ -40,18 +40,24 @@ def logged_in_reps(session: Session) -> list[LoggedInRep]:
         )
         .order_by(User.id)
     ).all()
-    counts = dict(
-        session.execute(
-            select(SessionParticipant.user_id, func.count(func.distinct(SessionParticipant.session_id)))
+    # Support sessions and presentations each rep is in now, counted apart.
+    counts: dict[tuple[int | None, str], int] = {
+        (user_id, session_type): count
+        for user_id, session_type, count in session.execute(
+            select(
+                SessionParticipant.user_id,
+                SupportSession.session_type,
+                func.count(func.distinct(SessionParticipant.session_id)),
+            )
             .join(SupportSession, SupportSession.id == SessionParticipant.session_id)
             .where(
                 SessionParticipant.role == "representative",
                 SessionParticipant.joined_at.is_not(None),
                 SupportSession.status != SessionStatus.ENDED.value,
             )
-            .group_by(SessionParticipant.user_id)
+            .group_by(SessionParticipant.user_id, SupportSession.session_type)
         ).all()
-    )
+    }
     since: dict[int, datetime] = {}
     showing: dict[int, bool] = defaultdict(bool)
     users: dict[int, User] = {}
@@ -67,8 +73,8 @@ def logged_in_reps(session: Session) -> list[LoggedInRep]:
             private_display_name=user.effective_private_display_name,
             kind=user.kind,
             logged_in_since=since[user.id],
-            presentation_count=0,
-            support_session_count=counts.get(user.id, 0),
+            presentation_count=counts.get((user.id, PRESENTATION), 0),
+            support_session_count=counts.get((user.id, SUPPORT), 0),
             showing_on_rep_list=showing[user.id] and user.perm_show_on_rep_list and user.enabled,
         )
         for user in users.values()

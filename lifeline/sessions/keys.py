@@ -50,6 +50,7 @@ class KeyRequest:
     attributes: Mapping[str, str] = field(default_factory=dict)
     created_by_user_id: int | None = None
     created_by_api_account_id: int | None = None
+    session_type: str = "support"  # or "presentation": a key attendees join a presentation with
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ def generate_session_key(session: Session, request: KeyRequest, *, max_ttl: int)
             "short_key": code,
             "active_short_key": code,
             "url_key": url_key,
-            "session_type": "support",
+            "session_type": request.session_type,
             "queue_kind": request.queue.kind.value,
             "queue_ref_id": request.queue.ref_id,
             "external_key": request.external_key,

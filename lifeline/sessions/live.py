@@ -8,6 +8,7 @@ log (chat lines included), and `SessionState` with the session as a transaction 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -19,7 +20,15 @@ from lifeline.bus.wire import live_event
 from lifeline.db.engine import snapshot_on_commit
 from lifeline.directory.models import Team, User
 from lifeline.presence.models import ClientConnection, ConnectionState
-from lifeline.sessions.models import SessionAttribute, SessionEvent, SessionFile, SessionParticipant, SupportSession
+from lifeline.sessions.models import (
+    PRESENTATION,
+    SessionAttribute,
+    SessionEvent,
+    SessionFile,
+    SessionKey,
+    SessionParticipant,
+    SupportSession,
+)
 from lifeline.sessions.queries import issues_picked
 
 
@@ -132,8 +141,9 @@ def session_state(session: Session, support_session: SupportSession) -> dict[str
             )
         ).all()
     )
-    return {
+    state: dict[str, Any] = {
         "lsid": support_session.lsid,
+        "session_type": support_session.session_type,
         "version": version or 0,
         "status": support_session.status,
         "queue": {
@@ -165,6 +175,21 @@ def session_state(session: Session, support_session: SupportSession) -> dict[str
         ],
         "primary_team_id": support_session.primary_team_id,
         "public_site_id": support_session.public_site_id,
+    }
+    if support_session.session_type == PRESENTATION:
+        state["presentation"] = _presentation_view(session, support_session, participants)
+    return state
+
+
+def _presentation_view(
+    session: Session, presentation: SupportSession, participants: Sequence[SessionParticipant]
+) -> dict[str, Any]:
+    """A presentation's key, for its presenter's console, and who attends now."""
+    key = session.get(SessionKey, presentation.session_key_id) if presentation.session_key_id else None
+    return {
+        "short_key": key.short_key if key else "",
+        "url_key": key.url_key if key else "",
+        "attendees": [{"gsnumber": p.gsnumber, "name": p.display_name} for p in participants if p.role == "attendee"],
     }
 
 

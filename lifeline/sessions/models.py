@@ -21,6 +21,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from lifeline.db.base import Base, ExactText, UtcDateTime, utcnow
 
+# support_sessions.session_type: a support session, or a presentation (sessions.presenting).
+SUPPORT = "support"
+PRESENTATION = "presentation"
+
 
 class SessionError(ValueError):
     """A session change that cannot be made; the message says why."""

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from lifeline.directory.models import Issue
 from lifeline.sessions.models import (
+    PRESENTATION,
     EventType,
     SessionAttribute,
     SessionEvent,
@@ -34,14 +35,16 @@ def session_attributes(session: Session, support_session: SupportSession) -> dic
     return values
 
 
-def live_participations(session: Session, gsnumbers: list[int]) -> dict[int, list[tuple[str, str]]]:
-    """For each gsnumber, the sessions it is in right now as (lsid, role)."""
+def live_participations(session: Session, gsnumbers: list[int]) -> dict[int, list[tuple[str, str, str]]]:
+    """For each gsnumber, the sessions it is in right now as (session_type, lsid, role): a
+    support session's customer, owner or conference_member; a presentation's presenter or attendee."""
     rows = session.execute(
         select(
             SessionParticipant.gsnumber,
             SessionParticipant.role,
             SupportSession.lsid,
             SupportSession.owner_gsnumber,
+            SupportSession.session_type,
         )
         .join(SupportSession, SupportSession.id == SessionParticipant.session_id)
         .where(
@@ -51,10 +54,13 @@ def live_participations(session: Session, gsnumbers: list[int]) -> dict[int, lis
         )
         .order_by(SupportSession.id)
     ).all()
-    result: dict[int, list[tuple[str, str]]] = {}
-    for gsnumber, role, lsid, owner in rows:
-        kind = "customer" if role == "customer" else ("owner" if owner == gsnumber else "conference_member")
-        result.setdefault(gsnumber, []).append((lsid, kind))
+    result: dict[int, list[tuple[str, str, str]]] = {}
+    for gsnumber, role, lsid, owner, session_type in rows:
+        if session_type == PRESENTATION:
+            kind = "presenter" if owner == gsnumber else "attendee"
+        else:
+            kind = "customer" if role == "customer" else ("owner" if owner == gsnumber else "conference_member")
+        result.setdefault(gsnumber, []).append((session_type, lsid, kind))
     return result
 
 

@@ -24,7 +24,7 @@ from lifeline.sessions import actions as engine
 from lifeline.sessions.actions import CustomerDetails, attributes_problem
 from lifeline.sessions.events import SYSTEM, Actor, ActorType, api_actor
 from lifeline.sessions.keys import KeyState, find_key
-from lifeline.sessions.models import SessionKey
+from lifeline.sessions.models import PRESENTATION, SessionKey
 from lifeline.sessions.queues import GENERAL, Queue, QueueError, issue_queue, rep_queue, resolve_queue
 
 
@@ -34,6 +34,8 @@ class Refusal(enum.Enum):
     KEY_UNKNOWN = "That session key is not valid. Check the digits, or ask your representative for a new key."
     KEY_EXPIRED = "That session key has expired. Ask your representative for a new one."
     KEY_USED = "That session key has already been used. Ask your representative for a new one."
+    # The browser flow sends them to the presentation instead (web: /presentation/KEY).
+    KEY_PRESENTATION = "That key is for a presentation: open it in your web browser to attend."
     REP_UNAVAILABLE = "That representative is not available right now. Pick another one, or describe your issue."
     ISSUE_UNKNOWN = "That issue is not offered here. Please choose one from the list."
     GENERAL_CLOSED = "Please choose an issue or a representative to get help."
@@ -115,6 +117,8 @@ def plan(session: Session, request: CustomerStart) -> Plan | Refusal:
         queue, method, issue = chosen
         return Plan(site, queue, method, issue, typed, {}, None)
     state, key = find_key(session, short_key=request.short_key, url_key=request.url_key)
+    if key is not None and key.session_type == PRESENTATION:
+        return Refusal.KEY_PRESENTATION
     if state is not KeyState.USABLE or key is None:
         return {
             KeyState.UNKNOWN: Refusal.KEY_UNKNOWN,

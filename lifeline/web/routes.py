@@ -12,6 +12,7 @@ from lifeline.web.console import console_page, login_page, logout_page, rep_down
 from lifeline.web.context import Web
 from lifeline.web.embed import script_endpoint
 from lifeline.web.pages import HERE
+from lifeline.web.presentation import attendee_page
 from lifeline.web.public import StartFromLink, public_site_endpoint
 from lifeline.web.transfers import transfer_endpoint
 from lifeline.web.vendor import VendorFiles
@@ -26,6 +27,7 @@ def web_routes(web: Web, start_from_link: StartFromLink) -> list[BaseRoute]:
         Route("/chat/{token}", chat_page(web)),
         Route("/chat/{token}/files", customer_upload(web), methods=["POST"]),
         Route("/chat/{token}/files/{file_id:id}", customer_download(web)),
+        Route("/presentation/{key}", attendee_page(web)),
         Route("/console", console_page(web)),
         Route("/console/login", login_page(web), methods=["GET", "POST"]),
         Route("/console/logout", logout_page(web), methods=["POST"]),

@@ -36,7 +36,7 @@ from lifeline_protocol.computer import (
     SystemInformation,
     TransferState,
 )
-from lifeline_protocol.screen import ClipboardText, InputEvents, MonitorNumber, Share
+from lifeline_protocol.screen import ClipboardText, Codec, InputEvents, MonitorNumber, Share, Size, StreamId
 
 # --- from the console -----------------------------------------------------------------------
 
@@ -115,6 +115,31 @@ class StartTyping(Request, frozen=True, kw_only=True, tag="typing"):
     """A signal: no answer (a failed ack, under its ref if it has one, when the console is
     not in the session)."""
 
+    lsid: Lsid
+
+
+class PresentationStart(Request, frozen=True, kw_only=True, tag="presentation_start"):
+    """Present: the ack's result is {lsid, short_key, url} (the attendee link). The
+    presentation shows in the console as a session of session_type "presentation"."""
+
+    hostname: Annotated[str, Meta(max_length=255)] = ""  # the public site the link is on
+
+
+class PresentationEnd(Request, frozen=True, kw_only=True, tag="presentation_end"):
+    lsid: Lsid
+
+
+class PresentationShare(Request, frozen=True, kw_only=True, tag="presentation_share"):
+    """The presenter shares their screen (again: a new size) with the attendees: the ack's
+    result is {stream}, the stream of the SCREEN frames the console then sends."""
+
+    lsid: Lsid
+    codec: Codec = "vp8"
+    width: Size
+    height: Size
+
+
+class PresentationUnshare(Request, frozen=True, kw_only=True, tag="presentation_unshare"):
     lsid: Lsid
 
 
@@ -263,6 +288,10 @@ ConsoleRequest = (
     | Survey
     | Showing
     | GenerateKey
+    | PresentationStart
+    | PresentationEnd
+    | PresentationShare
+    | PresentationUnshare
     | OpenScript
     | Logout
     | StartTyping
@@ -386,6 +415,12 @@ class ClipboardPushed(Message, frozen=True, kw_only=True, tag="clipboard"):
     text: ClipboardText
 
 
+class KeyFrameWanted(Message, frozen=True, kw_only=True, tag="key_frame"):
+    """An attendee starts or fell behind: the presenter's next frame of `stream` should be a key frame."""
+
+    stream: StreamId
+
+
 ToConsole = (
     Welcome
     | Gone
@@ -403,4 +438,5 @@ ToConsole = (
     | TransferChanged
     | ScreenState
     | ClipboardPushed
+    | KeyFrameWanted
 )

@@ -10,7 +10,7 @@ from typing import Any, Generic, TypeVar
 import msgspec
 from msgspec import inspect
 
-from lifeline_protocol import client, console, customer
+from lifeline_protocol import attendee, client, console, customer
 from lifeline_protocol.common import (
     BAD_ANSWERS,
     BAD_REF,
@@ -132,3 +132,6 @@ decode_to_customer: Decoder[customer.ToCustomer] = Decoder(customer.ToCustomer)
 decode_client_hello: Decoder[client.Hello] = Decoder(client.Hello)
 decode_from_client: Decoder[client.FromClient] = Decoder(client.FromClient, client.MAX_CLIENT_MESSAGE)
 decode_to_client: Decoder[client.ToClient] = Decoder(client.ToClient)
+decode_attendee_hello: Decoder[attendee.Hello] = Decoder(attendee.Hello)
+decode_attendee_request: Decoder[attendee.AttendeeRequest] = Decoder(attendee.AttendeeRequest)
+decode_to_attendee: Decoder[attendee.ToAttendee] = Decoder(attendee.ToAttendee)

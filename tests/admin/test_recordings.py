@@ -320,6 +320,7 @@ def test_recordings_play_in_the_session_page(
     )
     duration = video.evaluate("(v) => v.duration")
     assert 1.0 < duration < 2.5
+    assert video.evaluate("(v) => [v.videoWidth, v.videoHeight]") == [160, 120]  # the recorded canvas
     video.evaluate("(v) => { v.muted = true; return v.play(); }")
     page.wait_for_function("(v) => v.currentTime > 0.4 && v.readyState >= 2", arg=video.element_handle())
     assert video.evaluate("(v) => v.error") is None

@@ -87,7 +87,9 @@ def test_a_session_shows_that_the_lifeline_client_is_not_running(
         expect(computer.locator(".client-status")).to_have_text(
             "The Lifeline client is not running on the customer's computer."
         )
-        expect(computer.locator(".computer-tabs")).to_be_hidden()
+        # Only the Screen pane: the customer can still share a screen from their browser.
+        expect(computer.locator(".computer-tab")).to_have_count(1)
+        expect(computer.locator('.computer-tab[data-pane="screen"]')).to_be_visible()
         alice.page.click(".end")
         expect(computer).to_be_hidden()
     finally:

@@ -10,7 +10,7 @@ import typing
 from pathlib import Path
 
 import msgspec
-from lifeline_protocol import VERSION, CloseCode, client, console, customer
+from lifeline_protocol import VERSION, CloseCode, attendee, client, console, customer
 from lifeline_protocol.common import MAX_CHAT, MAX_ID, MAX_NOTE, EventRecord, Request, Who
 
 from lifeline.db import base
@@ -29,6 +29,9 @@ DECLARED: list[type[msgspec.Struct]] = [
         client.Hello,
         client.FromClient,
         client.ToClient,
+        attendee.Hello,
+        attendee.AttendeeRequest,
+        attendee.ToAttendee,
     )
     for member in typing.get_args(union) or (union,)
 ]

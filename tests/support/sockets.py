@@ -15,9 +15,10 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 import msgspec
+from lifeline_protocol import attendee as attendee_wire
 from lifeline_protocol import console as console_wire
 from lifeline_protocol import customer as customer_wire
-from lifeline_protocol import decode_to_console, decode_to_customer, encode
+from lifeline_protocol import decode_to_attendee, decode_to_console, decode_to_customer, encode
 from lifeline_protocol.common import Message
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -194,6 +195,16 @@ class CustomerClient(Socket):
 
     def hello(self, **fields: Any) -> Message:
         return customer_wire.Hello(**fields)
+
+
+class Attendee(Socket):
+    """A presentation attendee's page: hello with the presentation's key and a name."""
+
+    path = "/ws/attendee"
+    decode = decode_to_attendee
+
+    def hello(self, **fields: Any) -> Message:
+        return attendee_wire.Hello(**fields)
 
 
 # What a browser sends when it navigates; /api/start_session answers others with a download.

@@ -310,7 +310,7 @@ async def get_connected_clients_action(context: ApiContext, params: p.ConnectedC
         if len(ids) > 100:
             raise ApiError("At most 100 client IDs can be given")
 
-    def read(db: Session) -> tuple[list[presence.ConnectedClient], dict[int, list[tuple[str, str]]]]:
+    def read(db: Session) -> tuple[list[presence.ConnectedClient], dict[int, list[tuple[str, str, str]]]]:
         clients = presence.connected_clients(db, types, ids)
         sessions = (
             session_queries.live_participations(db, [c.gsnumber for c in clients]) if params.include_connections else {}

@@ -247,7 +247,7 @@ def connected_client_list(
 def connected_clients(
     context: ApiContext,
     clients: list[ConnectedClient],
-    sessions: dict[int, list[tuple[str, str]]] | None,
+    sessions: dict[int, list[tuple[str, str, str]]] | None,
 ) -> bytes:
     b = context.builder
     zone = ZoneInfo(context.settings["timezone"])
@@ -260,8 +260,9 @@ def connected_clients(
         b.child(element, "connected_since", iso8601(client.connected_since, zone), ts=unix(client.connected_since))
         if sessions is not None:
             connections = b.child(element, "connections")
-            for lsid, role in sessions.get(client.gsnumber, []):
-                b.child(connections, "connection", type="support_session", lsid=lsid, role=role)
+            for session_type, lsid, role in sessions.get(client.gsnumber, []):
+                kind = "presentation" if session_type == "presentation" else "support_session"
+                b.child(connections, "connection", type=kind, lsid=lsid, role=role)
     return document(root)
 
 

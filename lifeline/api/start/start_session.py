@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from starlette.datastructures import Headers
 from starlette.requests import Request
@@ -139,6 +140,7 @@ REFUSAL_STATUS = {
     Refusal.ISSUE_UNKNOWN: 404,
     Refusal.KEY_EXPIRED: 410,
     Refusal.KEY_USED: 410,
+    Refusal.KEY_PRESENTATION: 409,
     Refusal.REP_UNAVAILABLE: 409,
 }
 TOO_MANY_STARTS = Problem(
@@ -292,6 +294,9 @@ async def start_from(starts: Starts, request: Request, params: dict[str, str]) -
     common = await starts.common()
     if isinstance(outcome, NameNeeded):
         return name_page(request, outcome, params, common)
+    if outcome is Refusal.KEY_PRESENTATION:  # an attendee typed or followed a presentation's key
+        key = "".join((params.get("short_key") or params.get("ak") or "").split())
+        return RedirectResponse(f"/presentation/{quote(key, safe='')}", status_code=303)
     if isinstance(outcome, Refusal):
         return refused_page(request, outcome, common)
     return problem_page(request, outcome, common)

@@ -1,6 +1,7 @@
 // The customer's computer in the console (the Lifeline client): whether it is connected,
 // what the customer allowed, and the rep's tools there: system information, command shells
-// (xterm.js) and files. console.js hands it the socket's computer messages and binary frames.
+// (xterm.js), files and the screen (screen.js). console.js hands it the socket's computer
+// messages and binary frames.
 "use strict";
 
 const ConsoleComputer = (() => {
@@ -10,13 +11,12 @@ const ConsoleComputer = (() => {
     system_info: { name: "System information", ask: "Ask for system information" },
     shell: { name: "Command shell", ask: "Ask for a shell" },
     files: { name: "Files", ask: "Ask for files" },
+    screen: { name: "Screen", ask: "Ask to see the screen" },
+    control: { name: "Control", ask: "Ask for control" },
   };
-  const PANES = [["system_info", "System information"], ["shell", "Shell"], ["files", "Files"]];
-
-  // Binary frames (docs/realtime.md): a 16-byte header, big-endian, then the payload.
-  const HEADER_SIZE = 16;
-  const FRAME_VERSION = 1;
-  const SHELL_FRAME = 3;
+  const PANES = [["system_info", "System information"], ["shell", "Shell"], ["files", "Files"], ["screen", "Screen"]];
+  // Without the client only the browser can share a screen: the Screen pane stays.
+  const PANES_WITHOUT_CLIENT = [["screen", "Screen"]];
 
   const INPUT_EVERY_MS = 35; // keys go out at most this often per shell (the socket allows 30 messages a second)
   const INPUT_CHUNK = 8192; // characters per shell_input: under the 64 KiB message limit even escaped
@@ -24,7 +24,7 @@ const ConsoleComputer = (() => {
   const TRANSFER_IDLE_MS = 11 * 60 * 1000; // the appliance drops a transfer idle for 10 minutes
   const UPLOADS_AT_ONCE = 4; // files on their way to the customer's computer at once (the client takes 16 requests)
 
-  function create({ socket, csrf, me, say }) {
+  function create({ socket, csrf, me, say, members }) {
     const computers = new Map(); // lsid -> Computer
     const shells = new Map(); // shell number -> ShellView (shell numbers are unique appliance-wide)
     const early = new Map(); // shell number -> frames that came before the answer naming it
@@ -66,6 +66,8 @@ const ConsoleComputer = (() => {
           shell: el("section", { class: "pane pane-shell", "aria-label": "Shell" }),
           files: el("section", { class: "pane pane-files", "aria-label": "Files" }),
         };
+        this.screen = new ConsoleScreen.ScreenView({ lsid, socket, me, say, computer: this, members: () => members(lsid) });
+        this.panes.screen = this.screen.root;
         this.shellBar = el("div", { class: "shell-bar" });
         this.shellStatus = el("p", { class: "pane-error", role: "alert", hidden: true });
         this.terminals = el("div", { class: "terminals" });
@@ -90,6 +92,7 @@ const ConsoleComputer = (() => {
         if (this.allowed("files") && !wasAllowed.has("files") && this.listing === null) this.list(null);
         this.catchUp();
         this.render();
+        this.screen.render();
       }
 
       catchUp() {
@@ -129,21 +132,26 @@ const ConsoleComputer = (() => {
               on || asked ? null : el("button", { type: "button", class: "ask secondary", onclick: () => this.ask(id) }, c.ask));
           })) : null,
         );
-        if (this === shown) host.classList.toggle("idle", !connected);
+        if (this === shown) host.classList.toggle("idle", !connected && !this.screen.share);
+      }
+
+      // The pane shown: without the client, only the Screen pane has anything to show.
+      paneShown() {
+        return this.state.connected ? this.pane : "screen";
       }
 
       renderTabs() {
-        this.tabs.hidden = !this.state.connected;
-        this.tabs.replaceChildren(...PANES.map(([id, name]) => el("button", {
-          type: "button", role: "tab", class: `computer-tab${this.pane === id ? " active" : ""}`, "data-pane": id,
-          "aria-selected": this.pane === id ? "true" : "false",
+        const panes = this.state.connected ? PANES : PANES_WITHOUT_CLIENT;
+        this.tabs.replaceChildren(...panes.map(([id, name]) => el("button", {
+          type: "button", role: "tab", class: `computer-tab${this.paneShown() === id ? " active" : ""}`, "data-pane": id,
+          "aria-selected": this.paneShown() === id ? "true" : "false",
           onclick: () => { this.pane = id; this.renderTabs(); this.showPane(); },
         }, name)));
         this.showPane();
       }
 
       showPane() {
-        for (const [id, pane] of Object.entries(this.panes)) pane.hidden = !this.state.connected || id !== this.pane;
+        for (const [id, pane] of Object.entries(this.panes)) pane.hidden = id !== this.paneShown();
         if (this.pane === "shell" && this.activeShell) this.activeShell.show();
       }
 
@@ -699,7 +707,17 @@ const ConsoleComputer = (() => {
         case "transfer":
           computerOf(message.lsid).transfer(message.transfer);
           return true;
+        case "screen": {
+          const computer = computerOf(message.lsid);
+          computer.screen.update(message);
+          if (computer === shown) computer.renderHeader();
+          return true;
+        }
+        case "clipboard":
+          computerOf(message.lsid).screen.pushedClipboard(message.text);
+          return true;
         case "ack":
+          for (const computer of computers.values()) if (computer.screen.refused(message)) return true;
           if (inputRefs.has(message.ref)) {
             inputRefs.delete(message.ref);
             if (!message.ok) say(message.error);
@@ -712,12 +730,14 @@ const ConsoleComputer = (() => {
     }
 
     function frame(buffer) {
-      if (!(buffer instanceof ArrayBuffer) || buffer.byteLength < HEADER_SIZE) return;
-      const header = new DataView(buffer, 0, HEADER_SIZE);
-      if (header.getUint8(0) !== FRAME_VERSION || header.getUint8(1) !== SHELL_FRAME) return;
-      const number = header.getUint32(4);
-      const sequence = header.getUint32(8);
-      const payload = new Uint8Array(buffer, HEADER_SIZE);
+      const header = LifelineFrames.parse(buffer);
+      if (!header) return;
+      if (header.kind === LifelineFrames.KIND.SCREEN) {
+        for (const computer of computers.values()) computer.screen.frame(header);
+        return;
+      }
+      if (header.kind !== LifelineFrames.KIND.SHELL) return;
+      const { stream: number, sequence, payload } = header;
       const view = shells.get(number);
       if (view) {
         view.output(sequence, payload);
@@ -735,7 +755,10 @@ const ConsoleComputer = (() => {
     // comes back on its own time).
     function resumed() {
       for (const view of shells.values()) view.stale = true;
-      for (const computer of computers.values()) computer.catchUp();
+      for (const computer of computers.values()) {
+        computer.catchUp();
+        computer.screen.resumed();
+      }
     }
 
     // The computer of the session the console shows now (null: none).
@@ -743,7 +766,9 @@ const ConsoleComputer = (() => {
       const computer = lsid ? computerOf(lsid) : null;
       host.hidden = !computer;
       if (computer === shown) return;
+      if (shown) shown.screen.setShown(false);
       shown = computer;
+      if (computer) computer.screen.setShown(true);
       host.replaceChildren(...(computer ? [computer.root] : []));
       if (computer) {
         computer.renderHeader();

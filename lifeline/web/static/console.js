@@ -102,10 +102,16 @@
     onBinary: (buffer) => computer.frame(buffer),
   });
 
-  const computer = ConsoleComputer.create({ socket, csrf, me: () => view.me, say });
+  const computer = ConsoleComputer.create({
+    socket, csrf, me: () => view.me, say,
+    members: (lsid) => (view.sessions.get(lsid) || { members: [] }).members,
+  });
+
+  const presenting = ConsolePresenting.create({ socket, say, me: () => view.me });
 
   function receive(message) {
     if (computer.receive(message)) return;
+    if (presenting.receive(message)) return;
     switch (message.type) {
       case "welcome":
         if (message.resumed) computer.resumed();

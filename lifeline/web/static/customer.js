@@ -1,5 +1,6 @@
 // The browser customer client: waiting position, chat, files both ways, the exit survey,
-// and what representatives may do on the customer's computer (the Lifeline client).
+// what representatives may do on the customer's computer (the Lifeline client), and the
+// customer's screen: shared by the client, or from this page (screenshare.js).
 "use strict";
 
 (() => {
@@ -104,6 +105,9 @@
     if (ended) return;
     ended = true;
     document.getElementById("computer").hidden = true;
+    if (browserShare) browserShare.stop();
+    browserShare = null;
+    screenSection.hidden = true;
     enable(false);
     setStatus("The session has ended.");
     if (survey.length && !surveyDone) {
@@ -139,6 +143,7 @@
         survey = message.survey;
         surveyDone = message.survey_done;
         message.history.forEach(line);
+        if (browserShare) browserShare.resumed();
         if (message.session.status === "ended") finish();
         else { enable(true); setStatus(describe(message.session, message.position)); }
       } else if (message.type === "event") {
@@ -155,6 +160,10 @@
         if (!ended) showTyping(message.who);
       } else if (message.type === "computer") {
         showComputer(message);
+      } else if (message.type === "screen") {
+        showScreen(message);
+      } else if (message.type === "key_frame") {
+        if (browserShare) browserShare.keyFrame(message.stream);
       } else if (message.type === "gone") {
         setStatus(message.error);
       }
@@ -168,8 +177,13 @@
     system_info: "to see system information about your computer (hardware, programs, processes)",
     shell: "to open a command shell on your computer",
     files: "to browse your computer's files and transfer files to and from it",
+    screen: "to see your screen",
+    control: "to control your mouse and keyboard",
   };
-  const ALLOWED = { system_info: "See system information", shell: "Open command shells", files: "Browse and transfer files" };
+  const ALLOWED = {
+    system_info: "See system information", shell: "Open command shells", files: "Browse and transfer files",
+    screen: "See your screen", control: "Control your mouse and keyboard",
+  };
 
   let clientSeen = false; // a chat-only customer is not told about a program they never ran
 
@@ -191,6 +205,65 @@
           ALLOWED[capability] || capability, " ",
           el("button", { type: "button", class: "stop secondary", onclick: () => consent(capability, false) }, "Stop"))))) : null,
     ].filter(Boolean));
+  }
+
+  // --- the customer's screen: who sees it, and sharing it from this page -------------------
+
+  const screenSection = el("section", { id: "screen-share", "aria-label": "Your screen", hidden: true });
+  computerSection.after(screenSection);
+  let browserShare = null; // BrowserShare.Share while this page shares
+  let screenView = { shared: false, source: null, viewers: [], controller: "", wanted: "" };
+
+  function names(list) {
+    return list.length > 1 ? `${list.slice(0, -1).join(", ")} and ${list[list.length - 1]}` : list[0] || "the representative";
+  }
+
+  function showScreen(view) {
+    screenView = view;
+    const sharing = view.shared || browserShare;
+    screenSection.hidden = ended || (!sharing && !view.wanted);
+    if (screenSection.hidden) return screenSection.replaceChildren();
+    const byPage = browserShare || view.source === "browser";
+    screenSection.replaceChildren(...[
+      sharing ? el("p", { class: "sharing", role: "status" },
+        `You are sharing your screen${byPage ? " from this page" : ""} with ${names(view.viewers)}.`,
+        view.controller ? ` ${view.controller} controls your mouse and keyboard.` : "", " ",
+        el("button", { type: "button", class: "stop-sharing danger", onclick: stopSharing }, "Stop sharing")) : null,
+      !sharing && view.wanted ? el("div", { class: "asking screen-wanted", role: "alert" },
+        el("p", {}, `${view.wanted} asks to see your screen.`),
+        BrowserShare.supported()
+          ? el("button", { type: "button", class: "share-screen", onclick: shareScreen }, "Share my screen")
+          : el("p", { class: "muted" }, "This browser cannot share a screen: use a current Chrome, Edge or Firefox, or run the Lifeline client.")) : null,
+    ].filter(Boolean));
+  }
+
+  async function shareScreen() {
+    if (browserShare) return;
+    const share = new BrowserShare.Share(socket, (error) => {
+      if (browserShare === share) browserShare = null;
+      if (error) setStatus(`Screen sharing stopped: ${error.message || error}`);
+      showScreen(screenView);
+    });
+    browserShare = share;
+    try {
+      await share.start();
+    } catch (error) { // the customer chose nothing, or the browser refused
+      share.stop();
+      browserShare = null;
+      if (error.name !== "NotAllowedError") setStatus(`Your screen could not be shared: ${error.message}`);
+    }
+    showScreen(screenView);
+  }
+
+  function stopSharing() {
+    if (browserShare) {
+      const share = browserShare;
+      browserShare = null;
+      share.stop();
+      showScreen({ ...screenView, shared: false, wanted: "" });
+    } else {
+      consent("screen", false); // the client's share ends when seeing the screen is no longer allowed
+    }
   }
 
   async function consent(capability, allowed) {
