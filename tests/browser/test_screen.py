@@ -136,6 +136,7 @@ def test_the_rep_asks_for_the_screen_and_control_in_the_customers_words(
     expect(computer.locator('.computer-tab[data-pane="screen"]')).to_be_visible()
     expect(pane.locator(".no-client")).to_contain_text("The Lifeline client is not running")
     expect(pane.locator("button.show-screen")).to_have_text("Ask the customer to share their screen")
+    expect(computer.locator(".computer-state")).not_to_contain_text("null")
 
     programs.append(ProgramSocket(appliance, token_of(customer)))
     expect(computer.locator(".client-status")).to_contain_text("The Lifeline client is connected")
