@@ -22,6 +22,7 @@ from lifeline_protocol import customer as customer_wire
 from lifeline_protocol import screen
 from lifeline_protocol.common import Ack
 
+from lifeline.realtime.computer_events import ClientReplaced
 from lifeline.realtime.computers import NOT_CONNECTED, NOT_IN_SESSION, Computers, not_allowed
 from lifeline.realtime.hub import ConsolePeer, Hub, Peer
 from lifeline.realtime.screen_events import (
@@ -32,7 +33,7 @@ from lifeline.realtime.screen_events import (
     ScreenWanted,
     ScreenWatching,
 )
-from lifeline.realtime.screen_shares import NOT_CONTROLLER, Shares
+from lifeline.realtime.screen_shares import CLIENT_GONE, NOT_CONTROLLER, Shares
 from lifeline.runtime import Runtime
 from lifeline.sessions.live import SessionState
 
@@ -104,6 +105,13 @@ class Screens:
                 console.send(console_wire.ClipboardPushed(lsid=event.lsid, text=event.text))
         elif isinstance(event, SessionState) and event.state.get("status") == "ended":
             self.views.pop(event.lsid, None)
+        elif isinstance(event, ClientReplaced):
+            # A new client socket ends the old one's share; said here too, in case the
+            # process that held it died and cannot say so.
+            view = self.views.get(event.lsid)
+            if view is not None and view["share"]["source"] == "client" and event.lsid not in self.shares.held:
+                ended = {**view, "share": None, "controller": None, "controller_name": "", "error": CLIENT_GONE}
+                self._changed(event.lsid, ended)
 
     def _changed(self, lsid: str, state: dict[str, Any]) -> None:
         before = self.views.get(lsid)

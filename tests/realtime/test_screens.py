@@ -5,6 +5,7 @@ and the session's recording becomes a WebM that PyAV plays."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -330,3 +331,53 @@ def test_the_clients_share_replaces_the_pages(session: Session) -> None:
     session.customer.send({"type": "screen_share", "ref": "again", "width": 64, "height": 48})
     assert session.customer.ack("again")["error"] == "The screen is already shared"
     client.close()
+
+
+CAPS = {"screen_max_fps": ("5", "30"), "screen_max_kbits": ("100", "4000"), "screen_max_width": ("1280", "3840")}
+
+
+def test_the_admins_caps_reach_the_client_and_frames_past_them_are_dropped(session: Session) -> None:
+    appliance = session.appliance
+    for key, (value, _) in CAPS.items():
+        appliance.cli_settled("settings", "set", key, value)
+    try:
+        client = ProgramSocket(appliance, session.token, allowed=["screen"])
+        state = session.alice.until("computer")
+        while not state["connected"]:
+            state = session.alice.until("computer")
+        assert session.request("watch", type="screen_watch")["ok"]
+        session.alice.send({"type": "screen_start", "ref": "start", "lsid": session.lsid, "monitor": 2})
+        start = client.until("start_screen")
+        assert (start["fps"], start["kbits"], start["max_width"], start["monitor"]) == (5, 100, 1280, 2)
+        stream = start["stream"]
+        client.send({"type": "screen_started", "stream": stream, "width": 64, "height": 48, "monitor": 2})
+        client.send({"type": "done", "request": start["request"]})
+        assert session.alice.ack("start")["ok"]
+        session.alice.send({"type": "screen_start", "ref": "switch", "lsid": session.lsid, "monitor": 1})
+        switch = client.until("start_screen")  # another monitor: the same stream
+        assert (switch["stream"], switch["monitor"]) == (stream, 1)
+        client.send({"type": "done", "request": switch["request"]})
+        assert session.alice.ack("switch")["ok"]
+
+        key = PICTURES[0][0]
+        client.socket.send_binary(screen_frame(stream, 1, b"\0" * 70_000, key=True))  # over 64 KiB
+        for sequence in range(2, 14):  # 12 frames at once: twice 5 a second pass, the rest are dropped
+            client.socket.send_binary(screen_frame(stream, sequence, key, key=True))
+        got = screen_frames(session.alice, stream, 10)
+        assert [binary.unpack_header(f).sequence for f in got] == list(range(2, 12))
+        _logged(appliance, "70000 bytes is over the cap of 65536 (1 dropped so far)")  # then one in 100
+        client.send({"type": "ping"})
+        client.until("pong")  # every frame before it was read
+        time.sleep(0.2)
+        with pytest.raises(TimeoutError):
+            screen_frames(session.alice, stream, 11, timeout=0.3)
+        client.close()
+    finally:
+        for key, (_, default) in CAPS.items():
+            appliance.cli_settled("settings", "set", key, default)
+
+
+def _logged(appliance: RunningAppliance, text: str) -> str:
+    log = appliance.log_tail()
+    assert text in log
+    return log

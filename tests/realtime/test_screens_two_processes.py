@@ -81,8 +81,12 @@ def test_the_client_on_one_process_is_watched_and_controlled_from_the_other(
     alice.screen(lambda s: s["controller"] is not None)
     alice.send({"type": "screen_input", "lsid": lsid, "events": [{"kind": "move", "x": 1, "y": 2}]})
     assert client.until("screen_input")["events"] == [{"kind": "move", "x": 1, "y": 2}]
-    client.close()
-    alice.screen(lambda s: s["share"] is None)
+    # The client comes back through the other process: its share ends; the rep starts it again.
+    moved = ProgramSocket(second, token, allowed=["screen", "control"], flag=True)
+    ended = alice.screen(lambda s: s["share"] is None)
+    assert ended["error"] == "The customer's Lifeline client disconnected"
+    assert client.close_code() == 4409
+    moved.close()
     alice.send({"type": "end", "ref": "end", "lsid": lsid})
     alice.ack("end")
     alice.close()
