@@ -32,20 +32,20 @@ CAPTURE_ARGS = [
     "--auto-select-desktop-capture-source=Entire screen",
 ]
 
-# The Lifeline client's pictures, made the way a VP8 encoder makes them: a 320x200 screen,
+# The Lifeline client's pictures, made the way a VP8 encoder makes them: a 1280x800 screen,
 # its left half red and right half blue, every frame a key frame (any can start a viewer).
 ENCODE_PICTURES = """async (count) => {
-  const canvas = new OffscreenCanvas(320, 200);
+  const canvas = new OffscreenCanvas(1280, 800);
   const context = canvas.getContext("2d");
   const chunks = [];
   const encoder = new VideoEncoder({
     output: (chunk) => { const data = new Uint8Array(chunk.byteLength); chunk.copyTo(data); chunks.push(data); },
     error: (error) => { throw error; },
   });
-  encoder.configure({ codec: "vp8", width: 320, height: 200, bitrate: 500000, framerate: 10 });
+  encoder.configure({ codec: "vp8", width: 1280, height: 800, bitrate: 1000000, framerate: 10 });
   for (let i = 0; i < count; i++) {
-    context.fillStyle = "#ff0000"; context.fillRect(0, 0, 160, 200);
-    context.fillStyle = "#0000ff"; context.fillRect(160, 0, 160, 200);
+    context.fillStyle = "#ff0000"; context.fillRect(0, 0, 640, 800);
+    context.fillStyle = "#0000ff"; context.fillRect(640, 0, 640, 800);
     const picture = new VideoFrame(canvas, { timestamp: i * 100000 });
     encoder.encode(picture, { keyFrame: true });
     picture.close();
@@ -136,6 +136,7 @@ def test_the_rep_asks_for_the_screen_and_control_in_the_customers_words(
     expect(computer.locator('.computer-tab[data-pane="screen"]')).to_be_visible()
     expect(pane.locator(".no-client")).to_contain_text("The Lifeline client is not running")
     expect(pane.locator("button.show-screen")).to_have_text("Ask the customer to share their screen")
+    expect(computer.locator(".computer-state")).not_to_contain_text("null")
 
     programs.append(ProgramSocket(appliance, token_of(customer)))
     expect(computer.locator(".client-status")).to_contain_text("The Lifeline client is connected")
@@ -283,16 +284,16 @@ def test_the_rep_in_control_clicks_and_types_in_the_pictures_pixels(
     start = program.until("start_screen")
     stream = start["stream"]
     monitors = [
-        {"number": 1, "x": 0, "y": 0, "width": 320, "height": 200, "primary": True},
-        {"number": 2, "x": 320, "y": 0, "width": 640, "height": 400},
+        {"number": 1, "x": 0, "y": 0, "width": 1280, "height": 800, "primary": True},
+        {"number": 2, "x": 1280, "y": 0, "width": 640, "height": 400},
     ]
     program.send(
         {
             "type": "screen_started",
             "stream": stream,
             "codec": "vp8",
-            "width": 320,
-            "height": 200,
+            "width": 1280,
+            "height": 800,
             "monitor": 1,
             "monitors": monitors,
         }
@@ -300,21 +301,20 @@ def test_the_rep_in_control_clicks_and_types_in_the_pictures_pixels(
     program.send({"type": "done", "request": start["request"]})
     canvas = wait_for_pictures(alice, program, stream, frames)
     expect(pane.locator("select.monitor option")).to_have_count(2)
-    red = pixel(canvas, 40, 100)
-    blue = pixel(canvas, 280, 100)
+    red = pixel(canvas, 160, 400)
+    blue = pixel(canvas, 1120, 400)
     assert red[0] > 200 and red[2] < 60, red
     assert blue[2] > 200 and blue[0] < 60, blue
 
-    # Control: taken, then a click at a quarter across and half down the shown picture is
-    # (80, 100) in the customer's pixels whatever the scale, and typed keys go by name.
+    # Control: taken, then a click a quarter across and half down the picture, shown scaled
+    # to fit the pane, is about (320, 400) in the customer's pixels; typed keys go by name.
     pane.locator("button.take-control").click()
     expect(pane.locator(".controller.mine")).to_be_visible()
     expect(customer.page.locator("#screen-share .sharing")).to_contain_text(
         "You are sharing your screen with Alice Rep. Alice Rep controls your mouse and keyboard."
     )
-    pane.locator("button.one-to-one").click()
     box = canvas.bounding_box()
-    assert box is not None
+    assert box is not None and box["width"] < 1000  # Fit: smaller than the picture
     alice.page.mouse.click(box["x"] + box["width"] / 4, box["y"] + box["height"] / 2)
     alice.page.keyboard.type("hi")
     alice.page.keyboard.press("Enter")
@@ -325,10 +325,17 @@ def test_the_rep_in_control_clicks_and_types_in_the_pictures_pixels(
         message = program.until("screen_input")
         assert message["stream"] == stream
         events += message["events"]
-    buttons = [(e["x"], e["y"], e["button"], e["down"]) for e in events if e["kind"] == "button"]
-    assert buttons == [(80, 100, "left", True), (80, 100, "left", False)]
+    buttons = [(e["button"], e["down"]) for e in events if e["kind"] == "button"]
+    assert buttons == [("left", True), ("left", False)]
+    for event in events:
+        if event["kind"] == "button":  # within the rounding of one CSS pixel at this scale
+            assert abs(event["x"] - 320) <= 3 and abs(event["y"] - 400) <= 3, event
     keys = [(e["key"], e["down"]) for e in events if e["kind"] == "key"]
     assert keys == [("h", True), ("h", False), ("i", True), ("i", False), ("Enter", True), ("Enter", False)]
+
+    # 1:1: the picture pixel for pixel, the pane scrolls.
+    pane.locator("button.one-to-one").click()
+    expect(canvas).to_have_js_property("clientWidth", 1280)
 
     # The clipboard both ways, and another monitor.
     pane.locator("textarea[name=clipboard]").fill("C:\\Temp\\report.txt")
@@ -376,7 +383,7 @@ def test_control_is_handed_over_and_both_reps_see_the_screen(
         start = program.until("start_screen")
         stream = start["stream"]
         program.send(
-            {"type": "screen_started", "stream": stream, "codec": "vp8", "width": 320, "height": 200, "monitor": 1}
+            {"type": "screen_started", "stream": stream, "codec": "vp8", "width": 1280, "height": 800, "monitor": 1}
         )
         program.send({"type": "done", "request": start["request"]})
         for console in (alice, bob):  # every rep in the session sees it

@@ -130,7 +130,7 @@ const ConsoleComputer = (() => {
             return el("li", { class: `capability ${on ? "allowed" : asked ? "asked" : "off"}`, "data-capability": id },
               `${c.name}: `, on ? "allowed" : asked ? "asked, waiting for the customer…" : "not allowed",
               on || asked ? null : el("button", { type: "button", class: "ask secondary", onclick: () => this.ask(id) }, c.ask));
-          })) : null,
+          })) : "",
         );
         if (this === shown) host.classList.toggle("idle", !connected && !this.screen.share);
       }
