@@ -3,7 +3,10 @@ browser client, each in a browser context of their own."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 from playwright.sync_api import Browser, BrowserContext, Page, expect
@@ -103,3 +106,45 @@ def start_with_issue(customer: Customer, issue_id: int, name: str) -> None:
     customer.page.fill("#issue input[name=customer_name]", name)
     customer.page.click("#issue button[type=submit]")
     customer.wait_for_client()
+
+
+CLIENT = Path(sys.executable).parent / "lifeline-client"
+
+
+class LifelineClient:
+    """`lifeline-client attach` for the session of a customer's chat page, as its own process.
+    The customer's chat stays in their browser page (`--no-chat`, as the launchers run it)."""
+
+    def __init__(
+        self,
+        appliance: RunningAppliance,
+        customer: Customer,
+        home: Path,
+        log: Path,
+        *allow: str,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        token = re.search(r"/chat/([\w-]+)$", customer.page.url)
+        assert token, customer.page.url
+        home.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, **(env or {}), "HOME": str(home), "SHELL": "/bin/sh"}
+        env.pop("PS1", None)
+        self.log = log
+        self.output = open(log, "wb")  # noqa: SIM115 (closed in stop)
+        chat = f"{appliance.https}/chat/{token[1]}"
+        command = [str(CLIENT), "attach", chat, "--ca", str(appliance.cert_path), "--no-chat", "--verbose"]
+        if allow:
+            command += ["--allow", ",".join(allow)]
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=self.output, stderr=subprocess.STDOUT, env=env, cwd=home
+        )
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.output.close()

@@ -10,7 +10,6 @@ import hashlib
 import os
 import re
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,42 +19,9 @@ from playwright.sync_api import Browser, Locator, expect
 from sqlalchemy import select
 
 from lifeline.sessions.models import SessionEvent
-from tests.browser.pages import Console, Customer, start_with_issue
+from tests.browser.pages import Console, Customer, LifelineClient, start_with_issue
 from tests.support.appliance import RunningAppliance
 from tests.support.personas import Personas
-
-CLIENT = Path(sys.executable).parent / "lifeline-client"
-
-
-class LifelineClient:
-    """`lifeline-client attach` for the session of a customer's chat page, as its own process.
-    The customer's chat stays in their browser page (`--no-chat`, as the launchers run it)."""
-
-    def __init__(self, appliance: RunningAppliance, customer: Customer, home: Path, log: Path, *allow: str) -> None:
-        token = re.search(r"/chat/([\w-]+)$", customer.page.url)
-        assert token, customer.page.url
-        home.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "HOME": str(home), "SHELL": "/bin/sh"}
-        env.pop("PS1", None)
-        self.log = log
-        self.output = open(log, "wb")  # noqa: SIM115 (closed in stop)
-        chat = f"{appliance.https}/chat/{token[1]}"
-        command = [str(CLIENT), "attach", chat, "--ca", str(appliance.cert_path), "--no-chat", "--verbose"]
-        if allow:
-            command += ["--allow", ",".join(allow)]
-        self.process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=self.output, stderr=subprocess.STDOUT, env=env, cwd=home
-        )
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.output.close()
 
 
 @pytest.fixture
