@@ -10,12 +10,24 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+
+from lifeline.bus.wire import live_event
 
 log = logging.getLogger("lifeline.bus")
 
 Subscriber = Callable[[Any], None]
 FrameSubscriber = Callable[[int, bytes], None]  # (stream, frame)
+
+
+@live_event
+@dataclass(frozen=True)
+class StreamFollowed:
+    """A process now listens to this stream's channel (Redis): publish its frames again, and
+    its viewers waiting for a key frame ask for one now that it can reach them."""
+
+    stream: int
 
 
 class Bus:

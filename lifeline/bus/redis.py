@@ -25,13 +25,12 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
 
-from lifeline.bus.base import Bus
-from lifeline.bus.wire import decode, encode, is_wire_event, live_event
+from lifeline.bus.base import Bus, StreamFollowed
+from lifeline.bus.wire import decode, encode, is_wire_event
 
 log = logging.getLogger("lifeline.bus")
 
@@ -41,14 +40,6 @@ FRAME_QUEUE_BYTES = 8 * 1024 * 1024  # frames waiting for Redis, at most
 FRAME_POLL_SECONDS = 0.1  # how soon a newly watched stream is subscribed to
 DROP_LOG_SECONDS = 10.0  # one log line about dropped frames per this many seconds
 UNHEARD_SECONDS = 1.0  # a stream nobody else listened to is not published for this long
-
-
-@live_event
-@dataclass(frozen=True)
-class StreamFollowed:
-    """A process now listens to this stream's channel: publish its frames again."""
-
-    stream: int
 
 
 class RedisBus(Bus):

@@ -23,6 +23,7 @@ from typing import Protocol
 import lifeline_protocol.binary as binary
 
 from lifeline.bus import Bus
+from lifeline.bus.base import StreamFollowed
 from lifeline.bus.wire import live_event
 
 log = logging.getLogger("lifeline.realtime")
@@ -155,9 +156,18 @@ class StreamRelay:
         self._last: dict[int, int] = {}  # stream -> sequence of the last frame relayed
         self._asked: dict[int, float] = {}  # stream -> when a key frame was asked for and has not come yet
         self._unsubscribe = bus.subscribe_frames(self._relay)
+        self._unsubscribe_events = bus.subscribe(self._on_event)
 
     def close(self) -> None:
         self._unsubscribe()
+        self._unsubscribe_events()
+
+    def _on_event(self, event: object) -> None:
+        """This process now hears the stream's frames from the others (Redis): the key frame
+        asked for when its first viewer came may have been sent before, to nobody; ask again."""
+        if isinstance(event, StreamFollowed) and event.stream in self.viewers:
+            self._asked.pop(event.stream, None)
+            self._ask_for_key_frame(event.stream)
 
     def watch(self, viewer: Viewer, stream: int) -> None:
         """From the next key frame on, the viewer gets the stream's frames."""
