@@ -110,6 +110,14 @@ def test_the_rep_sees_and_controls_the_clients_screen(
         while region(canvas, cx - 100, cy - 40, 200, 80) == before:
             assert time.monotonic() < deadline, "the counter never changed on the rep's screen"
             time.sleep(0.1)
+        # Large: the screen takes most of the session's width.
+        narrow = canvas.bounding_box()
+        assert narrow is not None
+        pane.locator("button.enlarge").click()
+        expect(pane.locator("button.enlarge")).to_have_attribute("aria-pressed", "true")
+        alice.page.wait_for_function(
+            "([c, w]) => c.getBoundingClientRect().width > w * 1.3", arg=[canvas.element_handle(), narrow["width"]]
+        )
         alice.page.screenshot(path=str(output_dir / "screen-client-share.png"))
 
         # Control: click into the text field (in the canvas's CSS pixels, as fitted) and type.

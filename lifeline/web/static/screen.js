@@ -34,6 +34,7 @@ const ConsoleScreen = (() => {
       this.shown = false; // the console shows this session
       this.watching = 0; // the stream watched, 0: none
       this.fit = true;
+      this.large = false; // the screen takes most of the session's width, the chat a narrow column
       this.decoder = null;
       this.needKey = true;
       this.lastSequence = null;
@@ -224,6 +225,7 @@ const ConsoleScreen = (() => {
       }, share.monitors.map((m) => el("option", { value: m.number, selected: m.number === share.monitor },
         `Monitor ${m.number}${m.primary ? " (main)" : ""} — ${m.width}×${m.height}`))) : null;
       const mayShow = !connected || this.computer.allowed("screen");
+      if (!share && this.large) this.enlarge(false); // nothing to make large
       this.bar.replaceChildren(...[
         share ? null : el("button", { type: "button", class: "show-screen", disabled: !mayShow, onclick: () => this.start(null) },
           connected ? "Show screen" : "Ask the customer to share their screen"),
@@ -235,6 +237,8 @@ const ConsoleScreen = (() => {
           onclick: () => this.scale(true) }, "Fit") : null,
         share ? el("button", { type: "button", class: `one-to-one secondary${this.fit ? "" : " active"}`, "aria-pressed": String(!this.fit),
           onclick: () => this.scale(false) }, "1:1") : null,
+        share ? el("button", { type: "button", class: `enlarge secondary${this.large ? " active" : ""}`, "aria-pressed": String(this.large),
+          title: "Give the screen most of the session's width", onclick: () => this.enlarge(!this.large) }, "Large") : null,
         share ? el("button", { type: "button", class: "stop-screen danger", onclick: () => this.stop() }, "Stop") : null,
       ].filter(Boolean));
     }
@@ -321,6 +325,12 @@ const ConsoleScreen = (() => {
       this.fit = fit;
       this.renderBar();
       this.view.classList.toggle("fit", fit);
+    }
+
+    enlarge(large) {
+      this.large = large;
+      this.renderBar();
+      document.querySelector(".session-body")?.classList.toggle("screen-large", large);
     }
 
     // --- the rep's actions ---------------------------------------------------------------------
