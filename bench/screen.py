@@ -161,6 +161,11 @@ class Scene:
         _, colour, when = (await self.line()).split()
         return colour, float(when)
 
+    async def ticks(self) -> int:
+        """How many times the desktop has been redrawn by its animation so far."""
+        await self.send("ticks")
+        return int((await self.line()).split()[1])
+
     async def stop(self) -> None:
         if self.process.returncode is None:
             with contextlib.suppress(OSError):
@@ -256,6 +261,7 @@ async def run(
     program = str(Path(sys.executable).with_name("lifeline-client"))
     if not Path(program).exists():
         program = shutil.which("lifeline-client") or program
+    load = os.getloadavg()[0]
     os.environ["DISPLAY"] = display_env["DISPLAY"]  # the client (ClientProcess) shares this display
     scene = await Scene.start(display_env)
     client: ClientProcess | None = None
@@ -297,20 +303,26 @@ async def run(
             # Pictures a second, bandwidth and CPU, scene by scene.
             recordings = args.data_dir / "recordings"
             client_cpu, server_cpu = Cpu(client.process.pid), Cpu(server_pid)
-            phases: list[tuple[str, float, float, float, float, float]] = []
+            phases: list[tuple[str, float, float, float, float, float, float]] = []
             for command, _ in SCENES:
                 await scene.send(command)
                 await asyncio.sleep(1)  # the encoder settles on the new content
-                frames, (sent, size) = await page.evaluate(FRAMES), recorded(recordings)
+                frames, (sent, size), ticks_before = (
+                    await page.evaluate(FRAMES),
+                    recorded(recordings),
+                    await scene.ticks(),
+                )
                 cpu_client, cpu_server, began = client_cpu.seconds(), server_cpu.seconds(), time.perf_counter()
                 await asyncio.sleep(args.seconds)
                 elapsed = time.perf_counter() - began
                 fps = (await page.evaluate(FRAMES) - frames) / elapsed
                 sent_after, size_after = recorded(recordings)
+                changes_per_second = (await scene.ticks() - ticks_before) / elapsed
                 kbits = (size_after - size) * 8 / elapsed / 1000
                 phases.append(
                     (
                         command,
+                        changes_per_second if command != "still" else 0.0,
                         (sent_after - sent) / elapsed,
                         fps,
                         kbits,
@@ -329,7 +341,8 @@ async def run(
     print()
     print(
         f"one appliance process, SQLite; one lifeline-client sharing a {args.width}x{args.height} Xvfb display; "
-        f"the rep's console in headless Chromium (software decoding and drawing); {os.cpu_count()} cores, shared"
+        f"the rep's console in headless Chromium (software decoding and drawing); {os.cpu_count()} cores, shared "
+        f"(load average {load:.1f} at the start)"
     )
     if latencies:
         p50, p95 = statistics.median(latencies), percentile(latencies, 0.95)
@@ -352,12 +365,13 @@ async def run(
             f"  latency against chat: p50 {statistics.median(latencies) / chat:.2f} of it "
             f"(the page's animation frames come every {cadence * 1000:.1f} ms: the latency's resolution)"
         )
-    for (command, sent_fps, fps, kbits, cpu_client, cpu_server), (_, words) in zip(phases, SCENES, strict=True):
+    for (command, drawn, sent_fps, fps, kbits, cpu_client, cpu_server), (_, words) in zip(phases, SCENES, strict=True):
         aim = ""
         if command == "still":
             aim = f" (aim < {STILL_AIM_KBITS:.0f} kbit/s: {'met' if kbits < STILL_AIM_KBITS else 'MISSED'})"
         print(
-            f"  {words}, {args.seconds:g}s: {sent_fps:.1f} pictures/s sent, {fps:.1f} drawn; {kbits:.0f} kbit/s{aim}; "
+            f"  {words}, {args.seconds:g}s: the desktop changed {drawn:.1f}/s, {sent_fps:.1f} pictures/s sent, "
+            f"{fps:.1f} drawn; {kbits:.0f} kbit/s{aim}; "
             f"CPU client {cpu_client * 100:.0f}%, appliance {cpu_server * 100:.0f}% of a core"
         )
 

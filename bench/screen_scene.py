@@ -8,6 +8,7 @@ by lines on its stdin, one scene at a time.
 - `still`: nothing moves; `count`: a counter changes 30 times a second; `scroll`: lines of
   text scroll up 20 times a second over most of the screen; `video`: a moving gradient with
   a noisy patch in a 640x360 area (VIDEO), 30 pictures a second, as a playing video;
+- `ticks`: prints `ticks N`, the pictures it has drawn so far (animate's count);
 - `quit`.
 
 It prints `ready` once its window is shown. A helper of bench/screen.py, not a bench.
@@ -88,6 +89,8 @@ def main() -> None:
                 text.place(x=560, y=60, width=700, height=700)
             else:
                 text.place_forget()
+        elif line == "ticks":
+            print(f"ticks {tick}", flush=True)
         elif line == "quit":
             root.destroy()
 

@@ -113,6 +113,6 @@ def test_screen_bench_prints_latency_pictures_and_bandwidth() -> None:
     assert re.search(r"baseline, chat round trip .* \(2 lines\): p50 \d+ ms", out), out
     assert re.search(r"latency against chat: p50 [\d.]+ of it", out), out
     for scene in ("a still desktop", "a counter 30 times a second", "scrolling text", "a playing video"):
-        line = rf"{scene}.*: [\d.]+ pictures/s sent, [\d.]+ drawn; \d+ kbit/s.*; CPU client \d+%, appliance \d+%"
+        line = rf"{scene}.*: the desktop changed [\d.]+/s, [\d.]+ pictures/s sent, [\d.]+ drawn; \d+ kbit/s.*; CPU client \d+%, appliance \d+%"
         assert re.search(line, out), out
     assert re.search(r"still desktop.*kbit/s \(aim < 100 kbit/s: (met|MISSED)\)", out), out
