@@ -57,7 +57,7 @@ from playwright.async_api import Page, async_playwright
 from bench.client import ClientProcess, percentile, provision, start_session
 from bench.command_api import free_port, wait_for
 from bench.live_sessions import TLS
-from bench.screen_scene import BLOCK
+from bench.screen_scene import BLOCK, place
 from lifeline.recordings import screen_file
 from tests.support.xvfb import start_xvfb
 
@@ -80,7 +80,7 @@ SCENES = (
     ("still", "a still desktop"),
     ("count", "a counter 30 times a second"),
     ("scroll", "scrolling text"),
-    ("video", "a playing video (640x360)"),
+    ("video", "a playing video (640x360 at 1280x800)"),
 )
 
 # The canvas pixel at the block's centre, every animation frame; its changes of colour, and
@@ -284,7 +284,7 @@ async def run(
             )
 
             # Glass to glass.
-            x, y, w, h = BLOCK
+            x, y, w, h = place(BLOCK, args.width, args.height)
             await page.evaluate(WATCH_PIXEL, [x + w // 2, y + h // 2, args.width])
             await asyncio.sleep(1)
             flips = []

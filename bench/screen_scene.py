@@ -3,7 +3,7 @@ by lines on its stdin, one scene at a time.
 
     python -m bench.screen_scene
 
-- `flip`: the big block (BLOCK) turns from red to blue or back; once it is redrawn the
+- `flip`: the big block (BLOCK, on a 1280x800 display; `place` scales it) turns from red to blue or back; once it is redrawn the
   program prints `flipped COLOUR TIME` (TIME: this machine's wall clock, time.time());
 - `still`: nothing moves; `count`: a counter changes 30 times a second; `scroll`: lines of
   text scroll up 20 times a second over most of the screen; `video`: a moving gradient with
@@ -20,12 +20,22 @@ import os
 import time
 import tkinter
 
-BLOCK = (100, 100, 400, 300)  # x, y, width, height in screen pixels
+# Where things are on a 1280x800 display (x, y, width, height); a smaller one scales them.
+BLOCK = (100, 100, 400, 300)
 RED, BLUE = "#e02020", "#2020e0"
-VIDEO = (600, 420, 640, 360)  # x, y, width, height
+VIDEO = (600, 420, 640, 360)
+COUNTER = (700, 150, 200, 100)
+TEXT = (560, 60, 700, 700)
 FRAME_MS = 33  # ~30 pictures a second
 PICTURES = 30  # video pictures made beforehand, played in a loop
 NOISE = (160, 90)  # the noisy patch inside the video
+
+
+def place(area: tuple[int, int, int, int], width: int, height: int) -> tuple[int, int, int, int]:
+    """An area of the 1280x800 layout on a display of width x height (scaled down, never up)."""
+    scale = min(1.0, width / 1280, height / 800)
+    x, y, w, h = area
+    return int(x * scale), int(y * scale), max(2, int(w * scale)), max(2, int(h * scale))
 
 
 def video_picture(phase: int, width: int, height: int) -> bytes:
@@ -34,12 +44,12 @@ def video_picture(phase: int, width: int, height: int) -> bytes:
     for x in range(width * 2):
         row += bytes(((x * 3) % 256, (x * 5 + 80) % 256, (255 - x * 2) % 256))
     lines = []
-    noise_w, noise_h = NOISE
+    noise_w, noise_h = min(NOISE[0], width // 2), min(NOISE[1], height // 2)
     left = (phase * 16) % (width - noise_w)
     for y in range(height):
         start = ((y + phase * 12) % width) * 3
         line = bytearray(row[start : start + width * 3])
-        if 100 <= y < 100 + noise_h:
+        if height // 4 <= y < height // 4 + noise_h:
             line[left * 3 : (left + noise_w) * 3] = os.urandom(noise_w * 3)
         lines.append(bytes(line))
     return f"P6 {width} {height} 255\n".encode() + b"".join(lines)
@@ -52,10 +62,11 @@ def main() -> None:
     root.geometry(f"{width}x{height}+0+0")
     canvas = tkinter.Canvas(root, width=width, height=height, highlightthickness=0, background="#ffffff")
     canvas.place(x=0, y=0)
-    x, y, w, h = BLOCK
+    x, y, w, h = place(BLOCK, width, height)
     block = canvas.create_rectangle(x, y, x + w, y + h, fill=RED, outline=RED)
-    counter = canvas.create_text(800, 200, text="0", font=("TkFixedFont", 48), fill="#000000")
-    vx, vy, vw, vh = VIDEO
+    cx, cy, cw, ch = place(COUNTER, width, height)
+    counter = canvas.create_text(cx + cw // 2, cy + ch // 2, text="0", font=("TkFixedFont", -ch // 2), fill="#000000")
+    vx, vy, vw, vh = place(VIDEO, width, height)
     pictures = [tkinter.PhotoImage(data=video_picture(n, vw, vh), format="PPM") for n in range(PICTURES)]
     video = canvas.create_image(vx, vy, anchor="nw", state="hidden", image=pictures[0])
     text = tkinter.Text(root, font=("TkFixedFont", 12), borderwidth=0)
@@ -86,7 +97,8 @@ def main() -> None:
             scene = line
             canvas.itemconfigure(video, state="normal" if line == "video" else "hidden")
             if line == "scroll":
-                text.place(x=560, y=60, width=700, height=700)
+                tx, ty, tw, th = place(TEXT, width, height)
+                text.place(x=tx, y=ty, width=tw, height=th)
             else:
                 text.place_forget()
         elif line == "ticks":
