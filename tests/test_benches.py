@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pytest
 from tests.support.appliance import ScratchDatabase
 
 ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("LIFELINE_CHROMIUM", "/usr/bin/chromium")
 
 pytestmark = pytest.mark.slow
 
@@ -43,8 +45,8 @@ def database_url(tmp_path: Path) -> Iterator[str]:
 
 
 def test_every_bench_has_a_test() -> None:
-    benches = {path.stem for path in (ROOT / "bench").glob("*.py")} - {"__init__", "bare_asgi"}
-    tested = {"client", "command_api", "live_sessions", "protocol_codec", "reporting", "screen_relay"}
+    benches = {path.stem for path in (ROOT / "bench").glob("*.py")} - {"__init__", "bare_asgi", "screen_scene"}
+    tested = {"client", "command_api", "live_sessions", "protocol_codec", "reporting", "screen", "screen_relay"}
     assert benches == tested, "a new bench needs its tiny run here"
 
 
@@ -94,3 +96,23 @@ def test_screen_relay_bench_prints_how_many_shares_it_relays() -> None:
     out = run_bench("screen_relay", "--steps", "1,3", "--seconds", "1", "--reps", "2")
     assert re.search(r"3 shares: relay delay p50 [\d.]+ ms, p99 [\d.]+ ms .*; 0 of \d+ frames not delivered", out), out
     assert re.search(r"relayed within 20 ms added p99: \d+ shares of 1000 kbit/s", out), out
+
+
+@pytest.mark.skipif(
+    shutil.which("Xvfb") is None or not Path(CHROMIUM).exists(),
+    reason="needs Xvfb and Chromium (scripts/install --test installs them)",
+)
+def test_screen_bench_prints_latency_pictures_and_bandwidth() -> None:
+    started = time.monotonic()
+    out = run_bench("screen", "--seconds", "1", "--flips", "6", "--chat", "2")
+    assert time.monotonic() - started < 60, "the tiny run must stay tiny"
+    assert re.search(
+        r"glass-to-glass latency \(6 flips, .*\): lost \d, p50 \d+ ms \(aim < 150 ms: (met|MISSED)\)", out
+    ), out
+    assert re.search(r"p95 \d+ ms \(aim < 300 ms: (met|MISSED)\)", out), out
+    assert re.search(r"baseline, chat round trip .* \(2 lines\): p50 \d+ ms", out), out
+    assert re.search(r"latency against chat: p50 [\d.]+ of it", out), out
+    for scene in ("a still desktop", "a counter 30 times a second", "scrolling text", "a playing video"):
+        line = rf"{scene}.*: the desktop changed [\d.]+/s, [\d.]+ pictures/s sent, [\d.]+ drawn; \d+ kbit/s.*; CPU client \d+%, appliance \d+%"
+        assert re.search(line, out), out
+    assert re.search(r"still desktop.*kbit/s \(aim < 100 kbit/s: (met|MISSED)\)", out), out
