@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from lifeline_protocol import console as console_wire
 
 from tests.realtime.test_bad_frames import field_values
+from tests.realtime.test_presentation_two_processes import FrameAttendee
 from tests.support.appliance import RunningAppliance
 from tests.support.client_socket import ProgramSocket
 from tests.support.personas import Personas
@@ -38,6 +39,7 @@ class Shared:
     stream: int
     presenter: Console
     attendee: Attendee
+    presentation: dict[str, Any]
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +68,7 @@ def shared(appliance: RunningAppliance, personas: Personas) -> Iterator[Shared]:
     started = presenter.ack("present")["result"]
     attendee = Attendee(appliance, key=started["short_key"], name="Fuzz Attendee")
     assert attendee.welcome["type"] == "welcome", attendee.welcome
-    yield Shared(alice, customer, client, lsid, stream, presenter, attendee)
+    yield Shared(alice, customer, client, lsid, stream, presenter, attendee, started)
     for socket in (attendee, presenter, alice, customer):
         socket.close()
     client.close()
@@ -163,6 +165,30 @@ def test_a_clipboard_over_the_cap_is_refused_and_the_socket_stays(shared: Shared
     no_crash_before_pong(shared.alice)
     shared.client.send({"type": "clipboard", "text": "y" * (64 * 1024 + 1)})
     client_still_answers(shared.client)
+
+
+def test_no_frames_reach_a_viewer_outside_the_presentation(appliance: RunningAppliance, shared: Shared) -> None:
+    """Bob shows his screen: his attendee gets the frames; Alice's console (not in Bob's
+    presentation) may not watch, and an attendee of Alice's presentation gets none."""
+    mine = FrameAttendee(appliance, key=shared.presentation["short_key"], name="Mine")
+    shared.alice.send(console_wire.PresentationStart(ref="alice-present"))
+    other = FrameAttendee(appliance, key=shared.alice.ack("alice-present")["result"]["short_key"], name="Other")
+    other.frames = []
+    bob_lsid = shared.presentation["lsid"]
+    shared.presenter.send(console_wire.PresentationShare(ref="share", lsid=bob_lsid, width=64, height=48))
+    stream = shared.presenter.ack("share")["result"]["stream"]
+    shared.alice.send({"type": "screen_watch", "ref": "peek", "lsid": bob_lsid})
+    assert shared.alice.ack("peek")["error"]
+    mine.until("screen")
+    pictures = vp8_pictures(4)
+    for sequence, (payload, key) in enumerate(pictures, start=1):
+        shared.presenter.socket.send_binary(screen_frame(stream, sequence, payload, key=key))
+    assert [f.header.stream for f in mine.pictures(len(pictures))] == [stream] * len(pictures)
+    other.send({"type": "ping"})
+    other.until("pong")
+    assert other.frames == []
+    for socket in (mine, other):
+        socket.close()
 
 
 def test_no_traceback_in_the_log(appliance: RunningAppliance) -> None:
