@@ -22,6 +22,7 @@ from lifeline.presence.tokens import resume_token_sha256
 from lifeline.realtime.computer_events import ComputerWanted, ConsentFromPage
 from lifeline.realtime.computers import NOT_CONNECTED, Computers
 from lifeline.realtime.hub import CUSTOMER_EVENTS, CustomerPeer, Hub, customer_view
+from lifeline.realtime.screen_events import PageAttached
 from lifeline.realtime.screens import Screens
 from lifeline.realtime.socket import DONE, Done, ProtocolError, TypingThrottle, ack, receive_message, run_peer
 from lifeline.runtime import Runtime
@@ -136,6 +137,7 @@ class CustomerSocket:
         self.hub.add_customer(peer, attached.state.get("version", 0))
         peer.release()
         peer.send(self.computers.customer_view(attached.lsid))
+        self.runtime.bus.publish_local(PageAttached(attached.lsid))
         if attached.lsid not in self.computers.states:
             self.runtime.bus.publish_local(ComputerWanted(attached.lsid))
         actions = CustomerActions(self.runtime, peer, self.computers, self.screens)

@@ -18,8 +18,7 @@ from sqlalchemy.orm import Session
 
 from lifeline.realtime.hub import ConsolePeer, Hub
 from lifeline.realtime.screen_events import ScreenChanged
-from lifeline.realtime.screen_frames import Caps, FrameGuard
-from lifeline.realtime.screen_shares import Held
+from lifeline.realtime.screen_frames import Caps
 from lifeline.realtime.screens import Screens
 from lifeline.realtime.streams import KeyFrameWanted
 from lifeline.runtime import Runtime
@@ -70,16 +69,13 @@ class PresenterScreens:
             raise ProtocolError(f"the picture is larger than the appliance allows ({caps.width}x{caps.height})")
         if held is None:
             session_id = await self.runtime.db.read(presentation_to_share, lsid, peer.gsnumber)
-            held = Held(lsid, session_id, self.shares._new_stream(), "browser", FrameGuard(0, caps))
-            held.guard.stream = held.stream
-            held.starter = (peer.gsnumber, rep_name)
-            self.shares._hold(held)
+            held = self.shares.hold(lsid, session_id, "browser", caps, (peer.gsnumber, rep_name))
             self.presenters[held.stream] = peer
             await self.shares.recorder.open(lsid)
         held.share = screen.Share(
             stream=held.stream, source="browser", codec=request.codec, width=request.width, height=request.height
         )
-        self.shares._announce(held)
+        self.shares.announce(held)
         return {"stream": held.stream}
 
     def frame(self, peer: ConsolePeer, header: binary.Header, data: bytes) -> None:
@@ -90,14 +86,14 @@ class PresenterScreens:
         if held is None or self.presenters.get(header.stream) is not peer:
             self.shares.drops.drop(f"console {peer.gsnumber}", "it shares no such stream")
             return
-        self.shares._relay(held, header, data)
+        self.shares.relay(held, header, data)
 
     def unshare(self, peer: ConsolePeer, lsid: str) -> None:
         held = self.shares.held.get(lsid)
         if held is None or self.presenters.get(held.stream) is not peer:
             raise ProtocolError(NOT_PRESENTING)
         del self.presenters[held.stream]
-        self.shares._end(held, "", note=False)
+        self.shares.end(held, "", note=False)
 
     def console_gone(self, peer: ConsolePeer) -> None:
         """The presenting console's socket closed: its share ends (a reload shares again)."""
@@ -106,4 +102,4 @@ class PresenterScreens:
                 del self.presenters[stream]
                 held = self.shares.by_stream.get(stream)
                 if held is not None:
-                    self.shares._end(held, "", note=False)
+                    self.shares.end(held, "", note=False)

@@ -68,3 +68,12 @@ class ClipboardCopied:
     lsid: str
     gsnumber: int
     text: str
+
+
+@live_event
+@dataclass(frozen=True)
+class PageAttached:
+    """The customer's page (re)attached, on the process that says so: a share from an
+    earlier page of the session is over, even if the process holding it died unheard."""
+
+    lsid: str

@@ -21,6 +21,10 @@ from lifeline.runtime import Runtime
 
 log = logging.getLogger("lifeline.realtime")
 
+# A session's raw log stops growing here (the WebM keeps what came before): at the highest
+# bitrate cap (100 Mbit/s) a share fills this in under an hour, at the default in about
+# nine; a session has no time limit, so without it one share could fill the disk.
+MAX_LOG_BYTES = 16 * 1024**3
 SETTLE_SECONDS = 0.5  # after the log is claimed, other processes' last appends land before it is read
 
 
@@ -38,6 +42,16 @@ class Open:
     bases: dict[int, int] = field(default_factory=dict)  # stream -> ms at its timestamp 0
     sequences: dict[int, int] = field(default_factory=dict)  # stream -> last sequence recorded
     skipping: set[int] = field(default_factory=set)  # streams waiting for a key frame
+    size: int = 0  # bytes in the log (as it was when opened here, and what this process added)
+    cap: int = MAX_LOG_BYTES
+    full: bool = False  # the cap was reached: nothing more is recorded (a later smaller frame neither)
+
+    def room_for(self, record: bytes) -> bool:
+        """Whether the record fits under the cap (counted as taken when it does)."""
+        if self.full or self.size + len(record) > self.cap:
+            return False
+        self.size += len(record)
+        return True
 
 
 class ScreenRecorder:
@@ -57,7 +71,7 @@ class ScreenRecorder:
         path = log_path(self.store, storage_name)
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        self.open_logs[lsid] = Open(fd, began)
+        self.open_logs[lsid] = Open(fd, began, size=os.fstat(fd).st_size)
 
     def append(self, lsid: str, header: binary.Header, frame: bytes) -> None:
         opened = self.open_logs.get(lsid)
@@ -77,8 +91,16 @@ class ScreenRecorder:
         base = opened.bases.setdefault(stream, arrived - header.timestamp)
         ms = max(opened.last_ms, base + header.timestamp)
         opened.last_ms = ms
+        record = screen_file.record(ms, header.key, frame[binary.HEADER_SIZE :])
+        if not opened.room_for(record):
+            if not opened.full:
+                opened.full = True
+                log.error(
+                    "session %s: its screen recording reached %d bytes; the rest is not recorded", lsid, opened.cap
+                )
+            return
         try:
-            os.write(opened.fd, screen_file.record(ms, header.key, frame[binary.HEADER_SIZE :]))
+            os.write(opened.fd, record)
         except OSError as error:
             log.error("session %s: could not record a screen frame: %s", lsid, error)
 

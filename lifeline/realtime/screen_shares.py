@@ -121,11 +121,11 @@ class Shares:
         elif isinstance(event, ScreenAnnounce):
             held = self.held.get(event.lsid)
             if held is not None:
-                self._announce(held)
+                self.announce(held)
         elif isinstance(event, SessionState) and event.state.get("status") == "ended":
             held = self.held.get(event.lsid)
             if held is not None:
-                self._end(held, "", note=False)
+                self.end(held, "", note=False)
             self._spawn(self.recorder.session_ended(event.lsid, event.session_id))
 
     def _answer(self, event: ScreenAsked, error: str = "", result: Any = None) -> None:
@@ -149,7 +149,7 @@ class Shares:
         if isinstance(request, console_wire.ScreenStop):
             if held.link is not None:
                 held.link.peer.send(client_wire.StopScreen(stream=held.stream))
-            self._end(held, "", by=(event.gsnumber, event.rep_name))
+            self.end(held, "", by=(event.gsnumber, event.rep_name))
             self._answer(event)
         elif isinstance(request, console_wire.ScreenControl):
             self._spawn(self._control(held, event, request))
@@ -173,13 +173,10 @@ class Shares:
         if held is not None and held.link is not link:
             if held.page is not None:
                 held.page.send(customer_wire.ScreenView(shared=False))
-            self._end(held, "")
+            self.end(held, "")
             held = None
         if held is None:
-            held = Held(link.lsid, link.session_id, self._new_stream(), "client", FrameGuard(0, caps), link=link)
-            held.guard.stream = held.stream
-            held.starter = (event.gsnumber, event.rep_name)
-            self._hold(held)
+            held = self.hold(link.lsid, link.session_id, "client", caps, (event.gsnumber, event.rep_name), link=link)
         try:
             number = link.request_id(Pending("screen_start", event.gsnumber, event.ref))
         except SessionError as error:
@@ -223,7 +220,7 @@ class Shares:
                 self._answer(event, "The share has ended")
                 return
             held.controller, note = (to.gsnumber, to.name), f"Screen control handed to {to.name}."
-        self._announce(held)
+        self.announce(held)
         self._answer(event)
         self._note(held.lsid, event.gsnumber, note)
 
@@ -235,14 +232,28 @@ class Shares:
         if event.left and held.controller is not None and held.controller[0] == event.gsnumber:
             held.controller = None
             self._note(held.lsid, event.gsnumber, "Screen control released: the representative in control left.")
-        self._announce(held)
+        self.announce(held)
 
-    def _announce(self, held: Held) -> None:
+    def announce(self, held: Held) -> None:
         self.runtime.bus.publish_local(ScreenChanged(held.lsid, held.state()))
 
-    def _hold(self, held: Held) -> None:
-        self.held[held.lsid] = held
-        self.by_stream[held.stream] = held
+    def hold(
+        self,
+        lsid: str,
+        session_id: int,
+        source: screen.Source,
+        caps: Caps,
+        starter: tuple[int, str],
+        *,
+        link: Link | None = None,
+        page: CustomerPeer | None = None,
+    ) -> Held:
+        """A new share held here (the client's, the page's or a presenting console's), on a fresh stream."""
+        stream = self._new_stream()
+        held = Held(lsid, session_id, stream, source, FrameGuard(stream, caps), link=link, page=page, starter=starter)
+        self.held[lsid] = held
+        self.by_stream[stream] = held
+        return held
 
     def _new_stream(self) -> int:
         """Random, so that processes need not agree; checked against every share known here."""
@@ -254,13 +265,13 @@ class Shares:
             if stream not in taken:
                 return stream
 
-    def _end(self, held: Held, error: str, *, note: bool = True, by: tuple[int, str] | None = None) -> None:
+    def end(self, held: Held, error: str, *, note: bool = True, by: tuple[int, str] | None = None) -> None:
         if self.held.get(held.lsid) is held:
             del self.held[held.lsid]
         self.by_stream.pop(held.stream, None)
         was_shared = held.share is not None
         held.share, held.controller, held.error = None, None, error
-        self._announce(held)
+        self.announce(held)
         if note and was_shared:
             text = "Screen sharing stopped." + (f" ({error})" if error else "")
             self._note(held.lsid, (by or held.starter)[0], text, customer=by is None and held.source == "browser")
@@ -314,32 +325,32 @@ class Shares:
                 control=True,
             )
             held.error = ""
-            self._announce(held)
+            self.announce(held)
             if first:
                 await self.recorder.open(held.lsid)
                 text = f"Screen sharing started (monitor {message.monitor}, {message.width}x{message.height})."
                 self._note(held.lsid, held.starter[0], text)
         elif isinstance(message, client_wire.ScreenStopped):
             if held is not None and ours and message.stream == held.stream:
-                self._end(held, message.error)
+                self.end(held, message.error)
         elif isinstance(message, client_wire.ClipboardChanged):
             if held is not None and ours and held.controller is not None and "control" in link.allowed:
                 self.runtime.bus.publish_local(ClipboardCopied(link.lsid, held.controller[0], message.text))
         elif isinstance(message, client_wire.Failed) and held is not None and ours and held.share is None:
-            self._end(held, message.error)  # its start_screen failed
+            self.end(held, message.error)  # its start_screen failed
 
     def link_gone(self, link: Link) -> None:
         """The client's socket closed (or a newer one replaced it): its share ends; the rep starts again."""
         held = self.held.get(link.lsid)
         if held is not None and held.link is link:
-            self._end(held, CLIENT_GONE)
+            self.end(held, CLIENT_GONE)
 
     def client_frame(self, link: Link, header: binary.Header, data: bytes) -> None:
         held = self.held.get(link.lsid)
         if held is None or held.link is not link or held.share is None:
             self.drops.drop(f"session {link.lsid}", "nothing is shared")
             return
-        self._relay(held, header, data)
+        self.relay(held, header, data)
 
     def page_frame(self, page: CustomerPeer, header: binary.Header, data: bytes) -> None:
         if header.kind is not binary.FrameKind.SCREEN:
@@ -348,9 +359,9 @@ class Shares:
         if held is None or held.page is not page:
             self.drops.drop(f"session {page.lsid}", "the page shares nothing")
             return
-        self._relay(held, header, data)
+        self.relay(held, header, data)
 
-    def _relay(self, held: Held, header: binary.Header, data: bytes) -> None:
+    def relay(self, held: Held, header: binary.Header, data: bytes) -> None:
         refusal = held.guard.refusal(header, len(data))
         if refusal is not None:
             held.drops.drop(f"session {held.lsid}", refusal)
@@ -367,23 +378,20 @@ class Shares:
         if held is None:
             caps = Caps.of(await self.runtime.settings())
             session_id = await self.runtime.db.read(_session_id, page.lsid)
-            held = Held(page.lsid, session_id, self._new_stream(), "browser", FrameGuard(0, caps), page=page)
-            held.guard.stream = held.stream
-            held.starter = (page.gsnumber, "")
-            self._hold(held)
+            held = self.hold(page.lsid, session_id, "browser", caps, (page.gsnumber, ""), page=page)
             await self.recorder.open(page.lsid)
             text = f"Screen sharing started (the customer's browser, {request.width}x{request.height})."
             self._note(page.lsid, page.gsnumber, text, customer=True)
         held.share = screen.Share(
             stream=held.stream, source="browser", codec=request.codec, width=request.width, height=request.height
         )
-        self._announce(held)
+        self.announce(held)
         return {"stream": held.stream}
 
     def page_unshare(self, page: CustomerPeer) -> None:
         held = self.held.get(page.lsid)
         if held is not None and held.page is page:
-            self._end(held, "")
+            self.end(held, "")
 
 
 def _session_id(session: Any, lsid: str) -> int:

@@ -27,6 +27,7 @@ from lifeline.realtime.computers import NOT_CONNECTED, NOT_IN_SESSION, Computers
 from lifeline.realtime.hub import ConsolePeer, Hub, Peer
 from lifeline.realtime.screen_events import (
     ClipboardCopied,
+    PageAttached,
     ScreenAnnounce,
     ScreenAsked,
     ScreenChanged,
@@ -112,6 +113,12 @@ class Screens:
             if view is not None and view["share"]["source"] == "client" and event.lsid not in self.shares.held:
                 ended = {**view, "share": None, "controller": None, "controller_name": "", "error": CLIENT_GONE}
                 self._changed(event.lsid, ended)
+        elif isinstance(event, PageAttached):
+            # Likewise for the page: a new page has shared nothing yet, so a browser share
+            # held elsewhere was its old page's (ended by its holder, unless that died).
+            view = self.views.get(event.lsid)
+            if view is not None and view["share"]["source"] == "browser" and event.lsid not in self.shares.held:
+                self._changed(event.lsid, {**view, "share": None, "controller": None, "controller_name": ""})
 
     def _changed(self, lsid: str, state: dict[str, Any]) -> None:
         before = self.views.get(lsid)

@@ -59,74 +59,33 @@
   const canvas = document.getElementById("screen");
   const noScreen = document.getElementById("no-screen");
   const REASK_EVERY_MS = 1000;
-  const BEHIND = 30;
-  const screen = { share: null, decoder: null, needKey: true, last: null, asked: 0, frames: 0 };
+  const screen = { share: null, asked: 0 };
+  const pictures = new ScreenDecoder({ canvas, onNeedKey: askForKeyFrame });
 
   function showShare(share) {
     const before = screen.share ? screen.share.stream : 0;
     screen.share = share;
-    if (!share || share.stream !== before) resetDecoder();
+    if (!share || share.stream !== before) pictures.reset();
     canvas.hidden = !share;
     noScreen.hidden = Boolean(share);
-    if (!share) { screen.frames = 0; canvas.dataset.frames = "0"; }
+    if (!share) { pictures.frames = 0; canvas.dataset.frames = "0"; }
   }
 
-  function resetDecoder() {
-    if (screen.decoder && screen.decoder.state !== "closed") screen.decoder.close();
-    screen.decoder = null;
-    screen.needKey = true;
-    screen.last = null;
-  }
-
-  function decodeFailed() {
-    resetDecoder();
+  function askForKeyFrame() {
     if (Date.now() - screen.asked < REASK_EVERY_MS || !socket) return;
     screen.asked = Date.now();
     socket.request("key_frame").catch(() => {});
   }
 
   function frame(buffer) {
-    if (typeof LifelineFrames === "undefined" || typeof VideoDecoder === "undefined") {
+    if (typeof LifelineFrames === "undefined" || !ScreenDecoder.supported()) {
       noScreen.hidden = false;
       noScreen.textContent = "This browser cannot show the screen: use a current Chrome, Edge or Firefox.";
       return;
     }
     const header = LifelineFrames.parse(buffer);
     if (!header || !screen.share || header.stream !== screen.share.stream) return;
-    const follows = screen.last !== null && ((header.sequence - screen.last) >>> 0) === 1;
-    screen.last = header.sequence;
-    if (!header.key && (screen.needKey || !follows)) {
-      if (!screen.needKey) decodeFailed();
-      screen.needKey = true;
-      return;
-    }
-    if (!screen.decoder || screen.decoder.state === "closed") {
-      screen.decoder = new VideoDecoder({ output: draw, error: decodeFailed });
-      screen.decoder.configure({ codec: screen.share.codec || "vp8", optimizeForLatency: true });
-    }
-    if (screen.decoder.decodeQueueSize > BEHIND) { decodeFailed(); return; }
-    screen.needKey = false;
-    try {
-      screen.decoder.decode(new EncodedVideoChunk({
-        type: header.key ? "key" : "delta", timestamp: header.timestamp * 1000, data: header.payload,
-      }));
-    } catch (error) {
-      decodeFailed();
-    }
-  }
-
-  function draw(picture) {
-    try {
-      if (canvas.width !== picture.displayWidth || canvas.height !== picture.displayHeight) {
-        canvas.width = picture.displayWidth;
-        canvas.height = picture.displayHeight;
-      }
-      canvas.getContext("2d").drawImage(picture, 0, 0);
-      screen.frames += 1;
-      canvas.dataset.frames = String(screen.frames);
-    } finally {
-      picture.close();
-    }
+    pictures.decode(header, screen.share.codec);
   }
 
   function receive(message) {

@@ -10,7 +10,6 @@ const ConsoleScreen = (() => {
   const MAX_EVENTS = 64; // per screen_input (lifeline_protocol.screen.MAX_INPUT_EVENTS)
   const SEND_EVERY_MS = 17; // at most ~60 screen_input messages a second
   const QUEUE_LIMIT = 512; // events waiting to go; past this the oldest moves are dropped
-  const BEHIND = 30; // frames waiting in the decoder: past this, skip to the next key frame
   const REWATCH_EVERY_MS = 1000; // a key frame is asked for (by watching anew) at most this often
   // lifeline_protocol.screen.KEYS: keys that are not one printable character.
   const KEYS = new Set([
@@ -35,11 +34,7 @@ const ConsoleScreen = (() => {
       this.watching = 0; // the stream watched, 0: none
       this.fit = true;
       this.large = false; // the screen takes most of the session's width, the chat a narrow column
-      this.decoder = null;
-      this.needKey = true;
-      this.lastSequence = null;
       this.lastRewatch = 0;
-      this.frames = 0; // pictures drawn (tests and the status line read it)
       this.queue = [];
       this.sendTimer = null;
       this.movePending = null;
@@ -57,6 +52,11 @@ const ConsoleScreen = (() => {
       this.control = el("div", { class: "screen-control" });
       this.clipboard = el("div", { class: "screen-clipboard" });
       this.root.append(this.bar, this.status, this.message, this.view, this.control, this.clipboard);
+      this.pictures = new ScreenDecoder({
+        canvas: this.canvas,
+        onNeedKey: () => this.askForKeyFrame(),
+        onDrawn: () => { if (this.view.hidden) this.render(); },
+      });
       this.listen();
       this.render();
     }
@@ -78,8 +78,8 @@ const ConsoleScreen = (() => {
         controller_name: message.controller_name || "", error: message.error || "",
       };
       if (!this.share || this.share.stream !== before) { // another picture: nothing of the old one stays
-        this.resetDecoder();
-        this.frames = 0;
+        this.pictures.reset();
+        this.pictures.frames = 0;
         this.canvas.width = 0;
       }
       if (!this.inControl()) this.letGo();
@@ -107,7 +107,7 @@ const ConsoleScreen = (() => {
     }
 
     async watch() {
-      this.resetDecoder();
+      this.pictures.reset();
       try {
         await this.request("screen_watch", {});
       } catch (error) {
@@ -130,52 +130,11 @@ const ConsoleScreen = (() => {
 
     frame(header) {
       if (!this.share || header.stream !== this.share.stream || !this.watching) return;
-      if (typeof VideoDecoder === "undefined") {
+      if (!ScreenDecoder.supported()) {
         this.showError("This browser cannot show the screen (it has no WebCodecs): use a current Chrome, Edge or Firefox.");
         return;
       }
-      const follows = this.lastSequence !== null && ((header.sequence - this.lastSequence) >>> 0) === 1;
-      this.lastSequence = header.sequence;
-      // A picture needs the ones before it back to a key frame; after a gap, wait for the next.
-      if (!header.key && (this.needKey || !follows)) {
-        if (!this.needKey) this.askForKeyFrame(); // a gap (the appliance skips to key frames itself)
-        this.needKey = true;
-        return;
-      }
-      if (!this.decoder || this.decoder.state === "closed") this.openDecoder();
-      if (this.decoder.decodeQueueSize > BEHIND) { // this computer decodes too slowly: skip ahead
-        this.decodeFailed();
-        return;
-      }
-      this.needKey = false;
-      try {
-        this.decoder.decode(new EncodedVideoChunk({
-          type: header.key ? "key" : "delta", timestamp: header.timestamp * 1000, data: header.payload,
-        }));
-      } catch (error) {
-        this.decodeFailed();
-      }
-    }
-
-    openDecoder() {
-      this.decoder = new VideoDecoder({
-        output: (picture) => this.draw(picture),
-        error: () => this.decodeFailed(),
-      });
-      this.decoder.configure({ codec: this.share ? this.share.codec : "vp8", optimizeForLatency: true });
-    }
-
-    resetDecoder() {
-      if (this.decoder && this.decoder.state !== "closed") this.decoder.close();
-      this.decoder = null;
-      this.needKey = true;
-      this.lastSequence = null;
-    }
-
-    // A picture that would not decode: start again at a key frame.
-    decodeFailed() {
-      this.resetDecoder();
-      this.askForKeyFrame();
+      this.pictures.decode(header, this.share.codec);
     }
 
     // The appliance asks the sender for a key frame when a viewer starts watching.
@@ -184,22 +143,6 @@ const ConsoleScreen = (() => {
       this.lastRewatch = Date.now();
       this.request("screen_unwatch", {}).catch(() => {});
       this.request("screen_watch", {}).catch(() => {});
-    }
-
-    draw(picture) {
-      try {
-        const { canvas } = this;
-        if (canvas.width !== picture.displayWidth || canvas.height !== picture.displayHeight) {
-          canvas.width = picture.displayWidth;
-          canvas.height = picture.displayHeight;
-        }
-        canvas.getContext("2d").drawImage(picture, 0, 0);
-        this.frames += 1;
-        canvas.dataset.frames = String(this.frames);
-        if (this.view.hidden) this.render();
-      } finally {
-        picture.close();
-      }
     }
 
     // --- what the pane shows ------------------------------------------------------------------
@@ -261,11 +204,11 @@ const ConsoleScreen = (() => {
         } else {
           lines.push(el("p", { class: "empty" }, "Nothing is shared yet: press Show screen."));
         }
-      } else if (!this.frames) {
+      } else if (!this.pictures.frames) {
         lines.push(el("p", { class: "empty waiting" }, "Waiting for the first picture…"));
       }
       this.message.replaceChildren(...lines);
-      this.view.hidden = !share || !this.frames;
+      this.view.hidden = !share || !this.pictures.frames;
       this.view.classList.toggle("fit", this.fit);
       this.view.classList.toggle("in-control", this.inControl());
     }
