@@ -70,6 +70,7 @@ class Limits:
     per_address: int = 500  # open connections from one client address
     max_connections: int = 0
     stall_seconds: int = 30  # a client that takes nothing of an answer for this long is cut off
+    ping_seconds: int = 20  # a WebSocket is pinged this often, and closed when it answers none this long
 
     @classmethod
     def from_env(cls) -> Limits:
@@ -88,6 +89,7 @@ LIMIT_VARIABLES = {
     "per_address": ("LIFELINE_MAX_CONNECTIONS_PER_ADDRESS", 1, 1_000_000),
     "max_connections": ("LIFELINE_MAX_CONNECTIONS", 0, 1_000_000),
     "stall_seconds": ("LIFELINE_STALL_TIMEOUT", 1, 3600),
+    "ping_seconds": ("LIFELINE_PING_TIMEOUT", 1, 3600),
 }
 
 

@@ -209,4 +209,10 @@ def guarded_protocols(
             limits.release(self.transport)
             super().connection_lost(exc)
 
+        def keepalive_timeout(self) -> None:
+            super().keepalive_timeout()
+            # A peer that answers no ping answers no TLS close either: a graceful close would
+            # keep the socket (and the customer shown connected) 30 s more, asyncio's wait.
+            self.transport.abort()
+
     return GuardedHttp, GuardedWebSockets

@@ -97,6 +97,9 @@ def serve(config: Config, options: ServeOptions) -> None:
         "timeout_keep_alive": config.limits.idle_seconds,
         "server_header": False,
         "ws_max_size": 1024 * 1024,
+        # A silent loss (a laptop closed) is noticed by the ping going unanswered.
+        "ws_ping_interval": config.limits.ping_seconds,
+        "ws_ping_timeout": config.limits.ping_seconds,
         # Chat frames are small; a deflate context per socket would cost far more memory
         # (tens of KB each) than it saves in bandwidth.
         "ws_per_message_deflate": False,

@@ -12,11 +12,19 @@ import pytest
 from sqlalchemy.orm import Session
 
 from lifeline.sessions.queries import session_by_lsid
-from tests.support.appliance import RunningAppliance
+from tests.support.appliance import RunningAppliance, running_appliance
 from tests.support.personas import Personas
 from tests.support.sockets import Console, CustomerClient, sign_in, start_by_issue
 
 GRACE = 2
+PING = 5  # not the 20 s default: a silent customer is found within 10 s, not 40
+
+
+@pytest.fixture(scope="module")
+def appliance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAppliance]:
+    env = {"LIFELINE_PING_TIMEOUT": str(PING)}
+    with running_appliance(tmp_path_factory.mktemp("appliance"), env=env) as running:
+        yield running
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -132,6 +140,8 @@ def test_a_customer_lost_silently_is_found_by_the_ping_and_shown_reconnecting(
     customer, _ = arrive(appliance, personas, "Silent")
     lsid = customer.welcome["session"]["lsid"]
     state_of(console, lsid, until=connection("connected"))
-    customer.socket.go_silent()  # no close, no answer to the appliance's pings (every 20 s, 20 s to answer)
-    state_of(console, lsid, until=connection("reconnecting"), timeout=60)
+    silent = time.monotonic()
+    customer.socket.go_silent()  # no close, no answer to the appliance's pings (every PING s, PING s to answer)
+    state_of(console, lsid, until=connection("reconnecting"), timeout=2 * PING + 10)
+    assert time.monotonic() - silent >= PING - 1  # found by the ping, not by anything sooner
     assert state_of(console, lsid, until=lambda s: s["status"] == "ended")["customer"]["connection"] == "gone"

@@ -756,7 +756,10 @@ const ConsoleComputer = (() => {
     function resumed() {
       for (const view of shells.values()) view.stale = true;
       for (const computer of computers.values()) {
-        computer.catchUp();
+        // Whether the client is connected is not known until the appliance says it again (at
+        // once when it is). After a restart the client may come back later than the console,
+        // and keys typed into a shell meanwhile would be refused and lost.
+        computer.update({ ...computer.state, connected: false });
         computer.screen.resumed();
       }
     }
