@@ -34,6 +34,7 @@ from lifeline_protocol.computer import (
     Text,
 )
 from lifeline_protocol.screen import (
+    MAX_MONITORS,
     ClipboardText,
     Codec,
     InputEvents,
@@ -116,7 +117,7 @@ class ScreenStarted(Message, frozen=True, kw_only=True, tag="screen_started"):
     width: Size
     height: Size
     monitor: MonitorNumber
-    monitors: Annotated[list[Monitor], Meta(max_length=16)] = []
+    monitors: Annotated[list[Monitor], Meta(max_length=MAX_MONITORS)] = []
 
 
 class ScreenStopped(Message, frozen=True, kw_only=True, tag="screen_stopped"):
