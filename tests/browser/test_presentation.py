@@ -42,6 +42,7 @@ def test_a_rep_presents_and_attendees_join_by_key_and_by_link(
     ann.fill("#session-key input[name=short_key]", key)
     ann.click("#session-key button[type=submit]")
     expect(ann).to_have_url(f"{site_url(appliance)}/presentation/{key}")
+    ann.wait_for_load_state()  # its scripts run before the form is used (else it submits without them)
     join(ann, "Ann Attendee")
     expect(ann.locator("#presenter")).to_have_text("Alice Rep is presenting.")
 
