@@ -10,6 +10,7 @@ import contextlib
 import logging
 import ssl
 import threading
+from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -77,7 +78,7 @@ class ClientSocket:
         self._stopping = False
         self._ws: ClientConnection | None = None
         self.share: screen.Share | None = None
-        self._screen_frame: bytes | None = None  # the share's frame waiting in the outbox
+        self._screen_frames: deque[bytes] = deque()  # the share's frames waiting in the outbox, in order
         self._injector: control.Injector | None = None
         self._controlled = False  # a rep's input came during this share (the customer was told)
         self._input_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="control")  # in order
@@ -230,8 +231,8 @@ class ClientSocket:
             while True:
                 item = await outbox.get()
                 await ws.send(item)
-                if item is self._screen_frame:
-                    self._screen_frame = None
+                if self._screen_frames and item is self._screen_frames[0]:
+                    self._screen_frames.popleft()
                     if self.share is not None:
                         self.share.written()
         except ConnectionClosed:
@@ -528,7 +529,7 @@ class ClientSocket:
         if share is not self.share or self._outbox is None:
             share.written()  # nowhere to go: dropped, and the next may be captured
             return
-        self._screen_frame = data
+        self._screen_frames.append(data)
         self._outbox.put_nowait(data)
 
     def _stop_share(self) -> None:
@@ -539,7 +540,7 @@ class ClientSocket:
     def _share_ended(self, share: screen.Share, error: str) -> None:
         if share is self.share:
             self.share = None
-            self._screen_frame = None
+            self._screen_frames.clear()
         elif self.share is not None and self.share.stream == share.stream:
             return  # started again on the same stream while this one stopped: the stream goes on
         self.send(wire.ScreenStopped(stream=share.stream, error=error))

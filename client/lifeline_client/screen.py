@@ -25,6 +25,7 @@ STILL_FRAME_EVERY = 2.0  # seconds: a frame even on a still screen (viewers see 
 KEY_FRAME_EVERY = 5.0  # seconds: a key frame while the picture changes
 STILL_KEY_FRAME_EVERY = 30.0  # ...and on a still screen (a desktop's key frame is tens of KB)
 MONITORS_EVERY = 2.0  # seconds between looks at the monitors' geometry (a resolution changed, a monitor unplugged)
+IN_FLIGHT = 3  # frames the socket may hold unwritten before pictures are dropped (loop hiccups pass)
 SETTLE = 0.5  # seconds of encoding after the last change: VP8 sharpens a still picture over a few frames
 
 
@@ -94,7 +95,9 @@ class Share:
         self.sent_bytes = 0
         self._wanted: list[tuple[str, Settings]] = []  # start_screen requests not applied yet
         self._key_wanted = False
-        self._unwritten = False  # a frame is waiting in the socket: capture nothing more
+        # Frames handed to the socket and not written yet: at IN_FLIGHT, capture nothing more
+        # (a slow socket drops pictures rather than queueing them).
+        self._in_flight = 0
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, daemon=True, name=f"screen-{stream}")
@@ -112,8 +115,9 @@ class Share:
         self._key_wanted = True
 
     def written(self) -> None:
-        """The socket wrote the last frame: the next may be captured."""
-        self._unwritten = False
+        """The socket wrote a frame: another may be captured."""
+        with self._lock:
+            self._in_flight = max(0, self._in_flight - 1)
 
     def stop(self) -> None:
         self._stop.set()
@@ -184,7 +188,7 @@ class Share:
                         raise RuntimeError(problem)
                     encoder, previous = None, b""
                     continue
-            if not self._unwritten:  # else a slow socket: drop this picture, wait for the next tick
+            if self._in_flight < IN_FLIGHT:  # else a slow socket: drop this picture, wait for the next tick
                 shot = grabber.grab(area)  # type: ignore[attr-defined]
                 raw: bytearray = shot.raw
                 changed = raw != previous
@@ -254,7 +258,8 @@ class Share:
         header = binary.Header(
             kind=binary.FrameKind.SCREEN, stream=self.stream, sequence=sequence, timestamp=timestamp, key=packet.key
         )
-        self._unwritten = True
+        with self._lock:
+            self._in_flight += 1
         self.sent += 1
         self.sent_bytes += len(packet.data)
         self.callbacks.frame(binary.pack(header, packet.data))
