@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import json
 import os
+import random
 import resource
 import struct
 import subprocess
@@ -99,6 +100,9 @@ class Share:
 
     async def send_frames(self, size: int, fps: int, until: float) -> None:
         period = 1 / fps
+        # Real shares tick out of phase with each other: start at a random point of the period
+        # (all at once, the last of N frames sent together would wait for the N-1 before it).
+        await asyncio.sleep(random.uniform(0, period))
         began = time.perf_counter()
         last_key = 0.0
         tick = began
