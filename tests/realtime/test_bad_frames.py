@@ -35,6 +35,7 @@ def paced(socket: Socket, messages: int) -> None:
         time.sleep(at - now)
     _next_send[id(socket)] = at + messages / PACE
 
+
 # Each is answered with {"type": "error"} and the socket stays open.
 ANSWERED: list[tuple[str, Callable[[Socket], None]]] = [
     ("binary", lambda s: s.socket.send_binary(b"\x00\xff\x10")),
