@@ -150,6 +150,15 @@ def guarded_protocols(
             if not self.transport.is_closing() and self.cycle.response_complete:  # none pipelined runs now
                 self._await_headers()  # the next request's, on a kept-alive connection
 
+        def shutdown(self) -> None:
+            if self.cycle is None or self.cycle.response_complete:
+                # Idle (kept alive): nothing to finish. A graceful TLS close waits for the
+                # client's answer, which an idle client never reads to send, so the stop
+                # waited 30 s (asyncio's limit) for each such connection.
+                self.transport.abort()
+                return
+            super().shutdown()
+
         def handle_websocket_upgrade(self) -> None:
             self._stop_waiting()
             super().handle_websocket_upgrade()  # the WebSocket protocol releases the place

@@ -20,6 +20,22 @@ from tests.support.engine import ConsoleNode
 from tests.support.personas import Personas
 from tests.support.sockets import Console, CustomerClient, Socket, sign_in, start_by_issue
 
+# Each socket sends at most this many messages a second: under the 30 it may send, with room
+# for messages that arrive bunched. Paced from the last send, not a fixed sleep, so the time
+# an answer takes counts toward the wait.
+PACE = 25
+_next_send: dict[int, float] = {}
+
+
+def paced(socket: Socket, messages: int) -> None:
+    """Wait until `socket` may send `messages` more without going over PACE a second."""
+    now = time.monotonic()
+    at = max(now, _next_send.get(id(socket), 0.0))
+    if at > now:
+        time.sleep(at - now)
+    _next_send[id(socket)] = at + messages / PACE
+
+
 # Each is answered with {"type": "error"} and the socket stays open.
 ANSWERED: list[tuple[str, Callable[[Socket], None]]] = [
     ("binary", lambda s: s.socket.send_binary(b"\x00\xff\x10")),
@@ -148,9 +164,10 @@ def requests(types: list[str], lsid: str) -> st.SearchStrategy[dict[str, Any]]:
 
 
 def answered_without_a_crash(socket: Socket, message: dict[str, Any]) -> None:
-    time.sleep(0.07)  # two messages each: under the 30 a second a socket may send
+    unanswered = message["type"] in ("typing", "ping")
+    paced(socket, 2 if unanswered else 1)
     socket.send({**message, "ref": "fuzz"})
-    if message["type"] in ("typing", "ping"):
+    if unanswered:
         socket.send({"type": "ping"})  # no answer of its own to wait for; the socket must stay
         socket.until("pong")
         return
@@ -271,7 +288,7 @@ def frames(lsid: str) -> st.SearchStrategy[tuple[str, str | bytes]]:
 
 
 def still_answers(socket: Socket, frame: tuple[str, str | bytes]) -> None:
-    time.sleep(0.07)  # two frames each: under the 30 a second a socket may send
+    paced(socket, 2)
     kind, data = frame
     if kind == "binary":
         assert isinstance(data, bytes)

@@ -5,6 +5,7 @@ its decoders (so a message that strays from the declarations fails the test that
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import signal
@@ -96,7 +97,17 @@ class WebSocket:
         return message
 
     def close(self) -> None:
-        _SocketLoop.run(self._connection.close(), 20)
+        _SocketLoop.run(self._close(), 20)
+
+    async def _close(self) -> None:
+        # Messages the test never read stop websockets reading (its queue is full), so the
+        # appliance's answering close frame would wait behind them until the 10 s timeout:
+        # they are read away while the socket closes.
+        closing = asyncio.ensure_future(self._connection.close())
+        with contextlib.suppress(ConnectionClosed):
+            while not closing.done():
+                await self._connection.recv()
+        await closing
 
 
 def open_socket(
