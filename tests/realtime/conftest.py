@@ -1,4 +1,6 @@
-"""A Runtime of the engine's own (a fresh database, no server), for tests of the hub."""
+"""A Runtime of the engine's own (a fresh database, no server), for tests of the hub; and
+two appliance processes on one PostgreSQL with Redis between them (`pair`, with `people`
+provisioned), for the tests that cross processes (they skip without both)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ import pytest
 from lifeline.bootstrap import ensure_appliance, open_database
 from lifeline.config import Config, normalize_database_url
 from lifeline.runtime import Ports, Runtime
-from tests.support.appliance import ScratchDatabase
+from tests.support.appliance import RunningAppliance, ScratchDatabase, two_processes
+from tests.support.personas import Personas, provision
 
 
 @pytest.fixture
@@ -25,3 +28,14 @@ def runtime(tmp_path: Path) -> Iterator[Runtime]:
     finally:
         db.close()
         database.drop()
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningAppliance, RunningAppliance]]:
+    with two_processes(tmp_path_factory.mktemp("pair")) as pair:
+        yield pair
+
+
+@pytest.fixture(scope="module")
+def people(pair: tuple[RunningAppliance, RunningAppliance]) -> Personas:
+    return provision(pair[0])

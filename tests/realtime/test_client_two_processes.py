@@ -8,31 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
-
-import pytest
 
 from tests.realtime.test_client_socket import acked, recording
-from tests.support.appliance import RunningAppliance, two_processes
+from tests.support.appliance import RunningAppliance, needs_two_processes
 from tests.support.client_socket import ProgramSocket, ShellConsole
-from tests.support.personas import Personas, provision
+from tests.support.personas import Personas
 from tests.support.sockets import CustomerClient, sign_in, start_by_issue
 
-pytestmark = pytest.mark.skipif(
-    not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")),
-    reason="needs DATABASE_URL (PostgreSQL) and REDIS_URL (Redis)",
-)
-
-
-@pytest.fixture(scope="module")
-def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningAppliance, RunningAppliance]]:
-    with two_processes(tmp_path_factory.mktemp("pair")) as pair:
-        yield pair
-
-
-@pytest.fixture(scope="module")
-def people(pair: tuple[RunningAppliance, RunningAppliance]) -> Personas:
-    return provision(pair[0])
+pytestmark = needs_two_processes
 
 
 def test_a_console_on_one_process_works_the_client_on_the_other(

@@ -5,38 +5,21 @@ screen and the end reach everyone, and the screen is recorded. Runs when DATABAS
 from __future__ import annotations
 
 import contextlib
-import os
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import msgspec
-import pytest
 from lifeline_protocol import binary, decode_to_attendee
 from lifeline_protocol import console as wire
 
-from tests.support.appliance import RunningAppliance, eventually, two_processes
+from tests.support.appliance import RunningAppliance, eventually, needs_two_processes
 from tests.support.client_socket import ShellConsole, receive
-from tests.support.personas import Personas, provision
+from tests.support.personas import Personas
 from tests.support.reporting import ReportingApi, provision_reporters
 from tests.support.screens import screen_frame, vp8_pictures
 from tests.support.sockets import Attendee, Console, sign_in
 
-pytestmark = pytest.mark.skipif(
-    not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")),
-    reason="needs DATABASE_URL (PostgreSQL) and REDIS_URL (Redis)",
-)
-
-
-@pytest.fixture(scope="module")
-def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningAppliance, RunningAppliance]]:
-    with two_processes(tmp_path_factory.mktemp("pair")) as pair:
-        yield pair
-
-
-@pytest.fixture(scope="module")
-def people(pair: tuple[RunningAppliance, RunningAppliance]) -> Personas:
-    return provision(pair[0])
+pytestmark = needs_two_processes
 
 
 def test_attendees_on_either_process_share_the_presentation(

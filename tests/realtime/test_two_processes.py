@@ -4,33 +4,15 @@ the rep. Runs when DATABASE_URL and REDIS_URL point at real servers (as CI does)
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Iterator
-
-import pytest
 
 from tests.admin.helpers import csrf_of
-from tests.support.appliance import RunningAppliance, two_processes
+from tests.support.appliance import RunningAppliance, needs_two_processes
 from tests.support.command import CommandApi
-from tests.support.personas import Personas, provision
+from tests.support.personas import Personas
 from tests.support.sockets import Console, CustomerClient, sign_in, start_by_issue
 
-pytestmark = pytest.mark.skipif(
-    not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")),
-    reason="needs DATABASE_URL (PostgreSQL) and REDIS_URL (Redis)",
-)
-
-
-@pytest.fixture(scope="module")
-def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningAppliance, RunningAppliance]]:
-    with two_processes(tmp_path_factory.mktemp("pair")) as pair:
-        yield pair
-
-
-@pytest.fixture(scope="module")
-def people(pair: tuple[RunningAppliance, RunningAppliance]) -> Personas:
-    return provision(pair[0])
+pytestmark = needs_two_processes
 
 
 def reps_listed(appliance: RunningAppliance, personas: Personas) -> set[str]:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, Any, TypeVar
 
 import httpx
+import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -264,6 +265,12 @@ def running_appliance(data_dir: Path, **kwargs: Any) -> Iterator[RunningApplianc
         yield appliance
     finally:
         appliance.close()
+
+
+needs_two_processes = pytest.mark.skipif(
+    not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")),
+    reason="needs DATABASE_URL (PostgreSQL) and REDIS_URL (Redis)",
+)
 
 
 @contextlib.contextmanager
