@@ -88,10 +88,11 @@ class ShellConsole(Console):
 
     frames: list[bytes]
     backlog: list[str]
+    computers: dict[str, dict[str, Any]]  # lsid -> the latest `computer` read, even while waiting for another type
 
     def _next(self, timeout: float) -> str | bytes:
         if not hasattr(self, "frames"):
-            self.frames, self.backlog = [], []
+            self.frames, self.backlog, self.computers = [], [], {}
         if self.backlog:
             return self.backlog.pop(0)
         return receive(self.socket, timeout)
@@ -104,6 +105,8 @@ class ShellConsole(Console):
                 self.frames.append(raw)
                 continue
             message: dict[str, Any] = msgspec.to_builtins(decode_to_console(raw))
+            if message["type"] == "computer":
+                self.computers[message["lsid"]] = message
             if message["type"] in types:
                 return message
 
