@@ -26,9 +26,9 @@ from lifeline.presence.models import ClientInfo
 from lifeline.realtime.hub import Hub, Peer
 from lifeline.realtime.screen_events import ScreenAnnounce, ScreenChanged
 from lifeline.realtime.screens import Screens
-from lifeline.realtime.socket import DONE, Done, ProtocolError, ack, receive_message, run_peer
+from lifeline.realtime.socket import DONE, Done, ProtocolError, ack, receive_message, run_peer, write_chat
 from lifeline.runtime import Runtime
-from lifeline.sessions import activity, connections, presenting
+from lifeline.sessions import connections, presenting
 from lifeline.sessions.keys import KeyState
 from lifeline.sessions.live import SessionState, event_payload, session_state
 from lifeline.sessions.models import PRESENTATION, SessionError
@@ -246,17 +246,7 @@ class AttendeeActions:
 
     async def handle(self, request: wire.AttendeeRequest) -> Ack | Done | None:
         if isinstance(request, wire.Chat):
-            try:
-                event_id = await self.runtime.db.write(
-                    activity.chat,
-                    lsid=self.peer.lsid,
-                    gsnumber=self.peer.gsnumber,
-                    body=request.body,
-                    client_ref=request.ref,
-                )
-            except SessionError as error:
-                raise ProtocolError(str(error)) from None
-            return ack(request, event_id)
+            return await write_chat(self.runtime, self.peer.lsid, self.peer.gsnumber, request)
         if isinstance(request, wire.KeyFrame):
             # Watching anew starts at the next key frame, which the presenter is asked for.
             stream = self.sockets.streams.get(self.peer.lsid)

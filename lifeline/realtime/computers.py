@@ -108,18 +108,18 @@ class Computers:
     def on_event(self, event: Any) -> None:
         if isinstance(event, ShellOutput):
             data = event.frame.encode("latin-1")
-            for peer in self._consoles(event.lsid):
+            for peer in self.hub.consoles_in(event.lsid):
                 peer.send_bytes(data)
         elif isinstance(event, ComputerChanged):
             self._changed(event)
         elif isinstance(event, ComputerPushed):
-            for peer in self._consoles(event.lsid):
+            for peer in self.hub.consoles_in(event.lsid):
                 peer.send_text(event.message)
         elif isinstance(event, TransferMoved):
             message = console_wire.TransferChanged(
                 lsid=event.lsid, transfer=msgspec.convert(event.transfer, TransferState)
             )
-            for peer in self._consoles(event.lsid):
+            for peer in self.hub.consoles_in(event.lsid):
                 peer.send(message)
         elif isinstance(event, ComputerAnswered):
             self._answered(event)
@@ -182,9 +182,6 @@ class Computers:
         link.release_shells()
         link.peer.close(4409, "another client socket took over")
 
-    def _consoles(self, lsid: str) -> list[Peer]:
-        return [peer for peer in self.hub.watchers.get(lsid, ()) if isinstance(peer, ConsolePeer)]
-
     def _console(self, gsnumber: int) -> ConsolePeer | None:
         return next((peer for peer in self.hub.consoles if peer.gsnumber == gsnumber), None)
 
@@ -198,7 +195,7 @@ class Computers:
         else:
             self.states[event.lsid] = (event.link, state)
         message = computer_state(event.lsid, state)
-        for peer in self._consoles(event.lsid):
+        for peer in self.hub.consoles_in(event.lsid):
             peer.send(message)
         customer = self.hub.customers.get(event.lsid)
         if customer is not None:
@@ -370,7 +367,7 @@ class Computers:
     async def _require_rep(self, link: Link, gsnumber: int) -> None:
         """Shell input is checked on the holder too (the rep may have left meanwhile); cached
         per shell and rep would be faster, but keystrokes are few."""
-        if not any(p.gsnumber == gsnumber for p in self._consoles(link.lsid)):
+        if not any(p.gsnumber == gsnumber for p in self.hub.consoles_in(link.lsid)):
             await self.runtime.db.read(clients.rep_in_session, link.lsid, gsnumber)
 
     async def _open_shell(self, link: Link, event: ComputerAsked, request: console_wire.ShellOpen) -> None:

@@ -24,10 +24,19 @@ from lifeline.realtime.computers import NOT_CONNECTED, Computers
 from lifeline.realtime.hub import CUSTOMER_EVENTS, CustomerPeer, Hub, customer_view
 from lifeline.realtime.screen_events import PageAttached
 from lifeline.realtime.screens import Screens
-from lifeline.realtime.socket import DONE, Done, ProtocolError, TypingThrottle, ack, receive_message, run_peer
+from lifeline.realtime.socket import (
+    DONE,
+    Done,
+    ProtocolError,
+    TypingThrottle,
+    ack,
+    receive_message,
+    run_peer,
+    write_chat,
+)
 from lifeline.runtime import Runtime
 from lifeline.sessions import actions as engine
-from lifeline.sessions import activity, connections
+from lifeline.sessions import connections
 from lifeline.sessions.events import Actor, ActorType
 from lifeline.sessions.live import SomeoneTyping, event_payload, file_ids_by_event, mark_changed, session_state
 from lifeline.sessions.models import SupportSession
@@ -165,17 +174,7 @@ class CustomerActions:
 
     async def handle(self, request: wire.CustomerRequest) -> Ack | Done | None:
         if isinstance(request, wire.Chat):
-            try:
-                event_id = await self.runtime.db.write(
-                    activity.chat,
-                    lsid=self.peer.lsid,
-                    gsnumber=self.peer.gsnumber,
-                    body=request.body,
-                    client_ref=request.ref,
-                )
-            except engine.SessionError as error:
-                raise ProtocolError(str(error)) from None
-            return ack(request, event_id)
+            return await write_chat(self.runtime, self.peer.lsid, self.peer.gsnumber, request)
         if isinstance(request, wire.StartTyping):  # the reps in the session see it (no answer)
             if self.typing_throttle.due(self.peer.lsid):
                 self.runtime.bus.publish_local(SomeoneTyping(self.peer.lsid, self.peer.gsnumber, "customer", ""))

@@ -484,6 +484,10 @@ class Hub:
         """Whether this socket is in the session (a console that is a member, its customer)."""
         return peer in self.watchers.get(lsid, ())
 
+    def consoles_in(self, lsid: str) -> list[ConsolePeer]:
+        """The consoles on this process following the session."""
+        return [peer for peer in self.watchers.get(lsid, ()) if isinstance(peer, ConsolePeer)]
+
     def _on_typing(self, event: SomeoneTyping) -> None:
         message = encode(
             Typing(lsid=event.lsid, who=Who(type=event.who, gsnumber=event.gsnumber, name=event.name))

@@ -137,14 +137,11 @@ class Screens:
                     # A new share's holder learns who already watches (the customer sees them).
                     self.runtime.bus.publish_local(ScreenWatching(lsid, peer.gsnumber, name, True))
         message = screen_state(lsid, state)
-        for peer in self._consoles(lsid):
+        for peer in self.hub.consoles_in(lsid):
             peer.send(message)
         page = self.hub.customers.get(lsid)
         if page is not None:
             page.send(screen_view(state))
-
-    def _consoles(self, lsid: str) -> list[ConsolePeer]:
-        return [peer for peer in self.hub.watchers.get(lsid, ()) if isinstance(peer, ConsolePeer)]
 
     def console_follows(self, peer: Peer, lsid: str) -> None:
         known = self.views.get(lsid)

@@ -17,6 +17,9 @@ from lifeline_protocol.common import NOT_TEXT, RATE_PER_SECOND, TOO_MANY, Ack, E
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from lifeline.realtime.hub import Peer
+from lifeline.runtime import Runtime
+from lifeline.sessions import activity
+from lifeline.sessions.models import SessionError
 
 log = logging.getLogger("lifeline.realtime")
 
@@ -211,3 +214,15 @@ class TypingThrottle:
 def ack(request: Any, result: Any = None) -> Ack:
     """The request went through: its answer, under its ref."""
     return Ack.done(ref_of(request), result)
+
+
+async def write_chat(runtime: Runtime, lsid: str, gsnumber: int, request: Any) -> Ack:
+    """A chat line from a customer's or an attendee's socket, logged; its ack carries the
+    event's id (a refusal, such as an ended session, is the protocol's error)."""
+    try:
+        event_id = await runtime.db.write(
+            activity.chat, lsid=lsid, gsnumber=gsnumber, body=request.body, client_ref=request.ref
+        )
+    except SessionError as error:
+        raise ProtocolError(str(error)) from None
+    return ack(request, event_id)
