@@ -8,6 +8,7 @@ from lifeline.backup import models as backup_models
 from lifeline.clients import models as client_models
 from lifeline.db.base import Base
 from lifeline.directory import models as directory_models
+from lifeline.jump import models as jump_models
 from lifeline.presence import models as presence_models
 from lifeline.recordings import models as recording_models
 from lifeline.reports import models as report_models
@@ -21,6 +22,7 @@ __all__ = [
     "backup_models",
     "client_models",
     "directory_models",
+    "jump_models",
     "metadata",
     "presence_models",
     "recording_models",

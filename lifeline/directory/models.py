@@ -54,6 +54,8 @@ class User(Base):
     perm_view_reports: Mapped[str] = mapped_column(String(16), default=ViewReports.NONE.value)
     perm_view_recordings: Mapped[bool] = mapped_column(Boolean, default=False)
     perm_support: Mapped[bool] = mapped_column(Boolean, default=False)
+    # May make Jump Client installers for the groups they are in and their personal list.
+    perm_jump_deploy: Mapped[bool] = mapped_column(Boolean, default=False)
     perm_show_on_rep_list: Mapped[bool] = mapped_column(Boolean, default=False)
     perm_general_queue: Mapped[bool] = mapped_column(Boolean, default=True)
     password_never_expires: Mapped[bool] = mapped_column(Boolean, default=False)

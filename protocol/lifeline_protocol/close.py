@@ -12,9 +12,11 @@ class CloseCode(IntEnum):
     ABNORMAL = 1006  # the network dropped it (never sent, only seen)
     TOO_BIG = 1009  # a frame over the transport's limit
     RESTART = 1012  # the appliance restarted, or a restored backup replaced its data
+    TRY_AGAIN_LATER = 1013  # too many Jump Clients connecting at once: wait (with jitter) and retry
     # Lifeline's (4000-4999).
     BAD_HELLO = 4400  # no valid hello: fix the client
     UNAUTHORIZED = 4401  # not signed in, or the sign-in ended: go to the sign-in page
+    REVOKED = 4403  # a Jump Client removed by an admin, or unknown: uninstall, do not reconnect
     TOO_SLOW = 4408  # its outbox overflowed: reconnect and resume
     REPLACED = 4409  # another socket took over the connection: do not reconnect from here
     GONE = 4410  # the connection or session is over: stop

@@ -3,7 +3,7 @@ the appliance sends it besides the common messages."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from msgspec import Meta, Struct, field
 
@@ -276,6 +276,68 @@ class ScreenClipboard(Request, frozen=True, kw_only=True, tag="screen_clipboard"
     text: ClipboardText
 
 
+# --- Jump Clients and Jumpoints (lifeline_protocol.jump) ---------------------------------------
+
+JumpSearch = Annotated[str, Meta(max_length=1024)]
+Credential = Annotated[str, Meta(max_length=16 * 1024)]
+
+
+class JumpListRequest(Request, frozen=True, kw_only=True, tag="jump_list"):
+    """The Jump Clients and Jumpoints this rep may use: `search` matches hostname, name,
+    comments, tag, public or private IP (a substring, case-insensitive, as the spec's
+    search_string); `group` is "", "personal" or "group:ID"; `online` None for both.
+    Answered with an ack whose result is a `jump.JumpList`."""
+
+    search: JumpSearch = ""
+    group: Annotated[str, Meta(max_length=32)] = ""
+    online: bool | None = None
+    mode: Literal["jump_client", "jumpoint"] | None = None
+    sort: Literal["name", "hostname", "last_seen", "group", "comments", "tag"] = "name"
+    descending: bool = False
+    offset: Annotated[int, Meta(ge=0, le=1_000_000)] = 0
+    limit: Annotated[int, Meta(ge=1, le=500)] = 100
+
+
+class JumpStart(Request, frozen=True, kw_only=True, tag="jump"):
+    """Jump to a Jump Client: a new session with its computer, owned by this rep. Answered
+    with `{lsid}` once the Jump Client was told (it then connects as the session's client)."""
+
+    jump_client: RecordId
+    external_key: Annotated[str, Meta(max_length=1024)] = ""
+
+
+class JumpRemove(Request, frozen=True, kw_only=True, tag="jump_remove"):
+    """Remove a Jump Client or Jumpoint: it is revoked now and uninstalls itself when it connects."""
+
+    jump_client: RecordId
+
+
+class ShellJumpStart(Request, frozen=True, kw_only=True, tag="shell_jump"):
+    """A Shell Jump through a Jumpoint: SSH to `host` on the Jumpoint's network. Answered with
+    `{lsid}`; the session's command shells are SSH sessions (recorded as any shell)."""
+
+    jumpoint: RecordId
+    host: Annotated[str, Meta(min_length=1, max_length=255)]
+    port: Annotated[int, Meta(ge=1, le=65535)] = 22
+    username: Annotated[str, Meta(min_length=1, max_length=255)]
+    password: Credential = ""
+    private_key: Credential = ""
+    external_key: Annotated[str, Meta(max_length=1024)] = ""
+
+
+class PushStart(Request, frozen=True, kw_only=True, tag="push_start"):
+    """push_and_start_local: a Jumpoint copies the customer client to `host` over SSH and
+    starts it there for a new session. Answered with `{lsid}`."""
+
+    jumpoint: RecordId
+    host: Annotated[str, Meta(min_length=1, max_length=255)]
+    port: Annotated[int, Meta(ge=1, le=65535)] = 22
+    username: Annotated[str, Meta(min_length=1, max_length=255)]
+    password: Credential = ""
+    private_key: Credential = ""
+    external_key: Annotated[str, Meta(max_length=1024)] = ""
+
+
 ConsoleRequest = (
     Take
     | Chat
@@ -313,6 +375,11 @@ ConsoleRequest = (
     | ScreenControl
     | ScreenInput
     | ScreenClipboard
+    | JumpListRequest
+    | JumpStart
+    | JumpRemove
+    | ShellJumpStart
+    | PushStart
     | Ping
 )
 

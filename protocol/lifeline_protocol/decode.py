@@ -10,7 +10,7 @@ from typing import Any, Generic, TypeVar
 import msgspec
 from msgspec import inspect
 
-from lifeline_protocol import attendee, client, console, customer
+from lifeline_protocol import attendee, client, console, customer, jump
 from lifeline_protocol.common import (
     BAD_ANSWERS,
     BAD_REF,
@@ -135,3 +135,6 @@ decode_to_client: Decoder[client.ToClient] = Decoder(client.ToClient)
 decode_attendee_hello: Decoder[attendee.Hello] = Decoder(attendee.Hello)
 decode_attendee_request: Decoder[attendee.AttendeeRequest] = Decoder(attendee.AttendeeRequest)
 decode_to_attendee: Decoder[attendee.ToAttendee] = Decoder(attendee.ToAttendee)
+decode_jump_hello: Decoder[jump.Hello] = Decoder(jump.Hello)
+decode_from_jump_client: Decoder[jump.FromJumpClient] = Decoder(jump.FromJumpClient, jump.MAX_JUMP_MESSAGE)
+decode_to_jump_client: Decoder[jump.ToJumpClient] = Decoder(jump.ToJumpClient)

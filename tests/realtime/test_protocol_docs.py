@@ -10,7 +10,7 @@ import typing
 from pathlib import Path
 
 import msgspec
-from lifeline_protocol import VERSION, CloseCode, attendee, client, console, customer
+from lifeline_protocol import VERSION, CloseCode, attendee, client, console, customer, jump
 from lifeline_protocol.common import MAX_CHAT, MAX_ID, MAX_NOTE, EventRecord, Request, Who
 
 from lifeline.db import base
@@ -32,6 +32,8 @@ DECLARED: list[type[msgspec.Struct]] = [
         attendee.Hello,
         attendee.AttendeeRequest,
         attendee.ToAttendee,
+        jump.FromJumpClient,
+        jump.ToJumpClient,
     )
     for member in typing.get_args(union) or (union,)
 ]
