@@ -96,8 +96,8 @@ def listed(console: Console, **fields: Any) -> list[str]:
 
 
 def test_a_rep_lists_their_groups_and_personal_list_and_nothing_else(alice: Console, bob: Console) -> None:
-    assert sorted(listed(alice)) == ["alice-laptop", "DB1.example.lan", "jp-lab", "web1", "web2"]
-    assert sorted(listed(bob)) == ["bob-desk", "kiosk-7"]  # Kiosks through Team B
+    assert sorted(listed(alice), key=str.lower) == ["alice-laptop", "DB1.example.lan", "jp-lab", "web1", "web2"]
+    assert sorted(listed(bob), key=str.lower) == ["bob-desk", "kiosk-7"]  # Kiosks through Team B
 
 
 def test_the_list_says_what_the_console_shows(alice: Console, jump: dict[str, int], personas: Personas) -> None:
@@ -142,13 +142,13 @@ def test_the_list_says_what_the_console_shows(alice: Console, jump: dict[str, in
     ],
 )
 def test_searching(alice: Console, search: str, found: list[str]) -> None:
-    assert sorted(listed(alice, search=search)) == found
+    assert sorted(listed(alice, search=search), key=str.lower) == found
 
 
 def test_filters_sorting_and_pages(alice: Console, jump: dict[str, int]) -> None:
-    assert sorted(listed(alice, online=False)) == ["web2"]
+    assert sorted(listed(alice, online=False), key=str.lower) == ["web2"]
     assert listed(alice, mode="jumpoint") == ["jp-lab"]
-    assert sorted(listed(alice, group=f"group:{jump['kiosks']}")) == []  # a group she is not in
+    assert sorted(listed(alice, group=f"group:{jump['kiosks']}"), key=str.lower) == []  # a group she is not in
     assert listed(alice, group="group:x") == []
     by_host = listed(alice, sort="hostname")
     assert by_host == ["alice-laptop", "DB1.example.lan", "jp-lab", "web1", "web2"]
@@ -238,7 +238,7 @@ def test_a_jump_nobody_answers_ends_its_session_and_is_in_the_reports(
             assert "jumpoint" not in text
             assert text["external_key"].text == "BMC0000001275"
         events = [e.get("event_type") for e in session.iter(f"{{{NS_LATER}}}event")]
-        assert events[:2] == ["Session Start", "Session Pinned to Queue"]
+        assert events[0] == "Session Start" and "Session Pinned to Queue" in events
         assert "Conference Owner Changed" in events and events[-1] == "Session End"
     assert "never-logged-pw" not in appliance.log_tail(10**7)
 
@@ -249,11 +249,18 @@ def test_removing_a_client_in_a_live_session_unpins_it(
     box = add_client(appliance, "temp-box", group=jump["servers"])
     alice.send({"type": "jump", "ref": next(refs), "jump_client": box})
     assert alice.until("session")["session"]["customer"]
-    removed = ask(alice, "jump_remove", jump_client=box)
+    ref = next(refs)
+    alice.send({"type": "jump_remove", "ref": ref, "jump_client": box})
+    removed, unpinned = None, None
+    while removed is None or unpinned is None:  # the event may come before the ack or after
+        message = alice.until("ack", "event")
+        if message["type"] == "ack" and message["ref"] == ref:
+            removed = message
+        elif message["type"] == "event" and message["event"]["type"] == "Session Unpinned from Queue":
+            unpinned = message
     assert removed["ok"], removed
-    assert listed(alice, search="temp-box") == []
-    unpinned = alice.event("Session Unpinned from Queue")
     assert dict(unpinned["event"]["data"])["name"] == "Servers"
+    assert listed(alice, search="temp-box") == []
     assert ask(alice, "jump", jump_client=box)["error"] == "You may not jump to that computer."
 
 
