@@ -272,6 +272,21 @@ def test_removing_a_client_in_a_live_session_unpins_it(
     assert ask(alice, "jump", jump_client=box)["error"] == "You may not jump to that computer."
 
 
+def test_an_admin_may_remove_any_jump_client_but_jumps_only_to_their_own(
+    appliance: RunningAppliance, personas: Personas, jump: dict[str, int]
+) -> None:
+    box = add_client(appliance, "admin-removes-me", group=jump["kiosks"])
+    admin = console_of(appliance, personas, "admin")
+    try:
+        assert ask(admin, "jump", jump_client=box)["error"] == "You may not jump to that computer."
+        assert ask(admin, "jump_remove", jump_client=box)["ok"] is True
+        again = ask(admin, "jump_remove", jump_client=box)  # removed: nothing left to remove
+        assert (again["ok"], again["error"]) == (False, "You may not remove that Jump Client.")
+    finally:
+        admin.send({"type": "logout"})
+        admin.close()
+
+
 def test_moving_a_client_in_a_live_session_logs_both_queues(
     appliance: RunningAppliance, alice: Console, jump: dict[str, int]
 ) -> None:
