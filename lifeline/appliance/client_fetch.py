@@ -5,7 +5,7 @@ installers (jump/install_scripts.py) each add what they then run."""
 
 from __future__ import annotations
 
-from lifeline.appliance.client_downloads import ClientBuild
+from lifeline.appliance.client_downloads import Artifact, ClientBuild
 
 DOWNLOAD_PATH = "/download/client/"
 # `uname -s`-`uname -m` of each platform's build.

@@ -20,7 +20,7 @@ cannot run, the launcher says why; the chat page is the session then.
 from __future__ import annotations
 
 from lifeline.appliance.client_downloads import ClientBuild
-from lifeline.appliance.client_fetch import DOWNLOAD_PATH, WINDOWS_FETCH, newest_first, posix_cases, posix_fetch
+from lifeline.appliance.client_fetch import WINDOWS_FETCH, newest_first, posix_cases, posix_fetch
 
 
 def posix(url: str, client: ClientBuild) -> bytes:
