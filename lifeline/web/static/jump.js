@@ -123,7 +123,7 @@ const ConsoleJump = (() => {
           el("div", { class: "ips" }, [item.private_ip, item.public_ip].filter(Boolean).join(" · ")),
           stats.length ? el("div", { class: "stats" }, stats.join(" · ")) : null),
         el("td", { class: "comments" }, item.comments),
-        el("td", { class: "tag" }, item.tag),
+        el("td", { class: "jump-tag" }, item.tag),
         el("td", { class: "last-seen" }, item.online ? "now" : item.last_seen ? time(item.last_seen) : "never"),
         el("td", { class: "group" }, item.group_name),
         el("td", { class: "jump-actions" },
@@ -149,7 +149,7 @@ const ConsoleJump = (() => {
       if (panel.hidden) return;
       const focused = document.activeElement && panel.contains(document.activeElement) ? document.activeElement.name : null;
       const position = focused === "jump_search" ? document.activeElement.selectionStart : null;
-      panel.replaceChildren(
+      panel.replaceChildren(...[
         el("h2", {}, "Jump Clients"),
         filters(),
         error ? el("p", { class: "pane-error" }, error) : null,
@@ -158,7 +158,8 @@ const ConsoleJump = (() => {
           el("table", { class: "grid jump-list" },
             el("thead", {}, el("tr", {}, COLUMNS.map(heading), el("th", {}, ""))),
             el("tbody", {}, answer.items.map(row))),
-        pager());
+        pager(),
+      ].filter(Boolean));
       // The search box is redrawn with each answer: typing must carry on where it was.
       if (focused) {
         const field = panel.querySelector(`[name="${focused}"]`);
