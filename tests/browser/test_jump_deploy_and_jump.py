@@ -107,3 +107,68 @@ def test_deploy_a_jump_client_and_jump_to_it(
     assert any(message["type"] == "uninstall" for message in seen), seen
     assert errors == []
     context.close()
+
+
+def test_a_shell_jump_through_a_jumpoint_and_a_push_from_a_script(
+    browser: Browser, appliance: RunningAppliance, personas: Personas
+) -> None:
+    """The Jumpoint's dialogs send what the rep typed to the Jumpoint once, and the password
+    and key leave the page as soon as they are sent."""
+    appliance.cli("jump-group", "add", "Lab", "--member", "rep_a")
+    installer = appliance.cli_json("jump-installer", "add", "--group", "Lab", "--jumpoint", "Lab Jumpoint")
+    jumpoint = FakeJumpClient(appliance, hostname="jp-lab")
+    jumpoint.install(installer["key"])
+    socket, welcome = jumpoint.connect()
+    assert welcome["type"] == "welcome" and welcome["name"] == "Lab Jumpoint", welcome
+
+    alice = Console(browser, appliance).sign_in("rep_a", personas.rep_a.password)
+    page = alice.page
+    page.click("#jump-button")
+    page.select_option("#jump select[name=jump_group]", label="Lab")
+    row = page.locator(f'#jump tr[data-jump-client="{jumpoint.id}"]')
+    expect(row).to_contain_text("Lab Jumpoint (Jumpoint)")
+    row.locator("button.shell-jump").click()
+    dialog = page.locator("#shell-jump-dialog")
+    expect(dialog).to_be_visible()
+    dialog.locator("input[name=host]").fill("10.0.0.9")
+    dialog.locator("input[name=port]").fill("2222")
+    dialog.locator("input[name=username]").fill("ops")
+    dialog.locator("input[name=password]").fill("s3cret-pass")
+    dialog.locator("button[value=send]").click()
+    told = socket.next(timeout=15)
+    assert told["type"] == "shell_jump", told
+    assert (told["host"], told["port"], told["username"], told["password"]) == ("10.0.0.9", 2222, "ops", "s3cret-pass")
+    assert "s3cret-pass" not in page.evaluate(
+        "document.documentElement.outerHTML + [...document.querySelectorAll('input, textarea')].map((f) => f.value).join(' ')"
+    )
+    socket.send(wire.Started(request=told["request"]))
+    expect(dialog).to_be_hidden()
+    expect(page.locator(".summary .customer-name")).to_contain_text("10.0.0.9")
+    page.click(".end")
+
+    # push_and_start_local from a client script: the push dialog, the host filled in.
+    script = "BRCS1.0\naction=login&hostname=support.example.com\naction=push_and_start_local&hostname=build-07"
+    page.set_input_files(
+        "#script-file",
+        files=[{"name": "p.brcs-support-example-com", "mimeType": "text/plain", "buffer": script.encode()}],
+    )
+    push = page.locator("#push-dialog")
+    expect(push).to_be_visible()
+    expect(push.locator("input[name=host]")).to_have_value("build-07")
+    expect(push.locator("select[name=jumpoint] option")).to_have_text(["Lab Jumpoint"])
+    push.locator("input[name=username]").fill("root")
+    push.locator("textarea[name=private_key]").fill(
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----"
+    )
+    push.locator("button[value=send]").click()
+    told = socket.next(timeout=15)
+    assert told["type"] == "push_client", told
+    assert told["host"] == "build-07" and told["username"] == "root" and "BEGIN OPENSSH" in told["private_key"]
+    socket.send(wire.Started(request=told["request"], error="ssh: connection refused by build-07"))
+    expect(push.locator(".pane-error")).to_contain_text("connection refused")
+    expect(push.locator("textarea[name=private_key]")).to_have_value("")
+    push.locator("button[value=cancel]").click()
+    expect(push).to_be_hidden()
+    assert alice.errors == []
+    alice.close()
+    socket.close()
