@@ -1,16 +1,15 @@
-"""Who may use which Jump Client, and the console's Jump list.
+"""Reads of Jump Clients: who may use which (the console's Jump list), and the connected
+ones for the connected-client calls.
 
 A representative may use a Jump Client (or Jumpoint) pinned to a Jump Group they are a
 member of, as themselves or through one of their teams, or pinned to their own personal
 list. Removed (revoked) ones are never listed. Searching, sorting and paging happen in the
 database: an appliance lists tens of thousands of them.
 
-Also the reads of the connected-client calls: online Jump Clients are read from
-`jump_clients` (its `connected_node` is set while a process holds the socket), not from a
-`client_connections` row each: 20,000 installations connecting after an outage would
-otherwise be 20,000 more inserts, and the row would say nothing the installation's own row
-does not (docs/decisions.md).
-"""
+Online Jump Clients are read from `jump_clients` (its `connected_node` is set while a
+process holds the socket), not from a `client_connections` row each: 20,000 installations
+connecting after an outage would otherwise be 20,000 more inserts, and the row would say
+nothing the installation's own row does not (docs/decisions.md)."""
 
 from __future__ import annotations
 
@@ -267,7 +266,7 @@ def online_jumpoints(session: Session, user_id: int, *, limit: int = 100) -> Seq
     return search(session, user_id, ListRequest(mode="jumpoint", online=True, limit=limit)).items
 
 
-# --- the connected-client calls ------------------------------------------------------------------
+# --- connected Jump Clients (the Command API's connected-client calls) ---------------------------
 
 # The connected-client calls' names: a Jump Client is a pinned client, a Jumpoint a push agent.
 KIND_OF_MODE = {
