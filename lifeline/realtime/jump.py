@@ -24,7 +24,7 @@ from lifeline_protocol.common import HELLO_TIMEOUT
 from lifeline_protocol.decode import decode_from_jump_client, decode_jump_hello
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from lifeline.appliance.client_downloads import ClientDownloads
+from lifeline.appliance.client_downloads import PLATFORMS, ClientDownloads
 from lifeline.bus.wire import live_event
 from lifeline.db.base import utcnow
 from lifeline.jobs import Job, Reach
@@ -297,7 +297,8 @@ class JumpSockets:
             return None
         # The computer says its system, not its processor: the first build of that system
         # (x86_64 before aarch64 for Linux, as PLATFORMS orders them).
-        artifact = next((a for p, a in sorted(build.zipapps.items()) if p.startswith(prefix)), None)
+        platform = next((p for p in PLATFORMS if p.startswith(prefix) and p in build.zipapps), None)
+        artifact = build.zipapps[platform] if platform else None
         if artifact is None or not self.upgrades.take(float(rate), per=60.0):
             return None
         return wire.Upgrade(

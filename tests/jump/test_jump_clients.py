@@ -5,10 +5,13 @@ removal (at connect and while connected), uninstall over HTTP, the connect rate,
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from lifeline_protocol import jump as wire
 from sqlalchemy import update
@@ -283,3 +286,28 @@ def test_cli_refusals_are_one_line(appliance: RunningAppliance) -> None:
 
 def _assert(condition: bool) -> None:
     assert condition
+
+
+def test_older_clients_are_offered_an_upgrade_throttled(appliance: RunningAppliance, installer: dict[str, Any]) -> None:
+    manifest = Path(__file__).resolve().parents[2] / "build" / "client" / "manifest.json"
+    if not manifest.is_file():
+        pytest.skip("no client build (scripts/install builds it)")
+    version = json.loads(manifest.read_text())["version"]
+    appliance.cli_settled("settings", "set", "jump_upgrade_rate", "1")
+    try:
+        old = [installed(appliance, installer, f"old-{n}") for n in range(2)]
+        offers = []
+        for client in old:
+            client.computer = msgspec.structs.replace(client.computer, client_version="0.0.1")
+            socket, welcome = client.connect()
+            offers.append(welcome["upgrade"])
+            socket.close()
+        first, second = offers
+        assert first is not None and first["version"] == version
+        assert first["url"] == f"/download/client/lifeline-client-{version}-linux-x86_64.pyz"
+        assert len(first["sha256"]) == 64 and first["size"] > 0
+        assert second is None  # one a minute: the next waits for a later connection
+        with appliance.client() as http:
+            assert http.head(first["url"]).status_code == 200
+    finally:
+        appliance.cli_settled("settings", "set", "jump_upgrade_rate", "5")
