@@ -94,8 +94,25 @@ def test_deploy_a_jump_client_and_jump_to_it(
     expect(alice.page.locator("#tabs .tab.active")).to_have_text("kiosk-lobby")
     expect(alice.page.locator("#jump")).to_be_visible()  # the view stays open beside the session
     alice.page.screenshot(path=str(output_dir / "console-jump-session.png"))
-    assert alice.errors == []
     alice.page.click(".end")
+
+    # A client script that matches exactly this one jumps at once, with its external key.
+    script = (
+        "BRCS1.0\naction=login&hostname=support.example.com\n"
+        "action=start_pinned_client_session&client.hostname=KIOSK-LOBBY&session.custom.external_key=T-1001"
+    )
+    alice.page.set_input_files(
+        "#script-file",
+        files=[{"name": "k.brcs-support-example-com", "mimeType": "text/plain", "buffer": script.encode()}],
+    )
+    told = socket.next(timeout=15)
+    assert told["type"] == "start_session", told
+    socket.send(wire.Started(request=told["request"]))
+    expect(alice.page.locator(".summary .external-key").first).to_contain_text("T-1001")
+    expect(alice.page.locator(".summary .customer-name")).to_have_text("kiosk-lobby")
+    expect(alice.page.locator("#jump-chooser")).to_be_hidden()
+    alice.page.click(".end")
+    assert alice.errors == []
     alice.close()
 
     # Deleted in /login: told to uninstall, then closed with 4403.
