@@ -140,7 +140,7 @@ def test_an_installer_key_is_shown_once_with_its_command_and_download(
     assert found, made.text
     key = found.group(1)
     assert "lifeline-client jump install https://" in made.text
-    assert f"--key {key} --dir /opt/lifeline-jump --ca appliance.pem --service" in made.text
+    assert f"--key {key} --dir /var/lib/lifeline-jump --ca appliance.pem --service" in made.text
     assert "BEGIN CERTIFICATE" in made.text
     stored = appliance.with_session(
         lambda s: s.scalars(select(JumpInstaller).where(JumpInstaller.jump_group_id == group)).one()
