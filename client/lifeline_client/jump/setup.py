@@ -10,7 +10,7 @@ import ssl
 import time
 from pathlib import Path
 
-from lifeline_protocol.jump import install_text
+from lifeline_protocol.jump import install_text, uninstall_text
 
 from lifeline_client import __version__, sysinfo
 from lifeline_client.errors import ClientError
@@ -19,12 +19,6 @@ from lifeline_client.start import Site, parse_site
 from lifeline_client.tls import trust
 
 MAX_KEY = 256  # characters of an installer key
-
-
-def uninstall_text(jump_client_id: int, at: int, origin: str) -> bytes:
-    """What an installation signs to remove itself (the appliance's
-    lifeline_protocol.jump.uninstall_text, repeated here until it is on main)."""
-    return f"lifeline-jump-uninstall-v1\n{origin}\n{jump_client_id}\n{at}".encode()
 
 
 def _check_folder(folder: Path) -> None:
