@@ -7,6 +7,7 @@ trying, and an upgrade from a zipapp replaces the file and starts it again."""
 
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 import time
@@ -18,10 +19,13 @@ import pytest
 from lifeline_client.jump.run import MAX_WAIT, full_jitter
 from lifeline_protocol import client as wire
 from lifeline_protocol.common import Who
-from lifeline_protocol.jump import Started, StartSession, Statistics, Uninstall, Upgrade, Welcome
+from lifeline_protocol.jump import MAX_THUMBNAIL, Started, StartSession, Statistics, Uninstall, Upgrade, Welcome
 
 from tests.client.scripted import CLIENT, Certificate, make_certificate
 from tests.client.scripted_jump import ScriptedJump, install
+from tests.support.xvfb import Display, xvfb
+
+__all__ = ["xvfb"]  # the fixture, used by name below
 
 pytestmark = pytest.mark.slow
 
@@ -38,8 +42,8 @@ def appliance(certificate: Certificate) -> Iterator[ScriptedJump]:
     scripted.close()
 
 
-def jump_run(folder: Path, *program: str) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+def jump_run(folder: Path, *program: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    env = env or {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     return subprocess.Popen(
         [*(program or [str(CLIENT)]), "jump", "run", "--dir", str(folder)],
         stdin=subprocess.DEVNULL,
@@ -102,6 +106,28 @@ def test_signed_hello_only_the_statistics_asked_and_back_after_a_drop(
         assert only.uptime is not None and only.cpu is None and only.disk is None and only.console_user is None
     finally:
         stop(process)
+
+
+def test_a_thumbnail_of_the_screen_when_there_is_a_display(
+    appliance: ScriptedJump, certificate: Certificate, tmp_path: Path, xvfb: Display
+) -> None:
+    folder = tmp_path / "jump"
+    appliance.public_keys[7] = install(folder, certificate, appliance.port)
+    appliance.jump_welcome = Welcome(name="kiosk", statistics=["thumbnail"], interval=1.0, version=1)
+    process = jump_run(folder, env=xvfb.env())
+    try:
+        appliance.jump_hello()
+        sent = appliance.jump_next(Statistics, timeout=30)
+    finally:
+        stop(process)
+    assert sent.thumbnail is not None and sent.thumbnail.startswith("data:image/jpeg;base64,")
+    picture = base64.b64decode(sent.thumbnail.split(",", 1)[1])
+    assert picture[:2] == b"\xff\xd8"  # a JPEG
+    frame = picture.index(b"\xff\xc0")  # its size, in the start-of-frame segment
+    height, width = int.from_bytes(picture[frame + 5 : frame + 7]), int.from_bytes(picture[frame + 7 : frame + 9])
+    assert width == 200 and height == 124  # Xvfb's 1280 x 800, scaled down (even sizes)
+    assert len(sent.thumbnail) <= MAX_THUMBNAIL and sent.cpu is None  # only what was asked
+    print(f"\nthumbnail: {len(picture)} bytes of JPEG, {len(sent.thumbnail)} characters")
 
 
 def test_a_jump_opens_the_session_with_the_group_allowed_and_refuses_the_rest(

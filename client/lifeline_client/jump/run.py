@@ -225,7 +225,7 @@ class JumpClient:
             await handler(self, message)
 
     def _removed(self, reason: str) -> str:
-        said = setup.remove_local(self.folder)
+        said = setup.remove_local(self.folder, itself=True)
         return f"This Jump Client was removed on {self.site.origin} ({reason}): uninstalled itself. {said}"
 
 

@@ -152,8 +152,9 @@ def uninstall(folder: Path) -> str:
     return "\n".join(line for line in said if line)
 
 
-def remove_local(folder: Path) -> str:
-    """The service, then the state (so a service restarting in between finds nothing)."""
-    stopped = service.remove(folder)
+def remove_local(folder: Path, *, itself: bool = False) -> str:
+    """The service, then the state (so a service restarting in between finds nothing).
+    `itself`: `jump run` removes its own installation and exits right after."""
+    stopped = service.remove(folder, itself=itself)
     state.remove(folder)
     return " ".join(filter(None, [stopped, f"Deleted the installation in {folder}."]))
