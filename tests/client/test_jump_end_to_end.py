@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -124,6 +125,14 @@ def test_install_run_statistics_and_removal(
     # The statistics the appliance asks by default arrive (sent every 5 s, written every 5 s).
     stats = eventually(lambda: _with_statistics(row(appliance, jump_id)), timeout=40)
     assert 0 <= (stats.cpu or 0) <= 100 and 0 < (stats.disk or 0) <= 100 and (stats.uptime or 0) > 0
+    # At rest: its memory, and the CPU it takes over 10 s (two statistics in them).
+    measured = psutil.Process(process.pid)
+    before = measured.cpu_times()
+    time.sleep(10)
+    after = measured.cpu_times()
+    busy = (after.user + after.system - before.user - before.system) / 10 * 100
+    print(f"\njump run at rest: RSS {measured.memory_info().rss // 1024} KiB, CPU {busy:.2f} % of a core")
+    assert busy < 5
 
     appliance.cli("jump", "remove", str(jump_id))
     out, err = process.communicate(timeout=30)
