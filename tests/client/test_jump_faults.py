@@ -198,7 +198,14 @@ def test_a_refused_hello_keeps_it_trying(appliance: ScriptedJump, certificate: C
 ZIPAPP = Path(__file__).resolve().parents[2] / "build" / "client" / "lifeline-client-0.1.0-linux-x86_64.pyz"
 
 
-@pytest.mark.skipif(not ZIPAPP.exists() or os.uname().machine != "x86_64", reason="needs build/client's zipapp")
+def _zipapp_has_jump() -> bool:
+    if not ZIPAPP.exists() or os.uname().machine != "x86_64":
+        return False
+    with zipfile.ZipFile(ZIPAPP) as archive:
+        return "site-packages/lifeline_client/jump/cli.py" in archive.namelist()
+
+
+@pytest.mark.skipif(not _zipapp_has_jump(), reason="needs build/client's zipapp, built with the Jump Client")
 def test_an_upgrade_replaces_the_zipapp_and_starts_it_again(
     appliance: ScriptedJump, certificate: Certificate, tmp_path: Path
 ) -> None:
