@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 
 OPEN_TIMEOUT = 20.0  # seconds to connect and upgrade
 MAX_WAIT = 300.0  # seconds: the longest wait between tries
-SLOW_WAIT = 300.0  # after a hello the appliance refused (4400): try again, but rarely
+SLOW_WAIT = 300.0  # after a refused hello (4400) or a replaced socket (4409): try again, but rarely
 MIN_INTERVAL = 5.0  # seconds: statistics never more often than this, whatever the welcome says
 
 _decoder = msgspec.json.Decoder(ToJumpClient)
@@ -134,6 +134,10 @@ class JumpClient:
                         log.warning(
                             "the appliance refused this Jump Client's hello: %s", ws.close_reason or "bad hello"
                         )
+                        slow = True
+                    elif code == CloseCode.REPLACED:
+                        # Another process runs this same installation: do not take turns with it.
+                        log.warning("another process of this installation connected (4409); trying again later")
                         slow = True
                     elif code == CloseCode.TRY_AGAIN_LATER:
                         log.info("the appliance is busy (1013): trying again later")
