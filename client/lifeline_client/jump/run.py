@@ -212,7 +212,11 @@ class JumpClient:
             except TimeoutError:
                 assert interval is not None
                 due = time.monotonic() + interval
-                gathered = await asyncio.to_thread(stats.gather, wanted)
+                try:
+                    gathered = await asyncio.to_thread(stats.gather, wanted)
+                except Exception as error:  # a statistic that cannot be read this time: none sent
+                    log.warning("could not gather the statistics: %s", error)
+                    continue
                 await ws.send(encode(gathered).decode())
                 continue
             except ConnectionClosed:
@@ -226,7 +230,12 @@ class JumpClient:
             if handler is None:
                 log.warning("the appliance sent %s, which this Jump Client does not handle", type(message).__name__)
                 continue
-            await handler(self, message)
+            try:
+                await handler(self, message)
+            except Removed:
+                raise
+            except Exception as error:  # one message's failure never ends the Jump Client
+                log.warning("handling %s failed: %s", type(message).__name__, error)
 
     def _removed(self, reason: str) -> str:
         said = setup.remove_local(self.folder, itself=True)
