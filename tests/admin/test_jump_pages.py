@@ -163,6 +163,11 @@ def test_an_installer_key_is_shown_once_with_its_command_and_download(
     assert f"key='{key}'" in body
     assert "BEGIN CERTIFICATE" in body
     assert 'jump install "$site" --key "$key" --dir "$dir" --ca "$cert" --service' in body
+    windows = admin.post("/login/jump-clients/installers/download", {"key": key, "format": "cmd"})
+    assert windows.status_code == 200, windows.text
+    assert windows.headers["content-disposition"] == 'attachment; filename="install-lifeline-jump.cmd"'
+    assert f'set "key={key}"\r\n' in windows.text
+    assert 'jump install "%site%" --key "%key%" --dir "%dir%"' in windows.text and "--service" in windows.text
     unknown = admin.post("/login/jump-clients/installers/download", {"key": "x" * 43, "format": "sh"})
     assert unknown.status_code == 404
 
