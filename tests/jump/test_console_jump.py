@@ -16,8 +16,13 @@ import httpx
 import pytest
 from lifeline_protocol.computer import CAPABILITIES
 from lifeline_protocol.jump import Started
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from lifeline.jump.models import JumpGroup
+from lifeline.jump.sessions import moved
 from lifeline.realtime.jump_console import JUMP_ANSWER_SECONDS
+from lifeline.sessions.models import SessionEvent, SupportSession
 from tests.jump.jumpclient import FakeJumpClient, JumpSocket
 from tests.support.appliance import RunningAppliance
 from tests.support.jump_rows import add_client, add_group
@@ -267,6 +272,39 @@ def test_removing_a_client_in_a_live_session_unpins_it(
     assert ask(alice, "jump", jump_client=box)["error"] == "You may not jump to that computer."
 
 
+def test_an_admin_may_remove_any_jump_client_but_jumps_only_to_their_own(
+    appliance: RunningAppliance, personas: Personas, jump: dict[str, int]
+) -> None:
+    box = add_client(appliance, "admin-removes-me", group=jump["kiosks"])
+    admin = console_of(appliance, personas, "admin")
+    try:
+        assert ask(admin, "jump", jump_client=box)["error"] == "You may not jump to that computer."
+        assert ask(admin, "jump_remove", jump_client=box)["ok"] is True
+        again = ask(admin, "jump_remove", jump_client=box)  # removed: nothing left to remove
+        assert (again["ok"], again["error"]) == (False, "You may not remove that Jump Client.")
+    finally:
+        admin.send({"type": "logout"})
+        admin.close()
+
+
+def test_moving_a_client_in_a_live_session_logs_both_queues(
+    appliance: RunningAppliance, alice: Console, jump: dict[str, int]
+) -> None:
+    box = add_client(appliance, "move-box", group=jump["servers"])
+    alice.send({"type": "jump", "ref": next(refs), "jump_client": box})
+    lsid = alice.until("session")["session"]["lsid"]
+
+    def move(session: Session) -> list[str]:
+        moved(session, box, session.get(JumpGroup, jump["kiosks"]))
+        found = session.scalars(select(SupportSession).where(SupportSession.lsid == lsid)).one()
+        kinds = select(SessionEvent.event_type).where(SessionEvent.session_id == found.id).order_by(SessionEvent.id)
+        return list(session.scalars(kinds))
+
+    events = appliance.call(move)
+    assert events[-2:] == ["Pinned Session Moved away from Queue", "Pinned Session Moved to Queue"]
+    assert listed(alice, search="move-box") == []  # Kiosks are not hers
+
+
 def script(*lines: str) -> str:
     return "\n".join(["BRCS1.0", "action=login&hostname=localhost", *lines]) + "\n"
 
@@ -318,8 +356,8 @@ def test_a_jump_the_client_starts_is_acked_with_its_session(
     told = socket.next()
     assert told["type"] == "start_session"
     assert told["allowed"] == list(CAPABILITIES) and told["rep"] == "Alice Rep"
-    owned = alice.until("session")["session"]
-    assert owned["lsid"] == told["lsid"]
+    while alice.until("session")["session"]["lsid"] != told["lsid"]:
+        pass  # the console follows the new session (others of hers may change meanwhile)
     socket.send(Started(request=told["request"]))
     answer = alice.ack(ref)
     assert answer["ok"] is True and answer["result"] == {"lsid": told["lsid"]}
