@@ -80,6 +80,14 @@ def test_mistakes_are_one_line_and_exit_1(tmp_path: Path) -> None:
         (("jump", "uninstall", "--dir", str(tmp_path / "none")), "no Jump Client is installed in"),
         (("jump", "install", "https://h", "--dir", str(tmp_path / "d")), "the following arguments are required: --key"),
     ]
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a folder")
+    cases.append(
+        (
+            ("jump", "install", "https://h", "--key", "k", "--dir", str(a_file), "--ca", str(certificate.cert)),
+            "cannot make",
+        )
+    )
     if not _is_root():
         cases.append(
             (
