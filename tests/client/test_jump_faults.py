@@ -160,6 +160,24 @@ def test_a_jump_opens_the_session_with_the_group_allowed_and_refuses_the_rest(
     assert "token-1" not in err
 
 
+def test_a_jump_to_a_session_that_is_over_answers_why(
+    appliance: ScriptedJump, certificate: Certificate, tmp_path: Path
+) -> None:
+    folder = tmp_path / "jump"
+    appliance.public_keys[7] = install(folder, certificate, appliance.port)
+    appliance.refuse = 4410  # the session's socket is closed at once: the session is over
+    process = jump_run(folder)
+    try:
+        appliance.jump_hello()
+        appliance.jump_send(StartSession(request="r2", lsid="b" * 32, token="token-2", allowed=[], rep="Alice"))
+        started = appliance.jump_next(Started)
+        assert started.request == "r2"
+        assert started.error == "the session's connection ended at once: The support session is over."
+        assert process.poll() is None
+    finally:
+        stop(process)
+
+
 @pytest.mark.parametrize("how", ["close 4403", "uninstall message"])
 def test_removed_it_uninstalls_itself_and_exits_0(
     appliance: ScriptedJump, certificate: Certificate, tmp_path: Path, how: str
