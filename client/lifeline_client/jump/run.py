@@ -13,7 +13,7 @@ import random
 import signal
 import ssl
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -68,10 +68,18 @@ Handler = Callable[["JumpClient", Any], Awaitable[None]]
 async def _start_session(client: JumpClient, message: StartSession) -> None:
     try:
         error = client.sessions.start(message)
-    except Exception as failure:
+    except Exception as failure:  # said to the rep in words, never a traceback
         log.warning("could not start the Jump session %s: %s", message.lsid, failure)
         error = f"the Jump Client could not start the session: {failure}"
-    client.send(Started(request=message.request, error=error[:1000]))
+    if error:
+        client.send(Started(request=message.request, error=error[:1000]))
+        return
+
+    async def answer() -> None:  # `started` once the session's socket is in, without holding the loop
+        said = await client.sessions.connected(message.lsid)
+        client.send(Started(request=message.request, error=said[:1000]))
+
+    client.later(answer())
 
 
 async def _uninstall(client: JumpClient, message: Uninstall) -> None:
@@ -96,10 +104,17 @@ class JumpClient:
         self.sessions = Sessions(self.site, self.context, terminal)
         self.welcome: Welcome | None = None
         self._ws: ClientConnection | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
 
     @property
     def url(self) -> str:
         return f"wss://{self.site.host}:{self.site.port}/ws/jump"
+
+    def later(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run `work` beside the socket (a handler's slow part); kept until done."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def send(self, message: Message) -> None:
         ws = self._ws
