@@ -247,3 +247,18 @@ def test_the_jump_settings_are_in_the_appliance_page(admin: AdminClient) -> None
         "jump_upgrade_rate",
     ):
         assert f'name="{key}"' in page.text, key
+
+
+def test_the_users_page_gives_the_permission_to_deploy(admin: AdminClient, appliance: RunningAppliance) -> None:
+    page = admin.get("/login/users/new")
+    assert 'name="perm_jump_deploy"' in page.text and "May deploy Jump Clients" in page.text
+    created = admin.post(
+        "/login/users/new",
+        {"username": "deployer", "password": "deployer-secret-1", "password_again": "deployer-secret-1",
+         "display_name": "Dee Ployer", "kind": "Normal", "perm_view_reports": "none", "perm_support": "on",
+         "perm_jump_deploy": "on"},
+    )  # fmt: skip
+    assert created.status_code == 303, created.text
+    assert 'name="perm_jump_deploy" checked' in admin.get(created.headers["location"]).text
+    with signed_in(appliance, "deployer", "deployer-secret-1") as dee:
+        assert dee.get("/login/jump-clients").status_code == 200
