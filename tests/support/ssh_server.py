@@ -87,6 +87,7 @@ async def _command(process: asyncssh.SSHServerProcess[bytes], environment: dict[
     )
     await process.redirect(stdin=local.stdin, stdout=local.stdout, stderr=local.stderr)
     process.exit(await local.wait())
+    await process.wait_closed()  # runs the redirect's cleanup (else a never-awaited coroutine)
 
 
 @dataclass
@@ -148,6 +149,10 @@ def ssh_server(home: Path, *, path: str | None = None) -> Iterator[SshServer]:
         async def stop() -> None:
             server.close()
             await server.wait_closed()
+            others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+            for task in others:
+                task.cancel()
+            await asyncio.gather(*others, return_exceptions=True)
 
         asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
         loop.call_soon_threadsafe(loop.stop)
