@@ -77,17 +77,19 @@ async def _shell(process: asyncssh.SSHServerProcess[bytes], environment: dict[st
 
 
 async def _command(process: asyncssh.SSHServerProcess[bytes], environment: dict[str, str], home: str) -> None:
+    """A command, its whole output, then its exit status (no input: the tests' need none)."""
     local = await asyncio.create_subprocess_shell(
         str(process.command),
-        stdin=asyncio.subprocess.PIPE,
+        stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         env=environment,
         cwd=home,
     )
-    await process.redirect(stdin=local.stdin, stdout=local.stdout, stderr=local.stderr)
-    process.exit(await local.wait())
-    await process.wait_closed()  # runs the redirect's cleanup (else a never-awaited coroutine)
+    out, err = await local.communicate()
+    process.stdout.write(out)
+    process.stderr.write(err)
+    process.exit(local.returncode or 0)
 
 
 @dataclass
@@ -103,7 +105,9 @@ class SshServer:
 def ssh_server(home: Path, *, path: str | None = None) -> Iterator[SshServer]:
     """Serve SSH on 127.0.0.1 until the block ends; `home` is the logins' home folder,
     `path` the PATH their commands see."""
-    environment = {**os.environ, "HOME": str(home), "TERM": "xterm-256color", "PS1": "$ "}
+    # A host of the network: its own home, no display of this machine's.
+    environment = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "XDG_CACHE_HOME")}
+    environment.update(HOME=str(home), TERM="xterm-256color", PS1="$ ")
     if path is not None:
         environment["PATH"] = path
     commands: list[str] = []

@@ -167,15 +167,16 @@ async def _run(connection: asyncssh.SSHClientConnection, command: str, what: str
 
 def start_command(folder: str, zipapp: str, cert: str, chat_url: str, allowed: list[str], log_file: str) -> str:
     """Start the client detached from this SSH session (setsid where there is one, nohup
-    always), its output to a log file in its folder; prints its process id."""
+    always), everything of it, the subshell's too, to a log file in its folder, so the SSH
+    session's output ends at once; prints its process id."""
     arguments = ["python3", zipapp, "attach", chat_url, "--pin", cert, "--no-chat"]
     if allowed:
         arguments += ["--allow", ",".join(allowed)]
     quoted = " ".join(shlex.quote(argument) for argument in arguments)
-    detach = "$(command -v setsid >/dev/null 2>&1 && echo setsid)"
     return (
-        f"cd {shlex.quote(folder)} && SHIV_ROOT={shlex.quote(folder + '/unpacked')} && export SHIV_ROOT && "
-        f"nohup {detach} {quoted} > {shlex.quote(log_file)} 2>&1 < /dev/null & echo $!"
+        f"( cd {shlex.quote(folder)} && SHIV_ROOT={shlex.quote(folder + '/unpacked')} && export SHIV_ROOT && "
+        f"if command -v setsid >/dev/null 2>&1; then exec setsid nohup {quoted}; else exec nohup {quoted}; fi ) "
+        f"> {shlex.quote(log_file)} 2>&1 < /dev/null & echo $!"
     )
 
 
@@ -240,7 +241,7 @@ async def _push(
     command = start_command(remote, target, cert, message.chat_url, allowed, log_file)
     pid = (await _run(connection, command, f"could not start the client on {login.host}")).strip()
     if not pid.isdigit():
-        raise PushError(f"could not start the client on {login.host}")
+        raise PushError(f"could not start the client on {login.host}: {pid[-300:] or 'no process'}")
     await _wait_started(connection, login, pid, log_file)
 
 
