@@ -25,6 +25,8 @@ from lifeline_protocol.jump import (
     MAX_JUMP_MESSAGE,
     Challenge,
     Hello,
+    PushClient,
+    ShellJump,
     Started,
     StartSession,
     ToJumpClient,
@@ -38,6 +40,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from lifeline_client import __version__, sysinfo
 from lifeline_client.jump import setup, state, stats, upgrade
 from lifeline_client.jump.sessions import Sessions
+from lifeline_client.jumpoint import handlers as jumpoint
 from lifeline_client.start import parse_site
 from lifeline_client.terminal import Terminal
 from lifeline_client.tls import trust
@@ -83,6 +86,8 @@ async def _uninstall(client: JumpClient, message: Uninstall) -> None:
 HANDLERS: dict[type[Message], Handler] = {
     StartSession: _start_session,
     Uninstall: _uninstall,
+    ShellJump: jumpoint.on_shell_jump,
+    PushClient: jumpoint.on_push_client,
 }
 
 
@@ -243,6 +248,7 @@ async def run(folder: Path) -> str:
     stopped = loop.create_task(stop.wait())
     await asyncio.wait({main, stopped}, return_when=asyncio.FIRST_COMPLETED)
     await client.sessions.stop()
+    await jumpoint.stop()
     if main.done():
         stopped.cancel()
         return main.result()

@@ -34,7 +34,7 @@ MAX_CLIENT = 256 * 1024 * 1024  # bytes of a client zipapp
 HTTP_TIMEOUT = 60.0
 COMMAND_TIMEOUT = 15.0  # seconds for one command on the host
 COPY_TIMEOUT = 300.0
-START_WAIT = 20.0  # seconds for the started client to join the session
+START_WAIT = 5.0  # seconds for the started client to join (the appliance waits 15 s for the answer)
 CACHE = "push-cache"  # in the Jumpoint's folder: the zipapps fetched, by name
 HOST_FOLDER = ".cache/lifeline"  # under the login's home on the host
 # `uname -sm` of each platform's build (as the launchers match them).
@@ -169,7 +169,7 @@ def start_command(folder: str, zipapp: str, cert: str, chat_url: str, allowed: l
     """Start the client detached from this SSH session (setsid where there is one, nohup
     always), everything of it, the subshell's too, to a log file in its folder, so the SSH
     session's output ends at once; prints its process id."""
-    arguments = ["python3", zipapp, "attach", chat_url, "--pin", cert, "--no-chat"]
+    arguments = ["python3", zipapp, "attach", chat_url, "--pin", cert, "--no-chat", "--verbose"]
     if allowed:
         arguments += ["--allow", ",".join(allowed)]
     quoted = " ".join(shlex.quote(argument) for argument in arguments)
@@ -257,22 +257,28 @@ async def _copy(sftp: asyncssh.SFTPClient, local: Path, target: str, size: int) 
 
 
 async def _wait_started(connection: asyncssh.SSHClientConnection, login: Login, pid: str, log_file: str) -> None:
-    """Joined (its log says so), or still running after START_WAIT: started. Ended: why."""
+    """Joined (its log says so), or still starting after START_WAIT: started. Ended, or
+    running but unable to reach the appliance from the host: stopped, and why in words."""
+    log_path = shlex.quote(log_file)
     check = (
         f"if kill -0 {pid} 2>/dev/null; then "
-        f"if grep -q 'Connected to the support session' {shlex.quote(log_file)}; then echo joined; else echo running; fi; "
-        f"else echo ended; tail -n 5 {shlex.quote(log_file)}; fi"
+        f"if grep -q 'Connected to the support session' {log_path}; then echo joined; else echo running; fi; "
+        f"else echo ended; fi; tail -n 5 {log_path}"
     )
     deadline = asyncio.get_running_loop().time() + START_WAIT
     while True:
         said = (await _run(connection, check, f"could not check the client on {login.host}")).splitlines()
         state = said[0] if said else "ended"
+        last = [line.removeprefix("lifeline-client: ").strip() for line in said[1:] if line.strip()]
         if state == "joined":
             return
         if state == "ended":
-            why = " ".join(line.strip() for line in said[1:])[-300:]
-            raise PushError(f"the client ended on {login.host}: {why or 'no reason given'}")
+            raise PushError(f"the client ended on {login.host}: {' '.join(last)[-300:] or 'no reason given'}")
         if asyncio.get_running_loop().time() > deadline:
+            lost = [line for line in last if line.startswith("connection to the appliance lost")]
+            if lost:  # it would try for ever: the host cannot reach the appliance's site
+                await _run(connection, f"kill {pid} 2>/dev/null; true", "stop the client")
+                raise PushError(f"the client started on {login.host} but cannot reach the support site: {lost[-1]}")
             log.info("the client pushed to %s is still starting after %.0f s", login.where, START_WAIT)
             return
         await asyncio.sleep(0.5)

@@ -25,7 +25,8 @@ from lifeline_client.start import Site, Target
 
 log = logging.getLogger(__name__)
 
-WELCOME_TIMEOUT = 20.0  # seconds for the session socket to be welcomed
+ANSWER_WITHIN = 14.0  # seconds: the appliance waits 15 for the answer (SSH login included)
+MIN_WELCOME_WAIT = 2.0  # seconds for the session socket to be welcomed, at least
 UNAME_TIMEOUT = 5.0
 PLATFORMS = {"Linux": "linux", "Darwin": "mac"}
 
@@ -78,6 +79,7 @@ async def shell_jump(
     """Serve the Shell Jump until the session ends; `answer` gets the `started` (with the
     error in words when SSH or the session cannot be reached). Returns the last word."""
     link = Link(login_of(message), folder)
+    begun = asyncio.get_running_loop().time()
     try:
         await link.connect()  # a wrong password or host is the representative's to hear now
     except SshError as error:
@@ -105,7 +107,8 @@ async def shell_jump(
     running = asyncio.get_running_loop().create_task(socket.run())
     welcomed = asyncio.get_running_loop().create_task(socket.connected.wait())
     try:
-        await asyncio.wait({running, welcomed}, timeout=WELCOME_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
+        wait = max(MIN_WELCOME_WAIT, ANSWER_WITHIN - (asyncio.get_running_loop().time() - begun))
+        await asyncio.wait({running, welcomed}, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
         if not socket.connected.is_set():
             why = "the Jumpoint could not join the session"
             if running.done() and not running.cancelled():
