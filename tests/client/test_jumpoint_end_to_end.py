@@ -105,10 +105,21 @@ def test_shell_jump_and_push_through_an_installed_jumpoint(
     rep = Rep(appliance, personas)
     online(rep, jumpoint_id)
 
+    wrong = rep.request(
+        type="shell_jump", jumpoint=jumpoint_id, host=server.host, port=server.port, username=USERNAME, password="no"
+    )
+    assert wrong["ok"] is False
+    assert wrong["error"].endswith(f"authentication failed for {USERNAME} at {server.host}:{server.port}"), wrong
+
+    begun = time.perf_counter()
     lsid = start(rep, "shell_jump", jumpoint_id, server)
+    answered = time.perf_counter()
     state = rep.computer(lambda s: s["connected"])
     assert state["allowed"] == ["shell"] and state["computer"]["hostname"] == server.host
     shell = open_shell(rep)
+    rep.console.output_of(shell, until=b"$ ", timeout=20)
+    prompt = time.perf_counter()
+    print(f"\nShell Jump: answered in {(answered - begun) * 1000:.0f} ms, prompt in {(prompt - begun) * 1000:.0f} ms")
     typed(rep, shell, "echo through-the-jumpoint-$((6*7))\r")
     assert b"through-the-jumpoint-42" in rep.console.output_of(shell, until=b"through-the-jumpoint-42", timeout=20)
     typed(rep, shell, "exit\r")
@@ -117,9 +128,12 @@ def test_shell_jump_and_push_through_an_installed_jumpoint(
     rep.console.send({"type": "end", "ref": "end1", "lsid": lsid})
     assert rep.console.ack("end1")["ok"]
 
+    begun = time.perf_counter()
     pushed = start(rep, "push_start", jumpoint_id, server)
+    answered = time.perf_counter()
     try:
         state = rep.computer(lambda s: s["connected"], timeout=60)
+        print(f"push: answered in {answered - begun:.1f} s, the client joined in {time.perf_counter() - begun:.1f} s")
     except TimeoutError:
         logs = [p.read_text()[-2000:] for p in (server.home / ".cache" / "lifeline").glob("*.log")]
         raise AssertionError(f"the pushed client did not join: {logs}") from None

@@ -111,3 +111,25 @@ def test_errors_in_words(server: SshServer, tmp_path: Path) -> None:
     assert "not a host name" in said
     said = failure(Login(host=server.host, port=server.port, username=USERNAME, private_key="not a key"), tmp_path)
     assert said.startswith("the private key cannot be used")
+
+
+def test_a_private_key_logs_in(tmp_path: Path) -> None:
+    key = asyncssh.generate_private_key("ssh-ed25519")
+    text = key.export_private_key("openssh").decode()
+    home = tmp_path / "home"
+    home.mkdir()
+
+    async def scenario(server: SshServer) -> bytes:
+        link = Link(Login(host=server.host, port=server.port, username=USERNAME, private_key=text), tmp_path)
+        seen = Seen()
+        shell = Shell(1, on_frame=seen.frame, on_exit=seen.exit)
+        await link.make_shell(shell, 80, 24)
+        shell.write("echo key-$((1+1))\r")
+        await until(lambda: b"key-2" in seen.output())
+        shell.close()
+        await asyncio.wait_for(seen.exited.wait(), 10)
+        link.close()
+        return seen.output()
+
+    with ssh_server(home, client_key=key) as server:
+        assert b"key-2" in asyncio.run(scenario(server))

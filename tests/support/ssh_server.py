@@ -22,8 +22,17 @@ PASSWORD = "correct horse battery staple"
 
 
 class _Server(asyncssh.SSHServer):
+    def __init__(self, client_key: asyncssh.SSHKey | None) -> None:
+        self.client_key = client_key
+
     def begin_auth(self, username: str) -> bool:
         return True
+
+    def public_key_auth_supported(self) -> bool:
+        return self.client_key is not None
+
+    def validate_public_key(self, username: str, key: asyncssh.SSHKey) -> bool:
+        return self.client_key is not None and username == USERNAME and key.public_data == self.client_key.public_data
 
     def password_auth_supported(self) -> bool:
         return True
@@ -102,9 +111,11 @@ class SshServer:
 
 
 @contextlib.contextmanager
-def ssh_server(home: Path, *, path: str | None = None) -> Iterator[SshServer]:
+def ssh_server(
+    home: Path, *, path: str | None = None, client_key: asyncssh.SSHKey | None = None
+) -> Iterator[SshServer]:
     """Serve SSH on 127.0.0.1 until the block ends; `home` is the logins' home folder,
-    `path` the PATH their commands see."""
+    `path` the PATH their commands see; `client_key` is also let in (public key login)."""
     # A host of the network: its own home, no display of this machine's.
     environment = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "XDG_CACHE_HOME")}
     environment.update(HOME=str(home), TERM="xterm-256color", PS1="$ ")
@@ -128,7 +139,7 @@ def ssh_server(home: Path, *, path: str | None = None) -> Iterator[SshServer]:
             "127.0.0.1",
             0,
             server_host_keys=[key],
-            server_factory=_Server,
+            server_factory=lambda: _Server(client_key),
             process_factory=process,
             encoding=None,
             sftp_factory=True,

@@ -25,8 +25,11 @@ import asyncssh
 from lifeline_client.shell import Pty, Shell
 
 log = logging.getLogger(__name__)
+# asyncssh says every channel and auth step at INFO: a Jumpoint's log keeps its own words.
+logging.getLogger("asyncssh").setLevel(logging.WARNING)
 
 CONNECT_TIMEOUT = 10.0  # seconds to reach the host and log in
+KEEPALIVE = 30.0  # seconds between keep-alives: a host gone away ends its shells
 KNOWN_HOSTS = "known_hosts"  # in the Jumpoint's folder
 MAX_KNOWN_HOSTS = 4 * 1024 * 1024  # bytes: a larger file is not ours
 TERM = "xterm-256color"
@@ -182,6 +185,7 @@ async def open_connection(
         "client_factory": lambda: check,
         "connect_timeout": CONNECT_TIMEOUT,
         "login_timeout": CONNECT_TIMEOUT,
+        "keepalive_interval": KEEPALIVE,
         "gss_host": None,
     }
     try:
