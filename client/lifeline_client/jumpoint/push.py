@@ -205,7 +205,10 @@ async def _push(
     context: ssl.SSLContext,
     folder: Path,
 ) -> None:
-    lines = (await _run(connection, PROBE, f"{login.host} did not say what it is")).splitlines()
+    try:
+        lines = (await _run(connection, PROBE, f"{login.host} did not say what it is")).splitlines()
+    except PushError as error:  # no POSIX shell: most likely Windows (docs/jump.md, "Windows hosts")
+        raise PushError(f"{error}; pushing reaches Linux and macOS hosts only") from None
     if len(lines) < 4:
         raise PushError(f"{login.host} did not say what it is")
     system, machine, home, python = (line.strip() for line in lines[:4])
