@@ -22,6 +22,7 @@ from lifeline.directory.models import PublicSite, PublicSiteHostname, Team, User
 from lifeline.jump import keys
 from lifeline.jump.live import JumpRevoked
 from lifeline.jump.models import JumpClient, JumpGroup, JumpGroupMember, JumpInstaller, JumpMode
+from lifeline.jump.sessions import unpinned
 
 DEFAULT_VALID_SECONDS = 7 * 86400
 MAX_VALID_SECONDS = 366 * 86400  # a year, leap years included
@@ -341,6 +342,7 @@ def revoke(session: Session, jump_client_id: int, by_user: int | None = None) ->
     if client is None:
         return False
     if client.revoked_at is None:
+        unpinned(session, client.id, by_user)  # its live Jump sessions log it (jump.sessions)
         client.revoked_at = utcnow()
     on_commit(session, JumpRevoked(jump_client_id))
     return True

@@ -258,7 +258,7 @@ def test_purge_removes_those_not_seen_for_days(appliance: RunningAppliance, inst
 def test_connect_rate(appliance: RunningAppliance, installer: dict[str, Any]) -> None:
     appliance.cli_settled("settings", "set", "jump_connect_rate", "2")
     try:
-        codes = []
+        codes: list[int | None] = []
         for _ in range(6):
             socket = FakeJumpClient(appliance).open()
             try:
