@@ -48,6 +48,7 @@ OPEN_TIMEOUT = 20.0  # seconds to connect and upgrade
 MAX_WAIT = 300.0  # seconds: the longest wait between tries
 SLOW_WAIT = 300.0  # after a refused hello (4400) or a replaced socket (4409): try again, but rarely
 MIN_INTERVAL = 5.0  # seconds: statistics never more often than this, whatever the welcome says
+FIRST_STATISTICS = 2.0  # seconds after the welcome: the first statistics
 
 _decoder = msgspec.json.Decoder(ToJumpClient)
 
@@ -219,7 +220,9 @@ class JumpClient:
         interval = max(MIN_INTERVAL, welcome.interval) if wanted else None
         if "cpu" in wanted:
             stats.prime_cpu()
-        due = time.monotonic() + (interval or 0)
+        # The first soon after connecting (the Jump list shows the computer at once), CPU
+        # measured over those seconds; then every interval.
+        due = time.monotonic() + min(interval or 0, FIRST_STATISTICS)
         while True:
             timeout = None if interval is None else max(0.0, due - time.monotonic())
             try:
