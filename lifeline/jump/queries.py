@@ -293,6 +293,13 @@ def _online() -> tuple[ColumnElement[bool], ...]:
     return (JumpClient.connected_node.is_not(None), JumpClient.revoked_at.is_(None))
 
 
+def is_online(session: Session, jump_client_id: int) -> bool:
+    """Whether a process holds the socket of this Jump Client (not removed); a JumpCommand
+    published for it then reaches it."""
+    found = session.scalars(select(JumpClient.id).where(JumpClient.id == jump_client_id, *_online())).first()
+    return found is not None
+
+
 def online_counts(session: Session) -> dict[str, int]:
     """How many Jump Clients (pinned_client) and Jumpoints (push_agent) are connected."""
     counts = dict.fromkeys(KIND_OF_MODE.values(), 0)

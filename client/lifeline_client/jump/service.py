@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from lifeline_client.errors import ClientError
+from lifeline_client.jump import state
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,7 @@ def _xml(text: str) -> str:
 
 def launchd_plist(folder: Path, name: str) -> str:
     arguments = "\n".join(f"        <string>{_xml(word)}</string>" for word in command(folder))
-    log_file = _xml(str(folder.resolve() / "jump.log"))
+    log_file = _xml(str(folder.resolve() / state.LOG))
     return f"""\
 <?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
@@ -210,9 +211,10 @@ def _start(service: Service, path: Path, folder: Path) -> bool:
     return all(_run(*words) for words in windows_commands(folder, service.name))
 
 
-def remove(folder: Path) -> str:
+def remove(folder: Path, *, itself: bool = False) -> str:
     """Stop and delete the installation's service (best effort); a sentence, or "" when
-    there was none."""
+    there was none. `itself`: the service's own process removes it (and exits right after),
+    so it is disabled, not stopped under its own feet."""
     record = folder / SERVICE
     try:
         raw = json.loads(record.read_text("utf-8"))
@@ -230,13 +232,15 @@ def remove(folder: Path) -> str:
     if service.managed:
         if service.kind.startswith("systemd"):
             user = ["--user"] if service.kind == "systemd-user" else []
-            # Not --now: this may be the service itself, which exits on its own right after.
-            _run("systemctl", *user, "disable", f"{service.name}.service")
+            now = [] if itself else ["--now"]
+            _run("systemctl", *user, "disable", *now, f"{service.name}.service")
         elif service.kind.startswith("launchd"):
-            for file in service.files:
+            # Unloading stops the job: the service itself just exits 0 (KeepAlive lets it).
+            for file in service.files if not itself else []:
                 _run("launchctl", "unload", "-w", file)
         else:
-            _run("sc.exe", "stop", service.name)
+            if not itself:
+                _run("sc.exe", "stop", service.name)
             _run("sc.exe", "delete", service.name)
     for file in service.files:
         Path(file).unlink(missing_ok=True)

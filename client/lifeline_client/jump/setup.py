@@ -10,7 +10,7 @@ import ssl
 import time
 from pathlib import Path
 
-from lifeline_protocol.jump import install_text
+from lifeline_protocol.jump import install_text, uninstall_text
 
 from lifeline_client import __version__, sysinfo
 from lifeline_client.errors import ClientError
@@ -19,12 +19,6 @@ from lifeline_client.start import Site, parse_site
 from lifeline_client.tls import trust
 
 MAX_KEY = 256  # characters of an installer key
-
-
-def uninstall_text(jump_client_id: int, at: int, origin: str) -> bytes:
-    """What an installation signs to remove itself (the appliance's
-    lifeline_protocol.jump.uninstall_text, repeated here until it is on main)."""
-    return f"lifeline-jump-uninstall-v1\n{origin}\n{jump_client_id}\n{at}".encode()
 
 
 def _check_folder(folder: Path) -> None:
@@ -91,7 +85,7 @@ def install(url: str, key: str, folder: Path, *, ca: Path | None, pin: Path | No
             installation = state.Installation(
                 origin=site.origin,
                 id=int(answer["id"]),
-                name=name.strip()[:255] or str(answer.get("name") or computer.hostname),
+                name=str(answer.get("name") or name.strip()[:255] or computer.hostname),
                 mode=str(answer.get("mode") or "jump_client"),
                 version=__version__,
             )
@@ -103,6 +97,8 @@ def install(url: str, key: str, folder: Path, *, ca: Path | None, pin: Path | No
             certificate.unlink(missing_ok=True)
         raise
     said = f"Installed Jump Client {installation.id} ({installation.name}) for {site.origin} in {folder}."
+    if name.strip() and installation.name != name.strip()[:255]:
+        said += f"\nThe appliance lists it as {installation.name!r}, not {name.strip()!r}: rename it in the Jump list."
     if as_service:
         _, how = service.install(folder)
         said += "\n" + how
@@ -158,8 +154,9 @@ def uninstall(folder: Path) -> str:
     return "\n".join(line for line in said if line)
 
 
-def remove_local(folder: Path) -> str:
-    """The service, then the state (so a service restarting in between finds nothing)."""
-    stopped = service.remove(folder)
+def remove_local(folder: Path, *, itself: bool = False) -> str:
+    """The service, then the state (so a service restarting in between finds nothing).
+    `itself`: `jump run` removes its own installation and exits right after."""
+    stopped = service.remove(folder, itself=itself)
     state.remove(folder)
     return " ".join(filter(None, [stopped, f"Deleted the installation in {folder}."]))

@@ -25,6 +25,11 @@ KEYS = (
     "screen_max_kbits",
     "screen_max_width",
     "screen_max_height",
+    "jump_connect_rate",
+    "jump_statistics",
+    "jump_statistics_interval",
+    "jump_upgrade_rate",
+    "jump_offline_days",
 )
 
 

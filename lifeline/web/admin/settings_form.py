@@ -43,6 +43,11 @@ LABELS = {
     "backup_schedule_keep": "Backups to keep",
     "backup_schedule_password": "Backup password",
     "restore_upload_max_mb": "Largest backup to restore from a file (MB)",
+    "jump_connect_rate": "Jump Clients: new connections taken a second",
+    "jump_statistics": "Jump Clients: statistics collected",
+    "jump_statistics_interval": "Jump Clients: seconds between statistics",
+    "jump_upgrade_rate": "Jump Clients: upgrades offered a minute",
+    "jump_offline_days": "Jump Clients: remove those not seen for (days; 0: never)",
 }
 
 
