@@ -25,6 +25,8 @@ from lifeline_protocol.jump import (
     MAX_JUMP_MESSAGE,
     Challenge,
     Hello,
+    PushClient,
+    ShellJump,
     Started,
     StartSession,
     ToJumpClient,
@@ -38,6 +40,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from lifeline_client import __version__, sysinfo
 from lifeline_client.jump import setup, state, stats, upgrade
 from lifeline_client.jump.sessions import Sessions
+from lifeline_client.jumpoint import handlers as jumpoint
 from lifeline_client.start import parse_site
 from lifeline_client.terminal import Terminal
 from lifeline_client.tls import trust
@@ -48,6 +51,7 @@ OPEN_TIMEOUT = 20.0  # seconds to connect and upgrade
 MAX_WAIT = 300.0  # seconds: the longest wait between tries
 SLOW_WAIT = 300.0  # after a refused hello (4400) or a replaced socket (4409): try again, but rarely
 MIN_INTERVAL = 5.0  # seconds: statistics never more often than this, whatever the welcome says
+FIRST_STATISTICS = 2.0  # seconds after the welcome: the first statistics
 
 _decoder = msgspec.json.Decoder(ToJumpClient)
 
@@ -91,6 +95,8 @@ async def _uninstall(client: JumpClient, message: Uninstall) -> None:
 HANDLERS: dict[type[Message], Handler] = {
     StartSession: _start_session,
     Uninstall: _uninstall,
+    ShellJump: jumpoint.on_shell_jump,
+    PushClient: jumpoint.on_push_client,
 }
 
 
@@ -219,7 +225,9 @@ class JumpClient:
         interval = max(MIN_INTERVAL, welcome.interval) if wanted else None
         if "cpu" in wanted:
             stats.prime_cpu()
-        due = time.monotonic() + (interval or 0)
+        # The first soon after connecting (the Jump list shows the computer at once), CPU
+        # measured over those seconds; then every interval.
+        due = time.monotonic() + min(interval or 0, FIRST_STATISTICS)
         while True:
             timeout = None if interval is None else max(0.0, due - time.monotonic())
             try:
@@ -271,6 +279,7 @@ async def run(folder: Path) -> str:
     stopped = loop.create_task(stop.wait())
     await asyncio.wait({main, stopped}, return_when=asyncio.FIRST_COMPLETED)
     await client.sessions.stop()
+    await jumpoint.stop()
     if main.done():
         stopped.cancel()
         return main.result()
