@@ -321,6 +321,7 @@ def test_a_zipapp_upgrades_itself_from_an_appliance_serving_a_newer_build(tmp_pa
             eventually(
                 lambda: check((row(appliance, jump_id).connected_at or upgraded) > upgraded), timeout=60, interval=0.5
             )
+            time.sleep(3)  # offered again on that connection: the build running is not fetched again
             assert process.poll() is None
         finally:
             _, err = stop(process)
