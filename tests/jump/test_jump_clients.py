@@ -388,3 +388,11 @@ def test_a_held_socket_set_offline_is_claimed_again(appliance: RunningAppliance,
     appliance.with_session(swept)
     eventually(lambda: _assert(row(appliance, client.id).connected_node is not None), timeout=15)
     socket.close()
+
+
+def test_no_hello_within_15_seconds_closes_4400(appliance: RunningAppliance) -> None:
+    socket = FakeJumpClient(appliance).open()
+    assert socket.next()["type"] == "challenge"
+    started = time.monotonic()
+    assert socket.close_code(timeout=25)[0] == 4400
+    assert 14 <= time.monotonic() - started < 25
