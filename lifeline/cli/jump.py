@@ -14,6 +14,7 @@ from lifeline.appliance.tls import certificate_file
 from lifeline.cli.base import CliError, Commands, config_of, data_dir_and_json, emit, user_named, with_db
 from lifeline.directory.queries import load_directory
 from lifeline.jump import actions as jump
+from lifeline.jump import sessions as jump_sessions
 from lifeline.jump.models import JumpClient, JumpGroup, JumpMode
 
 INSTALL_DIR = "/var/lib/lifeline-jump"  # what the printed command suggests; any folder works
@@ -55,7 +56,14 @@ def add_commands(commands: Commands) -> None:
     listing = actions.add_parser("list", help="list Jump Clients and Jumpoints")
     remove = actions.add_parser("remove", help="remove one: it uninstalls itself when it next connects")
     remove.add_argument("id", type=int)
-    data_dir_and_json(listing, remove)
+    move = actions.add_parser(
+        "move", help="pin one to another Jump Group or personal list (its live sessions log the move)"
+    )
+    move.add_argument("id", type=int)
+    to = move.add_mutually_exclusive_group(required=True)
+    to.add_argument("--group", metavar="NAME")
+    to.add_argument("--personal", metavar="USERNAME")
+    data_dir_and_json(listing, remove, move)
 
 
 def _jump_errors(work: Any) -> Any:
@@ -137,6 +145,10 @@ def run_installer(args: argparse.Namespace) -> None:
 
 
 def run_clients(args: argparse.Namespace) -> None:
+    if args.action == "move":
+        record = with_db(args, lambda session: _move(session, args))
+        emit(args, record, f"Jump Client {args.id} is now in {record['group']}")
+        return
     if args.action == "remove":
         removed = with_db(args, lambda session: jump.revoke(session, args.id))
         if not removed:
@@ -152,6 +164,21 @@ def run_clients(args: argparse.Namespace) -> None:
             for r in records
         ),
     )
+
+
+def _move(session: Session, args: argparse.Namespace) -> dict[str, Any]:
+    client = session.get(JumpClient, args.id)
+    if client is None or client.revoked_at is not None:
+        raise CliError(f"no Jump Client with the id {args.id}")
+    if args.group is not None:
+        group = jump.find_group(session, args.group)
+        if group is None:
+            raise CliError(f"no Jump Group named {args.group!r}")
+        jump_sessions.moved(session, client.id, group)
+        return {"id": client.id, "group": group.name}
+    user = user_named(session, args.personal)
+    jump_sessions.moved(session, client.id, None, personal_user_id=user.id)
+    return {"id": client.id, "group": f"personal:{user.id}"}
 
 
 def _list(session: Session) -> list[dict[str, Any]]:

@@ -19,8 +19,6 @@ from lifeline_protocol.jump import Started
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lifeline.jump.models import JumpGroup
-from lifeline.jump.sessions import moved
 from lifeline.realtime.jump_console import JUMP_ANSWER_SECONDS
 from lifeline.sessions.models import SessionEvent, SupportSession
 from tests.jump.jumpclient import FakeJumpClient, JumpSocket
@@ -294,13 +292,14 @@ def test_moving_a_client_in_a_live_session_logs_both_queues(
     alice.send({"type": "jump", "ref": next(refs), "jump_client": box})
     lsid = alice.until("session")["session"]["lsid"]
 
-    def move(session: Session) -> list[str]:
-        moved(session, box, session.get(JumpGroup, jump["kiosks"]))
+    assert "is now in Kiosks" in appliance.cli("jump", "move", str(box), "--group", "Kiosks")
+
+    def logged(session: Session) -> list[str]:
         found = session.scalars(select(SupportSession).where(SupportSession.lsid == lsid)).one()
         kinds = select(SessionEvent.event_type).where(SessionEvent.session_id == found.id).order_by(SessionEvent.id)
         return list(session.scalars(kinds))
 
-    events = appliance.call(move)
+    events = appliance.call(logged)
     assert events[-2:] == ["Pinned Session Moved away from Queue", "Pinned Session Moved to Queue"]
     assert listed(alice, search="move-box") == []  # Kiosks are not hers
 
