@@ -26,6 +26,7 @@ from lifeline.config import Config
 from lifeline.db.engine import Database
 from lifeline.directory.queries import DirectorySnapshot, load_directory
 from lifeline.jobs import Job, Jobs, Reach
+from lifeline.jump import actions as jump
 from lifeline.limits import FailureLimit
 from lifeline.presence import actions as presence
 from lifeline.recordings.filestore import FileStore
@@ -232,7 +233,12 @@ class Runtime:
         await self.db.write(presence.register_node, self.node_id, self.hostname)
 
     async def _sweep_dead_nodes(self) -> None:
-        for node_id in await self.db.read(presence.dead_nodes):
-            if node_id != self.node_id:
-                closed = await self.db.write(connections.close_node, node_id)
-                log.warning("node %s stopped answering; closed its %d connections", node_id, closed)
+        dead = [node_id for node_id in await self.db.read(presence.dead_nodes) if node_id != self.node_id]
+        for node_id in dead:
+            closed = await self.db.write(connections.close_node, node_id)
+            log.warning("node %s stopped answering; closed its %d connections", node_id, closed)
+        # Its Jump Clients are offline (they reconnect to a live process); also those of a
+        # node no longer listed at all.
+        offline = await self.db.write(jump.clear_nodes, dead)
+        if offline:
+            log.warning("%d Jump Clients of dead nodes are offline", offline)

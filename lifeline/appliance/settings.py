@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lifeline_protocol import screen
+from lifeline_protocol.jump import STATISTICS
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -74,6 +75,15 @@ def _text(limit: int) -> Callable[[str], str]:
         return raw
 
     return parse
+
+
+def _statistics(raw: str) -> str:
+    """A comma list of what Jump Clients send (lifeline_protocol.jump.STATISTICS); empty: nothing."""
+    names = [name.strip() for name in raw.split(",") if name.strip()]
+    unknown = [name for name in names if name not in STATISTICS]
+    if unknown:
+        raise SettingError(f"unknown statistics {', '.join(unknown)}; known: {', '.join(STATISTICS)}")
+    return ",".join(dict.fromkeys(names))
 
 
 def _absolute_folder(raw: str) -> str:
@@ -322,6 +332,44 @@ SETTINGS: dict[str, SettingSpec] = {
             "2048",
             _int_between(1, 1024 * 1024),
             "Largest backup file, in MB, that /login accepts to restore.",
+            "number",
+        ),
+        SettingSpec(
+            "jump_connect_rate",
+            "200",
+            _int_between(1, 100_000),
+            "New Jump Client connections each appliance process takes in a second; the others are told "
+            "to try again later (after an outage, clients come back spread out).",
+            "number",
+        ),
+        SettingSpec(
+            "jump_statistics",
+            "console_user,cpu,disk,uptime",
+            _statistics,
+            "What every Jump Client sends for the Jump list, comma-separated: "
+            + ", ".join(STATISTICS)
+            + " (empty: nothing).",
+        ),
+        SettingSpec(
+            "jump_statistics_interval",
+            "60",
+            _int_between(5, 86400),
+            "Seconds between two statistics of a Jump Client (at least 5).",
+            "number",
+        ),
+        SettingSpec(
+            "jump_upgrade_rate",
+            "5",
+            _int_between(0, 10_000),
+            "Jump Clients older than the appliance told to upgrade themselves, per minute and appliance "
+            "process (0: none).",
+            "number",
+        ),
+        SettingSpec(
+            "jump_offline_days",
+            "0",
+            _int_between(0, 3650),
+            "Jump Clients not seen for this many days are removed; 0 means never.",
             "number",
         ),
     ]

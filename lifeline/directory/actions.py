@@ -90,6 +90,7 @@ class UserChanges:
     perm_support: bool | None = None
     perm_show_on_rep_list: bool | None = None
     perm_general_queue: bool | None = None
+    perm_jump_deploy: bool | None = None
     password_never_expires: bool | None = None
     must_change_password: bool | None = None
 
@@ -138,6 +139,7 @@ def update_user(session: Session, user: User, changes: UserChanges) -> User:
         "perm_support",
         "perm_show_on_rep_list",
         "perm_general_queue",
+        "perm_jump_deploy",
         "password_never_expires",
         "must_change_password",
     ):

@@ -48,6 +48,7 @@ class SignedIn:
     # Signed in, but must choose a new password (an admin asked, or it expired) before anything else.
     password_change_due: bool = False
     view_recordings: bool = False  # perm_view_sd_recordings
+    jump_deploy: bool = False  # perm_jump_deploy: may make Jump Client installers
 
     @property
     def sign_in_id(self) -> str:
@@ -130,6 +131,7 @@ class WebAuth:
                 user.perm_view_reports,
                 password_change_due(user, policy),
                 view_recordings=user.perm_view_recordings,
+                jump_deploy=user.perm_jump_deploy,
             )
 
         return await self.runtime.db.read(load)

@@ -19,13 +19,7 @@ from starlette.websockets import WebSocket
 
 from lifeline.appliance.invitations import invitation
 from lifeline.appliance.urls import public_base_url
-from lifeline.clientscript import (
-    GenerateSessionKey,
-    PushAndStartLocal,
-    ScriptError,
-    StartPinnedClientSession,
-    parse_script,
-)
+from lifeline.clientscript import GenerateSessionKey, ScriptError, parse_script
 from lifeline.directory.models import User
 from lifeline.directory.queries import console_sign_ins_in_force
 from lifeline.http.auth import SignedIn, WebAuth
@@ -34,6 +28,7 @@ from lifeline.presence.models import ClientConnection, ClientInfo
 from lifeline.presence.queries import live_rep_connection
 from lifeline.realtime.computers import COMPUTER_REQUESTS, Computers
 from lifeline.realtime.hub import ConsolePeer, Hub
+from lifeline.realtime.jump_console import JumpConsole
 from lifeline.realtime.presenter_screen import PresenterScreens
 from lifeline.realtime.screens import SCREEN_REQUESTS, Screens
 from lifeline.realtime.socket import (
@@ -212,6 +207,7 @@ class ConsoleActions:
         self.screens = screens
         self.presenter = presenter
         self.typing_throttle = TypingThrottle()
+        self.jumps = JumpConsole(runtime, peer, signed_in)
         self.handlers: dict[type[wire.ConsoleRequest], Callable[[Any], Awaitable[Ack | None]]] = {
             wire.Take: self.take,
             wire.Chat: self.chat,
@@ -230,6 +226,11 @@ class ConsoleActions:
             wire.PresentationShare: self.presentation_share,
             wire.PresentationUnshare: self.presentation_unshare,
             wire.OpenScript: self.open_script,
+            wire.JumpListRequest: self.jumps.jump_list,
+            wire.JumpStart: self.jumps.jump,
+            wire.JumpRemove: self.jumps.jump_remove,
+            wire.ShellJumpStart: self.jumps.shell_jump,
+            wire.PushStart: self.jumps.push_start,
         }
 
     async def handle(self, request: wire.ConsoleRequest) -> Ack | Done | None:
@@ -474,7 +475,9 @@ class ConsoleActions:
         except ScriptError as error:
             raise ProtocolError(error.message) from None  # already worded for the rep
         directory = await self.runtime.directory()
-        commands = [_console_command(command) for command in script.commands]
+        # The Jump commands look up what this rep may use; the others need nothing stored.
+        jumps = await self.runtime.db.read(self.jumps.script_commands, list(script.commands))
+        commands = [jumps.get(place) or _console_command(command) for place, command in enumerate(script.commands)]
         foreign = directory.site_for_hostname(script.login.hostname) is None
         return ack(
             request,
@@ -494,22 +497,5 @@ def _console_command(command: Any) -> dict[str, Any]:
             "action": "generate_session_key",
             "external_key": command.external_key or "",
             "public_portal_hostname": command.public_portal_hostname or "",
-        }
-    if isinstance(command, StartPinnedClientSession):
-        wanted = ", ".join(f"{name} {value!r}" for name, value in command.search().items())
-        return {
-            "action": "start_pinned_client_session",
-            "title": "Start a session with a Jump Client",
-            "explanation": f"Looked for Jump Clients matching {wanted}. This appliance has no Jump Clients yet: "
-            "they come with the Jump Client release, and then this script will start their sessions.",
-            "jump_clients": [],
-        }
-    if isinstance(command, PushAndStartLocal):
-        return {
-            "action": "push_and_start_local",
-            "title": f"Push and start a session on {command.hostname}",
-            "explanation": f"Pushing the customer client to {command.hostname} needs a Jumpoint on that computer's "
-            "network and administrator rights on it. This appliance has no Jumpoints yet, so start the session "
-            "another way: generate a session key and give it to the person at that computer.",
         }
     return {"action": "unknown", "title": "Unknown command", "explanation": "This console cannot run that command."}

@@ -279,6 +279,7 @@ class Hub:
         self.on_unfollow: list[Callable[[Peer, str], None]] = []
         self.on_stop: list[Callable[[], None]] = []  # sockets of other kinds close too
         self.on_replaced: list[Callable[[], None]] = []  # ... and when a restore replaced the data
+        self.more_jobs: list[Job] = []  # the jobs of other sockets' parts (realtime.jump), started with these
 
     async def start(self) -> None:
         """Learn what waits in the queues now; from here on live events keep it current."""
@@ -293,6 +294,7 @@ class Hub:
             Job("expire dropped connections", self.expire_detached, EXPIRE_EVERY_SECONDS, Reach.SHARED),
             Job("follow restores", self._follow_restores, STAMP_POLL_SECONDS),
             Job("follow sign-ins", self._follow_sign_ins, STAMP_POLL_SECONDS),
+            *self.more_jobs,
         ]
 
     async def _load_waiting(self) -> None:

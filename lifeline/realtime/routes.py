@@ -13,6 +13,7 @@ from lifeline.realtime.computers import Computers
 from lifeline.realtime.console import ConsoleSocket
 from lifeline.realtime.customer import CustomerSocket
 from lifeline.realtime.hub import Hub
+from lifeline.realtime.jump import JumpSockets
 from lifeline.realtime.presenter_screen import PresenterScreens
 from lifeline.realtime.screens import Screens
 from lifeline.runtime import Runtime
@@ -25,9 +26,14 @@ def realtime_routes(runtime: Runtime, hub: Hub, auth: WebAuth) -> list[BaseRoute
     hub.on_stop.append(screens.stop)
     hub.on_replaced.append(lambda: computers.close_all(CloseCode.RESTART))
     presenter = PresenterScreens(runtime, hub, screens)
+    jump = JumpSockets(runtime)
+    hub.more_jobs.extend(jump.jobs())
+    hub.on_stop.append(jump.stop)
+    hub.on_replaced.append(lambda: jump.close_all(CloseCode.RESTART))
     return [
         WebSocketRoute("/ws/console", ConsoleSocket(runtime, hub, auth, computers, screens, presenter).serve),
         WebSocketRoute("/ws/customer", CustomerSocket(runtime, hub, computers, screens).serve),
         WebSocketRoute("/ws/client", ClientSocket(runtime, computers, screens).serve),
         WebSocketRoute("/ws/attendee", AttendeeSocket(runtime, hub, screens).serve),
+        WebSocketRoute("/ws/jump", jump.serve),
     ]

@@ -148,6 +148,9 @@ class SupportSession(Base):
     public_site_id: Mapped[int] = mapped_column(ForeignKey("public_sites.id"))
     jumpoint_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     jumpoint_name: Mapped[str] = mapped_column(String(255), default="")
+    # The Jump Client (or Jumpoint) a Jump session was started through: its pinned-session
+    # events are logged in the live ones. No foreign key: the reports outlive the client.
+    jump_client_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     external_key: Mapped[str] = mapped_column(String(1024), default="")
     start_method: Mapped[str] = mapped_column(String(32), default="")
     start_time: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -11,6 +11,7 @@ from lifeline.web.chat import chat_page, customer_download, customer_upload
 from lifeline.web.console import console_page, login_page, logout_page, rep_download, rep_upload
 from lifeline.web.context import Web
 from lifeline.web.embed import script_endpoint
+from lifeline.web.jump import jump_endpoints
 from lifeline.web.pages import HERE
 from lifeline.web.presentation import attendee_page
 from lifeline.web.public import StartFromLink, public_site_endpoint
@@ -20,8 +21,11 @@ from lifeline.web.vendor import VendorFiles
 
 def web_routes(web: Web, start_from_link: StartFromLink) -> list[BaseRoute]:
     """`start_from_link` starts the session of an invitation's link (/?ak=), as /api/start_session does."""
+    install, uninstall = jump_endpoints(web)
     return [
         Route("/", public_site_endpoint(web, start_from_link)),
+        Route("/jump/install", install, methods=["POST"]),
+        Route("/jump/uninstall", uninstall, methods=["POST"]),
         Route("/api/clicktochat.js", script_endpoint("clicktochat.js"), methods=["GET", "HEAD"]),
         Route("/api/start_session.js", script_endpoint("start_session.js"), methods=["GET", "HEAD"]),
         Route("/chat/{token}", chat_page(web)),

@@ -54,6 +54,12 @@ def install_text(installer_key: str, public_key: str, origin: str) -> bytes:
     return f"lifeline-jump-install-v1\n{origin}\n{installer_key}\n{public_key}".encode()
 
 
+def uninstall_text(jump_client_id: int, at: int, origin: str) -> bytes:
+    """What an installation signs to tell the appliance it removed itself (`POST /jump/uninstall`):
+    `at` is the UNIX time it signed, so an old signature is good for nothing later."""
+    return f"lifeline-jump-uninstall-v1\n{origin}\n{jump_client_id}\n{at}".encode()
+
+
 # --- from the appliance ------------------------------------------------------------------------
 
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy.orm import Session
 
+from lifeline.jump.models import JumpGroup
 from lifeline.web.admin import PAGES
 from lifeline.web.admin.base import Access
 from tests.admin.helpers import AdminClient
@@ -32,7 +34,17 @@ def ids(appliance: RunningAppliance, personas: Personas) -> dict[str, str]:
         "lsid": "0" * 32,
         "file_id": "1",
         "recording_id": "1",
+        "jump_group_id": str(appliance.with_session(_jump_group)),
+        "jump_client_id": "1",
+        "installer_id": "1",
     }
+
+
+def _jump_group(session: Session) -> int:
+    group = JumpGroup(name="Access check")
+    session.add(group)
+    session.flush()
+    return group.id
 
 
 def concrete(path: str, ids: dict[str, str]) -> str:
@@ -99,3 +111,15 @@ def test_reports_need_a_permission_to_view_reports(rep: AdminClient, admin: Admi
     for path in routes(Access.REPORTS, "GET"):
         assert rep.get(concrete(path, ids)).status_code == 403, path  # rep_a: perm_view_reports none
     assert admin.get("/login/reports").status_code == 200
+
+
+def test_jump_client_pages_need_a_permission_to_deploy(
+    rep: AdminClient, admin: AdminClient, ids: dict[str, str]
+) -> None:
+    for path in routes(Access.JUMP_DEPLOY, "GET"):
+        response = rep.get(concrete(path, ids))  # rep_a: no perm_jump_deploy
+        assert response.status_code == 403, path
+        assert "may deploy Jump Clients" in response.text
+        assert admin.get(concrete(path, ids)).status_code == 200, path
+    for path in routes(Access.JUMP_DEPLOY, "POST"):
+        assert rep.post(concrete(path, ids), {"key": "x"}).status_code == 403, path

@@ -20,7 +20,7 @@ LOCKOUT = {"login_lockout_minutes": "15"}
 
 
 def test_every_setting_has_a_place_in_the_admin_interface() -> None:
-    shown = [*security.KEYS, *api_config.KEYS, *appliance.KEYS, *backup.KEYS, *backup.UPLOAD_KEYS]
+    shown = [*security.KEYS, *api_config.KEYS, *appliance.KEYS, *appliance.JUMP_KEYS, *backup.KEYS, *backup.UPLOAD_KEYS]
     assert sorted(shown) == sorted(SETTINGS)
 
 

@@ -22,6 +22,7 @@ from lifeline.api.errors import ApiError
 from lifeline.api.params import parse_params, prefixed
 from lifeline.directory.models import CommandAccess, User
 from lifeline.directory.queries import DirectorySnapshot, Principal
+from lifeline.jump import queries as jump
 from lifeline.presence import queries as presence
 from lifeline.presence.models import ClientKind
 from lifeline.sessions import actions as engine
@@ -297,8 +298,18 @@ def _client_types(raw: str) -> tuple[str, ...]:
 async def get_connected_client_list_action(context: ApiContext, params: p.ConnectedClientList) -> bytes:
     types = _client_types(params.type)
     kinds = types + ((ClientKind.PINNED_CLIENT.value,) if types == p.CLIENT_TYPES else ())
-    clients = await context.runtime.db.read(presence.connected_clients, kinds)
-    return render.connected_client_list(context, clients, kinds, params.summary_only)
+
+    def read(db: Session) -> tuple[list[presence.ConnectedClient], dict[str, int]]:
+        # Jump Clients and Jumpoints are read from their own table (jump.queries says why);
+        # a summary only counts them.
+        clients = presence.connected_clients(db, kinds)
+        if params.summary_only:
+            counts = jump.online_counts(db)
+            return clients, {kind: counts[kind] for kind in kinds if kind in counts}
+        return clients + jump.connected_jump_clients(db, kinds), {}
+
+    clients, counted = await context.runtime.db.read(read)
+    return render.connected_client_list(context, clients, kinds, params.summary_only, counted)
 
 
 @action("get_connected_clients", p.ConnectedClients, UserNeeds.COMMAND_API, write=False)
@@ -311,7 +322,7 @@ async def get_connected_clients_action(context: ApiContext, params: p.ConnectedC
             raise ApiError("At most 100 client IDs can be given")
 
     def read(db: Session) -> tuple[list[presence.ConnectedClient], dict[int, list[tuple[str, str, str]]]]:
-        clients = presence.connected_clients(db, types, ids)
+        clients = presence.connected_clients(db, types, ids) + jump.connected_jump_clients(db, types, ids)
         sessions = (
             session_queries.live_participations(db, [c.gsnumber for c in clients]) if params.include_connections else {}
         )

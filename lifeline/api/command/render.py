@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import html
 import time
-from collections.abc import Awaitable, Callable, Hashable
+from collections import Counter
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode
@@ -230,14 +231,21 @@ def appliances(context: ApiContext, directory: DirectorySnapshot) -> bytes:
 
 
 def connected_client_list(
-    context: ApiContext, clients: list[ConnectedClient], kinds: tuple[str, ...], summary_only: bool
+    context: ApiContext,
+    clients: list[ConnectedClient],
+    kinds: tuple[str, ...],
+    summary_only: bool,
+    counted: Mapping[str, int] | None = None,
 ) -> bytes:
+    """`counted`: clients of some kinds counted but not in `clients` (a summary's Jump Clients)."""
     b = context.builder
     root = b.root("connected_client_list")
     summary = b.child(root, "connected_client_summary")
     appliance = b.child(summary, "appliance_summary", id=context.settings[APPLIANCE_ID])
+    counts = Counter(c.kind for c in clients)
+    counts.update(counted or {})
     for kind in kinds:
-        b.child(appliance, "count", sum(1 for c in clients if c.kind == kind), type=kind)
+        b.child(appliance, "count", counts[kind], type=kind)
     if not summary_only:
         for client in clients:
             b.child(root, "connected_client", type=client.kind, id=str(client.gsnumber))

@@ -35,6 +35,8 @@ ADMIN_NAV = (
     ("Status", "/login/status"),
     ("Users", "/login/users"),
     ("Teams", "/login/teams"),
+    ("Jump Groups", "/login/jump-groups"),
+    ("Jump Clients", "/login/jump-clients"),
     ("Public sites", "/login/sites"),
     ("Exit surveys", "/login/surveys"),
     ("Security", "/login/security"),
@@ -49,6 +51,11 @@ class Access(enum.Enum):
     ADMIN = "admin"  # administrators only; everyone else gets 403
     REPORTS = "reports"  # admins, and users whose perm_view_reports is not none
     SIGNED_IN = "signed in"  # anyone signed in (their own account)
+    JUMP_DEPLOY = "jump deploy"  # admins, and users with perm_jump_deploy (their own groups)
+
+
+REFUSED = "Only an administrator may open this page."
+REFUSALS = {Access.JUMP_DEPLOY: "Only an administrator, or a user who may deploy Jump Clients, may open this page."}
 
 
 def may_view_reports(me: SignedIn) -> bool:
@@ -66,6 +73,8 @@ def nav_for(me: SignedIn) -> list[tuple[str, str]]:
     items = [("My account", HOME_REP)]
     if may_view_reports(me):
         items.append(("Reports", "/login/reports"))
+    if me.jump_deploy:
+        items.append(("Jump Clients", "/login/jump-clients"))
     return items
 
 
@@ -193,10 +202,11 @@ def guarded(web: Web, spec: AdminPage) -> Callable[[Request], Awaitable[Response
             spec.access is Access.SIGNED_IN
             or (spec.access is Access.ADMIN and me.admin)
             or (spec.access is Access.REPORTS and may_view_reports(me))
+            or (spec.access is Access.JUMP_DEPLOY and (me.admin or me.jump_deploy))
         )
         if not allowed:
             return await page.render(
-                "admin/message.html", "Not allowed", status=403, message="Only an administrator may open this page."
+                "admin/message.html", "Not allowed", status=403, message=REFUSALS.get(spec.access, REFUSED)
             )
         if request.method == "POST":
             try:

@@ -24,6 +24,7 @@ PERMISSIONS = (
     ("perm_support", "May provide remote support (the console; generate_session_key)", "perm_sd_allowed"),
     ("perm_show_on_rep_list", "May show on the public site's representative list", ""),
     ("perm_general_queue", "May take sessions from the general queue", ""),
+    ("perm_jump_deploy", "May deploy Jump Clients", ""),
 )
 VIEW_REPORTS = (
     (ViewReports.NONE, "No reports"),

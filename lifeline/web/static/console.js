@@ -109,6 +109,9 @@
 
   const presenting = ConsolePresenting.create({ socket, say, me: () => view.me });
 
+  // A Jump's new session opens as the rep's current one, as a taken session does.
+  const jump = ConsoleJump.create({ socket, say, open: (lsid) => select(lsid) });
+
   function receive(message) {
     if (computer.receive(message)) return;
     if (presenting.receive(message)) return;
@@ -581,6 +584,10 @@
       for (const command of answer.result.commands) {
         if (command.action === "generate_session_key") {
           openKeyDialog({ externalKey: command.external_key || "", portal: command.public_portal_hostname || "" });
+        } else if (command.action === "start_pinned_client_session" && command.jump_clients) {
+          jump.pinned(command);
+        } else if (command.action === "push_and_start_local" && command.jumpoints) {
+          jump.pushLocal(command);
         } else {
           showScriptResult(command);
         }

@@ -1,0 +1,61 @@
+"""Jump Groups and Jump Clients written straight into the appliance's database, for the
+console's tests of the Jump list before (and besides) real Jump Clients connecting."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from lifeline.db.base import utcnow
+from lifeline.jump.models import JumpClient, JumpGroup, JumpGroupMember
+from tests.support.appliance import RunningAppliance
+
+
+def add_group(appliance: RunningAppliance, name: str, *, users: Sequence[int] = (), teams: Sequence[int] = ()) -> int:
+    def add(session: Session) -> int:
+        group = JumpGroup(name=name)
+        session.add(group)
+        session.flush()
+        session.add_all([JumpGroupMember(jump_group_id=group.id, user_id=user) for user in users])
+        session.add_all([JumpGroupMember(jump_group_id=group.id, team_id=team) for team in teams])
+        return group.id
+
+    return appliance.call(add)
+
+
+def add_client(
+    appliance: RunningAppliance,
+    hostname: str,
+    *,
+    group: int | None = None,
+    personal: int | None = None,
+    online: bool = True,
+    node: str = "test-node",
+    mode: str = "jump_client",
+    last_seen: datetime | None = None,
+    revoked: bool = False,
+    **fields: object,
+) -> int:
+    """A Jump Client (online: `connected_node` set to `node`, which no process holds unless
+    the test says so); `fields` are any other JumpClient columns."""
+
+    def add(session: Session) -> int:
+        client = JumpClient(
+            public_key=secrets.token_urlsafe(32),
+            mode=mode,
+            jump_group_id=group,
+            personal_user_id=personal,
+            hostname=hostname,
+            connected_node=node if online else None,
+            last_seen_at=last_seen or utcnow(),
+            revoked_at=utcnow() if revoked else None,
+            **fields,
+        )
+        session.add(client)
+        session.flush()
+        return client.id
+
+    return appliance.call(add)
