@@ -40,6 +40,8 @@ modes:
   rep URL REP                   start a session with a representative (id or name)
   issue URL --issue ID          start a session through the site's issue form
   attach CHAT_URL               join the session of https://HOST/chat/TOKEN (launchers)
+  jump install|run|uninstall    a Jump Client: installed to stay, for unattended access
+                                (lifeline-client jump --help)
 
 options of every mode (after the mode's arguments):
   --ca FILE        also trust this certificate (PEM), e.g. a self-signed appliance's own
@@ -60,7 +62,8 @@ examples:
   lifeline-client connect https://support.example.com 1234567
   lifeline-client rep https://support.example.com 5 --name "Pat Smith"
   lifeline-client issue https://support.example.com --issue 2 --details "printer jams"
-  lifeline-client attach https://support.example.com/chat/TOKEN --pin appliance.crt --allow all"""
+  lifeline-client attach https://support.example.com/chat/TOKEN --pin appliance.crt --allow all
+  lifeline-client jump install https://support.example.com --key KEY --dir /var/lib/lifeline-jump --ca appliance.crt --service"""
 
 
 class Parser(argparse.ArgumentParser):
@@ -122,6 +125,10 @@ def parser() -> argparse.ArgumentParser:
 
     attach = modes.add_parser("attach", parents=[common], help="join https://HOST/chat/TOKEN (launchers)")
     attach.add_argument("chat_url", metavar="CHAT_URL", help="the session's chat address")
+
+    from lifeline_client.jump.cli import add_parser
+
+    add_parser(modes, Parser)
     return top
 
 
@@ -159,6 +166,9 @@ async def _main(args: argparse.Namespace, allowed: set[Capability]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
+    if args.mode == "jump":
+        _jump(args)
+        return
     if args.ca and args.pin:
         fail("use --ca or --pin, not both")
     if args.no_chat and args.no_browser:
@@ -180,6 +190,18 @@ def main(argv: list[str] | None = None) -> None:
         fail(str(error))
     except KeyboardInterrupt:
         word = "Closed."
+    print(word, flush=True)
+
+
+def _jump(args: argparse.Namespace) -> None:
+    from lifeline_client.jump.cli import main as jump_main
+
+    try:
+        word = jump_main(args)
+    except ClientError as error:
+        fail(str(error))
+    except KeyboardInterrupt:
+        word = "Stopped."
     print(word, flush=True)
 
 

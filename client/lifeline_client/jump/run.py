@@ -1,0 +1,255 @@
+"""`jump run`: the Jump Client's foreground loop (what its service runs). One socket to
+`/ws/jump`, trusting only DIR/appliance.pem: challenge, hello, welcome, then statistics at
+the asked interval and the appliance's messages, each handled by HANDLERS (a Jumpoint adds
+its own there). After any drop it comes back after a random wait (full jitter, growing to
+300 s); removed (4403 or `uninstall`), it uninstalls itself and exits 0."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import signal
+import ssl
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from lifeline_protocol import VERSION, encode
+from lifeline_protocol.close import CloseCode
+from lifeline_protocol.common import HELLO_TIMEOUT, Message
+from lifeline_protocol.jump import (
+    MAX_JUMP_MESSAGE,
+    Challenge,
+    Hello,
+    Started,
+    StartSession,
+    ToJumpClient,
+    Uninstall,
+    Welcome,
+    signed_text,
+)
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+
+from lifeline_client import __version__, sysinfo
+from lifeline_client.jump import setup, state, stats, upgrade
+from lifeline_client.jump.sessions import Sessions
+from lifeline_client.start import parse_site
+from lifeline_client.terminal import Terminal
+from lifeline_client.tls import trust
+
+log = logging.getLogger(__name__)
+
+OPEN_TIMEOUT = 20.0  # seconds to connect and upgrade
+MAX_WAIT = 300.0  # seconds: the longest wait between tries
+SLOW_WAIT = 300.0  # after a hello the appliance refused (4400): try again, but rarely
+MIN_INTERVAL = 5.0  # seconds: statistics never more often than this, whatever the welcome says
+
+_decoder = msgspec.json.Decoder(ToJumpClient)
+
+
+class Removed(Exception):
+    """The appliance removed this installation (4403 or `uninstall`): its reason."""
+
+
+def full_jitter(attempt: int) -> float:
+    """Seconds to wait before try `attempt` (from 0): uniform(0, min(300, 2**attempt)), so
+    thousands of clients dropped together come back spread out."""
+    return random.uniform(0.0, min(MAX_WAIT, 2.0 ** min(attempt, 16)))
+
+
+Handler = Callable[["JumpClient", Any], Awaitable[None]]
+
+
+async def _start_session(client: JumpClient, message: StartSession) -> None:
+    try:
+        error = client.sessions.start(message)
+    except Exception as failure:
+        log.warning("could not start the Jump session %s: %s", message.lsid, failure)
+        error = f"the Jump Client could not start the session: {failure}"
+    client.send(Started(request=message.request, error=error[:1000]))
+
+
+async def _uninstall(client: JumpClient, message: Uninstall) -> None:
+    raise Removed(message.reason or "removed on the appliance")
+
+
+# The appliance's messages after the welcome: type -> handler. A Jumpoint registers
+# shell_jump and push_client here.
+HANDLERS: dict[type[Message], Handler] = {
+    StartSession: _start_session,
+    Uninstall: _uninstall,
+}
+
+
+class JumpClient:
+    def __init__(self, folder: Path, installation: state.Installation, key: Any, *, terminal: Terminal) -> None:
+        self.folder = folder
+        self.installation = installation
+        self.key = key
+        self.site = parse_site(installation.origin)
+        self.context: ssl.SSLContext = trust(pin=folder / state.CERT)
+        self.sessions = Sessions(self.site, self.context, terminal)
+        self.welcome: Welcome | None = None
+        self._ws: ClientConnection | None = None
+
+    @property
+    def url(self) -> str:
+        return f"wss://{self.site.host}:{self.site.port}/ws/jump"
+
+    def send(self, message: Message) -> None:
+        ws = self._ws
+        if ws is None:
+            return
+        asyncio.get_running_loop().create_task(self._send(ws, message))
+
+    async def _send(self, ws: ClientConnection, message: Message) -> None:
+        with contextlib.suppress(ConnectionClosed, OSError):
+            await ws.send(encode(message).decode())
+
+    async def run(self) -> str:
+        """Connected, or waiting to be, until removed; returns the last word."""
+        attempt = 0
+        while True:
+            slow = False
+            try:
+                async with connect(
+                    self.url,
+                    ssl=self.context,
+                    server_hostname=self.site.server_hostname,
+                    open_timeout=OPEN_TIMEOUT,
+                    max_size=MAX_JUMP_MESSAGE * 4,
+                    user_agent_header="lifeline-client",
+                ) as ws:
+                    if await self._connection(ws):
+                        attempt = 0
+                    code = ws.close_code
+                    if code == CloseCode.REVOKED:
+                        raise Removed(ws.close_reason or "removed on the appliance")
+                    if code == CloseCode.BAD_HELLO:
+                        log.warning(
+                            "the appliance refused this Jump Client's hello: %s", ws.close_reason or "bad hello"
+                        )
+                        slow = True
+                    elif code == CloseCode.TRY_AGAIN_LATER:
+                        log.info("the appliance is busy (1013): trying again later")
+            except Removed as removed:
+                return self._removed(str(removed))
+            except ssl.SSLCertVerificationError as error:
+                log.warning(
+                    "%s is not trusted: %s (only %s is)",
+                    self.site.origin,
+                    error.verify_message,
+                    self.folder / state.CERT,
+                )
+            except InvalidStatus as error:
+                log.warning("the appliance refused the Jump socket (%d)", error.response.status_code)
+            except (OSError, InvalidHandshake, TimeoutError, ConnectionClosed) as error:
+                log.info("connection to the appliance lost: %s", error or type(error).__name__)
+            self._ws = None
+            wait = SLOW_WAIT * random.uniform(0.5, 1.0) if slow else full_jitter(attempt)
+            attempt += 1
+            log.info("connecting again in %.1f s", wait)
+            await asyncio.sleep(wait)
+
+    async def _connection(self, ws: ClientConnection) -> bool:
+        """One connection: challenge, hello, welcome, then messages until it drops."""
+        try:
+            challenge = _decoder.decode(await asyncio.wait_for(ws.recv(), HELLO_TIMEOUT))
+        except (msgspec.ValidationError, msgspec.DecodeError) as error:
+            log.warning("the appliance's first message is not a challenge: %s", error)
+            return False
+        except (TimeoutError, ConnectionClosed):
+            return False
+        if not isinstance(challenge, Challenge):
+            log.warning("the appliance's first message is not a challenge")
+            return False
+        local = ws.local_address[0] if ws.local_address else ""
+        hello = Hello(
+            id=self.installation.id,
+            signature=state.sign(self.key, signed_text(challenge.nonce, self.installation.id, self.site.origin)),
+            computer=sysinfo.computer(str(local), __version__),
+            mode="jumpoint" if self.installation.mode == "jumpoint" else "jump_client",
+            version=VERSION,
+        )
+        await ws.send(encode(hello).decode())
+        try:
+            first = _decoder.decode(await asyncio.wait_for(ws.recv(), HELLO_TIMEOUT))
+        except (TimeoutError, ConnectionClosed, msgspec.ValidationError, msgspec.DecodeError):
+            return False
+        if isinstance(first, Uninstall):
+            raise Removed(first.reason or "removed on the appliance")
+        if not isinstance(first, Welcome):
+            log.warning("the appliance did not welcome this Jump Client")
+            return False
+        self._ws = ws
+        self.welcome = first
+        log.info("connected to %s as %s", self.site.origin, first.name)
+        if first.upgrade is not None:
+            await upgrade.maybe_upgrade(self.site, self.context, first.upgrade)
+        await self._listen(ws, first)
+        return True
+
+    async def _listen(self, ws: ClientConnection, welcome: Welcome) -> None:
+        """Messages and, between them, the statistics when their time comes: one task."""
+        wanted = list(welcome.statistics)
+        interval = max(MIN_INTERVAL, welcome.interval) if wanted else None
+        if "cpu" in wanted:
+            stats.prime_cpu()
+        due = time.monotonic() + (interval or 0)
+        while True:
+            timeout = None if interval is None else max(0.0, due - time.monotonic())
+            try:
+                raw = await asyncio.wait_for(ws.recv(), timeout)
+            except TimeoutError:
+                assert interval is not None
+                due = time.monotonic() + interval
+                gathered = await asyncio.to_thread(stats.gather, wanted)
+                await ws.send(encode(gathered).decode())
+                continue
+            except ConnectionClosed:
+                return
+            try:
+                message = _decoder.decode(raw)
+            except (msgspec.ValidationError, msgspec.DecodeError) as error:
+                log.warning("a message from the appliance was not understood: %s", str(error)[:200])
+                continue
+            handler = HANDLERS.get(type(message))
+            if handler is None:
+                log.warning("the appliance sent %s, which this Jump Client does not handle", type(message).__name__)
+                continue
+            await handler(self, message)
+
+    def _removed(self, reason: str) -> str:
+        said = setup.remove_local(self.folder, itself=True)
+        return f"This Jump Client was removed on {self.site.origin} ({reason}): uninstalled itself. {said}"
+
+
+async def run(folder: Path) -> str:
+    installation, key = state.load(folder)
+    client = JumpClient(folder, installation, key, terminal=Terminal())
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(signum, stop.set)
+    if client.sessions.terminal.interactive:
+        client.sessions.terminal.start(loop)
+    main = loop.create_task(client.run())
+    stopped = loop.create_task(stop.wait())
+    await asyncio.wait({main, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    await client.sessions.stop()
+    if main.done():
+        stopped.cancel()
+        return main.result()
+    main.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await main
+    if client._ws is not None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(client._ws.close(), 2)
+    return "Stopped."

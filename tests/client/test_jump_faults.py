@@ -1,0 +1,234 @@
+"""The Jump Client's own behaviour, as its own process (`lifeline-client jump run`), against
+the scripted appliance of scripted_jump.py: a signed hello, only the statistics asked, back
+after a drop within its jittered wait, a Jump served through the session client with the
+group's capabilities allowed and anything else refused (nobody is at the computer), removed
+(4403 or `uninstall`) it uninstalls itself and exits 0, a refused hello (4400) keeps it
+trying, and an upgrade from a zipapp replaces the file and starts it again."""
+
+from __future__ import annotations
+
+import base64
+import os
+import subprocess
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from lifeline_client.jump.run import MAX_WAIT, full_jitter
+from lifeline_protocol import client as wire
+from lifeline_protocol.common import Who
+from lifeline_protocol.jump import MAX_THUMBNAIL, Started, StartSession, Statistics, Uninstall, Upgrade, Welcome
+
+from tests.client.scripted import CLIENT, Certificate, make_certificate
+from tests.client.scripted_jump import ScriptedJump, install
+from tests.support.xvfb import Display, xvfb
+
+__all__ = ["xvfb"]  # the fixture, used by name below
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def certificate(tmp_path: Path) -> Certificate:
+    return make_certificate(tmp_path / "tls")
+
+
+@pytest.fixture
+def appliance(certificate: Certificate) -> Iterator[ScriptedJump]:
+    scripted = ScriptedJump(certificate)
+    yield scripted
+    scripted.close()
+
+
+def jump_run(folder: Path, *program: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    env = env or {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    return subprocess.Popen(
+        [*(program or [str(CLIENT)]), "jump", "run", "--dir", str(folder)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def finish(process: subprocess.Popen[str], timeout: float = 30) -> tuple[int, str, str]:
+    try:
+        out, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, err = process.communicate()
+    return process.returncode, out, err
+
+
+def stop(process: subprocess.Popen[str]) -> str:
+    if process.poll() is None:
+        process.terminate()
+    return finish(process, 15)[2]
+
+
+def test_full_jitter_stays_within_its_cap() -> None:
+    for attempt in range(30):
+        cap = min(MAX_WAIT, 2.0**attempt)
+        waits = [full_jitter(attempt) for _ in range(200)]
+        assert all(0 <= wait <= cap for wait in waits)
+    assert max(full_jitter(20) for _ in range(200)) > 100  # it does reach far once the cap is 300
+
+
+def test_signed_hello_only_the_statistics_asked_and_back_after_a_drop(
+    appliance: ScriptedJump, certificate: Certificate, tmp_path: Path
+) -> None:
+    folder = tmp_path / "jump"
+    appliance.public_keys[7] = install(folder, certificate, appliance.port)
+    appliance.jump_welcome = Welcome(
+        name="kiosk", statistics=["cpu", "uptime", "disk", "console_user", "thumbnail"], interval=1.0, version=1
+    )
+    process = jump_run(folder)
+    try:
+        hello = appliance.jump_hello()  # the scripted appliance checked its signature
+        assert hello.id == 7 and hello.mode == "jump_client" and hello.computer.hostname
+        sent = appliance.jump_next(Statistics, timeout=30)
+        assert sent.cpu is not None and 0 <= sent.cpu <= 100
+        assert sent.uptime is not None and sent.uptime > 0
+        assert sent.disk is not None and 0 < sent.disk <= 100
+        assert sent.console_user is not None
+        assert sent.thumbnail is None  # no display here: skipped quietly
+        # Asked for nothing: nothing is sent.
+        appliance.jump_welcome = Welcome(name="kiosk", statistics=["uptime"], interval=1.0, version=1)
+        dropped = time.monotonic()
+        appliance.jump_drop(1012)
+        assert appliance.jump_hello(timeout=10).id == 7
+        back = time.monotonic() - dropped
+        assert back < 5, back  # the first try after a welcome waits at most 1 s
+        only = appliance.jump_next(Statistics, timeout=30)
+        assert only.uptime is not None and only.cpu is None and only.disk is None and only.console_user is None
+    finally:
+        stop(process)
+
+
+def test_a_thumbnail_of_the_screen_when_there_is_a_display(
+    appliance: ScriptedJump, certificate: Certificate, tmp_path: Path, xvfb: Display
+) -> None:
+    folder = tmp_path / "jump"
+    appliance.public_keys[7] = install(folder, certificate, appliance.port)
+    appliance.jump_welcome = Welcome(name="kiosk", statistics=["thumbnail"], interval=1.0, version=1)
+    process = jump_run(folder, env=xvfb.env())
+    try:
+        appliance.jump_hello()
+        sent = appliance.jump_next(Statistics, timeout=30)
+    finally:
+        stop(process)
+    assert sent.thumbnail is not None and sent.thumbnail.startswith("data:image/jpeg;base64,")
+    picture = base64.b64decode(sent.thumbnail.split(",", 1)[1])
+    assert picture[:2] == b"\xff\xd8"  # a JPEG
+    frame = picture.index(b"\xff\xc0")  # its size, in the start-of-frame segment
+    height, width = int.from_bytes(picture[frame + 5 : frame + 7]), int.from_bytes(picture[frame + 7 : frame + 9])
+    assert width == 200 and height == 124  # Xvfb's 1280 x 800, scaled down (even sizes)
+    assert len(sent.thumbnail) <= MAX_THUMBNAIL and sent.cpu is None  # only what was asked
+    print(f"\nthumbnail: {len(picture)} bytes of JPEG, {len(sent.thumbnail)} characters")
+
+
+def test_a_jump_opens_the_session_with_the_group_allowed_and_refuses_the_rest(
+    appliance: ScriptedJump, certificate: Certificate, tmp_path: Path
+) -> None:
+    folder = tmp_path / "jump"
+    appliance.public_keys[7] = install(folder, certificate, appliance.port)
+    process = jump_run(folder)
+    try:
+        appliance.jump_hello()
+        appliance.jump_send(
+            StartSession(request="r1", lsid="a" * 32, token="token-1", allowed=["system_info", "shell"], rep="Alice")
+        )
+        started = appliance.jump_next(Started)
+        assert started.request == "r1" and started.error == ""
+        hello = appliance.hello()  # the session's own /ws/client socket
+        assert hello.token == "token-1" and sorted(hello.allowed) == ["shell", "system_info"]
+        assert hello.flag is True  # allowed in advance by the group's rule, not answered by a person
+        appliance.send(wire.Ask(capability="files", rep=Who(type="representative", gsnumber=1, name="Alice")))
+        refused = appliance.next(wire.Consent)
+        assert refused.capability == "files" and refused.allowed is False
+        # The session ends; the Jump Client stays.
+        appliance.drop(4410)
+        time.sleep(1)
+        assert process.poll() is None
+    finally:
+        err = stop(process)
+    assert "nobody at this computer can allow it" in err
+    assert "token-1" not in err
+
+
+@pytest.mark.parametrize("how", ["close 4403", "uninstall message"])
+def test_removed_it_uninstalls_itself_and_exits_0(
+    appliance: ScriptedJump, certificate: Certificate, tmp_path: Path, how: str
+) -> None:
+    folder = tmp_path / "jump"
+    appliance.public_keys[7] = install(folder, certificate, appliance.port)
+    if how == "close 4403":
+        appliance.jump_refuse = 4403
+    process = jump_run(folder)
+    if how == "uninstall message":
+        appliance.jump_hello()
+        time.sleep(0.5)  # welcomed
+        appliance.jump_send(Uninstall(reason="deleted by Admin"))
+    code, out, err = finish(process)
+    assert code == 0, err
+    assert "uninstalled itself" in out
+    if how == "uninstall message":
+        assert "deleted by Admin" in out
+    assert not (folder / "jump.json").exists() and not (folder / "key.pem").exists()
+
+
+def test_a_refused_hello_keeps_it_trying(appliance: ScriptedJump, certificate: Certificate, tmp_path: Path) -> None:
+    folder = tmp_path / "jump"
+    appliance.public_keys[7] = install(folder, certificate, appliance.port)
+    appliance.jump_refuse = 4400
+    process = jump_run(folder)
+    try:
+        appliance.jump_hello()
+        time.sleep(2)
+        assert process.poll() is None
+        assert (folder / "jump.json").exists()
+    finally:
+        err = stop(process)
+    assert "refused this Jump Client's hello" in err
+
+
+ZIPAPP = Path(__file__).resolve().parents[2] / "build" / "client" / "lifeline-client-0.1.0-linux-x86_64.pyz"
+
+
+@pytest.mark.skipif(not ZIPAPP.exists() or os.uname().machine != "x86_64", reason="needs build/client's zipapp")
+def test_an_upgrade_replaces_the_zipapp_and_starts_it_again(
+    appliance: ScriptedJump, certificate: Certificate, tmp_path: Path
+) -> None:
+    folder = tmp_path / "jump"
+    appliance.public_keys[7] = install(folder, certificate, appliance.port)
+    running = tmp_path / "bin" / "lifeline-client.pyz"
+    running.parent.mkdir()
+    running.write_bytes(ZIPAPP.read_bytes())
+    newer = tmp_path / "newer.pyz"
+    newer.write_bytes(ZIPAPP.read_bytes())
+    with zipfile.ZipFile(newer, "a") as archive:
+        archive.writestr("UPGRADED", "0.2.0")  # a different file, still a working zipapp
+    data = newer.read_bytes()
+    sha = appliance.serve("/client/lifeline-client-0.2.0-linux-x86_64.pyz", data)
+    appliance.jump_welcome = Welcome(
+        name="kiosk",
+        statistics=[],
+        interval=60.0,
+        version=1,
+        upgrade=Upgrade(
+            version="0.2.0", url="/client/lifeline-client-0.2.0-linux-x86_64.pyz", sha256=sha, size=len(data)
+        ),
+    )
+    process = jump_run(folder, str(CLIENT.parent / "python"), str(running))
+    try:
+        appliance.jump_hello(timeout=60)
+        appliance.jump_welcome = Welcome(name="kiosk", statistics=[], interval=60.0, version=1)  # upgraded now
+        appliance.jump_hello(timeout=60)  # the new program, started again in the same process
+        assert running.read_bytes() == data
+        assert process.poll() is None
+    finally:
+        err = stop(process)
+    assert "upgraded" in err
