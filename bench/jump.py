@@ -52,6 +52,7 @@ from typing import Any
 import websockets
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from lifeline_client.jump.run import full_jitter
 from lifeline_protocol.jump import signed_text
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -70,6 +71,7 @@ FILES_SPARE = 200  # open files the appliance needs besides its Jump sockets
 CLIENT_VERSION = "0.1.0"  # the version the appliance serves: no upgrade is offered
 TAGS = ("kiosk", "server", "laptop", "till")
 READY_TIMEOUT = 120
+PACE = 0.08  # seconds between a search and the next: a console may send 30 messages a second
 
 
 def ms(seconds: float) -> str:
@@ -203,19 +205,22 @@ class Generator:
                 pass
             if welcomed:
                 self.up -= 1
+            await asyncio.sleep(full_jitter(attempt))  # the real Jump Client's own wait
             attempt += 1
-            await asyncio.sleep(random.uniform(0, min(300.0, 2.0**attempt)))
 
     async def statistics(self, socket: Any, interval: float, number: int) -> None:
+        """Statistics every `interval` until the socket closes (noticed at once, not at the next send)."""
         started = time.monotonic()
         reader = asyncio.create_task(self.drain(socket))
         try:
-            await asyncio.sleep(random.uniform(0, interval))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(reader), random.uniform(0, interval))
             while not reader.done():
                 uptime = int(time.monotonic() - started) + 3600
                 stats = {"type": "statistics", "console_user": "", "cpu": number % 97 / 1.0, "disk": 42.0}
                 await socket.send(json.dumps({**stats, "uptime": uptime}))
-                await asyncio.sleep(interval)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(reader), interval)
         finally:
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError, websockets.ConnectionClosed):
@@ -406,6 +411,9 @@ class Console:
                 self.changed.set()
 
     async def request(self, message: dict[str, Any], timeout: float = 30) -> Any:
+        if self.reader.done():
+            self.reader.result()  # its error, if it failed
+            raise RuntimeError("the console's socket closed")
         self.refs += 1
         ref = f"b{self.refs}"
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
@@ -542,6 +550,7 @@ async def load(args: argparse.Namespace, appliance: Appliance, tmp: Path, client
         times.append(time.perf_counter() - started)
         totals.append(listed["total"])
         pings.append(await console.ping())
+        await asyncio.sleep(PACE)
     print(f"{len(times)} searches done", flush=True)
 
     jump_client = real_jump_client(appliance, tmp) if args.real_client else None
@@ -556,6 +565,7 @@ async def load(args: argparse.Namespace, appliance: Appliance, tmp: Path, client
     killed = time.perf_counter()
     await generators.all_down(timeout=30)
     pid = appliance.start()
+    restarted = time.perf_counter() - killed
     figures["storm"] = await generators.all_up(timeout=clients / args.rate * 3 + 600)
     back = time.perf_counter() - killed
     if jump_client is not None:
@@ -592,7 +602,7 @@ async def load(args: argparse.Namespace, appliance: Appliance, tmp: Path, client
     floor = clients / args.rate
     print(
         f"  reconnect storm after kill -9: all {clients} back {figures['storm']:.1f}s after the restart answered "
-        f"({back:.1f}s after the kill), against {floor:.1f}s that a connect rate of {args.rate}/s allows "
+        f"({back:.1f}s after the kill; the restart took {restarted:.1f}s), against {floor:.1f}s that a connect rate of {args.rate}/s allows "
         f"({figures['storm'] / floor:.2f} of it); {refused} connects told to try again later (1013)"
     )
     if jump_client is not None:
