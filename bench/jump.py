@@ -67,7 +67,7 @@ from lifeline.directory.models import User
 from lifeline.jump.models import JumpClient, JumpGroup, JumpGroupMember
 
 GROUP = "Bench computers"
-FILES_SPARE = 200  # open files the appliance needs besides its Jump sockets
+FILES_SPARE = 400  # open files the appliance needs besides its Jump sockets (and the console, the real client)
 CLIENT_VERSION = "0.1.0"  # the version the appliance serves: no upgrade is offered
 TAGS = ("kiosk", "server", "laptop", "till")
 READY_TIMEOUT = 120
@@ -335,7 +335,10 @@ class Appliance:
             **os.environ,
             "LIFELINE_DATA_DIR": str(data_dir),
             "LIFELINE_ADMIN_PASSWORD": "bench-admin-password",
-            "LIFELINE_MAX_CONNECTIONS_PER_ADDRESS": str(clients + 1000),
+            "LIFELINE_MAX_CONNECTIONS_PER_ADDRESS": str(clients + 100),
+            # The appliance keeps an eighth of its file handles in reserve by default; here
+            # nearly all go to sockets, so that as many Jump Clients as the machine allows fit.
+            "LIFELINE_MAX_CONNECTIONS": str(clients + 200),
         }
         self.env.pop("DATABASE_URL", None)
         self.env.pop("REDIS_URL", None)

@@ -46,7 +46,16 @@ def database_url(tmp_path: Path) -> Iterator[str]:
 
 def test_every_bench_has_a_test() -> None:
     benches = {path.stem for path in (ROOT / "bench").glob("*.py")} - {"__init__", "bare_asgi", "screen_scene"}
-    tested = {"client", "command_api", "live_sessions", "protocol_codec", "reporting", "screen", "screen_relay"}
+    tested = {
+        "client",
+        "command_api",
+        "jump_sockets",
+        "live_sessions",
+        "protocol_codec",
+        "reporting",
+        "screen",
+        "screen_relay",
+    }
     assert benches == tested, "a new bench needs its tiny run here"
 
 
@@ -55,6 +64,11 @@ def test_command_api_bench_prints_its_ratios() -> None:
     out = run_bench("command_api", "--duration", "1", "--connections", "4")
     for action in ("get_logged_in_reps", "get_support_teams&showmembers", "generate_session_key"):
         assert re.search(rf"{re.escape(action)} .* req/s  \(\d\.\d\d of bare ASGI at \d+ req/s\)", out), out
+
+
+def test_jump_sockets_bench_prints_memory_per_socket() -> None:
+    out = run_bench("jump_sockets", "--clients", "20", "--quiet", "1")
+    assert re.search(r"20 connected in .* KB a socket", out, re.S), out
 
 
 def test_live_sessions_bench_prints_its_round_trips() -> None:

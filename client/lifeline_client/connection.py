@@ -24,7 +24,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from lifeline_client import clipboard, control, files, screen, sysinfo
-from lifeline_client.consent import Consent, not_allowed
+from lifeline_client.consent import Consent
 from lifeline_client.errors import ClientError
 from lifeline_client.reconnect import Backoff
 from lifeline_client.shell import Shell
@@ -39,6 +39,15 @@ STOP_CODES = {
     CloseCode.GONE: "The support session is over.",
     CloseCode.REPLACED: "Another Lifeline client took over this session.",
 }
+
+
+# Starts a shell's program on a terminal of cols x rows; OSError (in words) when it cannot.
+ShellMaker = Callable[[Shell, int, int], Awaitable[None]]
+
+
+async def pty_shell(shell: Shell, cols: int, rows: int) -> None:
+    """The customer's own shell, on a pseudo-terminal of this computer."""
+    shell.start(cols, rows)
 
 
 class Stopped(Exception):
@@ -57,8 +66,11 @@ class ClientSocket:
         say: Callable[[str], None],
         ask: Callable[[Capability, str], None],
         withdraw: Callable[[Capability], None],
+        make_shell: ShellMaker = pty_shell,
     ) -> None:
         self.target = target
+        self._make_shell = make_shell
+        self._opening: set[int] = set()  # shells whose program is still starting
         self.context = context
         self.consent = consent
         self.flag = flag
@@ -365,8 +377,8 @@ class ClientSocket:
     def _start(self, request: str, capability: Capability, work: Coroutine[Any, Any, None]) -> None:
         if not self.consent.allows(capability):
             work.close()
-            log.warning("refused a request: %s", not_allowed(capability))
-            self.send(wire.Failed(request=request, error=not_allowed(capability)))
+            log.warning("refused a request: %s", self.consent.refusal(capability))
+            self.send(wire.Failed(request=request, error=self.consent.refusal(capability)))
             return
         if len(self._tasks) >= MAX_BUSY:
             work.close()
@@ -435,28 +447,40 @@ class ClientSocket:
 
     def _open_shell(self, request: str, number: int, cols: int, rows: int) -> None:
         if not self.consent.allows("shell"):
-            log.warning("refused to open a shell: %s", not_allowed("shell"))
-            self.send(wire.Failed(request=request, error=not_allowed("shell")))
+            log.warning("refused to open a shell: %s", self.consent.refusal("shell"))
+            self.send(wire.Failed(request=request, error=self.consent.refusal("shell")))
             return
-        if number in self.shells:
+        if number in self.shells or number in self._opening:
             self.send(wire.Failed(request=request, error=f"Shell {number} is already open"))
             return
-        if sum(not shell.exited for shell in self.shells.values()) >= MAX_SHELLS:
+        if sum(not shell.exited for shell in self.shells.values()) + len(self._opening) >= MAX_SHELLS:
             self.send(wire.Failed(request=request, error=f"At most {MAX_SHELLS} shells can be open at once"))
             return
+        self._opening.add(number)
+        task = asyncio.get_running_loop().create_task(self._start_shell(request, number, cols, rows))
+        self._tasks[task] = "shell"  # taken back or stopped while starting: cancelled
+        task.add_done_callback(lambda done: self._tasks.pop(done, None))
+
+    async def _start_shell(self, request: str, number: int, cols: int, rows: int) -> None:
         shell = Shell(number, on_frame=self._shell_output, on_exit=self._shell_exited)
         try:
-            shell.start(cols, rows)
+            await self._make_shell(shell, cols, rows)
+        except asyncio.CancelledError:
+            shell.forget()
+            self.send(wire.Failed(request=request, error="The shell was closed before it started."))
+            raise
         except OSError as error:
             self.send(wire.Failed(request=request, error=f"The shell could not start: {error}"[:1024]))
             return
+        finally:
+            self._opening.discard(number)
         self.shells[number] = shell
         self.send(wire.Done(request=request))
         self._say(f"A representative opened command shell {number}.")
 
     def _allowed_shell(self, number: int, what: str) -> Shell | None:
         if not self.consent.allows("shell"):
-            log.warning("refused %s: %s", what, not_allowed("shell"))
+            log.warning("refused %s: %s", what, self.consent.refusal("shell"))
             return None
         shell = self.shells.get(number)
         if shell is None:
@@ -485,8 +509,8 @@ class ClientSocket:
 
     def _start_screen(self, request: str, stream: int, settings: screen.Settings) -> None:
         if not self.consent.allows("screen"):
-            log.warning("refused to share the screen: %s", not_allowed("screen"))
-            self.send(wire.Failed(request=request, error=not_allowed("screen")))
+            log.warning("refused to share the screen: %s", self.consent.refusal("screen"))
+            self.send(wire.Failed(request=request, error=self.consent.refusal("screen")))
             return
         if self.share is not None and self.share.stream != stream:
             self._stop_share()  # one share at a time: the newer stream wins
@@ -552,7 +576,7 @@ class ClientSocket:
     def _screen_input(self, stream: int, events: list[Any]) -> None:
         share = self.share
         if not self.consent.allows("control"):
-            log.warning("ignored the representative's input: %s", not_allowed("control"))
+            log.warning("ignored the representative's input: %s", self.consent.refusal("control"))
             return
         if share is None or share.stream != stream or share.geometry is None:
             log.warning("ignored the representative's input: the screen is not shared")
@@ -587,7 +611,7 @@ class ClientSocket:
 
     def _set_clipboard(self, text: str) -> None:
         if not self.consent.allows("control"):
-            log.warning("ignored the representative's clipboard: %s", not_allowed("control"))
+            log.warning("ignored the representative's clipboard: %s", self.consent.refusal("control"))
             return
         self._clipboard_seen = text  # not sent back as the customer's copy
 

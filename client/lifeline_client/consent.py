@@ -53,6 +53,10 @@ class Consent:
     def allows(self, capability: Capability) -> bool:
         return capability in self.allowed
 
+    def refusal(self, capability: Capability) -> str:
+        """Why a request for a capability not allowed is refused, in words."""
+        return not_allowed(capability)
+
     def ask(self, capability: Capability, rep: str) -> bool:
         """A representative asks; True when this opens a question (else it is already
         allowed, or already asked)."""

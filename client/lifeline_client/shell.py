@@ -58,15 +58,18 @@ class Shell:
         self._started = time.monotonic()
         self._paused = False
         self._input = bytearray()
-        self._pty: _Pty | None = None
+        self._pty: Pty | None = None
 
     # --- life ---------------------------------------------------------------------------
 
     def start(self, cols: int, rows: int, command: list[str] | None = None) -> None:
         """Start the program on a new terminal; OSError when it cannot start."""
-        loop = asyncio.get_running_loop()
-        self._pty = _make_pty(command or default_command(), cols, rows)
-        self._pty.watch(loop, self._readable, self._eof)
+        self.run_on(_make_pty(command or default_command(), cols, rows))
+
+    def run_on(self, pty: Pty) -> None:
+        """Serve a terminal started elsewhere (a Jumpoint's SSH session) as this shell."""
+        self._pty = pty
+        pty.watch(asyncio.get_running_loop(), self._readable, self._eof)
 
     def forget(self) -> None:
         """Hang up a shell the appliance no longer has: what it still prints goes nowhere."""
@@ -138,8 +141,9 @@ class Shell:
             self._pty.resize(cols, rows)
 
 
-class _Pty:
-    """What a shell needs of its terminal, on POSIX (ptyprocess) or Windows (pywinpty)."""
+class Pty:
+    """What a shell needs of its terminal, on POSIX (ptyprocess) or Windows (pywinpty), or
+    an SSH session's (a Jumpoint's Shell Jump)."""
 
     def watch(
         self, loop: asyncio.AbstractEventLoop, on_data: Callable[[bytes], None], on_eof: Callable[[], None]
@@ -169,13 +173,13 @@ class _Pty:
         raise NotImplementedError
 
 
-def _make_pty(command: list[str], cols: int, rows: int) -> _Pty:
+def _make_pty(command: list[str], cols: int, rows: int) -> Pty:
     if sys.platform == "win32":
         return _WindowsPty(command, cols, rows)
     return _PosixPty(command, cols, rows)
 
 
-class _PosixPty(_Pty):
+class _PosixPty(Pty):
     def __init__(self, command: list[str], cols: int, rows: int) -> None:
         from ptyprocess import PtyProcess  # POSIX only
 
@@ -284,7 +288,7 @@ class _PosixPty(_Pty):
             self._process.close(force=True)
 
 
-class _WindowsPty(_Pty):
+class _WindowsPty(Pty):
     """pywinpty reads block: a thread reads and hands the bytes to the loop. (Not tested on
     this Linux machine.)"""
 

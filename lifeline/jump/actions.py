@@ -22,6 +22,7 @@ from lifeline.directory.models import PublicSite, PublicSiteHostname, Team, User
 from lifeline.jump import keys
 from lifeline.jump.live import JumpRevoked
 from lifeline.jump.models import JumpClient, JumpGroup, JumpGroupMember, JumpInstaller, JumpMode
+from lifeline.jump.sessions import unpinned
 
 DEFAULT_VALID_SECONDS = 7 * 86400
 MAX_VALID_SECONDS = 366 * 86400  # a year, leap years included
@@ -308,13 +309,37 @@ def record_statistics_batch(
         )
 
 
-def revoked_on_node(session: Session, node_id: str) -> list[int]:
-    """Jump Clients removed while their socket is held by `node_id` (it closes them)."""
-    return list(
+def held_by_node(session: Session, node_id: str, holding: Iterable[int]) -> tuple[set[int], set[int]]:
+    """Of the Jump Clients whose sockets `node_id` holds (`holding`): those removed (revoked,
+    or deleted with their group or by the purge), and those another node now holds. Those
+    set offline meanwhile (this node was frozen long enough to be swept) are its own again.
+    What a process checks now and then, for what no live event told it."""
+    mine = set(session.scalars(select(JumpClient.id).where(JumpClient.connected_node == node_id)))
+    others = sorted(set(holding) - mine)
+    found: dict[int, tuple[str | None, bool]] = {}
+    for start in range(0, len(others), BATCH_ROWS):
+        rows = session.execute(
+            select(JumpClient.id, JumpClient.connected_node, JumpClient.revoked_at).where(
+                JumpClient.id.in_(others[start : start + BATCH_ROWS])
+            )
+        )
+        found.update({row[0]: (row[1], row[2] is not None) for row in rows})
+    revoked = set(
         session.scalars(
             select(JumpClient.id).where(JumpClient.connected_node == node_id, JumpClient.revoked_at.is_not(None))
         )
     )
+    removed = revoked | {i for i in others if i not in found or found[i][1]}
+    elsewhere = {i for i in others if i in found and not found[i][1] and found[i][0] is not None}
+    unheld = sorted(i for i in others if i in found and not found[i][1] and found[i][0] is None)
+    for start in range(0, len(unheld), BATCH_ROWS):
+        session.execute(
+            update(JumpClient)
+            .where(JumpClient.id.in_(unheld[start : start + BATCH_ROWS]), JumpClient.connected_node.is_(None))
+            .values(connected_node=node_id)
+            .execution_options(synchronize_session=False)
+        )
+    return removed, elsewhere
 
 
 def clear_nodes(session: Session, node_ids: Iterable[str]) -> int:
@@ -341,6 +366,7 @@ def revoke(session: Session, jump_client_id: int, by_user: int | None = None) ->
     if client is None:
         return False
     if client.revoked_at is None:
+        unpinned(session, client.id, by_user)  # its live Jump sessions log it (jump.sessions)
         client.revoked_at = utcnow()
     on_commit(session, JumpRevoked(jump_client_id))
     return True

@@ -19,7 +19,7 @@ from lifeline.appliance.client_fetch import WINDOWS_FETCH, newest_first, posix_c
 
 SAFE_SITE = re.compile(r"https://[A-Za-z0-9.\-]+(:[0-9]{1,5})?\Z")
 SAFE_KEY = re.compile(r"[A-Za-z0-9_\-]{16,128}\Z")
-POSIX_DIR_ROOT = "/opt/lifeline-jump"
+POSIX_DIR_ROOT = "/var/lib/lifeline-jump"  # as the lifeline jump-installer command prints it
 POSIX_DIR_USER = "$HOME/.local/share/lifeline-jump"
 WINDOWS_DIR = "%ProgramData%\\Lifeline Jump"
 

@@ -3,7 +3,7 @@ held by one process, the console that jumps may be on another."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lifeline.bus.wire import live_event
 
@@ -12,10 +12,12 @@ from lifeline.bus.wire import live_event
 @dataclass(frozen=True)
 class JumpCommand:
     """For the process holding `jump_client`'s socket: send it `message` (an encoded
-    `lifeline_protocol.jump` message: start_session, shell_jump or push_client)."""
+    `lifeline_protocol.jump` message: start_session, shell_jump or push_client). Its repr
+    leaves the message out: a Shell Jump's carries a password, and a failing bus subscriber
+    logs the event it failed on."""
 
     jump_client: int
-    message: str
+    message: str = field(repr=False)
 
 
 @live_event

@@ -1,16 +1,15 @@
-"""Who may use which Jump Client, and the console's Jump list.
+"""Reads of Jump Clients: who may use which (the console's Jump list), and the connected
+ones for the connected-client calls.
 
 A representative may use a Jump Client (or Jumpoint) pinned to a Jump Group they are a
 member of, as themselves or through one of their teams, or pinned to their own personal
 list. Removed (revoked) ones are never listed. Searching, sorting and paging happen in the
 database: an appliance lists tens of thousands of them.
 
-Also the reads of the connected-client calls: online Jump Clients are read from
-`jump_clients` (its `connected_node` is set while a process holds the socket), not from a
-`client_connections` row each: 20,000 installations connecting after an outage would
-otherwise be 20,000 more inserts, and the row would say nothing the installation's own row
-does not (docs/decisions.md).
-"""
+Online Jump Clients are read from `jump_clients` (its `connected_node` is set while a
+process holds the socket), not from a `client_connections` row each: 20,000 installations
+connecting after an outage would otherwise be 20,000 more inserts, and the row would say
+nothing the installation's own row does not (docs/decisions.md)."""
 
 from __future__ import annotations
 
@@ -20,7 +19,7 @@ from typing import Any
 
 from lifeline_protocol import console as wire
 from lifeline_protocol.jump import JumpItem, JumpList
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from lifeline.directory.models import TeamMember, User
@@ -99,17 +98,25 @@ def _like(value: str) -> str:
     return f"%{escaped}%"
 
 
+def _searched_text() -> ColumnElement[str]:
+    """The searched fields of a row as one text, a line each: one LIKE a row instead of six."""
+    text: ColumnElement[str] = getattr(JumpClient, SEARCHED[0])
+    for name in SEARCHED[1:]:
+        text = text + literal("\n") + getattr(JumpClient, name)
+    return text
+
+
 def _matching(criteria: Criteria, dialect: str) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if criteria.text:
-        pattern = _like(criteria.text)
-        # SQLite's LIKE ignores case already (ASCII, as its lower() does): ilike's lower() on
-        # six columns of every row would only cost time. PostgreSQL's ILIKE ignores any case.
+        # A search is one line: a line break in it could only match across two fields.
+        wanted = " ".join(criteria.text.splitlines())
+        # SQLite's LIKE ignores case already (ASCII, as its lower() does); PostgreSQL's
+        # lower() knows every alphabet, and lower() LIKE is faster there than ILIKE.
         if dialect == "sqlite":
-            matches = [getattr(JumpClient, name).like(pattern, escape="\\") for name in SEARCHED]
+            conditions.append(_searched_text().like(_like(wanted), escape="\\"))
         else:
-            matches = [getattr(JumpClient, name).ilike(pattern, escape="\\") for name in SEARCHED]
-        conditions.append(or_(*matches))
+            conditions.append(func.lower(_searched_text()).like(_like(wanted.lower()), escape="\\"))
     for name, value in criteria.exact.items():
         if name not in EXACT_FIELDS:
             conditions.append(false())
@@ -174,11 +181,13 @@ def search(session: Session, user_id: int, request: wire.JumpListRequest | ListR
     order = _sort_column(wanted.sort, owner)
     # One pass over narrow rows: the page's ids and, beside each, how many match in all;
     # then the page's rows themselves (a Jump Client's row is wide: its thumbnail).
+    ids_query = select(JumpClient.id, func.count().over())
+    if wanted.sort == "group":  # only that order needs the groups' and owners' names
+        ids_query = ids_query.outerjoin(JumpGroup, JumpGroup.id == JumpClient.jump_group_id).outerjoin(
+            owner, owner.id == JumpClient.personal_user_id
+        )
     page = session.execute(
-        select(JumpClient.id, func.count().over())
-        .outerjoin(JumpGroup, JumpGroup.id == JumpClient.jump_group_id)
-        .outerjoin(owner, owner.id == JumpClient.personal_user_id)
-        .where(*conditions)
+        ids_query.where(*conditions)
         .order_by(order.desc() if wanted.descending else order.asc(), JumpClient.id)
         .offset(wanted.offset)
         .limit(wanted.limit)
@@ -267,7 +276,7 @@ def online_jumpoints(session: Session, user_id: int, *, limit: int = 100) -> Seq
     return search(session, user_id, ListRequest(mode="jumpoint", online=True, limit=limit)).items
 
 
-# --- the connected-client calls ------------------------------------------------------------------
+# --- connected Jump Clients (the Command API's connected-client calls) ---------------------------
 
 # The connected-client calls' names: a Jump Client is a pinned client, a Jumpoint a push agent.
 KIND_OF_MODE = {
@@ -282,6 +291,13 @@ CONNECTED_ID_BASE = 10**11  # ids are at most 12 digits (api.command.params)
 
 def _online() -> tuple[ColumnElement[bool], ...]:
     return (JumpClient.connected_node.is_not(None), JumpClient.revoked_at.is_(None))
+
+
+def is_online(session: Session, jump_client_id: int) -> bool:
+    """Whether a process holds the socket of this Jump Client (not removed); a JumpCommand
+    published for it then reaches it."""
+    found = session.scalars(select(JumpClient.id).where(JumpClient.id == jump_client_id, *_online())).first()
+    return found is not None
 
 
 def online_counts(session: Session) -> dict[str, int]:

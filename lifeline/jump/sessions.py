@@ -19,10 +19,11 @@ from lifeline.jump.models import JumpClient, JumpGroup, JumpMode
 from lifeline.jump.queries import pinned_to
 from lifeline.presence import actions as presence
 from lifeline.presence.models import ClientConnection, ClientInfo, ClientKind
+from lifeline.presence.queries import live_rep_connection
 from lifeline.presence.tokens import new_resume_token, resume_token_sha256
 from lifeline.sessions import actions as engine
 from lifeline.sessions.connections import disconnect
-from lifeline.sessions.events import SYSTEM, Actor, log_event
+from lifeline.sessions.events import SYSTEM, Actor, ActorType, log_event
 from lifeline.sessions.models import EventType, SessionStatus, SupportSession
 from lifeline.sessions.queues import rep_queue
 from lifeline.sessions.starting import Started
@@ -115,15 +116,27 @@ def live_sessions_of(session: Session, jump_client_id: int) -> list[SupportSessi
     )
 
 
-def unpinned(session: Session, jump_client_id: int, by: Actor = SYSTEM) -> None:
-    """The Jump Client was removed: its live sessions log "Session Unpinned from Queue"
-    (they go on; only the way back to that computer is gone). Called by `actions.revoke`."""
+def unpinned(session: Session, jump_client_id: int, by_user: int | None = None) -> None:
+    """The Jump Client is being removed (by `by_user`, or the system): its live sessions log
+    "Session Unpinned from Queue" (they go on; only the way back to that computer is gone).
+    Called by `actions.revoke`."""
     client = session.get(JumpClient, jump_client_id)
     if client is None:
         return
     queue = pinned_to(session, client)
+    by = _actor(session, by_user)
     for support_session in live_sessions_of(session, jump_client_id):
         log_event(session, support_session, EventType.SESSION_UNPINNED_FROM_QUEUE, by, data=[("name", queue)])
+
+
+def _actor(session: Session, user_id: int | None) -> Actor:
+    """Who did it, as the event log names them: a rep (on their console connection, if they
+    are logged in), or the system."""
+    user = session.get(User, user_id) if user_id is not None else None
+    if user is None:
+        return SYSTEM
+    connection = live_rep_connection(session, user.id)
+    return Actor(ActorType.REPRESENTATIVE, connection.gsnumber if connection else 0, user.display_name, user.id)
 
 
 def moved(
@@ -132,7 +145,7 @@ def moved(
     to_group: JumpGroup | None,
     *,
     personal_user_id: int | None = None,
-    by: Actor = SYSTEM,
+    by_user: int | None = None,
 ) -> None:
     """Move the Jump Client to `to_group` (or, with None, to `personal_user_id`'s personal
     list): its live sessions log "Pinned Session Moved away from Queue" (the old one) and
@@ -149,6 +162,7 @@ def moved(
     after = pinned_to(session, client)
     if after == before:
         return
+    by = _actor(session, by_user)
     for support_session in live_sessions_of(session, jump_client_id):
         log_event(session, support_session, EventType.PINNED_SESSION_MOVED_AWAY_FROM_QUEUE, by, data=[("name", before)])
         log_event(session, support_session, EventType.PINNED_SESSION_MOVED_TO_QUEUE, by, data=[("name", after)])

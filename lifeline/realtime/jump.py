@@ -24,7 +24,7 @@ from lifeline_protocol.common import HELLO_TIMEOUT
 from lifeline_protocol.decode import decode_from_jump_client, decode_jump_hello
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from lifeline.appliance.client_downloads import ClientDownloads
+from lifeline.appliance.client_downloads import PLATFORMS, ClientDownloads
 from lifeline.bus.wire import live_event
 from lifeline.db.base import utcnow
 from lifeline.jobs import Job, Reach
@@ -37,6 +37,10 @@ log = logging.getLogger("lifeline.realtime")
 
 FLUSH_SECONDS = 5.0  # statistics and "last seen" are written this often, in one transaction
 PURGE_SECONDS = 3600.0
+CHECK_SECONDS = 5.0  # removals no live event told this process of are found this often
+# A Jump Client sends statistics every few seconds at most and answers the odd command: far
+# more is a client gone wrong, closed rather than read.
+MESSAGES_PER_MINUTE = 120
 REVOKED = "This Jump Client was removed from the appliance."
 UNKNOWN = "This Jump Client is not known to the appliance."
 BUSY = "too many Jump Clients connecting; try again later"
@@ -137,6 +141,7 @@ class JumpSockets:
         self._unsubscribe = runtime.bus.subscribe(self.on_event)
         self._jobs = [
             Job("Jump statistics", self.flush, FLUSH_SECONDS),
+            Job("Jump sockets checked", self.check, CHECK_SECONDS),
             Job("Jump Clients offline too long", self.purge, PURGE_SECONDS, Reach.SHARED, at_start=True),
         ]
 
@@ -154,15 +159,23 @@ class JumpSockets:
     # --- jobs ------------------------------------------------------------------------------
 
     async def flush(self) -> None:
-        """Write what the sockets said since the last round; tell those removed where no live
-        event could reach us (the `lifeline` command, a process that died before publishing)."""
+        """Write what the sockets said since the last round."""
         if self.statistics or self.seen:
             statistics, seen = self.statistics, self.seen
             self.statistics, self.seen = {}, set()
             await self.runtime.db.write(jump.record_statistics_batch, statistics, utcnow(), seen)
-        if self.links:
-            for jump_client_id in await self.runtime.db.read(jump.revoked_on_node, self.runtime.node_id):
-                self.on_event(JumpRevoked(jump_client_id))
+
+    async def check(self) -> None:
+        """Close the sockets of Jump Clients removed, or taken over by another process, where no
+        live event told this one (the `lifeline` command, a deleted group, a lost event)."""
+        if not self.links:
+            return
+        holding = list(self.links)
+        removed, elsewhere = await self.runtime.db.write(jump.held_by_node, self.runtime.node_id, holding)
+        for jump_client_id in removed:
+            self.on_event(JumpRevoked(jump_client_id))
+        for jump_client_id in elsewhere:
+            self.on_event(JumpSocketReplaced(jump_client_id, ""))
 
     async def purge(self) -> None:
         days = int((await self.runtime.settings())["jump_offline_days"])
@@ -251,6 +264,7 @@ class JumpSockets:
 
     async def _read(self, link: JumpLink, websocket: WebSocket, interval: float) -> None:
         last_statistics = 0.0
+        window, count = time.monotonic(), 0
         while True:
             try:
                 message = decode_from_jump_client(await _next_text(websocket))
@@ -261,6 +275,12 @@ class JumpSockets:
                 return
             if link.replaced:
                 return
+            count += 1
+            if count > MESSAGES_PER_MINUTE:
+                if time.monotonic() - window < 60:
+                    link.close(CloseCode.BAD_HELLO, "too many messages; send statistics at the interval asked")
+                    return
+                window, count = time.monotonic(), 1
             if isinstance(message, wire.Statistics):
                 # Sooner than half the interval is a client gone wrong: kept for later, not stored.
                 now = time.monotonic()
@@ -297,7 +317,8 @@ class JumpSockets:
             return None
         # The computer says its system, not its processor: the first build of that system
         # (x86_64 before aarch64 for Linux, as PLATFORMS orders them).
-        artifact = next((a for p, a in sorted(build.zipapps.items()) if p.startswith(prefix)), None)
+        platform = next((p for p in PLATFORMS if p.startswith(prefix) and p in build.zipapps), None)
+        artifact = build.zipapps[platform] if platform else None
         if artifact is None or not self.upgrades.take(float(rate), per=60.0):
             return None
         return wire.Upgrade(

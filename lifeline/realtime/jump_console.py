@@ -29,20 +29,19 @@ from sqlalchemy.orm import Session
 from lifeline.appliance.urls import public_base_url
 from lifeline.bus.base import Bus
 from lifeline.clientscript import PushAndStartLocal, StartPinnedClientSession
-from lifeline.db.base import utcnow
 from lifeline.directory.models import User
 from lifeline.directory.queries import console_sign_ins_in_force
 from lifeline.http.auth import SignedIn
+from lifeline.jump import actions as jump_actions
 from lifeline.jump import queries
 from lifeline.jump import sessions as jump_sessions
-from lifeline.jump.live import JumpAnswered, JumpCommand, JumpRevoked
+from lifeline.jump.live import JumpAnswered, JumpCommand
 from lifeline.jump.models import JumpClient
 from lifeline.presence.models import ClientConnection
 from lifeline.realtime.hub import ConsolePeer
 from lifeline.realtime.socket import ProtocolError, ack
 from lifeline.runtime import Runtime
 from lifeline.sessions import actions as engine
-from lifeline.sessions.events import Actor, ActorType
 from lifeline.sessions.queues import QueueError
 
 log = logging.getLogger("lifeline.jump")
@@ -267,10 +266,9 @@ class JumpConsole:
                 client = client if client is not None and client.revoked_at is None else None
             if client is None or user is None:
                 raise ProtocolError("You may not remove that Jump Client.")
-            revoke(session, client.id, user)
+            jump_actions.revoke(session, client.id, user.id)  # JumpRevoked goes out on commit
 
         await self.runtime.db.write(remove)
-        self.runtime.bus.publish_local(JumpRevoked(jump_client_id))
         return ack(request)
 
     # --- client scripts -------------------------------------------------------------------
@@ -285,16 +283,6 @@ class JumpConsole:
             elif isinstance(command, PushAndStartLocal):
                 done[place] = push_command(session, user_id, command)
         return done
-
-
-def revoke(session: Session, jump_client_id: int, by_user: User) -> None:
-    """Remove a Jump Client: revoked now (the process holding its socket sends `uninstall`
-    on JumpRevoked); its live sessions log that they are no longer pinned."""
-    client = session.get(JumpClient, jump_client_id)
-    if client is None or client.revoked_at is not None:
-        return
-    jump_sessions.unpinned(session, client.id, Actor(ActorType.REPRESENTATIVE, 0, by_user.display_name, by_user.id))
-    client.revoked_at = utcnow()
 
 
 def _items(found: Any) -> list[dict[str, Any]]:

@@ -140,7 +140,7 @@ def test_an_installer_key_is_shown_once_with_its_command_and_download(
     assert found, made.text
     key = found.group(1)
     assert "lifeline-client jump install https://" in made.text
-    assert f"--key {key} --dir /opt/lifeline-jump --ca appliance.pem --service" in made.text
+    assert f"--key {key} --dir /var/lib/lifeline-jump --ca appliance.pem --service" in made.text
     assert "BEGIN CERTIFICATE" in made.text
     stored = appliance.with_session(
         lambda s: s.scalars(select(JumpInstaller).where(JumpInstaller.jump_group_id == group)).one()
@@ -163,6 +163,11 @@ def test_an_installer_key_is_shown_once_with_its_command_and_download(
     assert f"key='{key}'" in body
     assert "BEGIN CERTIFICATE" in body
     assert 'jump install "$site" --key "$key" --dir "$dir" --ca "$cert" --service' in body
+    windows = admin.post("/login/jump-clients/installers/download", {"key": key, "format": "cmd"})
+    assert windows.status_code == 200, windows.text
+    assert windows.headers["content-disposition"] == 'attachment; filename="install-lifeline-jump.cmd"'
+    assert f'set "key={key}"\r\n' in windows.text
+    assert 'jump install "%site%" --key "%key%" --dir "%dir%"' in windows.text and "--service" in windows.text
     unknown = admin.post("/login/jump-clients/installers/download", {"key": "x" * 43, "format": "sh"})
     assert unknown.status_code == 404
 
@@ -232,7 +237,7 @@ def test_a_deployer_sees_and_manages_only_their_own(
     assert rep.post(f"/login/jump-clients/{mine}/remove").status_code == 403
 
 
-def test_the_jump_settings_are_in_the_appliance_page(admin: AdminClient, appliance: RunningAppliance) -> None:
+def test_the_jump_settings_are_in_the_appliance_page(admin: AdminClient) -> None:
     page = admin.get("/login/appliance")
     for key in (
         "jump_statistics",
@@ -242,12 +247,18 @@ def test_the_jump_settings_are_in_the_appliance_page(admin: AdminClient, applian
         "jump_upgrade_rate",
     ):
         assert f'name="{key}"' in page.text, key
-    fields = {"jump_statistics": "cpu,uptime", "jump_statistics_interval": "30", "jump_connect_rate": "50",
-              "jump_offline_days": "90", "jump_upgrade_rate": "2"}  # fmt: skip
-    saved = admin.post("/login/appliance/jump", fields)
-    assert saved.status_code == 303, saved.text
-    assert "The Jump Client settings were saved." in admin.get(saved.headers["location"]).text
-    assert appliance.cli("settings", "get", "jump_statistics").strip().endswith("cpu,uptime")
-    refused = admin.post("/login/appliance/jump", {**fields, "jump_statistics": "cpu,mood"})
-    assert refused.status_code == 400
-    assert "unknown statistics mood" in refused.text
+
+
+def test_the_users_page_gives_the_permission_to_deploy(admin: AdminClient, appliance: RunningAppliance) -> None:
+    page = admin.get("/login/users/new")
+    assert 'name="perm_jump_deploy"' in page.text and "May deploy Jump Clients" in page.text
+    created = admin.post(
+        "/login/users/new",
+        {"username": "deployer", "password": "deployer-secret-1", "password_again": "deployer-secret-1",
+         "display_name": "Dee Ployer", "kind": "Normal", "perm_view_reports": "none", "perm_support": "on",
+         "perm_jump_deploy": "on"},
+    )  # fmt: skip
+    assert created.status_code == 303, created.text
+    assert 'name="perm_jump_deploy" checked' in admin.get(created.headers["location"]).text
+    with signed_in(appliance, "deployer", "deployer-secret-1") as dee:
+        assert dee.get("/login/jump-clients").status_code == 200

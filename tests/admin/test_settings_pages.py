@@ -20,7 +20,7 @@ LOCKOUT = {"login_lockout_minutes": "15"}
 
 
 def test_every_setting_has_a_place_in_the_admin_interface() -> None:
-    shown = [*security.KEYS, *api_config.KEYS, *appliance.KEYS, *appliance.JUMP_KEYS, *backup.KEYS, *backup.UPLOAD_KEYS]
+    shown = [*security.KEYS, *api_config.KEYS, *appliance.KEYS, *backup.KEYS, *backup.UPLOAD_KEYS]
     assert sorted(shown) == sorted(SETTINGS)
 
 
@@ -170,8 +170,16 @@ def test_appliance_settings_reach_the_public_site(admin: AdminClient, client: ht
         "screen_max_kbits": "4000",
         "screen_max_width": "3840",
         "screen_max_height": "2160",
+        "jump_connect_rate": "200",
+        "jump_statistics": "console_user,cpu,disk,uptime",
+        "jump_statistics_interval": "60",
+        "jump_upgrade_rate": "5",
+        "jump_offline_days": "0",
     }
+    assert 'name="jump_connect_rate"' in admin.get("/login/appliance").text
     assert admin.post("/login/appliance", fields).status_code == 303
+    refused = admin.post("/login/appliance", {**fields, "jump_statistics": "cpu,heartbeat"})
+    assert "unknown statistics heartbeat" in refused.text
     eventually(lambda: _check("Acme Help" in client.get("/").text))
     refused = admin.post("/login/appliance", {**fields, "timezone": "Mars/Olympus"})
     assert "unknown time zone" in refused.text

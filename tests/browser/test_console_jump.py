@@ -165,3 +165,25 @@ def test_a_script_matching_several_opens_the_chooser_and_a_failed_jump_says_why(
                                                   "buffer": none.encode()}])  # fmt: skip
     expect(chooser.locator(".no-match")).to_contain_text("No Jump Client")
     chooser.locator("button.close").click()
+
+
+def test_the_jump_view_pages_and_shows_thumbnails(
+    browser: Browser, appliance: RunningAppliance, personas: Personas
+) -> None:
+    thumbnail = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+    for n in range(60):
+        add_client(appliance, f"till-{n:02d}", personal=personas.rep_b.id, thumbnail=thumbnail if n == 0 else "")
+    bob = Console(browser, appliance).sign_in("rep_b", personas.rep_b.password)
+    page = bob.page
+    page.click("#jump-button")
+    expect(page.locator(".jump-count")).to_have_text("1\N{EN DASH}50 of 60")
+    expect(page.locator("#jump tr.jump-item")).to_have_count(50)
+    expect(page.locator("#jump tr.jump-item img.jump-thumbnail")).to_have_count(1)
+    page.click("#jump .jump-pager button:has-text('Next')")
+    expect(page.locator(".jump-count")).to_have_text("51\N{EN DASH}60 of 60")
+    expect(page.locator("#jump tr.jump-item td.name").first).to_have_text("till-50")
+    expect(page.locator("#jump .jump-pager button:has-text('Next')")).to_be_disabled()
+    page.click("#jump .jump-pager button:has-text('Previous')")
+    expect(page.locator("#jump tr.jump-item td.name").first).to_have_text("till-00")
+    assert bob.errors == []
+    bob.close()

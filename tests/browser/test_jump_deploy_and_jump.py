@@ -7,13 +7,18 @@ deletes it in /login and it is told to uninstall."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import time
 from pathlib import Path
 
 from lifeline_protocol import jump as wire
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.pages import Console, new_context, site_url
+from tests.client.scripted import CLIENT
 from tests.jump.jumpclient import FakeJumpClient
 from tests.support.appliance import ADMIN_PASSWORD, RunningAppliance
 from tests.support.personas import Personas
@@ -94,8 +99,25 @@ def test_deploy_a_jump_client_and_jump_to_it(
     expect(alice.page.locator("#tabs .tab.active")).to_have_text("kiosk-lobby")
     expect(alice.page.locator("#jump")).to_be_visible()  # the view stays open beside the session
     alice.page.screenshot(path=str(output_dir / "console-jump-session.png"))
-    assert alice.errors == []
     alice.page.click(".end")
+
+    # A client script that matches exactly this one jumps at once, with its external key.
+    script = (
+        "BRCS1.0\naction=login&hostname=support.example.com\n"
+        "action=start_pinned_client_session&client.hostname=KIOSK-LOBBY&session.custom.external_key=T-1001"
+    )
+    alice.page.set_input_files(
+        "#script-file",
+        files=[{"name": "k.brcs-support-example-com", "mimeType": "text/plain", "buffer": script.encode()}],
+    )
+    told = socket.next(timeout=15)
+    assert told["type"] == "start_session", told
+    socket.send(wire.Started(request=told["request"]))
+    expect(alice.page.locator(".summary .external-key").first).to_contain_text("T-1001")
+    expect(alice.page.locator(".summary .customer-name")).to_have_text("kiosk-lobby")
+    expect(alice.page.locator("#jump-chooser")).to_be_hidden()
+    alice.page.click(".end")
+    assert alice.errors == []
     alice.close()
 
     # Deleted in /login: told to uninstall, then closed with 4403.
@@ -172,3 +194,46 @@ def test_a_shell_jump_through_a_jumpoint_and_a_push_from_a_script(
     assert alice.errors == []
     alice.close()
     socket.close()
+
+
+def test_a_jump_to_a_real_jump_client_opens_its_computer(
+    browser: Browser, appliance: RunningAppliance, personas: Personas, tmp_path: Path, output_dir: Path
+) -> None:
+    """`lifeline-client jump install` with a key, `jump run` in the foreground: the rep's Jump
+    from the console's Jump view opens a session whose Computer panel has the client connected."""
+    appliance.cli("jump-group", "add", "Desks", "--member", "rep_a")
+    made = appliance.cli_json("jump-installer", "add", "--group", "Desks", "--no-consent", "--tag", "desk")
+    folder = tmp_path / "desk"
+    install = [str(CLIENT), "jump", "install", appliance.https, "--key", made["key"], "--dir", str(folder),
+               "--ca", str(appliance.cert_path)]  # fmt: skip
+    done = subprocess.run(install, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    jump_id = int(json.loads((folder / "jump.json").read_text())["id"])
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    log = (tmp_path / "jump-run.log").open("w")
+    running = subprocess.Popen(
+        [str(CLIENT), "jump", "run", "--dir", str(folder)], stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env
+    )
+    try:
+        alice = Console(browser, appliance).sign_in("rep_a", personas.rep_a.password)
+        page = alice.page
+        page.click("#jump-button")
+        page.select_option("#jump select[name=jump_group]", label="Desks")
+        row = page.locator(f'#jump tr[data-jump-client="{jump_id}"]')
+        expect(row).to_have_class("jump-item online", timeout=30_000)  # the list refreshes every 15 s
+        started = time.monotonic()
+        row.locator("button.jump").click()
+        expect(page.locator(".client-status")).to_have_attribute("data-connected", "yes", timeout=30_000)
+        print(f"Jump to a connected client in the browser: {time.monotonic() - started:.2f} s")
+        page.screenshot(path=str(output_dir / "console-jump-real-client.png"))
+        page.click(".end")
+        assert alice.errors == []
+        alice.close()
+    finally:
+        running.terminate()
+        try:
+            running.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            running.kill()
+            running.wait()
+        log.close()

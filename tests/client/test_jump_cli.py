@@ -80,6 +80,14 @@ def test_mistakes_are_one_line_and_exit_1(tmp_path: Path) -> None:
         (("jump", "uninstall", "--dir", str(tmp_path / "none")), "no Jump Client is installed in"),
         (("jump", "install", "https://h", "--dir", str(tmp_path / "d")), "the following arguments are required: --key"),
     ]
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a folder")
+    cases.append(
+        (
+            ("jump", "install", "https://h", "--key", "k", "--dir", str(a_file), "--ca", str(certificate.cert)),
+            "cannot make",
+        )
+    )
     if not _is_root():
         cases.append(
             (
@@ -170,3 +178,16 @@ def test_launchd_and_windows_services(tmp_path: Path, monkeypatch: pytest.Monkey
     assert "jump run --dir" in script
     service.remove(folder)
     assert not Path(record.files[0]).exists()
+
+
+def test_an_upgrade_is_taken_only_from_the_same_appliance() -> None:
+    from lifeline_client.errors import ClientError
+    from lifeline_client.jump.upgrade import same_site_path
+    from lifeline_client.start import Site
+
+    site = Site("127.0.0.1", 8443)
+    assert same_site_path(site, "/download/client/lifeline-client-0.2.0-linux-x86_64.pyz").startswith("/download/")
+    assert same_site_path(site, "https://127.0.0.1:8443/download/client/x.pyz") == "/download/client/x.pyz"
+    for elsewhere in ("https://evil.example/x.pyz", "http://127.0.0.1:8443/x.pyz", "download/x.pyz"):
+        with pytest.raises(ClientError):
+            same_site_path(site, elsewhere)

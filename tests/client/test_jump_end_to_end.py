@@ -7,12 +7,15 @@ back within the connect rate."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 import signal
 import stat
 import subprocess
 import time
+import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,7 +29,7 @@ from sqlalchemy.orm import Session
 from lifeline.db.base import utcnow
 from lifeline.jump.models import JumpClient, JumpInstaller
 from tests.client.scripted import CLIENT
-from tests.support.appliance import RunningAppliance, eventually
+from tests.support.appliance import RunningAppliance, eventually, running_appliance
 
 pytestmark = pytest.mark.slow
 
@@ -108,6 +111,9 @@ def test_install_run_statistics_and_removal(
     assert done.returncode == 0, done.stderr
     jump_id = installed_id(folder)
     assert f"Installed Jump Client {jump_id}" in done.stdout
+    listed_as = appliance.cli_json("jump", "list")[-1]["name"]
+    if listed_as != "Front desk":  # an appliance that does not take the name says so
+        assert f"The appliance lists it as {listed_as!r}, not 'Front desk'" in done.stdout
     assert stat.S_IMODE((folder / "key.pem").stat().st_mode) == 0o600
     assert (folder / "appliance.pem").read_bytes() == appliance.cert_path.read_bytes()
     state = json.loads((folder / "jump.json").read_text())
@@ -242,3 +248,81 @@ def test_after_kill_9_every_client_comes_back_within_the_rate(
         assert all(process.poll() is None for process in processes)
     finally:
         appliance.cli_settled("settings", "set", "jump_connect_rate", "200")
+
+
+ZIPAPP = Path(__file__).resolve().parents[2] / "build" / "client" / "lifeline-client-0.1.0-linux-x86_64.pyz"
+
+
+def _zipapp_has_jump() -> bool:
+    if not ZIPAPP.exists() or os.uname().machine != "x86_64":
+        return False
+    with zipfile.ZipFile(ZIPAPP) as archive:
+        return "site-packages/lifeline_client/jump/cli.py" in archive.namelist()
+
+
+@pytest.mark.skipif(not _zipapp_has_jump(), reason="needs build/client's zipapp, built with the Jump Client")
+def test_a_zipapp_upgrades_itself_from_an_appliance_serving_a_newer_build(tmp_path: Path) -> None:
+    """An appliance whose client folder holds a "newer" build (0.2.0: the same program with one
+    more file, so it still runs): the Jump Client running from the 0.1.0 zipapp is offered it
+    in its welcome, fetches it, checks it, replaces itself and starts again in place."""
+    newer_dir = tmp_path / "client-build"
+    newer_dir.mkdir()
+    newer = newer_dir / "lifeline-client-0.2.0-linux-x86_64.pyz"
+    shutil.copyfile(ZIPAPP, newer)
+    with zipfile.ZipFile(newer, "a") as archive:
+        archive.writestr("UPGRADED", "0.2.0")
+    data = newer.read_bytes()
+    entry = {"kind": "zipapp", "platform": "linux-x86_64", "pythons": ["3.11", "3.12", "3.13", "3.14"]}
+    manifest = {
+        "version": "0.2.0",
+        "artifacts": {newer.name: {**entry, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}},
+    }
+    (newer_dir / "manifest.json").write_text(json.dumps(manifest))
+    with running_appliance(tmp_path / "appliance", env={"LIFELINE_CLIENT_DIR": str(newer_dir)}) as appliance:
+        appliance.cli("jump-group", "add", "Upgraded", "--member", "admin")
+        made = appliance.cli_json("jump-installer", "add", "--group", "Upgraded")
+        running = tmp_path / "bin" / "lifeline-client.pyz"
+        running.parent.mkdir()
+        shutil.copyfile(ZIPAPP, running)
+        python = str(CLIENT.parent / "python")
+        folder = tmp_path / "jump"
+        done = subprocess.run(
+            [
+                python,
+                str(running),
+                "jump",
+                "install",
+                appliance.https,
+                "--key",
+                made["key"],
+                "--dir",
+                str(folder),
+                "--ca",
+                str(appliance.cert_path),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        jump_id = installed_id(folder)
+        process = subprocess.Popen(
+            [python, str(running), "jump", "run", "--dir", str(folder)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            eventually(lambda: check(running.read_bytes() == data), timeout=120, interval=0.5)
+            upgraded = datetime.now(UTC)
+            # Started again in place (the same process) and connected again.
+            eventually(
+                lambda: check((row(appliance, jump_id).connected_at or upgraded) > upgraded), timeout=60, interval=0.5
+            )
+            assert process.poll() is None
+        finally:
+            _, err = stop(process)
+        # (Once with a zipapp built with this change: an offer of the build running is not fetched.)
+        assert "from 0.1.0 to 0.2.0: starting again" in err, err

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import base64
 import os
+import pty
+import queue
 import subprocess
+import threading
 import time
 import zipfile
 from collections.abc import Iterator
@@ -159,6 +162,59 @@ def test_a_jump_opens_the_session_with_the_group_allowed_and_refuses_the_rest(
     assert "token-1" not in err
 
 
+def test_someone_at_the_terminal_of_jump_run_is_asked(
+    appliance: ScriptedJump, certificate: Certificate, tmp_path: Path
+) -> None:
+    folder = tmp_path / "jump"
+    appliance.public_keys[7] = install(folder, certificate, appliance.port)
+    controller, terminal = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    process = subprocess.Popen(
+        [str(CLIENT), "jump", "run", "--dir", str(folder)],
+        stdin=terminal,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    os.close(terminal)
+    lines: queue.Queue[str] = queue.Queue()
+    assert process.stdout is not None
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout or []], daemon=True).start()
+    try:
+        appliance.jump_hello()
+        appliance.jump_send(StartSession(request="r3", lsid="c" * 32, token="token-3", allowed=[], rep="Alice"))
+        assert appliance.jump_next(Started).error == ""
+        appliance.hello()
+        appliance.send(wire.Ask(capability="shell", rep=Who(type="representative", gsnumber=1, name="Alice")))
+        while "asks to open a command shell on this computer. Allow? [y/N]" not in lines.get(timeout=20):
+            pass
+        os.write(controller, b"y\n")
+        allowed = appliance.next(wire.Consent)
+        assert allowed.capability == "shell" and allowed.allowed is True
+    finally:
+        stop(process)
+        os.close(controller)
+
+
+def test_a_jump_to_a_session_that_is_over_answers_why(
+    appliance: ScriptedJump, certificate: Certificate, tmp_path: Path
+) -> None:
+    folder = tmp_path / "jump"
+    appliance.public_keys[7] = install(folder, certificate, appliance.port)
+    appliance.refuse = 4410  # the session's socket is closed at once: the session is over
+    process = jump_run(folder)
+    try:
+        appliance.jump_hello()
+        appliance.jump_send(StartSession(request="r2", lsid="b" * 32, token="token-2", allowed=[], rep="Alice"))
+        started = appliance.jump_next(Started)
+        assert started.request == "r2"
+        assert started.error == "the session's connection ended at once: The support session is over."
+        assert process.poll() is None
+    finally:
+        stop(process)
+
+
 @pytest.mark.parametrize("how", ["close 4403", "uninstall message"])
 def test_removed_it_uninstalls_itself_and_exits_0(
     appliance: ScriptedJump, certificate: Certificate, tmp_path: Path, how: str
@@ -180,25 +236,36 @@ def test_removed_it_uninstalls_itself_and_exits_0(
     assert not (folder / "jump.json").exists() and not (folder / "key.pem").exists()
 
 
-def test_a_refused_hello_keeps_it_trying(appliance: ScriptedJump, certificate: Certificate, tmp_path: Path) -> None:
+@pytest.mark.parametrize("code", [4400, 4409])
+def test_a_refused_or_replaced_hello_keeps_it_trying_slowly(
+    appliance: ScriptedJump, certificate: Certificate, tmp_path: Path, code: int
+) -> None:
     folder = tmp_path / "jump"
     appliance.public_keys[7] = install(folder, certificate, appliance.port)
-    appliance.jump_refuse = 4400
+    appliance.jump_refuse = code
     process = jump_run(folder)
     try:
         appliance.jump_hello()
-        time.sleep(2)
+        with pytest.raises(queue.Empty):
+            appliance.jump_hello(timeout=5)  # no quick retry: minutes later
         assert process.poll() is None
         assert (folder / "jump.json").exists()
     finally:
         err = stop(process)
-    assert "refused this Jump Client's hello" in err
+    assert ("refused this Jump Client's hello" if code == 4400 else "another process of this installation") in err
 
 
 ZIPAPP = Path(__file__).resolve().parents[2] / "build" / "client" / "lifeline-client-0.1.0-linux-x86_64.pyz"
 
 
-@pytest.mark.skipif(not ZIPAPP.exists() or os.uname().machine != "x86_64", reason="needs build/client's zipapp")
+def _zipapp_has_jump() -> bool:
+    if not ZIPAPP.exists() or os.uname().machine != "x86_64":
+        return False
+    with zipfile.ZipFile(ZIPAPP) as archive:
+        return "site-packages/lifeline_client/jump/cli.py" in archive.namelist()
+
+
+@pytest.mark.skipif(not _zipapp_has_jump(), reason="needs build/client's zipapp, built with the Jump Client")
 def test_an_upgrade_replaces_the_zipapp_and_starts_it_again(
     appliance: ScriptedJump, certificate: Certificate, tmp_path: Path
 ) -> None:

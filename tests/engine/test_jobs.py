@@ -159,6 +159,9 @@ def test_the_appliance_runs_every_job_while_it_serves_and_stops_them_all(db: Dat
 
     run(serve())
     assert sorted(running) == [
+        "Jump Clients offline too long",
+        "Jump sockets checked",
+        "Jump statistics",
         "dead-node sweep",
         "expire dropped connections",
         "follow restores",

@@ -65,15 +65,17 @@ class FakeJumpClient:
                 },
             )
 
-    def open(self) -> JumpSocket:
-        return JumpSocket(open_socket(self.appliance, "/ws/jump", {}))
+    def open(self, to: RunningAppliance | None = None) -> JumpSocket:
+        return JumpSocket(open_socket(to or self.appliance, "/ws/jump", {}))
 
-    def connect(self, *, signature: str | None = None) -> tuple[JumpSocket, dict[str, Any]]:
-        """Challenge, hello; the appliance's answer (welcome, uninstall) or {} when it closed."""
-        socket = self.open()
+    def connect(self, to: RunningAppliance | None = None) -> tuple[JumpSocket, dict[str, Any]]:
+        """Challenge, hello; the appliance's answer (welcome, uninstall) or {} when it closed.
+        `to`: another process of the same appliance (the origin signed is the one connected to)."""
+        target = to or self.appliance
+        socket = self.open(target)
         challenge = socket.next()
         assert challenge["type"] == "challenge"
-        signed = signature or self.sign(wire.signed_text(challenge["nonce"], self.id, self.origin))
+        signed = self.sign(wire.signed_text(challenge["nonce"], self.id, target.https))
         socket.send(wire.Hello(id=self.id, signature=signed, computer=self.computer))
         try:
             return socket, socket.next()

@@ -1,9 +1,9 @@
 """The console's Jump requests, spoken over its socket: the Jump list (who sees what, the
 search rules, filters and pages), jumping and its refusals, removing, and client scripts.
 
-The Jump Clients here are rows (tests.support.jump_rows): online means `connected_node` set
-to a node no process holds, so a Jump to them is told to nobody and times out, which is the
-part this module shows; tests/jump's end-to-end tests jump to real clients."""
+Most Jump Clients here are rows (tests.support.jump_rows): online means `connected_node` set
+to a node no process holds, so a Jump to them is told to nobody and times out. The last
+tests jump to protocol-level Jump Clients on /ws/jump that answer `started`."""
 
 from __future__ import annotations
 
@@ -14,8 +14,16 @@ from typing import Any
 
 import httpx
 import pytest
+from lifeline_protocol.computer import CAPABILITIES
+from lifeline_protocol.jump import Started
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from lifeline.jump.models import JumpGroup
+from lifeline.jump.sessions import moved
 from lifeline.realtime.jump_console import JUMP_ANSWER_SECONDS
+from lifeline.sessions.models import SessionEvent, SupportSession
+from tests.jump.jumpclient import FakeJumpClient, JumpSocket
 from tests.support.appliance import RunningAppliance
 from tests.support.jump_rows import add_client, add_group
 from tests.support.personas import Personas
@@ -96,8 +104,8 @@ def listed(console: Console, **fields: Any) -> list[str]:
 
 
 def test_a_rep_lists_their_groups_and_personal_list_and_nothing_else(alice: Console, bob: Console) -> None:
-    assert sorted(listed(alice)) == ["alice-laptop", "DB1.example.lan", "jp-lab", "web1", "web2"]
-    assert sorted(listed(bob)) == ["bob-desk", "kiosk-7"]  # Kiosks through Team B
+    assert sorted(listed(alice), key=str.lower) == ["alice-laptop", "DB1.example.lan", "jp-lab", "web1", "web2"]
+    assert sorted(listed(bob), key=str.lower) == ["bob-desk", "kiosk-7"]  # Kiosks through Team B
 
 
 def test_the_list_says_what_the_console_shows(alice: Console, jump: dict[str, int], personas: Personas) -> None:
@@ -142,13 +150,13 @@ def test_the_list_says_what_the_console_shows(alice: Console, jump: dict[str, in
     ],
 )
 def test_searching(alice: Console, search: str, found: list[str]) -> None:
-    assert sorted(listed(alice, search=search)) == found
+    assert sorted(listed(alice, search=search), key=str.lower) == found
 
 
 def test_filters_sorting_and_pages(alice: Console, jump: dict[str, int]) -> None:
-    assert sorted(listed(alice, online=False)) == ["web2"]
+    assert sorted(listed(alice, online=False), key=str.lower) == ["web2"]
     assert listed(alice, mode="jumpoint") == ["jp-lab"]
-    assert sorted(listed(alice, group=f"group:{jump['kiosks']}")) == []  # a group she is not in
+    assert sorted(listed(alice, group=f"group:{jump['kiosks']}"), key=str.lower) == []  # a group she is not in
     assert listed(alice, group="group:x") == []
     by_host = listed(alice, sort="hostname")
     assert by_host == ["alice-laptop", "DB1.example.lan", "jp-lab", "web1", "web2"]
@@ -238,7 +246,7 @@ def test_a_jump_nobody_answers_ends_its_session_and_is_in_the_reports(
             assert "jumpoint" not in text
             assert text["external_key"].text == "BMC0000001275"
         events = [e.get("event_type") for e in session.iter(f"{{{NS_LATER}}}event")]
-        assert events[:2] == ["Session Start", "Session Pinned to Queue"]
+        assert events[0] == "Session Start" and "Session Pinned to Queue" in events
         assert "Conference Owner Changed" in events and events[-1] == "Session End"
     assert "never-logged-pw" not in appliance.log_tail(10**7)
 
@@ -249,12 +257,52 @@ def test_removing_a_client_in_a_live_session_unpins_it(
     box = add_client(appliance, "temp-box", group=jump["servers"])
     alice.send({"type": "jump", "ref": next(refs), "jump_client": box})
     assert alice.until("session")["session"]["customer"]
-    removed = ask(alice, "jump_remove", jump_client=box)
+    ref = next(refs)
+    alice.send({"type": "jump_remove", "ref": ref, "jump_client": box})
+    removed, unpinned = None, None
+    while removed is None or unpinned is None:  # the event may come before the ack or after
+        message = alice.until("ack", "event")
+        if message["type"] == "ack" and message["ref"] == ref:
+            removed = message
+        elif message["type"] == "event" and message["event"]["type"] == "Session Unpinned from Queue":
+            unpinned = message
     assert removed["ok"], removed
-    assert listed(alice, search="temp-box") == []
-    unpinned = alice.event("Session Unpinned from Queue")
     assert dict(unpinned["event"]["data"])["name"] == "Servers"
+    assert listed(alice, search="temp-box") == []
     assert ask(alice, "jump", jump_client=box)["error"] == "You may not jump to that computer."
+
+
+def test_an_admin_may_remove_any_jump_client_but_jumps_only_to_their_own(
+    appliance: RunningAppliance, personas: Personas, jump: dict[str, int]
+) -> None:
+    box = add_client(appliance, "admin-removes-me", group=jump["kiosks"])
+    admin = console_of(appliance, personas, "admin")
+    try:
+        assert ask(admin, "jump", jump_client=box)["error"] == "You may not jump to that computer."
+        assert ask(admin, "jump_remove", jump_client=box)["ok"] is True
+        again = ask(admin, "jump_remove", jump_client=box)  # removed: nothing left to remove
+        assert (again["ok"], again["error"]) == (False, "You may not remove that Jump Client.")
+    finally:
+        admin.send({"type": "logout"})
+        admin.close()
+
+
+def test_moving_a_client_in_a_live_session_logs_both_queues(
+    appliance: RunningAppliance, alice: Console, jump: dict[str, int]
+) -> None:
+    box = add_client(appliance, "move-box", group=jump["servers"])
+    alice.send({"type": "jump", "ref": next(refs), "jump_client": box})
+    lsid = alice.until("session")["session"]["lsid"]
+
+    def move(session: Session) -> list[str]:
+        moved(session, box, session.get(JumpGroup, jump["kiosks"]))
+        found = session.scalars(select(SupportSession).where(SupportSession.lsid == lsid)).one()
+        kinds = select(SessionEvent.event_type).where(SessionEvent.session_id == found.id).order_by(SessionEvent.id)
+        return list(session.scalars(kinds))
+
+    events = appliance.call(move)
+    assert events[-2:] == ["Pinned Session Moved away from Queue", "Pinned Session Moved to Queue"]
+    assert listed(alice, search="move-box") == []  # Kiosks are not hers
 
 
 def script(*lines: str) -> str:
@@ -285,3 +333,52 @@ def test_open_script_offers_the_online_jumpoints_for_a_push(alice: Console) -> N
     (command,) = answer["result"]["commands"]
     assert command["action"] == "push_and_start_local" and command["hostname"] == "pc-12.lab"
     assert [j["name"] for j in command["jumpoints"]] == ["Lab Jumpoint"]
+
+
+# --- with a Jump Client on /ws/jump (tests.jump.jumpclient) ------------------------------------
+
+
+def connected_client(appliance: RunningAppliance, hostname: str, *flags: str) -> tuple[FakeJumpClient, JumpSocket]:
+    installer = appliance.cli_json("jump-installer", "add", "--group", "Servers", *flags)
+    fake = FakeJumpClient(appliance, hostname)
+    fake.install(installer["key"])
+    socket, welcome = fake.connect()
+    assert welcome["type"] == "welcome", welcome
+    return fake, socket
+
+
+def test_a_jump_the_client_starts_is_acked_with_its_session(
+    appliance: RunningAppliance, alice: Console, jump: dict[str, int]
+) -> None:
+    fake, socket = connected_client(appliance, "desk-42", "--no-consent")
+    ref = next(refs)
+    alice.send({"type": "jump", "ref": ref, "jump_client": fake.id})
+    told = socket.next()
+    assert told["type"] == "start_session"
+    assert told["allowed"] == list(CAPABILITIES) and told["rep"] == "Alice Rep"
+    while alice.until("session")["session"]["lsid"] != told["lsid"]:
+        pass  # the console follows the new session (others of hers may change meanwhile)
+    socket.send(Started(request=told["request"]))
+    answer = alice.ack(ref)
+    assert answer["ok"] is True and answer["result"] == {"lsid": told["lsid"]}
+    socket.close()
+
+
+def test_a_client_that_refuses_ends_the_session_and_the_ack_says_why(
+    appliance: RunningAppliance, alice: Console, personas: Personas, client: httpx.Client
+) -> None:
+    fake, socket = connected_client(appliance, "desk-43")  # its group asks the user's consent
+    ref = next(refs)
+    alice.send({"type": "jump", "ref": ref, "jump_client": fake.id})
+    told = socket.next()
+    assert told["allowed"] == []
+    socket.send(Started(request=told["request"], error="the computer is shutting down"))
+    answer = alice.ack(ref)
+    assert (answer["ok"], answer["error"]) == (
+        False,
+        "desk-43 could not start the session: the computer is shutting down",
+    )
+    (session,) = ReportingApi(client).call("SupportSession", personas.admin.params, lsid=told["lsid"])
+    end = [e for e in session.iter(f"{{{NS_LATER}}}event") if e.get("event_type") == "Session End"]
+    assert end and session.find(f"{{{NS_LATER}}}primary_customer").text == "desk-43"
+    socket.close()

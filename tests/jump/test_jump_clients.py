@@ -5,14 +5,19 @@ removal (at connect and while connected), uninstall over HTTP, the connect rate,
 
 from __future__ import annotations
 
+import contextlib
+import json
 import time
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from lifeline_protocol import jump as wire
 from sqlalchemy import update
 from sqlalchemy.orm import Session
+from websockets.exceptions import ConnectionClosed
 
 from lifeline.db.base import utcnow
 from lifeline.jump import actions as jump
@@ -258,7 +263,7 @@ def test_purge_removes_those_not_seen_for_days(appliance: RunningAppliance, inst
 def test_connect_rate(appliance: RunningAppliance, installer: dict[str, Any]) -> None:
     appliance.cli_settled("settings", "set", "jump_connect_rate", "2")
     try:
-        codes = []
+        codes: list[int | None] = []
         for _ in range(6):
             socket = FakeJumpClient(appliance).open()
             try:
@@ -283,3 +288,111 @@ def test_cli_refusals_are_one_line(appliance: RunningAppliance) -> None:
 
 def _assert(condition: bool) -> None:
     assert condition
+
+
+def test_older_clients_are_offered_an_upgrade_throttled(appliance: RunningAppliance, installer: dict[str, Any]) -> None:
+    manifest = Path(__file__).resolve().parents[2] / "build" / "client" / "manifest.json"
+    if not manifest.is_file():
+        pytest.skip("no client build (scripts/install builds it)")
+    version = json.loads(manifest.read_text())["version"]
+    appliance.cli_settled("settings", "set", "jump_upgrade_rate", "1")
+    try:
+        old = [installed(appliance, installer, f"old-{n}") for n in range(2)]
+        offers = []
+        for client in old:
+            client.computer = msgspec.structs.replace(client.computer, client_version="0.0.1")
+            socket, welcome = client.connect()
+            offers.append(welcome["upgrade"])
+            socket.close()
+        first, second = offers
+        assert first is not None and first["version"] == version
+        assert first["url"] == f"/download/client/lifeline-client-{version}-linux-x86_64.pyz"
+        assert len(first["sha256"]) == 64 and first["size"] > 0
+        assert second is None  # one a minute: the next waits for a later connection
+        with appliance.client() as http:
+            assert http.head(first["url"]).status_code == 200
+    finally:
+        appliance.cli_settled("settings", "set", "jump_upgrade_rate", "5")
+
+
+def test_a_flood_of_messages_is_closed(appliance: RunningAppliance, installer: dict[str, Any]) -> None:
+    client = installed(appliance, installer)
+    socket, _ = client.connect()
+    with contextlib.suppress(ConnectionClosed):  # closed while it still sends
+        for _ in range(200):
+            socket.send(wire.Statistics(cpu=1.0))
+    assert socket.close_code()[0] == 4400
+
+
+def test_statistics_of_many_clients_in_one_call(appliance: RunningAppliance, installer: dict[str, Any]) -> None:
+    def make(session: Session) -> list[int]:
+        rows = [JumpClient(public_key=f"bulk-{n}-{time.time()}", name=f"bulk-{n}") for n in range(1200)]
+        session.add_all(rows)
+        session.flush()
+        return [r.id for r in rows]
+
+    ids = appliance.with_session(make)
+    seen_at = utcnow()
+    numbers = {i: wire.Statistics(cpu=float(n % 100), uptime=n) for n, i in enumerate(ids[:1000])}
+    started = time.perf_counter()
+    appliance.call(jump.record_statistics_batch, numbers, seen_at, ids)
+    took = time.perf_counter() - started
+    assert row(appliance, ids[999]).cpu == 99.0 and row(appliance, ids[999]).uptime == 999
+    assert row(appliance, ids[1100]).last_seen_at is not None and row(appliance, ids[1100]).cpu is None
+    assert took < 10, took
+
+
+def test_groups_members_and_removal(appliance: RunningAppliance, installer: dict[str, Any]) -> None:
+    from lifeline.jump.models import JumpGroupMember
+
+    group_id = appliance.call(lambda s: jump.add_group(s, "Kiosks", "", ["admin"], []).id)
+    with pytest.raises(jump.JumpError, match="already exists"):
+        appliance.call(jump.add_group, "kiosks")
+    with pytest.raises(jump.JumpError, match="no team named"):
+        appliance.call(jump.set_members, group_id, ["admin"], ["Nobody's team"])
+    members = appliance.with_session(
+        lambda s: s.query(JumpGroupMember).filter(JumpGroupMember.jump_group_id == group_id).count()
+    )
+    assert members == 1
+    made = appliance.cli_json("jump-installer", "add", "--group", "Kiosks")
+    client = FakeJumpClient(appliance, "kiosk-lobby")
+    client.install(made["key"])
+    socket, _ = client.connect()
+    appliance.call(jump.remove_group, group_id)
+    assert appliance.with_session(lambda s: s.get(JumpClient, client.id)) is None
+    code, seen = socket.close_code(timeout=15)  # gone with its group: told within the process's check
+    assert code == 4403 and [m["type"] for m in seen] == ["uninstall"]
+
+
+def test_clients_of_dead_or_unknown_nodes_go_offline(appliance: RunningAppliance, installer: dict[str, Any]) -> None:
+    client = installed(appliance, installer)
+
+    def strand(session: Session) -> None:
+        session.execute(update(JumpClient).where(JumpClient.id == client.id).values(connected_node="f" * 32))
+
+    appliance.with_session(strand)
+    assert appliance.call(jump.clear_nodes, []) >= 1
+    assert row(appliance, client.id).connected_node is None
+
+
+def test_a_held_socket_set_offline_is_claimed_again(appliance: RunningAppliance, installer: dict[str, Any]) -> None:
+    """A process frozen past the node grace is swept (its Jump Clients offline); once it runs
+    again its sockets are still there, and it says so within its check."""
+    client = installed(appliance, installer)
+    socket, _ = client.connect()
+    eventually(lambda: _assert(row(appliance, client.id).connected_node is not None))
+
+    def swept(session: Session) -> None:
+        session.execute(update(JumpClient).where(JumpClient.id == client.id).values(connected_node=None))
+
+    appliance.with_session(swept)
+    eventually(lambda: _assert(row(appliance, client.id).connected_node is not None), timeout=15)
+    socket.close()
+
+
+def test_no_hello_within_15_seconds_closes_4400(appliance: RunningAppliance) -> None:
+    socket = FakeJumpClient(appliance).open()
+    assert socket.next()["type"] == "challenge"
+    started = time.monotonic()
+    assert socket.close_code(timeout=25)[0] == 4400
+    assert 14 <= time.monotonic() - started < 25

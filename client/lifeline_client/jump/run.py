@@ -13,7 +13,7 @@ import random
 import signal
 import ssl
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,8 @@ from lifeline_protocol.jump import (
     MAX_JUMP_MESSAGE,
     Challenge,
     Hello,
+    PushClient,
+    ShellJump,
     Started,
     StartSession,
     ToJumpClient,
@@ -38,6 +40,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from lifeline_client import __version__, sysinfo
 from lifeline_client.jump import setup, state, stats, upgrade
 from lifeline_client.jump.sessions import Sessions
+from lifeline_client.jumpoint import handlers as jumpoint
 from lifeline_client.start import parse_site
 from lifeline_client.terminal import Terminal
 from lifeline_client.tls import trust
@@ -46,8 +49,9 @@ log = logging.getLogger(__name__)
 
 OPEN_TIMEOUT = 20.0  # seconds to connect and upgrade
 MAX_WAIT = 300.0  # seconds: the longest wait between tries
-SLOW_WAIT = 300.0  # after a hello the appliance refused (4400): try again, but rarely
+SLOW_WAIT = 300.0  # after a refused hello (4400) or a replaced socket (4409): try again, but rarely
 MIN_INTERVAL = 5.0  # seconds: statistics never more often than this, whatever the welcome says
+FIRST_STATISTICS = 2.0  # seconds after the welcome: the first statistics
 
 _decoder = msgspec.json.Decoder(ToJumpClient)
 
@@ -68,10 +72,18 @@ Handler = Callable[["JumpClient", Any], Awaitable[None]]
 async def _start_session(client: JumpClient, message: StartSession) -> None:
     try:
         error = client.sessions.start(message)
-    except Exception as failure:
+    except Exception as failure:  # said to the rep in words, never a traceback
         log.warning("could not start the Jump session %s: %s", message.lsid, failure)
         error = f"the Jump Client could not start the session: {failure}"
-    client.send(Started(request=message.request, error=error[:1000]))
+    if error:
+        client.send(Started(request=message.request, error=error[:1000]))
+        return
+
+    async def answer() -> None:  # `started` once the session's socket is in, without holding the loop
+        said = await client.sessions.connected(message.lsid)
+        client.send(Started(request=message.request, error=said[:1000]))
+
+    client.later(answer())
 
 
 async def _uninstall(client: JumpClient, message: Uninstall) -> None:
@@ -83,6 +95,8 @@ async def _uninstall(client: JumpClient, message: Uninstall) -> None:
 HANDLERS: dict[type[Message], Handler] = {
     StartSession: _start_session,
     Uninstall: _uninstall,
+    ShellJump: jumpoint.on_shell_jump,
+    PushClient: jumpoint.on_push_client,
 }
 
 
@@ -96,10 +110,17 @@ class JumpClient:
         self.sessions = Sessions(self.site, self.context, terminal)
         self.welcome: Welcome | None = None
         self._ws: ClientConnection | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
 
     @property
     def url(self) -> str:
         return f"wss://{self.site.host}:{self.site.port}/ws/jump"
+
+    def later(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run `work` beside the socket (a handler's slow part); kept until done."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def send(self, message: Message) -> None:
         ws = self._ws
@@ -134,6 +155,10 @@ class JumpClient:
                         log.warning(
                             "the appliance refused this Jump Client's hello: %s", ws.close_reason or "bad hello"
                         )
+                        slow = True
+                    elif code == CloseCode.REPLACED:
+                        # Another process runs this same installation: do not take turns with it.
+                        log.warning("another process of this installation connected (4409); trying again later")
                         slow = True
                     elif code == CloseCode.TRY_AGAIN_LATER:
                         log.info("the appliance is busy (1013): trying again later")
@@ -200,7 +225,9 @@ class JumpClient:
         interval = max(MIN_INTERVAL, welcome.interval) if wanted else None
         if "cpu" in wanted:
             stats.prime_cpu()
-        due = time.monotonic() + (interval or 0)
+        # The first soon after connecting (the Jump list shows the computer at once), CPU
+        # measured over those seconds; then every interval.
+        due = time.monotonic() + min(interval or 0, FIRST_STATISTICS)
         while True:
             timeout = None if interval is None else max(0.0, due - time.monotonic())
             try:
@@ -208,7 +235,11 @@ class JumpClient:
             except TimeoutError:
                 assert interval is not None
                 due = time.monotonic() + interval
-                gathered = await asyncio.to_thread(stats.gather, wanted)
+                try:
+                    gathered = await asyncio.to_thread(stats.gather, wanted)
+                except Exception as error:  # a statistic that cannot be read this time: none sent
+                    log.warning("could not gather the statistics: %s", error)
+                    continue
                 await ws.send(encode(gathered).decode())
                 continue
             except ConnectionClosed:
@@ -222,7 +253,12 @@ class JumpClient:
             if handler is None:
                 log.warning("the appliance sent %s, which this Jump Client does not handle", type(message).__name__)
                 continue
-            await handler(self, message)
+            try:
+                await handler(self, message)
+            except Removed:
+                raise
+            except Exception as error:  # one message's failure never ends the Jump Client
+                log.warning("handling %s failed: %s", type(message).__name__, error)
 
     def _removed(self, reason: str) -> str:
         said = setup.remove_local(self.folder, itself=True)
@@ -243,6 +279,7 @@ async def run(folder: Path) -> str:
     stopped = loop.create_task(stop.wait())
     await asyncio.wait({main, stopped}, return_when=asyncio.FIRST_COMPLETED)
     await client.sessions.stop()
+    await jumpoint.stop()
     if main.done():
         stopped.cancel()
         return main.result()

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from lifeline_client.errors import ClientError
+from lifeline_client.jump import state
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,7 @@ def _xml(text: str) -> str:
 
 def launchd_plist(folder: Path, name: str) -> str:
     arguments = "\n".join(f"        <string>{_xml(word)}</string>" for word in command(folder))
-    log_file = _xml(str(folder.resolve() / "jump.log"))
+    log_file = _xml(str(folder.resolve() / state.LOG))
     return f"""\
 <?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">

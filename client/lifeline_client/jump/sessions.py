@@ -22,6 +22,7 @@ from lifeline_client.terminal import Terminal
 log = logging.getLogger(__name__)
 
 MAX_SESSIONS = 16  # Jumps served at once; more are refused in words
+CONNECT_SECONDS = 10.0  # for a Jump's session socket to be welcomed before `started` says it failed
 NOBODY = "nobody at this computer can allow it"
 
 
@@ -33,6 +34,7 @@ class Sessions:
         self.context = context
         self.terminal = terminal
         self.running: dict[str, tuple[ClientSocket, asyncio.Task[Any]]] = {}
+        self.last_words: dict[str, str] = {}  # why a session's socket stopped, until read
         terminal.on_answer = self._answered
 
     def start(self, message: StartSession) -> str:
@@ -83,12 +85,35 @@ class Sessions:
                 socket.decide(capability, allowed, answered_here=True)
                 return
 
+    async def connected(self, lsid: str) -> str:
+        """Once the Jump's session socket is welcomed: "", else why not, in words (and the
+        socket is stopped: the appliance ends the session)."""
+        running = self.running.get(lsid)
+        if running is None:
+            return "the session could not be started"
+        socket, task = running
+        welcomed = asyncio.ensure_future(socket.connected.wait())
+        try:
+            await asyncio.wait({welcomed, task}, timeout=CONNECT_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            welcomed.cancel()
+        if socket.connected.is_set():
+            return ""
+        if task.done():
+            return f"the session's connection ended at once: {self.last_words.pop(lsid, 'no reason given')}"
+        await socket.stop()
+        task.cancel()
+        return f"could not connect to the session within {CONNECT_SECONDS:.0f} seconds"
+
     async def _serve(self, message: StartSession, socket: ClientSocket) -> None:
         try:
             word = await socket.run()
             log.warning("session %s: %s", message.lsid, word)
         except Exception as error:  # one session's failure never ends the Jump Client
+            word = str(error)
             log.warning("session %s ended: %s", message.lsid, error)
+        else:
+            self.last_words[message.lsid] = word
         finally:
             await socket.stop()
             self.running.pop(message.lsid, None)

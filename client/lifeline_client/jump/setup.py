@@ -85,7 +85,7 @@ def install(url: str, key: str, folder: Path, *, ca: Path | None, pin: Path | No
             installation = state.Installation(
                 origin=site.origin,
                 id=int(answer["id"]),
-                name=name.strip()[:255] or str(answer.get("name") or computer.hostname),
+                name=str(answer.get("name") or name.strip()[:255] or computer.hostname),
                 mode=str(answer.get("mode") or "jump_client"),
                 version=__version__,
             )
@@ -97,6 +97,8 @@ def install(url: str, key: str, folder: Path, *, ca: Path | None, pin: Path | No
             certificate.unlink(missing_ok=True)
         raise
     said = f"Installed Jump Client {installation.id} ({installation.name}) for {site.origin} in {folder}."
+    if name.strip() and installation.name != name.strip()[:255]:
+        said += f"\nThe appliance lists it as {installation.name!r}, not {name.strip()!r}: rename it in the Jump list."
     if as_service:
         _, how = service.install(folder)
         said += "\n" + how

@@ -18,6 +18,7 @@ from lifeline_client.errors import ClientError
 STATE = "jump.json"
 KEY = "key.pem"
 CERT = "appliance.pem"
+LOG = "jump.log"  # launchd's standard error, on macOS
 MAX_STATE = 64 * 1024  # bytes of jump.json read; larger is not ours
 
 
@@ -107,7 +108,7 @@ def load(folder: Path) -> tuple[Installation, Ed25519PrivateKey]:
 def remove(folder: Path) -> list[str]:
     """Delete the installation's files (not the folder's other contents); what was removed."""
     gone = []
-    for name in (STATE, KEY, CERT, STATE + ".new"):
+    for name in (STATE, KEY, CERT, STATE + ".new", LOG):
         with contextlib.suppress(FileNotFoundError):
             (folder / name).unlink()
             gone.append(name)

@@ -55,6 +55,14 @@ def fetch(site: Site, context: ssl.SSLContext, offer: Upgrade) -> bytes:
     return data
 
 
+def _sha256(program: Path) -> str:
+    digest = hashlib.sha256()
+    with program.open("rb") as file:
+        for block in iter(lambda: file.read(1024 * 1024), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def replace(program: Path, data: bytes) -> None:
     """Written beside the running file and renamed over it: never half a program."""
     fresh = program.with_name(program.name + ".new")
@@ -75,6 +83,9 @@ async def maybe_upgrade(site: Site, context: ssl.SSLContext, offer: Upgrade) -> 
             offer.version,
             __version__,
         )
+        return
+    if await asyncio.to_thread(_sha256, program) == offer.sha256.lower():
+        log.info("the upgrade offered (%s) is the program running already", offer.version)
         return
     try:
         data = await asyncio.to_thread(fetch, site, context, offer)

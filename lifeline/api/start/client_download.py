@@ -12,7 +12,7 @@ import os
 from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 
 from lifeline.appliance.client_downloads import ClientDownloads
 
@@ -54,3 +54,25 @@ def client_download_endpoint(downloads: ClientDownloads) -> Callable[[Request], 
         )
 
     return client_download
+
+
+def client_manifest_endpoint(downloads: ClientDownloads) -> Callable[[Request], Awaitable[Response]]:
+    """`GET /download/client/manifest.json`: the zipapps of the build, per platform, and the
+    appliance's certificate, for a Jumpoint that pushes the client to a host (the launchers
+    carry the same in their text). 404 when no client was built."""
+
+    async def client_manifest(request: Request) -> Response:
+        build = downloads.build()
+        if build is None:
+            return not_found(request)
+        body = {
+            "version": build.version,
+            "zipapps": {
+                platform: {"name": a.name, "sha256": a.sha256, "size": a.size, "pythons": list(a.pythons)}
+                for platform, a in build.zipapps.items()
+            },
+            "pin": {"pem": build.pin.pem, "tag": build.pin.tag},
+        }
+        return JSONResponse(body, headers={"cache-control": "no-cache", "x-content-type-options": "nosniff"})
+
+    return client_manifest

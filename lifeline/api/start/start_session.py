@@ -24,7 +24,7 @@ from starlette.routing import BaseRoute, Route
 from lifeline.api.errors import ApiError
 from lifeline.api.params import prefixed
 from lifeline.api.request import read_api_request
-from lifeline.api.start.client_download import client_download_endpoint
+from lifeline.api.start.client_download import client_download_endpoint, client_manifest_endpoint
 from lifeline.api.start.context import Starts
 from lifeline.api.start.launchers import Launcher, Platform, launcher_for, platform_from_param, platform_from_user_agent
 from lifeline.appliance.urls import public_base_url
@@ -380,5 +380,7 @@ def start_routes(starts: Starts) -> list[BaseRoute]:
     return [
         Route("/api/start_session", start_session, methods=["GET", "POST", "HEAD"]),
         Route("/api/start_session.ns", start_session, methods=["GET", "POST", "HEAD"]),
+        # Before {name}: the manifest is no download of its own (Jumpoints read it to push).
+        Route("/download/client/manifest.json", client_manifest_endpoint(starts.client), methods=["GET", "HEAD"]),
         Route("/download/client/{name}", client_download_endpoint(starts.client), methods=["GET", "HEAD"]),
     ]

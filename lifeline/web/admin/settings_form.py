@@ -43,11 +43,11 @@ LABELS = {
     "backup_schedule_keep": "Backups to keep",
     "backup_schedule_password": "Backup password",
     "restore_upload_max_mb": "Largest backup to restore from a file (MB)",
-    "jump_statistics": "Statistics every Jump Client sends (console_user, cpu, disk, uptime, thumbnail)",
-    "jump_statistics_interval": "Seconds between a Jump Client's statistics",
-    "jump_connect_rate": "New Jump Client connections a second, per appliance process",
-    "jump_offline_days": "Remove Jump Clients offline for this many days (0: never)",
-    "jump_upgrade_rate": "Jump Clients told to upgrade themselves, per minute",
+    "jump_connect_rate": "Jump Clients: new connections taken a second",
+    "jump_statistics": "Jump Clients: statistics collected",
+    "jump_statistics_interval": "Jump Clients: seconds between statistics",
+    "jump_upgrade_rate": "Jump Clients: upgrades offered a minute",
+    "jump_offline_days": "Jump Clients: remove those not seen for (days; 0: never)",
 }
 
 
