@@ -41,6 +41,7 @@ import random
 import resource
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -502,7 +503,8 @@ async def real_one_online(console: Console, timeout: float = READY_TIMEOUT) -> d
     """The real Jump Client in the rep's list, once online: the one not named bench-NNNNN."""
     deadline = time.perf_counter() + timeout
     while time.perf_counter() < deadline:
-        listed = await console.request({"type": "jump_list", "search": "", "online": True, "sort": "hostname"})
+        wanted = {"type": "jump_list", "search": socket.gethostname(), "online": True, "sort": "hostname"}
+        listed = await console.request(wanted)
         for item in listed["items"]:
             if not item["hostname"].startswith("bench-"):
                 return dict(item)
