@@ -185,9 +185,10 @@ def install(
     computer: Computer,
     origin: str,
     public_ip: str = "",
+    name: str = "",
 ) -> JumpClient:
     """Redeem an installer key: a new installation with that public key, listed where the
-    installer says. The signature proves the caller holds the key's private half."""
+    installer says (under `name` when the installing admin gave one). The signature proves the caller holds the key's private half."""
     installer = session.scalars(
         select(JumpInstaller).where(JumpInstaller.key_sha256 == key_sha256(installer_key))
     ).first()
@@ -209,7 +210,7 @@ def install(
         jump_group_id=installer.jump_group_id,
         personal_user_id=installer.personal_user_id,
         public_site_id=installer.public_site_id,
-        name=(installer.name if installer.mode == JumpMode.JUMPOINT.value else "") or computer.hostname[:255],
+        name=(name or (installer.name if installer.mode == JumpMode.JUMPOINT.value else "") or computer.hostname)[:255],
         comments=installer.comments,
         tag=installer.tag,
         consent_required=installer.consent_required,

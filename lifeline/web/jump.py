@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from lifeline_protocol.computer import Computer
@@ -31,6 +31,7 @@ class InstallBody(msgspec.Struct, kw_only=True):
     public_key: str
     signature: str
     computer: Computer
+    name: Annotated[str, msgspec.Meta(max_length=255)] = ""  # `jump install --name`: listed under it
 
 
 class UninstallBody(msgspec.Struct, kw_only=True):
@@ -87,6 +88,7 @@ def jump_endpoints(web: Web) -> tuple[Callable[[Request], Awaitable[Response]], 
             public_key=body.public_key,
             signature=body.signature,
             computer=body.computer,
+            name=body.name.strip(),
             origin=origin_of(request),
             public_ip=client_address(request),
         )

@@ -2,7 +2,7 @@
 `/ws/jump`, trusting only DIR/appliance.pem: challenge, hello, welcome, then statistics at
 the asked interval and the appliance's messages, each handled by HANDLERS (a Jumpoint adds
 its own there). After any drop it comes back after a random wait (full jitter, growing to
-300 s); removed (4403 or `uninstall`), it uninstalls itself and exits 0."""
+30 s); removed (4403 or `uninstall`), it uninstalls itself and exits 0."""
 
 from __future__ import annotations
 
@@ -48,7 +48,10 @@ from lifeline_client.tls import trust
 log = logging.getLogger(__name__)
 
 OPEN_TIMEOUT = 20.0  # seconds to connect and upgrade
-MAX_WAIT = 300.0  # seconds: the longest wait between tries
+# Seconds: the longest wait between tries. Short enough that a fleet is back soon after an
+# outage (the appliance's connect rate, not this, spreads a storm); long enough that a dead
+# appliance sees each client only every 15 s on average.
+MAX_WAIT = 30.0
 SLOW_WAIT = 300.0  # after a refused hello (4400) or a replaced socket (4409): try again, but rarely
 MIN_INTERVAL = 5.0  # seconds: statistics never more often than this, whatever the welcome says
 FIRST_STATISTICS = 2.0  # seconds after the welcome: the first statistics
@@ -61,7 +64,7 @@ class Removed(Exception):
 
 
 def full_jitter(attempt: int) -> float:
-    """Seconds to wait before try `attempt` (from 0): uniform(0, min(300, 2**attempt)), so
+    """Seconds to wait before try `attempt` (from 0): uniform(0, min(30, 2**attempt)), so
     thousands of clients dropped together come back spread out."""
     return random.uniform(0.0, min(MAX_WAIT, 2.0 ** min(attempt, 16)))
 
