@@ -202,8 +202,8 @@ class Generator:
             except websockets.ConnectionClosed as closed:
                 if closed.rcvd is not None and closed.rcvd.code == 1013:
                     self.refused += 1
-            except (OSError, TimeoutError, ConnectionError, json.JSONDecodeError):
-                pass
+            except (OSError, TimeoutError, websockets.WebSocketException, ValueError, KeyError):
+                pass  # refused while the appliance restarts, an HTTP error instead of the upgrade, ...
             if welcomed:
                 self.up -= 1
             await asyncio.sleep(full_jitter(attempt))  # the real Jump Client's own wait
@@ -535,83 +535,86 @@ async def load(args: argparse.Namespace, appliance: Appliance, tmp: Path, client
     figures["idle_rss"] = rss_mb(pid)[0]
     generators = Generators(args, appliance.base, clients)
     await generators.start()
-    figures["connect"] = await generators.all_up(timeout=clients / args.rate * 3 + 120)
-    print(f"{clients} Jump Clients connected in {figures['connect']:.1f}s", flush=True)
-    await asyncio.sleep(2)
-    figures["connected_rss"] = rss_mb(pid)[0]
+    try:
+        figures["connect"] = await generators.all_up(timeout=clients / args.rate * 3 + 120)
+        print(f"{clients} Jump Clients connected in {figures['connect']:.1f}s", flush=True)
+        await asyncio.sleep(2)
+        figures["connected_rss"] = rss_mb(pid)[0]
 
-    before, own_before, started = cpu_seconds(pid), generators.cpu(), time.perf_counter()
-    await asyncio.sleep(args.rest)
-    elapsed = time.perf_counter() - started
-    figures["rest_cpu"] = (cpu_seconds(pid) - before) / elapsed
-    figures["generators_cpu"] = (generators.cpu() - own_before) / elapsed
-    print(f"rest measured over {args.rest}s", flush=True)
+        before, own_before, started = cpu_seconds(pid), generators.cpu(), time.perf_counter()
+        await asyncio.sleep(args.rest)
+        elapsed = time.perf_counter() - started
+        figures["rest_cpu"] = (cpu_seconds(pid) - before) / elapsed
+        figures["generators_cpu"] = (generators.cpu() - own_before) / elapsed
+        print(f"rest measured over {args.rest}s", flush=True)
 
-    console = await Console.open(appliance.base)
-    times, pings, totals = [], [], []
-    for search in searches(clients, args.searches):
-        started = time.perf_counter()
-        listed = await console.request(search)
-        times.append(time.perf_counter() - started)
-        totals.append(listed["total"])
-        pings.append(await console.ping())
-        await asyncio.sleep(PACE)
-    print(f"{len(times)} searches done", flush=True)
-
-    jump_client = real_jump_client(appliance, tmp) if args.real_client else None
-    prompt = None
-    if jump_client is not None:
-        item = await real_one_online(console)
-        prompt = await jump_to_prompt(console, item)
-        print(f"jumped to {item['hostname']}: prompt in {prompt:.2f}s", flush=True)
-    await console.close()
-
-    appliance.kill()
-    killed = time.perf_counter()
-    await generators.all_down(timeout=30)
-    pid = appliance.start()
-    restarted = time.perf_counter() - killed
-    figures["storm"] = await generators.all_up(timeout=clients / args.rate * 3 + 600)
-    back = time.perf_counter() - killed
-    if jump_client is not None:
         console = await Console.open(appliance.base)
-        await real_one_online(console)
-        real_back = time.perf_counter() - killed
-        await console.close()
-    figures["storm_rss"], figures["peak_rss"] = rss_mb(pid)
-    refused = sum(generators.refused)
-    await generators.stop()
-    if jump_client is not None:
-        jump_client.kill()
-        jump_client.wait()
+        times, pings, totals = [], [], []
+        for search in searches(clients, args.searches):
+            started = time.perf_counter()
+            listed = await console.request(search)
+            times.append(time.perf_counter() - started)
+            totals.append(listed["total"])
+            pings.append(await console.ping())
+            await asyncio.sleep(PACE)
+        print(f"{len(times)} searches done", flush=True)
 
-    print()
-    print(f"one appliance process, SQLite; {clients} Jump Clients from {args.generators} generator processes")
-    per = (figures["connected_rss"] - figures["idle_rss"]) * 1024 / clients
-    print(
-        f"  memory: idle {figures['idle_rss']:.0f} MB, with {clients} Jump Clients {figures['connected_rss']:.0f} MB "
-        f"({per:.1f} KB each; aim: under 2048 MB in all), after the storm {figures['storm_rss']:.0f} MB"
-    )
-    print(
-        f"  at rest (statistics every {args.interval}s, pings): appliance {figures['rest_cpu'] * 100:.1f}% of a core; "
-        f"the generators {figures['generators_cpu'] * 100:.0f}% (on {os.cpu_count()} cores)"
-    )
-    print(
-        f"  Jump list search over {clients}: {len(times)} searches, p50 {ms(statistics.median(times))}, "
-        f"p99 {ms(percentile(times, 0.99))} (aim: p99 under 100 ms), matches {min(totals)}-{max(totals)}; "
-        f"baseline, the console's ping on the same socket: p50 {ms(statistics.median(pings))}, "
-        f"p99 {ms(percentile(pings, 0.99))}; search/ping p99 {percentile(times, 0.99) / percentile(pings, 0.99):.1f}"
-    )
-    if prompt is not None:
-        print(f"  Jump to a shell prompt on a real Jump Client: {prompt:.2f}s (aim: under 2 s)")
-    floor = clients / args.rate
-    print(
-        f"  reconnect storm after kill -9: all {clients} back {figures['storm']:.1f}s after the restart answered "
-        f"({back:.1f}s after the kill; the restart took {restarted:.1f}s), against {floor:.1f}s that a connect rate of {args.rate}/s allows "
-        f"({figures['storm'] / floor:.2f} of it); {refused} connects told to try again later (1013)"
-    )
-    if jump_client is not None:
-        print(f"  the real Jump Client back {real_back:.1f}s after the kill")
+        jump_client = real_jump_client(appliance, tmp) if args.real_client else None
+        prompt = None
+        if jump_client is not None:
+            item = await real_one_online(console)
+            prompt = await jump_to_prompt(console, item)
+            print(f"jumped to {item['hostname']}: prompt in {prompt:.2f}s", flush=True)
+        await console.close()
+
+        appliance.kill()
+        killed = time.perf_counter()
+        await generators.all_down(timeout=30)
+        pid = appliance.start()
+        restarted = time.perf_counter() - killed
+        figures["storm"] = await generators.all_up(timeout=clients / args.rate * 3 + 600)
+        back = time.perf_counter() - killed
+        if jump_client is not None:
+            console = await Console.open(appliance.base)
+            await real_one_online(console)
+            real_back = time.perf_counter() - killed
+            await console.close()
+        figures["storm_rss"], figures["peak_rss"] = rss_mb(pid)
+        refused = sum(generators.refused)
+        await generators.stop()
+        if jump_client is not None:
+            jump_client.kill()
+            jump_client.wait()
+
+        print()
+        print(f"one appliance process, SQLite; {clients} Jump Clients from {args.generators} generator processes")
+        per = (figures["connected_rss"] - figures["idle_rss"]) * 1024 / clients
+        print(
+            f"  memory: idle {figures['idle_rss']:.0f} MB, with {clients} Jump Clients {figures['connected_rss']:.0f} MB "
+            f"({per:.1f} KB each; aim: under 2048 MB in all), after the storm {figures['storm_rss']:.0f} MB"
+        )
+        print(
+            f"  at rest (statistics every {args.interval}s, pings): appliance {figures['rest_cpu'] * 100:.1f}% of a core; "
+            f"the generators {figures['generators_cpu'] * 100:.0f}% (on {os.cpu_count()} cores)"
+        )
+        print(
+            f"  Jump list search over {clients}: {len(times)} searches, p50 {ms(statistics.median(times))}, "
+            f"p99 {ms(percentile(times, 0.99))} (aim: p99 under 100 ms), matches {min(totals)}-{max(totals)}; "
+            f"baseline, the console's ping on the same socket: p50 {ms(statistics.median(pings))}, "
+            f"p99 {ms(percentile(pings, 0.99))}; search/ping p99 {percentile(times, 0.99) / percentile(pings, 0.99):.1f}"
+        )
+        if prompt is not None:
+            print(f"  Jump to a shell prompt on a real Jump Client: {prompt:.2f}s (aim: under 2 s)")
+        floor = clients / args.rate
+        print(
+            f"  reconnect storm after kill -9: all {clients} back {figures['storm']:.1f}s after the restart answered "
+            f"({back:.1f}s after the kill; the restart took {restarted:.1f}s), against {floor:.1f}s that a connect rate of {args.rate}/s allows "
+            f"({figures['storm'] / floor:.2f} of it); {refused} connects told to try again later (1013)"
+        )
+        if jump_client is not None:
+            print(f"  the real Jump Client back {real_back:.1f}s after the kill")
+    finally:
+        await generators.stop()
 
 
 def main() -> None:
