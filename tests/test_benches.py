@@ -49,7 +49,7 @@ def test_every_bench_has_a_test() -> None:
     tested = {
         "client",
         "command_api",
-        "jump_sockets",
+        "jump",
         "live_sessions",
         "protocol_codec",
         "reporting",
@@ -66,9 +66,27 @@ def test_command_api_bench_prints_its_ratios() -> None:
         assert re.search(rf"{re.escape(action)} .* req/s  \(\d\.\d\d of bare ASGI at \d+ req/s\)", out), out
 
 
-def test_jump_sockets_bench_prints_memory_per_socket() -> None:
-    out = run_bench("jump_sockets", "--clients", "20", "--quiet", "1")
-    assert re.search(r"20 connected in .* KB a socket", out, re.S), out
+def test_jump_bench_prints_memory_search_jump_and_storm() -> None:
+    out = run_bench(
+        "jump",
+        "--clients",
+        "40",
+        "--generators",
+        "2",
+        "--rate",
+        "40",
+        "--interval",
+        "5",
+        "--rest",
+        "1",
+        "--searches",
+        "16",
+    )
+    assert re.search(r"memory: idle \d+ MB, with 40 Jump Clients \d+ MB", out), out
+    assert re.search(r"Jump list search over 40: 16 searches, p50 [\d.]+ ms, p99 [\d.]+ ms", out), out
+    assert re.search(r"Jump to a shell prompt on a real Jump Client: [\d.]+s", out), out
+    assert re.search(r"all 40 back [\d.]+s after the restart answered", out), out
+    assert "the real Jump Client back" in out, out
 
 
 def test_live_sessions_bench_prints_its_round_trips() -> None:
