@@ -405,10 +405,9 @@ def test_the_client_download_has_a_type_a_length_and_caching_by_version(
 @pytest.mark.parametrize(
     "path",
     [
-        "/download/client/manifest.json",
         "/download/client/..%2Fmanifest.json",
         "/download/client/%2e%2e%2f%2e%2e%2ftls%2fappliance.key",
-        "/download/client/../client/manifest.json",
+        "/download/client/../client/../../tls/appliance.key",
         "/download/client/" + LINUX_CLIENT + "%00",
         "/download/client/" + LINUX_CLIENT + "%2F..%2F..%2Ftls%2Fappliance.key",
         "/download/client/lifeline-client-0.1.0-linux-x86_64.pyz.part",
@@ -427,6 +426,19 @@ def test_the_client_download_refuses_path_tricks(appliance: RunningAppliance, pa
     assert response.status_code in (404, 400, 414), (path, response.status_code)
     assert key_pem not in response.content and b"PRIVATE KEY" not in response.content
     assert b"artifacts" not in response.content
+
+
+def test_the_manifest_served_is_the_public_one(appliance: RunningAppliance) -> None:
+    """A Jumpoint reads /download/client/manifest.json to push the client: the appliance
+    writes it from the build's manifest, with what a download needs and nothing else."""
+    with appliance.client() as client:
+        response = client.get("/download/client/manifest.json")
+    if response.status_code == 404:
+        pytest.skip("no client build (scripts/build_client.py)")
+    served = response.json()
+    assert set(served) == {"version", "zipapps", "pin"}
+    assert LINUX_CLIENT in {entry["name"] for entry in served["zipapps"].values()}
+    assert b"artifacts" not in response.content and b"PRIVATE KEY" not in response.content
 
 
 def test_dot_dot_sent_as_is_reaches_nothing(appliance: RunningAppliance, tmp_path: Path) -> None:
