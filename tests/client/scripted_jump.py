@@ -10,14 +10,18 @@ import asyncio
 import base64
 import contextlib
 import hashlib
+import os
 import queue
 import secrets
 import shutil
+import subprocess
+from collections.abc import Iterator
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
 import msgspec
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from lifeline_client.jump import state
 from lifeline_protocol import encode
@@ -27,7 +31,7 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from tests.client.scripted import Certificate, ScriptedAppliance
+from tests.client.scripted import CLIENT, Certificate, ScriptedAppliance, make_certificate
 
 _from_client = msgspec.json.Decoder(FromJumpClient)
 _to_client = msgspec.json.Decoder(ToJumpClient)
@@ -115,3 +119,45 @@ class ScriptedJump(ScriptedAppliance):
     def serve(self, path: str, data: bytes) -> str:
         self.files[path] = data
         return hashlib.sha256(data).hexdigest()
+
+
+# --- what the tests of `jump run` against it share ----------------------------------------------
+
+
+@pytest.fixture
+def certificate(tmp_path: Path) -> Certificate:
+    return make_certificate(tmp_path / "tls")
+
+
+@pytest.fixture
+def appliance(certificate: Certificate) -> Iterator[ScriptedJump]:
+    scripted = ScriptedJump(certificate)
+    yield scripted
+    scripted.close()
+
+
+def jump_run(folder: Path, *program: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    env = env or {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    return subprocess.Popen(
+        [*(program or [str(CLIENT)]), "jump", "run", "--dir", str(folder)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def finish(process: subprocess.Popen[str], timeout: float = 30) -> tuple[int, str, str]:
+    try:
+        out, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, err = process.communicate()
+    return process.returncode, out, err
+
+
+def stop(process: subprocess.Popen[str]) -> str:
+    if process.poll() is None:
+        process.terminate()
+    return finish(process, 15)[2]

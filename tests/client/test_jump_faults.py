@@ -15,7 +15,6 @@ import subprocess
 import threading
 import time
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,52 +23,13 @@ from lifeline_protocol import client as wire
 from lifeline_protocol.common import Who
 from lifeline_protocol.jump import MAX_THUMBNAIL, Started, StartSession, Statistics, Uninstall, Upgrade, Welcome
 
-from tests.client.scripted import CLIENT, Certificate, make_certificate
-from tests.client.scripted_jump import ScriptedJump, install
+from tests.client.scripted import CLIENT, Certificate
+from tests.client.scripted_jump import ScriptedJump, appliance, certificate, finish, install, jump_run, stop
 from tests.support.xvfb import Display, xvfb
 
-__all__ = ["xvfb"]  # the fixture, used by name below
+__all__ = ["appliance", "certificate", "xvfb"]  # the fixtures, used by name below
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def certificate(tmp_path: Path) -> Certificate:
-    return make_certificate(tmp_path / "tls")
-
-
-@pytest.fixture
-def appliance(certificate: Certificate) -> Iterator[ScriptedJump]:
-    scripted = ScriptedJump(certificate)
-    yield scripted
-    scripted.close()
-
-
-def jump_run(folder: Path, *program: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    env = env or {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    return subprocess.Popen(
-        [*(program or [str(CLIENT)]), "jump", "run", "--dir", str(folder)],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-
-
-def finish(process: subprocess.Popen[str], timeout: float = 30) -> tuple[int, str, str]:
-    try:
-        out, err = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        out, err = process.communicate()
-    return process.returncode, out, err
-
-
-def stop(process: subprocess.Popen[str]) -> str:
-    if process.poll() is None:
-        process.terminate()
-    return finish(process, 15)[2]
 
 
 def test_full_jitter_stays_within_its_cap() -> None:

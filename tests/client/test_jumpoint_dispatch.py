@@ -4,28 +4,15 @@ credentials it was sent."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from lifeline_client.jumpoint.handlers import NOT_A_JUMPOINT
 from lifeline_protocol.jump import PushClient, ShellJump, Started
 
-from tests.client.scripted import Certificate, make_certificate
-from tests.client.scripted_jump import ScriptedJump, install
-from tests.client.test_jump_faults import jump_run, stop
+from tests.client.scripted import Certificate
+from tests.client.scripted_jump import ScriptedJump, appliance, certificate, install, jump_run, stop
 
-
-@pytest.fixture
-def certificate(tmp_path: Path) -> Certificate:
-    return make_certificate(tmp_path / "tls")
-
-
-@pytest.fixture
-def appliance(certificate: Certificate) -> Iterator[ScriptedJump]:
-    scripted = ScriptedJump(certificate)
-    yield scripted
-    scripted.close()
+__all__ = ["appliance", "certificate"]  # the fixtures, used by name below
 
 
 def test_a_jump_client_refuses_what_only_a_jumpoint_does(
