@@ -19,6 +19,7 @@ from lifeline.presence.tokens import resume_token_sha256
 from lifeline.realtime.computer_events import ClientReplaced
 from lifeline.realtime.computer_link import SHELL_LOCK_SECONDS, ClientPeer, Link
 from lifeline.realtime.computers import Computers
+from lifeline.realtime.follow import appliances
 from lifeline.realtime.screens import Screens
 from lifeline.realtime.socket import DONE, Done, receive_message, run_peer
 from lifeline.recordings.store import RecordingStore
@@ -77,6 +78,7 @@ class ClientSocket:
                 shells={str(shell.shell): shell.sequence for shell in shells},
                 system_info=joined.system_info_wanted,
                 server_time=time.time(),
+                appliances=appliances(self.runtime),
                 version=VERSION,
             )
         )

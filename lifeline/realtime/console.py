@@ -27,6 +27,7 @@ from lifeline.presence import actions as presence
 from lifeline.presence.models import ClientConnection, ClientInfo
 from lifeline.presence.queries import live_rep_connection
 from lifeline.realtime.computers import COMPUTER_REQUESTS, Computers
+from lifeline.realtime.follow import appliances
 from lifeline.realtime.hub import ConsolePeer, Hub
 from lifeline.realtime.jump_console import JumpConsole
 from lifeline.realtime.presenter_screen import PresenterScreens
@@ -141,6 +142,7 @@ class ConsoleSocket:
                 reps=[wire.Rep(id=r.id, name=r.display_name, sessions=r.support_session_count) for r in reps],
                 survey=survey,
                 server_time=time.time(),
+                appliances=appliances(self.runtime),
                 version=VERSION,
             )
         )

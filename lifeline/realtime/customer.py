@@ -21,6 +21,7 @@ from lifeline.presence.models import ClientConnection, ClientKind, ConnectionSta
 from lifeline.presence.tokens import resume_token_sha256
 from lifeline.realtime.computer_events import ComputerWanted, ConsentFromPage
 from lifeline.realtime.computers import NOT_CONNECTED, Computers
+from lifeline.realtime.follow import appliances
 from lifeline.realtime.hub import CUSTOMER_EVENTS, CustomerPeer, Hub, customer_view
 from lifeline.realtime.screen_events import PageAttached
 from lifeline.realtime.screens import Screens
@@ -139,6 +140,7 @@ class CustomerSocket:
                 survey=attached.survey,
                 survey_done=attached.survey_done,
                 server_time=time.time(),
+                appliances=appliances(self.runtime),
                 version=VERSION,
             )
         )

@@ -31,6 +31,7 @@ from lifeline.jobs import Job, Reach
 from lifeline.jump import actions as jump
 from lifeline.jump import keys
 from lifeline.jump.live import JumpAnswered, JumpCommand, JumpRevoked
+from lifeline.realtime.follow import appliances
 from lifeline.runtime import Runtime
 
 log = logging.getLogger("lifeline.realtime")
@@ -253,6 +254,7 @@ class JumpSockets:
                     statistics=statistics,  # checked against STATISTICS
                     interval=float(settings["jump_statistics_interval"]),
                     upgrade=self._upgrade(joined, int(settings["jump_upgrade_rate"])),
+                    appliances=appliances(self.runtime),
                     version=VERSION,
                 )
             ).decode()

@@ -12,6 +12,7 @@ from lifeline.realtime.client import ClientSocket
 from lifeline.realtime.computers import Computers
 from lifeline.realtime.console import ConsoleSocket
 from lifeline.realtime.customer import CustomerSocket
+from lifeline.realtime.follow import primary_only
 from lifeline.realtime.hub import Hub
 from lifeline.realtime.jump import JumpSockets
 from lifeline.realtime.presenter_screen import PresenterScreens
@@ -30,10 +31,14 @@ def realtime_routes(runtime: Runtime, hub: Hub, auth: WebAuth) -> list[BaseRoute
     hub.more_jobs.extend(jump.jobs())
     hub.on_stop.append(jump.stop)
     hub.on_replaced.append(lambda: jump.close_all(CloseCode.RESTART))
+    # A failover backup refuses them all (4421): its clients and consoles go to the primary.
     return [
-        WebSocketRoute("/ws/console", ConsoleSocket(runtime, hub, auth, computers, screens, presenter).serve),
-        WebSocketRoute("/ws/customer", CustomerSocket(runtime, hub, computers, screens).serve),
-        WebSocketRoute("/ws/client", ClientSocket(runtime, computers, screens).serve),
-        WebSocketRoute("/ws/attendee", AttendeeSocket(runtime, hub, screens).serve),
-        WebSocketRoute("/ws/jump", jump.serve),
+        WebSocketRoute(path, primary_only(runtime, serve))
+        for path, serve in (
+            ("/ws/console", ConsoleSocket(runtime, hub, auth, computers, screens, presenter).serve),
+            ("/ws/customer", CustomerSocket(runtime, hub, computers, screens).serve),
+            ("/ws/client", ClientSocket(runtime, computers, screens).serve),
+            ("/ws/attendee", AttendeeSocket(runtime, hub, screens).serve),
+            ("/ws/jump", jump.serve),
+        )
     ]

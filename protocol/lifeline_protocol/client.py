@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 from msgspec import Meta, field
 
-from lifeline_protocol.common import Ack, Error, Gone, Message, Ping, Pong, Who
+from lifeline_protocol.common import Ack, Appliances, Error, Gone, Message, Ping, Pong, Who
 from lifeline_protocol.computer import (
     MAX_SHELL_INPUT,
     Capability,
@@ -162,6 +162,9 @@ class Welcome(Message, frozen=True, kw_only=True, tag="welcome"):
     system_info: bool = False
     server_time: float
     version: int
+    # The failover pair's origins, the primary first (empty without failover): where to
+    # go when this appliance stops answering or closes with 4421.
+    appliances: Appliances = []
 
 
 class Ask(Message, frozen=True, kw_only=True, tag="ask"):

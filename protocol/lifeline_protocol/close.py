@@ -20,3 +20,6 @@ class CloseCode(IntEnum):
     TOO_SLOW = 4408  # its outbox overflowed: reconnect and resume
     REPLACED = 4409  # another socket took over the connection: do not reconnect from here
     GONE = 4410  # the connection or session is over: stop
+    # This appliance is a failover backup: the reason is the primary's origin
+    # (https://host[:port]); go there, same path, same credentials.
+    NOT_PRIMARY = 4421

@@ -22,6 +22,7 @@ MAX_CHAT = 16 * 1024
 MAX_NOTE = 16 * 1024
 MAX_LSID = 32
 MAX_SCRIPT = 64 * 1024
+MAX_APPLIANCES = 2  # a failover pair: the primary and the backup
 
 # Error texts (the `error` of an error message or a failed ack).
 NOT_TEXT = "messages are JSON objects in text frames"
@@ -31,6 +32,7 @@ NO_TYPE = "messages are JSON objects with a type"
 TOO_MANY = "too many messages; slow down"
 BAD_REF = f"ref must be text of at most {MAX_REF} characters"
 BAD_ANSWERS = "answers must be an object of question id to a list of answers"
+NOT_PRIMARY = "this appliance is now the backup"  # said with close code 4421
 
 
 def unknown_type(kind: str) -> str:
@@ -59,6 +61,10 @@ Answers = Annotated[
     dict[Annotated[str, Meta(pattern="^[0-9]+$")], Annotated[list[Any], Meta(max_length=50)]],
     Meta(max_length=100),
 ]
+# The failover pair's public origins (https://host[:port]), the primary first; empty when
+# the appliance has no failover peer. Clients keep it and follow the primary.
+Origin = Annotated[str, Meta(pattern="^https://[^/?#@ ]+$", max_length=300)]
+Appliances = Annotated[list[Origin], Meta(max_length=MAX_APPLIANCES)]
 
 
 class Message(Struct, frozen=True, kw_only=True, tag_field="type"):

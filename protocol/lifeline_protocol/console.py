@@ -12,6 +12,7 @@ from lifeline_protocol.common import (
     MAX_SCRIPT,
     Ack,
     Answers,
+    Appliances,
     ChatBody,
     Error,
     Event,
@@ -414,6 +415,9 @@ class Welcome(Message, frozen=True, kw_only=True, tag="welcome"):
     survey: list[dict[str, Any]]  # the representative exit survey: {id, name, label, type, options}
     server_time: float
     version: int
+    # The failover pair's origins, the primary first (empty without failover): where to
+    # go when this appliance stops answering or closes with 4421.
+    appliances: Appliances = []
 
 
 class Refused(Message, frozen=True, kw_only=True, tag="refused"):

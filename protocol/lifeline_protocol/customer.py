@@ -10,6 +10,7 @@ from msgspec import Meta, Struct
 from lifeline_protocol.common import (
     Ack,
     Answers,
+    Appliances,
     ChatBody,
     Error,
     Event,
@@ -101,6 +102,9 @@ class Welcome(Message, frozen=True, kw_only=True, tag="welcome"):
     survey_done: bool
     server_time: float
     version: int
+    # The failover pair's origins, the primary first (empty without failover): where to
+    # go when this appliance stops answering or closes with 4421.
+    appliances: Appliances = []
 
 
 class State(Message, frozen=True, kw_only=True, tag="state"):

@@ -22,7 +22,7 @@ from typing import Annotated, Literal
 
 from msgspec import Meta, Struct
 
-from lifeline_protocol.common import MAX_ID, Lsid, Message
+from lifeline_protocol.common import MAX_ID, Appliances, Lsid, Message
 from lifeline_protocol.computer import Capability, Computer, RequestId, Text
 
 JumpClientId = Annotated[int, Meta(gt=0, le=MAX_ID)]
@@ -90,6 +90,9 @@ class Welcome(Message, frozen=True, kw_only=True, tag="welcome"):
     interval: float
     upgrade: Upgrade | None = None
     version: int
+    # The failover pair's origins, the primary first (empty without failover): where to
+    # go when this appliance stops answering or closes with 4421.
+    appliances: Appliances = []
 
 
 class StartSession(Message, frozen=True, kw_only=True, tag="start_session"):
