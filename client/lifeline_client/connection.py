@@ -26,9 +26,10 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from lifeline_client import clipboard, control, files, screen, sysinfo
 from lifeline_client.consent import Consent
 from lifeline_client.errors import ClientError
+from lifeline_client.follow import Appliances, follow_wait
 from lifeline_client.reconnect import Backoff
 from lifeline_client.shell import Shell
-from lifeline_client.start import Target
+from lifeline_client.start import Site, Target
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ class ClientSocket:
         make_shell: ShellMaker = pty_shell,
     ) -> None:
         self.target = target
+        self.appliances = Appliances(target.site)
         self._make_shell = make_shell
         self._opening: set[int] = set()  # shells whose program is still starting
         self.context = context
@@ -99,10 +101,18 @@ class ClientSocket:
         self._clipboard_lock = threading.Lock()
         self._clipboard_seen: str | None = None  # the text last copied or set: only changes are sent
         self._clipboard_poll: asyncio.Task[None] | None = None
+        self._told: Site | None = None  # the primary a backup named when it closed (4421)
 
     @property
     def url(self) -> str:
         return f"wss://{self.target.site.host}:{self.target.site.port}/ws/client"
+
+    def _go_to(self, site: Site) -> None:
+        """Connect to `site` from now on (the failover pair's other appliance): same session,
+        same token, same trust."""
+        if site != self.target.site:
+            self.target = Target(site, self.target.token)
+            self.transfers = files.Transfers(site, self.context, self.target.token)
 
     # --- the connection's life ---------------------------------------------------------------
 
@@ -111,6 +121,7 @@ class ClientSocket:
         backoff = Backoff()
         ever_welcomed = False
         while not self._stopping:
+            welcomed = False
             try:
                 async with connect(
                     self.url,
@@ -122,7 +133,7 @@ class ClientSocket:
                     user_agent_header="lifeline-client",
                 ) as ws:
                     if await self._session(ws):
-                        ever_welcomed = True
+                        ever_welcomed = welcomed = True
                         backoff.reset()
                         if not self._stopping:
                             self._say("The connection to the support site dropped; reconnecting...")
@@ -134,7 +145,12 @@ class ClientSocket:
                 log.warning("the appliance refused the client socket (%d); trying again", error.response.status_code)
             except (OSError, InvalidHandshake, TimeoutError, ConnectionClosed) as error:
                 log.info("connection to the appliance lost: %s", error or type(error).__name__)
-            wait = backoff.next()
+            told, self._told = self._told, None
+            if told is not None:
+                self._go_to(told)
+            elif not welcomed:
+                self._go_to(self.appliances.next())  # no answer here: the other appliance (if any) next
+            wait = follow_wait() if told is not None and not welcomed else backoff.next()
             if ever_welcomed:
                 log.info("reconnecting in %.1f s", wait)
             await asyncio.sleep(wait)
@@ -201,6 +217,9 @@ class ClientSocket:
 
     def _stop_if_told(self, ws: ClientConnection) -> None:
         code = ws.close_code
+        if code == CloseCode.NOT_PRIMARY:
+            self._told = self.appliances.told(ws.close_reason or "")
+            self._say("This appliance is now the backup; connecting to the primary...")
         if code in STOP_CODES:
             raise Stopped(STOP_CODES[CloseCode(code)])
         if code == CloseCode.BAD_HELLO:
@@ -211,6 +230,8 @@ class ClientSocket:
         output: done without a pause, so no frame can overtake another."""
         first = self.welcome is None
         self.welcome = welcome
+        if welcome.appliances:
+            self.appliances.learn(welcome.appliances)
         for number, shell in list(self.shells.items()):
             recorded = welcome.shells.get(str(number))
             if recorded is None:

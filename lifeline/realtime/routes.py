@@ -12,7 +12,7 @@ from lifeline.realtime.client import ClientSocket
 from lifeline.realtime.computers import Computers
 from lifeline.realtime.console import ConsoleSocket
 from lifeline.realtime.customer import CustomerSocket
-from lifeline.realtime.follow import primary_only
+from lifeline.realtime.follow import Demotion, primary_only
 from lifeline.realtime.hub import Hub
 from lifeline.realtime.jump import JumpSockets
 from lifeline.realtime.presenter_screen import PresenterScreens
@@ -31,6 +31,7 @@ def realtime_routes(runtime: Runtime, hub: Hub, auth: WebAuth) -> list[BaseRoute
     hub.more_jobs.extend(jump.jobs())
     hub.on_stop.append(jump.stop)
     hub.on_replaced.append(lambda: jump.close_all(CloseCode.RESTART))
+    hub.more_jobs.append(Demotion(runtime, hub, computers, jump).job())
     # A failover backup refuses them all (4421): its clients and consoles go to the primary.
     return [
         WebSocketRoute(path, primary_only(runtime, serve))

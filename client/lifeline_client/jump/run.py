@@ -14,6 +14,7 @@ import signal
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -38,10 +39,11 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from lifeline_client import __version__, sysinfo
+from lifeline_client.follow import Appliances, follow_wait
 from lifeline_client.jump import setup, state, stats, upgrade
 from lifeline_client.jump.sessions import Sessions
 from lifeline_client.jumpoint import handlers as jumpoint
-from lifeline_client.start import parse_site
+from lifeline_client.start import Site, parse_site
 from lifeline_client.terminal import Terminal
 from lifeline_client.tls import trust
 
@@ -108,7 +110,9 @@ class JumpClient:
         self.folder = folder
         self.installation = installation
         self.key = key
-        self.site = parse_site(installation.origin)
+        # The primary last known first; the origin installed when no welcome named a pair.
+        known = installation.appliances or (installation.origin,)
+        self.appliances = Appliances(parse_site(known[0]), known[1:])
         self.context: ssl.SSLContext = trust(pin=folder / state.CERT)
         self.sessions = Sessions(self.site, self.context, terminal)
         self.welcome: Welcome | None = None
@@ -116,8 +120,25 @@ class JumpClient:
         self._tasks: set[asyncio.Task[None]] = set()
 
     @property
+    def site(self) -> Site:
+        return self.appliances.current
+
+    @property
     def url(self) -> str:
         return f"wss://{self.site.host}:{self.site.port}/ws/jump"
+
+    def _go_to(self, site: Site) -> None:
+        self.sessions.site = site  # sessions jumped to from now on open on that appliance
+
+    def _learn(self, welcome: Welcome) -> None:
+        """Keep the pair the welcome names in jump.json, so it survives restarts."""
+        if not welcome.appliances or not self.appliances.learn(welcome.appliances):
+            return
+        self.installation = replace(self.installation, appliances=tuple(self.appliances.origins))
+        try:
+            state.save(self.folder, self.installation)
+        except OSError as error:
+            log.warning("could not keep the appliances' addresses in %s: %s", self.folder / state.STATE, error)
 
     def later(self, work: Coroutine[Any, Any, None]) -> None:
         """Run `work` beside the socket (a handler's slow part); kept until done."""
@@ -140,6 +161,8 @@ class JumpClient:
         attempt = 0
         while True:
             slow = False
+            welcomed = False
+            follow: Site | None = None
             try:
                 async with connect(
                     self.url,
@@ -150,9 +173,11 @@ class JumpClient:
                     user_agent_header="lifeline-client",
                 ) as ws:
                     if await self._connection(ws):
-                        attempt = 0
+                        attempt, welcomed = 0, True
                     code = ws.close_code
-                    if code == CloseCode.REVOKED:
+                    if code == CloseCode.NOT_PRIMARY:
+                        follow = self.appliances.told(ws.close_reason or "")
+                    elif code == CloseCode.REVOKED:
                         raise Removed(ws.close_reason or "removed on the appliance")
                     if code == CloseCode.BAD_HELLO:
                         log.warning(
@@ -179,7 +204,17 @@ class JumpClient:
             except (OSError, InvalidHandshake, TimeoutError, ConnectionClosed) as error:
                 log.info("connection to the appliance lost: %s", error or type(error).__name__)
             self._ws = None
-            wait = SLOW_WAIT * random.uniform(0.5, 1.0) if slow else full_jitter(attempt)
+            told = follow is not None
+            if not told and not welcomed and not slow:
+                follow = self.appliances.next()  # no answer here: the other appliance (if any) next
+            if follow is not None:
+                self._go_to(follow)
+            if slow:
+                wait = SLOW_WAIT * random.uniform(0.5, 1.0)
+            elif told and attempt < 3:
+                wait = follow_wait()  # a backup named the primary: go now (its refusals count)
+            else:
+                wait = full_jitter(attempt)
             attempt += 1
             log.info("connecting again in %.1f s", wait)
             await asyncio.sleep(wait)
@@ -216,6 +251,7 @@ class JumpClient:
             return False
         self._ws = ws
         self.welcome = first
+        self._learn(first)
         log.info("connected to %s as %s", self.site.origin, first.name)
         if first.upgrade is not None:
             await upgrade.maybe_upgrade(self.site, self.context, first.upgrade)

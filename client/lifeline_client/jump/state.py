@@ -20,6 +20,7 @@ KEY = "key.pem"
 CERT = "appliance.pem"
 LOG = "jump.log"  # launchd's standard error, on macOS
 MAX_STATE = 64 * 1024  # bytes of jump.json read; larger is not ours
+MAX_APPLIANCES = 2  # a failover pair
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,9 @@ class Installation:
     name: str
     mode: str  # "jump_client" or "jumpoint"
     version: str  # the client's version that installed (or last upgraded) it
+    # The failover pair's origins as the last welcome named them, the primary first (empty
+    # without failover): where `jump run` connects, and goes next when one stops answering.
+    appliances: tuple[str, ...] = ()
 
 
 def b64url(data: bytes) -> str:
@@ -83,6 +87,7 @@ def load(folder: Path) -> tuple[Installation, Ed25519PrivateKey]:
             name=str(raw.get("name", "")),
             mode=str(raw.get("mode", "jump_client")),
             version=str(raw.get("version", "")),
+            appliances=tuple(str(origin) for origin in raw.get("appliances", [])[:MAX_APPLIANCES]),
         )
     except FileNotFoundError:
         raise ClientError(
