@@ -202,4 +202,18 @@ def test_what_the_appliance_sends_reads_back_as_sent() -> None:
 
 
 def test_close_codes() -> None:
-    assert [int(code) for code in CloseCode] == [1000, 1001, 1006, 1009, 1012, 1013, 4400, 4401, 4403, 4408, 4409, 4410]
+    assert [int(code) for code in CloseCode] == [
+        1000,
+        1001,
+        1006,
+        1009,
+        1012,
+        1013,
+        4400,
+        4401,
+        4403,
+        4408,
+        4409,
+        4410,
+        4421,
+    ]
