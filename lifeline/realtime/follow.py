@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lifeline_protocol import CloseCode
 from lifeline_protocol.common import MAX_APPLIANCES
@@ -15,10 +16,12 @@ from starlette.websockets import WebSocket
 
 from lifeline.failover.state import REREAD_SECONDS, FailoverState, StateCache
 from lifeline.jobs import Job
-from lifeline.realtime.computers import Computers
-from lifeline.realtime.hub import Hub
-from lifeline.realtime.jump import JumpSockets
 from lifeline.runtime import Runtime
+
+if TYPE_CHECKING:  # they import this module for their welcomes
+    from lifeline.realtime.computers import Computers
+    from lifeline.realtime.hub import Hub
+    from lifeline.realtime.jump import JumpSockets
 
 log = logging.getLogger("lifeline.realtime")
 

@@ -132,7 +132,10 @@ class JumpClient:
 
     def _learn(self, welcome: Welcome) -> None:
         """Keep the pair the welcome names in jump.json, so it survives restarts."""
-        if not welcome.appliances or not self.appliances.learn(welcome.appliances):
+        if not welcome.appliances:
+            return
+        self.appliances.learn(welcome.appliances)
+        if tuple(self.appliances.origins) == self.installation.appliances:
             return
         self.installation = replace(self.installation, appliances=tuple(self.appliances.origins))
         try:
