@@ -9,27 +9,25 @@ A for a new connection is told (4421) to go to B and joins its session there."""
 from __future__ import annotations
 
 import json
-import os
 import selectors
-import shutil
-import sqlite3
 import ssl
 import subprocess
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
-from lifeline.failover.state import FailoverState, write_state
 from lifeline.jump.queries import CONNECTED_ID_BASE
 from tests.client.scripted import CLIENT
 from tests.client.test_jump_end_to_end import install, installed_id, run, stop
 from tests.support.appliance import RunningAppliance, eventually
 from tests.support.command import NS_LATER, CommandApi
 from tests.support.engine import ConsoleNode
+from tests.support.failover_pair import Pair, failover_pair
 from tests.support.personas import Personas, provision
 from tests.support.sockets import start_by_issue
 from tests.support.xmlcheck import q
@@ -37,53 +35,31 @@ from tests.support.xmlcheck import q
 pytestmark = pytest.mark.slow
 
 
-class Pair:
-    def __init__(self, a: RunningAppliance, b: RunningAppliance, personas: Personas, folder: Path, token: str) -> None:
-        self.a, self.b, self.personas, self.folder, self.token = a, b, personas, folder, token
-
-    def roles(self, primary: RunningAppliance, backup: RunningAppliance) -> None:
-        write_state(primary.data_dir, FailoverState(role="primary", own_url=primary.https, peer_url=backup.https))
-        write_state(backup.data_dir, FailoverState(role="backup", own_url=backup.https, peer_url=primary.https))
-
-
-def _copy_database(source: RunningAppliance, target: RunningAppliance) -> None:
-    """What the backup's sync gives it: the primary's data (SQLite's online backup)."""
-    target.data_dir.mkdir(parents=True, exist_ok=True)
-    with (
-        sqlite3.connect(source.data_dir / "lifeline.db") as old,
-        sqlite3.connect(target.data_dir / "lifeline.db") as new,
-    ):
-        old.backup(new)
-    shutil.copytree(source.data_dir / "tls", target.data_dir / "tls")  # one certificate for the pair
+@dataclass(frozen=True)
+class Prepared:
+    personas: Personas
+    folder: Path  # the Jump Client's, installed on A
+    token: str  # a waiting session's customer token
 
 
 @pytest.fixture(scope="module")
-def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
-    if os.environ.get("DATABASE_URL"):
-        pytest.skip("two appliances with their own SQLite data (the PostgreSQL pass shares or replicates one)")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair[Prepared]]:
     root = tmp_path_factory.mktemp("pair")
-    a, b = RunningAppliance(root / "a"), RunningAppliance(root / "b")
-    try:
-        (root / "a").mkdir()
-        write_state(a.data_dir, FailoverState(role="primary", own_url=a.https, peer_url=b.https))
-        a.start()
+
+    def prepare(a: RunningAppliance) -> Prepared:
         personas = provision(a)
         a.cli("jump-group", "add", "Kiosks", "--member", "admin")
         installer = a.cli_json("jump-installer", "add", "--group", "Kiosks", "--valid", "86400")
-        folder = root / "kiosk"
-        done = install(a, installer["key"], folder, "--name", "Front desk")
+        done = install(a, installer["key"], root / "kiosk", "--name", "Front desk")
         assert done.returncode == 0, done.stderr
         node = ConsoleNode(a.db)
         node.log_in("rep_a")  # someone on duty: the issue form starts a session
         token = start_by_issue(a, "Tess")
         node.close()
-        _copy_database(a, b)
-        write_state(b.data_dir, FailoverState(role="backup", own_url=b.https, peer_url=a.https))
-        b.start()
-        yield Pair(a, b, personas, folder, token)
-    finally:
-        b.close()
-        a.close()
+        return Prepared(personas, root / "kiosk", token)
+
+    with failover_pair(root, prepare) as running:
+        yield running
 
 
 def _listed(appliance: RunningAppliance, personas: Personas, jump_id: int) -> bool:
@@ -108,14 +84,14 @@ def _refused_with(appliance: RunningAppliance, path: str) -> tuple[int, str]:
     return ws.close_code, ws.close_reason or ""
 
 
-def test_the_jump_client_and_a_customer_client_follow_the_primary(pair: Pair) -> None:
-    jump_id = installed_id(pair.folder)
-    process = run(pair.folder)
+def test_the_jump_client_and_a_customer_client_follow_the_primary(pair: Pair[Prepared]) -> None:
+    jump_id = installed_id(pair.prepared.folder)
+    process = run(pair.prepared.folder)
     customer: subprocess.Popen[str] | None = None
     try:
-        eventually(lambda: _listed(pair.a, pair.personas, jump_id), timeout=30, interval=0.5)
+        eventually(lambda: _listed(pair.a, pair.prepared.personas, jump_id), timeout=30, interval=0.5)
         # The welcome named both, the primary first, and jump.json keeps them for restarts.
-        kept = eventually(lambda: _appliances_kept(pair.folder), timeout=10)
+        kept = eventually(lambda: _appliances_kept(pair.prepared.folder), timeout=10)
         assert kept == [pair.a.https, pair.b.https]
         # The backup refuses every live socket, naming the primary.
         for path in ("/ws/jump", "/ws/client", "/ws/console", "/ws/customer"):
@@ -123,12 +99,12 @@ def test_the_jump_client_and_a_customer_client_follow_the_primary(pair: Pair) ->
 
         swapped = time.monotonic()
         pair.roles(primary=pair.b, backup=pair.a)
-        eventually(lambda: _listed(pair.b, pair.personas, jump_id), timeout=20, interval=0.2)
+        eventually(lambda: _listed(pair.b, pair.prepared.personas, jump_id), timeout=20, interval=0.2)
         print(f"\nJump Client on the new primary {time.monotonic() - swapped:.1f} s after the swap")
-        eventually(lambda: _check(_appliances_kept(pair.folder) == [pair.b.https, pair.a.https]), timeout=5)
+        eventually(lambda: _check(_appliances_kept(pair.prepared.folder) == [pair.b.https, pair.a.https]), timeout=5)
 
         # A new customer connection sent to A (now the backup) ends up on B, in its session.
-        customer = _attach(pair.a, pair.token)
+        customer = _attach(pair.a, pair.prepared.token)
         said = _until(customer, "Connected to the support session", timeout=30)
         assert "now the backup" in said
         assert _refused_with(pair.a, "/ws/jump")[0] == 4421

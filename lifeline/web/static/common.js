@@ -5,11 +5,44 @@
 const Lifeline = (() => {
   const RESEND = new Set(["chat", "note"]); // the server drops repeats of these by their ref
   const PROTOCOL_VERSION = 1; // lifeline_protocol.VERSION: what the hellos say they speak
+  const NOT_PRIMARY = 4421; // this appliance is a failover backup: the reason is the primary's origin
+  const ORIGIN = /^https:\/\/[^/?#@\s]+$/;
+  const FOLLOW_AFTER_MS = 1500; // the page says why before it moves
+  const PROBE_AFTER_FAILURES = 3; // tries without an answer before asking the other appliance
 
   function newRef() {
     const bytes = new Uint8Array(12);
     crypto.getRandomValues(bytes);
     return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  // Failover (docs/realtime.md "Following the primary"): the same page on the primary.
+  function goToPrimary(origin) {
+    setTimeout(() => location.assign(origin + location.pathname + location.search + location.hash), FOLLOW_AFTER_MS);
+  }
+
+  // Whether the appliance at `origin` is the primary now: its live socket opens and is not
+  // refused with 4421 (the pages may only open sockets elsewhere, not fetch). Said hello
+  // to nobody: the probe closes as soon as it knows.
+  function isPrimary(origin, path) {
+    return new Promise((resolve) => {
+      let probe;
+      try {
+        probe = new WebSocket(`wss://${origin.slice("https://".length)}${path}`);
+      } catch {
+        resolve(false);
+        return;
+      }
+      let opened = false;
+      const settle = (primary) => {
+        clearTimeout(timer);
+        resolve(primary);
+        try { probe.close(); } catch { /* already closed */ }
+      };
+      const timer = setTimeout(() => settle(opened), 3000);
+      probe.onopen = () => { opened = true; setTimeout(() => settle(true), 1000); };
+      probe.onclose = (closed) => settle(opened && closed.code !== NOT_PRIMARY);
+    });
   }
 
   class LiveSocket {
@@ -25,6 +58,8 @@ const Lifeline = (() => {
       this.delay = 500;
       this.stopped = false;
       this.ready = false;
+      this.appliances = []; // the failover pair the last welcome named, the primary first
+      this.failures = 0; // closes in a row without a welcome
       this.connect();
     }
 
@@ -44,6 +79,8 @@ const Lifeline = (() => {
         if (message.type === "welcome") {
           this.ready = true;
           this.delay = 500;
+          this.failures = 0;
+          this.appliances = (message.appliances || []).filter((origin) => ORIGIN.test(origin));
           this.onStatus("connected");
           this.onMessage(message);
           this.resend();
@@ -57,7 +94,14 @@ const Lifeline = (() => {
         this.onMessage(message);
       };
       socket.onclose = (closed) => {
+        const welcomed = this.ready;
         this.ready = false;
+        if (closed.code === NOT_PRIMARY && !this.stopped && ORIGIN.test(closed.reason)) {
+          this.follow(closed.reason);
+          return;
+        }
+        this.failures = welcomed ? 0 : this.failures + 1;
+        if (this.failures >= PROBE_AFTER_FAILURES && !this.stopped) this.probe();
         if (closed.code === 4401 || closed.code === 4410 || this.stopped) {
           this.stopped = true;
           this.onStatus(closed.code === 4401 ? "signed-out" : "over");
@@ -72,9 +116,34 @@ const Lifeline = (() => {
             waiting.reject(new Error("The connection dropped; please try again."));
           }
         }
-        setTimeout(() => this.connect(), this.delay);
+        setTimeout(() => { if (!this.stopped) this.connect(); }, this.delay);
         this.delay = Math.min(this.delay * 2, 5000);
       };
+    }
+
+    // The primary named by a backup (or the peer that answers when this one does not).
+    follow(origin) {
+      this.stopped = true;
+      this.onStatus("backup");
+      for (const waiting of this.pending.values()) waiting.reject(new Error("This appliance is now the backup."));
+      this.pending.clear();
+      goToPrimary(origin);
+    }
+
+    async probe() {
+      const peers = this.appliances.filter((origin) => origin !== location.origin);
+      if (!peers.length || this.probing) return;
+      this.probing = true;
+      try {
+        for (const peer of peers) {
+          if (!this.stopped && !this.ready && (await isPrimary(peer, this.path))) {
+            if (!this.ready) this.follow(peer);
+            return;
+          }
+        }
+      } finally {
+        this.probing = false;
+      }
     }
 
     resend() {

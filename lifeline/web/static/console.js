@@ -94,6 +94,7 @@
         reconnecting: "Reconnecting…",
         "signed-out": "Signed out",
         over: "Signed out",
+        backup: "This appliance is now the backup: going to the primary…",
       }[state];
       statusLine.dataset.state = state;
       if (state === "signed-out") location.href = "/console/login";

@@ -135,6 +135,7 @@
     hello: () => ({ type: "hello", token, last_event_id: lastEventId, version: PROTOCOL_VERSION }),
     onStatus: (state) => {
       if (state === "reconnecting") setStatus("Reconnecting…");
+      if (state === "backup") { enable(false); setStatus("This appliance is now the backup: going to the primary…"); }
       if (state === "over") { enable(false); if (!ended) setStatus("This support session is over."); }
     },
     onMessage: (message) => {
