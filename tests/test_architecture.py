@@ -27,7 +27,7 @@ FLOORS: tuple[frozenset[str], ...] = (
     frozenset({"bootstrap"}),  # first start: the appliance's identity, its first site and admin
     frozenset({"presence"}),
     frozenset({"sessions", "clientscript"}),
-    frozenset({"surveys", "recordings", "reports", "backup", "jump", "clients"}),
+    frozenset({"surveys", "recordings", "reports", "backup", "jump", "clients", "failover"}),
     frozenset({"runtime"}),
     frozenset({"http"}),
     frozenset({"api", "web", "realtime"}),

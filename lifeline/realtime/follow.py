@@ -5,25 +5,15 @@ file through one StateCache per data directory: no database read on the accept p
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from lifeline_protocol import CloseCode
 from lifeline_protocol.common import MAX_APPLIANCES
 from starlette.websockets import WebSocket
 
-from lifeline.failover.state import REREAD_SECONDS, FailoverState, StateCache
-from lifeline.jobs import Job
+from lifeline.failover.state import FailoverState, StateCache
 from lifeline.runtime import Runtime
-
-if TYPE_CHECKING:  # they import this module for their welcomes
-    from lifeline.realtime.computers import Computers
-    from lifeline.realtime.hub import Hub
-    from lifeline.realtime.jump import JumpSockets
-
-log = logging.getLogger("lifeline.realtime")
 
 _caches: dict[Path, StateCache] = {}
 
@@ -59,37 +49,3 @@ def primary_only(runtime: Runtime, serve: Serve) -> Serve:
         await serve(websocket)
 
     return guarded
-
-
-class Demotion:
-    """When this appliance turns backup, every socket open here closes with 4421 (the
-    primary's origin as reason), as a new one would be refused: they all go to the primary."""
-
-    def __init__(self, runtime: Runtime, hub: Hub, computers: Computers, jump: JumpSockets) -> None:
-        self.runtime = runtime
-        self.hub = hub
-        self.computers = computers
-        self.jump = jump
-        self._backup = failover_state(runtime).role == "backup"
-
-    def job(self) -> Job:
-        return Job("sockets follow the primary", self.check, REREAD_SECONDS)
-
-    async def check(self) -> None:
-        state = failover_state(self.runtime)
-        backup = state.role == "backup" and bool(state.primary_url)
-        if backup and not self._backup and state.primary_url:
-            self.close_all(state.primary_url[:120])
-        self._backup = backup
-
-    def close_all(self, primary: str) -> None:
-        # Each socket's own ending lets go of it as after any drop.
-        peers = {*self.hub.consoles, *self.hub.customers.values(), *self.hub.attaching}
-        for watching in self.hub.watchers.values():
-            peers |= watching
-        peers |= {link.peer for link in self.computers.links.values()}
-        for peer in peers:
-            peer.close(CloseCode.NOT_PRIMARY, primary)
-        for link in list(self.jump.links.values()):
-            link.close(CloseCode.NOT_PRIMARY, primary)
-        log.warning("this appliance is now the backup: closed %d sockets (4421, to %s)", len(peers), primary)

@@ -12,7 +12,8 @@ from lifeline.realtime.client import ClientSocket
 from lifeline.realtime.computers import Computers
 from lifeline.realtime.console import ConsoleSocket
 from lifeline.realtime.customer import CustomerSocket
-from lifeline.realtime.follow import Demotion, primary_only
+from lifeline.realtime.demotion import Demotion
+from lifeline.realtime.follow import primary_only
 from lifeline.realtime.hub import Hub
 from lifeline.realtime.jump import JumpSockets
 from lifeline.realtime.presenter_screen import PresenterScreens
