@@ -48,15 +48,18 @@ class Appliances:
     def told(self, reason: str) -> Site:
         """A backup closed with 4421: its reason names the primary; without one (or an
         unreadable one), the next appliance known."""
-        try:
-            primary = parse_site(reason) if reason else None
-        except ClientError:
-            primary = None
+        primary = self.prefer(reason)
         if primary is None:
             return self.next()
-        self.sites = [primary, *(site for site in self.sites if site != primary)]
         log.info("%s is the backup now; following the primary %s", self.sites[-1].origin, primary.origin)
         return primary
+
+    def prefer(self, origin: str) -> Site | None:
+        """Try `origin` first from now on; None (and nothing changed) when it is not a site."""
+        site = _site(origin)
+        if site is not None:
+            self.sites = [site, *(known for known in self.sites if known != site)]
+        return site
 
     def next(self) -> Site:
         """The current appliance did not answer: the other one (the same when only one is known)."""
@@ -65,10 +68,18 @@ class Appliances:
 
     def _add(self, origins: Iterable[str]) -> None:
         for origin in origins:
-            try:
-                site = parse_site(origin)
-            except ClientError:
+            site = _site(origin)
+            if site is None:
                 log.warning("ignoring an appliance address that is not a site: %s", origin[:200])
-                continue
-            if site not in self.sites:
+            elif site not in self.sites:
                 self.sites.append(site)
+
+
+def _site(origin: str) -> Site | None:
+    """An origin as the appliance says it (https://host[:port], nothing else), or None."""
+    if not origin.startswith("https://") or "/" in origin[len("https://") :]:
+        return None
+    try:
+        return parse_site(origin)
+    except ClientError:
+        return None

@@ -110,9 +110,11 @@ class JumpClient:
         self.folder = folder
         self.installation = installation
         self.key = key
-        # The primary last known first; the origin installed when no welcome named a pair.
-        known = installation.appliances or (installation.origin,)
-        self.appliances = Appliances(parse_site(known[0]), known[1:])
+        # The pair the last welcome named, the primary it named first (an address in jump.json
+        # that is not a site is skipped: the origin installed is always known).
+        self.appliances = Appliances(parse_site(installation.origin), installation.appliances)
+        if installation.appliances:
+            self.appliances.prefer(installation.appliances[0])
         self.context: ssl.SSLContext = trust(pin=folder / state.CERT)
         self.sessions = Sessions(self.site, self.context, terminal)
         self.welcome: Welcome | None = None
