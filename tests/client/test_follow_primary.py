@@ -26,10 +26,8 @@ from tests.client.scripted import CLIENT
 from tests.client.test_jump_end_to_end import install, installed_id, run, stop
 from tests.support.appliance import RunningAppliance, eventually
 from tests.support.command import NS_LATER, CommandApi
-from tests.support.engine import ConsoleNode
-from tests.support.failover_pair import Pair, failover_pair
+from tests.support.failover_pair import Pair, failover_pair, waiting_session
 from tests.support.personas import Personas, provision
-from tests.support.sockets import start_by_issue
 from tests.support.xmlcheck import q
 
 pytestmark = pytest.mark.slow
@@ -39,7 +37,6 @@ pytestmark = pytest.mark.slow
 class Prepared:
     personas: Personas
     folder: Path  # the Jump Client's, installed on A
-    token: str  # a waiting session's customer token
 
 
 @pytest.fixture(scope="module")
@@ -52,11 +49,7 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair[Prepared]]:
         installer = a.cli_json("jump-installer", "add", "--group", "Kiosks", "--valid", "86400")
         done = install(a, installer["key"], root / "kiosk", "--name", "Front desk")
         assert done.returncode == 0, done.stderr
-        node = ConsoleNode(a.db)
-        node.log_in("rep_a")  # someone on duty: the issue form starts a session
-        token = start_by_issue(a, "Tess")
-        node.close()
-        return Prepared(personas, root / "kiosk", token)
+        return Prepared(personas, root / "kiosk")
 
     with failover_pair(root, prepare) as running:
         yield running
@@ -103,8 +96,9 @@ def test_the_jump_client_and_a_customer_client_follow_the_primary(pair: Pair[Pre
         print(f"\nJump Client on the new primary {time.monotonic() - swapped:.1f} s after the swap")
         eventually(lambda: _check(_appliances_kept(pair.prepared.folder) == [pair.b.https, pair.a.https]), timeout=5)
 
-        # A new customer connection sent to A (now the backup) ends up on B, in its session.
-        customer = _attach(pair.a, pair.prepared.token)
+        # A new customer connection sent to A (now the backup, an old link) ends up on B, in
+        # its session there.
+        customer = _attach(pair.a, waiting_session(pair.b))
         said = _until(customer, "Connected to the support session", timeout=30)
         assert "now the backup" in said
         assert _refused_with(pair.a, "/ws/jump")[0] == 4421

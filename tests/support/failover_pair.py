@@ -17,6 +17,8 @@ import pytest
 
 from lifeline.failover.state import FailoverState, write_state
 from tests.support.appliance import RunningAppliance
+from tests.support.engine import ConsoleNode
+from tests.support.sockets import start_by_issue
 
 T = TypeVar("T")
 Origin = Callable[[RunningAppliance], str]
@@ -29,6 +31,16 @@ def https_origin(appliance: RunningAppliance) -> str:
 class Pair(Generic[T]):
     def __init__(self, a: RunningAppliance, b: RunningAppliance, origin: Origin, prepared: T) -> None:
         self.a, self.b, self.origin, self.prepared = a, b, origin, prepared
+
+    def sync_and_swap(self) -> None:
+        """A planned swap with data_sync_first, by hand: B takes A's data as it is now (B
+        restarted on it), then B is the primary and A the backup."""
+        self.b.stop()
+        for name in ("lifeline.db", "lifeline.db-wal", "lifeline.db-shm"):
+            (self.b.data_dir / name).unlink(missing_ok=True)
+        copy_data(self.a, self.b)
+        self.b.start()
+        self.roles(primary=self.b, backup=self.a)
 
     def roles(self, *, primary: RunningAppliance, backup: RunningAppliance) -> None:
         """What `set_failover_role` records on each side (here written by hand)."""
@@ -46,7 +58,7 @@ def copy_data(source: RunningAppliance, target: RunningAppliance) -> None:
         contextlib.closing(sqlite3.connect(target.data_dir / "lifeline.db")) as new,
     ):
         old.backup(new)
-    shutil.copytree(source.data_dir / "tls", target.data_dir / "tls")
+    shutil.copytree(source.data_dir / "tls", target.data_dir / "tls", dirs_exist_ok=True)
 
 
 @contextlib.contextmanager
@@ -71,3 +83,15 @@ def failover_pair(
     finally:
         b.close()
         a.close()
+
+
+def waiting_session(appliance: RunningAppliance, rep: str = "rep_b") -> str:
+    """A session started on the primary through its issue form (with `rep` on duty for the
+    moment); its customer token. Made on the primary itself: the backup's copy of the
+    primary's connections ends when their process stops heartbeating there."""
+    node = ConsoleNode(appliance.db)
+    try:
+        node.log_in(rep)
+        return start_by_issue(appliance, "Tess")
+    finally:
+        node.close()
