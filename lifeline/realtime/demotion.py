@@ -34,19 +34,26 @@ class Demotion:
 
     async def check(self) -> None:
         state = failover_state(self.runtime)
-        backup = state.role == "backup" and bool(state.primary_url)
-        if backup and not self._backup and state.primary_url:
-            self.close_all(state.primary_url[:120])
-        self._backup = backup
+        primary = state.primary_url if state.role == "backup" else None
+        if primary:
+            # Every round while backup, not only at the change: a socket accepted just before
+            # the role changed is closed at the next round.
+            closed = self.close_all(primary[:120])
+            if not self._backup:
+                log.warning("this appliance is now the backup: closed %d sockets (4421, to %s)", closed, primary)
+        self._backup = bool(primary)
 
-    def close_all(self, primary: str) -> None:
-        # Each socket's own ending lets go of it as after any drop.
+    def close_all(self, primary: str) -> int:
+        """Close every live socket here; how many. Each socket's own ending lets go of it as
+        after any drop."""
         peers = {*self.hub.consoles, *self.hub.customers.values(), *self.hub.attaching}
         for watching in self.hub.watchers.values():
             peers |= watching
         peers |= {link.peer for link in self.computers.links.values()}
-        for peer in peers:
+        closing = [peer for peer in peers if peer.close_code != CloseCode.NOT_PRIMARY]  # each once
+        for peer in closing:
             peer.close(CloseCode.NOT_PRIMARY, primary)
-        for link in list(self.jump.links.values()):
+        links = [link for link in self.jump.links.values() if not link.closing]
+        for link in links:
             link.close(CloseCode.NOT_PRIMARY, primary)
-        log.warning("this appliance is now the backup: closed %d sockets (4421, to %s)", len(peers), primary)
+        return len(closing) + len(links)
