@@ -1,7 +1,8 @@
 """Consoles and the customer's chat page follow the failover primary (issue 17), in
 Chromium: a rep's console and a customer's chat page on A; B takes A's data and the roles
 swap: the console says "This appliance is now the backup" and opens the same page on B,
-the chat page opens the same chat page on B and connects there."""
+the chat page opens the same chat page on B and connects there. Then B dies and A takes
+over: the console, finding B silent, asks A (a socket probe) and goes back to A."""
 
 from __future__ import annotations
 
@@ -47,15 +48,27 @@ def test_the_console_and_the_chat_page_go_to_the_primary(browser: Browser, pair:
         expect(status).to_have_text(re.compile("This appliance is now the backup"))
         # The same page on B: the console there (or its sign-in page, where the rep signs in).
         expect(alice.page).to_have_url(re.compile("^" + re.escape(site_url(pair.b)) + "/console"))
-        if "/console/login" in alice.page.url:
-            alice.page.fill("input[name=username]", "rep_a")
-            alice.page.fill("input[name=password]", rep.password)
-            alice.page.click("button[type=submit]")
+        _sign_in_if_asked(alice, rep.password)
         expect(status).to_have_text("Online")
         # The customer's chat page moves to the same chat page on B and connects there.
         expect(pat.page).to_have_url(f"{site_url(pair.b)}/chat/{token}")
         expect(pat.status).not_to_have_text(re.compile("backup|Connecting|over"))
+
+        # B dies and A takes over: the console, finding B silent, asks A and goes there.
+        pair.forced_takeover(dead=pair.b, survivor=pair.a)
+        expect(alice.page).to_have_url(re.compile("^" + re.escape(site_url(pair.a)) + "/console"), timeout=30_000)
+        _sign_in_if_asked(alice, rep.password)
+        expect(status).to_have_text("Online")
         assert alice.errors == [] and pat.errors == []
     finally:
         alice.close()
         pat.close()
+
+
+def _sign_in_if_asked(console: Console, password: str) -> None:
+    """On the other appliance the console may ask the rep to sign in (the sign-in there)."""
+    console.page.wait_for_load_state()
+    if "/console/login" in console.page.url:
+        console.page.fill("input[name=username]", "rep_a")
+        console.page.fill("input[name=password]", password)
+        console.page.click("button[type=submit]")

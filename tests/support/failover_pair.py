@@ -42,6 +42,12 @@ class Pair(Generic[T]):
         self.b.start()
         self.roles(primary=self.b, backup=self.a)
 
+    def forced_takeover(self, *, dead: RunningAppliance, survivor: RunningAppliance) -> None:
+        """The primary stops answering and the backup takes over (`force`)."""
+        dead.stop()
+        own, peer = self.origin(survivor), self.origin(dead)
+        write_state(survivor.data_dir, FailoverState(role="primary", own_url=own, peer_url=peer))
+
     def roles(self, *, primary: RunningAppliance, backup: RunningAppliance) -> None:
         """What `set_failover_role` records on each side (here written by hand)."""
         own, peer = self.origin(primary), self.origin(backup)

@@ -21,14 +21,15 @@ const Lifeline = (() => {
     setTimeout(() => location.assign(origin + location.pathname + location.search + location.hash), FOLLOW_AFTER_MS);
   }
 
-  // Whether the appliance at `origin` is the primary now: its live socket opens and is not
-  // refused with 4421 (the pages may only open sockets elsewhere, not fetch). Said hello
-  // to nobody: the probe closes as soon as it knows.
-  function isPrimary(origin, path) {
+  // Whether the appliance at `origin` is the primary now: its customer socket (the one any
+  // page may open; the console's refuses other sites' pages) opens and is not refused with
+  // 4421. Pages may only open sockets elsewhere, not fetch. It says hello to nobody and
+  // closes as soon as it knows.
+  function isPrimary(origin) {
     return new Promise((resolve) => {
       let probe;
       try {
-        probe = new WebSocket(`wss://${origin.slice("https://".length)}${path}`);
+        probe = new WebSocket(`wss://${origin.slice("https://".length)}/ws/customer`);
       } catch {
         resolve(false);
         return;
@@ -136,7 +137,7 @@ const Lifeline = (() => {
       this.probing = true;
       try {
         for (const peer of peers) {
-          if (!this.stopped && !this.ready && (await isPrimary(peer, this.path))) {
+          if (!this.stopped && !this.ready && (await isPrimary(peer))) {
             if (!this.ready) this.follow(peer);
             return;
           }
