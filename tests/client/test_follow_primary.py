@@ -4,7 +4,8 @@ and serves the same certificate, as docs/decisions.md "Following the primary" sa
 roles written to failover.json by the test. A `lifeline-client jump run` connected to A
 learns both addresses (kept in jump.json); A turns backup and B primary: the Jump Client is
 on B within seconds (B's get_connected_client_list lists it), and a customer client sent to
-A for a new connection is told (4421) to go to B and joins its session there."""
+A for a new connection is told (4421) to go to B and joins its session there. Then B stops
+and A takes over: the Jump Client, finding B silent, is back on A."""
 
 from __future__ import annotations
 
@@ -102,6 +103,12 @@ def test_the_jump_client_and_a_customer_client_follow_the_primary(pair: Pair[Pre
         said = _until(customer, "Connected to the support session", timeout=30)
         assert "now the backup" in said
         assert _refused_with(pair.a, "/ws/jump")[0] == 4421
+
+        # B dies and A takes over (forced): B does not answer, so the Jump Client tries A.
+        killed = time.monotonic()
+        pair.forced_takeover(dead=pair.b, survivor=pair.a)
+        eventually(lambda: _listed(pair.a, pair.prepared.personas, jump_id), timeout=30, interval=0.2)
+        print(f"Jump Client on the surviving appliance {time.monotonic() - killed:.1f} s after the primary stopped")
     finally:
         _out, err = stop(process)
         if customer is not None:
