@@ -228,6 +228,8 @@ class Cluster:
         first, *others = self.nodes
         first.spawn()
         first.wait_healthy()
+        # Links handed out (direct links, key URLs) name HAProxy's port, not a node's.
+        self.lifeline("settings", "set", "public_https_port", str(self.port))
         for node in others:
             node.spawn()
         for node in others:
@@ -239,6 +241,19 @@ class Cluster:
             )
         for node in self.nodes:
             self.wait_in_rotation(node.index)
+
+    def lifeline(self, *args: str) -> str:
+        """A `lifeline` subcommand on the cluster's data, as an operator runs it; what it printed."""
+        done = subprocess.run(
+            [sys.executable, "-m", "lifeline", *args],
+            env=self.nodes[0].env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"lifeline {' '.join(args)} failed: {done.stdout}{done.stderr}")
+        return done.stdout
 
     def kill(self, index: int) -> float:
         """kill -9 of one node; returns when it died (time.monotonic())."""
