@@ -36,7 +36,10 @@ import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from lifeline.config import normalize_database_url
+from lifeline.appliance.settings import set_setting
+from lifeline.appliance.tls import ensure_certificate
+from lifeline.bootstrap import ensure_appliance, open_database
+from lifeline.config import Config, normalize_database_url
 
 ADMIN_PASSWORD = "admin-password-1"
 HAPROXY = os.environ.get("LIFELINE_HAPROXY", "/usr/sbin/haproxy")
@@ -223,16 +226,12 @@ class Cluster:
     # --- lifecycle -----------------------------------------------------------------------
 
     def start(self) -> None:
-        """The first node alone (it makes the database's tables), the others together,
+        """Make the appliance (tables, admin, certificate) here, start every node at once,
         then HAProxy; back when HAProxy has every node in rotation."""
-        first, *others = self.nodes
-        first.spawn()
-        first.wait_healthy()
-        # Links handed out (direct links, key URLs) name HAProxy's port, not a node's.
-        self.lifeline("settings", "set", "public_https_port", str(self.port))
-        for node in others:
+        self.prepare()
+        for node in self.nodes:
             node.spawn()
-        for node in others:
+        for node in self.nodes:
             node.wait_healthy()
         self.config_path.write_text(haproxy_config(self.port, self.stats_port, self.nodes, haproxy_maxconn()))
         with self.haproxy_log.open("ab") as log:
@@ -241,6 +240,21 @@ class Cluster:
             )
         for node in self.nodes:
             self.wait_in_rotation(node.index)
+
+    def prepare(self) -> None:
+        """What the first `serve` would make, made once before the nodes start together: they
+        would otherwise race to migrate the database and each write a certificate of its own."""
+        hostname = self.nodes[0].hostname
+        config = Config(data_dir=self.data_dir, database_url=normalize_database_url(self.database_url))
+        db = open_database(config)
+        try:
+            with _admin_password(ADMIN_PASSWORD):
+                db.call(ensure_appliance, hostname)
+            # Links handed out (direct links, key URLs) name HAProxy's port, not a node's.
+            db.call(set_setting, "public_https_port", str(self.port))
+        finally:
+            db.close()
+        ensure_certificate(config.tls_dir, hostname)
 
     def lifeline(self, *args: str) -> str:
         """A `lifeline` subcommand on the cluster's data, as an operator runs it; what it printed."""
@@ -325,6 +339,20 @@ class Cluster:
             if self.haproxy is not None and self.haproxy.poll() is not None:
                 raise RuntimeError(f"haproxy exited:\n{self.haproxy_log.read_text(errors='replace')}")
             time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def _admin_password(password: str) -> Iterator[None]:
+    """The first admin's password, read from the environment as `serve` reads it."""
+    previous = os.environ.get("LIFELINE_ADMIN_PASSWORD")
+    os.environ["LIFELINE_ADMIN_PASSWORD"] = password
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["LIFELINE_ADMIN_PASSWORD"]
+        else:
+            os.environ["LIFELINE_ADMIN_PASSWORD"] = previous
 
 
 @contextlib.contextmanager
