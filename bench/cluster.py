@@ -214,6 +214,8 @@ class Cluster:
             "LIFELINE_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "DATABASE_URL": database_url,
             "REDIS_URL": redis_url,
+            # Every connection comes from HAProxy's address: the per-address limit would bite.
+            "LIFELINE_MAX_CONNECTIONS_PER_ADDRESS": "100000",
             **(env or {}),
         }
         self.nodes = [Node(index, data_dir, node_env, hostname) for index in range(size)]
