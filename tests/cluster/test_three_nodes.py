@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import socket
 import subprocess
 import time
 from collections.abc import Callable
@@ -25,7 +26,7 @@ from tests.support.cluster import needs_cluster
 from tests.support.command import CommandApi
 from tests.support.personas import Personas
 from tests.support.reporting import ReportingApi
-from tests.support.sockets import Console, CustomerClient, sign_in, start_by_issue
+from tests.support.sockets import CustomerClient, sign_in, start_by_issue
 
 pytestmark = needs_cluster
 
@@ -209,7 +210,7 @@ class Talker:
         assert self.socket.welcome["type"] == "welcome", self.socket.welcome
 
 
-def placed(three: ThreeNodes, open_socket: Callable[[], T]) -> tuple[T, int]:
+def placed(three: ThreeNodes, open_socket: Callable[[], T], *, timeout: float = 3) -> tuple[T, int]:
     """Open one connection through HAProxy; which node it went to (the one whose count of
     connections HAProxy holds grew by it)."""
     before = three.cluster.connections()
@@ -221,7 +222,48 @@ def placed(three: ThreeNodes, open_socket: Callable[[], T]) -> tuple[T, int]:
         assert len(grown) == 1 and sum(after.values()) == sum(before.values()) + 1, (before, after)
         return grown[0]
 
-    return opened, eventually(node, timeout=3)
+    return opened, eventually(node, timeout=timeout)
+
+
+def steer_to(three: ThreeNodes, node: int) -> list[socket.socket]:
+    """Idle TCP connections through HAProxy, held, until roundrobin's next turn is `node`
+    (it goes round the nodes in order): the next connection lands there."""
+    held: list[socket.socket] = []
+    while True:
+        probe, on = placed(three, lambda: socket.create_connection(("127.0.0.1", three.cluster.port)))
+        held.append(probe)
+        if (on + 1) % len(three.cluster.nodes) == node:
+            return held
+
+
+def computer_connected(console: ShellConsole, lsid: str, *, timeout: float = 30) -> None:
+    """Until the console has the session's client connected (a take's state may have been
+    read while waiting for its ack: ShellConsole keeps the latest)."""
+    latest = getattr(console, "computers", {}).get(lsid)
+    if latest is not None and latest["connected"]:
+        return
+    while True:
+        state = console.until("computer", timeout=timeout)
+        if state["lsid"] == lsid and state["connected"]:
+            return
+
+
+def shell_echo(console: ShellConsole, lsid: str, *, timeout: float = 10) -> bytes:
+    """A shell on the session's computer that says shell-42; tried again while the client
+    is still finding its way back."""
+    deadline = time.monotonic() + timeout
+    for attempt in range(100):
+        console.send({"type": "shell_open", "ref": f"shell-{attempt}", "lsid": lsid, "cols": 80, "rows": 24})
+        opened = console.ack(f"shell-{attempt}")
+        if opened["ok"]:
+            shell = int(opened["result"]["shell"])
+            console.send(
+                {"type": "shell_input", "ref": "k", "lsid": lsid, "shell": shell, "data": "echo shell-$((6*7))\r"}
+            )
+            return console.output_of(shell, until=b"shell-42", timeout=timeout)
+        assert time.monotonic() < deadline, opened
+        time.sleep(0.1)
+    raise AssertionError("no shell")
 
 
 def test_a_node_killed_mid_chat_costs_a_reconnect_and_nothing_acknowledged(three: ThreeNodes) -> None:
@@ -229,7 +271,29 @@ def test_a_node_killed_mid_chat_costs_a_reconnect_and_nothing_acknowledged(three
     cookie = sign_in(front, "rep_a", people.rep_a.password)
     tokens = [start_by_issue(front, f"Customer {n}", id=str(people.issue_started)) for n in range(6)]
     eventually(lambda: _no_connections(three), timeout=5)  # the pages' HTTP connections closed
-    alice, alice_on = placed(three, lambda: Console(front, cookie))
+    # The first customer's real client program; the node it lands on is the one to die,
+    # and Alice's console is steered there too.
+    pin = str(three.cluster.cert_path)
+    client, victim = placed(
+        three,
+        lambda: subprocess.Popen(
+            [
+                str(CLIENT),
+                "attach",
+                f"{three.cluster.url}/chat/{tokens[0]}",
+                "--no-chat",
+                "--allow",
+                "shell",
+                "--pin",
+                pin,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        ),
+        timeout=20,
+    )
+    held = steer_to(three, victim)
+    alice, alice_on = placed(three, lambda: ShellConsole(front, cookie))
     talkers: list[Talker] = []
     talker_on: list[int] = []
     for n, token in enumerate(tokens):
@@ -238,6 +302,22 @@ def test_a_node_killed_mid_chat_costs_a_reconnect_and_nothing_acknowledged(three
         assert alice.ack(f"t{n}")["ok"]
         talkers.append(talker)
         talker_on.append(node)
+    try:
+        assert alice_on == victim
+        computer_connected(alice, talkers[0].lsid)
+        chat_through_a_node_death(three, alice, alice_on, talkers, talker_on, cookie)
+    finally:
+        for probe in held:
+            probe.close()
+        client.terminate()
+        _, err = client.communicate(timeout=15)
+    assert b"Traceback" not in err
+
+
+def chat_through_a_node_death(
+    three: ThreeNodes, alice: ShellConsole, alice_on: int, talkers: list[Talker], talker_on: list[int], cookie: str
+) -> None:
+    front, people = three.front, three.people
     rep_said: dict[str, list[str]] = {talker.lsid: [] for talker in talkers}
 
     def rep_says(lsid: str, body: str) -> None:
@@ -261,16 +341,22 @@ def test_a_node_killed_mid_chat_costs_a_reconnect_and_nothing_acknowledged(three
         rep_says(talkers[0].lsid, "Alice after the kill")
     assert not rep_said[talkers[0].lsid][1:], "Alice's socket outlived her node"
     alice.close()
-    alice = Console(front, cookie, resume_token=alice.welcome["resume_token"])
+    alice = ShellConsole(front, cookie, resume_token=alice.welcome["resume_token"])
     assert alice.welcome["resumed"] is True
     console_back = time.monotonic() - died
     rep_says(talkers[0].lsid, "Alice after the kill")
+    # The client program is back too: a shell opened now runs on the customer's computer
+    # (the computer's state alone could be the dead node's, not yet swept).
+    computer_connected(alice, talkers[0].lsid)
+    echoed = shell_echo(alice, talkers[0].lsid)
+    client_back = time.monotonic() - died
+    assert b"shell-42" in echoed
     assert len(back) == talker_on.count(alice_on), (back, alice_on, talker_on)
     print(
         f"\nkill -9 of a node: its console back through HAProxy in {console_back:.2f} s, "
-        f"its {len(back)} customers in {max(back):.2f} s at worst"
+        f"its {len(back)} customers in {max(back):.2f} s at worst, its client seen again at {client_back:.2f} s"
     )
-    assert max(*back, console_back) < RECONNECT_LIMIT
+    assert max(*back, console_back, client_back) < RECONNECT_LIMIT
 
     # The sessions carry on, both ways, from wherever each socket landed.
     for talker in talkers:
