@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import pytest
 from lxml import etree
 from websockets.exceptions import ConnectionClosed
 
@@ -28,7 +29,7 @@ from tests.support.personas import Personas
 from tests.support.reporting import ReportingApi
 from tests.support.sockets import CustomerClient, sign_in, start_by_issue
 
-pytestmark = needs_cluster
+pytestmark = [needs_cluster, pytest.mark.slow]
 
 T = TypeVar("T")
 RECONNECT_LIMIT = 5.0  # seconds, from a node's death to the socket being welcomed again
