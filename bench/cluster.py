@@ -1,12 +1,17 @@
 """Several appliance nodes behind HAProxy, on one machine: for the cluster tests and for the
 benches that kill nodes under load.
 
-    cluster = Cluster(Path("/tmp/c"), database_url="postgresql://...", redis_url="redis://...")
-    cluster.start()                 # nodes 0..N-1, then HAProxy in front of them
+    url = create_database("postgresql://postgres@127.0.0.1:5432/postgres")   # a fresh one
+    cluster = Cluster(Path("/tmp/c"), database_url=url, redis_url="redis://127.0.0.1:6379/0")
+    cluster.start()                 # the appliance made once, nodes 0..N-1, then HAProxy
     cluster.url                     # https://127.0.0.1:PORT, what customers and reps use
+    cluster.cert_path               # the certificate every node presents: trust or pin it
+    cluster.lifeline("user", "add", ...)   # a `lifeline` subcommand on the cluster's data
     cluster.kill(1)                 # kill -9; HAProxy takes it out of rotation in about a second
-    cluster.restart(1)              # the same ports again, back in rotation
-    cluster.stop()
+    cluster.restart(1)              # kill -9 if alive, start on the same ports, back in rotation
+    cluster.connections()           # {node index: connections HAProxy holds to it now}
+    cluster.nodes[1].https          # one node's own address, to place a connection there
+    cluster.stop(); drop_database(url)
 
 Every node is a `lifeline serve` process with the same data directory (the file store, the
 TLS certificate), database and Redis, as the nodes of a deployment share them. HAProxy

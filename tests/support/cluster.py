@@ -5,16 +5,15 @@ on it unchanged."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 
 import pytest
 
-from bench.cluster import HAPROXY, Cluster, Node
+from bench.cluster import Cluster, Node, haproxy_available
 from tests.support.appliance import RunningAppliance, ScratchDatabase
 
 needs_cluster = pytest.mark.skipif(
-    not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL") and shutil.which(HAPROXY)),
+    not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL") and haproxy_available()),
     reason="needs DATABASE_URL (PostgreSQL), REDIS_URL (Redis) and haproxy",
 )
 
