@@ -250,21 +250,34 @@ def computer_connected(console: ShellConsole, lsid: str, *, timeout: float = 30)
 
 
 def shell_echo(console: ShellConsole, lsid: str, *, timeout: float = 10) -> bytes:
-    """A shell on the session's computer that says shell-42; tried again while the client
-    is still finding its way back."""
+    """A shell on the session's computer that says shell-42; asked again while the client
+    finds its way back. Until it has, the console's process still believes the dead node's
+    connection, and a request sent there goes unanswered (it fails after 30 s): so each
+    try waits 2 s for its answer."""
     deadline = time.monotonic() + timeout
     for attempt in range(100):
-        console.send({"type": "shell_open", "ref": f"shell-{attempt}", "lsid": lsid, "cols": 80, "rows": 24})
-        opened = console.ack(f"shell-{attempt}")
-        if opened["ok"]:
-            shell = int(opened["result"]["shell"])
-            console.send(
-                {"type": "shell_input", "ref": "k", "lsid": lsid, "shell": shell, "data": "echo shell-$((6*7))\r"}
-            )
-            return console.output_of(shell, until=b"shell-42", timeout=timeout)
-        assert time.monotonic() < deadline, opened
+        ref = f"shell-{attempt}"
+        console.send({"type": "shell_open", "ref": ref, "lsid": lsid, "cols": 80, "rows": 24})
+        with contextlib.suppress(TimeoutError):
+            opened = answer(console, ref, timeout=2)
+            if opened["ok"]:
+                shell = int(opened["result"]["shell"])
+                console.send(
+                    {"type": "shell_input", "ref": "k", "lsid": lsid, "shell": shell, "data": "echo shell-$((6*7))\r"}
+                )
+                return console.output_of(shell, until=b"shell-42", timeout=timeout)
+        assert time.monotonic() < deadline, "no shell on the customer's computer"
         time.sleep(0.1)
     raise AssertionError("no shell")
+
+
+def answer(console: ShellConsole, ref: str, *, timeout: float) -> dict[str, Any]:
+    """The ack (or error) of one request, within `timeout` seconds."""
+    end = time.monotonic() + timeout
+    while True:
+        message = console.until("ack", "error", timeout=max(end - time.monotonic(), 0.01))
+        if message.get("ref") == ref:
+            return message
 
 
 def test_a_node_killed_mid_chat_costs_a_reconnect_and_nothing_acknowledged(three: ThreeNodes) -> None:
