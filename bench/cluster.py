@@ -168,6 +168,9 @@ defaults
     timeout connect 2s
     timeout client 60s
     timeout server 60s
+    # A node slow to answer its check (a busy machine) is not dead: without this the
+    # check's timeout would be `inter`, and a slow node would leave rotation.
+    timeout check 2s
     # An upgraded WebSocket lives on this one: consoles and clients ping every 20 s.
     timeout tunnel 1h
     timeout client-fin 5s
@@ -183,7 +186,7 @@ backend nodes
     balance roundrobin
     option httpchk GET /check_health
     http-check expect status 200
-    default-server inter {CHECK_INTERVAL_MS}ms fall {CHECK_FALL} rise {CHECK_RISE} on-marked-down shutdown-sessions
+    default-server inter {CHECK_INTERVAL_MS}ms fall {CHECK_FALL} rise {CHECK_RISE}
 {servers}
 
 frontend stats
