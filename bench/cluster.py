@@ -2,7 +2,7 @@
 benches that kill nodes under load.
 
     url = create_database("postgresql://postgres@127.0.0.1:5432/postgres")   # a fresh one
-    cluster = Cluster(Path("/tmp/c"), database_url=url, redis_url="redis://127.0.0.1:6379/0")
+    cluster = Cluster(Path("cluster-data"), database_url=url, redis_url="redis://127.0.0.1:6379/0")
     cluster.start()                 # the appliance made once, nodes 0..N-1, then HAProxy
     cluster.url                     # https://127.0.0.1:PORT, what customers and reps use
     cluster.cert_path               # the certificate every node presents: trust or pin it
