@@ -1,7 +1,8 @@
 """Three nodes behind HAProxy are one appliance: a rep on one node, a customer and the real
 Lifeline client on the others chat, transfer, open a shell and send a file; the Command API
 answers alike on every node. kill -9 of a node while reps and customers chat through HAProxy:
-they are back through the others within 5 s and nothing acknowledged is lost.
+they are back through the others within 5 s and nothing acknowledged is lost; restarted,
+the node takes customers again.
 Runs when DATABASE_URL and REDIS_URL point at real servers and haproxy is installed (as CI)."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import hashlib
 import os
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -176,6 +178,14 @@ def test_any_node_serves_any_request(three: ThreeNodes) -> None:
         "Bob here, from the third node",
     ]
     eventually(lambda: _not_listed(three, people.rep_a.id))
+
+
+def _restart(three: ThreeNodes, index: int, outcome: list[BaseException | None]) -> None:
+    try:
+        three.cluster.restart(index)
+        outcome.append(None)
+    except BaseException as error:  # the test thread reports it
+        outcome.append(error)
 
 
 def _no_connections(three: ThreeNodes) -> None:
@@ -375,6 +385,10 @@ def chat_through_a_node_death(
         f"its {len(back)} customers in {max(back):.2f} s at worst, its client seen again at {client_back:.2f} s"
     )
     assert max(*back, console_back, client_back) < RECONNECT_LIMIT
+    # The dead node comes back meanwhile (kill -9 of a process, not of the machine).
+    restarted: list[BaseException | None] = []
+    restart = threading.Thread(target=_restart, args=(three, alice_on, restarted))
+    restart.start()
 
     # The sessions carry on, both ways, from wherever each socket landed.
     for talker in talkers:
@@ -383,6 +397,24 @@ def chat_through_a_node_death(
         heard = talker.socket.event("Chat Message")
         while heard["event"]["body"] != f"Alice to {talker.lsid} after":
             heard = talker.socket.event("Chat Message")
+
+    # The restarted node is in rotation again, and a customer it takes chats with Alice.
+    restart.join(timeout=90)
+    assert restarted == [None], restarted
+    for _attempt in range(2 * len(three.nodes)):  # roundrobin comes round to it
+        newcomer, node = placed(
+            three, lambda: Talker(front, start_by_issue(three.nodes[0], "Newcomer", id=str(people.issue_started)))
+        )
+        if node == alice_on:
+            break
+        newcomer.socket.close()
+    assert node == alice_on, "the restarted node got no connection"
+    rep_said[newcomer.lsid] = []
+    alice.send({"type": "take", "ref": "t-new", "lsid": newcomer.lsid})
+    assert alice.ack("t-new")["ok"]
+    assert newcomer.say()
+    rep_says(newcomer.lsid, "Alice to the newcomer")
+    talkers.append(newcomer)
 
     # Every acknowledged line is in the Reporting API, in order, whichever node answers.
     for talker in talkers:
