@@ -22,7 +22,7 @@ CLIENT = "lifeline_client"  # the program on the customer's computer (client/): 
 # own floor or below. Packages on one floor may use each other as long as no cycle forms.
 FLOORS: tuple[frozenset[str], ...] = (
     frozenset({"__init__", "text", "config", "db", "bus", "limits", "jobs"}),
-    frozenset({"appliance"}),
+    frozenset({"appliance", "failover"}),
     frozenset({"directory"}),
     frozenset({"bootstrap"}),  # first start: the appliance's identity, its first site and admin
     frozenset({"presence"}),

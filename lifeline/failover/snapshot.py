@@ -1,0 +1,155 @@
+"""The embedded database's incremental copy, in chunks of 4 KiB (SQLite's page size here).
+
+The primary takes a consistent snapshot with SQLite's online backup API and answers only
+the chunks whose SHA-256 differs from the hashes the backup sent of its last copy. The
+backup patches a staging copy, checks it (whole-file SHA-256 against the primary's, then
+`PRAGMA integrity_check`) and only then replaces its copy with it; an interrupted sync
+leaves the previous copy as it was. The copy reaches the running appliance's database
+through the backup API again: one SQLite transaction, so its readers see the old data or
+the new, never a mix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+CHUNK = 4096
+DIGEST = 32
+INDEX = struct.Struct(">I")
+# A header line longer than this is not one of ours.
+MAX_HEADER = 4096
+
+
+class SnapshotError(Exception):
+    """A copy that cannot be trusted; the previous copy stays."""
+
+
+@dataclass(frozen=True)
+class Applied:
+    size: int
+    chunks_sent: int
+    chunks_total: int
+
+
+def chunk_hashes(path: Path) -> bytes:
+    """SHA-256 of each chunk of a file, concatenated; nothing for a missing file."""
+    if not path.exists():
+        return b""
+    out = bytearray()
+    with path.open("rb") as source:
+        while chunk := source.read(CHUNK):
+            out += hashlib.sha256(chunk).digest()
+    return bytes(out)
+
+
+def take_snapshot(database_file: Path, into: Path) -> None:
+    """A consistent copy of a live SQLite database (writers carry on meanwhile)."""
+    into.unlink(missing_ok=True)
+    source = sqlite3.connect(database_file, timeout=30)
+    target = sqlite3.connect(into)
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
+
+
+def differing_chunks(snapshot: Path, their_hashes: bytes) -> Iterator[bytes]:
+    """The answer to a backup: a JSON header line (size, whole-file SHA-256, chunk count),
+    then each chunk that differs as a 4-byte index and its bytes (the last may be short)."""
+    whole = hashlib.sha256()
+    differing: list[int] = []
+    with snapshot.open("rb") as source:
+        index = 0
+        while chunk := source.read(CHUNK):
+            whole.update(chunk)
+            theirs = their_hashes[index * DIGEST : (index + 1) * DIGEST]
+            if theirs != hashlib.sha256(chunk).digest():
+                differing.append(index)
+            index += 1
+    size = snapshot.stat().st_size
+    header = {"size": size, "sha256": whole.hexdigest(), "chunks": len(differing), "chunk": CHUNK}
+    yield json.dumps(header).encode() + b"\n"
+    with snapshot.open("rb") as source:
+        for index in differing:
+            source.seek(index * CHUNK)
+            yield INDEX.pack(index) + source.read(CHUNK)
+
+
+def _read_exactly(answer: IO[bytes], count: int) -> bytes:
+    data = answer.read(count)
+    if len(data) != count:
+        raise SnapshotError("the primary's answer ended early")
+    return data
+
+
+def apply_chunks(copy: Path, answer: IO[bytes], staging: Path) -> Applied:
+    """Patch a staging copy of `copy` with the primary's answer and check it; the caller
+    then swaps it in (`os.replace`)."""
+    header_line = answer.readline(MAX_HEADER)
+    try:
+        header = json.loads(header_line)
+        size, expected, count = int(header["size"]), str(header["sha256"]), int(header["chunks"])
+    except (ValueError, KeyError, TypeError):
+        raise SnapshotError("the primary's answer does not start with a sync header") from None
+    if copy.exists():
+        shutil.copyfile(copy, staging)
+    else:
+        staging.write_bytes(b"")
+    total = (size + CHUNK - 1) // CHUNK
+    with staging.open("r+b") as out:
+        for _ in range(count):
+            (index,) = INDEX.unpack(_read_exactly(answer, INDEX.size))
+            if index >= total:
+                raise SnapshotError("the primary sent a chunk past the end of its database")
+            length = min(CHUNK, size - index * CHUNK)
+            out.seek(index * CHUNK)
+            out.write(_read_exactly(answer, length))
+        out.truncate(size)
+        out.flush()
+        os.fsync(out.fileno())
+    digest = hashlib.sha256()
+    with staging.open("rb") as source:
+        while block := source.read(1 << 20):
+            digest.update(block)
+    if digest.hexdigest() != expected:
+        raise SnapshotError("the patched copy does not match the primary's snapshot")
+    check_integrity(staging)
+    return Applied(size, count, total)
+
+
+def _open_still(path: Path) -> sqlite3.Connection:
+    """Read a copy without touching it: no journal, no locks, no -wal beside it."""
+    return sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+
+
+def check_integrity(path: Path) -> None:
+    connection = _open_still(path)
+    try:
+        rows = connection.execute("PRAGMA integrity_check").fetchall()
+    except sqlite3.DatabaseError as error:
+        raise SnapshotError(f"the copy is not a database ({error})") from None
+    finally:
+        connection.close()
+    if rows != [("ok",)]:
+        raise SnapshotError(f"the copy fails SQLite's integrity check: {rows[0][0]}")
+
+
+def install(copy: Path, database_file: Path) -> None:
+    """Make the running database hold the copy, in one transaction of its own."""
+    source = _open_still(copy)
+    target = sqlite3.connect(database_file, timeout=30)
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
