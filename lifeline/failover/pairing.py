@@ -91,7 +91,7 @@ def update_pairing(data_dir: Path, **changes: object) -> Pairing:
 
 
 def new_appliance_id() -> str:
-    return str(uuid.uuid4()).upper()
+    return uuid.uuid4().hex
 
 
 def peer_certificate_path(data_dir: Path) -> Path:
