@@ -7,6 +7,7 @@ import hashlib
 import os
 import shutil
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -128,6 +129,8 @@ def run_setup(args: argparse.Namespace) -> None:
             existing.takeover_after if existing else 0.0
         ),
         peer_appliance_id=existing.peer_appliance_id if existing else None,
+        # An operator's word: of two primaries, the one set up (or taken over) last keeps it.
+        primary_since=time.time() if args.role == "primary" else 0.0,
     )  # fmt: skip
     certificate = peer_certificate_path(config.data_dir)
     scratch = certificate.with_suffix(".tmp")

@@ -43,6 +43,9 @@ class Pairing:
     sync_interval: float = DEFAULT_SYNC_SECONDS
     takeover_after: float = 0.0
     peer_appliance_id: str | None = None
+    # When this appliance last became the primary (UNIX seconds): of two primaries, the
+    # later one keeps the role (see service.Failover.tick).
+    primary_since: float = 0.0
 
 
 def new_pairing_key() -> str:
@@ -69,6 +72,7 @@ def read_pairing(data_dir: Path) -> Pairing | None:
         sync_interval=float(raw.get("sync_interval", DEFAULT_SYNC_SECONDS)),
         takeover_after=float(raw.get("takeover_after", 0.0)),
         peer_appliance_id=raw.get("peer_appliance_id"),
+        primary_since=float(raw.get("primary_since", 0.0)),
     )
 
 

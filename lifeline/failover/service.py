@@ -20,6 +20,8 @@ from lifeline.failover.sync import Synced, _installed_marker, sync_once
 log = logging.getLogger("lifeline.failover")
 
 TICK_SECONDS = 0.5
+# How often a primary asks whether its peer became the primary while it was away.
+PRIMARY_CHECK_SECONDS = 2.0
 # The peer's answer to "who are you" for get_appliances and the backup's watch.
 STATUS_TIMEOUT_SECONDS = 3.0
 
@@ -47,6 +49,7 @@ class Failover:
         self._installed = installed
         self._sync_lock = asyncio.Lock()
         self._last_attempt = 0.0
+        self._last_primary_check = 0.0
         self._primary_seen = time.monotonic()
         self._changing: asyncio.Task[None] | None = None
 
@@ -76,6 +79,7 @@ class Failover:
             "url": state.own_url,
             "last_sync_time": state.last_sync_time,
             "last_sync_status": state.last_sync_status,
+            "primary_since": pairing.primary_since if pairing else 0.0,
         }
 
     async def peer_status(self) -> dict[str, Any] | None:
@@ -97,6 +101,8 @@ class Failover:
         if role == "backup":
             # This appliance's data moves on without the copy: the next sync installs anew.
             _installed_marker(self.config).unlink(missing_ok=True)
+        if role == "primary":
+            update_pairing(self.data_dir, primary_since=time.time())
         update_state(self.data_dir, role=role)
         self.cache = StateCache(self.data_dir)
         log.warning("failover: this appliance is now the %s (%s)", role, why)
@@ -198,6 +204,22 @@ class Failover:
 
     # --- the backup's sync and watch ---------------------------------------------------
 
+    async def _check_two_primaries(self, pairing: Pairing) -> None:
+        """A primary that was away (stopped, cut off) while its backup was made the primary
+        finds two primaries on its return: the one that became primary last keeps the role."""
+        now = time.monotonic()
+        if now - self._last_primary_check < PRIMARY_CHECK_SECONDS:
+            return
+        self._last_primary_check = now
+        peer = await self.peer_status()
+        if peer is None or peer.get("role") != "primary":
+            return
+        if float(peer.get("primary_since") or 0.0) > pairing.primary_since:
+            self._become("backup", "the peer became the primary while this appliance was away")
+            update_state(
+                self.data_dir, last_sync_status="Became the backup: the peer took over while this appliance was away"
+            )
+
     async def sync_now(self) -> bool:
         """One sync from the peer, recorded in the state; False when it failed."""
         async with self._sync_lock:
@@ -217,8 +239,11 @@ class Failover:
             return True
 
     async def tick(self) -> None:
-        """A round of the backup's job: sync when due, take over when the primary is gone."""
+        """A round of the pair's job: on the backup, sync when due and take over when the
+        primary is gone; on the primary, step down if the peer took over meanwhile."""
         state, pairing = read_state(self.data_dir), self.pairing()
+        if state.role == "primary" and pairing is not None and state.configured:
+            await self._check_two_primaries(pairing)
         if state.role != "backup" or pairing is None or not state.configured:
             self._primary_seen = time.monotonic()
             return

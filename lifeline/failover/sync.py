@@ -28,6 +28,8 @@ class Synced:
     files: int
     bytes: int
     database_copied: bool
+    # Seconds in each part: fetching and checking the database copy, the files, installing it.
+    phases: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
     @property
     def status(self) -> str:
@@ -36,7 +38,11 @@ class Synced:
             if self.database_copied
             else POSTGRESQL_NOTE
         )
-        return f"Success: {database}; {self.files} files ({self.bytes} bytes) copied; took {self.seconds:.2f} s"
+        fetch, copying, install = self.phases
+        return (
+            f"Success: {database}; {self.files} files ({self.bytes} bytes) copied; took {self.seconds:.2f} s "
+            f"(database {fetch:.2f} s, files {copying:.2f} s, install {install:.2f} s)"
+        )
 
 
 def replica_dir(config: Config) -> Path:
@@ -73,6 +79,7 @@ def sync_once(config: Config, peer: Peer, installed: Callable[[], None]) -> Sync
             os.replace(staging, replica)
         finally:
             staging.unlink(missing_ok=True)
+    fetched = time.monotonic()
     # The files after the database snapshot: every file its rows name is there by then.
     copied = files.FilesCopied()
     theirs = peer.json("GET", "/failover/sync/files")
@@ -81,6 +88,7 @@ def sync_once(config: Config, peer: Peer, installed: Callable[[], None]) -> Sync
         with peer.open("GET", target) as answer:
             copied.bytes += files.append(config, name, offset, answer)
         copied.files += 1
+    files_done = time.monotonic()
     if applied is not None:
         marker = _installed_marker(config)
         digest = _digest(replica)
@@ -95,4 +103,5 @@ def sync_once(config: Config, peer: Peer, installed: Callable[[], None]) -> Sync
         files=copied.files,
         bytes=copied.bytes,
         database_copied=applied is not None,
+        phases=(fetched - started, files_done - fetched, time.monotonic() - files_done),
     )

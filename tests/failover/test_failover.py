@@ -235,3 +235,10 @@ def test_forced_takeover_after_the_primary_is_killed_keeps_what_was_synced(
     with backup.client() as client:
         key = CommandApi(client).call("generate_session_key", ADMIN, type="support", queue_id="general")
         assert local(key) == "session_key", error_of(key)
+    # The old primary comes back: it finds its peer took over meanwhile, steps down and
+    # syncs from it.
+    primary.start()
+    back = time.time()
+    eventually(lambda: _roles_are(backup, "primary", primary, "backup"), timeout=10)
+    eventually(lambda: _synced_since(primary, back), timeout=20)
+    _report_has(primary, lsid, lines)
