@@ -25,6 +25,7 @@ from typing import IO
 CHUNK = 4096
 DIGEST = 32
 INDEX = struct.Struct(">I")
+SEND_BLOCK = 256 * 1024
 # A header line longer than this is not one of ours.
 MAX_HEADER = 4096
 
@@ -78,11 +79,16 @@ def differing_chunks(snapshot: Path, their_hashes: bytes) -> Iterator[bytes]:
             index += 1
     size = snapshot.stat().st_size
     header = {"size": size, "sha256": whole.hexdigest(), "chunks": len(differing), "chunk": CHUNK}
-    yield json.dumps(header).encode() + b"\n"
+    # Sent in blocks of many chunks: one write per chunk would cost far more than the bytes.
+    block = bytearray(json.dumps(header).encode() + b"\n")
     with snapshot.open("rb") as source:
         for index in differing:
             source.seek(index * CHUNK)
-            yield INDEX.pack(index) + source.read(CHUNK)
+            block += INDEX.pack(index) + source.read(CHUNK)
+            if len(block) >= SEND_BLOCK:
+                yield bytes(block)
+                block.clear()
+    yield bytes(block)
 
 
 def _read_exactly(answer: IO[bytes], count: int) -> bytes:
