@@ -108,7 +108,7 @@ def run_setup(args: argparse.Namespace) -> None:
     try:
         if args.pairing_key_file:
             signing_key = signing_key_of(_read_key(args.pairing_key_file))
-        elif args.role == "backup":
+        elif args.role == "backup" and (existing is None or args.new_pairing_key):
             raise CliError(
                 "the backup needs the primary's pairing key: --pairing-key-file FILE (or - for standard input)"
             )

@@ -160,6 +160,22 @@ def test_backup_follows_the_primary_and_a_planned_swap_loses_nothing(
         answer = CommandApi(client).call("set_failover_role", ADMIN, role="primary")
     assert answer.text == CHANGED_ROLE
     eventually(lambda: _roles_are(primary, "primary", backup, "backup"), timeout=5)
+    # Automatic takeover: set up again without the key (it is kept), the primary killed.
+    backup.cli(
+        "failover", "setup", "--role", "backup", "--own-url", backup.https, "--peer-url", primary.https,
+        "--peer-certificate", str(primary.cert_path), "--takeover-after", "2",
+    )  # fmt: skip
+    assert primary.process is not None
+    primary.process.send_signal(signal.SIGKILL)
+    primary.process.wait()
+    eventually(lambda: _took_over(backup), timeout=15)
+    _report_has(backup, late_lsid, late)
+
+
+def _took_over(appliance: RunningAppliance) -> None:
+    health = _health(appliance)
+    assert text_of(health, NS_LATER, "failover_role") == "primary"
+    assert _status(health).startswith("Took over: the primary at"), _status(health)
 
 
 def _roles_are(first: RunningAppliance, first_role: str, second: RunningAppliance, second_role: str) -> None:
