@@ -4,7 +4,9 @@ first, and a forced takeover with the primary killed."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import signal
 import time
 from collections.abc import Iterator
@@ -18,14 +20,18 @@ from lifeline.failover.channel import Peer, PeerUnreachable
 from lifeline.failover.pairing import Pairing, new_pairing_key, read_pairing, signing_key_of
 from lifeline.failover.service import CHANGED_ROLE, STARTED_SYNC
 from lifeline.failover.state import read_state
+from lifeline.recordings.filestore import FileStore
 from tests.support.activity import SessionDriver
-from tests.support.appliance import ADMIN_PASSWORD, RunningAppliance, eventually
+from tests.support.appliance import ADMIN_PASSWORD, RunningAppliance, eventually, needs_two_processes
 from tests.support.command import NS_LATER, CommandApi, error_of, local
 from tests.support.engine import ConsoleNode
 from tests.support.reporting import ReportingApi
 from tests.support.xmlcheck import q, text_of
 
 ADMIN = {"username": "admin", "password": ADMIN_PASSWORD}
+# The database's copy is the embedded SQLite's; on PostgreSQL the pair shares the database
+# (test_on_postgresql_only_files_sync).
+sqlite_only = pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")), reason="the SQLite copy")
 SYNC_SECONDS = "1"
 
 
@@ -37,11 +43,10 @@ def _setup(appliance: RunningAppliance, peer: RunningAppliance, role: str, key_f
     return appliance.cli_json(*args)
 
 
-@pytest.fixture
-def pair(tmp_path: Path) -> Iterator[tuple[RunningAppliance, RunningAppliance]]:
-    """A is the primary, B its backup, syncing every second."""
+@contextlib.contextmanager
+def _paired(tmp_path: Path, *, shared: bool) -> Iterator[tuple[RunningAppliance, RunningAppliance]]:
     primary = RunningAppliance(tmp_path / "a")
-    backup = RunningAppliance(tmp_path / "b")
+    backup = RunningAppliance(tmp_path / "b", database=primary.database if shared else None)
     try:
         primary.start()
         backup.start()
@@ -56,6 +61,30 @@ def pair(tmp_path: Path) -> Iterator[tuple[RunningAppliance, RunningAppliance]]:
     finally:
         backup.close()
         primary.close()
+
+
+@pytest.fixture
+def pair(tmp_path: Path) -> Iterator[tuple[RunningAppliance, RunningAppliance]]:
+    """A is the primary, B its backup, syncing every second."""
+    with _paired(tmp_path, shared=False) as both:
+        yield both
+
+
+@needs_two_processes
+def test_on_postgresql_only_files_sync(tmp_path: Path) -> None:
+    """Both appliances on one PostgreSQL database (as a shared or replicated one is): the
+    backup copies the file store and says the database is not its business."""
+    with _paired(tmp_path, shared=True) as (primary, backup):
+        stored = FileStore(primary.data_dir / "files").put_bytes(b"a screenshot of the error")
+        held = backup.data_dir / "files" / stored.sha256[:2] / stored.sha256[2:4] / stored.sha256
+        eventually(lambda: _holds(held, b"a screenshot of the error"), timeout=20)
+        health = _health(backup)
+        assert "the database is PostgreSQL, shared or replicated as deployed" in _status(health)
+        assert text_of(health, NS_LATER, "failover_role") == "backup"
+
+
+def _holds(path: Path, content: bytes) -> None:
+    assert path.is_file() and path.read_bytes() == content
 
 
 def _a_session(appliance: RunningAppliance, lines: list[str]) -> tuple[str, str]:
@@ -104,6 +133,7 @@ def _report_has(appliance: RunningAppliance, lsid: str, lines: list[str]) -> Non
             assert line in response.text, line
 
 
+@sqlite_only
 def test_backup_follows_the_primary_and_a_planned_swap_loses_nothing(
     pair: tuple[RunningAppliance, RunningAppliance],
 ) -> None:
@@ -199,6 +229,7 @@ class _CutShort:
         return data
 
 
+@sqlite_only
 def test_forced_takeover_after_the_primary_is_killed_keeps_what_was_synced(
     pair: tuple[RunningAppliance, RunningAppliance], tmp_path: Path
 ) -> None:
