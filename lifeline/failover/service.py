@@ -15,7 +15,7 @@ from lifeline.config import Config
 from lifeline.failover.channel import Peer, PeerUnreachable
 from lifeline.failover.pairing import Pairing, read_pairing, update_pairing
 from lifeline.failover.state import FailoverState, Role, StateCache, read_state, update_state
-from lifeline.failover.sync import Synced, _installed_marker, sync_once
+from lifeline.failover.sync import SyncBusy, Synced, installed_marker, sync_once
 
 log = logging.getLogger("lifeline.failover")
 
@@ -100,7 +100,7 @@ class Failover:
     def _become(self, role: Role, why: str) -> None:
         if role == "backup":
             # This appliance's data moves on without the copy: the next sync installs anew.
-            _installed_marker(self.config).unlink(missing_ok=True)
+            installed_marker(self.config).unlink(missing_ok=True)
         if role == "primary":
             update_pairing(self.data_dir, primary_since=time.time())
         update_state(self.data_dir, role=role)
@@ -226,6 +226,8 @@ class Failover:
             try:
                 peer = self._peer()
                 synced: Synced = await asyncio.to_thread(sync_once, self.config, peer, self._installed)
+            except SyncBusy:
+                return True  # another process of this appliance does this round and records it
             except Exception as error:  # recorded for check_health; the next round tries again
                 status = f"Failed: {error}" if str(error) else f"Failed: {type(error).__name__}"
                 update_state(self.data_dir, last_sync_status=status)

@@ -39,6 +39,7 @@ class Applied:
     size: int
     chunks_sent: int
     chunks_total: int
+    sha256: str  # of the copy, checked: the primary's snapshot's
 
 
 def chunk_hashes(path: Path) -> bytes:
@@ -130,7 +131,7 @@ def apply_chunks(copy: Path, answer: IO[bytes], staging: Path) -> Applied:
     if digest.hexdigest() != expected:
         raise SnapshotError("the patched copy does not match the primary's snapshot")
     check_integrity(staging)
-    return Applied(size, count, total)
+    return Applied(size, count, total, expected)
 
 
 def _open_still(path: Path) -> sqlite3.Connection:
@@ -139,9 +140,14 @@ def _open_still(path: Path) -> sqlite3.Connection:
 
 
 def check_integrity(path: Path) -> None:
+    """SQLite's quick_check: every page, record and constraint, but not whether each index
+    matches its table (integrity_check's extra, 15 times slower on 85 MB: 6.6 s against
+    0.4 s). The copy is already the primary's snapshot to the bit (its SHA-256 matched), so
+    an index out of step would be the primary's own; what this catches is a snapshot that
+    is not a sound database."""
     connection = _open_still(path)
     try:
-        rows = connection.execute("PRAGMA integrity_check").fetchall()
+        rows = connection.execute("PRAGMA quick_check").fetchall()
     except sqlite3.DatabaseError as error:
         raise SnapshotError(f"the copy is not a database ({error})") from None
     finally:

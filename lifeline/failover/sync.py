@@ -3,7 +3,7 @@ then the file store and recordings. Runs in a worker thread; blocking by design.
 
 from __future__ import annotations
 
-import hashlib
+import fcntl
 import os
 import time
 import urllib.parse
@@ -49,26 +49,32 @@ def replica_dir(config: Config) -> Path:
     return config.data_dir / "failover"
 
 
-def _installed_marker(config: Config) -> Path:
+def installed_marker(config: Config) -> Path:
     return replica_dir(config) / "installed.sha256"
 
 
-def _digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as source:
-        while block := source.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
+class SyncBusy(Exception):
+    """Another process of this appliance is syncing (several share a data directory)."""
 
 
 def sync_once(config: Config, peer: Peer, installed: Callable[[], None]) -> Synced:
+    folder = replica_dir(config)
+    folder.mkdir(mode=0o700, exist_ok=True)
+    with (folder / "sync.lock").open("a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SyncBusy from None
+        return _sync_locked(config, peer, installed)
+
+
+def _sync_locked(config: Config, peer: Peer, installed: Callable[[], None]) -> Synced:
     """Copy what changed on the primary. `installed` runs after new data reached this
     appliance's database (its caches then read it again). Raises on any failure; what was
     copied before stays (the database copy is replaced only whole and checked)."""
     started = time.monotonic()
     applied: snapshot.Applied | None = None
     folder = replica_dir(config)
-    folder.mkdir(mode=0o700, exist_ok=True)
     replica = folder / "replica.db"
     if config.is_sqlite:
         staging = folder / "replica.staging"
@@ -90,8 +96,8 @@ def sync_once(config: Config, peer: Peer, installed: Callable[[], None]) -> Sync
         copied.files += 1
     files_done = time.monotonic()
     if applied is not None:
-        marker = _installed_marker(config)
-        digest = _digest(replica)
+        marker = installed_marker(config)
+        digest = applied.sha256
         if not marker.exists() or marker.read_text() != digest:
             snapshot.install(replica, config.sqlite_file)
             marker.write_text(digest)

@@ -17,11 +17,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.reporting import fill, one_session, provision
+from bench.reporting import fill, one_session, provision, wait_for_freezing
 from lifeline.failover.state import read_state
 from tests.support.appliance import RunningAppliance
 
 INTERVAL = 2.0
+STEADY_SAMPLES = 5
 
 
 def _setup(one: RunningAppliance, other: RunningAppliance, role: str, key: Path | None) -> str:
@@ -56,6 +57,8 @@ def main() -> None:
             primary.start()
             provision(primary.db)
             fill(primary.db, args.sessions, min(args.sessions, 200))
+            # A day-old appliance's steady state: every ended session's details frozen.
+            wait_for_freezing(primary.db, time.monotonic())
             database = primary.data_dir / "lifeline.db"
             started = time.monotonic()
             shutil.copyfile(database, root / "baseline.db")
@@ -67,13 +70,20 @@ def main() -> None:
             paired = time.time()
             _setup(backup, primary, "backup", root / "key")
             full, full_status = _next_sync(backup, paired)
-            primary.db.call(one_session, args.sessions + 1)
-            changed = time.time()
-            steady, steady_status = _next_sync(backup, changed)
+            samples: list[tuple[float, str]] = []
+            for n in range(STEADY_SAMPLES):
+                primary.db.call(one_session, args.sessions + 1 + n)
+                samples.append(_next_sync(backup, time.time()))
+            samples.sort()
+            steady, steady_status = samples[len(samples) // 2]
+            worst = samples[-1][0]
             print(f"{args.sessions} sessions, database {size_mb:.1f} MB; local file copy (baseline) {baseline:.3f} s")
             print(f"first sync {full:.2f} s ({full / max(baseline, 1e-6):.1f}x the copy): {full_status}")
-            print(f"steady sync {steady:.2f} s ({steady / max(baseline, 1e-6):.1f}x the copy): {steady_status}")
-            print(f"worst lag at a {INTERVAL:.0f} s interval: about {INTERVAL + steady:.2f} s (interval + one sync)")
+            print(f"steady sync, median of {STEADY_SAMPLES} {steady:.2f} s (worst {worst:.2f} s; "
+                  f"{steady / max(baseline, 1e-6):.1f}x the copy): {steady_status}")  # fmt: skip
+            print(
+                f"worst lag at a {INTERVAL:.0f} s interval: about {INTERVAL + worst:.2f} s (interval + the worst sync)"
+            )
         finally:
             backup.close()
             primary.close()
