@@ -32,8 +32,8 @@ def _signed(runtime: Runtime, handler: Handler) -> Callable[[Request], Awaitable
         pairing = runtime.failover.pairing()
         if pairing is None:
             return PlainTextResponse("Failover is not set up on this appliance\n", status_code=404)
-        length = int(request.headers.get("content-length") or 0)
-        if length > MAX_HASHES:
+        length = request.headers.get("content-length") or "0"
+        if not length.isdigit() or int(length) > MAX_HASHES:
             return PlainTextResponse("Too large\n", status_code=413)
         body = await request.body()
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")

@@ -197,7 +197,10 @@ class Failover:
                     return {**self.status(), "started": True}
                 await self._take_over(data_sync_first=False, force=False)
         elif action == "synced":
-            update_state(self.data_dir, last_sync_time=request.get("time"), last_sync_status=request.get("status"))
+            moment, status = request.get("time"), request.get("status")
+            if not isinstance(moment, (int, float)) or not isinstance(status, str):
+                raise FailoverError("a sync report needs its time and status")
+            update_state(self.data_dir, last_sync_time=float(moment), last_sync_status=status[:1000])
         else:
             raise FailoverError(f"unknown failover request {action!r}")
         return self.status()
