@@ -22,12 +22,12 @@ CLIENT = "lifeline_client"  # the program on the customer's computer (client/): 
 # own floor or below. Packages on one floor may use each other as long as no cycle forms.
 FLOORS: tuple[frozenset[str], ...] = (
     frozenset({"__init__", "text", "config", "db", "bus", "limits", "jobs"}),
-    frozenset({"appliance", "failover"}),
+    frozenset({"appliance"}),
     frozenset({"directory"}),
     frozenset({"bootstrap"}),  # first start: the appliance's identity, its first site and admin
     frozenset({"presence"}),
     frozenset({"sessions", "clientscript"}),
-    frozenset({"surveys", "recordings", "reports", "backup", "jump", "clients"}),
+    frozenset({"surveys", "recordings", "reports", "backup", "jump", "clients", "failover"}),
     frozenset({"runtime"}),
     frozenset({"http"}),
     frozenset({"api", "web", "realtime"}),
