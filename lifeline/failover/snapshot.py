@@ -40,6 +40,7 @@ class Applied:
     chunks_sent: int
     chunks_total: int
     sha256: str  # of the copy, checked: the primary's snapshot's
+    hashes: bytes  # of the copy's chunks, for the next sync (see cached_hashes)
 
 
 def chunk_hashes(path: Path) -> bytes:
@@ -51,6 +52,35 @@ def chunk_hashes(path: Path) -> bytes:
         while chunk := source.read(CHUNK):
             out += hashlib.sha256(chunk).digest()
     return bytes(out)
+
+
+def _stamp(path: Path) -> bytes:
+    status = path.stat()
+    return f"{status.st_size}:{status.st_mtime_ns}\n".encode()
+
+
+def cached_hashes(copy: Path) -> bytes:
+    """`chunk_hashes(copy)`, from the file beside it when that was written for this very
+    copy (same size and modification time), else read anew: hashing every chunk of a big
+    copy is a good part of a sync that changed little."""
+    if not copy.exists():
+        return b""
+    try:
+        kept = copy.with_suffix(".hashes").read_bytes()
+        stamp, _, hashes = kept.partition(b"\n")
+        if stamp + b"\n" == _stamp(copy) and len(hashes) == (copy.stat().st_size + CHUNK - 1) // CHUNK * DIGEST:
+            return hashes
+    except FileNotFoundError:
+        pass
+    return chunk_hashes(copy)
+
+
+def keep_hashes(copy: Path, hashes: bytes) -> None:
+    """Remember the chunk hashes of `copy` as it is now (see cached_hashes)."""
+    side = copy.with_suffix(".hashes")
+    scratch = side.with_suffix(".hashes-tmp")
+    scratch.write_bytes(_stamp(copy) + hashes)
+    os.replace(scratch, side)
 
 
 def take_snapshot(database_file: Path, into: Path) -> None:
@@ -99,9 +129,10 @@ def _read_exactly(answer: IO[bytes], count: int) -> bytes:
     return data
 
 
-def apply_chunks(copy: Path, answer: IO[bytes], staging: Path) -> Applied:
+def apply_chunks(copy: Path, answer: IO[bytes], staging: Path, sent_hashes: bytes | None = None) -> Applied:
     """Patch a staging copy of `copy` with the primary's answer and check it; the caller
-    then swaps it in (`os.replace`)."""
+    then swaps it in (`os.replace`). `sent_hashes`: what the request sent of `copy`."""
+    old_hashes = chunk_hashes(copy) if sent_hashes is None else sent_hashes
     header_line = answer.readline(MAX_HEADER)
     try:
         header = json.loads(header_line)
@@ -113,14 +144,17 @@ def apply_chunks(copy: Path, answer: IO[bytes], staging: Path) -> Applied:
     else:
         staging.write_bytes(b"")
     total = (size + CHUNK - 1) // CHUNK
+    hashes = bytearray(old_hashes[: total * DIGEST].ljust(total * DIGEST, b"\0"))
     with staging.open("r+b") as out:
         for _ in range(count):
             (index,) = INDEX.unpack(_read_exactly(answer, INDEX.size))
             if index >= total:
                 raise SnapshotError("the primary sent a chunk past the end of its database")
             length = min(CHUNK, size - index * CHUNK)
+            chunk = _read_exactly(answer, length)
             out.seek(index * CHUNK)
-            out.write(_read_exactly(answer, length))
+            out.write(chunk)
+            hashes[index * DIGEST : (index + 1) * DIGEST] = hashlib.sha256(chunk).digest()
         out.truncate(size)
         out.flush()
         os.fsync(out.fileno())
@@ -131,7 +165,7 @@ def apply_chunks(copy: Path, answer: IO[bytes], staging: Path) -> Applied:
     if digest.hexdigest() != expected:
         raise SnapshotError("the patched copy does not match the primary's snapshot")
     check_integrity(staging)
-    return Applied(size, count, total, expected)
+    return Applied(size, count, total, expected, bytes(hashes))
 
 
 def _open_still(path: Path) -> sqlite3.Connection:

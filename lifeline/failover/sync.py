@@ -79,10 +79,11 @@ def _sync_locked(config: Config, peer: Peer, installed: Callable[[], None]) -> S
     if config.is_sqlite:
         staging = folder / "replica.staging"
         try:
-            with peer.open("POST", "/failover/sync/database", snapshot.chunk_hashes(replica),
-                           timeout=DATABASE_TIMEOUT_SECONDS) as answer:  # fmt: skip
-                applied = snapshot.apply_chunks(replica, answer, staging)
+            hashes = snapshot.cached_hashes(replica)
+            with peer.open("POST", "/failover/sync/database", hashes, timeout=DATABASE_TIMEOUT_SECONDS) as answer:
+                applied = snapshot.apply_chunks(replica, answer, staging, hashes)
             os.replace(staging, replica)
+            snapshot.keep_hashes(replica, applied.hashes)
         finally:
             staging.unlink(missing_ok=True)
     fetched = time.monotonic()
