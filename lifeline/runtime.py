@@ -25,6 +25,7 @@ from lifeline.clients import transfers
 from lifeline.config import Config
 from lifeline.db.engine import Database
 from lifeline.directory.queries import DirectorySnapshot, load_directory
+from lifeline.failover.service import TICK_SECONDS, Failover
 from lifeline.jobs import Job, Jobs, Reach
 from lifeline.jump import actions as jump
 from lifeline.limits import FailureLimit
@@ -124,6 +125,9 @@ class Runtime:
             self._public_hostname,
             config.scratch_dir,
         )
+        # Its place in a failover pair; the backup's sync replaces the database's data under
+        # the caches, which then read it again.
+        self.failover = Failover(config, self._data_replaced)
         # Every background job of this process: the runtime's own (`own_jobs`) from `start`,
         # those of the layers above (the hub's, the freezer) as they start; all end with `stop`.
         self.jobs = Jobs()
@@ -149,6 +153,12 @@ class Runtime:
         if isinstance(event, StampBumped) and event.value > self._db_stamps.get(event.name, 0):
             self._db_stamps[event.name] = event.value
             self.generations.bump(event.name)
+
+    def _data_replaced(self) -> None:
+        """The backup's sync installed the primary's data (in a worker thread): every cache
+        reads again, as after a restore."""
+        for name in stamps.ALL:
+            self.generations.bump(name)
 
     def stamp_seen(self, name: str) -> int:
         """The value of a change stamp this process has caught up with."""
@@ -201,6 +211,7 @@ class Runtime:
             Job("orphan-file sweep", self._sweep_orphan_files, ORPHAN_FILE_SECONDS / 6, Reach.SHARED, at_start=True),
             self.backups.job(),
             transfers.expiry_job(self.db, FileStore(self.config.file_store_dir)),
+            Job("failover", self.failover.tick, TICK_SECONDS),
         ]
 
     async def stop(self) -> None:

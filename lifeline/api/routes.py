@@ -13,6 +13,7 @@ from lifeline.api import backup, command, reporting
 from lifeline.api.auth import Authenticator
 from lifeline.api.client_script import ClientScriptEndpoint
 from lifeline.api.endpoint import Era, XmlApiEndpoint
+from lifeline.api.failover import failover_routes
 from lifeline.api.health import health_endpoint
 from lifeline.api.oauth import token_endpoint
 from lifeline.api.reporting.downloads import downloads_endpoint
@@ -92,4 +93,5 @@ def api_routes(runtime: Runtime) -> list[BaseRoute]:
         Route("/session_download", downloads_endpoint(runtime), methods=["GET", "HEAD"]),
         Route("/oauth2/token", token_endpoint(runtime), methods=["POST"]),
         Route("/check_health", health_endpoint(runtime), methods=["GET", "HEAD"]),
+        *failover_routes(runtime),
     ]

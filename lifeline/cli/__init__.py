@@ -20,14 +20,14 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from lifeline.appliance.settings import SettingError
 from lifeline.bootstrap import NoAppliance
-from lifeline.cli import api_accounts, attributes, backup, jump, serve, settings, sites, surveys, teams, users
+from lifeline.cli import api_accounts, attributes, backup, failover, jump, serve, settings, sites, surveys, teams, users
 from lifeline.cli.base import CliError, Parser, fail
 from lifeline.config import ConfigError
 from lifeline.directory import actions as directory
 from lifeline.surveys.actions import SurveyError
 
 # In the order `lifeline --help` lists them.
-RESOURCES = (serve, users, api_accounts, teams, sites, attributes, surveys, settings, backup, jump)
+RESOURCES = (serve, users, api_accounts, teams, sites, attributes, surveys, settings, backup, failover, jump)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -22,6 +22,8 @@ from lifeline.api.errors import ApiError
 from lifeline.api.params import parse_params, prefixed
 from lifeline.directory.models import CommandAccess, User
 from lifeline.directory.queries import DirectorySnapshot, Principal
+from lifeline.failover.service import FailoverError
+from lifeline.failover.state import Role
 from lifeline.jump import queries as jump
 from lifeline.presence import queries as presence
 from lifeline.presence.models import ClientKind
@@ -93,6 +95,10 @@ async def dispatch(context: ApiContext) -> bytes:
     if command is None:
         raise ApiError(INVALID_ACTION)
     authorize(context.principal, command)
+    if command.write and command.name != "set_failover_role":
+        refusal = context.runtime.failover.refusal()
+        if refusal is not None:
+            raise ApiError(refusal)
     return await command.handler(context, parse_params(command.params, context.request.params))
 
 
@@ -281,7 +287,12 @@ async def terminate_session_action(context: ApiContext, params: p.SessionOnly) -
 @action("get_appliances", p.NoParams, UserNeeds.COMMAND_API, write=False)
 async def get_appliances_action(context: ApiContext, params: p.NoParams) -> bytes:
     directory = await context.runtime.directory()
-    return render.appliances(context, directory)
+    failover = context.runtime.failover
+    state = failover.state()
+    if not state.configured:
+        return render.appliances(context, directory, [])
+    peer = await failover.peer_status()
+    return render.appliances(context, directory, render.failover_pair(state, failover.pairing(), peer))
 
 
 def _client_types(raw: str) -> tuple[str, ...]:
@@ -335,7 +346,10 @@ async def get_connected_clients_action(context: ApiContext, params: p.ConnectedC
 @action("check_health", p.NoParams, UserNeeds.ADMIN, write=False)
 async def check_health_action(context: ApiContext, params: p.NoParams) -> bytes:
     problem = await database_problem(context)
-    return render.health_check(context, await context.runtime.directory(), problem)
+    failover = context.runtime.failover
+    return render.health_check(
+        context, await context.runtime.directory(), problem, failover.state(), failover.pairing()
+    )
 
 
 async def database_problem(context: ApiContext) -> str | None:
@@ -348,5 +362,11 @@ async def database_problem(context: ApiContext) -> str | None:
 
 @action("set_failover_role", p.SetFailoverRole, UserNeeds.ADMIN, write=True)
 async def set_failover_role_action(context: ApiContext, params: p.SetFailoverRole) -> bytes:
-    # A single appliance: there is no peer to sync with or hand the role to.
-    raise ApiError("Failover is not configured on this appliance")
+    role: Role = "primary" if params.role == "primary" else "backup"
+    try:
+        message = await context.runtime.failover.set_role(
+            role, data_sync_first=params.data_sync_first, force=params.force
+        )
+    except FailoverError as error:
+        raise ApiError(str(error)) from None
+    return render.success(context, message)

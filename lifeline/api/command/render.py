@@ -7,8 +7,9 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from urllib.parse import urlencode
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from lifeline import __version__
@@ -19,6 +20,8 @@ from lifeline.appliance.invitations import invitation
 from lifeline.appliance.settings import APPLIANCE_ID
 from lifeline.directory.models import CommandAccess
 from lifeline.directory.queries import DirectorySnapshot
+from lifeline.failover.pairing import Pairing
+from lifeline.failover.state import FailoverState
 from lifeline.presence.queries import ConnectedClient
 from lifeline.sessions.duty import LoggedInRep
 from lifeline.sessions.queues import Queue
@@ -217,16 +220,48 @@ def _timezone_offset(context: ApiContext) -> int:
     return int(offset.total_seconds()) if offset else 0
 
 
-def appliances(context: ApiContext, directory: DirectorySnapshot) -> bytes:
+@dataclass(frozen=True)
+class PairMember:
+    """One appliance of a failover pair as get_appliances lists it."""
+
+    id: str
+    hostname: str
+    failover_role: str
+    accepting_connections: bool
+
+
+def failover_pair(state: FailoverState, pairing: Pairing | None, peer: Mapping[str, Any] | None) -> list[PairMember]:
+    """This appliance and its peer. The peer's role is what it says, or (when it does not
+    answer) the other role of the pair, marked as not accepting connections."""
+    own = PairMember(pairing.appliance_id if pairing else "", _host(state.own_url), state.role, state.role != "backup")
+    other_role = "backup" if state.role == "primary" else "primary"
+    if peer is not None:
+        peer_role = str(peer.get("role") or other_role)
+        other = PairMember(str(peer.get("appliance_id") or ""), _host(state.peer_url), peer_role, peer_role != "backup")
+    else:
+        known = pairing.peer_appliance_id if pairing else None
+        other = PairMember(known or "", _host(state.peer_url), other_role, False)
+    return [own, other]
+
+
+def _host(url: str | None) -> str:
+    return urlsplit(url).hostname or "" if url else ""
+
+
+def appliances(context: ApiContext, directory: DirectorySnapshot, pair: list[PairMember]) -> bytes:
+    """A single appliance, or both of a failover pair (this one first)."""
     b = context.builder
     root = b.root("appliances")
-    appliance = b.child(root, "appliance", id=context.settings[APPLIANCE_ID])
-    b.child(appliance, "name", directory.default_site.primary_hostname)
-    b.child(appliance, "public_hostname", directory.default_site.primary_hostname)
-    b.child(appliance, "cluster_role", "single")
-    b.child(appliance, "failover_role", "none")
-    b.child(appliance, "accepting_connections", 1)
-    b.child(appliance, "timezone_offset", _timezone_offset(context))
+    hostname = directory.default_site.primary_hostname
+    members = pair or [PairMember(context.settings[APPLIANCE_ID], hostname, "none", True)]
+    for member in members:
+        appliance = b.child(root, "appliance", id=member.id or context.settings[APPLIANCE_ID])
+        b.child(appliance, "name", member.hostname or hostname)
+        b.child(appliance, "public_hostname", hostname)
+        b.child(appliance, "cluster_role", "single")
+        b.child(appliance, "failover_role", member.failover_role)
+        b.child(appliance, "accepting_connections", 1 if member.accepting_connections else 0)
+        b.child(appliance, "timezone_offset", _timezone_offset(context))
     return document(root)
 
 
@@ -274,13 +309,27 @@ def connected_clients(
     return document(root)
 
 
-def health_check(context: ApiContext, directory: DirectorySnapshot, problem: str | None) -> bytes:
+def health_check(
+    context: ApiContext,
+    directory: DirectorySnapshot,
+    problem: str | None,
+    failover: FailoverState,
+    pairing: Pairing | None,
+) -> bytes:
     b = context.builder
     root = b.root("health_check")
-    b.child(root, "appliance", directory.default_site.primary_hostname, id=context.settings[APPLIANCE_ID])
+    appliance_id = pairing.appliance_id if pairing and failover.configured else context.settings[APPLIANCE_ID]
+    b.child(root, "appliance", directory.default_site.primary_hostname, id=appliance_id)
     b.child(root, "version", f"{__version__} (lifeline)")
     b.child(root, "success", 0 if problem else 1)
     if problem:
         b.child(root, "error_message", problem)
-    b.child(root, "failover_role", "none")
+    b.child(root, "failover_role", failover.role)
+    if failover.configured:
+        # On the backup its own last sync; on the primary the last the backup reported.
+        if failover.last_sync_time is not None:
+            moment = datetime.fromtimestamp(failover.last_sync_time, UTC)
+            zone = ZoneInfo(context.settings["timezone"])
+            b.child(root, "last_data_sync_time", iso8601(moment, zone), ts=unix(moment))
+        b.child(root, "last_data_sync_status", failover.last_sync_status or "No data sync yet")
     return document(root)

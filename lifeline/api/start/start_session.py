@@ -368,6 +368,12 @@ def start_session_endpoint(starts: Starts) -> Callable[[Request], Awaitable[Resp
                 return plain_error(request, 400, error.message)
             return problem_page(request, Problem("Not accepted", error.message), await starts.common())
         platform = download_platform(request.headers, parsed.params)
+        refusal = starts.runtime.failover.refusal()
+        if refusal is not None:
+            # The backup takes no sessions; the customer is sent nowhere it could not follow.
+            if platform is not None:
+                return plain_error(request, 503, refusal)
+            return problem_page(request, Problem("Not accepted", refusal), await starts.common())
         if platform is None:
             return await start_from(starts, request, parsed.params)
         return await download_from(starts, request, parsed.params, platform)

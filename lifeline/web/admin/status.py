@@ -38,6 +38,7 @@ async def status_page(page: Page) -> Response:
         appliance_id=settings[APPLIANCE_ID],
         hostname=directory.default_site.primary_hostname,
         node=page.web.runtime.hostname,
+        failover=page.web.runtime.failover.state(),
         xml_api_enabled=settings["xml_api_enabled"],
         last_backup=last,
         last_backup_said=said(last) if last else "",
