@@ -68,8 +68,8 @@ def test_every_answered_key_survives_a_kill_of_the_appliance(appliance: RunningA
     threads = [threading.Thread(target=caller) for _ in range(CALLERS)]
     for thread in threads:
         thread.start()
-    deadline = time.monotonic() + 20
-    while len(answered) < 300 and time.monotonic() < deadline:
+    deadline = time.monotonic() + 30
+    while len(answered) < 200 and time.monotonic() < deadline:
         time.sleep(0.02)
     assert appliance.process is not None
     appliance.process.kill()  # kill -9, mid-load: asks are in flight
@@ -78,7 +78,7 @@ def test_every_answered_key_survives_a_kill_of_the_appliance(appliance: RunningA
     for thread in threads:
         thread.join()
     assert not refused, refused
-    assert len(answered) >= 300, "too few keys answered before the kill to say anything"
+    assert len(answered) >= 200, "too few keys answered before the kill to say anything"
 
     appliance.start()
     url_keys = {key_url.rpartition("ak=")[2]: short_key for short_key, key_url in answered}
