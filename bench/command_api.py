@@ -1,6 +1,6 @@
 """Command API under load: the real server beside a bare ASGI endpoint serving the same bytes.
 
-    .venv/bin/python -m bench.command_api [--duration 10] [--connections 32] [--threads 2]
+    .venv/bin/python -m bench.command_api [--duration 10] [--connections 32] [--threads 1] [--only ACTION]
 
 Fills an appliance with 200 logged-in reps and 50 teams of 20, starts `lifeline serve`,
 and loads get_logged_in_reps, get_support_teams&showmembers and generate_session_key with
@@ -118,6 +118,7 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (1 leaves the other core to the server)")
+    parser.add_argument("--only", default="", help="load only this case (for example generate_session_key)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="lifeline-bench-") as tmp:
@@ -165,6 +166,8 @@ def main() -> None:
                 ("generate_session_key", {"action": "generate_session_key", "type": "support", "queue_id": "general"}),
             ]
             for name, params in cases:
+                if args.only and name != args.only:
+                    continue
                 url = f"http://127.0.0.1:{port}/api/command?" + urlencode({**CREDENTIALS, **params})
                 body = httpx.get(url).content
                 if b"<error" in body:

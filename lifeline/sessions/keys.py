@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import functools
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -87,10 +87,11 @@ class IssuedKey:
 
 @functools.cache
 def _insert_statement(dialect: str) -> Executable:
-    """INSERT ... ON CONFLICT (active_short_key) DO NOTHING RETURNING id, built once per dialect."""
+    """INSERT ... ON CONFLICT (active_short_key) DO NOTHING RETURNING id, url_key, built once per
+    dialect. The URL key tells which rows of a many-row insert went in."""
     table = cast(Table, SessionKey.__table__)
     statement = (sqlite_insert if dialect == "sqlite" else postgresql_insert)(table)
-    return statement.on_conflict_do_nothing(index_elements=["active_short_key"]).returning(table.c.id)
+    return statement.on_conflict_do_nothing(index_elements=["active_short_key"]).returning(table.c.id, table.c.url_key)
 
 
 def _insert_ignoring_conflict(session: Session, values: dict[str, Any]) -> int | None:
@@ -100,33 +101,45 @@ def _insert_ignoring_conflict(session: Session, values: dict[str, Any]) -> int |
     return inserted
 
 
-def generate_session_key(session: Session, request: KeyRequest, *, max_ttl: int) -> IssuedKey:
-    """Make a new key; `ttl` is capped at the appliance's maximum session key lifetime."""
+def _capped_ttl(request: KeyRequest, max_ttl: int) -> int:
     ttl = max_ttl if request.ttl is None else min(request.ttl, max_ttl)
     if ttl <= 0:
         raise SessionKeyError("ttl must be a positive number of seconds")
+    return ttl
+
+
+def _row(request: KeyRequest, code: str, url_key: str, ttl: int, now: datetime) -> dict[str, Any]:
+    return {
+        "short_key": code,
+        "active_short_key": code,
+        "url_key": url_key,
+        "session_type": request.session_type,
+        "queue_kind": request.queue.kind.value,
+        "queue_ref_id": request.queue.ref_id,
+        "external_key": request.external_key,
+        "attributes": dict(request.attributes),
+        "url_hostname": request.url_hostname,
+        "public_site_id": request.public_site_id,
+        "ttl": ttl,
+        "created_at": now,
+        "expires_at": now + timedelta(seconds=ttl),
+        "created_by_user_id": request.created_by_user_id,
+        "created_by_api_account_id": request.created_by_api_account_id,
+    }
+
+
+def _issued(key_id: int, row: dict[str, Any]) -> IssuedKey:
+    return IssuedKey(key_id, row["short_key"], row["url_key"], row["ttl"], row["expires_at"], row["external_key"])
+
+
+def generate_session_key(session: Session, request: KeyRequest, *, max_ttl: int) -> IssuedKey:
+    """Make a new key; `ttl` is capped at the appliance's maximum session key lifetime."""
+    ttl = _capped_ttl(request, max_ttl)
     now = utcnow()
-    expires_at = now + timedelta(seconds=ttl)
     url_key = secrets.token_hex(16)
     for _ in range(_ATTEMPTS):
         code = _random_code()
-        values = {
-            "short_key": code,
-            "active_short_key": code,
-            "url_key": url_key,
-            "session_type": request.session_type,
-            "queue_kind": request.queue.kind.value,
-            "queue_ref_id": request.queue.ref_id,
-            "external_key": request.external_key,
-            "attributes": dict(request.attributes),
-            "url_hostname": request.url_hostname,
-            "public_site_id": request.public_site_id,
-            "ttl": ttl,
-            "created_at": now,
-            "expires_at": expires_at,
-            "created_by_user_id": request.created_by_user_id,
-            "created_by_api_account_id": request.created_by_api_account_id,
-        }
+        values = _row(request, code, url_key, ttl, now)
         key_id = _insert_ignoring_conflict(session, values)
         if key_id is None:
             # The code belongs to another key; take it over only if that key has expired.
@@ -140,8 +153,41 @@ def generate_session_key(session: Session, request: KeyRequest, *, max_ttl: int)
             key_id = _insert_ignoring_conflict(session, values)
             if key_id is None:
                 continue
-        return IssuedKey(key_id, code, url_key, ttl, expires_at, request.external_key)
+        return _issued(key_id, values)
     raise SessionKeyError("Could not find a free session key; try again")
+
+
+def generate_session_keys(
+    session: Session, requests: Sequence[KeyRequest], *, max_ttl: int
+) -> list[IssuedKey | SessionKeyError]:
+    """Make a key for each request, in order, with one INSERT for all of them: the Command API
+    issues the keys asked for together this way. A request whose code was taken (by a live
+    key or another row of the same insert) gets its key from `generate_session_key`, which
+    draws again and recycles expired codes; a bad request gets its error, not the others'."""
+    now = utcnow()
+    outcomes: list[IssuedKey | SessionKeyError | None] = [None] * len(requests)
+    rows: dict[str, tuple[int, dict[str, Any]]] = {}
+    for n, request in enumerate(requests):
+        try:
+            ttl = _capped_ttl(request, max_ttl)
+        except SessionKeyError as error:
+            outcomes[n] = error
+            continue
+        url_key = secrets.token_hex(16)
+        rows[url_key] = (n, _row(request, _random_code(), url_key, ttl, now))
+    if rows:
+        statement = _insert_statement(session.get_bind().dialect.name)
+        inserted = session.connection().execute(statement, [row for _, row in rows.values()])
+        for key_id, url_key in inserted:
+            n, row = rows[url_key]
+            outcomes[n] = _issued(key_id, row)
+    for n, request in enumerate(requests):
+        if outcomes[n] is None:
+            try:
+                outcomes[n] = generate_session_key(session, request, max_ttl=max_ttl)
+            except SessionKeyError as error:
+                outcomes[n] = error
+    return [outcome for outcome in outcomes if outcome is not None]
 
 
 def find_key(session: Session, *, short_key: str = "", url_key: str = "") -> tuple[KeyState, SessionKey | None]:

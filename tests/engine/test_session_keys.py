@@ -12,7 +12,15 @@ from lifeline.db.base import utcnow
 from lifeline.db.engine import Database
 from lifeline.directory.queries import DirectorySnapshot, SiteRecord
 from lifeline.sessions import keys
-from lifeline.sessions.keys import KeyRequest, KeyState, SessionKeyError, find_key, generate_session_key
+from lifeline.sessions.keys import (
+    IssuedKey,
+    KeyRequest,
+    KeyState,
+    SessionKeyError,
+    find_key,
+    generate_session_key,
+    generate_session_keys,
+)
 from lifeline.sessions.models import SessionKey
 from lifeline.sessions.queues import GENERAL
 
@@ -92,6 +100,29 @@ def test_it_gives_up_with_a_clear_error_when_no_code_is_free(db: Database, monke
     monkeypatch.setattr(keys, "_random_code", lambda: live.short_key)
     with pytest.raises(SessionKeyError, match="Could not find a free session key"):
         generate(db)
+
+
+def test_keys_made_together_never_share_a_code_and_a_bad_one_fails_alone(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    live = generate(db)
+    # The first draws collide with a live key and with each other; the retries draw afresh.
+    codes = iter([live.short_key, "2222222", "2222222", "3333333", "4444444"])
+    monkeypatch.setattr(keys, "_random_code", lambda: next(codes))
+    requests = [
+        KeyRequest(queue=GENERAL),
+        KeyRequest(queue=GENERAL, external_key="second"),
+        KeyRequest(queue=GENERAL, ttl=0),
+        KeyRequest(queue=GENERAL, external_key="fourth"),
+    ]
+    made = db.call(lambda s: generate_session_keys(s, requests, max_ttl=86400))
+    assert isinstance(made[2], SessionKeyError)
+    issued = [key for key in made if isinstance(key, IssuedKey)]
+    assert [key.external_key for key in issued] == ["", "second", "fourth"]
+    assert sorted(key.short_key for key in issued) == ["2222222", "3333333", "4444444"]
+    for key in issued:
+        state, stored = db.call(find_key, url_key=key.url_key)
+        assert state is KeyState.USABLE and stored is not None and stored.short_key == key.short_key
 
 
 def test_a_key_is_for_the_site_its_hostname_names_and_the_url_uses_that_hostname() -> None:

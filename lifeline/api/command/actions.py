@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from lifeline.api.command import params as p
 from lifeline.api.command import render
+from lifeline.api.command.key_issuer import KeyAsk, key_issuer
 from lifeline.api.endpoint import ApiContext, Era
 from lifeline.api.errors import ApiError
 from lifeline.api.params import parse_params, prefixed
@@ -30,7 +31,7 @@ from lifeline.presence.models import ClientKind
 from lifeline.sessions import actions as engine
 from lifeline.sessions import queries as session_queries
 from lifeline.sessions.events import api_actor
-from lifeline.sessions.keys import KeyRequest, SessionKeyError, generate_session_key, key_site
+from lifeline.sessions.keys import KeyRequest, SessionKeyError, key_site
 from lifeline.sessions.models import SupportSession
 from lifeline.sessions.queues import Queue, QueueError, resolve_queue
 
@@ -156,33 +157,28 @@ async def generate_session_key_action(context: ApiContext, params: p.GenerateSes
         raise ApiError("url_hostname is not a hostname of any public site of this appliance")
     principal = context.principal
 
-    def generate(db: Session) -> render.GeneratedKey:
-        queue = _queue_or_error(db, params.queue_id)
-        key = _engine_call(
-            generate_session_key,
-            db,
-            KeyRequest(
-                queue=queue,
-                ttl=params.ttl,
-                external_key=external_key,
-                url_hostname=site.hostname,
-                public_site_id=site.id,
-                attributes=attributes,
-                created_by_user_id=principal.user_id,
-                created_by_api_account_id=principal.id if principal.kind == "api_account" else None,
-            ),
-            max_ttl=context.settings["session_key_max_ttl"],
-        )
-        return render.GeneratedKey(
-            short_key=key.short_key,
-            url_key=key.url_key,
-            ttl=key.ttl,
-            expires_at=key.expires_at,
+    def request(queue: Queue) -> KeyRequest:
+        return KeyRequest(
             queue=queue,
-            external_key=key.external_key,
+            ttl=params.ttl,
+            external_key=external_key,
+            url_hostname=site.hostname,
+            public_site_id=site.id,
+            attributes=attributes,
+            created_by_user_id=principal.user_id,
+            created_by_api_account_id=principal.id if principal.kind == "api_account" else None,
         )
 
-    generated = await context.runtime.db.write(generate)
+    ask = KeyAsk(params.queue_id, request, context.settings["session_key_max_ttl"])
+    queue, key = await key_issuer(context.runtime.db).issue(ask)
+    generated = render.GeneratedKey(
+        short_key=key.short_key,
+        url_key=key.url_key,
+        ttl=key.ttl,
+        expires_at=key.expires_at,
+        queue=queue,
+        external_key=key.external_key,
+    )
     available = (await context.runtime.on_duty()).covers(generated.queue)
     return render.session_key(context, generated, site.hostname, available)
 
