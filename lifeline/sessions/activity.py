@@ -60,6 +60,10 @@ def _chat_body_problem(body: str) -> str | None:
     return None
 
 
+# Refs are unique per session, not per sender (a constraint of the event log).
+REF_TAKEN = "This ref is already used by another line of the session; send it under a new ref"
+
+
 def _write_chat_line(
     session: Session,
     *,
@@ -104,6 +108,8 @@ def send_chat(
     if client_ref:
         earlier = event_by_ref(session, support_session, client_ref)
         if earlier is not None:
+            if earlier.performed_by_gsnumber != sender.gsnumber:
+                raise SessionError(REF_TAKEN)
             return earlier
     _live(support_session)
     _in_session(session, support_session, sender)
@@ -152,7 +158,7 @@ def chat(session: Session, *, lsid: str, gsnumber: int, body: str, client_ref: s
         )
     ).first()
     if found is None or found.status == SessionStatus.ENDED:
-        earlier = _earlier(session, lsid, client_ref)
+        earlier = _earlier(session, lsid, client_ref, gsnumber)
         if earlier is not None:
             return earlier
         if found is not None:
@@ -174,19 +180,27 @@ def chat(session: Session, *, lsid: str, gsnumber: int, body: str, client_ref: s
     )
     if event is not None:
         return event.id
-    earlier = _earlier(session, lsid, client_ref)
+    earlier = _earlier(session, lsid, client_ref, gsnumber)
     assert earlier is not None
     return earlier
 
 
-def _earlier(session: Session, lsid: str, client_ref: str | None) -> int | None:
+def _earlier(session: Session, lsid: str, client_ref: str | None, gsnumber: int | None = None) -> int | None:
+    """The line already logged under `client_ref`. Refs are unique per session, not per
+    sender: a ref another person's line holds fails this one in words rather than
+    acknowledging a line that was never logged."""
     if not client_ref:
         return None
-    return session.scalar(
-        select(SessionEvent.id)
+    found = session.execute(
+        select(SessionEvent.id, SessionEvent.performed_by_gsnumber)
         .join(SupportSession, SupportSession.id == SessionEvent.session_id)
         .where(SupportSession.lsid == lsid, SessionEvent.client_ref == client_ref)
-    )
+    ).first()
+    if found is None:
+        return None
+    if gsnumber is not None and found.performed_by_gsnumber != gsnumber:
+        raise SessionError(REF_TAKEN)
+    return int(found.id)
 
 
 def add_note(

@@ -126,6 +126,23 @@ def test_a_line_sent_again_under_the_same_reference_is_logged_once(db: Database,
     assert [(c.event["body"], c.event["ref"]) for c in chats] == [("hello", "ref-1")]  # type: ignore[attr-defined]
 
 
+def test_a_reference_another_sender_holds_fails_in_words(db: Database) -> None:
+    """Two people in one session who pick the same ref: the second line is refused, never
+    acknowledged as the first one's (it would be a line said to be logged and not there)."""
+
+    def work(session: Session) -> str:
+        support_session, alice, _ = owned_session(session)
+        activity.send_chat(session, support_session, alice, "hello", client_ref="1")
+        customer = engine.customer_actor(session, support_session)
+        with pytest.raises(engine.SessionError, match="already used by another line"):
+            activity.send_chat(session, support_session, customer, "hi", client_ref="1")
+        with pytest.raises(engine.SessionError, match="already used by another line"):
+            activity.chat(session, lsid=support_session.lsid, gsnumber=customer.gsnumber, body="hi", client_ref="1")
+        return support_session.lsid
+
+    db.call(work)
+
+
 def test_a_state_snapshot_leaves_once_per_transaction_and_not_for_chat(db: Database, live_events: list[object]) -> None:
     from lifeline.sessions.live import SessionState
 
