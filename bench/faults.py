@@ -121,6 +121,7 @@ class Rep:
         self.pending: dict[str, tuple[str, str]] = {}  # ref -> (lsid, body)
         self.seq = 0
         self.dropped_at: float | None = None  # when its socket dropped, until welcomed again
+        self.why = ""  # how it dropped
         self.welcomed = asyncio.Event()
         self.taking: set[str] = set()
 
@@ -145,11 +146,14 @@ class Rep:
 
     async def run(self) -> None:
         while self.tally.running:
-            with contextlib.suppress(*DROPPED):
+            try:
                 await self._serve()
+                why = "closed"
+            except DROPPED as error:
+                why = repr(error)[:120]
             self.pending.clear()  # their outcome is unknown: not counted either way
             if self.dropped_at is None:
-                self.dropped_at = time.monotonic()
+                self.dropped_at, self.why = time.monotonic(), why
             await asyncio.sleep(RETRY_SECONDS)
 
     async def _serve(self) -> None:
@@ -162,7 +166,7 @@ class Rep:
                 hello["resume_token"] = self.resume_token
             await socket.send(json.dumps(hello))
             welcome = await asyncio.wait_for(receive(socket, {"welcome"}), 10)
-            self.tally.reconnected(self.dropped_at, self.username)
+            self.tally.reconnected(self.dropped_at, f"{self.username} ({self.why})")
             self.dropped_at = None
             self.resume_token = welcome["resume_token"]
             self.welcomed.set()
@@ -217,6 +221,7 @@ class Customer:
         self.pending: dict[str, str] = {}  # ref -> body
         self.sent = 0
         self.dropped_at: float | None = None
+        self.why = ""
 
     async def arrive(self, client: httpx.AsyncClient) -> None:
         data = {"id": str(self.rep[0]), "name": self.rep[1], "customer_name": f"Customer {self.number}"}
@@ -234,11 +239,14 @@ class Customer:
 
     async def run(self) -> None:
         while self.tally.running:
-            with contextlib.suppress(*DROPPED):
+            try:
                 await self._serve()
+                why = "closed"
+            except DROPPED as error:
+                why = repr(error)[:120]
             self.pending.clear()
             if self.dropped_at is None:
-                self.dropped_at = time.monotonic()
+                self.dropped_at, self.why = time.monotonic(), why
             await asyncio.sleep(RETRY_SECONDS)
 
     async def _serve(self) -> None:
@@ -246,7 +254,7 @@ class Customer:
         async with websockets.connect(f"{ws_base}/ws/customer", ssl=TLS, open_timeout=10) as socket:
             await socket.send(json.dumps({"type": "hello", "token": self.token, "last_event_id": self.last_event_id}))
             welcome = await asyncio.wait_for(receive(socket, {"welcome"}), 10)
-            self.tally.reconnected(self.dropped_at, f"customer {self.number}")
+            self.tally.reconnected(self.dropped_at, f"customer {self.number} ({self.why})")
             self.dropped_at = None
             self.lsid = welcome["session"]["lsid"]
             for event in welcome["history"]:
@@ -301,6 +309,22 @@ async def inject_faults(args: argparse.Namespace, cluster: Cluster, redis: Priva
             print(f"  {time.strftime('%H:%M:%S')} restarted Redis", flush=True)
 
 
+async def watch_rotation(cluster: Cluster, tally: Tally) -> None:
+    """Print each change in HAProxy's view of the nodes: a node out of rotation that was not
+    killed is a fault of its own (a health check too slow on a busy machine)."""
+    seen: dict[str, str] = {}
+    while tally.running:
+        with contextlib.suppress(httpx.HTTPError):
+            stats = await asyncio.to_thread(cluster.server_stats)
+            for name, row in stats.items():
+                status = row["status"].split()[0]
+                if seen.get(name, "UP") != status:
+                    detail = row.get("check_status", "") + " " + row.get("last_chk", "")
+                    print(f"  {time.strftime('%H:%M:%S')} HAProxy: {name} {status} ({detail.strip()})", flush=True)
+                seen[name] = status
+        await asyncio.sleep(0.5)
+
+
 async def load(args: argparse.Namespace, cluster: Cluster, redis: PrivateRedis, reps: list[tuple[int, str]]) -> Tally:
     tally = Tally()
     consoles = [Rep(cluster.url, f"rep{n:02d}", tally) for n in range(len(reps))]
@@ -318,13 +342,14 @@ async def load(args: argparse.Namespace, cluster: Cluster, redis: PrivateRedis, 
     customer_tasks = [asyncio.create_task(customer.run()) for customer in customers]
     print(f"{len(consoles)} reps and {len(customers)} customers chatting through HAProxy", flush=True)
     faults = asyncio.create_task(inject_faults(args, cluster, redis, tally))
+    watcher = asyncio.create_task(watch_rotation(cluster, tally))
     await asyncio.sleep(args.duration)
     await faults  # the last fault seen through: every node serving again
     tally.running = False
     await asyncio.sleep(1)  # acknowledgements on their way
     for task in [*console_tasks, *customer_tasks]:
         task.cancel()
-    await asyncio.gather(*console_tasks, *customer_tasks, return_exceptions=True)
+    await asyncio.gather(*console_tasks, *customer_tasks, watcher, return_exceptions=True)
     return tally
 
 
