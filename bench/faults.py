@@ -25,6 +25,7 @@ import random
 import re
 import resource
 import shutil
+import signal
 import ssl
 import sys
 import tempfile
@@ -430,6 +431,9 @@ def main() -> None:
     if args.nodes < 2:
         sys.exit("bench.faults needs two nodes or more: one is always down for a while")
     random.seed(args.seed)
+    # Stopped with kill (or started in the background, where SIGINT is ignored): still stop
+    # the nodes, HAProxy, Redis and PostgreSQL on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
