@@ -5,6 +5,7 @@ lifeline.realtime.socket)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from sqlalchemy import exc
@@ -45,7 +46,8 @@ async def _socket(websocket: WebSocket, error: Exception) -> None:
     if not database_unavailable(error):
         raise error
     log.warning("socket %s: %s (%s)", websocket.url.path, UNAVAILABLE, type(error).__name__)
-    await websocket.close(TRY_AGAIN_LATER, UNAVAILABLE[:120])
+    with contextlib.suppress(Exception):  # the client may have gone meanwhile
+        await websocket.close(TRY_AGAIN_LATER, UNAVAILABLE[:120])
 
 
 async def answer_outage(connection: HTTPConnection, error: Exception) -> Response | None:
