@@ -393,7 +393,10 @@ def report(args: argparse.Namespace, tally: Tally, reported: dict[str, set[str]]
     )
     print(f"  chat lines acknowledged: {acknowledged}; refused with an error: {tally.refused}")
     print(f"  chat lines lost: {len(lost)}" + (f" (first: {lost[:5]})" if lost else ""))
-    print(f"  reconnects: {len(tally.reconnects)}, worst reconnect {worst[0][0] if worst else 0:.2f} s")
+    median = worst[len(worst) // 2][0] if worst else 0.0
+    print(
+        f"  reconnects: {len(tally.reconnects)}, median {median:.2f} s, worst reconnect {worst[0][0] if worst else 0:.2f} s"
+    )
     for seconds, who in worst[:3]:
         print(f"    {seconds:.2f} s: {who}")
     return 1 if lost else 0
