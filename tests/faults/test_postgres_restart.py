@@ -1,20 +1,40 @@
 """PostgreSQL restarted under a running appliance: what is asked while it is down gets a
-clear answer (an XML <error>, an error page, an error on the socket) or waits, never a 500
+clear answer (an XML <error>, an error page, an error on the socket, a socket closed
+with "try again later") or waits, never a 500
 or a stack trace; afterwards everything works again without restarting the appliance."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 from pathlib import Path
 
 import httpx
+from websockets.exceptions import ConnectionClosed
 
 from bench.services import PrivatePostgres
+from lifeline.http.outage import TRY_AGAIN_LATER
 from tests.support.appliance import RunningAppliance
 from tests.support.command import CommandApi, error_of
 from tests.support.personas import provision
-from tests.support.sockets import BROWSER, Console, CustomerClient, sign_in, start_by_issue
+from tests.support.sockets import (
+    BROWSER,
+    Console,
+    CustomerClient,
+    WebSocket,
+    open_socket,
+    sign_in,
+    start_by_issue,
+)
+
+
+def closed_with(socket: WebSocket) -> int | None:
+    try:
+        while True:
+            socket.recv(timeout=10)
+    except ConnectionClosed as closed:
+        return closed.rcvd.code if closed.rcvd else None
 
 
 def no_stack_trace(response: httpx.Response) -> None:
@@ -31,9 +51,8 @@ def test_it_answers_clearly_while_postgres_is_down_and_resumes_after(
         people = provision(appliance)
         appliance.cli("settings", "set", "xml_api_allow_http", "true")
         console = Console(appliance, sign_in(appliance, "rep_a", people.rep_a.password))
-        customer = CustomerClient(
-            appliance, token=start_by_issue(appliance, "Pat Outage", id=str(people.issue_started))
-        )
+        token = start_by_issue(appliance, "Pat Outage", id=str(people.issue_started))
+        customer = CustomerClient(appliance, token=token)
         lsid = customer.welcome["session"]["lsid"]
         console.send({"type": "take", "ref": "take", "lsid": lsid})
         assert console.ack("take")["ok"]
@@ -60,6 +79,10 @@ def test_it_answers_clearly_while_postgres_is_down_and_resumes_after(
                 answer = console.ack("down")
                 assert answer["type"] == "error" or not answer["ok"] or answer["ok"], answer
                 assert "Traceback" not in str(answer)
+                # A socket that cannot start now (its hello needs the database) is told to try later.
+                late = open_socket(appliance, "/ws/customer", {})
+                late.send(json.dumps({"type": "hello", "token": token}))
+                assert closed_with(late) == TRY_AGAIN_LATER
             finally:
                 postgres_server.start()
 
