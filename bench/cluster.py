@@ -55,6 +55,10 @@ HAPROXY = os.environ.get("LIFELINE_HAPROXY", "/usr/sbin/haproxy")
 CHECK_INTERVAL_MS = 300
 CHECK_FALL = 2
 CHECK_RISE = 2
+# How long a check may take. A dead node refuses at once, so this does not slow noticing a
+# kill; without it a check times out after `inter` (300 ms), and on a busy machine live
+# nodes were marked down and their sockets cut (bench/faults.py saw all three at once).
+CHECK_TIMEOUT = "2s"
 
 
 def free_port() -> int:
@@ -166,6 +170,7 @@ global
 defaults
     mode tcp
     timeout connect 2s
+    timeout check {CHECK_TIMEOUT}
     timeout client 60s
     timeout server 60s
     # A node slow to answer its check (a busy machine) is not dead: without this the

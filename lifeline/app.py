@@ -15,6 +15,7 @@ from lifeline.api.start.context import Starts
 from lifeline.api.start.start_session import start_from, start_routes
 from lifeline.appliance import stamps
 from lifeline.http.auth import WebAuth
+from lifeline.http.outage import OUTAGE_HANDLERS
 from lifeline.http.transport import TransportSecurity
 from lifeline.realtime.hub import Hub
 from lifeline.realtime.routes import realtime_routes
@@ -57,7 +58,7 @@ class Appliance:
             *realtime_routes(runtime, hub, auth),
             *web_routes(web, partial(start_from, starts)),
         ]
-        self.router = Starlette(routes=routes, lifespan=lifespan)
+        self.router = Starlette(routes=routes, lifespan=lifespan, exception_handlers=OUTAGE_HANDLERS)  # type: ignore[arg-type]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":

@@ -18,6 +18,7 @@ from lifeline.appliance.tls import ensure_certificate
 from lifeline.bootstrap import ensure_appliance, open_database
 from lifeline.config import Config
 from lifeline.db.engine import Database
+from lifeline.db.outage import log_outages_in_one_line
 from lifeline.directory.queries import DirectorySnapshot, load_directory
 from lifeline.listeners import ConnectionLimits, connection_cap, guarded_protocols
 from lifeline.runtime import Ports, Runtime
@@ -118,6 +119,7 @@ def serve(config: Config, options: ServeOptions) -> None:
     follower = None
     if options.http_port:
         follower = _Follower(uvicorn.Config(app, port=options.http_port, lifespan="off", **common))  # type: ignore[arg-type]
+    log_outages_in_one_line()  # after uvicorn.Config, which sets up uvicorn's own handlers
     print(f"Lifeline is serving https://{hostname}:{options.https_port}/", file=sys.stderr, flush=True)
     try:
         with asyncio.Runner(loop_factory=_loop_factory()) as runner:

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from bench import services
+from bench.cluster import haproxy_available
 from tests.support.appliance import ScratchDatabase
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,11 +47,17 @@ def database_url(tmp_path: Path) -> Iterator[str]:
 
 
 def test_every_bench_has_a_test() -> None:
-    helpers = {"__init__", "bare_asgi", "screen_scene", "cluster"}  # cluster: nodes behind HAProxy, for benches
-    benches = {path.stem for path in (ROOT / "bench").glob("*.py")} - helpers
+    benches = {path.stem for path in (ROOT / "bench").glob("*.py")} - {
+        "__init__",
+        "bare_asgi",
+        "screen_scene",
+        "cluster",
+        "services",
+    }
     tested = {
         "client",
         "command_api",
+        "faults",
         "jump",
         "live_sessions",
         "protocol_codec",
@@ -58,6 +66,22 @@ def test_every_bench_has_a_test() -> None:
         "screen_relay",
     }
     assert benches == tested, "a new bench needs its tiny run here"
+
+
+@pytest.mark.skipif(
+    bool(services.available()) or not haproxy_available(),
+    reason="needs redis-server, PostgreSQL's server programs and haproxy (scripts/install --test)",
+)
+def test_faults_bench_kills_a_node_under_load_and_loses_no_acknowledged_line() -> None:
+    out = run_bench(
+        "faults",
+        *("--duration", "20", "--nodes", "2", "--reps", "1", "--customers", "3"),
+        *("--kill-every", "8", "--down", "1", "--seed", "1"),
+    )
+    assert re.search(r"faults: [1-9]\d* node kills", out), out
+    assert re.search(r"chat lines acknowledged: [1-9]\d*", out), out
+    assert "chat lines lost: 0" in out, out
+    assert re.search(r"worst reconnect \d+\.\d\d s", out), out
 
 
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="needs wrk (scripts/install --test installs it)")

@@ -17,6 +17,7 @@ from lifeline.api.errors import ApiError
 from lifeline.api.request import ApiRequest, read_api_request
 from lifeline.api.xml import XML_CONTENT_TYPE, Builder, document
 from lifeline.appliance.urls import public_base_url
+from lifeline.db.outage import UNAVAILABLE, database_unavailable
 from lifeline.directory.queries import Principal
 from lifeline.runtime import Runtime
 
@@ -106,12 +107,12 @@ class XmlApiEndpoint:
             reply = await self.dispatch(context)
         except ApiError as error:
             reply = self.error_document(namespace, error.message, params)
-        except Exception:
+        except Exception as error:
             # Log what was asked, never the parameters themselves (they carry passwords).
             log.exception(
                 "%s failed (action=%r)", scope.get("path"), params.get("action") or params.get("generate_report")
             )
-            reply = self.error_document(namespace, INTERNAL, params)
+            reply = self.error_document(namespace, UNAVAILABLE if database_unavailable(error) else INTERNAL, params)
         if isinstance(reply, bytes):
             await send_bytes(send, reply)
         else:

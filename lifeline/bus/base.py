@@ -30,6 +30,13 @@ class StreamFollowed:
     stream: int
 
 
+@dataclass(frozen=True)
+class BusResumed:
+    """This process hears the other processes again after a while without (Redis restarted or
+    unreachable): what they published meanwhile never came, so whoever shows live state reads
+    it afresh. Delivered here only, never published."""
+
+
 class Bus:
     """Delivers each published event to every subscriber, on the event loop's thread."""
 

@@ -4,8 +4,12 @@ Events committed here are delivered here at once and published, in commit order,
 publisher task; a subscriber task delivers other processes' events. The channel is named
 after the appliance's id, so appliances sharing a Redis server do not hear each other.
 
-If Redis goes away, both tasks retry. Nothing durable rides on the bus: caches also poll
-the change stamps, and clients resume from the database when they reconnect.
+If Redis goes away, every task retries each second on a new connection; events committed
+meanwhile wait for the publisher (in order, up to QUEUE_LIMIT). Events other processes
+published while this one was not listening are gone (pub/sub keeps nothing): on listening
+again it delivers `BusResumed` here, and the hub reads what its sockets show afresh from the
+database. Nothing durable rides on the bus: caches also poll the change stamps, and clients
+resume from the database when they reconnect.
 
 Binary frames go on channels of their own, one per stream, as raw bytes (the sending
 node's id, length-prefixed, then the frame: no JSON, no base64), through a publisher and a
@@ -29,7 +33,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from lifeline.bus.base import Bus, StreamFollowed
+from lifeline.bus.base import Bus, BusResumed, StreamFollowed
 from lifeline.bus.wire import decode, encode, is_wire_event
 
 log = logging.getLogger("lifeline.bus")
@@ -156,6 +160,9 @@ class RedisBus(Bus):
         pubsub = client.pubsub(ignore_subscribe_messages=True)
         try:
             await pubsub.subscribe(self.channel)
+            if self._subscribed.is_set():
+                log.warning("listening to Redis again; live state is read afresh from the database")
+                self.deliver(BusResumed())
             self._subscribed.set()
             async for message in pubsub.listen():
                 if message.get("type") != "message":

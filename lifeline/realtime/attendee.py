@@ -26,7 +26,7 @@ from lifeline.presence.models import ClientInfo
 from lifeline.realtime.hub import Hub, Peer
 from lifeline.realtime.screen_events import ScreenAnnounce, ScreenChanged
 from lifeline.realtime.screens import Screens
-from lifeline.realtime.socket import DONE, Done, ProtocolError, ack, receive_message, run_peer, write_chat
+from lifeline.realtime.socket import DONE, Done, ProtocolError, ack, receive_message, refuse_hello, run_peer, write_chat
 from lifeline.runtime import Runtime
 from lifeline.sessions import connections, presenting
 from lifeline.sessions.keys import KeyState
@@ -166,7 +166,7 @@ class AttendeeSocket:
         try:
             hello = await receive_message(websocket, decode_attendee_hello, timeout=HELLO_TIMEOUT)
         except Exception:
-            await websocket.close(CloseCode.BAD_HELLO)
+            await refuse_hello(websocket)
             return
         if self.guesses.blocked(address):
             await self._refuse(websocket, "Too many keys were tried from your network. Wait a few minutes.")

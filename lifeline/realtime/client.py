@@ -21,7 +21,7 @@ from lifeline.realtime.computer_link import SHELL_LOCK_SECONDS, ClientPeer, Link
 from lifeline.realtime.computers import Computers
 from lifeline.realtime.follow import appliances
 from lifeline.realtime.screens import Screens
-from lifeline.realtime.socket import DONE, Done, receive_message, run_peer
+from lifeline.realtime.socket import DONE, Done, receive_message, refuse_hello, run_peer
 from lifeline.recordings.store import RecordingStore
 from lifeline.runtime import Runtime
 
@@ -42,7 +42,7 @@ class ClientSocket:
         try:
             hello = await receive_message(websocket, decode_client_hello, timeout=HELLO_TIMEOUT)
         except Exception:
-            await websocket.close(CloseCode.BAD_HELLO)
+            await refuse_hello(websocket)
             return
         address = websocket.client.host if websocket.client else ""
         joined = await self.runtime.db.write(

@@ -39,6 +39,7 @@ from lifeline.realtime.socket import (
     TypingThrottle,
     ack,
     receive_message,
+    refuse_hello,
     run_peer,
     same_origin,
 )
@@ -90,7 +91,7 @@ class ConsoleSocket:
         try:
             hello = await receive_message(websocket, decode_console_hello, timeout=HELLO_TIMEOUT)
         except Exception:
-            await websocket.close(CloseCode.BAD_HELLO)
+            await refuse_hello(websocket)
             return
         resume_token = hello.resume_token or None
         last_event_ids = {lsid[:32]: last for lsid, last in list(hello.last_event_ids.items())[:500]}

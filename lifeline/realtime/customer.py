@@ -32,6 +32,7 @@ from lifeline.realtime.socket import (
     TypingThrottle,
     ack,
     receive_message,
+    refuse_hello,
     run_peer,
     write_chat,
 )
@@ -116,7 +117,7 @@ class CustomerSocket:
         try:
             hello = await receive_message(websocket, decode_customer_hello, timeout=HELLO_TIMEOUT)
         except Exception:
-            await websocket.close(CloseCode.BAD_HELLO)
+            await refuse_hello(websocket)
             return
         after = max(hello.last_event_id or 0, 0)
         peer = CustomerPeer(0, "")

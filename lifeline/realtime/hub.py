@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from lifeline.appliance import stamps
 from lifeline.appliance.stamps import StampBumped
+from lifeline.bus import BusResumed
 from lifeline.db.base import utcnow
 from lifeline.directory import queries as directory_queries
 from lifeline.directory.actions import SignInsEnded
@@ -45,7 +46,7 @@ from lifeline.sessions.live import (
     session_state,
 )
 from lifeline.sessions.models import SupportSession
-from lifeline.sessions.queries import events_after, waiting_sessions
+from lifeline.sessions.queries import events_after, sessions_by_lsid, waiting_sessions
 from lifeline.sessions.queues import Queue, QueueKind
 
 log = logging.getLogger("lifeline.realtime")
@@ -481,6 +482,54 @@ class Hub:
             self._later("duty", self._send_duty)
         elif isinstance(event, SignInsEnded) and any(peer.user_id == event.user_id for peer in self.consoles):
             self._later("sign-ins", self.close_signed_out_consoles)
+        elif isinstance(event, BusResumed):
+            self._spawn(self.resync())
+
+    async def resync(self) -> None:
+        """The other processes' live events of a while never came (the bus was away): send each
+        socket what its sessions logged meanwhile, and every session state afresh."""
+        peers = {lsid: list(watching) for lsid, watching in self.watchers.items()}
+        # ... and those consoles list (one that ended meanwhile leaves their lists now).
+        lsids = list(set(peers).union(*(console.known for console in self.consoles)))
+        for lsid, watching in peers.items():
+            for peer in watching:
+                peer.hold(lsid)  # events arriving during the read wait for it, in order
+        after = {
+            lsid: min((p.last_event_id.get(lsid, 0) for p in watching), default=0) for lsid, watching in peers.items()
+        }
+
+        def read(session: Session) -> tuple[dict[str, list[dict[str, Any]]], list[SessionState]]:
+            history: dict[str, list[dict[str, Any]]] = {}
+            states: list[SessionState] = []
+            for support_session in sessions_by_lsid(session, lsids):
+                if support_session.lsid not in after:
+                    states.append(
+                        SessionState(support_session.lsid, support_session.id, session_state(session, support_session))
+                    )
+                    continue
+                events = events_after(session, support_session, after[support_session.lsid])
+                files = file_ids_by_event(session, [e.id for e in events])
+                history[support_session.lsid] = [event_payload(e, files.get(e.id)) for e in events]
+                states.append(
+                    SessionState(support_session.lsid, support_session.id, session_state(session, support_session))
+                )
+            for waiting in waiting_sessions(session):
+                states.append(SessionState(waiting.lsid, waiting.id, session_state(session, waiting)))
+            return history, states
+
+        try:
+            history, states = await self.runtime.db.read(read)
+        except Exception:
+            log.exception("reading live state afresh after the bus came back failed")
+            history, states = {}, []
+        for lsid, watching in peers.items():
+            for peer in watching:
+                peer.catch_up(lsid, history.get(lsid, []))
+        self.waiting = WaitingIndex()
+        for state in states:
+            self._on_state(state)
+        self._later("reps", self._send_reps)
+        self._later("duty", self._send_duty)
 
     def follows(self, peer: Peer, lsid: str) -> bool:
         """Whether this socket is in the session (a console that is a member, its customer)."""

@@ -16,6 +16,7 @@ from lifeline_protocol import CloseCode, InvalidRequest, ProtocolError
 from lifeline_protocol.common import NOT_TEXT, RATE_PER_SECOND, TOO_MANY, Ack, Error, Ping, Pong
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from lifeline.db.outage import UNAVAILABLE, database_unavailable
 from lifeline.realtime.hub import Peer
 from lifeline.runtime import Runtime
 from lifeline.sessions import activity
@@ -27,7 +28,17 @@ T = TypeVar("T")
 
 CLOSE_TOO_SLOW = CloseCode.TOO_SLOW
 
-__all__ = ["DONE", "Done", "ProtocolError", "TypingThrottle", "ack", "receive_message", "run_peer", "same_origin"]
+__all__ = [
+    "DONE",
+    "Done",
+    "ProtocolError",
+    "TypingThrottle",
+    "ack",
+    "receive_message",
+    "refuse_hello",
+    "run_peer",
+    "same_origin",
+]
 
 
 class Done:
@@ -76,6 +87,13 @@ async def receive_message(
     if not isinstance(text, str):
         raise ProtocolError(NOT_TEXT)
     return decode(text)
+
+
+async def refuse_hello(websocket: WebSocket) -> None:
+    """No valid hello came: close with BAD_HELLO, unless the client has gone already (a tab
+    closed, a client giving up on a slow node): then there is no one to tell."""
+    with contextlib.suppress(Exception):
+        await websocket.close(CloseCode.BAD_HELLO)
 
 
 async def _write(websocket: WebSocket, peer: Peer) -> None:
@@ -175,9 +193,9 @@ async def _serve_next(
         reply = await handle(message)
     except ProtocolError as error:
         reply = Ack.failed(ref, str(error))
-    except Exception:
+    except Exception as error:
         log.exception("console/client message %r failed", type(message).__name__)
-        reply = Ack.failed(ref, "internal error; logged")
+        reply = Ack.failed(ref, UNAVAILABLE if database_unavailable(error) else "internal error; logged")
     if reply is DONE:
         return True
     if isinstance(reply, Ack):

@@ -22,6 +22,13 @@ def session_by_lsid(session: Session, lsid: str) -> SupportSession | None:
     return session.scalars(select(SupportSession).where(SupportSession.lsid == lsid.lower())).first()
 
 
+def sessions_by_lsid(session: Session, lsids: list[str]) -> list[SupportSession]:
+    found: list[SupportSession] = []
+    for start in range(0, len(lsids), 500):  # a bounded IN list per query
+        found += session.scalars(select(SupportSession).where(SupportSession.lsid.in_(lsids[start : start + 500])))
+    return found
+
+
 def session_attributes(session: Session, support_session: SupportSession) -> dict[str, str]:
     """Every `session.custom.*` value the session has, external_key included."""
     values = {"external_key": support_session.external_key}
