@@ -170,12 +170,11 @@ global
 defaults
     mode tcp
     timeout connect 2s
-    timeout check {CHECK_TIMEOUT}
     timeout client 60s
     timeout server 60s
     # A node slow to answer its check (a busy machine) is not dead: without this the
     # check's timeout would be `inter`, and a slow node would leave rotation.
-    timeout check 2s
+    timeout check {CHECK_TIMEOUT}
     # An upgraded WebSocket lives on this one: consoles and clients ping every 20 s.
     timeout tunnel 1h
     timeout client-fin 5s
