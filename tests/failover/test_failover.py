@@ -78,9 +78,14 @@ def test_on_postgresql_only_files_sync(tmp_path: Path) -> None:
         stored = FileStore(primary.data_dir / "files").put_bytes(b"a screenshot of the error")
         held = backup.data_dir / "files" / stored.sha256[:2] / stored.sha256[2:4] / stored.sha256
         eventually(lambda: _holds(held, b"a screenshot of the error"), timeout=20)
-        health = _health(backup)
-        assert "the database is PostgreSQL, shared or replicated as deployed" in _status(health)
-        assert text_of(health, NS_LATER, "failover_role") == "backup"
+
+        def reported() -> None:
+            # The sync reads the role file afresh; requests see it within REREAD_SECONDS.
+            health = _health(backup)
+            assert text_of(health, NS_LATER, "failover_role") == "backup"
+            assert "the database is PostgreSQL, shared or replicated as deployed" in _status(health)
+
+        eventually(reported, timeout=5)
 
 
 def _holds(path: Path, content: bytes) -> None:
