@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import random
@@ -272,6 +273,10 @@ async def load(args: argparse.Namespace, base: str, ws_base: str, team: int, ser
     print(f"{args.active} active customers taken by their reps ({time.perf_counter() - started:.1f}s)", flush=True)
 
     settle_rss = rss_mb(server_pid)[0]
+    # This process holds every socket too: its own full collections would stop it for
+    # hundreds of ms and count against the appliance's round trips.
+    gc.collect()
+    gc.freeze()
     quiet = statistics.median(await customers[0].alone(BASELINE_LINES))
     until = time.perf_counter() + args.duration
     await asyncio.gather(*(c.chat(args.interval, until) for c in customers))
