@@ -9,14 +9,17 @@ customers who wait in a queue no rep watches and `--active` customers in reps' q
 each taken by one of `--reps` consoles. Every active customer sends a chat line every
 `--interval` seconds (spread out); their rep answers each line at once. The round trip is
 from the customer sending a line to the customer receiving the rep's answer: two commits
-and four WebSocket hops. Prints p50/p99/max of the round trip and the server's memory
-beside its idle footprint. Loopback only; stops by itself.
+and four WebSocket hops. Prints p50/p99/p99.9/max of the round trip, each also as a ratio
+of the baseline: the p50 of one customer chatting alone (the others connected but quiet),
+measured in the same run just before the load. Then the server's memory beside its idle
+footprint. Loopback only; stops by itself.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import random
@@ -43,6 +46,8 @@ from lifeline.directory import actions as directory
 from lifeline.directory.passwords import hash_password
 
 CONNECT_CONCURRENCY = 100
+# Round trips of one customer alone, before the load: the baseline's p50 is their median.
+BASELINE_LINES = 20
 # As long as the HTTP requests may take: on a busy machine an opening handshake waits
 # behind the start_session posts, and websockets' default of 10 s ended runs half way.
 OPEN_TIMEOUT = 60
@@ -140,6 +145,11 @@ async def drain(socket: Any) -> None:
         pass
 
 
+def percentile(ordered: list[float], fraction: float) -> float:
+    """The value below which `fraction` of the (sorted) samples fall."""
+    return ordered[max(0, min(len(ordered) - 1, int(len(ordered) * fraction + 0.5) - 1))]
+
+
 class Rep:
     def __init__(self, socket: Any) -> None:
         self.socket = socket
@@ -184,6 +194,18 @@ class ActiveCustomer:
                     started = self.sent.pop(body[5:], None)
                     if started is not None:
                         self.round_trips.append(time.perf_counter() - started)
+
+    async def alone(self, lines: int) -> list[float]:
+        """Round trips of this customer chatting with nobody else talking: the baseline."""
+        for n in range(lines):
+            tag = f"{self.number}-quiet{n}"
+            self.sent[tag] = time.perf_counter()
+            await self.socket.send(json.dumps({"type": "chat", "ref": tag, "body": "ping " + tag}))
+            while tag in self.sent:
+                await asyncio.sleep(0.001)
+        quiet = self.round_trips[-lines:]
+        del self.round_trips[-lines:]
+        return quiet
 
     async def chat(self, interval: float, until: float) -> None:
         await asyncio.sleep(random.uniform(0, interval))
@@ -251,6 +273,11 @@ async def load(args: argparse.Namespace, base: str, ws_base: str, team: int, ser
     print(f"{args.active} active customers taken by their reps ({time.perf_counter() - started:.1f}s)", flush=True)
 
     settle_rss = rss_mb(server_pid)[0]
+    # This process holds every socket too: its own full collections would stop it for
+    # hundreds of ms and count against the appliance's round trips.
+    gc.collect()
+    gc.freeze()
+    quiet = statistics.median(await customers[0].alone(BASELINE_LINES))
     until = time.perf_counter() + args.duration
     await asyncio.gather(*(c.chat(args.interval, until) for c in customers))
     await asyncio.sleep(2)
@@ -271,11 +298,16 @@ async def load(args: argparse.Namespace, base: str, ws_base: str, team: int, ser
         f"answered at once) + {args.idle} waiting, {args.reps} reps, {args.duration}s"
     )
     print(f"  chat round trips: {len(trips)} ({len(trips) / args.duration:.0f}/s), unanswered at the end: {lost}")
+    print(f"  baseline: one customer chatting alone p50 {ms(quiet)}")
     if trips:
-        print(
-            f"  round trip p50 {ms(statistics.median(trips))}, p99 {ms(trips[int(len(trips) * 0.99) - 1])}, "
-            f"max {ms(trips[-1])}"
-        )
+        figures = [
+            ("p50", statistics.median(trips)),
+            ("p99", percentile(trips, 0.99)),
+            ("p99.9", percentile(trips, 0.999)),
+            ("max", trips[-1]),
+        ]
+        print("  round trip " + ", ".join(f"{name} {ms(value)}" for name, value in figures))
+        print("  of the baseline: " + ", ".join(f"{name} {value / quiet:.2f}" for name, value in figures))
     print(
         f"  server memory: idle {args.idle_rss:.0f} MB; with everyone connected {settle_rss:.0f} MB; "
         f"after the chat {loaded_rss:.0f} MB (peak {peak_rss:.0f} MB)"

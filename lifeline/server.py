@@ -20,6 +20,7 @@ from lifeline.config import Config
 from lifeline.db.engine import Database
 from lifeline.db.outage import log_outages_in_one_line
 from lifeline.directory.queries import DirectorySnapshot, load_directory
+from lifeline.heap import Heap
 from lifeline.listeners import ConnectionLimits, connection_cap, guarded_protocols
 from lifeline.runtime import Ports, Runtime
 
@@ -46,7 +47,7 @@ class _Follower(uvicorn.Server):
         yield
 
 
-async def _serve_both(primary: uvicorn.Server, follower: uvicorn.Server | None) -> None:
+async def _serve_both(primary: uvicorn.Server, follower: uvicorn.Server | None, heap: Heap) -> None:
     async def follow() -> None:
         while not primary.should_exit:
             await asyncio.sleep(0.1)
@@ -54,10 +55,14 @@ async def _serve_both(primary: uvicorn.Server, follower: uvicorn.Server | None) 
             follower.should_exit = True
 
     tasks = [asyncio.create_task(primary.serve())]
+    while not primary.started and not primary.should_exit and not tasks[0].done():
+        await asyncio.sleep(0.05)
+    # Started: the application, its caches and jobs are built and live as long as the process;
+    # no full collection needs to walk them again (see lifeline.heap).
+    heap.settle()
+    tasks.append(asyncio.create_task(heap.keep(lambda: not primary.should_exit)))
     if follower is not None:
         # Start the plain listener once the application has started under the primary.
-        while not primary.started and not primary.should_exit:
-            await asyncio.sleep(0.05)
         tasks += [asyncio.create_task(follower.serve()), asyncio.create_task(follow())]
     await asyncio.gather(*tasks)
 
@@ -123,7 +128,7 @@ def serve(config: Config, options: ServeOptions) -> None:
     print(f"Lifeline is serving https://{hostname}:{options.https_port}/", file=sys.stderr, flush=True)
     try:
         with asyncio.Runner(loop_factory=_loop_factory()) as runner:
-            runner.run(_serve_both(primary, follower))
+            runner.run(_serve_both(primary, follower, Heap()))
     finally:
         db.close()
 

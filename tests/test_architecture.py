@@ -21,7 +21,7 @@ CLIENT = "lifeline_client"  # the program on the customer's computer (client/): 
 # Floors, lowest first (docs/development.md, "The house: a map"): a package imports only from its
 # own floor or below. Packages on one floor may use each other as long as no cycle forms.
 FLOORS: tuple[frozenset[str], ...] = (
-    frozenset({"__init__", "text", "config", "db", "bus", "limits", "jobs"}),
+    frozenset({"__init__", "text", "config", "db", "bus", "limits", "jobs", "heap"}),
     frozenset({"appliance"}),
     frozenset({"directory"}),
     frozenset({"bootstrap"}),  # first start: the appliance's identity, its first site and admin

@@ -119,7 +119,8 @@ def test_live_sessions_bench_prints_its_round_trips() -> None:
         "live_sessions", "--reps", "2", "--idle", "3", "--active", "4", "--interval", "0.5", "--duration", "2"
     )
     assert "unanswered at the end: 0" in out, out
-    assert re.search(r"round trip p50 [\d.]+ ms, p99 [\d.]+ ms, max [\d.]+ ms", out), out
+    assert re.search(r"round trip p50 [\d.]+ ms, p99 [\d.]+ ms, p99.9 [\d.]+ ms, max [\d.]+ ms", out), out
+    assert re.search(r"of the baseline: p50 [\d.]+, p99 [\d.]+, p99.9 [\d.]+, max [\d.]+", out), out
     assert re.search(r"server memory: idle \d+ MB", out), out
 
 
