@@ -73,3 +73,16 @@ def test_lifeline_serve_freezes_once_started(thawed: None) -> None:
 
     asyncio.run(asyncio.wait_for(run(), timeout=30))
     assert frozen[0] > 0
+
+
+def test_frozen_cycles_that_became_garbage_are_collected_in_time(thawed: None) -> None:
+    """Connections frozen while alive and dropped later leave cycles no ordinary collection
+    frees; `keep` collects everything every collect_all_seconds, so they do not pile up."""
+    heap = Heap(freeze_at=1_000, collect_all_seconds=0.0)
+    gone = [Connection() for _ in range(2_000)]
+    heap.settle()
+    del gone  # a wave of connections that ended: frozen cycles, garbage now
+
+    rounds = iter([True, False])
+    asyncio.run(heap.keep(lambda: next(rounds)))
+    assert heap.stats.kept_garbage_found >= 2_000
