@@ -184,8 +184,9 @@ class ClientSocket:
             flag=self.flag,
             version=VERSION,
         )
-        await ws.send(encode(hello).decode())
         try:
+            # A backup may close (4421) before the hello is out: that close says where to go too.
+            await ws.send(encode(hello).decode())
             first = await asyncio.wait_for(ws.recv(), HELLO_TIMEOUT)
         except TimeoutError:
             log.warning("the appliance did not answer the hello in %.0f s", HELLO_TIMEOUT)

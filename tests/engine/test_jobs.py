@@ -164,6 +164,7 @@ def test_the_appliance_runs_every_job_while_it_serves_and_stops_them_all(db: Dat
         "Jump statistics",
         "dead-node sweep",
         "expire dropped connections",
+        "failover",
         "follow restores",
         "follow sign-ins",
         "freezing ended sessions for reports",
@@ -171,6 +172,7 @@ def test_the_appliance_runs_every_job_while_it_serves_and_stops_them_all(db: Dat
         "idle transfer expiry",
         "orphan-file sweep",
         "scheduled backup",
+        "sockets follow the primary",
         "stamp poll",
     ]
     assert runtime.jobs.names == []
