@@ -44,6 +44,15 @@ class JumpError(ValueError):
         self.refusal = refusal
 
 
+def installer_key() -> str:
+    """A new installer key. Never one that starts with "-": given as `--key KEY` on a command
+    line, such a key would be read as an option and the install would fail."""
+    while True:
+        key = secrets.token_urlsafe(32)
+        if not key.startswith("-"):
+            return key
+
+
 def key_sha256(installer_key: str) -> str:
     return hashlib.sha256(installer_key.encode()).hexdigest()
 
@@ -157,7 +166,7 @@ def add_installer(
     if not 60 <= valid_seconds <= MAX_VALID_SECONDS:
         raise JumpError(f"an installer is valid for 60 seconds to a year ({MAX_VALID_SECONDS} seconds)")
     name = _text(name, "the name", 255, allow_empty=mode != JumpMode.JUMPOINT.value)
-    key = secrets.token_urlsafe(32)
+    key = installer_key()
     installer = JumpInstaller(
         key_sha256=key_sha256(key),
         mode=mode,

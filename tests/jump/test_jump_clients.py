@@ -396,3 +396,12 @@ def test_no_hello_within_15_seconds_closes_4400(appliance: RunningAppliance) -> 
     started = time.monotonic()
     assert socket.close_code(timeout=25)[0] == 4400
     assert 14 <= time.monotonic() - started < 25
+
+
+def test_installer_keys_never_start_like_an_option() -> None:
+    """`jump install … --key KEY` reads a key starting with "-" as an option (1 key in 64 did)."""
+    from lifeline.jump.actions import installer_key
+
+    keys = [installer_key() for _ in range(2_000)]
+    assert not [key for key in keys if key.startswith("-")]
+    assert len(set(keys)) == len(keys) and all(len(key) == 43 for key in keys)
