@@ -72,6 +72,24 @@ def haproxy_available() -> bool:
     return shutil.which(HAPROXY) is not None
 
 
+def serve_command(hostname: str, https_port: int, http_port: int) -> list[str]:
+    """`lifeline serve` on loopback, as the cluster's nodes and the tests' appliances run it."""
+    return [
+        sys.executable,
+        "-m",
+        "lifeline",
+        "serve",
+        "--hostname",
+        hostname,
+        "--https-port",
+        str(https_port),
+        "--http-port",
+        str(http_port),
+        "--bind",
+        "127.0.0.1",
+    ]
+
+
 class Node:
     """One `lifeline serve` process of the cluster, on its own loopback ports."""
 
@@ -102,20 +120,7 @@ class Node:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "lifeline",
-                    "serve",
-                    "--hostname",
-                    self.hostname,
-                    "--https-port",
-                    str(self.https_port),
-                    "--http-port",
-                    str(self.http_port),
-                    "--bind",
-                    "127.0.0.1",
-                ],
+                serve_command(self.hostname, self.https_port, self.http_port),
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,

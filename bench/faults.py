@@ -108,7 +108,32 @@ async def receive(socket: Any, wanted: set[str]) -> dict[str, Any]:
             return message
 
 
-class Rep:
+class Reconnecting:
+    """A socket's owner that connects again whenever its socket drops (`_serve` is one
+    connection's life), remembering when and how it dropped until it is welcomed again."""
+
+    tally: Tally
+    pending: dict[str, Any]
+    dropped_at: float | None
+    why: str
+
+    async def _serve(self) -> None:
+        raise NotImplementedError
+
+    async def run(self) -> None:
+        while self.tally.running:
+            try:
+                await self._serve()
+                why = "closed"
+            except DROPPED as error:
+                why = repr(error)[:120]
+            self.pending.clear()  # their outcome is unknown: not counted either way
+            if self.dropped_at is None:
+                self.dropped_at, self.why = time.monotonic(), why
+            await asyncio.sleep(RETRY_SECONDS)
+
+
+class Rep(Reconnecting):
     """A console that takes its customers and answers each of their lines; reconnects (and
     resumes its connection) whenever its socket drops."""
 
@@ -144,18 +169,6 @@ class Rep:
             )
             assert response.status_code == 303, response.text[:300]
             self.cookie = f"lifeline_session={client.cookies['lifeline_session']}"
-
-    async def run(self) -> None:
-        while self.tally.running:
-            try:
-                await self._serve()
-                why = "closed"
-            except DROPPED as error:
-                why = repr(error)[:120]
-            self.pending.clear()  # their outcome is unknown: not counted either way
-            if self.dropped_at is None:
-                self.dropped_at, self.why = time.monotonic(), why
-            await asyncio.sleep(RETRY_SECONDS)
 
     async def _serve(self) -> None:
         ws_base = self.base.replace("https://", "wss://")
@@ -206,7 +219,7 @@ class Rep:
             await socket.send(json.dumps({"type": "chat", "ref": ref, "lsid": lsid, "body": answer}))
 
 
-class Customer:
+class Customer(Reconnecting):
     """A customer who picked a rep and sends a line every `interval` seconds; reconnects with
     its token (from the last event it saw) whenever its socket drops."""
 
@@ -237,18 +250,6 @@ class Customer:
                 return
             await asyncio.sleep(0.25)
         raise RuntimeError(f"customer {self.number} could not start a session: {response.text[:300]}")
-
-    async def run(self) -> None:
-        while self.tally.running:
-            try:
-                await self._serve()
-                why = "closed"
-            except DROPPED as error:
-                why = repr(error)[:120]
-            self.pending.clear()
-            if self.dropped_at is None:
-                self.dropped_at, self.why = time.monotonic(), why
-            await asyncio.sleep(RETRY_SECONDS)
 
     async def _serve(self) -> None:
         ws_base = self.base.replace("https://", "wss://")

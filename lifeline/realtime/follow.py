@@ -1,31 +1,24 @@
 """Live sockets follow the failover primary (issue 17): a backup appliance refuses every
 `/ws/*` socket with 4421 and the primary's origin as the reason; the primary names both
-appliances in each welcome, so clients know where to go next. Read from the failover
-file through one StateCache per data directory: no database read on the accept path."""
+appliances in each welcome, so clients know where to go next. Read through the runtime's
+failover service (its StateCache of the failover file): no database read on the accept path."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 from lifeline_protocol import CloseCode
 from lifeline_protocol.common import MAX_APPLIANCES
 from starlette.websockets import WebSocket
 
-from lifeline.failover.state import FailoverState, StateCache
+from lifeline.failover.state import FailoverState
 from lifeline.runtime import Runtime
-
-_caches: dict[Path, StateCache] = {}
 
 Serve = Callable[[WebSocket], Awaitable[None]]
 
 
 def failover_state(runtime: Runtime) -> FailoverState:
-    data_dir = runtime.config.data_dir
-    cache = _caches.get(data_dir)
-    if cache is None:
-        cache = _caches[data_dir] = StateCache(data_dir)
-    return cache.get()
+    return runtime.failover.state()
 
 
 def appliances(runtime: Runtime) -> list[str]:

@@ -13,7 +13,6 @@ import secrets
 import socket
 import ssl
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,6 +24,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from bench.cluster import serve_command
 from lifeline.bootstrap import open_database
 from lifeline.cli import main as cli_main
 from lifeline.config import Config, normalize_database_url
@@ -146,20 +146,7 @@ class RunningAppliance:
 
     def _spawn(self, log: IO[bytes]) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "lifeline",
-                "serve",
-                "--hostname",
-                self.hostname,
-                "--https-port",
-                str(self.https_port),
-                "--http-port",
-                str(self.http_port),
-                "--bind",
-                "127.0.0.1",
-            ],
+            serve_command(self.hostname, self.https_port, self.http_port),
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
