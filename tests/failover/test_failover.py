@@ -274,7 +274,8 @@ def test_forced_takeover_after_the_primary_is_killed_keeps_what_was_synced(
         applied = snapshot.apply_chunks(mine, answer, staging)
     assert 0 < applied.chunks_sent < applied.chunks_total
     # The primary dies at once; the last sync is what the backup has.
-    eventually(lambda: _synced_since(backup, time.time() - 0.5), timeout=20)
+    since = time.time()  # read once: a moving mark (time.time() in the lambda) could stay ahead of every sync
+    eventually(lambda: _synced_since(backup, since), timeout=20)
     assert primary.process is not None
     primary.process.send_signal(signal.SIGKILL)
     primary.process.wait()
