@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -11,8 +11,15 @@ from tests.support.history import History
 from tests.support.personas import Personas
 from tests.support.reporting import NO_DATA, Reporters, ReportingApi, children, sessions_by_lsid
 
-NOW = int(time.time())
-TODAY = datetime.now(UTC).date()
+
+# Read when a test runs, after its history is made: a value read at import is stale by the
+# time the tests run (tens of minutes in a full run, or across midnight).
+def now() -> int:
+    return int(time.time())
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
 
 
 def lsids(reporting: ReportingApi, reporters: Reporters, **params: object) -> set[str]:
@@ -23,33 +30,34 @@ def lsids(reporting: ReportingApi, reporters: Reporters, **params: object) -> se
 def test_start_date_with_duration_0_covers_every_session_since_then_in_progress_included(
     reporting: ReportingApi, reporters: Reporters, history: History
 ) -> None:
-    assert lsids(reporting, reporters, start_date=str(TODAY - timedelta(days=1)), duration=0) == set(history.all)
+    assert lsids(reporting, reporters, start_date=str(today() - timedelta(days=1)), duration=0) == set(history.all)
 
 
 def test_end_date_covers_closed_sessions_only(reporting: ReportingApi, reporters: Reporters, history: History) -> None:
-    assert lsids(reporting, reporters, end_date=str(TODAY - timedelta(days=1)), duration=0) == set(history.ended)
+    assert lsids(reporting, reporters, end_date=str(today() - timedelta(days=1)), duration=0) == set(history.ended)
 
 
 def test_duration_counts_days_for_dates(reporting: ReportingApi, reporters: Reporters, history: History) -> None:
-    assert lsids(reporting, reporters, start_date=str(TODAY - timedelta(days=1)), duration=3) == set(history.all)
-    assert lsids(reporting, reporters, start_date=str(TODAY - timedelta(days=3)), duration=2) == set()
-    assert lsids(reporting, reporters, start_date=str(TODAY + timedelta(days=1)), duration=0) == set()
+    assert lsids(reporting, reporters, start_date=str(today() - timedelta(days=1)), duration=3) == set(history.all)
+    assert lsids(reporting, reporters, start_date=str(today() - timedelta(days=3)), duration=2) == set()
+    assert lsids(reporting, reporters, start_date=str(today() + timedelta(days=1)), duration=0) == set()
 
 
 def test_duration_counts_seconds_for_times(reporting: ReportingApi, reporters: Reporters, history: History) -> None:
-    hour_ago = NOW - 3600
+    moment = now()
+    hour_ago = moment - 3600
     assert lsids(reporting, reporters, start_time=hour_ago, duration=0) == set(history.all)
     assert lsids(reporting, reporters, start_time=hour_ago, duration=7200) == set(history.all)
     assert lsids(reporting, reporters, start_time=hour_ago, duration=60) == set()
     assert lsids(reporting, reporters, end_time=hour_ago, duration=7200) == set(history.ended)
-    assert lsids(reporting, reporters, end_time=NOW + 3600, duration=0) == set()
+    assert lsids(reporting, reporters, end_time=moment + 3600, duration=0) == set()
 
 
 def test_start_date_and_start_time_together_are_accepted(
     reporting: ReportingApi, reporters: Reporters, history: History
 ) -> None:
     # Some integrations send both; start_time decides.
-    assert lsids(reporting, reporters, start_date="2000-01-01", start_time=NOW + 3600, duration=0) == set()
+    assert lsids(reporting, reporters, start_date="2000-01-01", start_time=now() + 3600, duration=0) == set()
 
 
 def test_lsid_and_lsids_name_sessions(reporting: ReportingApi, reporters: Reporters, history: History) -> None:
@@ -67,8 +75,8 @@ def test_the_guides_own_spellings_sid_ids_and_date_work(
 ) -> None:
     assert lsids(reporting, reporters, sid=history.full) == {history.full}
     assert lsids(reporting, reporters, ids=f"{history.full},{history.waiting}") == {history.full, history.waiting}
-    assert lsids(reporting, reporters, date=str(TODAY - timedelta(days=1)), duration=0) == set(history.all)
-    assert lsids(reporting, reporters, start_date=f"{TODAY - timedelta(days=1)} ", duration=0) == set(history.all)
+    assert lsids(reporting, reporters, date=str(today() - timedelta(days=1)), duration=0) == set(history.all)
+    assert lsids(reporting, reporters, start_date=f"{today() - timedelta(days=1)} ", duration=0) == set(history.all)
 
 
 @pytest.mark.parametrize(
@@ -119,7 +127,7 @@ def test_limit_is_ignored_beside_lsid(reporting: ReportingApi, reporters: Report
 def test_nothing_found_is_an_empty_list_on_ns_and_the_later_error_otherwise(
     reporting: ReportingApi, reporters: Reporters
 ) -> None:
-    params = {"start_time": NOW + 3600, "duration": 0}
+    params = {"start_time": now() + 3600, "duration": 0}
     root = reporting.call("SupportSession", reporters.everything.params, ns=True, **params)
     assert (root.tag.split("}")[1], len(root)) == ("session_list", 0)
     raw = reporting.raw("SupportSession", reporters.everything.params, ns=True, **params).content
