@@ -259,7 +259,7 @@ class ConsoleActions:
 
         def run(session: Session) -> Any:
             self._check_signed_in(session)
-            support_session = session_by_lsid(session, lsid)
+            support_session = session_by_lsid(session, lsid, to_change=True)
             connection = session.get(ClientConnection, gsnumber)
             user = session.get(User, user_id)
             if support_session is None:

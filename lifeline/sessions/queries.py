@@ -18,8 +18,13 @@ from lifeline.sessions.models import (
 )
 
 
-def session_by_lsid(session: Session, lsid: str) -> SupportSession | None:
-    return session.scalars(select(SupportSession).where(SupportSession.lsid == lsid.lower())).first()
+def session_by_lsid(session: Session, lsid: str, *, to_change: bool = False) -> SupportSession | None:
+    """`to_change`: the caller will change the session, so its row is locked until commit. On
+    PostgreSQL several writers run at once: two reps taking one waiting session at the same
+    moment would otherwise both see it waiting and both become its owner. (SQLite has one
+    writer, and SQLAlchemy leaves FOR UPDATE out there.)"""
+    query = select(SupportSession).where(SupportSession.lsid == lsid.lower())
+    return session.scalars(query.with_for_update() if to_change else query).first()
 
 
 def sessions_by_lsid(session: Session, lsids: list[str]) -> list[SupportSession]:

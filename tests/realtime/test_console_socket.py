@@ -177,3 +177,28 @@ def test_a_chat_line_no_utf_8_can_carry_reaches_everyone_exactly(
     console.send({"type": "end", "ref": "end", "lsid": lsid})
     assert console.ack("end")["ok"]
     back.close()
+
+
+def test_two_consoles_taking_one_waiting_session_at_once_make_one_owner(
+    appliance: RunningAppliance, personas: Personas, node: ConsoleNode
+) -> None:
+    """Two browsers of the team click the same waiting session in the same instant. On
+    PostgreSQL writes run side by side: both used to see it waiting and both became owner,
+    or they deadlocked and the loser was told the database was not answering; the fault bench
+    also saw a unique-key failure answered as an internal error)."""
+    first = Console(appliance, sign_in(appliance, "rep_a", personas.rep_a.password))
+    second = Console(appliance, sign_in(appliance, "rep_a", personas.rep_a.password))
+    try:
+        for n in range(12):
+            lsid = node.start_session(f"team:{personas.team_a}", customer_name=f"Raced {n}").lsid
+            first.send({"type": "take", "ref": f"a{n}", "lsid": lsid})
+            second.send({"type": "take", "ref": f"b{n}", "lsid": lsid})
+            answers = [first.ack(f"a{n}"), second.ack(f"b{n}")]
+            assert sorted(answer["ok"] for answer in answers) == [False, True], answers
+            refused = next(answer for answer in answers if not answer["ok"])
+            assert refused["error"] == "The session is not waiting in a queue"
+    finally:
+        for console in (first, second):
+            console.send({"type": "logout"})
+            console.close()
+    assert "Traceback" not in appliance.log_tail()

@@ -122,8 +122,8 @@ def custom_attributes(context: ApiContext, directory: DirectorySnapshot) -> dict
     return values
 
 
-def _session_or_error(db: Session, lsid: str) -> SupportSession:
-    found = session_queries.session_by_lsid(db, lsid)
+def _session_or_error(db: Session, lsid: str, *, to_change: bool = True) -> SupportSession:
+    found = session_queries.session_by_lsid(db, lsid, to_change=to_change)
     if found is None:
         raise ApiError(NO_SUCH_SESSION)
     return found
@@ -262,7 +262,7 @@ async def get_session_attributes_action(context: ApiContext, params: p.SessionOn
     directory = await context.runtime.directory()
 
     def read(db: Session) -> dict[str, str]:
-        return session_queries.session_attributes(db, _session_or_error(db, params.lsid))
+        return session_queries.session_attributes(db, _session_or_error(db, params.lsid, to_change=False))
 
     values = await context.runtime.db.read(read)
     return render.custom_attributes(context, values, directory)
