@@ -17,7 +17,7 @@ from lifeline_protocol.common import HELLO_TIMEOUT, MAX_CHAT, Ack, Event, EventR
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
-from lifeline_client.reconnect import Backoff
+from lifeline_client.reconnect import Backoff, received_close
 from lifeline_client.start import Target
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ class Chat:
                     async for raw in ws:
                         if self._show(raw) is False:
                             return "The support session is over."
-                    if ws.close_code in (CloseCode.GONE, CloseCode.REPLACED):
+                    if received_close(ws)[0] in (CloseCode.GONE, CloseCode.REPLACED):
                         return "The support session is over."
             except ConnectionClosed as closed:
                 if closed.rcvd is not None and closed.rcvd.code in (CloseCode.GONE, CloseCode.REPLACED):

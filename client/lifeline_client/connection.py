@@ -27,7 +27,7 @@ from lifeline_client import clipboard, control, files, screen, sysinfo
 from lifeline_client.consent import Consent
 from lifeline_client.errors import ClientError
 from lifeline_client.follow import Appliances, follow_wait
-from lifeline_client.reconnect import Backoff
+from lifeline_client.reconnect import Backoff, received_close
 from lifeline_client.shell import Shell
 from lifeline_client.start import Site, Target
 
@@ -217,14 +217,14 @@ class ClientSocket:
         return True
 
     def _stop_if_told(self, ws: ClientConnection) -> None:
-        code = ws.close_code
+        code, reason = received_close(ws)
         if code == CloseCode.NOT_PRIMARY:
-            self._told = self.appliances.told(ws.close_reason or "")
+            self._told = self.appliances.told(reason)
             self._say("This appliance is now the backup; connecting to the primary...")
         if code in STOP_CODES:
             raise Stopped(STOP_CODES[CloseCode(code)])
         if code == CloseCode.BAD_HELLO:
-            raise Stopped(f"The appliance refused this client: {ws.close_reason or 'bad hello'}")
+            raise Stopped(f"The appliance refused this client: {reason or 'bad hello'}")
 
     def _welcomed(self, welcome: wire.Welcome, outbox: asyncio.Queue[str | bytes]) -> None:
         """Everything the appliance has not recorded goes first, in order, before any new

@@ -43,6 +43,7 @@ from lifeline_client.follow import Appliances, follow_wait
 from lifeline_client.jump import setup, state, stats, upgrade
 from lifeline_client.jump.sessions import Sessions
 from lifeline_client.jumpoint import handlers as jumpoint
+from lifeline_client.reconnect import received_close
 from lifeline_client.start import Site, parse_site
 from lifeline_client.terminal import Terminal
 from lifeline_client.tls import trust
@@ -179,15 +180,13 @@ class JumpClient:
                 ) as ws:
                     if await self._connection(ws):
                         attempt, welcomed = 0, True
-                    code = ws.close_code
+                    code, reason = received_close(ws)
                     if code == CloseCode.NOT_PRIMARY:
-                        follow = self.appliances.told(ws.close_reason or "")
+                        follow = self.appliances.told(reason)
                     elif code == CloseCode.REVOKED:
-                        raise Removed(ws.close_reason or "removed on the appliance")
+                        raise Removed(reason or "removed on the appliance")
                     if code == CloseCode.BAD_HELLO:
-                        log.warning(
-                            "the appliance refused this Jump Client's hello: %s", ws.close_reason or "bad hello"
-                        )
+                        log.warning("the appliance refused this Jump Client's hello: %s", reason or "bad hello")
                         slow = True
                     elif code == CloseCode.REPLACED:
                         # Another process runs this same installation: do not take turns with it.
