@@ -9,7 +9,9 @@ runs them in one transaction, one commit for all. Under load that turns a commit
 request into a commit per batch, which is what lets a single SQLite writer keep up. If
 one write in a batch fails, the batch is rolled back and each write is run again in a
 transaction of its own, so a failure only ever affects its own request. Write functions
-must therefore only touch the database (they may be run twice).
+must therefore only touch the database (they may be run twice). A write PostgreSQL rolled
+back to break a deadlock or a serialization conflict is run again, up to CONFLICT_RETRIES
+times, before its caller hears of it.
 """
 
 from __future__ import annotations
@@ -36,6 +38,10 @@ T = TypeVar("T")
 OUTBOX_KEY = "lifeline.outbox"
 SNAPSHOTS_KEY = "lifeline.snapshots"
 MAX_BATCH = 64
+# PostgreSQL's SQLSTATEs for "rolled back to let another transaction through": deadlock
+# detected, serialization failure. Run again, such a write usually goes through at once.
+CONFLICTS = frozenset({"40P01", "40001"})
+CONFLICT_RETRIES = 3
 
 AfterCommit = Callable[[list[Any]], None]
 
@@ -150,6 +156,11 @@ class _Job:
 _STOP = object()
 
 
+def _conflict(error: BaseException) -> bool:
+    """PostgreSQL rolled this transaction back so another could go through (see CONFLICTS)."""
+    return getattr(getattr(error, "orig", None), "sqlstate", None) in CONFLICTS
+
+
 class Database:
     def __init__(self, url: str, *, after_commit: AfterCommit | None = None) -> None:
         self.url = url
@@ -243,13 +254,21 @@ class Database:
                     job.future.set_result(result)
                 return
         for job in batch:
+            self._run_alone(job)
+
+    def _run_alone(self, job: _Job) -> None:
+        for attempt in range(CONFLICT_RETRIES + 1):
             try:
                 with self.transaction() as session:
                     result = job.fn(session)
             except BaseException as error:
+                if attempt < CONFLICT_RETRIES and _conflict(error):
+                    log.info("a write was rolled back by a conflict with another; running it again")
+                    continue
                 job.future.set_exception(error)
             else:
                 job.future.set_result(result)
+            return
 
     def close(self) -> None:
         if self._started:
