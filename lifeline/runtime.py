@@ -199,6 +199,7 @@ class Runtime:
             self.bus.configure(node_id=self.node_id, appliance_id=settings[APPLIANCE_ID])
         self.bus.subscribe(self._remote_stamp)
         await self.bus.start()
+        await self.failover.at_start()
         self.jobs.start(*self.own_jobs())
 
     def own_jobs(self) -> list[Job]:

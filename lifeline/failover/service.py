@@ -243,6 +243,15 @@ class Failover:
                 await self._tell_peer({"action": "synced", "time": now, "status": synced.status})
             return True
 
+    async def at_start(self) -> None:
+        """Before the process serves: a primary whose peer took over while it was away steps
+        down now. Left to the first tick, it would answer as the primary for a moment and
+        take sessions the next sync would overwrite."""
+        state, pairing = read_state(self.data_dir), self.pairing()
+        if state.role == "primary" and pairing is not None and state.configured:
+            self._last_primary_check = time.monotonic() - PRIMARY_CHECK_SECONDS
+            await self._check_two_primaries(pairing)
+
     async def tick(self) -> None:
         """A round of the pair's job: on the backup, sync when due and take over when the
         primary is gone; on the primary, step down if the peer took over meanwhile."""

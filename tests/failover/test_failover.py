@@ -293,10 +293,46 @@ def test_forced_takeover_after_the_primary_is_killed_keeps_what_was_synced(
     # syncs from it.
     primary.start()
     back = time.time()
-    eventually(lambda: _roles_are(backup, "primary", primary, "backup"), timeout=10)
+    # It asked before it served: it never answers as a second primary.
+    _roles_are(backup, "primary", primary, "backup")
     eventually(lambda: _synced_since(primary, back), timeout=20)
     _report_has(primary, lsid, lines)
 
 
 def _check(condition: bool) -> None:
     assert condition
+
+
+@sqlite_only
+def test_the_primary_can_hand_over_its_role_with_or_without_its_peer(
+    pair: tuple[RunningAppliance, RunningAppliance],
+) -> None:
+    """set_failover_role role=backup asked of the primary: with data_sync_first the backup
+    syncs, then takes over; without, at once; with the peer gone, only with force=1."""
+    primary, backup = pair
+    before = time.time()
+    lsid, _ = _a_session(primary, ["first, before the backup has anything"])
+    eventually(lambda: _synced_since(backup, before + 1), timeout=20)
+    late = ["acknowledged a moment before the hand-over"]
+    late_lsid, _ = _a_session(primary, late)
+    with primary.client() as client:
+        answer = CommandApi(client).call("set_failover_role", ADMIN, role="backup", data_sync_first="1")
+    assert answer.text == STARTED_SYNC
+    eventually(lambda: _roles_are(backup, "primary", primary, "backup"), timeout=20)
+    _report_has(backup, late_lsid, late)
+    # Handed back at once by the new primary, no sync asked for.
+    with backup.client() as client:
+        assert CommandApi(client).call("set_failover_role", ADMIN, role="backup").text == CHANGED_ROLE
+    eventually(lambda: _roles_are(primary, "primary", backup, "backup"), timeout=5)
+    _report_has(primary, lsid, ["first, before the backup has anything"])
+    # The peer gone: the primary steps down only when forced (and nobody then is primary).
+    assert backup.process is not None
+    backup.process.send_signal(signal.SIGKILL)
+    backup.process.wait()
+    with primary.client() as client:
+        api = CommandApi(client)
+        refused = error_of(api.call("set_failover_role", ADMIN, role="backup"))
+        assert refused is not None and "force=1" in refused, refused
+        assert _role(primary) == "primary"
+        assert api.call("set_failover_role", ADMIN, role="backup", force="1").text == CHANGED_ROLE
+    assert _role(primary) == "backup"
