@@ -56,6 +56,7 @@ log = logging.getLogger("lifeline.realtime")
 ANSWER_SECONDS = 30.0  # a console request the client has not answered by then fails
 NOT_CONNECTED = "The customer's Lifeline client is not connected"
 NO_ANSWER = "The customer's computer did not answer"
+RECONNECTED = "The customer's computer reconnected before it answered; ask again"
 NOT_IN_SESSION = "You are not in this session"
 
 
@@ -77,6 +78,8 @@ class Computers:
         self.links: dict[str, Link] = {}  # lsid -> the client socket held here
         self.states: dict[str, tuple[str, dict[str, Any]]] = {}  # lsid -> (link, state), all processes'
         self.waiting: dict[tuple[int, str], asyncio.TimerHandle] = {}  # (console gsnumber, ref)
+        # (console gsnumber, ref) -> (lsid, link): the client socket a waiting request went to.
+        self.sent_to: dict[tuple[int, str], tuple[str, str]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._unsubscribe = runtime.bus.subscribe(self.on_event)
         hub.on_follow.append(self.console_follows)
@@ -194,12 +197,21 @@ class Computers:
             self.states.pop(event.lsid, None)
         else:
             self.states[event.lsid] = (event.link, state)
+            self._came_back(event.lsid, event.link)
         message = computer_state(event.lsid, state)
         for peer in self.hub.consoles_in(event.lsid):
             peer.send(message)
         customer = self.hub.customers.get(event.lsid)
         if customer is not None:
             customer.send(computer_view(state))
+
+    def _came_back(self, lsid: str, link: str) -> None:
+        """The client speaks through a new socket (its node died, or it reconnected): what
+        was sent to the old one gets no answer, so the console is told now rather than after
+        ANSWER_SECONDS; asked again, the request goes to the new socket."""
+        for key, (asked_lsid, asked_link) in list(self.sent_to.items()):
+            if asked_lsid == lsid and asked_link != link:
+                self._answered(ComputerAnswered(key[0], key[1], False, None, RECONNECTED))
 
     def console_follows(self, peer: Peer, lsid: str) -> None:
         """A console now in the session (attached, took it, invited): the computer's state."""
@@ -229,6 +241,8 @@ class Computers:
         if needed is not None and needed not in known[1]["allowed"]:
             return Ack.failed(ref, not_allowed(needed))
         self.expect_answer(peer.gsnumber, ref)
+        if ref is not None:
+            self.sent_to[(peer.gsnumber, ref)] = (lsid, known[0])
         self.runtime.bus.publish_local(ComputerAsked(lsid, peer.gsnumber, rep_name, ref, msgspec.to_builtins(request)))
         return None
 
@@ -252,6 +266,7 @@ class Computers:
                 if console is not None:
                     console.send(Ack.failed(None, event.error))
             return
+        self.sent_to.pop((event.gsnumber, event.ref), None)
         timer = self.waiting.pop((event.gsnumber, event.ref), None)
         if timer is None:
             return  # not this process's console, or answered already (timed out)
