@@ -204,6 +204,9 @@ def end_sign_ins(session: Session, user_id: int) -> None:
     on_commit(session, SignInsEnded(user_id))
 
 
+_SIGN_IN_ROW_TRIES = 5
+
+
 def begin_sign_in_attempt(
     session: Session, account: str, address: str, free_attempts: int, longest_wait: timedelta
 ) -> datetime | None:
@@ -213,15 +216,23 @@ def begin_sign_in_attempt(
     beyond `free_attempts`, each one makes the next wait twice as long, up to `longest_wait`."""
     now = utcnow()
     insert = (sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert)(SignInWait)
-    added = session.execute(
-        insert.values(account=account, address=address, failures=0, last_attempt_at=now).on_conflict_do_nothing()
-    )
-    if added.rowcount:  # type: ignore[attr-defined]
-        # A day without a wrong password from an address forgets its count.
-        session.execute(delete(SignInWait).where(SignInWait.last_attempt_at < now - timedelta(days=1)))
-    wait = session.scalars(
-        select(SignInWait).where(SignInWait.account == account, SignInWait.address == address).with_for_update()
-    ).one()
+    # On PostgreSQL a right password's forget_sign_in_failures, committed between the insert
+    # (which found the row and did nothing) and the select, leaves nothing to select: insert
+    # again. (Several sign-ins with one password at once, as an integration's first calls.)
+    for _ in range(_SIGN_IN_ROW_TRIES):
+        added = session.execute(
+            insert.values(account=account, address=address, failures=0, last_attempt_at=now).on_conflict_do_nothing()
+        )
+        if added.rowcount:  # type: ignore[attr-defined]
+            # A day without a wrong password from an address forgets its count.
+            session.execute(delete(SignInWait).where(SignInWait.last_attempt_at < now - timedelta(days=1)))
+        wait = session.scalars(
+            select(SignInWait).where(SignInWait.account == account, SignInWait.address == address).with_for_update()
+        ).first()
+        if wait is not None:
+            break
+    else:
+        raise DirectoryError("sign-ins at this address are changing too fast to count; try again")
     if wait.wait_until is not None and wait.wait_until > now:
         return wait.wait_until
     wait.failures += 1

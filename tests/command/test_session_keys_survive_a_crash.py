@@ -77,7 +77,7 @@ def test_every_answered_key_survives_a_kill_of_the_appliance(appliance: RunningA
     killed.set()
     for thread in threads:
         thread.join()
-    assert not refused, refused
+    assert not refused, (refused, appliance.log_tail(4000))
     assert len(answered) >= 200, "too few keys answered before the kill to say anything"
 
     appliance.start()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from datetime import timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from lifeline.appliance import stamps
@@ -247,3 +249,27 @@ def test_the_last_enabled_administrator_stays_one(db: Database) -> None:
         db.call(demote, directory.UserChanges(enabled=False))
     make_user(db, "second", perm_admin=True)
     db.call(demote, directory.UserChanges(perm_admin=False))
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL"), reason="SQLite has one writer: nothing comes between")
+def test_a_count_ended_by_another_sign_in_mid_attempt_is_begun_again(db: Database) -> None:
+    """On PostgreSQL a right password's forget_sign_in_failures can commit between the
+    attempt's insert (which found the row and did nothing) and its select: the attempt used
+    to find no row and fail as an internal error (an integration's first calls at once)."""
+    make_user(db)
+    assert attempt(db, "wrong-password").outcome is Outcome.WRONG  # the count's row exists
+    fired: list[str] = []
+
+    def forget_in_between(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if not fired and "FOR UPDATE" in statement and "sign_in_waits" in statement:
+            fired.append(statement)
+            db.call(directory.forget_sign_in_failures, "alice", HOME)  # another transaction, committed
+
+    event.listen(db.engine, "before_cursor_execute", forget_in_between)
+    try:
+        waited = db.call(directory.begin_sign_in_attempt, "alice", HOME, POLICY.free_attempts, timedelta(minutes=15))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", forget_in_between)
+    assert fired and waited is None
+    rows = db.call(lambda session: [(w.account, w.failures) for w in session.scalars(select(SignInWait))])
+    assert rows == [("alice", 1)]  # counted once, afresh
