@@ -9,9 +9,10 @@ runs them in one transaction, one commit for all. Under load that turns a commit
 request into a commit per batch, which is what lets a single SQLite writer keep up. If
 one write in a batch fails, the batch is rolled back and each write is run again in a
 transaction of its own, so a failure only ever affects its own request. Write functions
-must therefore only touch the database (they may be run twice). A write PostgreSQL rolled
-back to break a deadlock or a serialization conflict is run again, up to CONFLICT_RETRIES
-times, before its caller hears of it.
+must therefore only touch the database (they may be run twice). A transaction PostgreSQL
+rolled back to break a deadlock or a serialization conflict (a write, or a `call` from the
+CLI, a job or a test) is run again, up to CONFLICT_RETRIES times, before its caller hears
+of it.
 """
 
 from __future__ import annotations
@@ -199,6 +200,17 @@ class Database:
             self.after_commit(events)
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """`fn` in one transaction; run again if PostgreSQL rolled it back for a conflict."""
+        for attempt in range(CONFLICT_RETRIES):
+            try:
+                with self.transaction() as session:
+                    return fn(session, *args, **kwargs)
+            except Exception as error:
+                if not _conflict(error):
+                    raise
+                log.info(
+                    "a transaction was rolled back by a conflict with another (try %d); running it again", attempt + 1
+                )
         with self.transaction() as session:
             return fn(session, *args, **kwargs)
 
@@ -257,18 +269,12 @@ class Database:
             self._run_alone(job)
 
     def _run_alone(self, job: _Job) -> None:
-        for attempt in range(CONFLICT_RETRIES + 1):
-            try:
-                with self.transaction() as session:
-                    result = job.fn(session)
-            except BaseException as error:
-                if attempt < CONFLICT_RETRIES and _conflict(error):
-                    log.info("a write was rolled back by a conflict with another; running it again")
-                    continue
-                job.future.set_exception(error)
-            else:
-                job.future.set_result(result)
-            return
+        try:
+            result = self.call(job.fn)
+        except BaseException as error:
+            job.future.set_exception(error)
+        else:
+            job.future.set_result(result)
 
     def close(self) -> None:
         if self._started:
