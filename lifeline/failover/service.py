@@ -210,10 +210,6 @@ class Failover:
     async def _check_two_primaries(self, pairing: Pairing) -> None:
         """A primary that was away (stopped, cut off) while its backup was made the primary
         finds two primaries on its return: the one that became primary last keeps the role."""
-        now = time.monotonic()
-        if now - self._last_primary_check < PRIMARY_CHECK_SECONDS:
-            return
-        self._last_primary_check = now
         peer = await self.peer_status()
         if peer is None or peer.get("role") != "primary":
             return
@@ -243,20 +239,27 @@ class Failover:
                 await self._tell_peer({"action": "synced", "time": now, "status": synced.status})
             return True
 
+    def _primary_check_due(self) -> bool:
+        """Whether PRIMARY_CHECK_SECONDS passed since the primary last asked its peer."""
+        now = time.monotonic()
+        if now - self._last_primary_check < PRIMARY_CHECK_SECONDS:
+            return False
+        self._last_primary_check = now
+        return True
+
     async def at_start(self) -> None:
         """Before the process serves: a primary whose peer took over while it was away steps
         down now. Left to the first tick, it would answer as the primary for a moment and
         take sessions the next sync would overwrite."""
         state, pairing = read_state(self.data_dir), self.pairing()
         if state.role == "primary" and pairing is not None and state.configured:
-            self._last_primary_check = time.monotonic() - PRIMARY_CHECK_SECONDS
             await self._check_two_primaries(pairing)
 
     async def tick(self) -> None:
         """A round of the pair's job: on the backup, sync when due and take over when the
         primary is gone; on the primary, step down if the peer took over meanwhile."""
         state, pairing = read_state(self.data_dir), self.pairing()
-        if state.role == "primary" and pairing is not None and state.configured:
+        if state.role == "primary" and pairing is not None and state.configured and self._primary_check_due():
             await self._check_two_primaries(pairing)
         if state.role != "backup" or pairing is None or not state.configured:
             self._primary_seen = time.monotonic()

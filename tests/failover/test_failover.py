@@ -180,14 +180,8 @@ def test_backup_follows_the_primary_and_a_planned_swap_loses_nothing(
             "This appliance is already the backup"
         )
     # A line acknowledged just before the swap: the sync that comes first carries it.
-    late = ["one more thing before you go"]
-    late_lsid, _ = _a_session(primary, late)
-    with backup.client() as client:
-        answer = CommandApi(client).call("set_failover_role", ADMIN, role="primary", data_sync_first="1")
-    assert answer.text == STARTED_SYNC
-    eventually(lambda: _roles_are(backup, "primary", primary, "backup"), timeout=20)
+    late_lsid, late = _swap_with_a_sync_first(primary, backup, asked=backup)
     _report_has(backup, lsid, lines)
-    _report_has(backup, late_lsid, late)
     # The new backup syncs from the new primary.
     swapped = time.time()
     eventually(lambda: _synced_since(primary, swapped + 1), timeout=20)
@@ -206,6 +200,23 @@ def test_backup_follows_the_primary_and_a_planned_swap_loses_nothing(
     primary.process.wait()
     eventually(lambda: _took_over(backup), timeout=15)
     _report_has(backup, late_lsid, late)
+
+
+def _swap_with_a_sync_first(
+    primary: RunningAppliance, backup: RunningAppliance, *, asked: RunningAppliance
+) -> tuple[str, list[str]]:
+    """A line acknowledged on the primary, then set_failover_role with data_sync_first=1
+    asked of either appliance (the backup to become the primary, or the primary the backup):
+    the roles swap and the line is on the new primary. Returns its session and lines."""
+    late = ["acknowledged a moment before the swap"]
+    late_lsid, _ = _a_session(primary, late)
+    role = "primary" if asked is backup else "backup"
+    with asked.client() as client:
+        answer = CommandApi(client).call("set_failover_role", ADMIN, role=role, data_sync_first="1")
+    assert answer.text == STARTED_SYNC
+    eventually(lambda: _roles_are(backup, "primary", primary, "backup"), timeout=20)
+    _report_has(backup, late_lsid, late)
+    return late_lsid, late
 
 
 def _took_over(appliance: RunningAppliance) -> None:
@@ -313,13 +324,7 @@ def test_the_primary_can_hand_over_its_role_with_or_without_its_peer(
     before = time.time()
     lsid, _ = _a_session(primary, ["first, before the backup has anything"])
     eventually(lambda: _synced_since(backup, before + 1), timeout=20)
-    late = ["acknowledged a moment before the hand-over"]
-    late_lsid, _ = _a_session(primary, late)
-    with primary.client() as client:
-        answer = CommandApi(client).call("set_failover_role", ADMIN, role="backup", data_sync_first="1")
-    assert answer.text == STARTED_SYNC
-    eventually(lambda: _roles_are(backup, "primary", primary, "backup"), timeout=20)
-    _report_has(backup, late_lsid, late)
+    _swap_with_a_sync_first(primary, backup, asked=primary)
     # Handed back at once by the new primary, no sync asked for.
     with backup.client() as client:
         assert CommandApi(client).call("set_failover_role", ADMIN, role="backup").text == CHANGED_ROLE
