@@ -195,9 +195,7 @@ def test_backup_follows_the_primary_and_a_planned_swap_loses_nothing(
         "failover", "setup", "--role", "backup", "--own-url", backup.https, "--peer-url", primary.https,
         "--peer-certificate", str(primary.cert_path), "--takeover-after", "2",
     )  # fmt: skip
-    assert primary.process is not None
-    primary.process.send_signal(signal.SIGKILL)
-    primary.process.wait()
+    _kill_9(primary)
     eventually(lambda: _took_over(backup), timeout=15)
     _report_has(backup, late_lsid, late)
 
@@ -217,6 +215,12 @@ def _swap_with_a_sync_first(
     eventually(lambda: _roles_are(backup, "primary", primary, "backup"), timeout=20)
     _report_has(backup, late_lsid, late)
     return late_lsid, late
+
+
+def _kill_9(appliance: RunningAppliance) -> None:
+    assert appliance.process is not None
+    appliance.process.send_signal(signal.SIGKILL)
+    appliance.process.wait()
 
 
 def _took_over(appliance: RunningAppliance) -> None:
@@ -287,9 +291,7 @@ def test_forced_takeover_after_the_primary_is_killed_keeps_what_was_synced(
     # The primary dies at once; the last sync is what the backup has.
     since = time.time()  # read once: a moving mark (time.time() in the lambda) could stay ahead of every sync
     eventually(lambda: _synced_since(backup, since), timeout=20)
-    assert primary.process is not None
-    primary.process.send_signal(signal.SIGKILL)
-    primary.process.wait()
+    _kill_9(primary)
     with backup.client() as client:
         api = CommandApi(client)
         refused = error_of(api.call("set_failover_role", ADMIN, role="primary"))
@@ -331,9 +333,7 @@ def test_the_primary_can_hand_over_its_role_with_or_without_its_peer(
     eventually(lambda: _roles_are(primary, "primary", backup, "backup"), timeout=5)
     _report_has(primary, lsid, ["first, before the backup has anything"])
     # The peer gone: the primary steps down only when forced (and nobody then is primary).
-    assert backup.process is not None
-    backup.process.send_signal(signal.SIGKILL)
-    backup.process.wait()
+    _kill_9(backup)
     with primary.client() as client:
         api = CommandApi(client)
         refused = error_of(api.call("set_failover_role", ADMIN, role="backup"))
