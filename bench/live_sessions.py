@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import json
 import os
@@ -51,6 +52,11 @@ BASELINE_LINES = 20
 # As long as the HTTP requests may take: on a busy machine an opening handshake waits
 # behind the start_session posts, and websockets' default of 10 s ended runs half way.
 OPEN_TIMEOUT = 60
+# Customers' chat pages and reps' consoles are browsers, which never send WebSocket pings
+# of their own (they answer the appliance's, every LIFELINE_PING_TIMEOUT seconds): so these
+# send none either. The websockets library's default would add a ping and its answer every
+# 20 s on each of the 10,000 sockets, more frames than the chat itself.
+BROWSER = None
 # Consoles and customers speak HTTPS and wss only (plain HTTP sends people to HTTPS); the
 # appliance's certificate is its own self-signed one, on loopback.
 TLS = ssl.create_default_context()
@@ -124,7 +130,7 @@ async def arrive(base: str, ws_base: str, count: int, params: Any, limit: asynci
                 assert response.status_code == 303, response.text[:300]
                 token = response.headers["location"].rsplit("/", 1)[1]
                 socket = await websockets.connect(
-                    f"{ws_base}/ws/customer", ssl=TLS, max_size=None, open_timeout=OPEN_TIMEOUT
+                    f"{ws_base}/ws/customer", ssl=TLS, max_size=None, open_timeout=OPEN_TIMEOUT, ping_interval=BROWSER
                 )
                 await socket.send(json.dumps({"type": "hello", "token": token}))
                 welcome = await receive(socket, {"welcome"})
@@ -230,6 +236,7 @@ async def load(args: argparse.Namespace, base: str, ws_base: str, team: int, ser
             additional_headers={"Cookie": cookie},
             max_size=None,
             open_timeout=OPEN_TIMEOUT,
+            ping_interval=BROWSER,
         )
         await socket.send(json.dumps({"type": "hello"}))
         await receive(socket, {"welcome"})
@@ -237,7 +244,11 @@ async def load(args: argparse.Namespace, base: str, ws_base: str, team: int, ser
     rep_tasks = [asyncio.create_task(rep.run()) for rep in reps]
     # On duty for the waiting room, never taking: its console only reads what it is sent.
     watcher = await websockets.connect(
-        f"{ws_base}/ws/console", ssl=TLS, additional_headers={"Cookie": await sign_in(base, "watcher")}, max_size=None
+        f"{ws_base}/ws/console",
+        ssl=TLS,
+        additional_headers={"Cookie": await sign_in(base, "watcher")},
+        max_size=None,
+        ping_interval=BROWSER,
     )
     await watcher.send(json.dumps({"type": "hello"}))
     await receive(watcher, {"welcome"})
@@ -284,10 +295,6 @@ async def load(args: argparse.Namespace, base: str, ws_base: str, team: int, ser
     loaded_rss, peak_rss = rss_mb(server_pid)
     trips = sorted(t for c in customers for t in c.round_trips)
     lost = sum(len(c.sent) for c in customers)
-    for task in [*rep_tasks, *listeners]:
-        task.cancel()
-    for socket in [*idle_sockets, *active_sockets, *(rep.socket for rep in reps), watcher]:
-        await socket.close()
 
     def ms(value: float) -> str:
         return f"{value * 1000:.1f} ms"
@@ -312,6 +319,12 @@ async def load(args: argparse.Namespace, base: str, ws_base: str, team: int, ser
         f"  server memory: idle {args.idle_rss:.0f} MB; with everyone connected {settle_rss:.0f} MB; "
         f"after the chat {loaded_rss:.0f} MB (peak {peak_rss:.0f} MB)"
     )
+    # Figures first: closing ten thousand sockets takes a while and measures nothing.
+    for task in [*rep_tasks, *listeners]:
+        task.cancel()
+    sockets = [*idle_sockets, *active_sockets, *(rep.socket for rep in reps), watcher]
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.gather(*(socket.close() for socket in sockets), return_exceptions=True), 60)
 
 
 def main() -> None:

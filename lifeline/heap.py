@@ -1,4 +1,4 @@
-"""The garbage collector's policy for one appliance process: keep full collections short.
+"""The garbage collector's policy for one appliance process: keep every collection short.
 
 An appliance holds thousands of connections for hours. Their objects (sockets, TLS state,
 sessions, queues) end up in the collector's oldest generation, and every full collection
@@ -9,9 +9,13 @@ objects when they are dropped. What freezing costs: a reference cycle among froz
 that later becomes garbage is kept until `collect_all`, which `keep` runs every
 COLLECT_ALL_SECONDS.
 
-So: freeze once start-up has built the application and its caches, and again whenever
-enough objects have reached the oldest generation since the last freeze (a wave of
-connections), so that generation, the one full collections walk, stays small.
+So: freeze once start-up has built the application and its caches, and then after every
+collection that moves survivors into the oldest generation (one of the middle generation,
+or a full one). That generation then never holds more than one such wave, and the full
+collections CPython still starts walk hardly anything. Waiting for the oldest generation
+to grow (50,000 objects, counted every second) was measured first: with the heap of
+10,000 connections each full collection of that many objects took 20-70 ms, and counting
+them 5-20 ms a second, both stalls every chat line in flight waited out.
 """
 
 from __future__ import annotations
@@ -21,18 +25,15 @@ import gc
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-# Objects in the oldest generation (not frozen) before they are frozen. A full collection
-# walks about ten million objects a second, so this many cost a few milliseconds; and a
-# wave of connections (a few hundred objects each) is frozen within a few hundred of them.
-FREEZE_AT = 50_000
-# How often the oldest generation is counted; counting it costs about as much as walking it.
-CHECK_SECONDS = 1.0
 # How often everything, frozen objects too, is collected: cycles among frozen objects that
 # became garbage (connections that came and went) are otherwise kept for the process's life.
 # One pause of a full collection this often bounds that memory; far rarer than the
 # collector's own full collections were (several a minute under load).
 COLLECT_ALL_SECONDS = 15 * 60
+# How often `keep` looks at the clock for `collect_all`.
+CHECK_SECONDS = 1.0
 
 
 @dataclass
@@ -45,35 +46,36 @@ class HeapStats:
 class Heap:
     """Freezes the long-lived objects of this process (see the module's note)."""
 
-    def __init__(self, freeze_at: int = FREEZE_AT, collect_all_seconds: float = COLLECT_ALL_SECONDS) -> None:
-        self.freeze_at = freeze_at
+    def __init__(self, collect_all_seconds: float = COLLECT_ALL_SECONDS) -> None:
         self.collect_all_seconds = collect_all_seconds
         self.stats = HeapStats()
 
     def settle(self) -> None:
-        """After start-up: collect what start-up left behind, then freeze the rest."""
+        """After start-up: collect what start-up left behind, freeze the rest, and from now on
+        freeze each wave of survivors as it reaches the oldest generation."""
         gc.collect()
         self._freeze()
+        if self._after_collection not in gc.callbacks:
+            gc.callbacks.append(self._after_collection)
 
-    def tend(self) -> bool:
-        """Freeze if enough long-lived objects arrived since the last freeze; whether it did."""
-        if len(gc.get_objects(generation=2)) < self.freeze_at:
-            return False
-        # Young cyclic garbage goes first, so only what is alive now is frozen.
-        gc.collect(1)
-        self._freeze()
-        return True
+    def release(self) -> None:
+        """Back to the collector's own policy (what is frozen stays frozen)."""
+        if self._after_collection in gc.callbacks:
+            gc.callbacks.remove(self._after_collection)
+
+    def _after_collection(self, phase: str, info: dict[str, Any]) -> None:
+        # After a collection of generation 1 or 2 the younger generations are empty and its
+        # survivors are in the oldest: freezing moves exactly them (a list splice, no walk).
+        if phase == "stop" and info["generation"] >= 1:
+            self._freeze()
 
     async def keep(self, running: Callable[[], bool]) -> None:
-        """Tend every CHECK_SECONDS while `running()` says the process serves, and collect
-        everything every `collect_all_seconds`."""
+        """Collect everything every `collect_all_seconds` while `running()` says the process serves."""
         last_full = time.monotonic()
         while running():
             if time.monotonic() - last_full >= self.collect_all_seconds:
                 self.stats.kept_garbage_found += self.collect_all()
                 last_full = time.monotonic()
-            else:
-                self.tend()
             await asyncio.sleep(CHECK_SECONDS)
 
     def collect_all(self) -> int:

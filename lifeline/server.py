@@ -64,7 +64,17 @@ async def _serve_both(primary: uvicorn.Server, follower: uvicorn.Server | None, 
     if follower is not None:
         # Start the plain listener once the application has started under the primary.
         tasks += [asyncio.create_task(follower.serve()), asyncio.create_task(follow())]
-    await asyncio.gather(*tasks)
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        heap.release()
+
+
+# The database writer gives up the interpreter lock for every statement SQLite runs, and
+# then waits for it until the event loop's thread is made to let go: 5 ms by default,
+# measured as statements "taking" 5.2 and 10.3 ms while the loop was busy. At 0.5 ms the
+# writer, which every chat line waits for, is held up a tenth as long.
+SWITCH_INTERVAL_SECONDS = 0.0005
 
 
 def serve(config: Config, options: ServeOptions) -> None:
@@ -72,6 +82,7 @@ def serve(config: Config, options: ServeOptions) -> None:
     # `kill -USR1 <pid>` writes every thread's stack to standard error (the log): what a
     # process that stopped answering is waiting on, without stopping it.
     faulthandler.register(signal.SIGUSR1, all_threads=True)
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     db = open_database(config)
     first = db.call(ensure_appliance, options.hostname)
     if first.admin_password:

@@ -32,28 +32,33 @@ class Connection:
         self.me = self
 
 
-def test_heap_freezes_start_up_and_each_wave_of_long_lived_objects(thawed: None) -> None:
-    heap = Heap(freeze_at=2_000)
+def test_heap_freezes_start_up_and_each_wave_that_reaches_the_oldest_generation(thawed: None) -> None:
+    heap = Heap()
     heap.settle()
-    at_start = gc.get_freeze_count()
-    assert at_start > 0
-    assert len(gc.get_objects(generation=2)) < heap.freeze_at
-    assert heap.tend() is False  # nothing new has grown old
+    try:
+        at_start = gc.get_freeze_count()
+        assert at_start > 0
+        assert gc.get_objects(generation=2) == []
 
-    # A wave of connections that live on: once they reach the oldest generation they are frozen.
-    wave = [Connection() for _ in range(3_000)]
-    gc.collect()
-    assert len(gc.get_objects(generation=2)) >= heap.freeze_at
-    assert heap.tend() is True
-    assert gc.get_freeze_count() >= at_start + 3_000
-    assert len(gc.get_objects(generation=2)) < heap.freeze_at
-    assert heap.stats.freezes == 2
+        # A wave of connections that live on: young, they are not frozen ...
+        wave = [Connection() for _ in range(3_000)]
+        gc.collect(0)
+        assert gc.get_freeze_count() < at_start + 3_000
+        # ... but once a collection moves them into the oldest generation, they are.
+        gc.collect(1)
+        assert gc.get_freeze_count() >= at_start + 3_000
+        assert gc.get_objects(generation=2) == []
+        # So a full collection walks none of them.
+        assert len(gc.get_objects(generation=1)) + len(gc.get_objects(generation=2)) < 3_000
 
-    # What freezing costs: the wave's cycles, dropped, are garbage no collection sees ...
-    del wave
-    assert gc.collect() < 3_000
-    # ... until a full collection over the frozen objects too.
-    assert heap.collect_all() >= 3_000
+        # What freezing costs: the wave's cycles, dropped, are garbage no collection sees ...
+        del wave
+        assert gc.collect() < 3_000
+        # ... until a full collection over the frozen objects too.
+        assert heap.collect_all() >= 3_000
+    finally:
+        heap.release()
+    assert heap._after_collection not in gc.callbacks
 
 
 def test_lifeline_serve_freezes_once_started(thawed: None) -> None:
@@ -73,14 +78,17 @@ def test_lifeline_serve_freezes_once_started(thawed: None) -> None:
 
     asyncio.run(asyncio.wait_for(run(), timeout=30))
     assert frozen[0] > 0
+    # Stopped, the server leaves the collector's callbacks as it found them.
+    assert not [callback for callback in gc.callbacks if isinstance(getattr(callback, "__self__", None), Heap)]
 
 
 def test_frozen_cycles_that_became_garbage_are_collected_in_time(thawed: None) -> None:
     """Connections frozen while alive and dropped later leave cycles no ordinary collection
     frees; `keep` collects everything every collect_all_seconds, so they do not pile up."""
-    heap = Heap(freeze_at=1_000, collect_all_seconds=0.0)
+    heap = Heap(collect_all_seconds=0.0)
     gone = [Connection() for _ in range(2_000)]
     heap.settle()
+    heap.release()
     del gone  # a wave of connections that ended: frozen cycles, garbage now
 
     rounds = iter([True, False])

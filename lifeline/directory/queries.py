@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
 from lifeline.db.base import utcnow
@@ -77,23 +77,33 @@ def principal_for_account(account: ApiAccount) -> Principal:
     )
 
 
+# Run before each action of a console (every chat line a rep sends), on the one writer every
+# chat line waits for: built once and run on the connection, it costs a seventh of the same
+# query built and run through the ORM each time (35 against 250 microseconds).
+_SIGN_INS_IN_FORCE = (
+    select(SignIn.nonce_sha256)
+    .join(User, User.id == SignIn.user_id)
+    .where(
+        SignIn.nonce_sha256.in_(bindparam("sign_ins", expanding=True)),
+        SignIn.expires_at > bindparam("now"),
+        User.enabled.is_(True),
+        User.perm_support.is_(True),
+    )
+)
+
+
 def console_sign_ins_in_force(session: Session, sign_in_ids: Iterable[str]) -> set[str]:
     """Of these sign-ins, those that may still work the console: not signed out nor ended by
     a new password, not run out, of an enabled user who may still give support."""
-    wanted = set(sign_in_ids)
+    wanted = list(set(sign_in_ids))
     if not wanted:
         return set()
-    rows = session.scalars(
-        select(SignIn.nonce_sha256)
-        .join(User, User.id == SignIn.user_id)
-        .where(
-            SignIn.nonce_sha256.in_(wanted),
-            SignIn.expires_at > utcnow(),
-            User.enabled.is_(True),
-            User.perm_support.is_(True),
-        )
-    )
-    return set(rows)
+    rows = session.connection().execute(_SIGN_INS_IN_FORCE, {"sign_ins": wanted, "now": utcnow()})
+    return set(rows.scalars())
+
+
+def console_sign_in_in_force(session: Session, sign_in_id: str) -> bool:
+    return bool(console_sign_ins_in_force(session, [sign_in_id]))
 
 
 def verify_api_client(session: Session, client_id: str, secret: str) -> ApiAccount | None:

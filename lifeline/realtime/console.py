@@ -21,7 +21,7 @@ from lifeline.appliance.invitations import invitation
 from lifeline.appliance.urls import public_base_url
 from lifeline.clientscript import GenerateSessionKey, ScriptError, parse_script
 from lifeline.directory.models import User
-from lifeline.directory.queries import console_sign_ins_in_force
+from lifeline.directory.queries import console_sign_in_in_force
 from lifeline.http.auth import SignedIn, WebAuth
 from lifeline.presence import actions as presence
 from lifeline.presence.models import ClientConnection, ClientInfo
@@ -276,7 +276,7 @@ class ConsoleActions:
     def _check_signed_in(self, session: Session) -> None:
         """Defence in depth, in the action's own transaction: the sign-in that opened this
         socket still holds (the hub closes sockets whose sign-in ended within half a second)."""
-        if not console_sign_ins_in_force(session, [self.signed_in.sign_in_id]):
+        if not console_sign_in_in_force(session, self.signed_in.sign_in_id):
             raise ProtocolError(SIGNED_OUT)
 
     async def take(self, request: wire.Take) -> Ack:

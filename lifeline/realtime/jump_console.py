@@ -30,7 +30,7 @@ from lifeline.appliance.urls import public_base_url
 from lifeline.bus.base import Bus
 from lifeline.clientscript import PushAndStartLocal, StartPinnedClientSession
 from lifeline.directory.models import User
-from lifeline.directory.queries import console_sign_ins_in_force
+from lifeline.directory.queries import console_sign_in_in_force
 from lifeline.http.auth import SignedIn
 from lifeline.jump import actions as jump_actions
 from lifeline.jump import queries
@@ -105,7 +105,7 @@ class JumpConsole:
         self._waits: set[asyncio.Task[None]] = set()
 
     def _check_signed_in(self, session: Session) -> None:
-        if not console_sign_ins_in_force(session, [self.signed_in.sign_in_id]):
+        if not console_sign_in_in_force(session, self.signed_in.sign_in_id):
             raise ProtocolError(SIGNED_OUT)
 
     async def jump_list(self, request: wire.JumpListRequest) -> Ack:

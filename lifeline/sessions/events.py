@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -155,6 +155,9 @@ def append_event(
     return event
 
 
+_LOCK_SESSION = select(SupportSession.id).where(SupportSession.id == bindparam("session_id")).with_for_update()
+
+
 def lock_session_log(session: Session, session_id: int) -> None:
     """On PostgreSQL, writers of one session's log queue behind each other, so event ids of a
     session are in commit order and a client resuming "after event N" misses nothing.
@@ -162,7 +165,7 @@ def lock_session_log(session: Session, session_id: int) -> None:
     locked: set[int] = session.info.setdefault(_LOCKED, set())
     if session_id in locked or session.get_bind().dialect.name != "postgresql":
         return
-    session.execute(select(SupportSession.id).where(SupportSession.id == session_id).with_for_update())
+    session.connection().execute(_LOCK_SESSION, {"session_id": session_id})
     locked.add(session_id)
 
 
