@@ -5,18 +5,22 @@ Jump that cannot start says why in words.
 
 Online rows here have `connected_node` set to a node no process holds: a Jump to one is told
 to nobody and fails after the appliance's wait, which is the part shown here; jumping to a
-real Jump Client is in test_console_jump_session.py."""
+real Jump Client is in test_console_jump_session.py. That node is listed as alive (its last
+heartbeat lies ahead): the appliance's sweep marks the clients of unknown or silent nodes
+offline every 10 s, and a slow run of this module outlasted that."""
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Locator, expect
 from sqlalchemy.orm import Session
 
+from lifeline.appliance.models import Node
 from lifeline.db.base import utcnow
 from lifeline.jump.models import JumpClient, JumpGroup, JumpGroupMember
 from tests.browser.pages import Console
@@ -24,6 +28,7 @@ from tests.support.appliance import RunningAppliance
 from tests.support.personas import Personas
 
 LOGIN = "action=login&hostname=support.example.com"
+NO_PROCESS = "no-such-node"
 
 
 def add_group(appliance: RunningAppliance, name: str, *, users: tuple[int, ...] = ()) -> int:
@@ -45,7 +50,7 @@ def add_client(
         client = JumpClient(
             public_key=secrets.token_urlsafe(32), jump_group_id=group, personal_user_id=personal,
             name=str(fields.pop("name", hostname)), hostname=hostname, os="Debian GNU/Linux 13", platform="linux",
-            connected_node="no-such-node" if online else None, last_seen_at=utcnow(), **fields,
+            connected_node=NO_PROCESS if online else None, last_seen_at=utcnow(), **fields,
         )  # fmt: skip
         session.add(client)
         session.flush()
@@ -54,8 +59,16 @@ def add_client(
     return appliance.call(add)
 
 
+def add_node_no_process_holds(appliance: RunningAppliance) -> None:
+    def add(session: Session) -> None:
+        session.add(Node(id=NO_PROCESS, hostname="nowhere.example.lan", last_seen=utcnow() + timedelta(days=1)))
+
+    appliance.call(add)
+
+
 @pytest.fixture(scope="module")
 def rows(appliance: RunningAppliance, personas: Personas) -> dict[str, int]:
+    add_node_no_process_holds(appliance)
     servers = add_group(appliance, "Servers", users=(personas.rep_a.id,))
     others = add_group(appliance, "Finance")
     return {
