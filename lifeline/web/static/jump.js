@@ -100,8 +100,10 @@ const ConsoleJump = (() => {
     function heading([key, label]) {
       const sorted = query.sort === key;
       return el("th", { "aria-sort": sorted ? (query.descending ? "descending" : "ascending") : "none" },
+        // The query, not this drawing, decides: a second click before the answer is drawn
+        // still turns the order round.
         el("button", { type: "button", class: "link sort", "data-sort": key, onclick: () => {
-          change(sorted ? { descending: !query.descending } : { sort: key, descending: false });
+          change(query.sort === key ? { descending: !query.descending } : { sort: key, descending: false });
         } }, label, sorted ? (query.descending ? " ▼" : " ▲") : ""));
     }
 
