@@ -284,14 +284,14 @@ class ConsoleActions:
 
     async def chat(self, request: wire.Chat) -> Ack:
         body, lsid, ref = request.body, request.lsid, request.ref
-        gsnumber = self.peer.gsnumber
-
-        def send(session: Session) -> int:
-            self._check_signed_in(session)
-            return activity.chat(session, lsid=lsid, gsnumber=gsnumber, body=body, client_ref=ref)
+        gsnumber, sign_in = self.peer.gsnumber, self.signed_in.sign_in_id
 
         try:
-            event_id = await self.runtime.db.write(send)
+            event_id = await self.runtime.db.write(
+                activity.chat, lsid=lsid, gsnumber=gsnumber, body=body, client_ref=ref, sign_in=sign_in
+            )
+        except activity.SignInEnded:
+            raise ProtocolError(SIGNED_OUT) from None
         except engine.SessionError as error:
             raise ProtocolError(str(error)) from None
         return ack(request, event_id)

@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from lifeline.db.base import utcnow
+from lifeline.directory.queries import SIGN_IN_IN_FORCE, console_sign_in_in_force
 from lifeline.sessions.actions import CustomerDetails
 from lifeline.sessions.events import (
     Actor,
@@ -154,14 +156,34 @@ _CHAT_SENDER = (
 )
 
 
-def chat(session: Session, *, lsid: str, gsnumber: int, body: str, client_ref: str | None = None) -> int:
+# A console's line: the same, and whether the rep's sign-in still holds.
+_REP_CHAT_SENDER = _CHAT_SENDER.add_columns(SIGN_IN_IN_FORCE)
+
+
+class SignInEnded(SessionError):
+    """The console's sign-in no longer holds: nothing it sends is logged."""
+
+
+def chat(
+    session: Session, *, lsid: str, gsnumber: int, body: str, client_ref: str | None = None, sign_in: str | None = None
+) -> int:
     """A chat line from connection `gsnumber` into session `lsid`: the sender is found and
-    checked with one query (the hot path of a busy appliance). Returns the event's id; a line
-    sent again under the same `client_ref` returns the first one's."""
+    checked with one query (the hot path of a busy appliance), with the console's `sign_in`
+    when a rep sends it. Returns the event's id; a line sent again under the same
+    `client_ref` returns the first one's."""
     problem = _chat_body_problem(body)
     if problem:
         raise SessionError(problem)
-    found = session.connection().execute(_CHAT_SENDER, {"lsid": lsid, "gsnumber": gsnumber}).first()
+    if sign_in is None:
+        found = session.connection().execute(_CHAT_SENDER, {"lsid": lsid, "gsnumber": gsnumber}).first()
+    else:
+        found = (
+            session.connection()
+            .execute(_REP_CHAT_SENDER, {"lsid": lsid, "gsnumber": gsnumber, "sign_in": sign_in, "now": utcnow()})
+            .first()
+        )
+        if not (found.signed_in if found is not None else console_sign_in_in_force(session, sign_in)):
+            raise SignInEnded("your sign-in has ended; sign in again")
     if found is None or found.status == SessionStatus.ENDED:
         earlier = _earlier(session, lsid, client_ref, gsnumber)
         if earlier is not None:

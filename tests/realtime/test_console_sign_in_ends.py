@@ -7,9 +7,10 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from lifeline.directory.models import SignIn
+from lifeline.sessions.models import EventType, SessionEvent, SupportSession
 from tests.admin.helpers import csrf_of
 from tests.support.appliance import RunningAppliance, eventually
 from tests.support.command import CommandApi
@@ -74,6 +75,36 @@ def test_every_action_checks_the_sign_in(appliance: RunningAppliance, personas: 
         console.send({**message, "ref": message["type"]})
         refused = console.ack(message["type"])
         assert (refused["ok"], refused["error"]) == (False, "your sign-in has ended; sign in again")
+    console.close()
+
+
+def test_a_rep_in_the_session_is_refused_a_chat_line_once_the_sign_in_ends(
+    appliance: RunningAppliance, personas: Personas
+) -> None:
+    """The chat line asks for the sender and the sign-in in one query: a rep who is in the
+    session still cannot chat once the sign-in is gone, and the line is not logged."""
+    _, cookie = new_rep(appliance)
+    console = Console(appliance, cookie)
+    directory_followed(appliance)
+    start_by_issue(appliance, "Pat Talking", id=str(personas.issue_started))
+    lsid = console.until("session")["session"]["lsid"]
+    for message in ({"type": "take", "lsid": lsid}, {"type": "chat", "lsid": lsid, "body": "hello"}):
+        console.send({**message, "ref": message["type"]})
+        assert console.ack(message["type"])["ok"] is True
+    appliance.db.call(lambda session: session.execute(delete(SignIn).where(SignIn.user_id == console_user(console))))
+    console.send({"type": "chat", "lsid": lsid, "body": "still here?", "ref": "late"})
+    refused = console.ack("late")
+    assert (refused["ok"], refused["error"]) == (False, "your sign-in has ended; sign in again")
+    lines = appliance.db.call(
+        lambda session: list(
+            session.scalars(
+                select(SessionEvent.body)
+                .join(SupportSession, SupportSession.id == SessionEvent.session_id)
+                .where(SupportSession.lsid == lsid, SessionEvent.event_type == EventType.CHAT_MESSAGE.value)
+            )
+        )
+    )
+    assert lines == ["hello"]
     console.close()
 
 
