@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, and_, any_, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -74,29 +74,44 @@ def freeze_stale(
     frozen copy, among those with an event newer than `since_event` (0: among all); and the last
     lseq looked at (0: none left)."""
     s = SupportSession
+    if since_event:
+        looked_at = db.scalars(ended_with_events_after(db, since_event, after_session, limit)).all()
+        if not looked_at:
+            return 0, []
+        where, last = among(db.connection(), s.id, looked_at), looked_at[-1]
+    else:
+        where, last = and_(s.id > after_session, s.status == SessionStatus.ENDED.value), 0
     query = (
         select(s.id, s.status)
         .outerjoin(FrozenSessionDetails, FrozenSessionDetails.session_id == s.id)
-        .where(current_frozen(s.id).is_(None))
+        .where(current_frozen(s.id).is_(None), where)
         .order_by(s.id)
     )
-    if since_event:
-        # The sessions of the recent events, read on their own and then looked up by lseq:
-        # asked in one query, both databases' planners walk every session to match them.
-        recent = db.scalars(select(SessionEvent.session_id).where(SessionEvent.id > since_event)).all()
-        looked_at = sorted({session_id for session_id in recent if session_id > after_session})[:limit]
-        if not looked_at:
-            return 0, []
-        rows = db.execute(query.where(among(db.connection(), s.id, looked_at))).all()
-        last = looked_at[-1]
-    else:
-        rows = db.execute(query.where(s.id > after_session, s.status == SessionStatus.ENDED.value).limit(limit)).all()
+    rows = db.execute(query if since_event else query.limit(limit)).all()
+    if not since_event:
         if not rows:
             return 0, []
         last = rows[-1].id
     ids = [row.id for row in rows if row.status == SessionStatus.ENDED.value]
     sessions = sessions_by_id(db, ids, Part.EVERYTHING) if ids else []
     return last, [freeze(session, write) for session in sessions if session.events]
+
+
+def ended_with_events_after(db: Session, since_event: int, after_session: int, limit: int) -> Select[int]:
+    """The next ended sessions (by lseq, after `after_session`) with an event newer than
+    `since_event`. Asked every round while reps chat, when hundreds of live sessions have new
+    events and next to none of them ended: the database keeps the live ones to itself, and
+    both databases start from the new events (a range of the log's key) whatever the number
+    of sessions. Without the two forms below, SQLite walks every ended session by the status
+    index and PostgreSQL scans the sessions for a hash join."""
+    s = SupportSession
+    recent = select(SessionEvent.session_id).where(SessionEvent.id > since_event)
+    if db.get_bind().dialect.name == "postgresql":
+        touched, ended = s.id == any_(func.array(recent.scalar_subquery())), s.status == SessionStatus.ENDED.value
+    else:
+        # An expression of the status, not the column: no index for the planner to prefer.
+        touched, ended = s.id.in_(recent), func.coalesce(s.status, "") == SessionStatus.ENDED.value
+    return select(s.id).where(touched, ended, s.id > after_session).order_by(s.id).limit(limit)
 
 
 def store_frozen(db: Session, copies: Sequence[FrozenRow]) -> None:
@@ -116,8 +131,11 @@ def store_frozen(db: Session, copies: Sequence[FrozenRow]) -> None:
     )  # fmt: skip
 
 
+_LAST_EVENT = select(func.max(SessionEvent.id))  # asked every round: built once
+
+
 def last_event_id(db: Session) -> int:
-    return db.scalar(select(func.max(SessionEvent.id))) or 0
+    return db.connection().execute(_LAST_EVENT).scalar() or 0
 
 
 class Freezer:

@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from lifeline.api.endpoint import Era
@@ -19,7 +19,14 @@ from lifeline.db.engine import Database
 from lifeline.directory import actions as directory
 from lifeline.directory.models import Team, ViewReports
 from lifeline.reports.criteria import Selection, Viewer
-from lifeline.reports.freezing import RECHECK_EVENTS, Freezer, freeze_stale, store_frozen
+from lifeline.reports.freezing import (
+    RECHECK_EVENTS,
+    Freezer,
+    ended_with_events_after,
+    freeze_stale,
+    last_event_id,
+    store_frozen,
+)
 from lifeline.reports.frozen import FORMAT
 from lifeline.reports.models import FrozenSessionDetails
 from lifeline.reports.records import SessionReport
@@ -204,3 +211,36 @@ def test_an_older_frozen_copy_does_not_replace_a_later_one(db: Database) -> None
     db.call(store_frozen, [early])  # a slower process, with what it read before
     row = db.call(lambda s: s.get(FrozenSessionDetails, early.session_id))
     assert row is not None and (row.through_event_id, row.xml) == (early.through_event_id + 5, b"later")
+
+
+def test_a_round_looks_only_at_ended_sessions_with_new_events_and_starts_from_the_new_events(db: Database) -> None:
+    """While reps chat, most new events belong to live sessions: the round's query leaves
+    them in the database and reads the log from the last event it saw, not every session."""
+    make_sessions(db, 3, in_progress=2)
+
+    def ask(session: Session, since: int, after: int, limit: int = 200) -> list[int]:
+        return list(session.scalars(ended_with_events_after(session, since, after, limit)))
+
+    ids = db.call(lambda s: list(s.scalars(select(SupportSession.id).order_by(SupportSession.id))))
+    assert db.call(ask, 0, 0) == ids[:3]  # every session had events; the two live ones are left out
+    assert db.call(ask, 0, ids[0], 1) == ids[1:2]  # after a session, a page at a time
+    assert db.call(ask, db.call(last_event_id), 0) == []
+
+    def survey_after_the_end(session: Session) -> None:
+        second = session.get(SupportSession, ids[1])
+        assert second is not None
+        submit_survey(session, second, SurveyKind.CUSTOMER, engine.customer_actor(session, second), {1: ["Good"]})
+
+    seen = db.call(last_event_id)
+    db.call(survey_after_the_end)
+    assert db.call(ask, seen, 0) == [ids[1]]
+    if db.engine.dialect.name == "sqlite":
+        plan = db.call(
+            lambda s: " ".join(str(row) for row in s.execute(text("EXPLAIN QUERY PLAN " + compiled(s, seen))))
+        )
+        assert "ix_support_sessions_status" not in plan and "USING INTEGER PRIMARY KEY (rowid>?)" in plan, plan
+
+
+def compiled(session: Session, since: int) -> str:
+    statement = ended_with_events_after(session, since, 0, 200)
+    return str(statement.compile(session.get_bind(), compile_kwargs={"literal_binds": True}))
