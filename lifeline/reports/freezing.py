@@ -74,26 +74,26 @@ def freeze_stale(
     frozen copy, among those with an event newer than `since_event` (0: among all); and the last
     lseq looked at (0: none left)."""
     s = SupportSession
+    looked_at: Sequence[int] = ()
     if since_event:
         looked_at = db.scalars(ended_with_events_after(db, since_event, after_session, limit)).all()
         if not looked_at:
             return 0, []
-        where, last = among(db.connection(), s.id, looked_at), looked_at[-1]
+        candidates = among(db.connection(), s.id, looked_at)
     else:
-        where, last = and_(s.id > after_session, s.status == SessionStatus.ENDED.value), 0
-    query = (
-        select(s.id, s.status)
+        candidates = and_(s.id > after_session, s.status == SessionStatus.ENDED.value)
+    # Every candidate has ended: only whether its frozen copy is current is left to ask.
+    ids = db.scalars(
+        select(s.id)
         .outerjoin(FrozenSessionDetails, FrozenSessionDetails.session_id == s.id)
-        .where(current_frozen(s.id).is_(None), where)
+        .where(current_frozen(s.id).is_(None), candidates)
         .order_by(s.id)
-    )
-    rows = db.execute(query if since_event else query.limit(limit)).all()
-    if not since_event:
-        if not rows:
-            return 0, []
-        last = rows[-1].id
-    ids = [row.id for row in rows if row.status == SessionStatus.ENDED.value]
-    sessions = sessions_by_id(db, ids, Part.EVERYTHING) if ids else []
+        .limit(limit)
+    ).all()
+    last = looked_at[-1] if looked_at else ids[-1] if ids else 0
+    if not last:
+        return 0, []
+    sessions = sessions_by_id(db, list(ids), Part.EVERYTHING) if ids else []
     return last, [freeze(session, write) for session in sessions if session.events]
 
 
